@@ -1039,7 +1039,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         name *h = &t->heap;                                                             \
         if (did_evict) *did_evict = 0;                                                  \
         if (DS__LIKELY(h->len == t->k)) {                                               \
-            if (!name##__less(h->data, &x)) return 0;                                   \
+            if (t->k == 0 || !name##__less(h->data, &x)) return 0;                      \
             if (evicted) *evicted = h->data[0];                                         \
             if (did_evict) *did_evict = 1;                                              \
             h->data[0] = x;                                                             \
@@ -1217,7 +1217,7 @@ static inline void ds__map_init(ds__map *m, const ds_alloc *a, uint64_t seed) {
     m->seed = seed;
     m->alloc = a;
 }
-DSDEF uint64_t ds__map_default_seed(const void *m);
+DSDEF uint64_t ds__map_default_seed(uintptr_t addr);
 
 /* Slot index holding key, or DS__NPOS. */
 DS__INLINE size_t ds__map_find(const ds__map *m, uint64_t h, const void *key, size_t esz,
@@ -1379,7 +1379,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         ds__map_init(&m->m, a, seed);                                                   \
     }                                                                                   \
     LINK void name##_init_alloc(name *m, const ds_alloc *a) {                           \
-        ds__map_init(&m->m, a, ds__map_default_seed(m));                                \
+        ds__map_init(&m->m, a, ds__map_default_seed((uintptr_t)(void *)m));                                \
     }                                                                                   \
     LINK void name##_init(name *m) { name##_init_alloc(m, NULL); }                      \
     LINK void name##_free(name *m) { ds__map_free(&m->m, sizeof(name##_entry)); }       \
@@ -1812,8 +1812,8 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
 
 /* == ds:map == */
 
-DSDEF uint64_t ds__map_default_seed(const void *m) {
-    return ds_mix64((uint64_t)(uintptr_t)m ^ ds_mix64((uint64_t)ds_now_ns()));
+DSDEF uint64_t ds__map_default_seed(uintptr_t addr) {
+    return ds_mix64((uint64_t)addr ^ ds_mix64((uint64_t)ds_now_ns()));
 }
 
 #ifdef __cplusplus

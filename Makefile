@@ -1,0 +1,133 @@
+# ds - build, test, fuzz, bench, install.
+#
+#   make            build the examples and the test binary (runs nothing)
+#   make check      everything CI runs: headers compiled standalone (gcc and
+#                   clang, C99, C11 and C++, strict warnings), examples and
+#                   fuzz replays run under ASan+UBSan, the test suite under
+#                   ASan+UBSan with gcc and clang; last line "N passed, N failed"
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 30)
+#   make bench      benchmarks beside the peers (bench/deps.sh installs them)
+#   make install    PREFIX=/usr/local: headers + pkg-config ds.pc
+#   make clean
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+GCC      ?= gcc
+CLANG    ?= clang
+GXX      ?= g++
+CLANGXX  ?= clang++
+FUZZ_SECONDS ?= 30
+
+HEADERS  := ds.h ds_hnsw.h ds_concurrent.h
+WARN     := -Wall -Wextra -Wpedantic -Werror
+STRICT   := $(WARN) -Wconversion -Wsign-conversion -Wshadow -Wstrict-prototypes
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_SRC := tests/main.c tests/prop.c $(sort $(wildcard tests/test_*.c))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+# clang's sanitizer runtime is a separate Debian package; skip clang runs
+# (loudly) when it is missing rather than fail on a machine without it.
+HAVE_CLANG_SAN := $(shell printf 'int main(void){return 0;}' | $(CLANG) -x c $(SAN) - -o /dev/null 2>/dev/null && echo 1)
+
+.PHONY: all check check-headers check-examples check-fuzz-replay check-tests \
+        fuzz bench install uninstall clean
+
+all: $(EXAMPLES) $(BUILD)/test_gcc
+
+$(BUILD) $(BUILD)/examples $(BUILD)/fuzz $(BUILD)/compile:
+	@mkdir -p $@
+
+# ---- tests ------------------------------------------------------------------
+$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
+
+$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
+
+TEST_BINS := $(BUILD)/test_gcc $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang)
+
+check-tests: $(TEST_BINS)
+	@sh tests/run.sh $(TEST_BINS)
+
+# ---- headers compiled on their own, every configuration ------------------------
+# Each header alone (with and without its implementation), the containers
+# instantiated (tests/compile/instantiate.c), DS_STATIC, custom allocator
+# macros, and the DECLARE/DEFINE split linked from two files; as C and C++.
+check-headers: | $(BUILD)/compile
+	@set -e; for cc in $(GCC) $(CLANG); do \
+	  for h in $(HEADERS); do \
+	    std=c99; [ $$h = ds_concurrent.h ] && std=c11; \
+	    for defs in "" "-DDS_IMPLEMENTATION" "-DDS_IMPLEMENTATION -DDS_STATIC" "-DDS_IMPLEMENTATION -DDS_NO_STDIO"; do \
+	      printf '#include "%s"\nint main(void){return 0;}\n' $$h > $(BUILD)/compile/h.c; \
+	      $$cc -std=$$std $(STRICT) $$defs -I. -c $(BUILD)/compile/h.c -o $(BUILD)/compile/h.o \
+	        || { echo "header $$h failed: $$cc -std=$$std $$defs"; exit 1; }; \
+	    done; \
+	  done; \
+	  $$cc -std=c99 $(STRICT) -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
+	  $$cc -std=c99 $(STRICT) -DDS_STATIC -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst; \
+	  $$cc -std=c99 $(STRICT) -DINST_CUSTOM_ALLOC -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
+	  $$cc -std=c99 $(STRICT) -DDS_NO_SIMD -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
+	  $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $(BUILD)/compile/split && $(BUILD)/compile/split; \
+	done; \
+	for cxx in $(GXX) $(CLANGXX); do \
+	  for h in $(HEADERS); do \
+	    printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(){return 0;}\n' $$h > $(BUILD)/compile/h.cc; \
+	    $$cxx -std=c++11 $(WARN) -I. -c $(BUILD)/compile/h.cc -o $(BUILD)/compile/h.o \
+	      || { echo "header $$h failed as C++ with $$cxx"; exit 1; }; \
+	  done; \
+	  $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
+	done; \
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang)"
+
+# ---- examples ------------------------------------------------------------------
+$(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm
+
+check-examples: $(EXAMPLES)
+	@set -e; for e in $(EXAMPLES); do \
+	  $$e > $(BUILD)/examples/last.out 2>&1 || { cat $(BUILD)/examples/last.out; echo "example $$e failed"; exit 1; }; \
+	done; echo "examples: $(words $(EXAMPLES)) ran clean under ASan+UBSan"
+
+# ---- fuzz targets: replayed as plain programs in check; libFuzzer in fuzz ----
+$(BUILD)/fuzz/%-replay: tests/fuzz/%.c ds.h | $(BUILD)/fuzz
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_FUZZ_STANDALONE -I. $< -o $@ -lm
+
+check-fuzz-replay: $(patsubst %,$(BUILD)/fuzz/%-replay,$(FUZZERS))
+	@set -e; for f in $^; do $$f > /dev/null || { echo "fuzz replay $$f failed"; exit 1; }; done; \
+	echo "fuzz replays: $(words $^) targets clean"
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c ds.h | $(BUILD)/fuzz
+	$(CLANG) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -I. $< -o $@ -lm
+
+fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZERS))
+	@set -e; for f in $^; do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	done
+
+# ---- check: the README's test command; the test runner prints the last line ----
+check: check-headers check-examples check-fuzz-replay
+	@$(if $(HAVE_CLANG_SAN),,echo "note: clang sanitizer runtime missing (apt-get install libclang-rt-14-dev); clang test build skipped")
+	@$(MAKE) --no-print-directory check-tests
+
+# ---- bench -------------------------------------------------------------------
+bench:
+	sh bench/deps.sh
+	bash bench/run.sh
+
+# ---- install -----------------------------------------------------------------
+install:
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define DS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' ds.h | paste -sd.)|' \
+	  ds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/,$(HEADERS)) $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds.pc
+
+clean:
+	rm -rf $(BUILD) bench/bin

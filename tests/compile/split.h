@@ -1,0 +1,8 @@
+/* The header half of the DECLARE/DEFINE split: types and prototypes only. */
+#include "ds.h"
+DS_MAP_DECLARE(split_map, uint64_t, int)
+DS_VEC_DECLARE(split_vec, int)
+DS_DEQUE_DECLARE(split_deque, int)
+DS_HEAP_DECLARE(split_heap, int)
+DS_SET_DECLARE(split_set, uint64_t)
+int split_use(void);

@@ -1,0 +1,26 @@
+/* Another file that only sees the declarations. */
+#include "split.h"
+int split_use(void) {
+    split_map m;
+    split_vec v;
+    split_deque d;
+    split_heap h;
+    split_set s;
+    int ok, x = 0;
+    split_map_init(&m);
+    split_vec_init(&v);
+    split_deque_init(&d);
+    split_heap_init(&h);
+    split_set_init(&s);
+    ok = split_map_put(&m, 7, 1, NULL) == DS_OK && *split_map_get(&m, 7) == 1 &&
+         split_vec_push(&v, 2) == DS_OK && split_deque_push_front(&d, 3) == DS_OK &&
+         split_heap_push(&h, 4) == DS_OK && split_heap_pop(&h, &x) == DS_OK && x == 4 &&
+         split_set_put(&s, 9, NULL) == DS_OK && split_set_has(&s, 9);
+    split_map_free(&m);
+    split_vec_free(&v);
+    split_deque_free(&d);
+    split_heap_free(&h);
+    split_set_free(&s);
+    return ok;
+}
+int main(void) { return split_use() ? 0 : 1; }

@@ -1,0 +1,44 @@
+/* tests/main.c - the test runner: runs every test in tests.h (or those whose
+ * name contains $DS_TEST), prints failures, and ends with the one line
+ * "N passed, N failed". Exit status 0 only if nothing failed. */
+#define DS_IMPLEMENTATION
+#include "ds.h"
+#include "prop.h"
+#include "tests.h"
+
+/* Edge-case tests ask for absurd sizes and expect DS_ENOMEM: tell ASan to
+ * return NULL rather than abort (the Makefile sets this too). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} test_entry;
+
+#define DS_TEST_ENTRY(name) {#name, test_##name},
+static const test_entry tests[] = {DS_TEST_LIST(DS_TEST_ENTRY)};
+
+int main(void) {
+    const char *filter = getenv("DS_TEST");
+    int passed = 0, failed = 0, verbose = prop_env_long("DS_VERBOSE", 0) != 0;
+    size_t i;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int64_t t0;
+        if (filter && *filter && !strstr(tests[i].name, filter)) continue;
+        prop_test_failed = 0;
+        t0 = ds_now_ns();
+        tests[i].fn();
+        if (prop_test_failed) {
+            failed++;
+            printf("FAIL  %s\n", tests[i].name);
+        } else {
+            passed++;
+            if (verbose)
+                printf("ok    %s (%.0f ms)\n", tests[i].name, (double)(ds_now_ns() - t0) / 1e6);
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

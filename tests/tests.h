@@ -1,0 +1,28 @@
+/* tests/tests.h - every test the runner knows, in run order.
+ * Add a test: write `void test_NAME(void)` in a tests/test_*.c file and
+ * list NAME here. */
+#ifndef DS_TESTS_TESTS_H
+#define DS_TESTS_TESTS_H
+
+#define DS_TEST_LIST(X)                                                    \
+    /* core */                                                             \
+    X(core_status) X(core_size_arith) X(core_splitmix_vectors)             \
+    X(core_rng_streams) X(core_rng_below) X(core_rng_double)               \
+    X(core_rng_jump) X(core_hash_basics) X(core_hash_avalanche)            \
+    X(core_hash_buckets) X(core_now_ns) X(core_default_allocator_hooks)    \
+    /* vec */                                                              \
+    X(vec_model) X(vec_oom) X(vec_edges) X(vec_sort_bounds)                \
+    /* deque */                                                            \
+    X(deque_model) X(deque_oom) X(deque_edges)                             \
+    /* heap */                                                             \
+    X(heap_model) X(heap_oom) X(heap_edges) X(heap_top_k) X(heap_topk_stream) \
+    /* map / set */                                                        \
+    X(map_model) X(map_model_weak_hash) X(map_oom) X(map_edges)            \
+    X(map_large) X(map_churn_no_tombstone_buildup) X(map_iter_delete)      \
+    X(map_string_keys) X(set_model) X(set_oom)
+
+#define DS_TEST_DECL(name) void test_##name(void);
+DS_TEST_LIST(DS_TEST_DECL)
+#undef DS_TEST_DECL
+
+#endif
