@@ -48,7 +48,11 @@ $(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
 $(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
 	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
-TEST_BINS := $(BUILD)/test_gcc $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang)
+# The portable (SWAR) probing path, as on a machine without SSE2.
+$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_NO_SIMD -I. -Itests $(TEST_SRC) -o $@ -lm
+
+TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang)
 
 check-tests: $(TEST_BINS)
 	@sh tests/run.sh $(TEST_BINS)
@@ -58,30 +62,29 @@ check-tests: $(TEST_BINS)
 # instantiated (tests/compile/instantiate.c), DS_STATIC, custom allocator
 # macros, and the DECLARE/DEFINE split linked from two files; as C and C++.
 check-headers: | $(BUILD)/compile
-	@set -e; for cc in $(GCC) $(CLANG); do \
+	@set -e; B=$(BUILD)/compile; \
+	run() { "$$@" || { echo "check-headers FAILED: $$*"; exit 1; }; }; \
+	for cc in $(GCC) $(CLANG); do \
 	  for h in $(HEADERS); do \
 	    std=c99; [ $$h = ds_concurrent.h ] && std=c11; \
-	    for defs in "" "-DDS_IMPLEMENTATION" "-DDS_IMPLEMENTATION -DDS_STATIC" "-DDS_IMPLEMENTATION -DDS_NO_STDIO"; do \
-	      printf '#include "%s"\nint main(void){return 0;}\n' $$h > $(BUILD)/compile/h.c; \
-	      $$cc -std=$$std $(STRICT) $$defs -I. -c $(BUILD)/compile/h.c -o $(BUILD)/compile/h.o \
-	        || { echo "header $$h failed: $$cc -std=$$std $$defs"; exit 1; }; \
+	    printf '#include "%s"\nint main(void){return 0;}\n' $$h > $$B/h.c; \
+	    for defs in "-DDS_NONE" "-DDS_IMPLEMENTATION" "-DDS_IMPLEMENTATION -DDS_STATIC" "-DDS_IMPLEMENTATION -DDS_NO_STDIO"; do \
+	      run $$cc -std=$$std $(STRICT) $$defs -I. -c $$B/h.c -o $$B/h.o; \
 	    done; \
 	  done; \
-	  $$cc -std=c99 $(STRICT) -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
-	  $$cc -std=c99 $(STRICT) -DDS_STATIC -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst; \
-	  $$cc -std=c99 $(STRICT) -DINST_CUSTOM_ALLOC -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
-	  $$cc -std=c99 $(STRICT) -DDS_NO_SIMD -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
-	  $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $(BUILD)/compile/split && $(BUILD)/compile/split; \
+	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DINST_CUSTOM_ALLOC" "-DDS_NO_SIMD"; do \
+	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst; run $$B/inst; \
+	  done; \
+	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split; run $$B/split; \
 	done; \
 	for cxx in $(GXX) $(CLANGXX); do \
 	  for h in $(HEADERS); do \
-	    printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(){return 0;}\n' $$h > $(BUILD)/compile/h.cc; \
-	    $$cxx -std=c++11 $(WARN) -I. -c $(BUILD)/compile/h.cc -o $(BUILD)/compile/h.o \
-	      || { echo "header $$h failed as C++ with $$cxx"; exit 1; }; \
+	    printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(){return 0;}\n' $$h > $$B/h.cc; \
+	    run $$cxx -std=c++11 $(WARN) -I. -c $$B/h.cc -o $$B/h.o; \
 	  done; \
-	  $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $(BUILD)/compile/inst && $(BUILD)/compile/inst; \
+	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst; run $$B/inst; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split)"
 
 # ---- examples ------------------------------------------------------------------
 $(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples

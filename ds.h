@@ -388,6 +388,7 @@ DSDEF int64_t ds_now_ns(void);
  *   DS_VEC(name, T)              everything, static inline, for one file
  *   DS_VEC_DECLARE(name, T)      type + prototypes, for a header
  *   DS_VEC_DEFINE(name, T)       function bodies, in one .c file
+ * (Every container has these three forms; none takes a trailing ';'.)
  *
  * struct name { T *data; size_t len, cap; const ds_alloc *alloc; }
  * The fields are public for reading; data[0..len) are the elements.
@@ -617,7 +618,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
 
 #define DS_VEC_DECLARE(name, T) \
     DS__VEC_TYPES(name, T);     \
-    DS__VEC_PROTOS(name, T, extern)
+    DS__VEC_PROTOS(name, T, extern);
 #define DS_VEC_DEFINE(name, T) DS__VEC_IMPL(name, T, )
 #define DS_VEC(name, T)                   \
     DS__VEC_TYPES(name, T);               \
@@ -803,7 +804,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
 
 #define DS_DEQUE_DECLARE(name, T) \
     DS__DEQUE_TYPES(name, T);     \
-    DS__DEQUE_PROTOS(name, T, extern)
+    DS__DEQUE_PROTOS(name, T, extern);
 #define DS_DEQUE_DEFINE(name, T) DS__DEQUE_IMPL(name, T, )
 #define DS_DEQUE(name, T)                     \
     DS__DEQUE_TYPES(name, T);                 \
@@ -1070,7 +1071,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
 
 #define DS_HEAP_DECLARE(name, T) \
     DS__HEAP_TYPES(name, T);     \
-    DS__HEAP_PROTOS(name, T, extern)
+    DS__HEAP_PROTOS(name, T, extern);
 #define DS_HEAP_DEFINE(name, T, less) DS__HEAP_IMPL(name, T, less, )
 #define DS_HEAP(name, T, less)                   \
     DS__HEAP_TYPES(name, T);                     \
@@ -1541,7 +1542,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
 
 #define DS_MAP_DECLARE(name, K, V) \
     DS__MAP_TYPES(name, K, V);     \
-    DS__MAP_PROTOS(name, K, V, extern)
+    DS__MAP_PROTOS(name, K, V, extern);
 #define DS_MAP_DEFINE(name, K, V, hash, eq) DS__MAP_IMPL(name, K, V, hash, eq, )
 #define DS_MAP(name, K, V, hash, eq)                  \
     DS__MAP_TYPES(name, K, V);                        \
@@ -1550,7 +1551,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
 
 #define DS_SET_DECLARE(name, K) \
     DS__SET_TYPES(name, K);     \
-    DS__SET_PROTOS(name, K, extern)
+    DS__SET_PROTOS(name, K, extern);
 #define DS_SET_DEFINE(name, K, hash, eq) DS__SET_IMPL(name, K, hash, eq, )
 #define DS_SET(name, K, hash, eq)                 \
     DS__SET_TYPES(name, K);                       \
