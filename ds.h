@@ -501,25 +501,29 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     }                                                                                   \
     LINK void name##_init(name *v) { name##_init_alloc(v, NULL); }                      \
     LINK void name##_init_alloc(name *v, const ds_alloc *a) {                           \
+        if (DS__UNLIKELY(!v)) return;                                                   \
         v->data = NULL;                                                                 \
         v->len = v->cap = 0;                                                            \
         v->alloc = a;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *v) {                                                    \
+        if (DS__UNLIKELY(!v)) return;                                                   \
         if (v->data) DS_FREE(v->alloc, v->data, v->cap * sizeof(T));                    \
         name##_init_alloc(v, v->alloc);                                                 \
     }                                                                                   \
-    LINK void name##_clear(name *v) { v->len = 0; }                                     \
-    LINK size_t name##_len(const name *v) { return v->len; }                            \
-    LINK T *name##_at(const name *v, size_t i) { return i < v->len ? v->data + i : NULL; } \
-    LINK T *name##_last(const name *v) { return v->len ? v->data + v->len - 1 : NULL; } \
+    LINK void name##_clear(name *v) { if (!v) return; v->len = 0; }                      \
+    LINK size_t name##_len(const name *v) { if (!v) return 0; return v->len; }           \
+    LINK T *name##_at(const name *v, size_t i) { if (!v) return NULL; return i < v->len ? v->data + i : NULL; } \
+    LINK T *name##_last(const name *v) { if (!v) return NULL; return v->len ? v->data + v->len - 1 : NULL; } \
     LINK ds_status name##_reserve(name *v, size_t n) {                                  \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         void *d = v->data;                                                              \
         ds_status s = n <= v->cap ? DS_OK : ds__vec_setcap(&d, &v->cap, n, sizeof(T), v->alloc); \
         v->data = (T *)d;                                                               \
         return s;                                                                       \
     }                                                                                   \
     LINK ds_status name##_shrink(name *v) {                                             \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         void *d = v->data;                                                              \
         ds_status s = v->len == v->cap ? DS_OK : ds__vec_setcap(&d, &v->cap, v->len, sizeof(T), v->alloc); \
         v->data = (T *)d;                                                               \
@@ -532,6 +536,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return s;                                                                       \
     }                                                                                   \
     LINK ds_status name##_resize(name *v, size_t n, T fill) {                           \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         size_t i;                                                                       \
         if (n > v->cap) {                                                               \
             ds_status s = name##__grow(v, n);                                           \
@@ -542,6 +547,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_push(name *v, T x) {                                          \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (DS__UNLIKELY(v->len == v->cap)) {                                           \
             ds_status s = v->len == SIZE_MAX ? DS_EINVAL : name##__grow(v, v->len + 1); \
             if (s != DS_OK) return s;                                                   \
@@ -550,6 +556,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_append(name *v, T const *xs, size_t n) {                      \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         size_t need;                                                                    \
         ds_status s;                                                                    \
         if (n == 0) return DS_OK;                                                       \
@@ -560,12 +567,14 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_pop(name *v, T *out) {                                        \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (v->len == 0) return DS_EEMPTY;                                              \
         v->len--;                                                                       \
         if (out) *out = v->data[v->len];                                                \
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_insert(name *v, size_t i, T x) {                              \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i > v->len) return DS_EINVAL;                                               \
         if (v->len == v->cap) {                                                         \
             ds_status s = v->len == SIZE_MAX ? DS_EINVAL : name##__grow(v, v->len + 1); \
@@ -577,6 +586,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_remove(name *v, size_t i, T *out) {                           \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i >= v->len) return DS_EINVAL;                                              \
         if (out) *out = v->data[i];                                                     \
         memmove(v->data + i, v->data + i + 1, (v->len - i - 1) * sizeof(T));            \
@@ -584,6 +594,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_swap_remove(name *v, size_t i, T *out) {                      \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i >= v->len) return DS_EINVAL;                                              \
         if (out) *out = v->data[i];                                                     \
         v->data[i] = v->data[v->len - 1];                                               \
@@ -591,11 +602,13 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_sort(name *v, name##_cmp cmp) {                                    \
+        if (DS__UNLIKELY(!v)) return;                                                   \
         name##__cmpbox box;                                                             \
         box.fn = cmp;                                                                   \
         ds__sort(v->data, v->len, sizeof(T), name##__cmp_tramp, &box);                  \
     }                                                                                   \
     LINK size_t name##_lower_bound(const name *v, T const *key, name##_cmp cmp) {       \
+        if (DS__UNLIKELY(!v)) return 0;                                                 \
         size_t lo = 0, hi = v->len;                                                     \
         while (lo < hi) {                                                               \
             size_t mid = lo + (hi - lo) / 2;                                            \
@@ -604,6 +617,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         return lo;                                                                      \
     }                                                                                   \
     LINK size_t name##_upper_bound(const name *v, T const *key, name##_cmp cmp) {       \
+        if (DS__UNLIKELY(!v)) return 0;                                                 \
         size_t lo = 0, hi = v->len;                                                     \
         while (lo < hi) {                                                               \
             size_t mid = lo + (hi - lo) / 2;                                            \
@@ -611,8 +625,9 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         }                                                                               \
         return lo;                                                                      \
     }                                                                                   \
-    LINK T *name##_first(const name *v) { return v->len ? v->data : NULL; }             \
+    LINK T *name##_first(const name *v) { if (!v) return NULL; return v->len ? v->data : NULL; } \
     LINK T *name##_next(const name *v, T const *it) {                                   \
+        if (DS__UNLIKELY(!v)) return NULL;                                              \
         return it + 1 < v->data + v->len ? (T *)(it + 1) : NULL;                        \
     }
 
@@ -719,20 +734,23 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
 #define DS__DEQUE_IMPL(name, T, LINK)                                                    \
     LINK void name##_init(name *d) { name##_init_alloc(d, NULL); }                       \
     LINK void name##_init_alloc(name *d, const ds_alloc *a) {                            \
+        if (DS__UNLIKELY(!d)) return;                                                   \
         d->buf = NULL;                                                                   \
         d->cap = d->head = d->len = d->maxlen = 0;                                       \
         d->alloc = a;                                                                    \
     }                                                                                    \
     LINK void name##_free(name *d) {                                                     \
+        if (DS__UNLIKELY(!d)) return;                                                   \
         size_t ml = d->maxlen;                                                           \
         if (d->buf) DS_FREE(d->alloc, d->buf, d->cap * sizeof(T));                       \
         name##_init_alloc(d, d->alloc);                                                  \
         d->maxlen = ml;                                                                  \
     }                                                                                    \
-    LINK void name##_clear(name *d) { d->head = d->len = 0; }                            \
-    LINK size_t name##_len(const name *d) { return d->len; }                             \
-    LINK size_t name##_maxlen(const name *d) { return d->maxlen; }                       \
+    LINK void name##_clear(name *d) { if (!d) return; d->head = d->len = 0; }            \
+    LINK size_t name##_len(const name *d) { if (!d) return 0; return d->len; }           \
+    LINK size_t name##_maxlen(const name *d) { if (!d) return 0; return d->maxlen; }     \
     LINK ds_status name##_set_maxlen(name *d, size_t maxlen) {                           \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         if (maxlen && d->len > maxlen) return DS_EINVAL;                                 \
         d->maxlen = maxlen;                                                              \
         return DS_OK;                                                                    \
@@ -743,19 +761,22 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         d->buf = (T *)b;                                                                 \
         return s;                                                                        \
     }                                                                                    \
-    LINK ds_status name##_reserve(name *d, size_t n) { return name##__grow(d, n); }      \
+    LINK ds_status name##_reserve(name *d, size_t n) { if (!d) return DS_EINVAL; return name##__grow(d, n); } \
     LINK T *name##_at(const name *d, size_t i) {                                         \
+        if (DS__UNLIKELY(!d)) return NULL;                                              \
         return i < d->len ? d->buf + ((d->head + i) & (d->cap - 1)) : NULL;              \
     }                                                                                    \
-    LINK T *name##_front(const name *d) { return name##_at(d, 0); }                      \
-    LINK T *name##_back(const name *d) { return d->len ? name##_at(d, d->len - 1) : NULL; } \
+    LINK T *name##_front(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \
+    LINK T *name##_back(const name *d) { if (!d) return NULL; return d->len ? name##_at(d, d->len - 1) : NULL; } \
     LINK ds_status name##_pop_back(name *d, T *out) {                                    \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = *name##_at(d, d->len - 1);                                       \
         d->len--;                                                                        \
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_pop_front(name *d, T *out) {                                   \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = d->buf[d->head];                                                 \
         d->head = (d->head + 1) & (d->cap - 1);                                          \
@@ -763,6 +784,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back_evict(name *d, T x, T *dropped, int *did_drop) {     \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -776,6 +798,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_front_evict(name *d, T x, T *dropped, int *did_drop) {    \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -790,13 +813,16 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back(name *d, T x) {                                      \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         return name##_push_back_evict(d, x, NULL, NULL);                                 \
     }                                                                                    \
     LINK ds_status name##_push_front(name *d, T x) {                                     \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
         return name##_push_front_evict(d, x, NULL, NULL);                                \
     }                                                                                    \
-    LINK T *name##_first(const name *d) { return name##_at(d, 0); }                      \
+    LINK T *name##_first(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \
     LINK T *name##_next(const name *d, T const *it) {                                    \
+        if (DS__UNLIKELY(!d)) return NULL;                                              \
         size_t pos = (size_t)(it - d->buf);                                              \
         size_t i = ((pos - d->head) & (d->cap - 1)) + 1; /* logical index of next */     \
         return name##_at(d, i);                                                          \
@@ -933,23 +959,27 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
     }                                                                                   \
     LINK void name##_init(name *h) { name##_init_alloc(h, NULL); }                      \
     LINK void name##_init_alloc(name *h, const ds_alloc *a) {                           \
+        if (DS__UNLIKELY(!h)) return;                                                   \
         h->data = NULL;                                                                 \
         h->len = h->cap = 0;                                                            \
         h->alloc = a;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *h) {                                                    \
+        if (DS__UNLIKELY(!h)) return;                                                   \
         if (h->data) DS_FREE(h->alloc, h->data, h->cap * sizeof(T));                    \
         name##_init_alloc(h, h->alloc);                                                 \
     }                                                                                   \
-    LINK void name##_clear(name *h) { h->len = 0; }                                     \
-    LINK size_t name##_len(const name *h) { return h->len; }                            \
+    LINK void name##_clear(name *h) { if (!h) return; h->len = 0; }                      \
+    LINK size_t name##_len(const name *h) { if (!h) return 0; return h->len; }           \
     LINK ds_status name##_reserve(name *h, size_t n) {                                  \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         void *d = h->data;                                                              \
         ds_status s = n <= h->cap ? DS_OK : ds__vec_setcap(&d, &h->cap, n, sizeof(T), h->alloc); \
         h->data = (T *)d;                                                               \
         return s;                                                                       \
     }                                                                                   \
     LINK ds_status name##_push(name *h, T x) {                                          \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         if (DS__UNLIKELY(h->len == h->cap)) {                                           \
             void *d = h->data;                                                          \
             ds_status s = h->len == SIZE_MAX ? DS_EINVAL                                \
@@ -962,14 +992,16 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_pop(name *h, T *out) {                                        \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         if (h->len == 0) return DS_EEMPTY;                                              \
         if (out) *out = h->data[0];                                                     \
         h->data[0] = h->data[--h->len];                                                 \
         if (h->len > 1) name##__down(h->data, h->len, 0);                               \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK T const *name##_peek(const name *h) { return h->len ? h->data : NULL; }        \
+    LINK T const *name##_peek(const name *h) { if (!h) return NULL; return h->len ? h->data : NULL; } \
     LINK ds_status name##_replace_top(name *h, T x, T *old) {                           \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         if (h->len == 0) return DS_EEMPTY;                                              \
         if (old) *old = h->data[0];                                                     \
         h->data[0] = x;                                                                 \
@@ -977,6 +1009,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_heapify(name *h, T const *xs, size_t n) {                     \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         size_t i;                                                                       \
         ds_status s;                                                                    \
         if (n && !xs) return DS_EINVAL;                                                 \
@@ -987,6 +1020,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_update(name *h, size_t i) {                                   \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         if (i >= h->len) return DS_EINVAL;                                              \
         if (i > 0 && name##__less(h->data + i, h->data + (i - 1) / 2))                  \
             name##__up(h->data, i);                                                     \
@@ -995,14 +1029,16 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_remove_at(name *h, size_t i, T *out) {                        \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         if (i >= h->len) return DS_EINVAL;                                              \
         if (out) *out = h->data[i];                                                     \
         h->data[i] = h->data[--h->len];                                                 \
         if (i < h->len) name##_update(h, i);                                            \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK T *name##_first(const name *h) { return h->len ? h->data : NULL; }             \
+    LINK T *name##_first(const name *h) { if (!h) return NULL; return h->len ? h->data : NULL; } \
     LINK T *name##_next(const name *h, T const *it) {                                   \
+        if (DS__UNLIKELY(!h)) return NULL;                                              \
         return it + 1 < h->data + h->len ? (T *)(it + 1) : NULL;                        \
     }                                                                                   \
     /* Heap-sort a min-heap of n in place: ends greatest first. */                      \
@@ -1030,6 +1066,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return m;                                                                       \
     }                                                                                   \
     LINK ds_status name##_topk_init(name##_topk *t, size_t k, const ds_alloc *a) {      \
+        if (DS__UNLIKELY(!t)) return DS_EINVAL;                                         \
         name##_init_alloc(&t->heap, a);                                                 \
         t->k = 0;                                                                       \
         if (k == 0) return DS_EINVAL;                                                   \
@@ -1037,6 +1074,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return name##_reserve(&t->heap, k);                                             \
     }                                                                                   \
     LINK int name##_topk_offer(name##_topk *t, T x, T *evicted, int *did_evict) {       \
+        if (DS__UNLIKELY(!t)) return 0;                                                 \
         name *h = &t->heap;                                                             \
         if (did_evict) *did_evict = 0;                                                  \
         if (DS__LIKELY(h->len == t->k)) {                                               \
@@ -1053,18 +1091,21 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         return 1;                                                                       \
     }                                                                                   \
     LINK T const *name##_topk_threshold(const name##_topk *t) {                         \
+        if (DS__UNLIKELY(!t)) return NULL;                                              \
         return t->k && t->heap.len == t->k ? t->heap.data : NULL;                       \
     }                                                                                   \
     LINK size_t name##_topk_sorted(const name##_topk *t, T *out) {                      \
+        if (DS__UNLIKELY(!t)) return 0;                                                 \
         size_t n = t->heap.len;                                                         \
         if (!out || n == 0) return 0;                                                   \
         memcpy(out, t->heap.data, n * sizeof(T));                                       \
         name##__sort_desc(out, n);                                                      \
         return n;                                                                       \
     }                                                                                   \
-    LINK size_t name##_topk_len(const name##_topk *t) { return t->heap.len; }           \
-    LINK void name##_topk_clear(name##_topk *t) { t->heap.len = 0; }                    \
+    LINK size_t name##_topk_len(const name##_topk *t) { if (!t) return 0; return t->heap.len; } \
+    LINK void name##_topk_clear(name##_topk *t) { if (!t) return; t->heap.len = 0; }     \
     LINK void name##_topk_free(name##_topk *t) {                                        \
+        if (DS__UNLIKELY(!t)) return;                                                   \
         name##_free(&t->heap);                                                          \
         t->k = 0;                                                                       \
     }
@@ -1130,7 +1171,8 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
  *   V     *name_get_or_add(name *m, K key, int *is_new)
  *          the value slot for key, added zero-filled if new; NULL on ENOMEM
  *   ds_status name_del(name *m, K key, V *out)   DS_ENOTFOUND; out may be NULL
- *   void   name_del_entry(name *m, name_entry *e) erase what e points at
+ *   void   name_del_entry(name *m, name_entry *e) erase what e points at (an
+ *          entry from first/next/get_or_add; anything else is ignored)
  *   name_entry *name_first(const name *m), *name_next(const name *m, const name_entry *e)
  *          iteration in table order (DS_FOREACH(name, m, e): e->key, e->val)
  *   DS_SET: the same without V: put(m, key, is_new), insert(m, key), del(m, key),
@@ -1377,32 +1419,41 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         return (name##_entry *)(void *)(m->m.slots + i * sizeof(name##_entry));         \
     }                                                                                   \
     LINK void name##_init_seed(name *m, const ds_alloc *a, uint64_t seed) {             \
+        if (DS__UNLIKELY(!m)) return;                                                   \
         ds__map_init(&m->m, a, seed);                                                   \
     }                                                                                   \
     LINK void name##_init_alloc(name *m, const ds_alloc *a) {                           \
+        if (DS__UNLIKELY(!m)) return;                                                   \
         ds__map_init(&m->m, a, ds__map_default_seed((uintptr_t)(void *)m));                                \
     }                                                                                   \
     LINK void name##_init(name *m) { name##_init_alloc(m, NULL); }                      \
-    LINK void name##_free(name *m) { ds__map_free(&m->m, sizeof(name##_entry)); }       \
-    LINK void name##_clear(name *m) { ds__map_clear(&m->m); }                           \
-    LINK size_t name##_len(const name *m) { return m->m.len; }                          \
-    LINK size_t name##_capacity(const name *m) { return m->m.cap; }                     \
-    LINK size_t name##_memory(const name *m) { return m->m.cap * (sizeof(name##_entry) + 1); } \
+    LINK void name##_free(name *m) { if (!m) return; ds__map_free(&m->m, sizeof(name##_entry)); } \
+    LINK void name##_clear(name *m) { if (!m) return; ds__map_clear(&m->m); }            \
+    LINK size_t name##_len(const name *m) { if (!m) return 0; return m->m.len; }         \
+    LINK size_t name##_capacity(const name *m) { if (!m) return 0; return m->m.cap; }    \
+    LINK size_t name##_memory(const name *m) { if (!m) return 0; return m->m.cap * (sizeof(name##_entry) + 1); } \
     LINK ds_status name##_reserve(name *m, size_t n) {                                  \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         return ds__map_reserve(&m->m, n, sizeof(name##_entry), name##__hash);           \
     }                                                                                   \
     LINK ds_status name##_shrink(name *m) {                                             \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         return ds__map_shrink(&m->m, sizeof(name##_entry), name##__hash);               \
     }                                                                                   \
-    LINK int name##_has(const name *m, K key) { return name##__find(m, key) != DS__NPOS; } \
+    LINK int name##_has(const name *m, K key) { if (!m) return 0; return name##__find(m, key) != DS__NPOS; } \
     LINK void name##_del_entry(name *m, name##_entry *e) {                              \
-        ds__map_erase_at(&m->m, (size_t)(e - name##__slot(m, 0)));                      \
+        size_t i;                                                                       \
+        if (DS__UNLIKELY(!m || !e || !m->m.cap)) return;                                \
+        i = (size_t)(e - name##__slot(m, 0));                                           \
+        if (i < m->m.cap && !(m->m.ctrl[i] & 0x80)) ds__map_erase_at(&m->m, i);         \
     }                                                                                   \
     LINK name##_entry *name##_first(const name *m) {                                    \
+        if (DS__UNLIKELY(!m)) return NULL;                                              \
         size_t i = ds__map_scan(&m->m, 0);                                              \
         return i < m->m.cap ? name##__slot(m, i) : NULL;                                \
     }                                                                                   \
     LINK name##_entry *name##_next(const name *m, const name##_entry *e) {              \
+        if (DS__UNLIKELY(!m)) return NULL;                                              \
         size_t i = ds__map_scan(&m->m, (size_t)(e - name##__slot(m, 0)) + 1);           \
         return i < m->m.cap ? name##__slot(m, i) : NULL;                                \
     }                                                                                   \
@@ -1454,10 +1505,12 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
 #define DS__MAP_IMPL(name, K, V, hash, eq, LINK)                                        \
     DS__TABLE_COMMON(name, K, hash, eq, LINK)                                           \
     LINK V *name##_get(const name *m, K key) {                                          \
+        if (DS__UNLIKELY(!m)) return NULL;                                              \
         size_t i = name##__find(m, key);                                                \
         return i == DS__NPOS ? NULL : &name##__slot(m, i)->val;                         \
     }                                                                                   \
     LINK ds_status name##_put(name *m, K key, V val, int *is_new) {                     \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         size_t i = name##__find(m, key);                                                \
         ds_status st = DS_OK;                                                           \
         name##_entry *e;                                                                \
@@ -1472,6 +1525,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_insert(name *m, K key, V val) {                               \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds_status st = DS_OK;                                                           \
         name##_entry *e;                                                                \
         if (name##__find(m, key) != DS__NPOS) return DS_EEXIST;                         \
@@ -1480,6 +1534,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK V *name##_get_or_add(name *m, K key, int *is_new) {                            \
+        if (DS__UNLIKELY(!m)) return NULL;                                              \
         size_t i = name##__find(m, key);                                                \
         ds_status st = DS_OK;                                                           \
         name##_entry *e;                                                                \
@@ -1491,6 +1546,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         return &e->val;                                                                 \
     }                                                                                   \
     LINK ds_status name##_del(name *m, K key, V *out) {                                 \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         size_t i = name##__find(m, key);                                                \
         if (i == DS__NPOS) return DS_ENOTFOUND;                                         \
         if (out) *out = name##__slot(m, i)->val;                                        \
@@ -1517,10 +1573,12 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
 #define DS__SET_IMPL(name, K, hash, eq, LINK)                                           \
     DS__TABLE_COMMON(name, K, hash, eq, LINK)                                           \
     LINK K const *name##_get(const name *m, K key) {                                    \
+        if (DS__UNLIKELY(!m)) return NULL;                                              \
         size_t i = name##__find(m, key);                                                \
         return i == DS__NPOS ? NULL : &name##__slot(m, i)->key;                         \
     }                                                                                   \
     LINK ds_status name##_put(name *m, K key, int *is_new) {                            \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds_status st = DS_OK;                                                           \
         if (is_new) *is_new = 0;                                                        \
         if (name##__find(m, key) != DS__NPOS) return DS_OK;                             \
@@ -1529,11 +1587,13 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_insert(name *m, K key) {                                      \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds_status st = DS_OK;                                                           \
         if (name##__find(m, key) != DS__NPOS) return DS_EEXIST;                         \
         return name##__add(m, key, &st) ? DS_OK : st;                                   \
     }                                                                                   \
     LINK ds_status name##_del(name *m, K key) {                                         \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         size_t i = name##__find(m, key);                                                \
         if (i == DS__NPOS) return DS_ENOTFOUND;                                         \
         ds__map_erase_at(&m->m, i);                                                     \

@@ -19,7 +19,9 @@
     /* map / set */                                                        \
     X(map_model) X(map_model_weak_hash) X(map_oom) X(map_edges)            \
     X(map_large) X(map_churn_no_tombstone_buildup) X(map_iter_delete)      \
-    X(map_string_keys) X(set_model) X(set_oom)
+    X(map_string_keys) X(set_model) X(set_oom)                         \
+    /* bad input */                                                        \
+    X(null_container_args)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
