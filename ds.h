@@ -303,9 +303,12 @@ DSDEF void ds_rng_jump(ds_rng *r);
  * ds_hash_bytes follows the wyhash construction (Wang Yi, public domain):
  * 64x64->128-bit multiplies folded by xor ("mum"), 48-byte stripes on three
  * independent lanes, overlapping reads for the tail so there is no
- * byte-by-byte loop. Quality is checked by tests/test_core.c (avalanche:
- * every input bit flips every output bit with probability 0.5 +- 0.015;
- * bucket uniformity of sequential and strided keys: chi-square). Not
+ * byte-by-byte loop. Quality is checked by tests/test_core.c: avalanche
+ * (each input bit flips each output bit with probability 1/2, within 6
+ * standard errors over 12,000 random inputs, for 2..32-byte keys, integers
+ * and the seed) and bucket uniformity (sequential, strided and string keys
+ * over 4096 buckets from four bit ranges, chi-square; no 64-bit collision
+ * among 2^18 structured keys). Not
  * cryptographic; seed it per table against HashDoS. Values are identical on
  * little- and big-endian machines. */
 
