@@ -1350,7 +1350,8 @@ static inline ds_status ds__map_reserve(ds__map *m, size_t n, size_t esz, ds__ma
     if (n <= m->len + m->growth_left) return DS_OK;
     cap = ds__map_cap_for(n);
     if (!cap) return DS_EINVAL;
-    return ds__map_resize(m, cap, esz, hash);
+    /* Never shrink here: if tombstones ate the budget, rehash in place. */
+    return ds__map_resize(m, cap > m->cap ? cap : m->cap, esz, hash);
 }
 
 static inline ds_status ds__map_shrink(ds__map *m, size_t esz, ds__map_hash_fn hash) {
