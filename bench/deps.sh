@@ -1,0 +1,31 @@
+#!/bin/sh
+# bench/deps.sh - install the peers the benchmarks compare ds against, from
+# Debian packages (never vendored): boost unordered_flat_map, absl
+# flat_hash_map, uthash, and hyperfine for whole-process comparisons.
+# Idempotent: prints nothing and installs nothing when all are present.
+# Needs root or sudo (apt-get). POSIX sh.
+set -eu
+
+PKGS="libboost1.81-dev libabsl-dev uthash-dev hyperfine"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "bench/deps.sh: need root or sudo to install:$missing" >&2
+    exit 1
+fi
+
+echo "bench/deps.sh: installing$missing"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
