@@ -96,20 +96,20 @@ check-examples: $(EXAMPLES)
 	done; echo "examples: $(words $(EXAMPLES)) ran clean under ASan+UBSan"
 
 # ---- fuzz targets: replayed as plain programs in check; libFuzzer in fuzz ----
-$(BUILD)/fuzz/%-replay: tests/fuzz/%.c ds.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h | $(BUILD)/fuzz
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_FUZZ_STANDALONE -I. $< -o $@ -lm
 
 check-fuzz-replay: $(patsubst %,$(BUILD)/fuzz/%-replay,$(FUZZERS))
 	@set -e; for f in $^; do $$f > /dev/null || { echo "fuzz replay $$f failed"; exit 1; }; done; \
 	echo "fuzz replays: $(words $^) targets clean"
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c ds.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h | $(BUILD)/fuzz
 	$(CLANG) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -I. $< -o $@ -lm
 
 fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZERS))
 	@set -e; for f in $^; do \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-$$(basename $$f); \
 	done
 
 # ---- check: the README's test command; the test runner prints the last line ----

@@ -564,7 +564,11 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         ds_status s;                                                                    \
         if (n == 0) return DS_OK;                                                       \
         if (!xs || !ds_size_add(v->len, n, &need)) return DS_EINVAL;                    \
+        /* xs may point into our own storage, which growing frees: rebase it. */        \
+        uintptr_t at = (uintptr_t)xs, lo = (uintptr_t)v->data;                         \
+        int self = v->data && at >= lo && at < lo + v->len * sizeof(T);                 \
         if ((s = name##__grow(v, need)) != DS_OK) return s;                             \
+        if (self) xs = (T const *)(void *)((char *)v->data + (at - lo));                \
         memcpy(v->data + v->len, xs, n * sizeof(T));                                    \
         v->len = need;                                                                  \
         return DS_OK;                                                                   \

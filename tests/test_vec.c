@@ -134,6 +134,17 @@ void test_vec_edges(void) {
     CHECK(ivec_append(&v, NULL, 0) == DS_OK);
     CHECK(ivec_append(&v, NULL, 3) == DS_EINVAL);
     CHECK(ivec_shrink(&v) == DS_OK);
+    /* Appending a vec to itself: the source lives in the storage that
+     * growing reallocates, so it must be rebased (ASan catches a miss). */
+    {
+        int k;
+        for (k = 0; k < 5; k++) CHECK(ivec_push(&v, k) == DS_OK);
+        CHECK(ivec_shrink(&v) == DS_OK && v.cap == 5);
+        CHECK(ivec_append(&v, v.data + 1, 4) == DS_OK && v.len == 9);
+        for (k = 0; k < 9; k++) CHECKF(v.data[k] == (k < 5 ? k : k - 4), "k=%d got %d", k, v.data[k]);
+        ivec_free(&v);
+        ivec_init(&v);
+    }
     /* Byte size overflows size_t: DS_EINVAL, nothing changes. */
     CHECK(ivec_reserve(&v, SIZE_MAX / sizeof(int) + 1) == DS_EINVAL);
     CHECK(ivec_resize(&v, SIZE_MAX / 2, 0) == DS_EINVAL);
