@@ -907,10 +907,38 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && less(b + (c + 1) * esz, b + c * esz)) c++;
+        /* Branch-free child pick: on random data the comparison is a coin
+         * flip, and a mispredict costs more than the compare. */
+        if (c + 1 < n) c += (size_t)less(b + (c + 1) * esz, b + c * esz);
         if (!less(b + c * esz, tmp)) break;
         memcpy(b + i * esz, b + c * esz, esz);
         i = c;
+    }
+    memcpy(b + i * esz, tmp, esz);
+}
+
+/* Bottom-up sift (Floyd; Wegener's "bottom-up heapsort"): walk the hole
+ * from i to a leaf along the smaller children (one compare per level), then
+ * sift the element up from there. Used where the element placed at i is
+ * likely to belong near the bottom - pop, replace_top, top-k - where it
+ * saves about half the compares of a plain sift-down. */
+DS__INLINE void ds__heap_sift_leaf(unsigned char *b, size_t n, size_t i, size_t esz,
+                                   ds__less_fn less, void *tmp) {
+    size_t top = i, c;
+    memcpy(tmp, b + i * esz, esz);
+    while ((c = 2 * i + 1) < n) {
+        /* A branch, not c += less(..): on the streams where this path is hot
+         * (every element enters the top-k) the pick is predictable, and a
+         * predicted branch breaks the load->compare->index chain. */
+        if (c + 1 < n && less(b + (c + 1) * esz, b + c * esz)) c++;
+        memcpy(b + i * esz, b + c * esz, esz);
+        i = c;
+    }
+    while (i > top) {
+        size_t p = (i - 1) / 2;
+        if (!less(tmp, b + p * esz)) break;
+        memcpy(b + i * esz, b + p * esz, esz);
+        i = p;
     }
     memcpy(b + i * esz, tmp, esz);
 }
@@ -964,6 +992,10 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         T tmp;                                                                          \
         ds__heap_sift_down((unsigned char *)d, n, i, sizeof(T), name##__less, &tmp);    \
     }                                                                                   \
+    static inline void name##__leaf(T *d, size_t n, size_t i) {                         \
+        T tmp;                                                                          \
+        ds__heap_sift_leaf((unsigned char *)d, n, i, sizeof(T), name##__less, &tmp);    \
+    }                                                                                   \
     LINK void name##_init(name *h) { name##_init_alloc(h, NULL); }                      \
     LINK void name##_init_alloc(name *h, const ds_alloc *a) {                           \
         if (DS__UNLIKELY(!h)) return;                                                   \
@@ -1003,7 +1035,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         if (h->len == 0) return DS_EEMPTY;                                              \
         if (out) *out = h->data[0];                                                     \
         h->data[0] = h->data[--h->len];                                                 \
-        if (h->len > 1) name##__down(h->data, h->len, 0);                               \
+        if (h->len > 1) name##__leaf(h->data, h->len, 0);                               \
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK T const *name##_peek(const name *h) { if (!h) return NULL; return h->len ? h->data : NULL; } \
@@ -1012,7 +1044,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         if (h->len == 0) return DS_EEMPTY;                                              \
         if (old) *old = h->data[0];                                                     \
         h->data[0] = x;                                                                 \
-        name##__down(h->data, h->len, 0);                                               \
+        name##__leaf(h->data, h->len, 0);                                               \
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK ds_status name##_heapify(name *h, T const *xs, size_t n) {                     \
@@ -1054,7 +1086,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
             T t = d[0];                                                                 \
             d[0] = d[--n];                                                              \
             d[n] = t;                                                                   \
-            name##__down(d, n, 0);                                                      \
+            name##__leaf(d, n, 0);                                                      \
         }                                                                               \
     }                                                                                   \
     LINK size_t name##_top_k(T const *xs, size_t n, size_t k, T *out) {                 \
@@ -1066,7 +1098,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
                 name##__up(out, m++);                                                   \
             } else if (name##__less(out, xs + i)) {                                     \
                 out[0] = xs[i];                                                         \
-                name##__down(out, m, 0);                                                \
+                name##__leaf(out, m, 0);                                                \
             }                                                                           \
         }                                                                               \
         name##__sort_desc(out, m);                                                      \
@@ -1089,7 +1121,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
             if (evicted) *evicted = h->data[0];                                         \
             if (did_evict) *did_evict = 1;                                              \
             h->data[0] = x;                                                             \
-            name##__down(h->data, h->len, 0);                                           \
+            name##__leaf(h->data, h->len, 0);                                           \
             return 1;                                                                   \
         }                                                                               \
         if (h->len >= h->cap) return 0; /* topk_init failed or was not called */        \
@@ -1131,12 +1163,15 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
  * ========================================================================
  * Open addressing in the SwissTable layout (Google's Abseil; also the
  * design of boost::unordered_flat_map): one control byte per slot, holding
- * EMPTY, DELETED or the low 7 bits of the key's hash; slots in aligned
+ * EMPTY (0), DELETED (1) or an 8-bit tag from the key's hash (2..255, as
+ * boost's reduced hash; Abseil keeps 7 bits); slots in aligned
  * groups of 16 (SSE2) or 8 (portable SWAR) probed a group at a time, the
  * group index following the triangular sequence over a power-of-two number
  * of groups. A lookup compares 16 control bytes at once and touches a slot
- * only on a 7-bit match (1/128 false positives), so hits and misses cost one
- * control-byte cache line plus one slot line.
+ * only on a tag match (1/254 false positives: half Abseil's 1/128, which
+ * matters because a false positive on a miss costs a cache miss into the
+ * slots), so hits cost one control-byte cache line plus one slot line and
+ * misses usually just the control line.
  *
  * Why this and not Robin Hood: equal speed on hits, a miss stops at the
  * first group with an EMPTY byte with no distance bookkeeping, and erasing
@@ -1154,7 +1189,7 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
  * width. Memory: capacity * (sizeof(entry) + 1) bytes in one allocation.
  *
  * hash(K key, uint64_t seed) -> uint64_t must mix all 64 bits (the group
- * comes from the high bits, the control byte from the low 7): use
+ * comes from bits 8 and up, the tag from the low 8): use
  * ds_hash_u64, ds_hash_str, ds_hash_bytes, or your own well-mixed hash.
  * eq(K a, K b) -> nonzero when equal. Both may be functions or macros.
  *
@@ -1191,8 +1226,16 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
  * Pointers to entries stay valid until the next put/insert/get_or_add/
  * reserve/shrink/clear (which may rehash); del never moves other entries. */
 
-#define DS__CTRL_EMPTY ((uint8_t)0x80)
-#define DS__CTRL_DELETED ((uint8_t)0xFE)
+#define DS__CTRL_EMPTY ((uint8_t)0)
+#define DS__CTRL_DELETED ((uint8_t)1)
+#define DS__CTRL_FULL(c) ((c) >= 2)
+/* Tag of a full slot: the hash's low byte moved off 0 and 1 (2 and 3 are
+ * twice as likely as other tags; harmless). Groups come from h >> 8. */
+DS__INLINE uint8_t ds__map_tag(uint64_t h) {
+    uint8_t t = (uint8_t)h;
+    return (uint8_t)(t < 2 ? t + 2 : t);
+}
+#define DS__MAP_GROUP(m, h) ((size_t)((h) >> 8) & (m)->gmask)
 
 #if (defined(__SSE2__) || defined(_M_X64) || defined(_M_AMD64)) && !defined(DS_NO_SIMD)
 #include <emmintrin.h>
@@ -1204,9 +1247,10 @@ DS__INLINE ds__bits ds__grp_match(const uint8_t *g, uint8_t h2) {
     return (ds__bits)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8((char)h2)));
 }
 DS__INLINE ds__bits ds__grp_empty(const uint8_t *g) { return ds__grp_match(g, DS__CTRL_EMPTY); }
-/* EMPTY and DELETED are exactly the bytes with the sign bit set. */
+/* EMPTY or DELETED: the bytes <= 1, i.e. equal to their min with 1. */
 DS__INLINE ds__bits ds__grp_free(const uint8_t *g) {
-    return (ds__bits)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)g));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)g);
+    return (ds__bits)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(c, _mm_set1_epi8(1)), c));
 }
 #else
 /* Portable fallback: 8 control bytes in a word (SWAR); one bit per slot at
@@ -1222,16 +1266,20 @@ DS__INLINE uint64_t ds__grp_load(const uint8_t *g) {
     for (i = 7; i >= 0; i--) w = (w << 8) | g[i];
     return w;
 }
-/* May report a false match just above a true one; callers compare keys. */
+/* Zero bytes of x. The lowest reported bit is exact; a byte 0x01 just above
+ * a zero byte may be reported too (the borrow). */
+DS__INLINE uint64_t ds__swar_zero(uint64_t x) { return (x - DS__LSB) & ~x & DS__MSB; }
+/* May report a false match above a true one; callers compare keys. */
 DS__INLINE ds__bits ds__grp_match(const uint8_t *g, uint8_t h2) {
-    uint64_t x = ds__grp_load(g) ^ (DS__LSB * h2);
-    return (x - DS__LSB) & ~x & DS__MSB;
+    return ds__swar_zero(ds__grp_load(g) ^ (DS__LSB * h2));
 }
-DS__INLINE ds__bits ds__grp_empty(const uint8_t *g) { /* 0x80: bit 7 set, bit 1 clear */
-    uint64_t w = ds__grp_load(g);
-    return w & ~(w << 6) & DS__MSB;
+/* Only ever tested for "any EMPTY", which the borrow cannot fake. */
+DS__INLINE ds__bits ds__grp_empty(const uint8_t *g) { return ds__swar_zero(ds__grp_load(g)); }
+/* Bytes 0 and 1 are the zero bytes once bit 0 is cleared; no byte is then
+ * 0x01, so every reported bit is exact. */
+DS__INLINE ds__bits ds__grp_free(const uint8_t *g) {
+    return ds__swar_zero(ds__grp_load(g) & ~DS__LSB);
 }
-DS__INLINE ds__bits ds__grp_free(const uint8_t *g) { return ds__grp_load(g) & DS__MSB; }
 #endif
 #define DS__BITS_FIRST(b) ((size_t)(ds__ctz64((uint64_t)(b)) >> DS__BITS_SHIFT))
 
@@ -1253,9 +1301,7 @@ typedef uint64_t (*ds__map_hash_fn)(const void *entry, uint64_t seed);
 
 /* A shared read-only all-EMPTY group lets lookups on an empty table run
  * the normal path without a NULL check. */
-static const uint8_t ds__empty_group[16] = {
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+static const uint8_t ds__empty_group[16] = {0};
 
 static inline size_t ds__map_max_load(size_t cap) { return cap - cap / 8; }
 
@@ -1272,8 +1318,8 @@ DSDEF uint64_t ds__map_default_seed(uintptr_t addr);
 /* Slot index holding key, or DS__NPOS. */
 DS__INLINE size_t ds__map_find(const ds__map *m, uint64_t h, const void *key, size_t esz,
                                ds__map_eq_fn eq) {
-    size_t g = (size_t)(h >> 7) & m->gmask, step = 0;
-    uint8_t h2 = (uint8_t)(h & 0x7f);
+    size_t g = DS__MAP_GROUP(m, h), step = 0;
+    uint8_t h2 = ds__map_tag(h);
     for (;;) {
         const uint8_t *c = m->ctrl + g * DS__GROUP;
         ds__bits b = ds__grp_match(c, h2);
@@ -1289,7 +1335,7 @@ DS__INLINE size_t ds__map_find(const ds__map *m, uint64_t h, const void *key, si
 
 /* First EMPTY or DELETED slot on h's probe sequence (one always exists). */
 DS__INLINE size_t ds__map_find_free(const ds__map *m, uint64_t h) {
-    size_t g = (size_t)(h >> 7) & m->gmask, step = 0;
+    size_t g = DS__MAP_GROUP(m, h), step = 0;
     for (;;) {
         ds__bits b = ds__grp_free(m->ctrl + g * DS__GROUP);
         if (b) return g * DS__GROUP + DS__BITS_FIRST(b);
@@ -1327,12 +1373,12 @@ static inline ds_status ds__map_resize(ds__map *m, size_t new_cap, size_t esz,
     m->cap = new_cap;
     m->gmask = new_cap / DS__GROUP - 1;
     for (i = 0; i < old.cap; i++) {
-        if (old.ctrl[i] & 0x80) continue;
+        if (!DS__CTRL_FULL(old.ctrl[i])) continue;
         {
             const unsigned char *e = old.slots + i * esz;
             uint64_t h = hash(e, m->seed);
             size_t j = ds__map_find_free(m, h);
-            m->ctrl[j] = (uint8_t)(h & 0x7f);
+            m->ctrl[j] = ds__map_tag(h);
             memcpy(m->slots + j * esz, e, esz);
         }
     }
@@ -1388,7 +1434,7 @@ static inline size_t ds__map_claim(ds__map *m, uint64_t h, size_t esz, ds__map_h
         i = ds__map_find_free(m, h);
     }
     m->growth_left -= (size_t)(m->ctrl[i] == DS__CTRL_EMPTY);
-    m->ctrl[i] = (uint8_t)(h & 0x7f);
+    m->ctrl[i] = ds__map_tag(h);
     m->len++;
     return i;
 }
@@ -1407,7 +1453,7 @@ static inline void ds__map_erase_at(ds__map *m, size_t i) {
 
 /* Index of the first full slot at or after i, or cap. */
 static inline size_t ds__map_scan(const ds__map *m, size_t i) {
-    while (i < m->cap && (m->ctrl[i] & 0x80)) i++;
+    while (i < m->cap && !DS__CTRL_FULL(m->ctrl[i])) i++;
     return i;
 }
 
@@ -1453,7 +1499,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
         size_t i;                                                                       \
         if (DS__UNLIKELY(!m || !e || !m->m.cap)) return;                                \
         i = (size_t)(e - name##__slot(m, 0));                                           \
-        if (i < m->m.cap && !(m->m.ctrl[i] & 0x80)) ds__map_erase_at(&m->m, i);         \
+        if (i < m->m.cap && DS__CTRL_FULL(m->m.ctrl[i])) ds__map_erase_at(&m->m, i);         \
     }                                                                                   \
     LINK name##_entry *name##_first(const name *m) {                                    \
         if (DS__UNLIKELY(!m)) return NULL;                                              \

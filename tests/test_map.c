@@ -4,7 +4,7 @@
 DS_MAP(umap, uint32_t, uint32_t, ds_hash_u32, ds_eq_u32)
 
 /* Deliberately bad hashes: every key in one probe chain, or only four
- * distinct hashes (long chains, many 7-bit tag collisions). */
+ * distinct hashes (long chains, many tag collisions). */
 static uint64_t hash_const(uint32_t k, uint64_t seed) {
     (void)k;
     (void)seed;

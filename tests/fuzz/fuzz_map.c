@@ -31,11 +31,11 @@ static uint64_t fz_hash(uint32_t k, uint64_t seed) {
     case 0: return ds_hash_u32(k, seed);                          /* the real one */
     case 1: return 0x0123456789abcdefull;                         /* one probe chain */
     case 2: return (uint64_t)(k % 3) * 0x9e3779b97f4a7c15ull;     /* 3 distinct hashes */
-    case 3: return k;                      /* identity: few groups, h2 = k & 0x7f */
-    case 4: return (uint64_t)k << 7;       /* groups spread, every h2 == 0 */
-    case 5: return k & 0x7f;               /* everything starts in group 0 */
+    case 3: return k;                      /* identity: few groups, tag = k & 0xff */
+    case 4: return (uint64_t)k << 8;       /* groups spread, every tag == 2 */
+    case 5: return k & 0xff;               /* everything starts in group 0 */
     case 6: return ds_hash_u32(k & 7, seed);                      /* 8 distinct, mixed */
-    default: return ~(uint64_t)0 - k % 5;  /* top group, 5 hashes, h2 near 0x7f */
+    default: return ~(uint64_t)0 - k % 5;  /* top group, 5 hashes, tags near 0xff */
     }
 }
 #define FZ_NHASH 8u
@@ -104,7 +104,7 @@ static void check_full(const fmap *m) {
         if (v) FZ_CHECK(*v == m_val[k]);
     }
     for (i = 0; i < m->m.cap; i++) {
-        full += !(m->m.ctrl[i] & 0x80);
+        full += DS__CTRL_FULL(m->m.ctrl[i]);
         empty += m->m.ctrl[i] == DS__CTRL_EMPTY;
     }
     FZ_CHECK(full == m_len);
