@@ -930,32 +930,6 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
     memcpy(b + i * esz, tmp, esz);
 }
 
-/* Bottom-up sift (Floyd; Wegener's "bottom-up heapsort"): walk the hole
- * from i to a leaf along the smaller children (one compare per level), then
- * sift the element up from there. Used where the element placed at i is
- * likely to belong near the bottom - pop, replace_top, top-k - where it
- * saves about half the compares of a plain sift-down. */
-DS__INLINE void ds__heap_sift_leaf(unsigned char *b, size_t n, size_t i, size_t esz,
-                                   ds__less_fn less, void *tmp) {
-    size_t top = i, c;
-    memcpy(tmp, b + i * esz, esz);
-    while ((c = 2 * i + 1) < n) {
-        /* A branch, not c += less(..): on the streams where this path is hot
-         * (every element enters the top-k) the pick is predictable, and a
-         * predicted branch breaks the load->compare->index chain. */
-        if (c + 1 < n && less(b + (c + 1) * esz, b + c * esz)) c++;
-        memcpy(b + i * esz, b + c * esz, esz);
-        i = c;
-    }
-    while (i > top) {
-        size_t p = (i - 1) / 2;
-        if (!less(tmp, b + p * esz)) break;
-        memcpy(b + i * esz, b + p * esz, esz);
-        i = p;
-    }
-    memcpy(b + i * esz, tmp, esz);
-}
-
 #define DS__HEAP_TYPES(name, T)        \
     typedef struct name {              \
         T *data;                       \
@@ -1005,9 +979,38 @@ DS__INLINE void ds__heap_sift_leaf(unsigned char *b, size_t n, size_t i, size_t 
         T tmp;                                                                          \
         ds__heap_sift_down((unsigned char *)d, n, i, sizeof(T), name##__less, &tmp);    \
     }                                                                                   \
+    /* Bottom-up sift (Floyd; Wegener's bottom-up heapsort): walk the hole   \
+     * from i to a leaf along the smaller children, one compare per level,     \
+     * then sift the element up from there. For pop, replace_top and top-k,    \
+     * where the new element usually belongs near the bottom. Typed, with      \
+     * the element in a register: this is the hot loop of streaming top-k.     \
+     * Small heaps pick children with a branch (few distinct paths, so it      \
+     * predicts); large ones without (the pick is a coin flip on random data); \
+     * measured on bench_topk: k = 10 and 1000 each ~2x faster than the other  \
+     * choice. */                                                               \
     static inline void name##__leaf(T *d, size_t n, size_t i) {                         \
-        T tmp;                                                                          \
-        ds__heap_sift_leaf((unsigned char *)d, n, i, sizeof(T), name##__less, &tmp);    \
+        T x = d[i];                                                                     \
+        size_t top = i, c;                                                              \
+        if (n <= 64) {                                                                  \
+            while ((c = 2 * i + 1) < n) {                                               \
+                if (c + 1 < n && less(d[c + 1], d[c])) c++;                             \
+                d[i] = d[c];                                                            \
+                i = c;                                                                  \
+            }                                                                           \
+        } else {                                                                        \
+            while ((c = 2 * i + 1) < n) {                                               \
+                if (c + 1 < n) c += (size_t)(less(d[c + 1], d[c]) != 0);                \
+                d[i] = d[c];                                                            \
+                i = c;                                                                  \
+            }                                                                           \
+        }                                                                               \
+        while (i > top) {                                                               \
+            size_t p = (i - 1) / 2;                                                     \
+            if (!less(x, d[p])) break;                                                  \
+            d[i] = d[p];                                                                \
+            i = p;                                                                      \
+        }                                                                               \
+        d[i] = x;                                                                       \
     }                                                                                   \
     LINK void name##_init(name *h) { name##_init_alloc(h, NULL); }                      \
     LINK void name##_init_alloc(name *h, const ds_alloc *a) {                           \
