@@ -73,16 +73,16 @@ check-headers: | $(BUILD)/compile
 	    done; \
 	  done; \
 	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DINST_CUSTOM_ALLOC" "-DDS_NO_SIMD"; do \
-	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst; run $$B/inst; \
+	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
-	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split; run $$B/split; \
+	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
 	done; \
 	for cxx in $(GXX) $(CLANGXX); do \
 	  for h in $(HEADERS); do \
 	    printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(){return 0;}\n' $$h > $$B/h.cc; \
 	    run $$cxx -std=c++11 $(WARN) -I. -c $$B/h.cc -o $$B/h.o; \
 	  done; \
-	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst; run $$B/inst; \
+	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	done; \
 	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split)"
 
