@@ -87,8 +87,10 @@ check-headers: | $(BUILD)/compile
 	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split)"
 
 # ---- examples ------------------------------------------------------------------
+# Libraries an example needs beyond libm.
+LIBS_bloom_usernames := -lsqlite3
 $(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples
-	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
 check-examples: $(EXAMPLES)
 	@set -e; for e in $(EXAMPLES); do \

@@ -125,7 +125,7 @@ static void fz_alloc_init(fz_alloc *fa) {
 }
 
 /* Arm: the k-th allocation attempt from now (k >= 1) fails, once. */
-static void fz_alloc_fail_in(fz_alloc *fa, long k) { fa->fail_at = fa->attempts + k; }
+static inline void fz_alloc_fail_in(fz_alloc *fa, long k) { fa->fail_at = fa->attempts + k; }
 
 /* An op saw DS_ENOMEM (or a NULL from get_or_add) exactly when an attempt
  * failed during it: no invented failures, no swallowed ones. */
