@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # bench/run.sh - build the benchmarks into bench/bin/ and run them; results go
-# to stdout only (nothing is written under bench/ except the binaries).
+# to stdout. Only bench/bin/ is written: the binaries, the FPP curve fpp.dat
+# and, when gnuplot is installed, its plot fpp.png.
 #
 #   bash bench/run.sh            full run: maps at 1M and 10M, top-k at 10M,
-#                                then a hyperfine whole-process comparison
+#                                sketches (Bloom beside libbloom, cuckoo,
+#                                count-min, HLL) at 10M with the FPP curve at
+#                                1M, then a hyperfine whole-process comparison
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep): seconds
 #
 # Environment:
-#   CXX            compiler (default g++)
+#   CXX            C++ compiler (default g++)
+#   CC             C compiler for bench_sketch.c (default gcc)
 #   BENCH_FLAGS    optimisation flags for every contender alike
 #                  (default "-O2 -DNDEBUG"; e.g. "-O2 -DNDEBUG -march=native")
 #   BENCH_REPS     reps per measurement (default 5 at <= 1M, 3 at 10M)
@@ -19,12 +23,13 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
 
 CXX=${CXX:-g++}
+CC=${CC:-gcc}
 BENCH_FLAGS=${BENCH_FLAGS:-"-O2 -DNDEBUG"}
 BIN=bench/bin
 mkdir -p "$BIN"
@@ -33,6 +38,7 @@ missing=""
 [ -f /usr/include/boost/unordered/unordered_flat_map.hpp ] || missing="$missing libboost1.81-dev"
 [ -f /usr/include/absl/container/flat_hash_map.h ] || missing="$missing libabsl-dev"
 [ -f /usr/include/uthash.h ] || missing="$missing uthash-dev"
+[ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -42,11 +48,15 @@ if ABSL_LIBS=$(pkg-config --libs absl_hash absl_raw_hash_set 2>/dev/null); then 
 fi
 
 CXXFLAGS="-std=c++17 $BENCH_FLAGS -Wall -Wextra -I."
-echo "== build: $($CXX --version | head -n1)"
-echo "   flags (all contenders alike): $CXXFLAGS"
+CFLAGS="-std=c99 $BENCH_FLAGS -Wall -Wextra -I."
+echo "== build: $($CXX --version | head -n1); $($CC --version | head -n1)"
+echo "   flags (all contenders alike): $CXXFLAGS (C: $CFLAGS;"
+echo "   libbloom is Debian's prebuilt shared library)"
 echo "   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
 $CXX $CXXFLAGS bench/bench_map.cc -o "$BIN/bench_map" $ABSL_LIBS
 $CXX $CXXFLAGS bench/bench_topk.cc -o "$BIN/bench_topk"
+# libbloom is Debian's shared library, built by Debian with its own flags.
+$CC $CFLAGS bench/bench_sketch.c -o "$BIN/bench_sketch" -lbloom -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -54,6 +64,15 @@ echo "== $BIN/bench_map $QUICK"
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK
+echo
+echo "== $BIN/bench_sketch $QUICK --curve $BIN/fpp.dat"
+"$BIN/bench_sketch" $QUICK --curve "$BIN/fpp.dat"
+if command -v gnuplot >/dev/null 2>&1; then
+    gnuplot -c bench/plot_fpp.gp "$BIN/fpp.dat" "$BIN/fpp.png"
+    echo "   FPP plot: $BIN/fpp.png"
+else
+    echo "   (gnuplot not installed: $BIN/fpp.png not drawn; sh bench/deps.sh)"
+fi
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi
