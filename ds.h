@@ -1772,9 +1772,9 @@ DSDEF ds_reader ds_file_reader(FILE *f);
  * until the Poisson block model meets p. Measured by tests/test_sketch.c
  * (n = 10^6 random keys, 2*10^5 to 6*10^5 negative queries):
  *     target p   standard: bits/key  FPP       blocked: bits/key  FPP
- *     0.1                  4.79      0.1008             4.84      0.0990
- *     0.01                 9.59      0.0100             9.97      0.0096
- *     0.001               14.38      0.00101           15.57      0.00097
+ *     0.1                  4.79      0.1008             4.84      0.0991
+ *     0.01                 9.59      0.0100             9.97      0.0093
+ *     0.001               14.38      0.00101           15.57      0.00098
  * At equal m and k (init_mk) the blocked FPP is higher; the measured curve
  * is in bench/bench_sketch.c's output and README's plot.
  *
@@ -1913,8 +1913,10 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a);
  *
  *   ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
  *                            const ds_alloc *a)
- *          room for about `capacity` keys (buckets = a power of two >=
- *          capacity / (4 * 0.95)); fp_bits 4..16 (stored in 8 or 16 bits).
+ *          room for `capacity` keys at 92% occupancy (buckets =
+ *          ceil(capacity / 3.68); inserts usually succeed to ~95%, and
+ *          DS_EFULL says when not); fp_bits 4..16, stored in 1 byte up to 8
+ *          and 2 bytes above (so 8 and 16 waste nothing).
  *          DS_EINVAL if capacity == 0, fp_bits out of range, or > 2^40
  *          buckets; DS_ENOMEM.
  *   ds_status ds_cuckoo_add(ds_cuckoo *c, const void *key, size_t len)  DS_EFULL
@@ -1929,7 +1931,7 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a);
  * worst O(max_kicks). Memory: buckets * 4 * (1 or 2) bytes. */
 typedef struct ds_cuckoo {
     unsigned char *t;  /* buckets * 4 slots of 1 or 2 bytes; 0 = empty */
-    uint64_t nb;       /* buckets, a power of two */
+    uint64_t nb;       /* buckets (any count: see ds__ck_alt) */
     uint64_t len;
     uint64_t rng;      /* victim choice when kicking (splitmix64 state) */
     unsigned fp_bits, slot_bytes, max_kicks;
@@ -2719,22 +2721,34 @@ DSDEF void ds_bloom_clear(ds_bloom *b) {
 
 /* Probe sequence. Standard: enhanced double hashing over [0, m) by
  * fast range reduction of a 64-bit x. Blocked: the block from the high
- * bits of h, then k independent 9-bit offsets taken from a second mixed
- * word, 7 per word (an arithmetic progression a + i*b inside the block
- * was tried first: its correlated patterns doubled the FPP at p = 0.001). */
+ * bits of h; offset i inside it is the top 9 bits of (uint32)h * salt[i]
+ * (multiply-shift with a distinct odd multiplier per probe, as Parquet's
+ * split-block filter does), so the k offsets are independent, computed
+ * without a dependency chain, and tested branch-free. (An arithmetic
+ * progression a + i*b was tried first: its correlated patterns doubled
+ * the FPP at p = 0.001.) */
+static const uint32_t ds__bloom_salt[64] = {
+    0x58dc9587u, 0x6297dec5u, 0x558aaf69u, 0x43aab951u, 0x8388d311u, 0x4847b04bu,
+    0x8fe428bbu, 0x8ffc24d1u, 0x4c806d99u, 0xa1effa73u, 0xf5f87dfdu, 0x887e71efu,
+    0x1ae3f845u, 0xb7347dc1u, 0x7a62494du, 0xfab7f841u, 0x11a5addfu, 0x730feb25u,
+    0x17af830bu, 0xa64b22f7u, 0x0d45621du, 0xc4af7f5bu, 0xf35a767bu, 0x6623a735u,
+    0xfba50d1du, 0x70910667u, 0x66159321u, 0x0c279997u, 0x3c464987u, 0x9c283635u,
+    0xe0832fcfu, 0x19b7b0f7u, 0xc81e3c27u, 0x85a3048du, 0x8c820361u, 0x7b611fa1u,
+    0xb3c21255u, 0xe94a24d5u, 0xbafb97ffu, 0x5d13d843u, 0x4f569c7bu, 0xe6275897u,
+    0x3353f5f7u, 0x79c5bfc5u, 0xe30e2545u, 0x6367bfd3u, 0x6e2f9427u, 0x305512d7u,
+    0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
+    0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
+    0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
 DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
     uint64_t fresh = 0;
     unsigned i;
     if (!b || !b->bits) return 0;
     if (b->blocked) {
         uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
-        uint64_t g = ds_mix64(h);
-        for (i = 0; i < b->k; i++, g >>= 9) {
-            unsigned bit;
-            uint64_t mask;
-            if (i % 7 == 0 && i) g = ds_mix64(h + i * 0x9e3779b97f4a7c15ull);
-            bit = (unsigned)(g & 511u);
-            mask = (uint64_t)1 << (bit & 63);
+        uint32_t h32 = (uint32_t)h;
+        for (i = 0; i < b->k; i++) {
+            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+            uint64_t mask = (uint64_t)1 << (bit & 63);
             fresh += !(blk[bit >> 6] & mask);
             blk[bit >> 6] |= mask;
         }
@@ -2756,12 +2770,16 @@ DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
     unsigned i;
     if (!b || !b->bits) return 0;
     if (b->blocked) {
+        /* No early exit: all k probes hit the one cache line anyway, and
+         * a branch per probe would mispredict on negatives. */
         const uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
-        uint64_t g = ds_mix64(h);
-        for (i = 0; i < b->k; i++, g >>= 9) {
-            if (i % 7 == 0 && i) g = ds_mix64(h + i * 0x9e3779b97f4a7c15ull);
-            if (!(blk[(g & 511u) >> 6] & ((uint64_t)1 << (g & 63)))) return 0;
+        uint32_t h32 = (uint32_t)h;
+        uint64_t ok = 1;
+        for (i = 0; i < b->k; i++) {
+            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+            ok &= blk[bit >> 6] >> (bit & 63);
         }
+        return (int)(ok & 1);
     } else {
         uint64_t x = h, y = ds_mix64(h);
         for (i = 0; i < b->k; i++) {
@@ -3062,29 +3080,33 @@ static inline void ds__ck_set(ds_cuckoo *c, uint64_t slot, uint32_t fp) {
     }
 }
 /* Fingerprint from the top bits (never 0: 0 marks an empty slot); first
- * bucket from the low bits; the other by xor with a hash of the print. */
+ * bucket from the bits below it. The other bucket is (H(fp) - i) mod nb:
+ * an involution like Fan et al.'s i ^ H(fp), so either bucket finds the
+ * other from the print alone, but valid for any bucket count, so the table
+ * need not round up to a power of two (which left it 60% full at 10M). */
 static inline uint32_t ds__ck_fp(const ds_cuckoo *c, uint64_t h) {
     uint32_t fp = (uint32_t)(h >> (64 - c->fp_bits));
     return fp ? fp : 1u;
 }
+static inline uint64_t ds__ck_home(const ds_cuckoo *c, uint64_t h) {
+    return ds__fastrange64(h << c->fp_bits, c->nb);
+}
 static inline uint64_t ds__ck_alt(const ds_cuckoo *c, uint64_t i, uint32_t fp) {
-    return (i ^ (fp * 0x5bd1e995ull)) & (c->nb - 1);
+    uint64_t hf = ds__fastrange64(fp * 0x9e3779b97f4a7c15ull, c->nb);
+    return hf >= i ? hf - i : hf + c->nb - i;
 }
 
-DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
-                               const ds_alloc *a) {
-    uint64_t nb = 1;
+#define DS__CK_MAX_BUCKETS ((uint64_t)1 << 40)
+static ds_status ds__cuckoo_alloc(ds_cuckoo *c, uint64_t nb, unsigned fp_bits, const ds_alloc *a) {
     size_t bytes;
-    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
-    while ((double)nb * 4 * 0.95 < (double)capacity) {
-        nb <<= 1;
-        if (nb > ((uint64_t)1 << 40)) return DS_EINVAL;
-    }
-    c->slot_bytes = fp_bits <= 8 ? 1u : 2u;
-    if (nb > SIZE_MAX / 8 || !ds_size_mul((size_t)nb, 4 * c->slot_bytes, &bytes)) return DS_EINVAL;
+    unsigned sb = fp_bits <= 8 ? 1u : 2u;
+    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || nb > SIZE_MAX / 8 ||
+        !ds_size_mul((size_t)nb, 4 * sb, &bytes))
+        return DS_EINVAL;
     c->t = (unsigned char *)DS_MALLOC(a, bytes);
     if (!c->t) return DS_ENOMEM;
     memset(c->t, 0, bytes);
+    c->slot_bytes = sb;
     c->nb = nb;
     c->len = 0;
     c->rng = 0x853c49e6748fea9bull;
@@ -3092,6 +3114,16 @@ DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits
     c->max_kicks = DS__CK_KICKS_MAX;
     c->alloc = a;
     return DS_OK;
+}
+DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
+                               const ds_alloc *a) {
+    double nb;
+    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
+    /* Fan et al. fill b = 4 tables to ~95%; sizing for 92% leaves the
+     * slack that makes inserting `capacity` keys succeed in practice. */
+    nb = ceil((double)capacity / (4 * 0.92));
+    if (nb > (double)DS__CK_MAX_BUCKETS) return DS_EINVAL;
+    return ds__cuckoo_alloc(c, (uint64_t)nb, fp_bits, a);
 }
 DSDEF void ds_cuckoo_free(ds_cuckoo *c) {
     if (!c) return;
@@ -3121,7 +3153,7 @@ DSDEF ds_status ds_cuckoo_add_hash(ds_cuckoo *c, uint64_t h) {
     uint64_t b;
     if (!c || !c->t) return DS_EINVAL;
     fp = ds__ck_fp(c, h);
-    b = h & (c->nb - 1);
+    b = ds__ck_home(c, h);
     if (ds__ck_put(c, b, fp) || ds__ck_put(c, (b = ds__ck_alt(c, b, fp)), fp)) {
         c->len++;
         return DS_OK;
@@ -3157,11 +3189,30 @@ static inline int ds__ck_find(const ds_cuckoo *c, uint64_t b, uint32_t fp) {
 }
 DSDEF int ds_cuckoo_has_hash(const ds_cuckoo *c, uint64_t h) {
     uint32_t fp;
-    uint64_t b;
+    uint64_t b1, b2;
     if (!c || !c->t) return 0;
     fp = ds__ck_fp(c, h);
-    b = h & (c->nb - 1);
-    return ds__ck_find(c, b, fp) >= 0 || ds__ck_find(c, ds__ck_alt(c, b, fp), fp) >= 0;
+    b1 = ds__ck_home(c, h);
+    b2 = ds__ck_alt(c, b1, fp);
+    /* Both buckets as words, a zero-lane test on each (SWAR): two
+     * independent loads and no data-dependent branch. */
+    if (c->slot_bytes == 1) {
+        const uint32_t lo = 0x01010101u, hi = 0x80808080u;
+        uint32_t w1, w2, x = fp * lo;
+        memcpy(&w1, c->t + 4 * b1, 4);
+        memcpy(&w2, c->t + 4 * b2, 4);
+        w1 ^= x;
+        w2 ^= x;
+        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
+    } else {
+        const uint64_t lo = 0x0001000100010001ull, hi = 0x8000800080008000ull;
+        uint64_t w1, w2, x = fp * lo;
+        memcpy(&w1, c->t + 8 * b1, 8);
+        memcpy(&w2, c->t + 8 * b2, 8);
+        w1 ^= x;
+        w2 ^= x;
+        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
+    }
 }
 DSDEF ds_status ds_cuckoo_del_hash(ds_cuckoo *c, uint64_t h) {
     uint32_t fp;
@@ -3169,7 +3220,7 @@ DSDEF ds_status ds_cuckoo_del_hash(ds_cuckoo *c, uint64_t h) {
     int s;
     if (!c || !c->t) return DS_EINVAL;
     fp = ds__ck_fp(c, h);
-    b = h & (c->nb - 1);
+    b = ds__ck_home(c, h);
     if ((s = ds__ck_find(c, b, fp)) < 0 && (s = ds__ck_find(c, (b = ds__ck_alt(c, b, fp)), fp)) < 0)
         return DS_ENOTFOUND;
     ds__ck_set(c, b * 4 + (unsigned)s, 0);
@@ -3182,7 +3233,7 @@ DSDEF unsigned ds_cuckoo_count_hash(const ds_cuckoo *c, uint64_t h) {
     unsigned s, n = 0;
     if (!c || !c->t) return 0;
     fp = ds__ck_fp(c, h);
-    b1 = h & (c->nb - 1);
+    b1 = ds__ck_home(c, h);
     b2 = ds__ck_alt(c, b1, fp);
     for (s = 0; s < 4; s++) n += ds__ck_get(c, b1 * 4 + s) == fp;
     if (b2 != b1)
@@ -3220,17 +3271,10 @@ DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
     len = ds__get_u64(&d);
     rng = ds__get_u64(&d);
     if (d.st != DS_OK) return d.st;
-    if (nb == 0 || (nb & (nb - 1)) || nb > ((uint64_t)1 << 40) || fpb < 4 || fpb > 16 ||
-        len > nb * 4)
+    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || fpb < 4 || fpb > 16 || len > nb * 4)
         return DS_ECORRUPT;
     if (!ds__dec_room(&d, nb * 4 * (fpb <= 8 ? 1 : 2))) return d.st;
-    /* Smallest capacity that yields nb buckets. */
-    if ((st = ds_cuckoo_init(&t, (uint64_t)((double)nb * 2 * 0.95) + 1, (unsigned)fpb, a)) != DS_OK)
-        return st;
-    if (t.nb != nb) {
-        ds_cuckoo_free(&t);
-        return DS_ECORRUPT;
-    }
+    if ((st = ds__cuckoo_alloc(&t, nb, (unsigned)fpb, a)) != DS_OK) return st;
     ds__get_words(&d, t.t, (size_t)(nb * 4), t.slot_bytes);
     for (i = 0; d.st == DS_OK && i < nb * 4; i++) {
         uint32_t v = ds__ck_get(&t, i);
@@ -3300,16 +3344,15 @@ DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count) {
     g = ds_mix64(h) | 1;
     s->total += count;
     if (s->conservative) {
+        size_t col[64]; /* depth <= 64 */
         uint32_t target;
         for (r = 0; r < s->d; r++) {
-            uint32_t v = s->c[ds__cms_col(s, h, g, r)];
+            uint32_t v = s->c[col[r] = ds__cms_col(s, h, g, r)];
             if (v < est) est = v;
         }
         target = est > UINT32_MAX - count ? UINT32_MAX : est + count;
-        for (r = 0; r < s->d; r++) {
-            uint32_t *v = &s->c[ds__cms_col(s, h, g, r)];
-            if (*v < target) *v = target;
-        }
+        for (r = 0; r < s->d; r++)
+            if (s->c[col[r]] < target) s->c[col[r]] = target;
         return target;
     }
     for (r = 0; r < s->d; r++) {

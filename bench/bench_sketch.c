@@ -400,7 +400,7 @@ static void run_round(const data *d, double p, int reps, int warmup, round_res *
            f[F_EQM].db.m);
     printf("  ds_bloom_fpp() at this fill: standard %.6f, blocked %.6f, eq-mem %.6f\n", ds_bloom_fpp(&f[F_STD].db),
            ds_bloom_fpp(&f[F_BLK].db), ds_bloom_fpp(&f[F_EQM].db));
-    printf("  cuckoo: %" PRIu64 " buckets x 4 slots of %u byte%s, load %.1f%% (power-of-two buckets), %zu bytes\n",
+    printf("  cuckoo: %" PRIu64 " buckets x 4 slots of %u byte%s, load %.1f%%, %zu bytes\n",
            f[F_CK].ck.nb, f[F_CK].ck.slot_bytes, f[F_CK].ck.slot_bytes == 1 ? "" : "s",
            100.0 * ds_cuckoo_fill(&f[F_CK].ck), rr->bytes[F_CK]);
     if (f[F_EQM].db.k == f[F_STD].db.k &&

@@ -606,6 +606,7 @@ void test_cuckoo_full_and_fpp(void) {
             if (s == DS_OK) n++;
         }
         CHECK(s == DS_EFULL && ds_cuckoo_len(&c) == n);
+        CHECKF(n >= 100000, "DS_EFULL after %llu of the 100000 keys sized for", (unsigned long long)n);
         for (i = 0; i < n; i++) {
             uint64_t k = key_of(i);
             CHECKF(ds_cuckoo_has(&c, &k, 8), "lost key %llu after DS_EFULL", (unsigned long long)i);
