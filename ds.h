@@ -46,6 +46,7 @@
  *   ds:cms        ds_cms: count-min sketch
  *   ds:topk       ds_topk: heavy hitters (Space-Saving)
  *   ds:hll        ds_hll: HyperLogLog
+ *   ds:cache      DS_LRU(name, K, V, hash, eq): LRU / W-TinyLFU cache with TTL
  *
  * OPTIONS (define before including; every default shown)
  *   DS_MALLOC(a, sz), DS_REALLOC(a, p, old_sz, new_sz), DS_FREE(a, p, sz)
@@ -2136,6 +2137,816 @@ DSDEF size_t ds_hll_memory(const ds_hll *h);
 DSDEF ds_status ds_hll_save(const ds_hll *h, ds_writer w);
 DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
 
+/* ========================================================================
+ * == ds:cache ==  DS_LRU(name, K, V, hash, eq): LRU / W-TinyLFU cache
+ * ========================================================================
+ * A bounded key-value cache with O(1) get/put/del: the foundation's hash
+ * table as the index (4-byte slots holding node ids) over a dense node
+ * array, with intrusive recency lists linked by 32-bit indexes.
+ *
+ * Bounds: max_entries and/or max_weight (a weigher callback gives each
+ * entry's weight; it must return the same weight for the same entry, as it
+ * is asked again at removal rather than stored). set_capacity evicts down
+ * to a new bound at once.
+ *
+ * Expiry: a default TTL and per-entry TTLs (0 = never expires), measured
+ * from the write, or from every access with expire_after_access. Time is
+ * always the caller's `now` (int64 ns). An entry with expire <= now is
+ * dead: get/peek never return it (get removes it, reason EXPIRED), and
+ * expire(now, budget) removes up to `budget` dead entries, soonest
+ * deadline first (a min-heap on deadlines), for active sweeping.
+ *
+ * Removal callback on_evict(ctx, key, val, reason) for every entry that
+ * leaves, with the reason: DS_EVICT_CAPACITY, DS_EVICT_EXPIRED,
+ * DS_EVICT_DELETED (del without an out pointer, clear, free) or
+ * DS_EVICT_REPLACED (put over an existing key: the old key and value).
+ * So owned keys and values can be freed and nothing is lost silently. The
+ * callback must not call back into the cache.
+ *
+ * Policies, chosen at init:
+ *   DS_CACHE_LRU       evict the least recently used.
+ *   DS_CACHE_WTINYLFU  Einziger, Friedman & Manes, "TinyLFU: A Highly
+ *     Efficient Cache Admission Policy" (2017), as in Caffeine: a window
+ *     LRU of 1% of the capacity in front of a segmented main LRU
+ *     (probation 20%, protected 80%). An entry leaving the window enters
+ *     main only if its estimated frequency beats main's victim (the
+ *     probation LRU), from a 4-bit count-min sketch (4 rows) with a
+ *     doorkeeper bit set, halved every 10 x capacity accesses (aging). A
+ *     hit in probation promotes to protected. Bounded by entries or by
+ *     weight, not both.
+ *
+ * Config (zero-initialise, then set what you need):
+ *   size_t max_entries; uint64_t max_weight;    0 = no such bound
+ *   uint64_t (*weigher)(void *ctx, const K *key, const V *val);  NULL = 1
+ *   int64_t default_ttl;      ns; 0 = entries never expire
+ *   int expire_after_access;  deadlines move to now + ttl on every hit
+ *   int64_t negative_ttl;     > 0: get_or_load caches a DS_ENOTFOUND from
+ *                             the loader as a negative entry this long
+ *   void (*on_evict)(void *ctx, K *key, V *val, ds_evict why);
+ *   void *ctx;                passed to weigher, on_evict
+ *   ds_cache_policy policy;   DS_CACHE_LRU (default) or DS_CACHE_WTINYLFU
+ *   const ds_alloc *alloc; uint64_t seed (0 = per-instance random)
+ *
+ *   ds_status name_init(name *c, const name_config *cfg)
+ *          DS_EINVAL: negative TTLs, W-TinyLFU with both bounds or none,
+ *          max_entries above 2^31.
+ *   void   name_free(name *c)       removes everything (DELETED), frees
+ *   void   name_clear(name *c)      removes everything (DELETED)
+ *   V     *name_get(name *c, K key, int64_t now)    hit: promotes, may
+ *          extend the deadline; NULL on miss (or a negative entry)
+ *   V     *name_peek(const name *c, K key, int64_t now)  no promotion, no
+ *          stats, no removal
+ *   ds_status name_put(name *c, K key, V val, int64_t now)   default TTL
+ *   ds_status name_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now)
+ *          insert or replace (REPLACED callback for the old pair), then
+ *          evict down to the bounds. DS_EINVAL: ttl < 0 or now + ttl
+ *          overflows; DS_ENOMEM (cache unchanged). An entry heavier than
+ *          the whole bound is admitted and evicted at once (CAPACITY).
+ *   ds_status name_del(name *c, K key, V *out)   DS_ENOTFOUND; with out,
+ *          the value moves to the caller and no callback runs; without,
+ *          the callback runs with DELETED
+ *   ds_status name_get_or_load(name *c, K key, int64_t now,
+ *              ds_status (*loader)(void *lctx, const K *key, V *out, int64_t *ttl),
+ *              void *lctx, V **out)
+ *          read-through: a hit returns DS_OK and *out; a miss calls the
+ *          loader once (which may set *ttl, preset to the default TTL) and
+ *          caches what it returns. A loader error caches nothing and is
+ *          returned, except DS_ENOTFOUND with negative_ttl > 0, which is
+ *          cached as a negative entry (later calls return DS_ENOTFOUND
+ *          without loading until it expires).
+ *   ds_status name_set_capacity(name *c, size_t max_entries, uint64_t max_weight, int64_t now)
+ *   size_t name_expire(name *c, int64_t now, size_t budget)  dead entries removed
+ *   size_t name_len(c); uint64_t name_weight(c); ds_cache_stats name_stats(c)
+ *   void   name_reset_stats(c)
+ *   uint32_t name_first(c), name_next(c, it)   most to least recent (W-TinyLFU:
+ *          window, then protected, then probation); DS_CACHE_END at the end.
+ *          K *name_key(c, it), V *name_val(c, it). Do not modify the cache
+ *          while iterating.
+ *
+ * Complexity: get/put/del O(1) expected (O(log n) with TTLs: the deadline
+ * heap); expire O(budget log n); set_capacity O(evicted).
+ * Memory: per entry sizeof(K) + sizeof(V) + 21 bytes (links 8, deadline 8,
+ * heap position and slot 4 + 4... see name_memory) plus the index (5 bytes a
+ * slot, 7/8 max load); DS_ENOMEM leaves the cache unchanged.
+ * Thread-safety: none; get mutates (recency, stats). */
+
+typedef enum ds_evict {
+    DS_EVICT_CAPACITY = 0,
+    DS_EVICT_EXPIRED = 1,
+    DS_EVICT_DELETED = 2,
+    DS_EVICT_REPLACED = 3
+} ds_evict;
+#define DS_EVICT_REASONS 4
+DSDEF const char *ds_evict_name(ds_evict why);
+
+typedef enum ds_cache_policy { DS_CACHE_LRU = 0, DS_CACHE_WTINYLFU = 1 } ds_cache_policy;
+
+typedef struct ds_cache_stats {
+    uint64_t hits, misses;           /* get, get_or_load lookups */
+    uint64_t loads, load_errors;     /* loader calls that succeeded / failed */
+    uint64_t evictions[DS_EVICT_REASONS];
+} ds_cache_stats;
+/* hits / (hits + misses), 0 when there were no lookups. */
+static inline double ds_cache_hit_rate(const ds_cache_stats *s) {
+    uint64_t n = s->hits + s->misses;
+    return n ? (double)s->hits / (double)n : 0.0;
+}
+
+#define DS_CACHE_END UINT32_MAX
+#define DS__CSEG_WINDOW 0    /* the only list of plain LRU */
+#define DS__CSEG_PROBATION 1
+#define DS__CSEG_PROTECTED 2
+#define DS__CF_SEG 3u        /* flags: segment bits */
+#define DS__CF_NEG 4u        /* flags: a negative (known-absent) entry */
+
+/* W-TinyLFU's frequency sketch: 4 rows of 4-bit counters packed 16 to a
+ * word, plus a doorkeeper bit array that absorbs one-hit wonders. */
+typedef struct ds__freq {
+    uint64_t *rows;    /* 4 * width / 16 words */
+    uint64_t *door;    /* width bits */
+    size_t width;      /* counters per row, a power of two */
+    uint64_t adds, sample;
+} ds__freq;
+
+/* The type-erased state every DS_LRU wraps. Per-node arrays live in one
+ * block (keys, vals, then these), so growing is one allocation. */
+typedef struct ds__cache {
+    ds__map index;           /* slots: uint32 node id */
+    unsigned char *block;    /* the node arrays */
+    size_t block_bytes;
+    void *keys, *vals;
+    uint32_t *prev, *next, *hpos, *heap;
+    int64_t *expire, *ttl;   /* ttl only with expire_after_access */
+    uint8_t *flags;
+    uint32_t head[3], tail[3], free_list;
+    size_t len, node_cap, used, nheap;
+    uint64_t weight, segw[3];
+    ds__freq freq;
+    ds_cache_stats stats;
+} ds__cache;
+
+/* -- type-erased helpers (static inline: the typed code below calls them
+ *    with constants, so they specialise) -- */
+
+#define DS__CNIL UINT32_MAX
+
+static inline unsigned ds__cache_seg(const ds__cache *c, uint32_t id) { return c->flags[id] & DS__CF_SEG; }
+/* INT64_MAX is "never", even at now == INT64_MAX. */
+static inline int ds__cache_dead(const ds__cache *c, uint32_t id, int64_t now) {
+    return c->expire[id] != INT64_MAX && c->expire[id] <= now;
+}
+
+static inline void ds__cache_unlink(ds__cache *c, uint32_t id) {
+    unsigned s = ds__cache_seg(c, id);
+    uint32_t p = c->prev[id], n = c->next[id];
+    if (p != DS__CNIL) c->next[p] = n; else c->head[s] = n;
+    if (n != DS__CNIL) c->prev[n] = p; else c->tail[s] = p;
+}
+static inline void ds__cache_push_front(ds__cache *c, unsigned s, uint32_t id) {
+    c->flags[id] = (uint8_t)((c->flags[id] & ~DS__CF_SEG) | s);
+    c->prev[id] = DS__CNIL;
+    c->next[id] = c->head[s];
+    if (c->head[s] != DS__CNIL) c->prev[c->head[s]] = id; else c->tail[s] = id;
+    c->head[s] = id;
+}
+
+/* Deadline min-heap over node ids (nodes that never expire are not in it). */
+static inline void ds__cheap_place(ds__cache *c, size_t i, uint32_t id) {
+    c->heap[i] = id;
+    c->hpos[id] = (uint32_t)i;
+}
+static inline void ds__cheap_sift(ds__cache *c, size_t i) {
+    uint32_t id = c->heap[i];
+    int64_t e = c->expire[id];
+    size_t k;
+    while (i > 0 && e < c->expire[c->heap[(i - 1) / 2]]) {
+        ds__cheap_place(c, i, c->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    while ((k = 2 * i + 1) < c->nheap) {
+        if (k + 1 < c->nheap && c->expire[c->heap[k + 1]] < c->expire[c->heap[k]]) k++;
+        if (c->expire[c->heap[k]] >= e) break;
+        ds__cheap_place(c, i, c->heap[k]);
+        i = k;
+    }
+    ds__cheap_place(c, i, id);
+}
+/* Set id's deadline, entering or leaving the heap as needed. */
+static inline void ds__cache_set_expire(ds__cache *c, uint32_t id, int64_t when) {
+    uint32_t at = c->hpos[id];
+    c->expire[id] = when;
+    if (when == INT64_MAX) {
+        if (at != DS__CNIL) {
+            uint32_t last = c->heap[--c->nheap];
+            c->hpos[id] = DS__CNIL;
+            if (last != id) {
+                ds__cheap_place(c, at, last);
+                ds__cheap_sift(c, at);
+            }
+        }
+    } else if (at == DS__CNIL) {
+        ds__cheap_place(c, c->nheap++, id);
+        ds__cheap_sift(c, c->nheap - 1);
+    } else {
+        ds__cheap_sift(c, at);
+    }
+}
+
+/* -- W-TinyLFU frequency sketch -- */
+static inline void ds__freq_free(ds__freq *f, const ds_alloc *a) {
+    if (f->rows) DS_FREE(a, f->rows, f->width / 4 * 8);
+    if (f->door) DS_FREE(a, f->door, f->width / 8);
+    memset(f, 0, sizeof *f);
+}
+static inline ds_status ds__freq_init(ds__freq *f, size_t entries, const ds_alloc *a) {
+    size_t w = 64;
+    while (w < entries && w < ((size_t)1 << 40)) w <<= 1;
+    /* 4 rows * w counters * 4 bits = w / 2 bytes = w / 16 words per row */
+    f->rows = (uint64_t *)DS_MALLOC(a, w / 4 * 8);
+    f->door = (uint64_t *)DS_MALLOC(a, w / 8);
+    if (!f->rows || !f->door) {
+        if (f->rows) DS_FREE(a, f->rows, w / 4 * 8);
+        if (f->door) DS_FREE(a, f->door, w / 8);
+        f->rows = f->door = NULL;
+        return DS_ENOMEM;
+    }
+    memset(f->rows, 0, w / 4 * 8);
+    memset(f->door, 0, w / 8);
+    f->width = w;
+    f->adds = 0;
+    f->sample = 10 * (uint64_t)(entries ? entries : 1);
+    return DS_OK;
+}
+/* Counter r of h: row r's word and nibble. */
+static inline size_t ds__freq_at(const ds__freq *f, uint64_t h, unsigned r, unsigned *shift) {
+    uint64_t x = ds_mix64(h + r * 0x9e3779b97f4a7c15ull);
+    size_t i = (size_t)x & (f->width - 1);
+    *shift = (unsigned)(i & 15) * 4;
+    return r * (f->width / 16) + i / 16;
+}
+static inline int ds__freq_door(const ds__freq *f, uint64_t h, int set) {
+    size_t b1 = (size_t)(h >> 20) & (f->width - 1), b2 = (size_t)(h >> 44) & (f->width - 1);
+    int had = (int)((f->door[b1 / 64] >> (b1 % 64)) & (f->door[b2 / 64] >> (b2 % 64)) & 1);
+    if (set) {
+        f->door[b1 / 64] |= (uint64_t)1 << (b1 % 64);
+        f->door[b2 / 64] |= (uint64_t)1 << (b2 % 64);
+    }
+    return had;
+}
+static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
+    unsigned r, shift, est = 15;
+    for (r = 0; r < 4; r++) {
+        size_t w = ds__freq_at(f, h, r, &shift);
+        unsigned v = (unsigned)(f->rows[w] >> shift) & 15u;
+        if (v < est) est = v;
+    }
+    return est + (unsigned)ds__freq_door(f, h, 0);
+}
+static inline void ds__freq_add(ds__freq *f, uint64_t h) {
+    unsigned r, shift;
+    if (!ds__freq_door(f, h, 1)) return; /* first sighting since the last reset */
+    for (r = 0; r < 4; r++) {
+        size_t w = ds__freq_at(f, h, r, &shift);
+        if (((f->rows[w] >> shift) & 15u) < 15u) f->rows[w] += (uint64_t)1 << shift;
+    }
+    if (++f->adds >= f->sample) { /* age: halve every counter, forget the door */
+        size_t i;
+        for (i = 0; i < f->width / 4; i++) f->rows[i] = (f->rows[i] >> 1) & 0x7777777777777777ull;
+        memset(f->door, 0, f->width / 8);
+        f->adds /= 2;
+    }
+}
+
+/* Node arrays in one block: keys, vals, then the fixed-size arrays, each
+ * starting on a 16-byte boundary. Returns the block size (0 on overflow)
+ * and the offsets. */
+typedef struct ds__cache_layout {
+    size_t vals, prev, next, hpos, heap, expire, ttl, flags, total;
+} ds__cache_layout;
+static inline size_t ds__cache_round16(size_t x) { return (x + 15) & ~(size_t)15; }
+static inline int ds__cache_plan(size_t cap, size_t ksz, size_t vsz, int with_ttl,
+                                 ds__cache_layout *l) {
+    size_t sz, at = 0;
+    const size_t sizes[9] = {ksz, vsz, 4, 4, 4, 4, 8, (size_t)(with_ttl ? 8 : 0), 1};
+    size_t *offs[9];
+    int i;
+    offs[0] = &sz; /* keys at 0 */
+    offs[1] = &l->vals; offs[2] = &l->prev; offs[3] = &l->next; offs[4] = &l->hpos;
+    offs[5] = &l->heap; offs[6] = &l->expire; offs[7] = &l->ttl; offs[8] = &l->flags;
+    for (i = 0; i < 9; i++) {
+        size_t bytes;
+        if (!ds_size_mul(cap, sizes[i], &bytes) || at > SIZE_MAX - bytes - 16) return 0;
+        *offs[i] = at;
+        at = ds__cache_round16(at + bytes);
+    }
+    l->total = at;
+    return 1;
+}
+/* Grow (or first allocate) the node arrays to cap nodes, copying the live
+ * prefix [0, used). Allocates before touching anything. */
+static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, size_t vsz,
+                                       int with_ttl, const ds_alloc *a) {
+    ds__cache_layout nl, ol;
+    unsigned char *nb;
+    if (cap > (size_t)DS__CNIL - 1 || !ds__cache_plan(cap, ksz, vsz, with_ttl, &nl))
+        return DS_EINVAL;
+    nb = (unsigned char *)DS_MALLOC(a, nl.total ? nl.total : 1);
+    if (!nb) return DS_ENOMEM;
+    if (c->block) {
+        size_t u = c->used;
+        ds__cache_plan(c->node_cap, ksz, vsz, with_ttl, &ol);
+        memcpy(nb, c->block, u * ksz);
+        memcpy(nb + nl.vals, c->block + ol.vals, u * vsz);
+        memcpy(nb + nl.prev, c->block + ol.prev, u * 4);
+        memcpy(nb + nl.next, c->block + ol.next, u * 4);
+        memcpy(nb + nl.hpos, c->block + ol.hpos, u * 4);
+        memcpy(nb + nl.heap, c->block + ol.heap, c->nheap * 4);
+        memcpy(nb + nl.expire, c->block + ol.expire, u * 8);
+        if (with_ttl) memcpy(nb + nl.ttl, c->block + ol.ttl, u * 8);
+        memcpy(nb + nl.flags, c->block + ol.flags, u);
+        DS_FREE(a, c->block, c->block_bytes);
+    }
+    c->block = nb;
+    c->block_bytes = nl.total ? nl.total : 1;
+    c->node_cap = cap;
+    c->keys = nb;
+    c->vals = nb + nl.vals;
+    c->prev = (uint32_t *)(void *)(nb + nl.prev);
+    c->next = (uint32_t *)(void *)(nb + nl.next);
+    c->hpos = (uint32_t *)(void *)(nb + nl.hpos);
+    c->heap = (uint32_t *)(void *)(nb + nl.heap);
+    c->expire = (int64_t *)(void *)(nb + nl.expire);
+    c->ttl = with_ttl ? (int64_t *)(void *)(nb + nl.ttl) : NULL;
+    c->flags = nb + nl.flags;
+    return DS_OK;
+}
+
+#define DS__LRU_TYPES(name, K, V)                                                       \
+    typedef struct name##_config {                                                      \
+        size_t max_entries;                                                             \
+        uint64_t max_weight;                                                            \
+        uint64_t (*weigher)(void *ctx, const K *key, const V *val);                     \
+        int64_t default_ttl;                                                            \
+        int expire_after_access;                                                        \
+        int64_t negative_ttl;                                                           \
+        void (*on_evict)(void *ctx, K *key, V *val, ds_evict why);                      \
+        void *ctx;                                                                      \
+        ds_cache_policy policy;                                                         \
+        const ds_alloc *alloc;                                                          \
+        uint64_t seed;                                                                  \
+    } name##_config;                                                                    \
+    typedef struct name {                                                               \
+        ds__cache c;                                                                    \
+        name##_config cfg;                                                              \
+        uint64_t wmax, main_max, prot_max; /* W-TinyLFU segment budgets */              \
+    } name;                                                                             \
+    typedef ds_status (*name##_loader)(void *lctx, const K *key, V *out, int64_t *ttl)
+
+#define DS__LRU_PROTOS(name, K, V, LINK)                                               \
+    LINK ds_status name##_init(name *c, const name##_config *cfg);                     \
+    LINK void name##_free(name *c);                                                    \
+    LINK void name##_clear(name *c);                                                   \
+    LINK V *name##_get(name *c, K key, int64_t now);                                   \
+    LINK V *name##_peek(const name *c, K key, int64_t now);                            \
+    LINK ds_status name##_put(name *c, K key, V val, int64_t now);                     \
+    LINK ds_status name##_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now);    \
+    LINK ds_status name##_del(name *c, K key, V *out);                                 \
+    LINK ds_status name##_get_or_load(name *c, K key, int64_t now, name##_loader load, \
+                                      void *lctx, V **out);                            \
+    LINK ds_status name##_set_capacity(name *c, size_t max_entries, uint64_t max_weight, \
+                                       int64_t now);                                   \
+    LINK size_t name##_expire(name *c, int64_t now, size_t budget);                    \
+    LINK size_t name##_len(const name *c);                                             \
+    LINK uint64_t name##_weight(const name *c);                                        \
+    LINK size_t name##_memory(const name *c);                                          \
+    LINK ds_cache_stats name##_stats(const name *c);                                   \
+    LINK void name##_reset_stats(name *c);                                             \
+    LINK uint32_t name##_first(const name *c);                                         \
+    LINK uint32_t name##_next(const name *c, uint32_t it);                             \
+    LINK K *name##_key(const name *c, uint32_t it);                                    \
+    LINK V *name##_val(const name *c, uint32_t it)
+
+#define DS__LRU_IMPL(name, K, V, hash, eq, LINK)                                        \
+    typedef struct name##__probe {                                                      \
+        const K *keys;                                                                  \
+        K key;                                                                          \
+    } name##__probe;                                                                    \
+    static inline K *name##__k(const name *c, uint32_t id) { return (K *)c->c.keys + id; } \
+    static inline V *name##__v(const name *c, uint32_t id) { return (V *)c->c.vals + id; } \
+    static inline int name##__ieq(const void *p, const void *slot) {                    \
+        const name##__probe *q = (const name##__probe *)p;                              \
+        uint32_t id;                                                                    \
+        memcpy(&id, slot, 4);                                                           \
+        return (eq(q->keys[id], q->key)) != 0;                                          \
+    }                                                                                   \
+    /* Node id of key (DS__CNIL if absent) and its index slot. */                       \
+    static inline uint32_t name##__find(const name *c, K key, uint64_t h, size_t *slot) { \
+        name##__probe q;                                                                \
+        size_t i;                                                                       \
+        uint32_t id = DS__CNIL;                                                         \
+        q.keys = (const K *)c->c.keys;                                                  \
+        q.key = key;                                                                    \
+        i = ds__map_find(&c->c.index, h, &q, 4, name##__ieq);                           \
+        if (i != DS__NPOS) memcpy(&id, c->c.index.slots + 4 * i, 4);                   \
+        if (slot) *slot = i;                                                            \
+        return id;                                                                      \
+    }                                                                                   \
+    static inline uint64_t name##__weight_of(const name *c, uint32_t id) {             \
+        return c->cfg.weigher ? c->cfg.weigher(c->cfg.ctx, name##__k(c, id), name##__v(c, id)) : 1u; \
+    }                                                                                   \
+    /* A fresh index with room for n live nodes, filled from the lists. */              \
+    static inline ds_status name##__build_index(const name *c, size_t n, ds__map *out) { \
+        size_t cap = ds__map_cap_for(n);                                                \
+        unsigned s;                                                                     \
+        ds_status st;                                                                   \
+        if (!cap) return DS_EINVAL;                                                     \
+        ds__map_init(out, c->cfg.alloc, c->c.index.seed);                               \
+        if ((st = ds__map_resize(out, cap, 4, NULL)) != DS_OK) return st;               \
+        for (s = 0; s < 3; s++) {                                                       \
+            uint32_t id;                                                                \
+            for (id = c->c.head[s]; id != DS__CNIL; id = c->c.next[id]) {               \
+                uint64_t h = hash(*name##__k(c, id), out->seed);                        \
+                size_t i = ds__map_find_free(out, h);                                   \
+                out->ctrl[i] = ds__map_tag(h);                                          \
+                memcpy(out->slots + 4 * i, &id, 4);                                     \
+                out->len++;                                                             \
+                out->growth_left--;                                                     \
+            }                                                                           \
+        }                                                                               \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    /* Room for one more node and its index slot; nothing changes on failure. */        \
+    static inline ds_status name##__reserve_one(name *c) {                              \
+        ds__map idx;                                                                    \
+        ds_status st;                                                                   \
+        if (c->c.free_list == DS__CNIL && c->c.used == c->c.node_cap) {                 \
+            size_t cap = c->c.node_cap < 8 ? 16 : c->c.node_cap * 2;                    \
+            if (c->cfg.max_entries && cap > c->cfg.max_entries + 1)                     \
+                cap = c->cfg.max_entries + 1 > c->c.node_cap ? c->cfg.max_entries + 1 : c->c.node_cap + 1; \
+            if ((st = name##__build_index(c, cap, &idx)) != DS_OK) return st;           \
+            st = ds__cache_grow(&c->c, cap, sizeof(K), sizeof(V), c->cfg.expire_after_access, \
+                                c->cfg.alloc);                                          \
+            if (st != DS_OK) {                                                          \
+                ds__map_free(&idx, 4);                                                  \
+                return st;                                                              \
+            }                                                                           \
+            ds__map_free(&c->c.index, 4);                                               \
+            c->c.index = idx;                                                           \
+        } else if (c->c.index.growth_left == 0) {                                       \
+            /* Tombstones used the budget: rebuild at the same size. */                 \
+            if ((st = name##__build_index(c, c->c.node_cap, &idx)) != DS_OK) return st; \
+            ds__map_free(&c->c.index, 4);                                               \
+            c->c.index = idx;                                                           \
+        }                                                                               \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    /* Take id out of every structure, then tell the owner (call != 0). */              \
+    static inline void name##__remove(name *c, uint32_t id, ds_evict why, int call) {   \
+        K k = *name##__k(c, id);                                                        \
+        V v = *name##__v(c, id);                                                        \
+        uint64_t w = name##__weight_of(c, id);                                          \
+        size_t slot;                                                                    \
+        unsigned s = ds__cache_seg(&c->c, id);                                          \
+        (void)name##__find(c, k, hash(k, c->c.index.seed), &slot);                      \
+        ds__map_erase_at(&c->c.index, slot);                                            \
+        ds__cache_unlink(&c->c, id);                                                    \
+        ds__cache_set_expire(&c->c, id, INT64_MAX);                                     \
+        c->c.segw[s] -= w;                                                              \
+        c->c.weight -= w;                                                               \
+        c->c.len--;                                                                     \
+        c->c.flags[id] = 0;                                                             \
+        c->c.next[id] = c->c.free_list;                                                 \
+        c->c.free_list = id;                                                            \
+        c->c.stats.evictions[why]++;                                                    \
+        if (call && c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &k, &v, why);          \
+    }                                                                                   \
+    static inline int name##__over(const name *c) {                                     \
+        return (c->cfg.max_entries && c->c.len > c->cfg.max_entries) ||                 \
+               (c->cfg.max_weight && c->c.weight > c->cfg.max_weight);                  \
+    }                                                                                   \
+    static inline void name##__sizes(name *c) {                                         \
+        uint64_t base = c->cfg.max_weight ? c->cfg.max_weight : (uint64_t)c->cfg.max_entries; \
+        c->wmax = base / 100 ? base / 100 : 1;                                          \
+        c->main_max = base > c->wmax ? base - c->wmax : 0;                              \
+        c->prot_max = c->main_max - c->main_max / 5;                                    \
+    }                                                                                   \
+    static inline uint64_t name##__key_hash(const name *c, uint32_t id) {              \
+        return hash(*name##__k(c, id), c->c.index.seed);                                \
+    }                                                                                   \
+    /* Evict down to the bounds. W-TinyLFU: window overflow goes to main's      \
+     * probation only if its frequency beats main's victim. */                          \
+    static inline void name##__maintain(name *c) {                                      \
+        ds__cache *x = &c->c;                                                           \
+        if (c->cfg.policy != DS_CACHE_WTINYLFU) {                                       \
+            while (x->len && name##__over(c)) name##__remove(c, x->tail[0], DS_EVICT_CAPACITY, 1); \
+            return;                                                                     \
+        }                                                                               \
+        while (x->segw[DS__CSEG_WINDOW] > c->wmax) {                                    \
+            uint32_t cand = x->tail[DS__CSEG_WINDOW];                                   \
+            uint64_t w = name##__weight_of(c, cand);                                    \
+            ds__cache_unlink(x, cand);                                                  \
+            x->segw[DS__CSEG_WINDOW] -= w;                                              \
+            ds__cache_push_front(x, DS__CSEG_PROBATION, cand);                          \
+            x->segw[DS__CSEG_PROBATION] += w;                                           \
+            while (x->segw[DS__CSEG_PROBATION] + x->segw[DS__CSEG_PROTECTED] > c->main_max) { \
+                uint32_t victim = x->tail[DS__CSEG_PROBATION];                          \
+                if (victim == cand) victim = x->tail[DS__CSEG_PROTECTED];               \
+                if (victim == DS__CNIL ||                                               \
+                    ds__freq_estimate(&x->freq, name##__key_hash(c, cand)) <=           \
+                        ds__freq_estimate(&x->freq, name##__key_hash(c, victim))) {     \
+                    name##__remove(c, cand, DS_EVICT_CAPACITY, 1);                      \
+                    break;                                                              \
+                }                                                                       \
+                name##__remove(c, victim, DS_EVICT_CAPACITY, 1);                        \
+            }                                                                           \
+        }                                                                               \
+        /* After a capacity cut main may still be over: trim it from the tails. */       \
+        while (x->segw[DS__CSEG_PROBATION] + x->segw[DS__CSEG_PROTECTED] > c->main_max) { \
+            uint32_t v = x->tail[DS__CSEG_PROBATION] != DS__CNIL ? x->tail[DS__CSEG_PROBATION] \
+                                                                 : x->tail[DS__CSEG_PROTECTED]; \
+            name##__remove(c, v, DS_EVICT_CAPACITY, 1);                                 \
+        }                                                                               \
+        while (x->segw[DS__CSEG_PROTECTED] > c->prot_max) {                             \
+            uint32_t d = x->tail[DS__CSEG_PROTECTED];                                   \
+            uint64_t w = name##__weight_of(c, d);                                       \
+            ds__cache_unlink(x, d);                                                     \
+            x->segw[DS__CSEG_PROTECTED] -= w;                                           \
+            ds__cache_push_front(x, DS__CSEG_PROBATION, d);                             \
+            x->segw[DS__CSEG_PROBATION] += w;                                           \
+        }                                                                               \
+    }                                                                                   \
+    /* A hit: recency (and promotion from probation), deadline on access. */            \
+    static inline void name##__touch(name *c, uint32_t id, int64_t now) {               \
+        ds__cache *x = &c->c;                                                           \
+        unsigned s = ds__cache_seg(x, id);                                              \
+        ds__cache_unlink(x, id);                                                        \
+        if (s == DS__CSEG_PROBATION) {                                                  \
+            uint64_t w = name##__weight_of(c, id);                                      \
+            x->segw[DS__CSEG_PROBATION] -= w;                                           \
+            x->segw[DS__CSEG_PROTECTED] += w;                                           \
+            s = DS__CSEG_PROTECTED;                                                     \
+        }                                                                               \
+        ds__cache_push_front(x, s, id);                                                 \
+        if (x->ttl && x->ttl[id] > 0)                                                   \
+            ds__cache_set_expire(x, id, x->ttl[id] > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + x->ttl[id]); \
+    }                                                                                   \
+    static inline ds_status name##__insert(name *c, K key, V val, int64_t ttl, int64_t now, \
+                                           unsigned flags) {                            \
+        ds__cache *x = &c->c;                                                           \
+        uint64_t h, w;                                                                  \
+        uint32_t id;                                                                    \
+        int64_t deadline;                                                               \
+        ds_status st;                                                                   \
+        if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) return DS_EINVAL; \
+        deadline = ttl ? now + ttl : INT64_MAX;                                         \
+        h = hash(key, x->index.seed);                                                   \
+        id = name##__find(c, key, h, NULL);                                             \
+        if (x->freq.rows) ds__freq_add(&x->freq, h);                                    \
+        if (id != DS__CNIL) { /* replace: the old pair goes to the callback */          \
+            K ok = *name##__k(c, id);                                                   \
+            V ov = *name##__v(c, id);                                                   \
+            unsigned s = ds__cache_seg(x, id);                                          \
+            w = name##__weight_of(c, id);                                               \
+            x->segw[s] -= w;                                                            \
+            x->weight -= w;                                                             \
+            *name##__k(c, id) = key;                                                    \
+            *name##__v(c, id) = val;                                                    \
+            x->flags[id] = (uint8_t)((x->flags[id] & DS__CF_SEG) | flags);              \
+            w = name##__weight_of(c, id);                                               \
+            x->segw[s] += w;                                                            \
+            x->weight += w;                                                             \
+            if (x->ttl) x->ttl[id] = ttl;                                               \
+            ds__cache_set_expire(x, id, deadline);                                      \
+            name##__touch(c, id, now);                                                  \
+            ds__cache_set_expire(x, id, deadline);                                      \
+            x->stats.evictions[DS_EVICT_REPLACED]++;                                    \
+            if (c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &ok, &ov, DS_EVICT_REPLACED); \
+            name##__maintain(c);                                                        \
+            return DS_OK;                                                               \
+        }                                                                               \
+        if ((st = name##__reserve_one(c)) != DS_OK) return st;                          \
+        if (x->free_list != DS__CNIL) {                                                 \
+            id = x->free_list;                                                          \
+            x->free_list = x->next[id];                                                 \
+        } else {                                                                        \
+            id = (uint32_t)x->used++;                                                   \
+        }                                                                               \
+        *name##__k(c, id) = key;                                                        \
+        *name##__v(c, id) = val;                                                        \
+        x->flags[id] = (uint8_t)flags;                                                  \
+        x->hpos[id] = DS__CNIL;                                                         \
+        x->expire[id] = INT64_MAX;                                                      \
+        if (x->ttl) x->ttl[id] = ttl;                                                   \
+        ds__cache_set_expire(x, id, deadline);                                          \
+        {                                                                               \
+            size_t i = ds__map_find_free(&x->index, h);                                 \
+            x->index.growth_left -= (size_t)(x->index.ctrl[i] == DS__CTRL_EMPTY);       \
+            x->index.ctrl[i] = ds__map_tag(h);                                          \
+            memcpy(x->index.slots + 4 * i, &id, 4);                                     \
+            x->index.len++;                                                             \
+        }                                                                               \
+        ds__cache_push_front(x, DS__CSEG_WINDOW, id);                                   \
+        w = name##__weight_of(c, id);                                                   \
+        x->segw[DS__CSEG_WINDOW] += w;                                                  \
+        x->weight += w;                                                                 \
+        x->len++;                                                                       \
+        name##__maintain(c);                                                            \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    /* Live node of key at now, removing it if its deadline passed. */                  \
+    static inline uint32_t name##__lookup(name *c, K key, int64_t now, uint64_t *hp) {  \
+        uint64_t h = hash(key, c->c.index.seed);                                        \
+        uint32_t id = name##__find(c, key, h, NULL);                                    \
+        if (hp) *hp = h;                                                                \
+        if (c->c.freq.rows) ds__freq_add(&c->c.freq, h);                                \
+        if (id != DS__CNIL && ds__cache_dead(&c->c, id, now)) {                         \
+            name##__remove(c, id, DS_EVICT_EXPIRED, 1);                                 \
+            id = DS__CNIL;                                                              \
+        }                                                                               \
+        return id;                                                                      \
+    }                                                                                   \
+    LINK ds_status name##_init(name *c, const name##_config *cfg) {                     \
+        name##_config z;                                                                \
+        unsigned s;                                                                     \
+        if (!c) return DS_EINVAL;                                                       \
+        if (!cfg) {                                                                     \
+            memset(&z, 0, sizeof z);                                                    \
+            cfg = &z;                                                                   \
+        }                                                                               \
+        if (cfg->default_ttl < 0 || cfg->negative_ttl < 0 ||                            \
+            cfg->max_entries >= ((size_t)1 << 31) ||                                    \
+            (cfg->policy != DS_CACHE_LRU && cfg->policy != DS_CACHE_WTINYLFU) ||        \
+            (cfg->policy == DS_CACHE_WTINYLFU && !cfg->max_entries == !cfg->max_weight)) \
+            return DS_EINVAL;                                                           \
+        memset(c, 0, sizeof *c);                                                        \
+        c->cfg = *cfg;                                                                  \
+        for (s = 0; s < 3; s++) c->c.head[s] = c->c.tail[s] = DS__CNIL;                 \
+        c->c.free_list = DS__CNIL;                                                      \
+        ds__map_init(&c->c.index, cfg->alloc,                                           \
+                     cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)c)); \
+        name##__sizes(c);                                                               \
+        if (cfg->policy == DS_CACHE_WTINYLFU)                                           \
+            return ds__freq_init(&c->c.freq, cfg->max_entries ? cfg->max_entries : 1024, cfg->alloc); \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    LINK void name##_clear(name *c) {                                                   \
+        unsigned s;                                                                     \
+        if (!c) return;                                                                 \
+        for (s = 0; s < 3; s++)                                                         \
+            while (c->c.tail[s] != DS__CNIL) name##__remove(c, c->c.tail[s], DS_EVICT_DELETED, 1); \
+    }                                                                                   \
+    LINK void name##_free(name *c) {                                                    \
+        if (!c) return;                                                                 \
+        name##_clear(c);                                                                \
+        ds__map_free(&c->c.index, 4);                                                   \
+        if (c->c.block) DS_FREE(c->cfg.alloc, c->c.block, c->c.block_bytes);            \
+        ds__freq_free(&c->c.freq, c->cfg.alloc);                                        \
+        c->c.block = NULL;                                                              \
+        c->c.node_cap = c->c.used = 0;                                                  \
+        c->c.free_list = DS__CNIL;                                                      \
+    }                                                                                   \
+    LINK V *name##_get(name *c, K key, int64_t now) {                                   \
+        uint32_t id;                                                                    \
+        if (!c) return NULL;                                                            \
+        id = name##__lookup(c, key, now, NULL);                                         \
+        if (id == DS__CNIL) {                                                           \
+            c->c.stats.misses++;                                                        \
+            return NULL;                                                                \
+        }                                                                               \
+        c->c.stats.hits++;                                                              \
+        name##__touch(c, id, now);                                                      \
+        name##__maintain(c);                                                            \
+        return (c->c.flags[id] & DS__CF_NEG) ? NULL : name##__v(c, id);                 \
+    }                                                                                   \
+    LINK V *name##_peek(const name *c, K key, int64_t now) {                            \
+        uint32_t id;                                                                    \
+        if (!c) return NULL;                                                            \
+        id = name##__find(c, key, hash(key, c->c.index.seed), NULL);                    \
+        if (id == DS__CNIL || ds__cache_dead(&c->c, id, now) || (c->c.flags[id] & DS__CF_NEG)) return NULL; \
+        return name##__v(c, id);                                                        \
+    }                                                                                   \
+    LINK ds_status name##_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now) {    \
+        if (!c) return DS_EINVAL;                                                       \
+        return name##__insert(c, key, val, ttl, now, 0);                                \
+    }                                                                                   \
+    LINK ds_status name##_put(name *c, K key, V val, int64_t now) {                     \
+        if (!c) return DS_EINVAL;                                                       \
+        return name##__insert(c, key, val, c->cfg.default_ttl, now, 0);                 \
+    }                                                                                   \
+    LINK ds_status name##_del(name *c, K key, V *out) {                                 \
+        uint32_t id;                                                                    \
+        if (!c) return DS_EINVAL;                                                       \
+        id = name##__find(c, key, hash(key, c->c.index.seed), NULL);                    \
+        if (id == DS__CNIL) return DS_ENOTFOUND;                                        \
+        if (out) *out = *name##__v(c, id);                                              \
+        name##__remove(c, id, DS_EVICT_DELETED, out == NULL);                           \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    LINK ds_status name##_get_or_load(name *c, K key, int64_t now, name##_loader load,  \
+                                      void *lctx, V **out) {                            \
+        uint32_t id;                                                                    \
+        V v;                                                                            \
+        int64_t ttl;                                                                    \
+        ds_status st;                                                                   \
+        if (out) *out = NULL;                                                           \
+        if (!c || !load) return DS_EINVAL;                                              \
+        id = name##__lookup(c, key, now, NULL);                                         \
+        if (id != DS__CNIL) {                                                           \
+            c->c.stats.hits++;                                                          \
+            name##__touch(c, id, now);                                                  \
+            name##__maintain(c);                                                        \
+            if (c->c.flags[id] & DS__CF_NEG) return DS_ENOTFOUND;                       \
+            if (out) *out = name##__v(c, id);                                           \
+            return DS_OK;                                                               \
+        }                                                                               \
+        c->c.stats.misses++;                                                            \
+        memset(&v, 0, sizeof v);                                                        \
+        ttl = c->cfg.default_ttl;                                                       \
+        st = load(lctx, &key, &v, &ttl);                                                \
+        if (st != DS_OK) {                                                              \
+            c->c.stats.load_errors++;                                                   \
+            if (st == DS_ENOTFOUND && c->cfg.negative_ttl > 0) {                        \
+                memset(&v, 0, sizeof v);                                                \
+                (void)name##__insert(c, key, v, c->cfg.negative_ttl, now, DS__CF_NEG);  \
+            }                                                                           \
+            return st;                                                                  \
+        }                                                                               \
+        c->c.stats.loads++;                                                             \
+        if ((st = name##__insert(c, key, v, ttl, now, 0)) != DS_OK) {                   \
+            /* Not cached: hand the loaded pair to the owner, not lost. */              \
+            if (c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &key, &v, DS_EVICT_DELETED); \
+            return st;                                                                  \
+        }                                                                               \
+        id = name##__find(c, key, hash(key, c->c.index.seed), NULL);                    \
+        if (out && id != DS__CNIL) *out = name##__v(c, id);                             \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    LINK ds_status name##_set_capacity(name *c, size_t max_entries, uint64_t max_weight, \
+                                       int64_t now) {                                   \
+        (void)now;                                                                      \
+        if (!c || max_entries >= ((size_t)1 << 31) ||                                   \
+            (c->cfg.policy == DS_CACHE_WTINYLFU &&                                      \
+             (!max_entries != !c->cfg.max_entries || !max_weight != !c->cfg.max_weight))) \
+            return DS_EINVAL;                                                           \
+        c->cfg.max_entries = max_entries;                                               \
+        c->cfg.max_weight = max_weight;                                                 \
+        name##__sizes(c);                                                               \
+        name##__maintain(c);                                                            \
+        return DS_OK;                                                                   \
+    }                                                                                   \
+    LINK size_t name##_expire(name *c, int64_t now, size_t budget) {                    \
+        size_t n = 0;                                                                   \
+        if (!c) return 0;                                                               \
+        while (n < budget && c->c.nheap && c->c.expire[c->c.heap[0]] <= now) {          \
+            name##__remove(c, c->c.heap[0], DS_EVICT_EXPIRED, 1);                       \
+            n++;                                                                        \
+        }                                                                               \
+        return n;                                                                       \
+    }                                                                                   \
+    LINK size_t name##_len(const name *c) { return c ? c->c.len : 0; }                 \
+    LINK uint64_t name##_weight(const name *c) { return c ? c->c.weight : 0; }          \
+    LINK size_t name##_memory(const name *c) {                                          \
+        if (!c) return 0;                                                               \
+        return (c->c.block ? c->c.block_bytes : 0) + c->c.index.cap * 5 +               \
+               (c->c.freq.rows ? c->c.freq.width / 2 + c->c.freq.width / 8 : 0);       \
+    }                                                                                   \
+    LINK ds_cache_stats name##_stats(const name *c) {                                   \
+        ds_cache_stats z;                                                               \
+        if (c) return c->c.stats;                                                       \
+        memset(&z, 0, sizeof z);                                                        \
+        return z;                                                                       \
+    }                                                                                   \
+    LINK void name##_reset_stats(name *c) {                                             \
+        if (c) memset(&c->c.stats, 0, sizeof c->c.stats);                               \
+    }                                                                                   \
+    /* Iteration order: window (the whole list for LRU), protected, probation. */       \
+    static inline uint32_t name##__seg_from(const name *c, int k) {                     \
+        static const unsigned order[3] = {DS__CSEG_WINDOW, DS__CSEG_PROTECTED, DS__CSEG_PROBATION}; \
+        for (; k < 3; k++)                                                              \
+            if (c->c.head[order[k]] != DS__CNIL) return c->c.head[order[k]];            \
+        return DS_CACHE_END;                                                            \
+    }                                                                                   \
+    LINK uint32_t name##_first(const name *c) { return c ? name##__seg_from(c, 0) : DS_CACHE_END; } \
+    LINK uint32_t name##_next(const name *c, uint32_t it) {                             \
+        unsigned s;                                                                     \
+        if (!c || it == DS_CACHE_END) return DS_CACHE_END;                              \
+        if (c->c.next[it] != DS__CNIL) return c->c.next[it];                            \
+        s = ds__cache_seg(&c->c, it);                                                   \
+        return name##__seg_from(c, s == DS__CSEG_WINDOW ? 1 : s == DS__CSEG_PROTECTED ? 2 : 3); \
+    }                                                                                   \
+    LINK K *name##_key(const name *c, uint32_t it) { return c && it != DS_CACHE_END ? name##__k(c, it) : NULL; } \
+    LINK V *name##_val(const name *c, uint32_t it) { return c && it != DS_CACHE_END ? name##__v(c, it) : NULL; }
+
+#define DS_LRU_DECLARE(name, K, V) \
+    DS__LRU_TYPES(name, K, V);     \
+    DS__LRU_PROTOS(name, K, V, extern);
+#define DS_LRU_DEFINE(name, K, V, hash, eq) DS__LRU_IMPL(name, K, V, hash, eq, )
+#define DS_LRU(name, K, V, hash, eq)                 \
+    DS__LRU_TYPES(name, K, V);                       \
+    DS__LRU_PROTOS(name, K, V, DS__LINK_STATIC);     \
+    DS__LRU_IMPL(name, K, V, hash, eq, DS__LINK_STATIC)
+
+
 #ifdef __cplusplus
 }
 #endif
@@ -3825,6 +4636,18 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a) {
     }
     *h = t;
     return DS_OK;
+}
+
+/* == ds:cache == */
+
+DSDEF const char *ds_evict_name(ds_evict why) {
+    switch (why) {
+    case DS_EVICT_CAPACITY: return "capacity";
+    case DS_EVICT_EXPIRED: return "expired";
+    case DS_EVICT_DELETED: return "deleted";
+    case DS_EVICT_REPLACED: return "replaced";
+    default: return "?";
+    }
 }
 
 #ifdef __cplusplus

@@ -26,6 +26,9 @@
     X(cuckoo_model) X(cuckoo_full_and_fpp) X(cuckoo_save_load)             \
     X(cms_zipf) X(cms_ops) X(topk_zipf) X(topk_model) X(topk_edges)        \
     X(hll_accuracy) X(hll_merge_save)                                      \
+    /* caches */                                                           \
+    X(cache_model) X(cache_edges) X(cache_oom) X(cache_tinylfu)            \
+    X(cache_traces)                                                        \
     /* bad input */                                                        \
     X(null_container_args)
 

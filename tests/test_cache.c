@@ -1,0 +1,491 @@
+/* tests/test_cache.c - DS_LRU: model-based (exact order, callbacks and
+ * stats against a naive list), TTL edges, weights, allocation failure,
+ * W-TinyLFU invariants, and hit rates on the real cache traces. */
+#define _POSIX_C_SOURCE 200809L /* popen, for the compressed traces */
+#include "prop.h"
+
+DS_LRU(lru, uint32_t, uint32_t, ds_hash_u32, ds_eq_u32)
+
+/* ---- the model: entries most recent first ---------------------------------- */
+
+#define CM_MAX 64
+typedef struct cm_entry {
+    uint32_t key, val;
+    int64_t deadline, ttl;
+} cm_entry;
+typedef struct cmodel {
+    cm_entry e[CM_MAX + 2];
+    size_t n, max_entries;
+    uint64_t max_weight;
+    int after_access;
+    ds_cache_stats st;
+} cmodel;
+
+/* Callback log, shared by the cache (via on_evict) and the model. */
+typedef struct ev {
+    uint32_t key, val;
+    ds_evict why;
+} ev;
+typedef struct evlog {
+    ev e[256];
+    size_t n;
+} evlog;
+static void ev_push(evlog *l, uint32_t k, uint32_t v, ds_evict why) {
+    if (l->n < 256) {
+        l->e[l->n].key = k;
+        l->e[l->n].val = v;
+        l->e[l->n].why = why;
+    }
+    l->n++;
+}
+static void on_evict_log(void *ctx, uint32_t *k, uint32_t *v, ds_evict why) {
+    ev_push((evlog *)ctx, *k, *v, why);
+}
+static uint64_t weigh(void *ctx, const uint32_t *k, const uint32_t *v) {
+    (void)ctx;
+    (void)k;
+    return 1 + *v % 4;
+}
+
+static uint64_t cm_weight(const cmodel *m) {
+    uint64_t w = 0;
+    size_t i;
+    for (i = 0; i < m->n; i++) w += m->max_weight ? 1 + m->e[i].val % 4 : 1;
+    return w;
+}
+static void cm_remove(cmodel *m, size_t i, ds_evict why, evlog *log, int call) {
+    if (call) ev_push(log, m->e[i].key, m->e[i].val, why);
+    m->st.evictions[why]++;
+    memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof m->e[0]);
+    m->n--;
+}
+static void cm_to_front(cmodel *m, size_t i) {
+    cm_entry t = m->e[i];
+    memmove(&m->e[1], &m->e[0], i * sizeof m->e[0]);
+    m->e[0] = t;
+}
+static void cm_trim(cmodel *m, evlog *log) {
+    while (m->n && ((m->max_entries && m->n > m->max_entries) ||
+                    (m->max_weight && cm_weight(m) > m->max_weight)))
+        cm_remove(m, m->n - 1, DS_EVICT_CAPACITY, log, 1);
+}
+static long cm_find(const cmodel *m, uint32_t k) {
+    size_t i;
+    for (i = 0; i < m->n; i++)
+        if (m->e[i].key == k) return (long)i;
+    return -1;
+}
+
+/* Deadlines are made unique (now is a multiple of 2^20 and each TTL
+ * carries a distinct low part), so expire()'s order is defined. */
+static void cache_case(ds_rng *rng, uint64_t seed) {
+    lru c;
+    lru_config cfg;
+    cmodel *m = (cmodel *)calloc(1, sizeof *m);
+    evlog *got = (evlog *)calloc(1, sizeof *got), *want = (evlog *)calloc(1, sizeof *want);
+    int64_t now = (int64_t)ds_rng_below(rng, 1000) << 20;
+    int step;
+    uint32_t seq = 1;
+    CHECK(m && got && want);
+    memset(&cfg, 0, sizeof cfg);
+    m->max_entries = cfg.max_entries = (seed % 3 == 2) ? 0 : 1 + (size_t)ds_rng_below(rng, 20);
+    m->max_weight = cfg.max_weight = (seed % 3 != 0) ? 4 + ds_rng_below(rng, 40) : 0;
+    if (cfg.max_weight) cfg.weigher = weigh;
+    m->after_access = cfg.expire_after_access = (int)(seed % 4 == 1);
+    cfg.on_evict = on_evict_log;
+    cfg.ctx = got;
+    cfg.seed = seed;
+    CHECK(lru_init(&c, &cfg) == DS_OK);
+    for (step = 0; step < 1500; step++) {
+        uint32_t k = (uint32_t)ds_rng_below(rng, 40), v = (uint32_t)ds_rng_below(rng, 1000);
+        int op = (int)ds_rng_below(rng, 100);
+        long i = cm_find(m, k);
+        got->n = want->n = 0;
+        if (ds_rng_below(rng, 4) == 0) now += (int64_t)ds_rng_below(rng, 4) << 20;
+        if (op < 35) { /* get */
+            uint32_t *p = lru_get(&c, k, now);
+            if (i >= 0 && m->e[i].deadline <= now) {
+                cm_remove(m, (size_t)i, DS_EVICT_EXPIRED, want, 1);
+                i = -1;
+            }
+            if (i < 0) {
+                m->st.misses++;
+                CHECK(p == NULL);
+            } else {
+                m->st.hits++;
+                CHECK(p && *p == m->e[i].val);
+                if (m->after_access && m->e[i].ttl) m->e[i].deadline = now + m->e[i].ttl;
+                cm_to_front(m, (size_t)i);
+            }
+        } else if (op < 70) { /* put, with the default (none) or a TTL */
+            int64_t ttl = ds_rng_below(rng, 3) ? ((int64_t)(1 + ds_rng_below(rng, 6)) << 20) + seq++ : 0;
+            CHECK(lru_put_ttl(&c, k, v, ttl, now) == DS_OK);
+            if (i >= 0) {
+                ev_push(want, m->e[i].key, m->e[i].val, DS_EVICT_REPLACED);
+                m->st.evictions[DS_EVICT_REPLACED]++;
+                cm_to_front(m, (size_t)i);
+            } else {
+                memmove(&m->e[1], &m->e[0], m->n * sizeof m->e[0]);
+                m->n++;
+            }
+            m->e[0].key = k;
+            m->e[0].val = v;
+            m->e[0].ttl = ttl;
+            m->e[0].deadline = ttl ? now + ttl : INT64_MAX;
+            cm_trim(m, want);
+        } else if (op < 80) { /* del, half with an out pointer */
+            uint32_t out = 12345;
+            int with_out = (int)ds_rng_below(rng, 2);
+            ds_status s = lru_del(&c, k, with_out ? &out : NULL);
+            if (i < 0) {
+                CHECK(s == DS_ENOTFOUND);
+            } else {
+                CHECK(s == DS_OK);
+                if (with_out) CHECK(out == m->e[i].val);
+                cm_remove(m, (size_t)i, DS_EVICT_DELETED, want, !with_out);
+            }
+        } else if (op < 88) { /* expire with a budget */
+            size_t budget = (size_t)ds_rng_below(rng, 4), done = 0, n;
+            n = lru_expire(&c, now, budget);
+            while (done < budget) {
+                size_t j, best = SIZE_MAX;
+                for (j = 0; j < m->n; j++)
+                    if (m->e[j].deadline <= now && (best == SIZE_MAX || m->e[j].deadline < m->e[best].deadline))
+                        best = j;
+                if (best == SIZE_MAX) break;
+                cm_remove(m, best, DS_EVICT_EXPIRED, want, 1);
+                done++;
+            }
+            CHECK(n == done);
+        } else if (op < 92) { /* resize */
+            size_t me = m->max_entries ? 1 + (size_t)ds_rng_below(rng, 20) : 0;
+            uint64_t mw = m->max_weight ? 4 + ds_rng_below(rng, 40) : 0;
+            CHECK(lru_set_capacity(&c, me, mw, now) == DS_OK);
+            m->max_entries = me;
+            m->max_weight = mw;
+            cm_trim(m, want);
+        } else if (op < 97) { /* peek: no change */
+            uint32_t *p = lru_peek(&c, k, now);
+            if (i >= 0 && m->e[i].deadline > now) CHECK(p && *p == m->e[i].val);
+            else CHECK(p == NULL);
+        } else if (op < 98) {
+            lru_clear(&c);
+            while (m->n) cm_remove(m, m->n - 1, DS_EVICT_DELETED, want, 1);
+        } else {
+            /* Bad TTLs: nothing changes. */
+            CHECK(lru_put_ttl(&c, k, v, -1, now) == DS_EINVAL);
+            CHECK(lru_put_ttl(&c, k, v, INT64_MAX, now + 1) == DS_EINVAL);
+        }
+        /* Same callbacks in the same order, same contents in the same
+         * order, same stats. */
+        CHECKF(got->n == want->n, "step %d op %d: %zu callbacks, model %zu", step, op, got->n, want->n);
+        {
+            size_t j;
+            for (j = 0; j < got->n && j < 256; j++)
+                CHECKF(got->e[j].key == want->e[j].key && got->e[j].val == want->e[j].val &&
+                           got->e[j].why == want->e[j].why,
+                       "step %d callback %zu: (%u,%u,%s) want (%u,%u,%s)", step, j, got->e[j].key,
+                       got->e[j].val, ds_evict_name(got->e[j].why), want->e[j].key, want->e[j].val,
+                       ds_evict_name(want->e[j].why));
+        }
+        CHECKF(lru_len(&c) == m->n, "step %d: len %zu model %zu", step, lru_len(&c), m->n);
+        CHECK(lru_weight(&c) == cm_weight(m));
+        {
+            uint32_t it = lru_first(&c);
+            size_t j = 0;
+            for (; it != DS_CACHE_END; it = lru_next(&c, it), j++)
+                CHECKF(j < m->n && *lru_key(&c, it) == m->e[j].key && *lru_val(&c, it) == m->e[j].val,
+                       "step %d: order differs at %zu", step, j);
+            CHECK(j == m->n);
+        }
+        {
+            ds_cache_stats s = lru_stats(&c);
+            CHECK(memcmp(&s, &m->st, sizeof s) == 0);
+        }
+    }
+    lru_free(&c);
+    free(m);
+    free(got);
+    free(want);
+}
+void test_cache_model(void) { prop_run("cache_model", cache_case, 80); }
+
+/* ---- edges ------------------------------------------------------------------- */
+
+static ds_status load_sq(void *lctx, const uint32_t *key, uint32_t *out, int64_t *ttl) {
+    int *calls = (int *)lctx;
+    (*calls)++;
+    if (*key >= 1000) return *key == 1000 ? DS_ENOTFOUND : DS_EIO;
+    *out = *key * *key;
+    if (*key == 7) *ttl = 5;
+    return DS_OK;
+}
+
+void test_cache_edges(void) {
+    lru c;
+    lru_config cfg;
+    uint32_t *p;
+    int calls = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = 4;
+    cfg.default_ttl = 100;
+    cfg.negative_ttl = 50;
+    cfg.seed = 1;
+    CHECK(lru_init(NULL, &cfg) == DS_EINVAL);
+    cfg.default_ttl = -1;
+    CHECK(lru_init(&c, &cfg) == DS_EINVAL);
+    cfg.default_ttl = 100;
+    CHECK(lru_init(&c, &cfg) == DS_OK);
+    /* Expiry exactly at now: dead. */
+    CHECK(lru_put(&c, 1, 10, 0) == DS_OK);
+    CHECK(lru_peek(&c, 1, 99) != NULL && lru_peek(&c, 1, 100) == NULL);
+    CHECK(lru_get(&c, 1, 100) == NULL && lru_len(&c) == 0);
+    CHECK(lru_stats(&c).evictions[DS_EVICT_EXPIRED] == 1);
+    /* TTL 0: never expires; overflow: DS_EINVAL. */
+    CHECK(lru_put_ttl(&c, 2, 20, 0, 0) == DS_OK);
+    CHECK(lru_get(&c, 2, INT64_MAX) != NULL);
+    CHECK(lru_put_ttl(&c, 3, 30, INT64_MAX - 5, 10) == DS_EINVAL);
+    CHECK(lru_put_ttl(&c, 3, 30, -5, 10) == DS_EINVAL && lru_len(&c) == 1);
+    /* Read-through: one load per miss, errors cache nothing, DS_ENOTFOUND
+     * is cached negatively for negative_ttl. */
+    CHECK(lru_get_or_load(&c, 5, 0, load_sq, &calls, &p) == DS_OK && p && *p == 25 && calls == 1);
+    CHECK(lru_get_or_load(&c, 5, 1, load_sq, &calls, &p) == DS_OK && *p == 25 && calls == 1);
+    CHECK(lru_get_or_load(&c, 7, 1, load_sq, &calls, &p) == DS_OK && calls == 2);
+    CHECK(lru_peek(&c, 7, 5) != NULL && lru_peek(&c, 7, 6) == NULL); /* the loader's TTL */
+    CHECK(lru_get_or_load(&c, 2000, 1, load_sq, &calls, &p) == DS_EIO && p == NULL && calls == 3);
+    CHECK(lru_get_or_load(&c, 2000, 1, load_sq, &calls, &p) == DS_EIO && calls == 4);
+    CHECK(lru_get_or_load(&c, 1000, 1, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 5);
+    CHECK(lru_get_or_load(&c, 1000, 50, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 5);
+    CHECK(lru_get(&c, 1000, 50) == NULL);
+    CHECK(lru_get_or_load(&c, 1000, 51, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 6);
+    {
+        ds_cache_stats s = lru_stats(&c);
+        CHECK(s.loads == 2 && s.load_errors == 4);
+        CHECK(ds_cache_hit_rate(&s) > 0.0 && ds_cache_hit_rate(&s) < 1.0);
+    }
+    CHECK(lru_get_or_load(&c, 1, 0, NULL, NULL, &p) == DS_EINVAL);
+    lru_free(&c);
+    /* W-TinyLFU needs exactly one bound. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policy = DS_CACHE_WTINYLFU;
+    CHECK(lru_init(&c, &cfg) == DS_EINVAL);
+    cfg.max_entries = 10;
+    cfg.max_weight = 10;
+    CHECK(lru_init(&c, &cfg) == DS_EINVAL);
+    cfg.max_weight = 0;
+    CHECK(lru_init(&c, &cfg) == DS_OK);
+    CHECK(lru_set_capacity(&c, 0, 5, 0) == DS_EINVAL);
+    lru_free(&c);
+    /* An unbounded cache grows; NULL cache arguments are harmless. */
+    CHECK(lru_init(&c, NULL) == DS_OK);
+    {
+        uint32_t k;
+        for (k = 0; k < 5000; k++) CHECK(lru_put(&c, k, k + 1, 0) == DS_OK);
+        CHECK(lru_len(&c) == 5000);
+        for (k = 0; k < 5000; k++) CHECK((p = lru_get(&c, k, 0)) && *p == k + 1);
+        for (k = 0; k < 5000; k += 2) CHECK(lru_del(&c, k, NULL) == DS_OK);
+        for (k = 0; k < 5000; k += 2) CHECK(lru_put(&c, k + 10000, k, 0) == DS_OK);
+        CHECK(lru_len(&c) == 5000 && lru_memory(&c) > 5000 * 8);
+    }
+    lru_free(&c);
+    CHECK(lru_get(NULL, 1, 0) == NULL && lru_put(NULL, 1, 1, 0) == DS_EINVAL && lru_len(NULL) == 0);
+}
+
+/* Allocation failure: a failed put changes nothing. */
+static int cache_oom_seq(uint64_t seed, prop_alloc *pa) {
+    lru c;
+    lru_config cfg;
+    ds_rng r;
+    int step;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = seed % 2 ? 50 : 0;
+    cfg.policy = seed % 3 == 0 && cfg.max_entries ? DS_CACHE_WTINYLFU : DS_CACHE_LRU;
+    cfg.alloc = &pa->a;
+    cfg.seed = seed;
+    {
+        long before = PROP_FAILS(pa);
+        ds_status s = lru_init(&c, &cfg);
+        if (s == DS_ENOMEM) {
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
+            return 0;
+        }
+        CHECK_OR(s == DS_OK, 1);
+    }
+    ds_rng_seed(&r, seed);
+    for (step = 0; step < 300; step++) {
+        uint32_t k = (uint32_t)ds_rng_below(&r, 120);
+        size_t len = lru_len(&c);
+        int had = lru_peek(&c, k, 0) != NULL;
+        long before = PROP_FAILS(pa);
+        ds_status s = lru_put(&c, k, k * 3, 0);
+        if (s == DS_ENOMEM) {
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
+            CHECK_OR(lru_len(&c) == len && (lru_peek(&c, k, 0) != NULL) == had, 1);
+        } else {
+            uint32_t *p = lru_get(&c, k, 0);
+            CHECK_OR(s == DS_OK, 1);
+            /* W-TinyLFU may decline to admit a new key. */
+            CHECK_OR(cfg.policy == DS_CACHE_WTINYLFU || (p && *p == k * 3), 1);
+        }
+    }
+    lru_free(&c);
+    return 0;
+}
+void test_cache_oom(void) {
+    long total = 0;
+    int i;
+    for (i = 1; i <= 3; i++) CHECK(prop_oom_sweep(cache_oom_seq, (uint64_t)i, &total) == 0);
+    CHECK(total > 5);
+}
+
+/* W-TinyLFU: bounds hold, segments add up, a hot set survives a scan that
+ * flushes plain LRU. */
+void test_cache_tinylfu(void) {
+    lru c, l;
+    lru_config cfg;
+    uint32_t k, round;
+    uint64_t hits_t = 0, hits_l = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = 200;
+    cfg.seed = 3;
+    CHECK(lru_init(&l, &cfg) == DS_OK);
+    cfg.policy = DS_CACHE_WTINYLFU;
+    CHECK(lru_init(&c, &cfg) == DS_OK);
+    for (round = 0; round < 50; round++) {
+        for (k = 0; k < 100; k++) { /* hot set, touched every round */
+            if (lru_get(&c, k, 0)) hits_t++; else CHECK(lru_put(&c, k, k, 0) == DS_OK);
+            if (lru_get(&l, k, 0)) hits_l++; else CHECK(lru_put(&l, k, k, 0) == DS_OK);
+        }
+        for (k = 0; k < 300; k++) { /* a scan of one-time keys */
+            uint32_t once = 1000000 + round * 1000 + k;
+            if (!lru_get(&c, once, 0)) CHECK(lru_put(&c, once, 0, 0) == DS_OK);
+            if (!lru_get(&l, once, 0)) CHECK(lru_put(&l, once, 0, 0) == DS_OK);
+        }
+        CHECK(lru_len(&c) <= 200 && lru_len(&l) <= 200);
+        CHECK(c.c.segw[0] + c.c.segw[1] + c.c.segw[2] == lru_len(&c));
+        CHECK(c.c.segw[DS__CSEG_WINDOW] <= c.wmax && c.c.segw[DS__CSEG_PROTECTED] <= c.prot_max);
+    }
+    /* LRU loses the hot set to every scan; W-TinyLFU keeps nearly all of it. */
+    CHECKF(hits_t > 4000 && hits_l == 0, "hot-set hits: W-TinyLFU %llu, LRU %llu",
+           (unsigned long long)hits_t, (unsigned long long)hits_l);
+    lru_free(&c);
+    lru_free(&l);
+}
+
+/* ---- hit rates on the real traces ------------------------------------------ */
+
+/* Reads keys from `cmd` (a decompressor pipe): text, one number per line
+ * (or the first of four fields, expanded by the second, for ARC), or
+ * big-endian int32 for cache2k. */
+typedef struct trace {
+    uint32_t *k;
+    size_t n, cap;
+} trace;
+static int trace_push(trace *t, uint32_t k) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 1 << 16;
+        uint32_t *p = (uint32_t *)realloc(t->k, nc * sizeof *p);
+        if (!p) return 0;
+        t->k = p;
+        t->cap = nc;
+    }
+    t->k[t->n++] = k;
+    return 1;
+}
+static const char *data_dir(void) {
+    const char *d = getenv("DS_DATA");
+    return d ? d : "../shared/data";
+}
+static int trace_load(trace *t, const char *file, int kind) {
+    char cmd[512], line[256];
+    FILE *f;
+    memset(t, 0, sizeof *t);
+    snprintf(cmd, sizeof cmd, "%s -dc '%s/cache-traces/%s' 2>/dev/null",
+             kind == 0 ? "gzip" : kind == 1 ? "zstd" : "xz", data_dir(), file);
+    if (!(f = popen(cmd, "r"))) return 0;
+    if (kind == 2) {
+        unsigned char b[4];
+        while (fread(b, 1, 4, f) == 4)
+            if (!trace_push(t, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3])) break;
+    } else {
+        while (fgets(line, sizeof line, f)) {
+            unsigned long long a = 0, cnt = 1, j;
+            if (line[0] < '0' || line[0] > '9') continue; /* "*", blank lines */
+            if (kind == 1) {
+                if (sscanf(line, "%llu %llu", &a, &cnt) != 2) continue;
+            } else {
+                a = strtoull(line, NULL, 10);
+            }
+            for (j = 0; j < cnt; j++) trace_push(t, (uint32_t)(a + j));
+        }
+    }
+    pclose(f);
+    return t->n > 0;
+}
+static uint64_t replay(const trace *t, size_t cap, ds_cache_policy pol) {
+    lru c;
+    lru_config cfg;
+    size_t i;
+    uint64_t hits = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = cap;
+    cfg.policy = pol;
+    cfg.seed = 42;
+    if (lru_init(&c, &cfg) != DS_OK) return 0;
+    for (i = 0; i < t->n; i++) {
+        if (lru_get(&c, t->k[i], 0)) hits++;
+        else if (lru_put(&c, t->k[i], 0, 0) != DS_OK) break;
+    }
+    lru_free(&c);
+    return hits;
+}
+
+/* The exact LRU hit counts from shared/data/README.md, and W-TinyLFU beside
+ * them. A trace set is skipped (loudly) if the data folder is absent. */
+void test_cache_traces(void) {
+    static const struct {
+        const char *file;
+        int kind;
+        size_t caps[5];
+        uint64_t lru_hits[5];
+    } T[] = {
+        {"lirs/2_pools.trace.gz", 0, {100, 200, 500, 1000, 2000}, {21946, 36794, 51062, 54415, 59326}},
+        {"lirs/backf.trace.gz", 0, {100, 200, 500, 1000, 2000}, {1100, 2200, 5500, 8249, 8249}},
+        {"lirs/cpp.trace.gz", 0, {100, 200, 500, 1000, 2000}, {6307, 7433, 7670, 7817, 7824}},
+        {"lirs/cs.trace.gz", 0, {100, 200, 500, 1000, 2000}, {124, 124, 124, 124, 5372}},
+        {"lirs/gli.trace.gz", 0, {100, 200, 500, 1000, 2000}, {55, 55, 57, 674, 3453}},
+        {"lirs/loop.trace.gz", 0, {100, 200, 500, 1000, 2000}, {0, 0, 0, 0, 504489}},
+        {"lirs/multi1.trace.gz", 0, {100, 200, 500, 1000, 2000}, {2881, 6458, 7375, 7648, 13196}},
+        {"lirs/multi2.trace.gz", 0, {100, 200, 500, 1000, 2000}, {1772, 4659, 9466, 12577, 12892}},
+        {"lirs/multi3.trace.gz", 0, {100, 200, 500, 1000, 2000}, {1978, 4459, 9875, 11401, 13485}},
+        {"lirs/ps.trace.gz", 0, {100, 200, 500, 1000, 2000}, {770, 1274, 5072, 5072, 7364}},
+        {"lirs/scan.trace.gz", 0, {100, 200, 500, 1000, 2000}, {0, 0, 0, 0, 0}},
+        {"lirs/sprite.trace.gz", 0, {100, 200, 500, 1000, 2000}, {28917, 53435, 104922, 121452, 125255}},
+        {"lirs/zigzag.trace.gz", 0, {100, 200, 500, 1000, 2000}, {2475, 4975, 12475, 24975, 49975}},
+        {"cache2k/web07.trace.xz", 2, {500, 1000, 2000, 5000, 10000}, {34693, 38368, 42245, 47702, 52519}},
+        {"cache2k/web12.trace.xz", 2, {500, 1000, 2000, 5000, 10000}, {53329, 61882, 69371, 77153, 81091}},
+        {"arc/OLTP.lis.zst", 1, {1000, 2000, 5000, 10000, 15000}, {300122, 388235, 490443, 554906, 590851}},
+    };
+    size_t i, j;
+    int verbose = (int)prop_env_long("DS_VERBOSE", 0);
+    for (i = 0; i < sizeof T / sizeof T[0]; i++) {
+        trace t;
+        if (!trace_load(&t, T[i].file, T[i].kind)) {
+            fprintf(stderr, "  SKIP cache_traces: %s/cache-traces/%s not readable (set DS_DATA)\n",
+                    data_dir(), T[i].file);
+            free(t.k);
+            continue;
+        }
+        for (j = 0; j < 5; j++) {
+            uint64_t l = replay(&t, T[i].caps[j], DS_CACHE_LRU);
+            if (verbose) {
+                uint64_t w = replay(&t, T[i].caps[j], DS_CACHE_WTINYLFU);
+                printf("  %-24s %6zu  LRU %6.2f%%  W-TinyLFU %6.2f%%\n", T[i].file, T[i].caps[j],
+                       100.0 * (double)l / (double)t.n, 100.0 * (double)w / (double)t.n);
+            }
+            CHECKF(l == T[i].lru_hits[j], "%s @%zu: LRU hits %llu, reference %llu", T[i].file,
+                   T[i].caps[j], (unsigned long long)l, (unsigned long long)T[i].lru_hits[j]);
+        }
+        free(t.k);
+    }
+}
