@@ -1698,7 +1698,7 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
  * memory reader (ds_memsrc), and FILE* adapters (unless DS_NO_STDIO).
  *
  * Format of every saved structure (all integers little-endian):
- *   magic (4 bytes, e.g. "DSbf"), format version (u32), parameters,
+ *   magic (4 bytes, e.g. "DSbf"), format version (u64), parameters,
  *   payload, then a 64-bit checksum (ds_hash_bytes chained over every
  *   field before it). load() checks the magic, the version, every
  *   parameter and length against its limits and against the bytes the
@@ -1858,7 +1858,9 @@ DSDEF ds_status ds_bloom_load(ds_bloom *b, ds_reader *r, const ds_alloc *a);
  *          (RedisBloom: growth 2, ratio 0.5). DS_EINVAL otherwise.
  *   ds_status ds_sbloom_add(ds_sbloom *s, const void *key, size_t len, int *added)
  *          *added (may be NULL) = 1 if the key was new; DS_ENOMEM when a
- *          new filter cannot be allocated (nothing changes).
+ *          new filter cannot be allocated, DS_EFULL when the next filter's
+ *          rate underflows or it would exceed 2^48 bits (nothing changes
+ *          in either case).
  *   int    ds_sbloom_has(const ds_sbloom *s, const void *key, size_t len)
  *   uint64_t ds_sbloom_len(s)    keys added; size_t ds_sbloom_filters(s)
  *   double ds_sbloom_fpp(s)      1 - prod(1 - fpp_i) at the current fills
@@ -1899,16 +1901,18 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a);
  * ========================================================================
  * Fan, Andersen, Kaminsky & Mitzenmacher, "Cuckoo Filter: Practically
  * Better Than Bloom" (CoNEXT 2014): a table of buckets of 4 fingerprints;
- * a key's fingerprint f lives in bucket i1 = hash or i2 = i1 ^ hash(f)
- * (partial-key cuckoo hashing, so either bucket finds the other from f
- * alone, which is what makes deletion possible). Up to ~95% full.
+ * a key's fingerprint f lives in bucket i1 (from the hash) or
+ * i2 = (H(f) - i1) mod buckets (partial-key cuckoo hashing: either bucket
+ * finds the other from f alone, which is what makes deletion possible;
+ * Fan et al. use i1 ^ H(f), which needs a power-of-two table). Up to ~95% full.
  * False-positive rate <= 8 / 2^fp_bits (two buckets of 4): 3% at 8 bits,
  * 0.2% at 12, 0.012% at 16.
  *
  * Insert into a full table relocates fingerprints for at most max_kicks
- * (500) steps; if that fails it undoes every move and returns DS_EFULL,
+ * steps (500, the field's default and its ceiling); if that fails it undoes every move and returns DS_EFULL,
  * so no previously inserted key is ever lost. The same key may be added
- * several times (a multiset: up to 8 copies); del removes one copy. Only
+ * several times (a multiset: up to 8 copies, 4 if its two buckets
+ * coincide); del removes one copy. Only
  * delete keys you added, or another key with the same fingerprint may
  * lose its entry (a false negative for that key).
  *
@@ -2055,8 +2059,9 @@ DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a);
  *   ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t weight,
  *                         ds_topk_item *expelled)
  *          count the key `weight` times (weight >= 1). If that pushed a key
- *          out of the top list, *expelled (may be NULL) describes it, its
- *          key pointing into t, valid until the next add; else
+ *          out of the top list, *expelled (may be NULL) describes it (key,
+ *          count and err as it left; the key bytes live in t, valid until
+ *          the next add, and may be passed straight back to add); else
  *          expelled->key = NULL. DS_ENOMEM (a longer key needs a buffer;
  *          nothing changes), DS_EINVAL.
  *   int    ds_topk_has(const ds_topk *t, const void *key, size_t len)   in the top list
@@ -2067,7 +2072,7 @@ DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a);
  *          Item keys point into t, valid until the next add/clear/free.
  *   uint64_t ds_topk_total(t); void ds_topk_clear(t), ds_topk_free(t)
  * Complexity: add O(log capacity) expected; has/count O(1) expected;
- * list O(k log k). */
+ * list O(k * cap) (insertion into the caller's array). */
 typedef struct ds_topk_item {
     const void *key;
     size_t len;
@@ -2499,6 +2504,8 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         ds__cache c;                                                                    \
         name##_config cfg;                                                              \
         uint64_t wmax, main_max, prot_max; /* W-TinyLFU segment budgets */              \
+        uint64_t climb_hits, climb_misses; /* the hill climber's current sample */      \
+        double climb_rate, climb_step;                                                  \
     } name;                                                                             \
     typedef ds_status (*name##_loader)(void *lctx, const K *key, V *out, int64_t *ttl)
 
@@ -2624,11 +2631,22 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         return (c->cfg.max_entries && c->c.len > c->cfg.max_entries) ||                 \
                (c->cfg.max_weight && c->c.weight > c->cfg.max_weight);                  \
     }                                                                                   \
-    static inline void name##__sizes(name *c) {                                         \
-        uint64_t base = c->cfg.max_weight ? c->cfg.max_weight : (uint64_t)c->cfg.max_entries; \
-        c->wmax = base / 100 ? base / 100 : 1;                                          \
+    static inline uint64_t name##__base(const name *c) {                                \
+        return c->cfg.max_weight ? c->cfg.max_weight : (uint64_t)c->cfg.max_entries;   \
+    }                                                                                   \
+    /* Segment budgets for a window of w (clamped to [1, base]). */                    \
+    static inline void name##__split(name *c, uint64_t w) {                             \
+        uint64_t base = name##__base(c);                                                \
+        c->wmax = w < 1 ? 1 : w > base ? base : w;                                      \
         c->main_max = base > c->wmax ? base - c->wmax : 0;                              \
         c->prot_max = c->main_max - c->main_max / 5;                                    \
+    }                                                                                   \
+    static inline void name##__sizes(name *c) {                                         \
+        uint64_t base = name##__base(c);                                                \
+        name##__split(c, base / 100);                                                   \
+        c->climb_hits = c->climb_misses = 0;                                            \
+        c->climb_rate = 0;                                                              \
+        c->climb_step = -0.0625 * (double)base;                                         \
     }                                                                                   \
     static inline uint64_t name##__key_hash(const name *c, uint32_t id) {              \
         return hash(*name##__k(c, id), c->c.index.seed);                                \
@@ -2673,6 +2691,45 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
             x->segw[DS__CSEG_PROTECTED] -= w;                                           \
             ds__cache_push_front(x, DS__CSEG_PROBATION, d);                             \
             x->segw[DS__CSEG_PROBATION] += w;                                           \
+        }                                                                               \
+    }                                                                                   \
+    /* Adaptive window (Einziger et al., "Adaptive Software Cache Management",  \
+     * 2018; Caffeine's hill climber): every 10 x capacity lookups, compare the \
+     * sample's hit rate with the last one; keep moving the window size the    \
+     * same way if it helped, else turn back; steps decay by 0.98 and restart  \
+     * at 6.25% of the capacity when the rate jumps by 5 points. A larger      \
+     * window suits recency-heavy traces, a smaller one frequency-heavy ones.  \
+     * Growing the window moves main's LRU entries into it (nothing evicted);  \
+     * shrinking it lets the window's overflow through admission. */           \
+    static inline void name##__climb(name *c) {                                         \
+        ds__cache *x = &c->c;                                                           \
+        uint64_t base = name##__base(c), n;                                             \
+        double rate, change, amount;                                                    \
+        if (c->cfg.policy != DS_CACHE_WTINYLFU) return;                                 \
+        n = c->climb_hits + c->climb_misses;                                            \
+        if (n < 10 * base) return;                                                      \
+        rate = (double)c->climb_hits / (double)n;                                       \
+        change = rate - c->climb_rate;                                                  \
+        amount = change >= 0 ? c->climb_step : -c->climb_step;                          \
+        c->climb_step = (change >= 0.05 || change <= -0.05)                             \
+                            ? 0.0625 * (double)base * (amount >= 0 ? 1.0 : -1.0)        \
+                            : 0.98 * amount;                                            \
+        c->climb_rate = rate;                                                           \
+        c->climb_hits = c->climb_misses = 0;                                            \
+        if (amount >= 1.0 || amount <= -1.0) {                                          \
+            double w = (double)c->wmax + amount;                                        \
+            name##__split(c, w <= 1.0 ? 1u : (uint64_t)w);                              \
+            while (x->segw[DS__CSEG_PROBATION] + x->segw[DS__CSEG_PROTECTED] > c->main_max) { \
+                uint32_t m = x->tail[DS__CSEG_PROBATION] != DS__CNIL                    \
+                                 ? x->tail[DS__CSEG_PROBATION] : x->tail[DS__CSEG_PROTECTED]; \
+                uint64_t mw = name##__weight_of(c, m);                                  \
+                unsigned s = ds__cache_seg(x, m);                                       \
+                ds__cache_unlink(x, m);                                                 \
+                x->segw[s] -= mw;                                                       \
+                ds__cache_push_front(x, DS__CSEG_WINDOW, m);                            \
+                x->segw[DS__CSEG_WINDOW] += mw;                                         \
+            }                                                                           \
+            name##__maintain(c);                                                        \
         }                                                                               \
     }                                                                                   \
     /* A hit: recency (and promotion from probation), deadline on access. */            \
@@ -2808,12 +2865,15 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
     LINK V *name##_get(name *c, K key, int64_t now) {                                   \
         uint32_t id;                                                                    \
         if (!c) return NULL;                                                            \
+        name##__climb(c);                                                               \
         id = name##__lookup(c, key, now, NULL);                                         \
         if (id == DS__CNIL) {                                                           \
             c->c.stats.misses++;                                                        \
+            c->climb_misses++;                                                          \
             return NULL;                                                                \
         }                                                                               \
         c->c.stats.hits++;                                                              \
+        c->climb_hits++;                                                                \
         name##__touch(c, id, now);                                                      \
         name##__maintain(c);                                                            \
         return (c->c.flags[id] & DS__CF_NEG) ? NULL : name##__v(c, id);                 \
@@ -2850,9 +2910,11 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         ds_status st;                                                                   \
         if (out) *out = NULL;                                                           \
         if (!c || !load) return DS_EINVAL;                                              \
+        name##__climb(c);                                                               \
         id = name##__lookup(c, key, now, NULL);                                         \
         if (id != DS__CNIL) {                                                           \
             c->c.stats.hits++;                                                          \
+            c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
             name##__maintain(c);                                                        \
             if (c->c.flags[id] & DS__CF_NEG) return DS_ENOTFOUND;                       \
@@ -2860,6 +2922,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
             return DS_OK;                                                               \
         }                                                                               \
         c->c.stats.misses++;                                                            \
+        c->climb_misses++;                                                              \
         memset(&v, 0, sizeof v);                                                        \
         ttl = c->cfg.default_ttl;                                                       \
         st = load(lctx, &key, &v, &ttl);                                                \
@@ -3329,8 +3392,6 @@ static void ds__put_f64(ds__enc *e, double d) {
     memcpy(&v, &d, 8);
     ds__put_u64(e, v);
 }
-/* Arrays of words: one put on little-endian hosts, word by word otherwise
- * (the checksum is over the encoded bytes, so both agree). */
 /* Arrays go out in DS__IO_CHUNK-byte pieces, each checksummed as it is
  * written, so the reader (same pieces) agrees; big-endian hosts encode
  * each piece into a buffer first. */
@@ -3397,16 +3458,10 @@ static double ds__get_f64(ds__dec *d) {
     memcpy(&x, &v, 8);
     return x;
 }
-static void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
-    unsigned char *p = (unsigned char *)a;
-    size_t left = n * wsz, i, j;
-    while (left && d->st == DS_OK) {
-        size_t c = left < DS__IO_CHUNK ? left : DS__IO_CHUNK;
-        ds__get(d, p, c);
-        p += c;
-        left -= c;
-    }
-    if (d->st != DS_OK || ds__little_endian() || wsz == 1) return;
+/* Little-endian words read into a, to host order. */
+static void ds__words_from_le(void *a, size_t n, size_t wsz) {
+    size_t i, j;
+    if (ds__little_endian() || wsz == 1) return;
     for (i = 0; i < n; i++) {
         const unsigned char *b = (const unsigned char *)a + i * wsz;
         uint64_t v = 0;
@@ -3415,6 +3470,54 @@ static void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
         else if (wsz == 4) ((uint32_t *)a)[i] = (uint32_t)v;
         else ((uint16_t *)a)[i] = (uint16_t)v;
     }
+}
+static void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
+    unsigned char *p = (unsigned char *)a;
+    size_t left = n * wsz;
+    while (left && d->st == DS_OK) {
+        size_t c = left < DS__IO_CHUNK ? left : DS__IO_CHUNK;
+        ds__get(d, p, c);
+        p += c;
+        left -= c;
+    }
+    if (d->st == DS_OK) ds__words_from_le(a, n, wsz);
+}
+/* An array of n words (n * wsz bytes, checked by the caller) read into a
+ * new block of exactly that size. When the input's size is unknown (a
+ * pipe), the block starts at 1 MiB and doubles as data arrives, so a
+ * hostile length costs at most twice the bytes actually sent. NULL with
+ * d->st set on failure. */
+static void *ds__get_alloc(ds__dec *d, size_t n, size_t wsz, const ds_alloc *a) {
+    size_t bytes = n * wsz, cap, got = 0;
+    unsigned char *p;
+    if (d->st != DS_OK) return NULL;
+    cap = d->r->avail != UINT64_MAX || bytes <= ((size_t)1 << 20) ? bytes : ((size_t)1 << 20);
+    if (!(p = (unsigned char *)DS_MALLOC(a, cap ? cap : 1))) {
+        d->st = DS_ENOMEM;
+        return NULL;
+    }
+    if (!cap) cap = 1;
+    while (got < bytes && d->st == DS_OK) {
+        size_t c = bytes - got < DS__IO_CHUNK ? bytes - got : DS__IO_CHUNK;
+        if (got + c > cap) {
+            size_t nc = cap > bytes / 2 ? bytes : cap * 2;
+            void *q = DS_REALLOC(a, p, cap, nc);
+            if (!q) {
+                d->st = DS_ENOMEM;
+                break;
+            }
+            p = (unsigned char *)q;
+            cap = nc;
+        }
+        ds__get(d, p + got, c);
+        got += c;
+    }
+    if (d->st != DS_OK) {
+        DS_FREE(a, p, cap);
+        return NULL;
+    }
+    ds__words_from_le(p, n, wsz);
+    return p;
 }
 /* Reject a payload of `bytes` the input cannot hold, before allocating it. */
 static int ds__dec_room(ds__dec *d, uint64_t bytes) {
@@ -3679,13 +3782,15 @@ static void ds__bloom_get(ds__dec *d, ds_bloom *b, const ds_alloc *a) {
         d->st = DS_ECORRUPT;
         return;
     }
-    if (!ds__dec_room(d, m / 8)) return;
-    if ((d->st = ds__bloom_alloc(b, m, (unsigned)k, (int)blocked, a)) != DS_OK) return;
-    ds__get_words(d, b->bits, (size_t)(m / 64), 8);
-    for (i = 0; d->st == DS_OK && i < m / 64; i++) set += ds__popcount64(b->bits[i]);
+    if (!ds__dec_room(d, m / 8) || m / 64 > SIZE_MAX / 8) return;
+    if (!(b->bits = (uint64_t *)ds__get_alloc(d, (size_t)(m / 64), 8, a))) return;
+    for (i = 0; i < m / 64; i++) set += ds__popcount64(b->bits[i]);
+    b->m = m;
+    b->k = (unsigned)k;
+    b->blocked = (int)blocked;
     b->set = set;
     b->n = n;
-    if (d->st != DS_OK) ds_bloom_free(b);
+    b->alloc = a;
 }
 
 DSDEF ds_status ds_bloom_save(const ds_bloom *b, ds_writer w) {
@@ -3754,20 +3859,26 @@ static ds_status ds__sbloom_grow(ds_sbloom *s) {
     unsigned k;
     double p;
     ds_status st;
+    ds_bloom f;
+    /* The new filter first, then room for it: a failure of either leaves
+     * the chain exactly as it was. */
+    ds__sbloom_params(s, s->nf, &cap, &p);
+    if (!(p > 0.0) || ds__bloom_size(cap, p, s->blocked, &m, &k) != DS_OK) return DS_EFULL;
+    if ((st = ds__bloom_alloc(&f, m, k, s->blocked, s->alloc)) != DS_OK) return st;
     if (s->nf == s->capf) {
         size_t nc = s->capf ? s->capf * 2 : 4, bytes;
-        void *nf;
-        if (!ds_size_mul(nc, sizeof *s->f, &bytes)) return DS_EINVAL;
-        nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes)
-                  : DS_MALLOC(s->alloc, bytes);
-        if (!nf) return DS_ENOMEM;
+        void *nf = NULL;
+        if (ds_size_mul(nc, sizeof *s->f, &bytes))
+            nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes)
+                      : DS_MALLOC(s->alloc, bytes);
+        if (!nf) {
+            ds_bloom_free(&f);
+            return DS_ENOMEM;
+        }
         s->f = (ds_bloom *)nf;
         s->capf = nc;
     }
-    ds__sbloom_params(s, s->nf, &cap, &p);
-    if (!(p > 0.0) || ds__bloom_size(cap, p, s->blocked, &m, &k) != DS_OK) return DS_EFULL;
-    if ((st = ds__bloom_alloc(&s->f[s->nf], m, k, s->blocked, s->alloc)) != DS_OK) return st;
-    s->nf++;
+    s->f[s->nf++] = f;
     return DS_OK;
 }
 DSDEF int ds_sbloom_has_hash(const ds_sbloom *s, uint64_t h) {
@@ -3969,7 +4080,7 @@ DSDEF ds_status ds_cuckoo_add_hash(ds_cuckoo *c, uint64_t h) {
         c->len++;
         return DS_OK;
     }
-    for (n = 0; n < c->max_kicks; n++) {
+    for (n = 0; n < c->max_kicks && n < DS__CK_KICKS_MAX; n++) {
         uint64_t slot;
         uint32_t old;
         c->rng += 0x9e3779b97f4a7c15ull;
@@ -4074,7 +4185,6 @@ DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_cuckoo t;
     uint64_t nb, fpb, len, rng, i, used = 0;
-    ds_status st;
     if (!c) return DS_EINVAL;
     ds__dec_init(&d, r, "DSck", 1);
     nb = ds__get_u64(&d);
@@ -4085,8 +4195,14 @@ DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
     if (nb == 0 || nb > DS__CK_MAX_BUCKETS || fpb < 4 || fpb > 16 || len > nb * 4)
         return DS_ECORRUPT;
     if (!ds__dec_room(&d, nb * 4 * (fpb <= 8 ? 1 : 2))) return d.st;
-    if ((st = ds__cuckoo_alloc(&t, nb, (unsigned)fpb, a)) != DS_OK) return st;
-    ds__get_words(&d, t.t, (size_t)(nb * 4), t.slot_bytes);
+    if (nb > SIZE_MAX / 8) return DS_ECORRUPT;
+    memset(&t, 0, sizeof t);
+    t.slot_bytes = fpb <= 8 ? 1u : 2u;
+    t.nb = nb;
+    t.fp_bits = (unsigned)fpb;
+    t.max_kicks = DS__CK_KICKS_MAX;
+    t.alloc = a;
+    if (!(t.t = (unsigned char *)ds__get_alloc(&d, (size_t)(nb * 4), t.slot_bytes, a))) return d.st;
     for (i = 0; d.st == DS_OK && i < nb * 4; i++) {
         uint32_t v = ds__ck_get(&t, i);
         used += v != 0;
@@ -4230,7 +4346,6 @@ DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_cms t;
     uint64_t w, dd, cons, total;
-    ds_status st;
     if (!s) return DS_EINVAL;
     ds__dec_init(&d, r, "DScm", 1);
     w = ds__get_u64(&d);
@@ -4240,8 +4355,11 @@ DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a) {
     if (d.st != DS_OK) return d.st;
     if (w == 0 || w > ((uint64_t)1 << 31) || dd == 0 || dd > 64 || cons > 1) return DS_ECORRUPT;
     if (!ds__dec_room(&d, w * dd * 4)) return d.st;
-    if ((st = ds_cms_init(&t, (uint32_t)w, (uint32_t)dd, a)) != DS_OK) return st;
-    ds__get_words(&d, t.c, (size_t)(w * dd), 4);
+    if (w * dd > SIZE_MAX / 4) return DS_ECORRUPT;
+    t.w = (uint32_t)w;
+    t.d = (uint32_t)dd;
+    t.alloc = a;
+    if (!(t.c = (uint32_t *)ds__get_alloc(&d, (size_t)(w * dd), 4, a))) return d.st;
     if (ds__dec_end(&d) != DS_OK) {
         ds_cms_free(&t);
         return d.st;
@@ -4380,7 +4498,7 @@ static int ds__ss_reserve(const ds_alloc *a, unsigned char **buf, size_t *cap, s
     return 1;
 }
 /* Counter x changed (grew, or is new): keep the top list right. */
-static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled) {
+static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled, ds_topk_item *gone) {
     if (t->ctr[x].tpos != DS__SS_NONE) {
         ds__ss_sift(t, t->top, t->ntop, t->ctr[x].tpos, 1);
     } else if (t->ntop < t->k) {
@@ -4392,6 +4510,9 @@ static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled) {
         ds__ss_ctr *o = &t->ctr[out];
         memcpy(t->scratch, o->key, o->len);
         *expelled = 1;
+        gone->len = o->len;
+        gone->count = o->count;
+        gone->err = o->err;
         o->tpos = DS__SS_NONE;
         t->top[0] = x;
         ds__ss_sift(t, t->top, t->ntop, 0, 1);
@@ -4400,12 +4521,26 @@ static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled) {
 DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t weight,
                             ds_topk_item *expelled) {
     uint64_t h;
-    size_t slot, elen = 0;
+    size_t slot;
     uint32_t x;
     int ex = 0;
     ds__ss_ctr *e;
+    ds_topk_item gone;
+    unsigned char *old_scratch = NULL;
+    size_t old_cap = 0;
+    memset(&gone, 0, sizeof gone);
     if (expelled) memset(expelled, 0, sizeof *expelled);
     if (!t || !t->ctr || (!key && len) || weight == 0) return DS_EINVAL;
+    /* Re-adding the key an earlier add expelled: it lives in the scratch
+     * this add may overwrite, so give the scratch a fresh buffer first. */
+    if (t->scratch && (uintptr_t)key >= (uintptr_t)t->scratch &&
+        (uintptr_t)key < (uintptr_t)t->scratch + t->scratch_cap) {
+        unsigned char *fresh = (unsigned char *)DS_MALLOC(t->alloc, t->scratch_cap);
+        if (!fresh) return DS_ENOMEM;
+        old_scratch = t->scratch;
+        old_cap = t->scratch_cap;
+        t->scratch = fresh;
+    }
     h = ds_hash_bytes(key, len, 0x746f706b);
     slot = ds__ss_slot(t, h, key, len);
     /* Every buffer a path may need is reserved first: the strong
@@ -4420,9 +4555,15 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
         ds__ss_ctr *v = &t->ctr[victim];
         /* The scratch stays as long as the longest key ever stored, so any
          * expelled key fits without allocating later. */
-        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1))
+        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1) ||
+            !ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) {
+            if (old_scratch) { /* back to the caller's buffer, as it was */
+                DS_FREE(t->alloc, t->scratch, t->scratch_cap);
+                t->scratch = old_scratch;
+                t->scratch_cap = old_cap;
+            }
             return DS_ENOMEM;
-        if (!ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) return DS_ENOMEM;
+        }
         if (t->used < t->cap) {
             v->count = 0;
             v->err = 0;
@@ -4437,7 +4578,9 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
             if (v->tpos != DS__SS_NONE) {
                 size_t p = v->tpos;
                 memcpy(t->scratch, v->key, v->len);
-                elen = v->len;
+                gone.len = v->len;
+                gone.count = v->count;
+                gone.err = v->err;
                 ex = 1;
                 t->top[p] = t->top[--t->ntop];
                 t->ctr[t->top[p]].tpos = (uint32_t)p;
@@ -4459,18 +4602,15 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
     {
         /* If the takeover above already expelled, the top list has room
          * and this cannot expel again. */
-        uint32_t before = t->ntop == t->k ? t->top[0] : DS__SS_NONE;
         int ex2 = 0;
-        ds__ss_top_update(t, x, &ex2);
-        if (ex2) {
-            ex = 1;
-            elen = t->ctr[before].len;
-        }
+        ds__ss_top_update(t, x, &ex2, &gone);
+        ex |= ex2;
     }
     if (ex && expelled) {
+        *expelled = gone;
         expelled->key = t->scratch;
-        expelled->len = elen;
     }
+    if (old_scratch) DS_FREE(t->alloc, old_scratch, old_cap);
     return DS_OK;
 }
 DSDEF int ds_topk_has(const ds_topk *t, const void *key, size_t len) {

@@ -431,6 +431,57 @@ void test_bloom_save_load(void) {
     }
 }
 
+/* A reader that does not know how much is left (a pipe): hostile lengths
+ * must still not buy big allocations. */
+static ds_status pipe_read(void *ctx, void *p, size_t n) {
+    return ((ds_reader *)ctx)->read(((ds_reader *)ctx)->ctx, p, n);
+}
+void test_sketch_load_pipe(void) {
+    static const struct {
+        const char magic[5];
+        uint64_t f[4];
+    } hostile[] = {
+        {"DSbf", {1ull << 47, 7, 0, 0}},        /* 16 TiB of bits */
+        {"DSck", {1ull << 40, 16, 0, 0}},       /* 8 TiB of buckets */
+        {"DScm", {1ull << 31, 64, 0, 0}},       /* 512 GiB of counters */
+    };
+    size_t i;
+    for (i = 0; i < 3; i++) {
+        ds_membuf b;
+        ds_memsrc src;
+        ds_reader inner, r;
+        prop_alloc pa;
+        unsigned char v[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+        size_t j, q;
+        ds_status s;
+        union {
+            ds_bloom b;
+            ds_cuckoo c;
+            ds_cms m;
+        } o;
+        ds_membuf_init(&b, NULL);
+        CHECK(ds_membuf_writer(&b).write(&b, hostile[i].magic, 4) == DS_OK);
+        CHECK(ds_membuf_writer(&b).write(&b, v, 8) == DS_OK);
+        for (j = 0; j < 4; j++) {
+            for (q = 0; q < 8; q++) v[q] = (unsigned char)(hostile[i].f[j] >> (8 * q));
+            CHECK(ds_membuf_writer(&b).write(&b, v, 8) == DS_OK);
+        }
+        CHECK(ds_membuf_writer(&b).write(&b, "some payload", 12) == DS_OK);
+        inner = ds_mem_reader(&src, b.data, b.len);
+        r.read = pipe_read;
+        r.ctx = &inner;
+        r.avail = UINT64_MAX;
+        prop_alloc_init(&pa);
+        pa.limit = (size_t)4 << 20; /* anything bigger fails the test */
+        s = i == 0 ? ds_bloom_load(&o.b, &r, &pa.a) : i == 1 ? ds_cuckoo_load(&o.c, &r, &pa.a)
+                                                             : ds_cms_load(&o.m, &r, &pa.a);
+        CHECKF(s == DS_ECORRUPT && pa.fails == 0, "%s: %s after %ld refused allocations",
+               hostile[i].magic, ds_status_name(s), pa.fails);
+        CHECK(pa.live_bytes == 0);
+        ds_membuf_free(&b);
+    }
+}
+
 static int bloom_oom_seq(uint64_t seed, prop_alloc *pa) {
     ds_bloom f;
     ds_sbloom s;
@@ -444,11 +495,13 @@ static int bloom_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (i = 0; i < 400; i++) {
         int added = -1;
         uint64_t nf = ds_sbloom_filters(&s), n = ds_sbloom_len(&s);
+        size_t mem = ds_sbloom_memory(&s);
         before = PROP_FAILS(pa);
         st = ds_sbloom_add(&s, &i, sizeof i, &added);
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && added == 0, 1);
             CHECK_OR(ds_sbloom_filters(&s) == nf && ds_sbloom_len(&s) == n, 1);
+            CHECK_OR(ds_sbloom_memory(&s) == mem, 1);
             CHECK_OR(!ds_sbloom_has(&s, &i, sizeof i) || n > 0, 1);
         } else {
             CHECK_OR(st == DS_OK, 1);
@@ -599,7 +652,9 @@ void test_cuckoo_full_and_fpp(void) {
         ds_status s = DS_OK;
         double ms, bound;
         CHECK(ds_cuckoo_init(&c, 100000, fps[a], NULL) == DS_OK);
-        /* Fill until the first DS_EFULL: nothing inserted may be lost. */
+        /* Fill until the first DS_EFULL: nothing inserted may be lost. A
+         * max_kicks above the ceiling is clamped, not an overflow. */
+        c.max_kicks = 5000;
         for (i = 0; s == DS_OK; i++) {
             uint64_t k = key_of(i);
             s = ds_cuckoo_add(&c, &k, 8);
@@ -976,6 +1031,15 @@ void test_topk_edges(void) {
     CHECK(ds_topk_has(&t, "a", 1) && !ds_topk_has(&t, "b", 1));
     CHECK(ds_topk_add(&t, "b", 1, 1, &ex) == DS_OK && ex.key && memcmp(ex.key, "a", 1) == 0);
     CHECK(ds_topk_has(&t, "b", 1) && !ds_topk_has(&t, "a", 1));
+    CHECK(ex.count == 2 && ex.err == 0);
+    ds_topk_free(&t);
+    /* The expelled key passed straight back (it lives in t's scratch). */
+    CHECK(ds_topk_init(&t, 1, 1, NULL) == DS_OK);
+    CHECK(ds_topk_add(&t, "a", 1, 3, &ex) == DS_OK);
+    CHECK(ds_topk_add(&t, "b", 1, 1, &ex) == DS_OK && ex.key && ex.len == 1 && ex.count == 3);
+    CHECK(ds_topk_add(&t, ex.key, ex.len, 1, &ex) == DS_OK);
+    CHECK(ex.key && memcmp(ex.key, "b", 1) == 0);
+    CHECK(ds_topk_count(&t, "a", 1) == 5 && ds_topk_has(&t, "a", 1) && ds_topk_count(&t, "b", 1) == 0);
     ds_topk_free(&t);
     CHECK(prop_oom_sweep(topk_oom_seq, 5, &total) == 0);
     CHECK(total > 3);

@@ -21,7 +21,7 @@
     X(map_large) X(map_churn_no_tombstone_buildup) X(map_iter_delete)      \
     X(map_string_keys) X(set_model) X(set_oom)                         \
     /* probabilistic */                                                  \
-    X(sketch_io) X(bloom_model) X(bloom_fpp_random) X(bloom_fpp_words)     \
+    X(sketch_io) X(sketch_load_pipe) X(bloom_model) X(bloom_fpp_random) X(bloom_fpp_words)     \
     X(bloom_ops) X(bloom_save_load) X(bloom_oom) X(sbloom)                 \
     X(cuckoo_model) X(cuckoo_full_and_fpp) X(cuckoo_save_load)             \
     X(cms_zipf) X(cms_ops) X(topk_zipf) X(topk_model) X(topk_edges)        \
