@@ -489,3 +489,126 @@ void test_cache_traces(void) {
         free(t.k);
     }
 }
+
+/* ---- memoization -------------------------------------------------------------- */
+
+static int g_calls;
+static uint64_t slow_square(uint32_t x) {
+    g_calls++;
+    return (uint64_t)x * x;
+}
+DS_MEMO(sqmemo, uint32_t, uint64_t, slow_square, ds_hash_u32, ds_eq_u32)
+
+void test_cache_memo(void) {
+    sqmemo m;
+    ds_memo_info i;
+    uint32_t x;
+    g_calls = 0;
+    CHECK(sqmemo_init(&m, 3, NULL) == DS_OK);
+    for (x = 0; x < 3; x++) CHECK(sqmemo_call(&m, x) == (uint64_t)x * x);
+    for (x = 0; x < 3; x++) CHECK(sqmemo_call(&m, x) == (uint64_t)x * x);
+    CHECK(g_calls == 3);
+    CHECK(sqmemo_call(&m, 7) == 49 && g_calls == 4); /* evicts 0, the LRU */
+    CHECK(sqmemo_call(&m, 0) == 0 && g_calls == 5);
+    i = sqmemo_info(&m);
+    CHECK(i.hits == 3 && i.misses == 5 && i.maxsize == 3 && i.currsize == 3);
+    sqmemo_clear(&m);
+    i = sqmemo_info(&m);
+    CHECK(i.hits == 0 && i.misses == 0 && i.currsize == 0);
+    CHECK(sqmemo_call(&m, 1) == 1 && g_calls == 6);
+    sqmemo_free(&m);
+}
+
+/* ---- idempotency keys ---------------------------------------------------------- */
+
+void test_idem_states(void) {
+    ds_idem s;
+    ds_idem_config cfg;
+    ds_idem_state st;
+    const void *resp;
+    size_t rlen;
+    const int64_t sec = 1000000000;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock_timeout = 30 * sec;
+    cfg.retention = 3600 * sec;
+    cfg.max_in_flight = 2;
+    CHECK(ds_idem_init(&s, &cfg) == DS_OK);
+    /* NEW -> IN_FLIGHT for a duplicate -> MISMATCH for another body. */
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 0, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 1, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_IN_FLIGHT);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 222, 1, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH);
+    /* Another tenant's equal key is a different record; length prefixes
+     * keep ("acct1","k1") apart from ("acct1k","1"). */
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 1, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ds_idem_begin(&s, "acct1k", 6, "1", 1, 5, 1, &st, NULL, NULL) == DS_EFULL); /* max_in_flight */
+    CHECK(ds_idem_in_flight(&s) == 2);
+    /* complete -> DONE with the stored response; a different body -> MISMATCH. */
+    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, "charged 10", 10, 2) == DS_OK);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 3, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_DONE);
+    CHECK(rlen == 10 && memcmp(resp, "charged 10", 10) == 0);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 333, 3, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH);
+    CHECK(resp == NULL && rlen == 0);
+    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, "x", 1, 3) == DS_ENOTFOUND); /* not in flight */
+    CHECK(ds_idem_in_flight(&s) == 1 && ds_idem_done(&s) == 1);
+    /* abandon releases: the retry runs as NEW. */
+    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2) == DS_OK);
+    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2) == DS_ENOTFOUND);
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    /* A lock older than lock_timeout is taken over. */
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 29 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_IN_FLIGHT);
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 30 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    /* Retention: the done record expires (lazily, or by expire()). */
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec - 1, &st, NULL, NULL) == DS_OK && st == DS_IDEM_DONE);
+    CHECK(ds_idem_expire(&s, 2 + 3600 * sec, 10) == 1 && ds_idem_done(&s) == 0);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    /* Bad input. */
+    CHECK(ds_idem_begin(&s, NULL, 3, "k", 1, 1, 0, &st, NULL, NULL) == DS_EINVAL);
+    CHECK(ds_idem_begin(&s, "a", 1, "k", 1, 1, 0, NULL, NULL, NULL) == DS_EINVAL);
+    CHECK(ds_idem_complete(&s, "a", 1, "k", 1, NULL, 4, 0) == DS_EINVAL);
+    ds_idem_free(&s);
+    cfg.retention = -1;
+    CHECK(ds_idem_init(&s, &cfg) == DS_EINVAL);
+    ds_idem_free(&s);
+}
+
+/* Bounded memory: done records beyond max_bytes go, oldest first; every
+ * key and response is freed (the counting allocator ends at zero). */
+static int idem_oom_seq(uint64_t seed, prop_alloc *pa) {
+    ds_idem s;
+    ds_idem_config cfg;
+    ds_rng r;
+    int step;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_bytes = 2000;
+    cfg.alloc = &pa->a;
+    if (ds_idem_init(&s, &cfg) != DS_OK) return 0;
+    ds_rng_seed(&r, seed);
+    for (step = 0; step < 200; step++) {
+        char key[16];
+        ds_idem_state st;
+        size_t fly = ds_idem_in_flight(&s);
+        long before = PROP_FAILS(pa);
+        ds_status rc;
+        snprintf(key, sizeof key, "k%u", (unsigned)ds_rng_below(&r, 40));
+        rc = ds_idem_begin(&s, "t", 1, key, strlen(key), 7, step, &st, NULL, NULL);
+        if (rc == DS_ENOMEM) {
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_idem_in_flight(&s) == fly, 1);
+            continue;
+        }
+        CHECK_OR(rc == DS_OK, 1);
+        if (st == DS_IDEM_NEW) {
+            before = PROP_FAILS(pa);
+            rc = ds_idem_complete(&s, "t", 1, key, strlen(key), "response body", 13, step);
+            if (rc == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_idem_in_flight(&s) == fly + 1, 1);
+            else CHECK_OR(rc == DS_OK && ds_idem_in_flight(&s) == fly, 1);
+        }
+    }
+    CHECK_OR(s.done.c.weight <= 2000, 1);
+    ds_idem_free(&s);
+    return 0;
+}
+void test_idem_oom(void) {
+    long total = 0;
+    CHECK(prop_oom_sweep(idem_oom_seq, 9, &total) == 0);
+    CHECK(total > 10);
+}

@@ -28,7 +28,7 @@
     X(hll_accuracy) X(hll_merge_save)                                      \
     /* caches */                                                           \
     X(cache_model) X(cache_edges) X(cache_oom) X(cache_tinylfu)            \
-    X(cache_traces)                                                        \
+    X(cache_traces) X(cache_memo) X(idem_states) X(idem_oom)               \
     /* bad input */                                                        \
     X(null_container_args)
 

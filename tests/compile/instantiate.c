@@ -24,6 +24,7 @@ DS_HEAP(iheap, int, less_int)
 DS_MAP(u64map, uint64_t, double, ds_hash_u64, ds_eq_u64)
 DS_MAP(strmap, const char *, int, ds_hash_str, ds_eq_str)
 DS_SET(strset, const char *, ds_hash_str, ds_eq_str)
+DS_LRU(strcache, const char *, int, ds_hash_str, ds_eq_str)
 
 int main(void) {
     ivec v;
@@ -34,9 +35,12 @@ int main(void) {
     u64map m;
     strmap sm;
     strset ss;
+    strcache sc;
     int x = 0, top[2];
     double *p;
     int xs[3] = {5, 1, 3};
+    if (strcache_init(&sc, NULL) || strcache_put(&sc, "k", 1, 0) || !strcache_get(&sc, "k", 0)) return 1;
+    strcache_free(&sc);
     ivec_init(&v);
     if (ivec_push(&v, 3) || ivec_push(&v, 1)) return 1;
     ivec_sort(&v, cmp_int);

@@ -5,4 +5,5 @@ DS_VEC_DECLARE(split_vec, int)
 DS_DEQUE_DECLARE(split_deque, int)
 DS_HEAP_DECLARE(split_heap, int)
 DS_SET_DECLARE(split_set, uint64_t)
+DS_LRU_DECLARE(split_lru, uint64_t, int)
 int split_use(void);
