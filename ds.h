@@ -2366,7 +2366,7 @@ static inline void ds__freq_free(ds__freq *f, const ds_alloc *a) {
 }
 static inline ds_status ds__freq_init(ds__freq *f, size_t entries, const ds_alloc *a) {
     size_t w = 64;
-    while (w < entries && w < ((size_t)1 << 40)) w <<= 1;
+    while (w < 4 * entries && w < ((size_t)1 << 40)) w <<= 1;
     /* 4 rows * w counters * 4 bits = w / 2 bytes = w / 16 words per row */
     f->rows = (uint64_t *)DS_MALLOC(a, w / 4 * 8);
     f->door = (uint64_t *)DS_MALLOC(a, w / 8);
