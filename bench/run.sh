@@ -6,15 +6,24 @@
 #   bash bench/run.sh            full run: maps at 1M and 10M, top-k at 10M,
 #                                sketches (Bloom beside libbloom, cuckoo,
 #                                count-min, HLL) at 10M with the FPP curve at
-#                                1M, then a hyperfine whole-process comparison
-#   bash bench/run.sh --quick    smoke run (100k elements, 1 rep): seconds
+#                                1M, the LRU / W-TinyLFU cache at 1M beside
+#                                uthash and C++ LRUs, cache hit rates on the
+#                                real traces (shared/data), then hyperfine
+#                                whole-process comparisons (maps; cache op
+#                                replay beside Python lru_cache / TTLCache)
+#   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
+#                                lirs traces for hit rates): seconds
 #
 # Environment:
 #   CXX            C++ compiler (default g++)
-#   CC             C compiler for bench_sketch.c (default gcc)
+#   CC             C compiler for bench_sketch.c, cache_hitrates.c (default gcc)
 #   BENCH_FLAGS    optimisation flags for every contender alike
 #                  (default "-O2 -DNDEBUG"; e.g. "-O2 -DNDEBUG -march=native")
 #   BENCH_REPS     reps per measurement (default 5 at <= 1M, 3 at 10M)
+#   DS_DATA        the shared data folder holding cache-traces/ (default
+#                  ../shared/data); hit rates are skipped when it is absent
+#   PYTHON         Python 3 with cachetools for bench/cache_*.py (default: the
+#                  first of /usr/bin/python3, python3 that imports cachetools)
 # Peers come from Debian packages: sh bench/deps.sh installs them.
 set -euo pipefail
 
@@ -23,7 +32,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -57,6 +66,8 @@ $CXX $CXXFLAGS bench/bench_map.cc -o "$BIN/bench_map" $ABSL_LIBS
 $CXX $CXXFLAGS bench/bench_topk.cc -o "$BIN/bench_topk"
 # libbloom is Debian's shared library, built by Debian with its own flags.
 $CC $CFLAGS bench/bench_sketch.c -o "$BIN/bench_sketch" -lbloom -lm
+$CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
+$CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -73,6 +84,17 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     echo "   (gnuplot not installed: $BIN/fpp.png not drawn; sh bench/deps.sh)"
 fi
+echo
+echo "== $BIN/bench_cache $QUICK"
+"$BIN/bench_cache" $QUICK
+DATA=${DS_DATA:-../shared/data}
+echo
+if [ -d "$DATA/cache-traces" ]; then
+    echo "== $BIN/cache_hitrates $QUICK --data $DATA"
+    "$BIN/cache_hitrates" $QUICK --data "$DATA"
+else
+    echo "(no $DATA/cache-traces: cache hit rates skipped; set DS_DATA)"
+fi
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi
@@ -83,6 +105,47 @@ if command -v hyperfine >/dev/null 2>&1; then
     echo "   every phase once on one map; this includes the kernel's page faults"
     cmds=()
     for c in ds boost absl uthash std; do cmds+=("$BIN/bench_map $args --only $c"); done
+    hyperfine -N --warmup 1 --runs "$RUNS" --style basic "${cmds[@]}"
+
+    # The cache: one op file (Zipf(0.99) gets and 10% puts), replayed whole-
+    # process by bench_cache and by the Python scripts; the LRUs must agree.
+    if [ -n "$QUICK" ]; then OPS="--ops 100000 --cap 10000 --space 20000"; RUNS=3; else OPS=""; RUNS=10; fi
+    F="$BIN/cache_ops.bin"
+    echo
+    "$BIN/bench_cache" --write-ops "$F" $OPS
+    # Debian's python3-cachetools is for /usr/bin/python3, which may not be
+    # the python3 first on PATH (pyenv and the like).
+    PY=""
+    for p in ${PYTHON:-} /usr/bin/python3 python3; do
+        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import cachetools' 2>/dev/null; then PY=$p; break; fi
+    done
+    cmds=("$BIN/bench_cache --replay $F --only ds" "$BIN/bench_cache --replay $F --only ds --ttl 3600"
+          "$BIN/bench_cache --replay $F --only ds-wtlfu" "$BIN/bench_cache --replay $F --only uthash"
+          "$BIN/bench_cache --replay $F --only std")
+    if [ -n "$PY" ]; then
+        cmds+=("$PY bench/cache_lru.py $F" "$PY bench/cache_ttl.py $F")
+    elif command -v "${PYTHON:-python3}" >/dev/null 2>&1; then
+        cmds+=("${PYTHON:-python3} bench/cache_lru.py $F")
+        echo "   (no Python with cachetools: cache_ttl.py skipped; sh bench/deps.sh)"
+    else
+        echo "   (no python3: the Python replays are skipped)"
+    fi
+    echo "== whole process (hyperfine): replay $F (read-through gets, puts), one process per run"
+    echo "   each reads the op file and runs every op on an empty cache; the Python ones"
+    echo "   build 64-byte bytes values, ds/uthash/std a 64-byte struct"
+    want=""
+    for c in "${cmds[@]}"; do
+        # shellcheck disable=SC2086 # the command line is split into words on purpose
+        line=$($c)
+        echo "   $line"
+        case "$c" in *ds-wtlfu*) continue ;; esac # not an LRU: its hits differ
+        got=$(echo "$line" | sed -n 's/.*\(hits [0-9]* misses [0-9]* len [0-9]*\).*/\1/p')
+        if [ -z "$want" ]; then want=$got; elif [ "$got" != "$want" ]; then
+            echo "bench/run.sh: the LRU replays disagree ('$got' vs '$want')" >&2
+            exit 1
+        fi
+    done
+    echo "   the LRU replays agree: $want"
     hyperfine -N --warmup 1 --runs "$RUNS" --style basic "${cmds[@]}"
 else
     echo
