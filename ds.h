@@ -2231,9 +2231,11 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  *
  * Complexity: get/put/del O(1) expected (O(log n) with TTLs: the deadline
  * heap); expire O(budget log n); set_capacity O(evicted).
- * Memory: per entry sizeof(K) + sizeof(V) + 21 bytes (links 8, deadline 8,
- * heap position and slot 4 + 4... see name_memory) plus the index (5 bytes a
- * slot, 7/8 max load); DS_ENOMEM leaves the cache unchanged.
+ * Memory: one node per entry, sizeof(K) + sizeof(V) + 9 bytes of links
+ * (padded to the node's alignment); plus 16 bytes per entry for deadlines
+ * once any entry has a TTL (24 with expire_after_access); plus the index, 5
+ * bytes a slot at up to 7/8 load; plus, for W-TinyLFU, about 8 bytes per entry
+ * of frequency sketch (as Caffeine). DS_ENOMEM leaves the cache unchanged.
  * Thread-safety: none; get mutates (recency, stats). */
 
 typedef enum ds_evict {
@@ -2274,16 +2276,24 @@ typedef struct ds__freq {
     uint64_t adds, sample;
 } ds__freq;
 
-/* The type-erased state every DS_LRU wraps. Per-node arrays live in one
- * block (keys, vals, then these), so growing is one allocation. */
+/* Per-node links, inside each typed node after its key and value. */
+typedef struct ds__clink {
+    uint32_t prev, next;
+    uint8_t flags;           /* segment (DS__CF_SEG) | DS__CF_NEG */
+} ds__clink;
+
+/* The type-erased state every DS_LRU wraps. Nodes are one array of typed
+ * structs {key, val, links}, so a hit touches the index and one node (plus
+ * its list neighbours); deadlines live in side arrays that exist only once
+ * an entry has a TTL, so a cache without TTLs pays nothing for them. */
 typedef struct ds__cache {
     ds__map index;           /* slots: uint32 node id */
-    unsigned char *block;    /* the node arrays */
-    size_t block_bytes;
-    void *keys, *vals;
-    uint32_t *prev, *next, *hpos, *heap;
-    int64_t *expire, *ttl;   /* ttl only with expire_after_access */
-    uint8_t *flags;
+    unsigned char *nodes;    /* node_cap nodes of nsz bytes */
+    size_t nsz, link;        /* node size; offset of its ds__clink */
+    int64_t *expire;         /* per node (INT64_MAX: never), when timed */
+    int64_t *ttl;            /* per node, with expire_after_access */
+    uint32_t *hpos, *heap;   /* deadline min-heap, when timed */
+    int timed;               /* the deadline arrays are kept */
     uint32_t head[3], tail[3], free_list;
     size_t len, node_cap, used, nheap;
     uint64_t weight, segw[3];
@@ -2296,23 +2306,26 @@ typedef struct ds__cache {
 
 #define DS__CNIL UINT32_MAX
 
-static inline unsigned ds__cache_seg(const ds__cache *c, uint32_t id) { return c->flags[id] & DS__CF_SEG; }
+static inline ds__clink *ds__cl(const ds__cache *c, uint32_t id) {
+    return (ds__clink *)(void *)(c->nodes + (size_t)id * c->nsz + c->link);
+}
+static inline unsigned ds__cache_seg(const ds__cache *c, uint32_t id) { return ds__cl(c, id)->flags & DS__CF_SEG; }
 /* INT64_MAX is "never", even at now == INT64_MAX. */
 static inline int ds__cache_dead(const ds__cache *c, uint32_t id, int64_t now) {
-    return c->expire[id] != INT64_MAX && c->expire[id] <= now;
+    return c->expire && c->expire[id] != INT64_MAX && c->expire[id] <= now;
 }
-
 static inline void ds__cache_unlink(ds__cache *c, uint32_t id) {
-    unsigned s = ds__cache_seg(c, id);
-    uint32_t p = c->prev[id], n = c->next[id];
-    if (p != DS__CNIL) c->next[p] = n; else c->head[s] = n;
-    if (n != DS__CNIL) c->prev[n] = p; else c->tail[s] = p;
+    ds__clink *l = ds__cl(c, id);
+    unsigned s = l->flags & DS__CF_SEG;
+    if (l->prev != DS__CNIL) ds__cl(c, l->prev)->next = l->next; else c->head[s] = l->next;
+    if (l->next != DS__CNIL) ds__cl(c, l->next)->prev = l->prev; else c->tail[s] = l->prev;
 }
 static inline void ds__cache_push_front(ds__cache *c, unsigned s, uint32_t id) {
-    c->flags[id] = (uint8_t)((c->flags[id] & ~DS__CF_SEG) | s);
-    c->prev[id] = DS__CNIL;
-    c->next[id] = c->head[s];
-    if (c->head[s] != DS__CNIL) c->prev[c->head[s]] = id; else c->tail[s] = id;
+    ds__clink *l = ds__cl(c, id);
+    l->flags = (uint8_t)((l->flags & ~DS__CF_SEG) | s);
+    l->prev = DS__CNIL;
+    l->next = c->head[s];
+    if (c->head[s] != DS__CNIL) ds__cl(c, c->head[s])->prev = id; else c->tail[s] = id;
     c->head[s] = id;
 }
 
@@ -2339,7 +2352,9 @@ static inline void ds__cheap_sift(ds__cache *c, size_t i) {
 }
 /* Set id's deadline, entering or leaving the heap as needed. */
 static inline void ds__cache_set_expire(ds__cache *c, uint32_t id, int64_t when) {
-    uint32_t at = c->hpos[id];
+    uint32_t at;
+    if (!c->expire) return; /* untimed: every entry is "never" (callers make it timed first) */
+    at = c->hpos[id];
     c->expire[id] = when;
     if (when == INT64_MAX) {
         if (at != DS__CNIL) {
@@ -2383,20 +2398,22 @@ static inline ds_status ds__freq_init(ds__freq *f, size_t entries, const ds_allo
     f->sample = 10 * (uint64_t)(entries ? entries : 1);
     return DS_OK;
 }
-/* Counter r of h: row r's word and nibble. */
+/* Counter r of h: its word and nibble. All four counters of a key sit in
+ * one 64-byte block (8 words; row r uses words 2r and 2r+1), so an access
+ * costs one cache miss, not four (the layout of Caffeine's newer sketch). */
 static inline size_t ds__freq_at(const ds__freq *f, uint64_t h, unsigned r, unsigned *shift) {
-    uint64_t x = ds_mix64(h + r * 0x9e3779b97f4a7c15ull);
-    size_t i = (size_t)x & (f->width - 1);
-    *shift = (unsigned)(i & 15) * 4;
-    return r * (f->width / 16) + i / 16;
+    uint64_t x = ds_mix64(h);
+    unsigned sel = (unsigned)(x >> 40) >> (5 * r);
+    size_t block = (size_t)x & (f->width / 32 - 1); /* width / 4 words = width / 32 blocks */
+    *shift = ((sel >> 1) & 15u) * 4;
+    return block * 8 + 2 * r + (sel & 1u);
 }
+/* The doorkeeper: two bits of one word. */
 static inline int ds__freq_door(const ds__freq *f, uint64_t h, int set) {
-    size_t b1 = (size_t)(h >> 20) & (f->width - 1), b2 = (size_t)(h >> 44) & (f->width - 1);
-    int had = (int)((f->door[b1 / 64] >> (b1 % 64)) & (f->door[b2 / 64] >> (b2 % 64)) & 1);
-    if (set) {
-        f->door[b1 / 64] |= (uint64_t)1 << (b1 % 64);
-        f->door[b2 / 64] |= (uint64_t)1 << (b2 % 64);
-    }
+    size_t w = (size_t)(h >> 20) & (f->width / 64 - 1);
+    uint64_t bits = ((uint64_t)1 << ((h >> 8) & 63)) | ((uint64_t)1 << ((h >> 14) & 63));
+    int had = (f->door[w] & bits) == bits;
+    if (set) f->door[w] |= bits;
     return had;
 }
 static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
@@ -2423,68 +2440,76 @@ static inline void ds__freq_add(ds__freq *f, uint64_t h) {
     }
 }
 
-/* Node arrays in one block: keys, vals, then the fixed-size arrays, each
- * starting on a 16-byte boundary. Returns the block size (0 on overflow)
- * and the offsets. */
-typedef struct ds__cache_layout {
-    size_t vals, prev, next, hpos, heap, expire, ttl, flags, total;
-} ds__cache_layout;
-static inline size_t ds__cache_round16(size_t x) { return (x + 15) & ~(size_t)15; }
-static inline int ds__cache_plan(size_t cap, size_t ksz, size_t vsz, int with_ttl,
-                                 ds__cache_layout *l) {
-    size_t sz, at = 0;
-    const size_t sizes[9] = {ksz, vsz, 4, 4, 4, 4, 8, (size_t)(with_ttl ? 8 : 0), 1};
-    size_t *offs[9];
-    int i;
-    offs[0] = &sz; /* keys at 0 */
-    offs[1] = &l->vals; offs[2] = &l->prev; offs[3] = &l->next; offs[4] = &l->hpos;
-    offs[5] = &l->heap; offs[6] = &l->expire; offs[7] = &l->ttl; offs[8] = &l->flags;
-    for (i = 0; i < 9; i++) {
-        size_t bytes;
-        if (!ds_size_mul(cap, sizes[i], &bytes) || at > SIZE_MAX - bytes - 16) return 0;
-        *offs[i] = at;
-        at = ds__cache_round16(at + bytes);
-    }
-    l->total = at;
-    return 1;
-}
-/* Grow (or first allocate) the node arrays to cap nodes, copying the live
- * prefix [0, used). Allocates before touching anything. */
-static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, size_t vsz,
-                                       int with_ttl, const ds_alloc *a) {
-    ds__cache_layout nl, ol;
-    unsigned char *nb;
-    if (cap > (size_t)DS__CNIL - 1 || !ds__cache_plan(cap, ksz, vsz, with_ttl, &nl))
+/* (Re)allocate the nodes for cap entries, and the deadline arrays if the
+ * cache is timed, copying the live prefix [0, used). Everything is
+ * allocated before anything is freed: on DS_ENOMEM nothing changed. */
+static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, int with_ttl, const ds_alloc *a) {
+    unsigned char *nn;
+    int64_t *ne = NULL, *nt = NULL;
+    uint32_t *nh = NULL, *np = NULL;
+    size_t nb, i, u = c->used;
+    int ok;
+    if (cap == 0 || cap > (size_t)DS__CNIL - 1 || cap > SIZE_MAX / 8 || !ds_size_mul(cap, c->nsz, &nb))
         return DS_EINVAL;
-    nb = (unsigned char *)DS_MALLOC(a, nl.total ? nl.total : 1);
-    if (!nb) return DS_ENOMEM;
-    if (c->block) {
-        size_t u = c->used;
-        ds__cache_plan(c->node_cap, ksz, vsz, with_ttl, &ol);
-        memcpy(nb, c->block, u * ksz);
-        memcpy(nb + nl.vals, c->block + ol.vals, u * vsz);
-        memcpy(nb + nl.prev, c->block + ol.prev, u * 4);
-        memcpy(nb + nl.next, c->block + ol.next, u * 4);
-        memcpy(nb + nl.hpos, c->block + ol.hpos, u * 4);
-        memcpy(nb + nl.heap, c->block + ol.heap, c->nheap * 4);
-        memcpy(nb + nl.expire, c->block + ol.expire, u * 8);
-        if (with_ttl) memcpy(nb + nl.ttl, c->block + ol.ttl, u * 8);
-        memcpy(nb + nl.flags, c->block + ol.flags, u);
-        DS_FREE(a, c->block, c->block_bytes);
+    nn = (unsigned char *)DS_MALLOC(a, nb);
+    ok = nn != NULL;
+    if (ok && c->timed) {
+        ne = (int64_t *)DS_MALLOC(a, cap * 8);
+        np = (uint32_t *)DS_MALLOC(a, cap * 4);
+        nh = (uint32_t *)DS_MALLOC(a, cap * 4);
+        if (with_ttl) nt = (int64_t *)DS_MALLOC(a, cap * 8);
+        ok = ne && np && nh && (!with_ttl || nt);
     }
-    c->block = nb;
-    c->block_bytes = nl.total ? nl.total : 1;
+    if (!ok) {
+        if (nn) DS_FREE(a, nn, nb);
+        if (ne) DS_FREE(a, ne, cap * 8);
+        if (np) DS_FREE(a, np, cap * 4);
+        if (nh) DS_FREE(a, nh, cap * 4);
+        if (nt) DS_FREE(a, nt, cap * 8);
+        return DS_ENOMEM;
+    }
+    if (u) memcpy(nn, c->nodes, u * c->nsz);
+    if (c->timed && c->expire) { /* carry the deadlines over */
+        memcpy(ne, c->expire, u * 8);
+        memcpy(np, c->hpos, u * 4);
+        memcpy(nh, c->heap, c->nheap * 4);
+        if (with_ttl) memcpy(nt, c->ttl, u * 8);
+    } else if (c->timed) { /* becoming timed: every existing entry never expires */
+        for (i = 0; i < u; i++) {
+            ne[i] = INT64_MAX;
+            np[i] = DS__CNIL;
+            if (with_ttl) nt[i] = 0;
+        }
+    }
+    if (c->nodes) DS_FREE(a, c->nodes, c->node_cap * c->nsz);
+    if (c->expire) {
+        DS_FREE(a, c->expire, c->node_cap * 8);
+        DS_FREE(a, c->hpos, c->node_cap * 4);
+        DS_FREE(a, c->heap, c->node_cap * 4);
+        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
+    }
+    c->nodes = nn;
+    c->expire = ne;
+    c->hpos = np;
+    c->heap = nh;
+    c->ttl = nt;
     c->node_cap = cap;
-    c->keys = nb;
-    c->vals = nb + nl.vals;
-    c->prev = (uint32_t *)(void *)(nb + nl.prev);
-    c->next = (uint32_t *)(void *)(nb + nl.next);
-    c->hpos = (uint32_t *)(void *)(nb + nl.hpos);
-    c->heap = (uint32_t *)(void *)(nb + nl.heap);
-    c->expire = (int64_t *)(void *)(nb + nl.expire);
-    c->ttl = with_ttl ? (int64_t *)(void *)(nb + nl.ttl) : NULL;
-    c->flags = nb + nl.flags;
     return DS_OK;
+}
+/* Free the node and deadline arrays (the entries must be gone). */
+static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
+    if (c->nodes) DS_FREE(a, c->nodes, c->node_cap * c->nsz);
+    if (c->expire) {
+        DS_FREE(a, c->expire, c->node_cap * 8);
+        DS_FREE(a, c->hpos, c->node_cap * 4);
+        DS_FREE(a, c->heap, c->node_cap * 4);
+        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
+    }
+    c->nodes = NULL;
+    c->expire = c->ttl = NULL;
+    c->hpos = c->heap = NULL;
+    c->node_cap = c->used = c->nheap = 0;
+    c->free_list = DS__CNIL;
 }
 
 #define DS__LRU_TYPES(name, K, V)                                                       \
@@ -2501,6 +2526,11 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         const ds_alloc *alloc;                                                          \
         uint64_t seed;                                                                  \
     } name##_config;                                                                    \
+    typedef struct name##_node {                                                        \
+        K key;                                                                          \
+        V val;                                                                          \
+        ds__clink l;                                                                    \
+    } name##_node;                                                                      \
     typedef struct name {                                                               \
         ds__cache c;                                                                    \
         name##_config cfg;                                                              \
@@ -2536,23 +2566,26 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
 
 #define DS__LRU_IMPL(name, K, V, hash, eq, LINK)                                        \
     typedef struct name##__probe {                                                      \
-        K const *keys;                                                                  \
+        const name##_node *nodes;                                                       \
         K key;                                                                          \
     } name##__probe;                                                                    \
-    static inline K *name##__k(const name *c, uint32_t id) { return (K *)c->c.keys + id; } \
-    static inline V *name##__v(const name *c, uint32_t id) { return (V *)c->c.vals + id; } \
+    static inline name##_node *name##__n(const name *c, uint32_t id) {                  \
+        return (name##_node *)(void *)c->c.nodes + id;                                  \
+    }                                                                                   \
+    static inline K *name##__k(const name *c, uint32_t id) { return &name##__n(c, id)->key; } \
+    static inline V *name##__v(const name *c, uint32_t id) { return &name##__n(c, id)->val; } \
     static inline int name##__ieq(const void *p, const void *slot) {                    \
         const name##__probe *q = (const name##__probe *)p;                              \
         uint32_t id;                                                                    \
         memcpy(&id, slot, 4);                                                           \
-        return (eq(q->keys[id], q->key)) != 0;                                          \
+        return (eq(q->nodes[id].key, q->key)) != 0;                                     \
     }                                                                                   \
     /* Node id of key (DS__CNIL if absent) and its index slot. */                       \
     static inline uint32_t name##__find(const name *c, K key, uint64_t h, size_t *slot) { \
         name##__probe q;                                                                \
         size_t i;                                                                       \
         uint32_t id = DS__CNIL;                                                         \
-        q.keys = (K const *)c->c.keys;                                                  \
+        q.nodes = (const name##_node *)(const void *)c->c.nodes;                        \
         q.key = key;                                                                    \
         i = ds__map_find(&c->c.index, h, &q, 4, name##__ieq);                           \
         if (i != DS__NPOS) memcpy(&id, c->c.index.slots + 4 * i, 4);                   \
@@ -2572,7 +2605,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         if ((st = ds__map_resize(out, cap, 4, NULL)) != DS_OK) return st;               \
         for (s = 0; s < 3; s++) {                                                       \
             uint32_t id;                                                                \
-            for (id = c->c.head[s]; id != DS__CNIL; id = c->c.next[id]) {               \
+            for (id = c->c.head[s]; id != DS__CNIL; id = ds__cl(&c->c, id)->next) {     \
                 uint64_t h = hash(*name##__k(c, id), out->seed);                        \
                 size_t i = ds__map_find_free(out, h);                                   \
                 out->ctrl[i] = ds__map_tag(h);                                          \
@@ -2592,8 +2625,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
             if (c->cfg.max_entries && cap > c->cfg.max_entries + 1)                     \
                 cap = c->cfg.max_entries + 1 > c->c.node_cap ? c->cfg.max_entries + 1 : c->c.node_cap + 1; \
             if ((st = name##__build_index(c, cap, &idx)) != DS_OK) return st;           \
-            st = ds__cache_grow(&c->c, cap, sizeof(K), sizeof(V), c->cfg.expire_after_access, \
-                                c->cfg.alloc);                                          \
+            st = ds__cache_grow(&c->c, cap, c->cfg.expire_after_access, c->cfg.alloc);   \
             if (st != DS_OK) {                                                          \
                 ds__map_free(&idx, 4);                                                  \
                 return st;                                                              \
@@ -2622,8 +2654,8 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         c->c.segw[s] -= w;                                                              \
         c->c.weight -= w;                                                               \
         c->c.len--;                                                                     \
-        c->c.flags[id] = 0;                                                             \
-        c->c.next[id] = c->c.free_list;                                                 \
+        ds__cl(&c->c, id)->flags = 0;                                                   \
+        ds__cl(&c->c, id)->next = c->c.free_list;                                       \
         c->c.free_list = id;                                                            \
         c->c.stats.evictions[why]++;                                                    \
         if (call && c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &k, &v, why);          \
@@ -2737,14 +2769,16 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
     static inline void name##__touch(name *c, uint32_t id, int64_t now) {               \
         ds__cache *x = &c->c;                                                           \
         unsigned s = ds__cache_seg(x, id);                                              \
-        ds__cache_unlink(x, id);                                                        \
-        if (s == DS__CSEG_PROBATION) {                                                  \
-            uint64_t w = name##__weight_of(c, id);                                      \
-            x->segw[DS__CSEG_PROBATION] -= w;                                           \
-            x->segw[DS__CSEG_PROTECTED] += w;                                           \
-            s = DS__CSEG_PROTECTED;                                                     \
+        if (x->head[s] != id || s == DS__CSEG_PROBATION) { /* already first: nothing */ \
+            ds__cache_unlink(x, id);                                                    \
+            if (s == DS__CSEG_PROBATION) {                                              \
+                uint64_t w = name##__weight_of(c, id);                                  \
+                x->segw[DS__CSEG_PROBATION] -= w;                                       \
+                x->segw[DS__CSEG_PROTECTED] += w;                                       \
+                s = DS__CSEG_PROTECTED;                                                 \
+            }                                                                           \
+            ds__cache_push_front(x, s, id);                                             \
         }                                                                               \
-        ds__cache_push_front(x, s, id);                                                 \
         if (x->ttl && x->ttl[id] > 0)                                                   \
             ds__cache_set_expire(x, id, x->ttl[id] > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + x->ttl[id]); \
     }                                                                                   \
@@ -2757,6 +2791,14 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         ds_status st;                                                                   \
         if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) return DS_EINVAL; \
         deadline = ttl ? now + ttl : INT64_MAX;                                         \
+        if (ttl && !x->timed) { /* the first TTL: start keeping deadlines */            \
+            x->timed = 1;                                                               \
+            if (x->node_cap &&                                                          \
+                (st = ds__cache_grow(x, x->node_cap, c->cfg.expire_after_access, c->cfg.alloc)) != DS_OK) { \
+                x->timed = 0;                                                           \
+                return st;                                                              \
+            }                                                                           \
+        }                                                                               \
         h = hash(key, x->index.seed);                                                   \
         id = name##__find(c, key, h, NULL);                                             \
         if (x->freq.rows) ds__freq_add(&x->freq, h);                                    \
@@ -2769,7 +2811,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
             x->weight -= w;                                                             \
             *name##__k(c, id) = key;                                                    \
             *name##__v(c, id) = val;                                                    \
-            x->flags[id] = (uint8_t)((x->flags[id] & DS__CF_SEG) | flags);              \
+            ds__cl(x, id)->flags = (uint8_t)((ds__cl(x, id)->flags & DS__CF_SEG) | flags); \
             w = name##__weight_of(c, id);                                               \
             x->segw[s] += w;                                                            \
             x->weight += w;                                                             \
@@ -2785,15 +2827,17 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         if ((st = name##__reserve_one(c)) != DS_OK) return st;                          \
         if (x->free_list != DS__CNIL) {                                                 \
             id = x->free_list;                                                          \
-            x->free_list = x->next[id];                                                 \
+            x->free_list = ds__cl(x, id)->next;                                         \
         } else {                                                                        \
             id = (uint32_t)x->used++;                                                   \
         }                                                                               \
         *name##__k(c, id) = key;                                                        \
         *name##__v(c, id) = val;                                                        \
-        x->flags[id] = (uint8_t)flags;                                                  \
-        x->hpos[id] = DS__CNIL;                                                         \
-        x->expire[id] = INT64_MAX;                                                      \
+        ds__cl(x, id)->flags = (uint8_t)flags;                                          \
+        if (x->expire) {                                                                \
+            x->hpos[id] = DS__CNIL;                                                     \
+            x->expire[id] = INT64_MAX;                                                  \
+        }                                                                               \
         if (x->ttl) x->ttl[id] = ttl;                                                   \
         ds__cache_set_expire(x, id, deadline);                                          \
         {                                                                               \
@@ -2840,6 +2884,9 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         c->cfg = *cfg;                                                                  \
         for (s = 0; s < 3; s++) c->c.head[s] = c->c.tail[s] = DS__CNIL;                 \
         c->c.free_list = DS__CNIL;                                                      \
+        c->c.nsz = sizeof(name##_node);                                                 \
+        c->c.link = offsetof(name##_node, l);                                           \
+        c->c.timed = cfg->default_ttl > 0 || cfg->negative_ttl > 0 || cfg->expire_after_access; \
         ds__map_init(&c->c.index, cfg->alloc,                                           \
                      cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)c)); \
         name##__sizes(c);                                                               \
@@ -2857,11 +2904,8 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         if (!c) return;                                                                 \
         name##_clear(c);                                                                \
         ds__map_free(&c->c.index, 4);                                                   \
-        if (c->c.block) DS_FREE(c->cfg.alloc, c->c.block, c->c.block_bytes);            \
+        ds__cache_release(&c->c, c->cfg.alloc);                                         \
         ds__freq_free(&c->c.freq, c->cfg.alloc);                                        \
-        c->c.block = NULL;                                                              \
-        c->c.node_cap = c->c.used = 0;                                                  \
-        c->c.free_list = DS__CNIL;                                                      \
     }                                                                                   \
     LINK V *name##_get(name *c, K key, int64_t now) {                                   \
         uint32_t id;                                                                    \
@@ -2877,13 +2921,14 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
         c->climb_hits++;                                                                \
         name##__touch(c, id, now);                                                      \
         name##__maintain(c);                                                            \
-        return (c->c.flags[id] & DS__CF_NEG) ? NULL : name##__v(c, id);                 \
+        return (ds__cl(&c->c, id)->flags & DS__CF_NEG) ? NULL : name##__v(c, id);       \
     }                                                                                   \
     LINK V *name##_peek(const name *c, K key, int64_t now) {                            \
         uint32_t id;                                                                    \
         if (!c) return NULL;                                                            \
         id = name##__find(c, key, hash(key, c->c.index.seed), NULL);                    \
-        if (id == DS__CNIL || ds__cache_dead(&c->c, id, now) || (c->c.flags[id] & DS__CF_NEG)) return NULL; \
+        if (id == DS__CNIL || ds__cache_dead(&c->c, id, now) || (ds__cl(&c->c, id)->flags & DS__CF_NEG)) \
+            return NULL;                                                                \
         return name##__v(c, id);                                                        \
     }                                                                                   \
     LINK ds_status name##_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now) {    \
@@ -2918,7 +2963,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
             c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
             name##__maintain(c);                                                        \
-            if (c->c.flags[id] & DS__CF_NEG) return DS_ENOTFOUND;                       \
+            if (ds__cl(&c->c, id)->flags & DS__CF_NEG) return DS_ENOTFOUND;             \
             if (out) *out = name##__v(c, id);                                           \
             return DS_OK;                                                               \
         }                                                                               \
@@ -2971,8 +3016,8 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
     LINK uint64_t name##_weight(const name *c) { return c ? c->c.weight : 0; }          \
     LINK size_t name##_memory(const name *c) {                                          \
         if (!c) return 0;                                                               \
-        return (c->c.block ? c->c.block_bytes : 0) + c->c.index.cap * 5 +               \
-               (c->c.freq.rows ? c->c.freq.width / 2 + c->c.freq.width / 8 : 0);       \
+        return c->c.node_cap * (c->c.nsz + (c->c.expire ? 16u : 0u) + (c->c.ttl ? 8u : 0u)) + \
+               c->c.index.cap * 5 + (c->c.freq.rows ? c->c.freq.width * 2 + c->c.freq.width / 8 : 0); \
     }                                                                                   \
     LINK ds_cache_stats name##_stats(const name *c) {                                   \
         ds_cache_stats z;                                                               \
@@ -2994,7 +3039,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, size_t ksz, siz
     LINK uint32_t name##_next(const name *c, uint32_t it) {                             \
         unsigned s;                                                                     \
         if (!c || it == DS_CACHE_END) return DS_CACHE_END;                              \
-        if (c->c.next[it] != DS__CNIL) return c->c.next[it];                            \
+        if (ds__cl(&c->c, it)->next != DS__CNIL) return ds__cl(&c->c, it)->next;        \
         s = ds__cache_seg(&c->c, it);                                                   \
         return name##__seg_from(c, s == DS__CSEG_WINDOW ? 1 : s == DS__CSEG_PROTECTED ? 2 : 3); \
     }                                                                                   \
