@@ -2276,7 +2276,7 @@ typedef struct ds__freq {
     uint64_t adds, sample;
 } ds__freq;
 
-/* Per-node links, inside each typed node after its key and value. */
+/* Per-node links, at the start of each typed node (before key and value). */
 typedef struct ds__clink {
     uint32_t prev, next;
     uint8_t flags;           /* segment (DS__CF_SEG) | DS__CF_NEG */
@@ -2526,10 +2526,10 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         const ds_alloc *alloc;                                                          \
         uint64_t seed;                                                                  \
     } name##_config;                                                                    \
-    typedef struct name##_node {                                                        \
+    typedef struct name##_node { /* links and key share the first cache line */        \
+        ds__clink l;                                                                    \
         K key;                                                                          \
         V val;                                                                          \
-        ds__clink l;                                                                    \
     } name##_node;                                                                      \
     typedef struct name {                                                               \
         ds__cache c;                                                                    \
