@@ -2162,6 +2162,11 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  * expire(now, budget) removes up to `budget` dead entries, soonest
  * deadline first (a min-heap on deadlines), for active sweeping.
  *
+ * When a bound is exceeded, dead entries go first (soonest deadline, reason
+ * EXPIRED), then live ones by policy (reason CAPACITY). Pointers returned by
+ * get/peek/get_or_load stay valid until the next call that changes the
+ * cache (any put, get, del, expire, set_capacity, clear).
+ *
  * Removal callback on_evict(ctx, key, val, reason) for every entry that
  * leaves, with the reason: DS_EVICT_CAPACITY, DS_EVICT_EXPIRED,
  * DS_EVICT_DELETED (del without an out pointer, clear, free) or
@@ -2684,10 +2689,13 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     static inline uint64_t name##__key_hash(const name *c, uint32_t id) {              \
         return hash(*name##__k(c, id), c->c.index.seed);                                \
     }                                                                                   \
-    /* Evict down to the bounds. W-TinyLFU: window overflow goes to main's      \
-     * probation only if its frequency beats main's victim. */                          \
-    static inline void name##__maintain(name *c) {                                      \
+    /* Evict down to the bounds: dead entries first (soonest deadline), then   \
+     * by policy. W-TinyLFU: window overflow goes to main's probation only if   \
+     * its frequency beats main's victim. */                                    \
+    static inline void name##__maintain(name *c, int64_t now) {                         \
         ds__cache *x = &c->c;                                                           \
+        while (x->len && name##__over(c) && x->nheap && x->expire[x->heap[0]] <= now)   \
+            name##__remove(c, x->heap[0], DS_EVICT_EXPIRED, 1);                         \
         if (c->cfg.policy != DS_CACHE_WTINYLFU) {                                       \
             while (x->len && name##__over(c)) name##__remove(c, x->tail[0], DS_EVICT_CAPACITY, 1); \
             return;                                                                     \
@@ -2734,7 +2742,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
      * window suits recency-heavy traces, a smaller one frequency-heavy ones.  \
      * Growing the window moves main's LRU entries into it (nothing evicted);  \
      * shrinking it lets the window's overflow through admission. */           \
-    static inline void name##__climb(name *c) {                                         \
+    static inline void name##__climb(name *c, int64_t now) {                            \
         ds__cache *x = &c->c;                                                           \
         uint64_t base = name##__base(c), n;                                             \
         double rate, change, amount;                                                    \
@@ -2762,7 +2770,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
                 ds__cache_push_front(x, DS__CSEG_WINDOW, m);                            \
                 x->segw[DS__CSEG_WINDOW] += mw;                                         \
             }                                                                           \
-            name##__maintain(c);                                                        \
+            name##__maintain(c, now);                                                        \
         }                                                                               \
     }                                                                                   \
     /* A hit: recency (and promotion from probation), deadline on access. */            \
@@ -2821,7 +2829,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             ds__cache_set_expire(x, id, deadline);                                      \
             x->stats.evictions[DS_EVICT_REPLACED]++;                                    \
             if (c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &ok, &ov, DS_EVICT_REPLACED); \
-            name##__maintain(c);                                                        \
+            name##__maintain(c, now);                                                        \
             return DS_OK;                                                               \
         }                                                                               \
         if ((st = name##__reserve_one(c)) != DS_OK) return st;                          \
@@ -2852,7 +2860,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         x->segw[DS__CSEG_WINDOW] += w;                                                  \
         x->weight += w;                                                                 \
         x->len++;                                                                       \
-        name##__maintain(c);                                                            \
+        name##__maintain(c, now);                                                            \
         return DS_OK;                                                                   \
     }                                                                                   \
     /* Live node of key at now, removing it if its deadline passed. */                  \
@@ -2910,7 +2918,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     LINK V *name##_get(name *c, K key, int64_t now) {                                   \
         uint32_t id;                                                                    \
         if (!c) return NULL;                                                            \
-        name##__climb(c);                                                               \
+        name##__climb(c, now);                                                               \
         id = name##__lookup(c, key, now, NULL);                                         \
         if (id == DS__CNIL) {                                                           \
             c->c.stats.misses++;                                                        \
@@ -2920,7 +2928,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         c->c.stats.hits++;                                                              \
         c->climb_hits++;                                                                \
         name##__touch(c, id, now);                                                      \
-        name##__maintain(c);                                                            \
+        name##__maintain(c, now);                                                            \
         return (ds__cl(&c->c, id)->flags & DS__CF_NEG) ? NULL : name##__v(c, id);       \
     }                                                                                   \
     LINK V *name##_peek(const name *c, K key, int64_t now) {                            \
@@ -2956,13 +2964,13 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         ds_status st;                                                                   \
         if (out) *out = NULL;                                                           \
         if (!c || !load) return DS_EINVAL;                                              \
-        name##__climb(c);                                                               \
+        name##__climb(c, now);                                                               \
         id = name##__lookup(c, key, now, NULL);                                         \
         if (id != DS__CNIL) {                                                           \
             c->c.stats.hits++;                                                          \
             c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
-            name##__maintain(c);                                                        \
+            name##__maintain(c, now);                                                        \
             if (ds__cl(&c->c, id)->flags & DS__CF_NEG) return DS_ENOTFOUND;             \
             if (out) *out = name##__v(c, id);                                           \
             return DS_OK;                                                               \
@@ -2992,7 +3000,6 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     }                                                                                   \
     LINK ds_status name##_set_capacity(name *c, size_t max_entries, uint64_t max_weight, \
                                        int64_t now) {                                   \
-        (void)now;                                                                      \
         if (!c || max_entries >= ((size_t)1 << 31) ||                                   \
             (c->cfg.policy == DS_CACHE_WTINYLFU &&                                      \
              (!max_entries != !c->cfg.max_entries || !max_weight != !c->cfg.max_weight))) \
@@ -3000,7 +3007,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         c->cfg.max_entries = max_entries;                                               \
         c->cfg.max_weight = max_weight;                                                 \
         name##__sizes(c);                                                               \
-        name##__maintain(c);                                                            \
+        name##__maintain(c, now);                                                            \
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK size_t name##_expire(name *c, int64_t now, size_t budget) {                    \

@@ -64,10 +64,17 @@ static void cm_to_front(cmodel *m, size_t i) {
     memmove(&m->e[1], &m->e[0], i * sizeof m->e[0]);
     m->e[0] = t;
 }
-static void cm_trim(cmodel *m, evlog *log) {
+/* Over a bound: dead entries go first (soonest deadline), then the LRU. */
+static void cm_trim(cmodel *m, evlog *log, int64_t now) {
     while (m->n && ((m->max_entries && m->n > m->max_entries) ||
-                    (m->max_weight && cm_weight(m) > m->max_weight)))
-        cm_remove(m, m->n - 1, DS_EVICT_CAPACITY, log, 1);
+                    (m->max_weight && cm_weight(m) > m->max_weight))) {
+        size_t j, best = SIZE_MAX;
+        for (j = 0; j < m->n; j++)
+            if (m->e[j].deadline <= now && (best == SIZE_MAX || m->e[j].deadline < m->e[best].deadline))
+                best = j;
+        if (best != SIZE_MAX) cm_remove(m, best, DS_EVICT_EXPIRED, log, 1);
+        else cm_remove(m, m->n - 1, DS_EVICT_CAPACITY, log, 1);
+    }
 }
 static long cm_find(const cmodel *m, uint32_t k) {
     size_t i;
@@ -132,7 +139,7 @@ static void cache_case(ds_rng *rng, uint64_t seed) {
             m->e[0].val = v;
             m->e[0].ttl = ttl;
             m->e[0].deadline = ttl ? now + ttl : INT64_MAX;
-            cm_trim(m, want);
+            cm_trim(m, want, now);
         } else if (op < 80) { /* del, half with an out pointer */
             uint32_t out = 12345;
             int with_out = (int)ds_rng_below(rng, 2);
@@ -163,7 +170,7 @@ static void cache_case(ds_rng *rng, uint64_t seed) {
             CHECK(lru_set_capacity(&c, me, mw, now) == DS_OK);
             m->max_entries = me;
             m->max_weight = mw;
-            cm_trim(m, want);
+            cm_trim(m, want, now);
         } else if (op < 97) { /* peek: no change */
             uint32_t *p = lru_peek(&c, k, now);
             if (i >= 0 && m->e[i].deadline > now) CHECK(p && *p == m->e[i].val);
@@ -264,6 +271,16 @@ void test_cache_edges(void) {
         CHECK(ds_cache_hit_rate(&s) > 0.0 && ds_cache_hit_rate(&s) < 1.0);
     }
     CHECK(lru_get_or_load(&c, 1, 0, NULL, NULL, &p) == DS_EINVAL);
+    lru_free(&c);
+    /* A full cache drops dead entries before live ones. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = 2;
+    CHECK(lru_init(&c, &cfg) == DS_OK);
+    CHECK(lru_put_ttl(&c, 1, 10, 5, 0) == DS_OK && lru_put(&c, 2, 20, 0) == DS_OK);
+    CHECK(lru_get(&c, 1, 1) != NULL);                 /* 1 is the most recent... */
+    CHECK(lru_put(&c, 3, 30, 10) == DS_OK);           /* ...but dead at 10 */
+    CHECK(lru_peek(&c, 2, 10) != NULL && lru_peek(&c, 3, 10) != NULL && lru_len(&c) == 2);
+    CHECK(lru_stats(&c).evictions[DS_EVICT_EXPIRED] == 1 && lru_stats(&c).evictions[DS_EVICT_CAPACITY] == 0);
     lru_free(&c);
     /* W-TinyLFU needs exactly one bound. */
     memset(&cfg, 0, sizeof cfg);
