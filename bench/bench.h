@@ -168,4 +168,22 @@ template <class T, class Tag> struct counting_allocator {
 } /* namespace bench */
 #endif /* __cplusplus */
 
+/* uthash's allocation hooks, counting into g_uthash_count (define
+ * BENCH_UTHASH before including this file, and include <uthash.h> after
+ * it). Item structs allocated by the bench go through the same pair. */
+#ifdef BENCH_UTHASH
+static bench_counter g_uthash_count;
+static void *bench_ut_malloc(size_t n) {
+    void *p = malloc(n);
+    if (p) bench_count_alloc(&g_uthash_count, n);
+    return p;
+}
+static void bench_ut_free(void *p, size_t n) {
+    if (p) bench_count_free(&g_uthash_count, n);
+    free(p);
+}
+#define uthash_malloc(sz) bench_ut_malloc(sz)
+#define uthash_free(ptr, sz) bench_ut_free((ptr), (sz))
+#endif
+
 #endif /* DS_BENCH_H */

@@ -82,6 +82,7 @@
  */
 #define DS_IMPLEMENTATION
 #include "ds.h"
+#define BENCH_UTHASH /* bench.h: uthash hooks counting into g_uthash_count */
 #include "bench.h"
 
 #include <malloc.h>
@@ -100,18 +101,6 @@
 #include <vector>
 
 /* ---- uthash + utlist, counting through uthash's hooks and our mallocs ----- */
-static bench_counter g_uthash_count;
-static void *bench_ut_malloc(size_t n) {
-    void *p = malloc(n);
-    if (p) bench_count_alloc(&g_uthash_count, n);
-    return p;
-}
-static void bench_ut_free(void *p, size_t n) {
-    if (p) bench_count_free(&g_uthash_count, n);
-    free(p);
-}
-#define uthash_malloc(sz) bench_ut_malloc(sz)
-#define uthash_free(ptr, sz) bench_ut_free((ptr), (sz))
 #include <uthash.h>
 #include <utlist.h>
 

@@ -35,6 +35,7 @@
  */
 #define DS_IMPLEMENTATION
 #include "ds.h"
+#define BENCH_UTHASH /* bench.h: uthash hooks counting into g_uthash_count */
 #include "bench.h"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -54,18 +55,6 @@
 #include <vector>
 
 /* ---- uthash, counting through its allocation hooks ------------------------ */
-static bench_counter g_uthash_count;
-static void *bench_ut_malloc(size_t n) {
-    void *p = malloc(n);
-    if (p) bench_count_alloc(&g_uthash_count, n);
-    return p;
-}
-static void bench_ut_free(void *p, size_t n) {
-    if (p) bench_count_free(&g_uthash_count, n);
-    free(p);
-}
-#define uthash_malloc(sz) bench_ut_malloc(sz)
-#define uthash_free(ptr, sz) bench_ut_free((ptr), (sz))
 #include <uthash.h>
 
 DS_MAP(u64map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
