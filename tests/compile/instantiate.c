@@ -25,6 +25,7 @@ DS_MAP(u64map, uint64_t, double, ds_hash_u64, ds_eq_u64)
 DS_MAP(strmap, const char *, int, ds_hash_str, ds_eq_str)
 DS_SET(strset, const char *, ds_hash_str, ds_eq_str)
 DS_LRU(strcache, const char *, int, ds_hash_str, ds_eq_str)
+DS_BTREE(strtree, const char *, int, ds_cmp_str)
 
 int main(void) {
     ivec v;
@@ -36,11 +37,15 @@ int main(void) {
     strmap sm;
     strset ss;
     strcache sc;
+    strtree st;
     int x = 0, top[2];
     double *p;
     int xs[3] = {5, 1, 3};
     if (strcache_init(&sc, NULL) || strcache_put(&sc, "k", 1, 0) || !strcache_get(&sc, "k", 0)) return 1;
     strcache_free(&sc);
+    strtree_init(&st);
+    if (strtree_put(&st, "b", 2, NULL) || strtree_put(&st, "a", 1, NULL) || *strtree_it_key(strtree_first(&st))[0] != 'a') return 1;
+    strtree_free(&st);
     ivec_init(&v);
     if (ivec_push(&v, 3) || ivec_push(&v, 1)) return 1;
     ivec_sort(&v, cmp_int);

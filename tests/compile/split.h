@@ -6,4 +6,5 @@ DS_DEQUE_DECLARE(split_deque, int)
 DS_HEAP_DECLARE(split_heap, int)
 DS_SET_DECLARE(split_set, uint64_t)
 DS_LRU_DECLARE(split_lru, uint64_t, int)
+DS_BTREE_DECLARE(split_bt, uint64_t, int)
 int split_use(void);
