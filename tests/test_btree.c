@@ -4,6 +4,7 @@
  * values that force the minimum fan-out of 4, so random sequences split,
  * borrow and merge at every level many times over. */
 #include "prop.h"
+#include <math.h>
 
 DS_BTREE(bt64, uint64_t, uint64_t, ds_cmp_u64)
 
@@ -271,4 +272,222 @@ void test_btree_large(void) {
     CHECK(*bt64_it_key(bt64_floor(&t, n + 5)) == n - 1 && !bt64_it_valid(bt64_upper_bound(&t, n)));
     bt64_free(&t);
     CHECK(bt64_get(NULL, 1) == NULL && bt64_put(NULL, 1, 1, NULL) == DS_EINVAL && bt64_len(NULL) == 0);
+}
+
+/* ---- DS_TSTORE -------------------------------------------------------------- */
+
+typedef struct reading {
+    double celsius;
+    uint32_t sensor;
+} reading;
+DS_TSTORE(tseries, reading)
+
+static double reading_value(const reading *r) { return r->celsius; }
+static reading RD(double c, uint32_t s) {
+    reading r;
+    memset(&r, 0, sizeof r);
+    r.celsius = c;
+    r.sensor = s;
+    return r;
+}
+
+typedef struct tmodel {
+    int64_t ts[2048];
+    double v[2048];
+    size_t n;
+} tmodel;
+static size_t tm_lb(const tmodel *m, int64_t t) {
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->ts[mid] < t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+static void tm_insert(tmodel *m, size_t p, int64_t t, double v) {
+    memmove(&m->ts[p + 1], &m->ts[p], (m->n - p) * sizeof m->ts[0]);
+    memmove(&m->v[p + 1], &m->v[p], (m->n - p) * sizeof m->v[0]);
+    m->ts[p] = t;
+    m->v[p] = v;
+    m->n++;
+}
+static void tm_erase(tmodel *m, size_t p) {
+    memmove(&m->ts[p], &m->ts[p + 1], (m->n - p - 1) * sizeof m->ts[0]);
+    memmove(&m->v[p], &m->v[p + 1], (m->n - p - 1) * sizeof m->v[0]);
+    m->n--;
+}
+
+static void tstore_case(ds_rng *rng, uint64_t seed) {
+    tseries s;
+    tmodel *m = (tmodel *)calloc(1, sizeof *m);
+    int64_t now = 1000;
+    int step;
+    (void)seed;
+    CHECK(m != NULL);
+    tseries_init(&s);
+    for (step = 0; step < 3000; step++) {
+        int op = (int)ds_rng_below(rng, 100);
+        int64_t t = now - (int64_t)ds_rng_below(rng, 300); /* mostly recent, some out of order */
+        double v = (double)ds_rng_below(rng, 1000) / 10.0;
+        size_t p = tm_lb(m, t);
+        int found = p < m->n && m->ts[p] == t;
+        if (m->n > 1800) op = 60;
+        if (op < 30) { /* add: collisions refused */
+            CHECK(tseries_add(&s, t, RD(v, 1)) == (found ? DS_EEXIST : DS_OK));
+            if (!found) tm_insert(m, p, t, v);
+        } else if (op < 40) { /* in-order arrival */
+            if (m->n && m->ts[m->n - 1] > now) now = m->ts[m->n - 1]; /* add_unique may have gone past */
+            now += 1 + (int64_t)ds_rng_below(rng, 3);
+            CHECK(tseries_add(&s, now, RD(v, 2)) == DS_OK);
+            tm_insert(m, m->n, now, v);
+        } else if (op < 50) { /* add_unique within an offset */
+            int64_t off = (int64_t)ds_rng_below(rng, 4), used = -1, c = t;
+            size_t q = p;
+            ds_status st = tseries_add_unique(&s, t, RD(v, 3), off, &used);
+            while (q < m->n && m->ts[q] == c && c <= t + off) {
+                q++;
+                c++;
+            }
+            if (c > t + off) {
+                CHECK(st == DS_EFULL);
+            } else {
+                CHECK(st == DS_OK && used == c);
+                tm_insert(m, tm_lb(m, c), c, v);
+            }
+        } else if (op < 60) { /* remove */
+            reading out;
+            ds_status st = tseries_remove(&s, t, &out);
+            CHECK(st == (found ? DS_OK : DS_ENOTFOUND));
+            if (found) {
+                CHECK(out.celsius == m->v[p]);
+                tm_erase(m, p);
+            }
+        } else if (op < 75) { /* range and duration */
+            int64_t a = t, b = t + (int64_t)ds_rng_below(rng, 60) - 10; /* sometimes inverted */
+            int64_t ts_out[64];
+            reading vs[64];
+            size_t n = tseries_range(&s, a, b, ts_out, vs, 64), want = 0, j;
+            if (b >= a) want = tm_lb(m, b + 1) - tm_lb(m, a);
+            CHECK(n == want);
+            for (j = 0; j < n && j < 64; j++)
+                CHECK(ts_out[j] == m->ts[tm_lb(m, a) + j] && vs[j].celsius == m->v[tm_lb(m, a) + j]);
+            n = tseries_duration(&s, 50, now, NULL, NULL, 0);
+            CHECK(n == tm_lb(m, now + 1) - tm_lb(m, now - 50));
+        } else if (op < 82) { /* earliest / latest / value_at */
+            int64_t e;
+            reading *rv;
+            if (!m->n) {
+                CHECK(tseries_earliest(&s, &e, &rv) == DS_EEMPTY && tseries_latest(&s, &e, &rv) == DS_EEMPTY);
+            } else {
+                CHECK(tseries_earliest(&s, &e, &rv) == DS_OK && e == m->ts[0] && rv->celsius == m->v[0]);
+                CHECK(tseries_latest(&s, &e, &rv) == DS_OK && e == m->ts[m->n - 1]);
+            }
+            rv = tseries_value_at(&s, t);
+            CHECK(found ? (rv && rv->celsius == m->v[p]) : rv == NULL);
+        } else if (op < 86) { /* pop_earliest */
+            int64_t e;
+            reading out;
+            ds_status st = tseries_pop_earliest(&s, &e, &out);
+            if (!m->n) CHECK(st == DS_EEMPTY);
+            else {
+                CHECK(st == DS_OK && e == m->ts[0] && out.celsius == m->v[0]);
+                tm_erase(m, 0);
+            }
+        } else if (op < 89) { /* retention */
+            int64_t cut = now - 200;
+            size_t k = tm_lb(m, cut), j;
+            CHECK(tseries_expire_before(&s, cut) == k);
+            for (j = 0; j < k; j++) tm_erase(m, 0);
+        } else if (op < 95) { /* bucket aggregation vs brute force */
+            ds_tbucket bk[8];
+            int64_t a = now - 400, w = 1 + (int64_t)ds_rng_below(rng, 80), end = a + 8 * w - (int64_t)ds_rng_below(rng, (uint64_t)w);
+            size_t nb = tseries_aggregate(&s, a, end, w, reading_value, bk, 8), b, j;
+            CHECK(nb == (size_t)((end - a + w - 1) / w));
+            for (b = 0; b < nb; b++) {
+                uint64_t cnt = 0;
+                double sum = 0, mn = 0, mx = 0;
+                int64_t lo = a + (int64_t)b * w, hi = lo + w < end ? lo + w : end;
+                for (j = tm_lb(m, lo); j < m->n && m->ts[j] < hi; j++) {
+                    if (!cnt || m->v[j] < mn) mn = m->v[j];
+                    if (!cnt || m->v[j] > mx) mx = m->v[j];
+                    sum += m->v[j];
+                    cnt++;
+                }
+                CHECKF(bk[b].start == lo && bk[b].count == cnt && bk[b].min == mn && bk[b].max == mx &&
+                           fabs(bk[b].sum - sum) < 1e-9,
+                       "bucket %zu: count %llu want %llu", b, (unsigned long long)bk[b].count, (unsigned long long)cnt);
+            }
+        } else { /* save, load, compare */
+            ds_membuf mb;
+            ds_memsrc src;
+            ds_reader r;
+            tseries u;
+            tseries_it a, b;
+            ds_membuf_init(&mb, NULL);
+            CHECK(tseries_save(&s, ds_membuf_writer(&mb)) == DS_OK);
+            r = ds_mem_reader(&src, mb.data, mb.len);
+            CHECK(tseries_load(&u, &r, NULL) == DS_OK && tseries_len(&u) == m->n);
+            for (a = tseries_first(&s), b = tseries_first(&u); tseries_it_valid(a);
+                 a = tseries_it_next(a), b = tseries_it_next(b))
+                CHECK(tseries_it_valid(b) && tseries_it_ts(a) == tseries_it_ts(b) &&
+                      tseries_it_val(a)->celsius == tseries_it_val(b)->celsius);
+            CHECK(!tseries_it_valid(b));
+            tseries_free(&u);
+            ds_membuf_free(&mb);
+        }
+        CHECK(tseries_len(&s) == m->n && tseries_is_empty(&s) == (m->n == 0));
+    }
+    tseries_free(&s);
+    free(m);
+}
+void test_tstore_model(void) { prop_run("tstore_model", tstore_case, 30); }
+
+void test_tstore_edges(void) {
+    tseries s, u;
+    int64_t ts[5] = {10, 20, 30, 40, 50}, used;
+    reading vs[5];
+    size_t added, i;
+    ds_membuf mb;
+    for (i = 0; i < 5; i++) vs[i] = RD((double)i, 0);
+    tseries_init(&s);
+    /* Sorted batch into an empty store: bulk-loaded. */
+    CHECK(tseries_add_batch(&s, ts, vs, 5, &added) == DS_OK && added == 5 && tseries_len(&s) == 5);
+    /* Unsorted batch with collisions: the new ones go in. */
+    {
+        int64_t t2[3] = {35, 20, 5};
+        CHECK(tseries_add_batch(&s, t2, vs, 3, &added) == DS_OK && added == 2 && tseries_len(&s) == 7);
+    }
+    CHECK(tseries_add_unique(&s, 20, vs[0], 0, &used) == DS_EFULL);
+    CHECK(tseries_add_unique(&s, 20, vs[0], 1, &used) == DS_OK && used == 21);
+    CHECK(tseries_add_unique(&s, 1, vs[0], -1, &used) == DS_EINVAL);
+    CHECK(tseries_add_unique(&s, INT64_MAX, vs[0], 5, &used) == DS_EINVAL);
+    CHECK(tseries_range(&s, 30, 10, NULL, NULL, 0) == 0);            /* inverted: empty */
+    CHECK(tseries_range(&s, 11, 19, NULL, NULL, 0) == 0);            /* between keys */
+    CHECK(tseries_range(&s, 20, 21, NULL, NULL, 0) == 2);            /* bounds inclusive */
+    CHECK(tseries_range(&s, INT64_MIN, INT64_MAX, NULL, NULL, 0) == 8);
+    CHECK(tseries_duration(&s, 10, 50, NULL, NULL, 0) == 2);        /* 40, 50 */
+    CHECK(tseries_aggregate(&s, 0, 60, 0, reading_value, NULL, 0) == 0);
+    CHECK(tseries_it_ts(tseries_seek(&s, 36)) == 40);
+    /* Corrupt and truncated images. */
+    ds_membuf_init(&mb, NULL);
+    CHECK(tseries_save(&s, ds_membuf_writer(&mb)) == DS_OK);
+    for (i = 0; i < mb.len; i++) {
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, mb.data, i);
+        CHECK(tseries_load(&u, &r, NULL) == DS_ECORRUPT);
+    }
+    for (i = 0; i < mb.len * 8; i++) {
+        ds_memsrc src;
+        ds_reader r;
+        ds_status st;
+        mb.data[i / 8] ^= (unsigned char)(1u << (i % 8));
+        r = ds_mem_reader(&src, mb.data, mb.len);
+        st = tseries_load(&u, &r, NULL);
+        mb.data[i / 8] ^= (unsigned char)(1u << (i % 8));
+        if (st == DS_OK) tseries_free(&u);
+        CHECKF(st == DS_ECORRUPT, "bit %zu: %s", i, ds_status_name(st));
+    }
+    ds_membuf_free(&mb);
+    tseries_free(&s);
+    CHECK(tseries_add(NULL, 1, vs[0]) == DS_EINVAL && tseries_len(NULL) == 0);
 }

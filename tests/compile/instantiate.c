@@ -26,6 +26,7 @@ DS_MAP(strmap, const char *, int, ds_hash_str, ds_eq_str)
 DS_SET(strset, const char *, ds_hash_str, ds_eq_str)
 DS_LRU(strcache, const char *, int, ds_hash_str, ds_eq_str)
 DS_BTREE(strtree, const char *, int, ds_cmp_str)
+DS_TSTORE(series, float)
 
 int main(void) {
     ivec v;
@@ -38,6 +39,7 @@ int main(void) {
     strset ss;
     strcache sc;
     strtree st;
+    series ser;
     int x = 0, top[2];
     double *p;
     int xs[3] = {5, 1, 3};
@@ -46,6 +48,9 @@ int main(void) {
     strtree_init(&st);
     if (strtree_put(&st, "b", 2, NULL) || strtree_put(&st, "a", 1, NULL) || *strtree_it_key(strtree_first(&st))[0] != 'a') return 1;
     strtree_free(&st);
+    series_init(&ser);
+    if (series_add(&ser, 5, 1.0f) || !series_value_at(&ser, 5)) return 1;
+    series_free(&ser);
     ivec_init(&v);
     if (ivec_push(&v, 3) || ivec_push(&v, 1)) return 1;
     ivec_sort(&v, cmp_int);

@@ -7,4 +7,5 @@ DS_HEAP_DECLARE(split_heap, int)
 DS_SET_DECLARE(split_set, uint64_t)
 DS_LRU_DECLARE(split_lru, uint64_t, int)
 DS_BTREE_DECLARE(split_bt, uint64_t, int)
+DS_TSTORE_DECLARE(split_ts, double)
 int split_use(void);
