@@ -1,0 +1,250 @@
+/* tests/test_trie.c - ds_trie against a sorted list of byte strings. */
+#include "prop.h"
+#include <math.h>
+
+typedef struct tkey {
+    unsigned char b[12];
+    size_t len;
+    uintptr_t val;
+    double score;
+} tkey;
+typedef struct tlist {
+    tkey e[1200];
+    size_t n;
+} tlist;
+
+static int key_cmp(const unsigned char *a, size_t al, const unsigned char *b, size_t bl) {
+    size_t m = al < bl ? al : bl;
+    int c = m ? memcmp(a, b, m) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+static long tl_find(const tlist *l, const unsigned char *k, size_t len, size_t *pos) {
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (key_cmp(l->e[mid].b, l->e[mid].len, k, len) < 0) lo = mid + 1; else hi = mid;
+    }
+    *pos = lo;
+    return lo < l->n && key_cmp(l->e[lo].b, l->e[lo].len, k, len) == 0 ? (long)lo : -1;
+}
+
+/* Collector for walks. */
+typedef struct got {
+    unsigned char k[64][12];
+    size_t len[64];
+    double score[64];
+    size_t n, stop_at;
+} got;
+static int collect(void *ctx, const void *key, size_t len, double score, void *val) {
+    got *g = (got *)ctx;
+    (void)val;
+    if (g->n < 64 && len <= 12) {
+        memcpy(g->k[g->n], key, len);
+        g->len[g->n] = len;
+        g->score[g->n] = score;
+    }
+    g->n++;
+    return g->stop_at && g->n >= g->stop_at;
+}
+
+/* Random keys over a 3-letter alphabet including NUL, so prefixes, shared
+ * edges and embedded zero bytes are everywhere. */
+static size_t rand_key(ds_rng *r, unsigned char *k) {
+    static const unsigned char alpha[3] = {0, 'a', 'b'};
+    size_t len = (size_t)ds_rng_below(r, 9), i;
+    for (i = 0; i < len; i++) k[i] = alpha[ds_rng_below(r, 3)];
+    return len;
+}
+
+static int brute_before(const tkey *x, const tkey *y) {
+    if (x->score != y->score) return x->score > y->score;
+    return key_cmp(x->b, x->len, y->b, y->len) < 0;
+}
+
+static void trie_case(ds_rng *rng, uint64_t seed) {
+    ds_trie t;
+    tlist *l = (tlist *)calloc(1, sizeof *l);
+    int step;
+    (void)seed;
+    CHECK(l != NULL);
+    ds_trie_init(&t, NULL);
+    for (step = 0; step < 3000; step++) {
+        unsigned char k[12];
+        size_t len = rand_key(rng, k), pos, i, j;
+        long at = tl_find(l, k, len, &pos);
+        int op = (int)ds_rng_below(rng, 100);
+        if (op < 25) { /* put */
+            int is_new = -1;
+            uintptr_t v = (uintptr_t)ds_rng_next(rng);
+            CHECK(ds_trie_put(&t, k, len, (void *)v, &is_new) == DS_OK && is_new == (at < 0));
+            if (at < 0) {
+                memmove(&l->e[pos + 1], &l->e[pos], (l->n - pos) * sizeof l->e[0]);
+                memcpy(l->e[pos].b, k, len);
+                l->e[pos].len = len;
+                l->e[pos].score = 0;
+                l->n++;
+            }
+            l->e[pos].val = v;
+        } else if (op < 40) { /* del */
+            void *out = NULL;
+            ds_status st = ds_trie_del(&t, k, len, &out);
+            CHECK(st == (at >= 0 ? DS_OK : DS_ENOTFOUND));
+            if (at >= 0) {
+                CHECK((uintptr_t)out == l->e[at].val);
+                memmove(&l->e[at], &l->e[at + 1], (l->n - (size_t)at - 1) * sizeof l->e[0]);
+                l->n--;
+            }
+        } else if (op < 55) { /* incr (inserts) / set_score */
+            double d = (double)ds_rng_below(rng, 5), sc = -1;
+            if (ds_rng_below(rng, 4)) {
+                CHECK(ds_trie_incr(&t, k, len, d, &sc) == DS_OK);
+                if (at < 0) {
+                    memmove(&l->e[pos + 1], &l->e[pos], (l->n - pos) * sizeof l->e[0]);
+                    memcpy(l->e[pos].b, k, len);
+                    l->e[pos].len = len;
+                    l->e[pos].score = 0;
+                    l->e[pos].val = 0;
+                    l->n++;
+                    at = (long)pos;
+                }
+                l->e[at].score += d;
+                CHECK(sc == l->e[at].score);
+            } else {
+                CHECK(ds_trie_set_score(&t, k, len, d) == (at >= 0 ? DS_OK : DS_ENOTFOUND));
+                if (at >= 0) l->e[at].score = d;
+            }
+        } else if (op < 65) { /* get, score, longest prefix */
+            void **v = ds_trie_get(&t, k, len);
+            size_t ml = 99, best = 0;
+            long bi = -1;
+            CHECK(at >= 0 ? (v && (uintptr_t)*v == l->e[at].val) : v == NULL);
+            CHECK(at >= 0 ? ds_trie_score(&t, k, len) == l->e[at].score : isnan(ds_trie_score(&t, k, len)));
+            for (i = 0; i <= len; i++) {
+                size_t p2;
+                long a2 = tl_find(l, k, i, &p2);
+                if (a2 >= 0) {
+                    bi = a2;
+                    best = i;
+                }
+            }
+            v = ds_trie_longest_prefix(&t, k, len, &ml);
+            CHECK(bi >= 0 ? (v && (uintptr_t)*v == l->e[bi].val && ml == best) : (v == NULL && ml == 0));
+        } else if (op < 75) { /* prefix walk both ways */
+            got g;
+            size_t plen = len < 3 ? len : 3, n = 0;
+            int rev = (int)ds_rng_below(rng, 2);
+            memset(&g, 0, sizeof g);
+            ds_trie_walk(&t, k, plen, rev, collect, &g);
+            for (i = 0; i < l->n; i++)
+                if (l->e[i].len >= plen && memcmp(l->e[i].b, k, plen) == 0) n++;
+            CHECK(g.n == n);
+            for (i = 0, j = 0; i < l->n && j < 64; i++) {
+                size_t idx = rev ? l->n - 1 - i : i;
+                if (l->e[idx].len >= plen && memcmp(l->e[idx].b, k, plen) == 0) {
+                    CHECK(g.len[j] == l->e[idx].len && memcmp(g.k[j], l->e[idx].b, g.len[j]) == 0);
+                    j++;
+                }
+            }
+        } else if (op < 85) { /* seek >= and <= */
+            got g;
+            int dir = ds_rng_below(rng, 2) ? 1 : -1;
+            size_t want;
+            memset(&g, 0, sizeof g);
+            g.stop_at = 5;
+            ds_trie_seek(&t, k, len, dir, collect, &g);
+            want = dir > 0 ? l->n - pos : (at >= 0 ? pos + 1 : pos);
+            CHECK(g.n == (want < 5 ? want : 5));
+            for (i = 0; i < g.n; i++) {
+                size_t idx = dir > 0 ? pos + i : (at >= 0 ? pos : pos - 1) - i;
+                CHECK(g.len[i] == l->e[idx].len && memcmp(g.k[i], l->e[idx].b, g.len[i]) == 0);
+            }
+        } else { /* complete vs brute force */
+            got g;
+            size_t plen = len < 2 ? len : 2, kk = 1 + (size_t)ds_rng_below(rng, 8), m = 0, c;
+            tkey *all = (tkey *)malloc((l->n + 1) * sizeof *all);
+            CHECK(all != NULL);
+            for (i = 0; i < l->n; i++)
+                if (l->e[i].len >= plen && memcmp(l->e[i].b, k, plen) == 0) all[m++] = l->e[i];
+            for (i = 1; i < m; i++) /* insertion sort: score desc, key asc */
+                for (j = i; j > 0 && brute_before(&all[j], &all[j - 1]); j--) {
+                    tkey tmp = all[j];
+                    all[j] = all[j - 1];
+                    all[j - 1] = tmp;
+                }
+            memset(&g, 0, sizeof g);
+            c = ds_trie_complete(&t, k, plen, kk, collect, &g);
+            CHECK(c == (m < kk ? m : kk) && g.n == c);
+            for (i = 0; i < c; i++)
+                CHECKF(g.len[i] == all[i].len && memcmp(g.k[i], all[i].b, g.len[i]) == 0 && g.score[i] == all[i].score,
+                       "complete #%zu differs (score %g vs %g)", i, g.score[i], all[i].score);
+            free(all);
+        }
+        CHECK(ds_trie_count(&t) == l->n);
+    }
+    ds_trie_free(&t);
+    CHECK(ds_trie_count(&t) == 0 && ds_trie_memory(&t) == 0);
+    free(l);
+}
+void test_trie_model(void) { prop_run("trie_model", trie_case, 40); }
+
+static int trie_oom_seq(uint64_t seed, prop_alloc *pa) {
+    ds_trie t;
+    ds_rng r;
+    int step;
+    ds_trie_init(&t, &pa->a);
+    ds_rng_seed(&r, seed);
+    for (step = 0; step < 300; step++) {
+        unsigned char k[12];
+        size_t len = rand_key(&r, k), n = ds_trie_count(&t);
+        int had = ds_trie_get(&t, k, len) != NULL;
+        long before = PROP_FAILS(pa);
+        ds_status st = ds_rng_below(&r, 4) ? ds_trie_put(&t, k, len, NULL, NULL) : ds_trie_del(&t, k, len, NULL);
+        if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_count(&t) == n && (ds_trie_get(&t, k, len) != NULL) == had, 1);
+        else CHECK_OR(st == DS_OK || st == DS_ENOTFOUND, 1);
+    }
+    ds_trie_free(&t);
+    return 0;
+}
+
+/* The word list: every word found, prefix counts right, merges restore
+ * the memory, and complete on real words. */
+void test_trie_words(void) {
+    FILE *f = fopen("/usr/share/dict/american-english", "r");
+    char line[128];
+    ds_trie t;
+    size_t n = 0, mem_before;
+    long total = 0;
+    CHECK(prop_oom_sweep(trie_oom_seq, 3, &total) == 0 && total > 10);
+    CHECKF(f != NULL, "apt-get install wamerican");
+    ds_trie_init(&t, NULL);
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\n");
+        int is_new;
+        CHECK(ds_trie_put(&t, line, len, NULL, &is_new) == DS_OK);
+        n += (size_t)is_new;
+        CHECK(ds_trie_incr(&t, line, len, (double)(len * 7 % 11), NULL) == DS_OK);
+    }
+    fclose(f);
+    CHECK(ds_trie_count(&t) == n && n > 100000);
+    {
+        got g;
+        memset(&g, 0, sizeof g);
+        CHECK(ds_trie_complete(&t, "pre", 3, 10, collect, &g) == 10);
+        CHECK(g.score[0] >= g.score[9]);
+        CHECK(ds_trie_walk(&t, "zz", 2, 0, NULL, NULL) < ds_trie_walk(&t, "z", 1, 0, NULL, NULL));
+    }
+    mem_before = ds_trie_memory(&t);
+    CHECK(mem_before > 0);
+    ds_trie_free(&t);
+    /* A split edge merges back on delete. */
+    ds_trie_init(&t, NULL);
+    CHECK(ds_trie_put(&t, "abcdef", 6, NULL, NULL) == DS_OK);
+    mem_before = ds_trie_memory(&t);
+    CHECK(ds_trie_put(&t, "abcxyz", 6, NULL, NULL) == DS_OK);
+    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 3 && t.root.kids[0]->nkids == 2);
+    CHECK(ds_trie_del(&t, "abcxyz", 6, NULL) == DS_OK);
+    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 6 && t.root.kids[0]->nkids == 0);
+    CHECK(ds_trie_memory(&t) == mem_before);
+    CHECK(ds_trie_put(&t, "ab\0cd", 5, NULL, NULL) == DS_OK && ds_trie_get(&t, "ab\0cd", 5) && !ds_trie_get(&t, "ab", 2));
+    ds_trie_free(&t);
+}
