@@ -1726,6 +1726,9 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
  *   name_it name_floor(t, key)         last key <= key
  *   int    name_it_valid(it); name_it name_it_next(it), name_it_prev(it)
  *   K *name_it_key(it); V *name_it_val(it)
+ *   ds_status name_save(const name *t, ds_writer w), name_load(name *t, ds_reader *r, const ds_alloc *a)
+ *          keys and values as raw bytes (plain data without pointers); load
+ *          checks sizes, key order (with cmp) and the checksum: DS_ECORRUPT
  *   Range [lo, hi): for (it = name_lower_bound(t, lo); name_it_valid(it) &&
  *          cmp(*name_it_key(it), hi) < 0; it = name_it_next(it))
  *
@@ -1792,7 +1795,9 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
     LINK name##_it name##_it_next(name##_it it);                                        \
     LINK name##_it name##_it_prev(name##_it it);                                        \
     LINK K *name##_it_key(name##_it it);                                                \
-    LINK V *name##_it_val(name##_it it)
+    LINK V *name##_it_val(name##_it it);                                                \
+    LINK ds_status name##_save(const name *t, ds_writer w);                             \
+    LINK ds_status name##_load(name *t, ds_reader *r, const ds_alloc *a)
 
 #define DS__BTREE_IMPL(name, K, V, cmp, LINK)                                           \
     /* First slot whose key is >= key (le == 0) or > key (le == 1). */                 \
@@ -2278,7 +2283,75 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
         return name##_last(t); /* every key <= key */                                   \
     }                                                                                   \
     LINK K *name##_it_key(name##_it it) { return it.leaf ? &it.leaf->keys[it.i] : NULL; } \
-    LINK V *name##_it_val(name##_it it) { return it.leaf ? &it.leaf->vals[it.i] : NULL; }
+    LINK V *name##_it_val(name##_it it) { return it.leaf ? &it.leaf->vals[it.i] : NULL; } \
+    LINK ds_status name##_save(const name *t, ds_writer w) {                            \
+        ds__enc e;                                                                      \
+        name##__leaf *l;                                                                \
+        K kb[name##__LCAP];                                                             \
+        V vb[name##__LCAP];                                                             \
+        unsigned j, c = 0;                                                              \
+        if (!t) return DS_EINVAL;                                                       \
+        ds__enc_init(&e, w, "DSbt", 1);                                                 \
+        ds__put_u64(&e, sizeof(K));                                                     \
+        ds__put_u64(&e, sizeof(V));                                                     \
+        ds__put_u64(&e, t->len);                                                        \
+        /* Blocks of exactly LCAP entries (keys, then values), whatever the     */     \
+        /* leaves hold: the reader reads the same blocks. Raw bytes: plain data. */     \
+        for (l = t->len ? t->head : NULL; l && e.st == DS_OK; l = l->next)              \
+            for (j = 0; j < l->n; j++) {                                                \
+                kb[c] = l->keys[j];                                                     \
+                vb[c++] = l->vals[j];                                                   \
+                if (c == (unsigned)name##__LCAP) {                                      \
+                    ds__put(&e, kb, c * sizeof(K));                                     \
+                    ds__put(&e, vb, c * sizeof(V));                                     \
+                    c = 0;                                                              \
+                }                                                                       \
+            }                                                                           \
+        if (c) {                                                                        \
+            ds__put(&e, kb, c * sizeof(K));                                             \
+            ds__put(&e, vb, c * sizeof(V));                                             \
+        }                                                                               \
+        return ds__enc_end(&e);                                                         \
+    }                                                                                   \
+    /* Keys arrive sorted: each is an append; the tree grows only as far as    */     \
+    /* the bytes that actually arrive. Order is checked with cmp. */                   \
+    LINK ds_status name##_load(name *t, ds_reader *r, const ds_alloc *a) {              \
+        ds__dec d;                                                                      \
+        name u;                                                                         \
+        uint64_t ks, vs, n, i;                                                          \
+        K prev;                                                                         \
+        if (!t) return DS_EINVAL;                                                       \
+        ds__dec_init(&d, r, "DSbt", 1);                                                 \
+        ks = ds__get_u64(&d);                                                           \
+        vs = ds__get_u64(&d);                                                           \
+        n = ds__get_u64(&d);                                                            \
+        if (d.st != DS_OK) return d.st;                                                 \
+        if (ks != sizeof(K) || vs != sizeof(V)) return DS_ECORRUPT;                     \
+        if (!ds__dec_room(&d, n * (sizeof(K) + sizeof(V)))) return d.st;                \
+        name##_init_alloc(&u, a);                                                       \
+        memset(&prev, 0, sizeof prev);                                                  \
+        /* Leaves were written as all keys then all values: read them the same */      \
+        /* way, one leaf-sized block at a time. */                                      \
+        for (i = 0; i < n && d.st == DS_OK;) {                                          \
+            K kb[name##__LCAP];                                                         \
+            V vb[name##__LCAP];                                                         \
+            uint64_t c = n - i < (uint64_t)name##__LCAP ? n - i : (uint64_t)name##__LCAP, j; \
+            ds__get(&d, kb, (size_t)c * sizeof(K));                                     \
+            ds__get(&d, vb, (size_t)c * sizeof(V));                                     \
+            for (j = 0; j < c && d.st == DS_OK; j++) {                                  \
+                if ((i || j) && cmp(prev, kb[j]) >= 0) d.st = DS_ECORRUPT;              \
+                else d.st = name##__put(&u, kb[j], vb[j], NULL, 0);                     \
+                prev = kb[j];                                                           \
+            }                                                                           \
+            i += c;                                                                     \
+        }                                                                               \
+        if (ds__dec_end(&d) != DS_OK) {                                                 \
+            name##_free(&u);                                                            \
+            return d.st;                                                                \
+        }                                                                               \
+        *t = u;                                                                         \
+        return DS_OK;                                                                   \
+    }
 
 #define DS_BTREE_DECLARE(name, K, V) \
     DS__BTREE_TYPES(name, K, V);     \

@@ -491,3 +491,47 @@ void test_tstore_edges(void) {
     tseries_free(&s);
     CHECK(tseries_add(NULL, 1, vs[0]) == DS_EINVAL && tseries_len(NULL) == 0);
 }
+
+void test_btree_save_load(void) {
+    bt64 t, u;
+    ds_membuf mb;
+    uint64_t i;
+    bt64_it a, b;
+    bt64_init(&t);
+    for (i = 0; i < 1000; i++) CHECK(bt64_put(&t, ds_mix64(i) % 5000, i, NULL) == DS_OK);
+    ds_membuf_init(&mb, NULL);
+    CHECK(bt64_save(&t, ds_membuf_writer(&mb)) == DS_OK);
+    {
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, mb.data, mb.len);
+        CHECK(bt64_load(&u, &r, NULL) == DS_OK && bt64_len(&u) == bt64_len(&t));
+    }
+    for (a = bt64_first(&t), b = bt64_first(&u); bt64_it_valid(a); a = bt64_it_next(a), b = bt64_it_next(b))
+        CHECK(bt64_it_valid(b) && *bt64_it_key(a) == *bt64_it_key(b) && *bt64_it_val(a) == *bt64_it_val(b));
+    CHECK(!bt64_it_valid(b));
+    bt64_free(&u);
+    ds_membuf_free(&mb);
+    /* A small image: every truncation and every bit flip is refused. */
+    bt64_clear(&t);
+    for (i = 0; i < 40; i++) CHECK(bt64_put(&t, i * 3, i, NULL) == DS_OK);
+    ds_membuf_init(&mb, NULL);
+    CHECK(bt64_save(&t, ds_membuf_writer(&mb)) == DS_OK);
+    for (i = 0; i < mb.len; i++) {
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, mb.data, (size_t)i);
+        CHECK(bt64_load(&u, &r, NULL) == DS_ECORRUPT);
+    }
+    for (i = 0; i < mb.len * 8; i++) {
+        ds_memsrc src;
+        ds_reader r;
+        ds_status st;
+        mb.data[i / 8] ^= (unsigned char)(1u << (i % 8));
+        r = ds_mem_reader(&src, mb.data, mb.len);
+        st = bt64_load(&u, &r, NULL);
+        mb.data[i / 8] ^= (unsigned char)(1u << (i % 8));
+        if (st == DS_OK) bt64_free(&u);
+        CHECKF(st == DS_ECORRUPT, "bit %llu: %s", (unsigned long long)i, ds_status_name(st));
+    }
+    ds_membuf_free(&mb);
+    bt64_free(&t);
+}

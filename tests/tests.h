@@ -21,7 +21,7 @@
     X(map_large) X(map_churn_no_tombstone_buildup) X(map_iter_delete)      \
     X(map_string_keys) X(set_model) X(set_oom)                         \
     /* btree */                                                            \
-    X(btree_model) X(btree_oom) X(btree_large) X(tstore_model)             \
+    X(btree_model) X(btree_oom) X(btree_large) X(btree_save_load) X(tstore_model)             \
     X(tstore_edges) X(window_model) X(window_edges) X(ddsketch)            \
     X(trie_model) X(trie_words)                                            \
     /* probabilistic */                                                  \
