@@ -2534,23 +2534,17 @@ typedef struct ds_tbucket {
         if (d < 0) return 0;                                                            \
         return name##_range(s, now < INT64_MIN + d ? INT64_MIN : now - d, now, ts_out, vals_out, cap); \
     }                                                                                   \
-    LINK ds_status name##_earliest(const name *s, int64_t *ts, V **v) {                 \
-        name##_it it;                                                                   \
-        if (!s) return DS_EINVAL;                                                       \
-        it = name##__bt_first(&s->t);                                                   \
+    static inline ds_status name##__report(name##_it it, int64_t *ts, V **v) {          \
         if (!name##__bt_it_valid(it)) return DS_EEMPTY;                                 \
         if (ts) *ts = *name##__bt_it_key(it);                                           \
         if (v) *v = name##__bt_it_val(it);                                              \
         return DS_OK;                                                                   \
     }                                                                                   \
+    LINK ds_status name##_earliest(const name *s, int64_t *ts, V **v) {                 \
+        return s ? name##__report(name##__bt_first(&s->t), ts, v) : DS_EINVAL;          \
+    }                                                                                   \
     LINK ds_status name##_latest(const name *s, int64_t *ts, V **v) {                   \
-        name##_it it;                                                                   \
-        if (!s) return DS_EINVAL;                                                       \
-        it = name##__bt_last(&s->t);                                                    \
-        if (!name##__bt_it_valid(it)) return DS_EEMPTY;                                 \
-        if (ts) *ts = *name##__bt_it_key(it);                                           \
-        if (v) *v = name##__bt_it_val(it);                                              \
-        return DS_OK;                                                                   \
+        return s ? name##__report(name##__bt_last(&s->t), ts, v) : DS_EINVAL;           \
     }                                                                                   \
     LINK ds_status name##_pop_earliest(name *s, int64_t *ts, V *v) {                    \
         if (!s) return DS_EINVAL;                                                       \

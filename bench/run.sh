@@ -3,14 +3,16 @@
 # to stdout. Only bench/bin/ is written: the binaries, the FPP curve fpp.dat
 # and, when gnuplot is installed, its plot fpp.png.
 #
-#   bash bench/run.sh            full run: maps at 1M and 10M, top-k at 10M,
-#                                sketches (Bloom beside libbloom, cuckoo,
-#                                count-min, HLL) at 10M with the FPP curve at
-#                                1M, the LRU / W-TinyLFU cache at 1M beside
-#                                uthash and C++ LRUs, cache hit rates on the
-#                                real traces (shared/data), then hyperfine
-#                                whole-process comparisons (maps; cache op
-#                                replay beside Python lru_cache / TTLCache)
+#   bash bench/run.sh            full run: maps at 1M and 10M, the B+tree
+#                                (DS_BTREE beside std::map, JudyL and a sorted
+#                                vector) at 1M and 10M, top-k at 10M, sketches
+#                                (Bloom beside libbloom, cuckoo, count-min,
+#                                HLL) at 10M with the FPP curve at 1M, the LRU
+#                                / W-TinyLFU cache at 1M beside uthash and C++
+#                                LRUs, cache hit rates on the real traces
+#                                (shared/data), then hyperfine whole-process
+#                                comparisons (maps; cache op replay beside
+#                                Python lru_cache / TTLCache)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -48,6 +50,7 @@ missing=""
 [ -f /usr/include/absl/container/flat_hash_map.h ] || missing="$missing libabsl-dev"
 [ -f /usr/include/uthash.h ] || missing="$missing uthash-dev"
 [ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
+[ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -60,9 +63,11 @@ CXXFLAGS="-std=c++17 $BENCH_FLAGS -Wall -Wextra -I."
 CFLAGS="-std=c99 $BENCH_FLAGS -Wall -Wextra -I."
 echo "== build: $($CXX --version | head -n1); $($CC --version | head -n1)"
 echo "   flags (all contenders alike): $CXXFLAGS (C: $CFLAGS;"
-echo "   libbloom is Debian's prebuilt shared library)"
+echo "   libbloom and libJudy are Debian's prebuilt shared libraries)"
 echo "   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
 $CXX $CXXFLAGS bench/bench_map.cc -o "$BIN/bench_map" $ABSL_LIBS
+# libJudy, like libbloom, is Debian's shared library with Debian's flags.
+$CXX $CXXFLAGS bench/bench_btree.cc -o "$BIN/bench_btree" -lJudy
 $CXX $CXXFLAGS bench/bench_topk.cc -o "$BIN/bench_topk"
 # libbloom is Debian's shared library, built by Debian with its own flags.
 $CC $CFLAGS bench/bench_sketch.c -o "$BIN/bench_sketch" -lbloom -lm
@@ -72,6 +77,9 @@ $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 echo
 echo "== $BIN/bench_map $QUICK"
 "$BIN/bench_map" $QUICK
+echo
+echo "== $BIN/bench_btree $QUICK"
+"$BIN/bench_btree" $QUICK
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK
