@@ -2778,6 +2778,7 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  *   ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score)
  *          adds to the key's score, inserting it (value NULL) if absent
  *   ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score)  DS_ENOTFOUND
+ *          scores must stay finite (DS_EINVAL otherwise)
  *   double ds_trie_score(const ds_trie *t, const void *key, size_t len)   NaN if absent
  *   size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
  *                           ds_trie_fn fn, void *ctx)
@@ -2805,6 +2806,8 @@ typedef int (*ds_trie_fn)(void *ctx, const void *key, size_t len, double score, 
 typedef struct ds__tnode {
     struct ds__tnode *parent;
     struct ds__tnode **kids;   /* sorted by their label's first byte */
+    unsigned char *firsts;     /* those first bytes (after kids, one block):
+                                  a child search reads no child node */
     unsigned char *label;      /* the edge from the parent */
     uint32_t len;
     uint16_t nkids, kcap;
@@ -6705,9 +6708,9 @@ static ds__tnode *ds__tnew(ds_trie *t, const unsigned char *label, size_t len) {
     return n;
 }
 static void ds__tdelete_node(ds_trie *t, ds__tnode *n) { /* one node, not its subtree */
-    if (n->kids) DS_FREE(t->alloc, n->kids, n->kcap * sizeof *n->kids);
+    if (n->kids) DS_FREE(t->alloc, n->kids, n->kcap * (sizeof *n->kids + 1));
     if (n->label) DS_FREE(t->alloc, n->label, n->len);
-    t->bytes -= sizeof *n + n->len + n->kcap * sizeof *n->kids;
+    t->bytes -= sizeof *n + n->len + n->kcap * (sizeof *n->kids + 1);
     DS_FREE(t->alloc, n, sizeof *n);
 }
 static void ds__tfree_tree(ds_trie *t, ds__tnode *n) {
@@ -6725,7 +6728,7 @@ DSDEF void ds_trie_free(ds_trie *t) {
     uint16_t i;
     if (!t) return;
     for (i = 0; i < t->root.nkids; i++) ds__tfree_tree(t, t->root.kids[i]);
-    if (t->root.kids) DS_FREE(t->alloc, t->root.kids, t->root.kcap * sizeof *t->root.kids);
+    if (t->root.kids) DS_FREE(t->alloc, t->root.kids, t->root.kcap * (sizeof *t->root.kids + 1));
     ds_trie_init(t, t->alloc);
 }
 /* Child of n whose label starts with b (NULL if none); *pos = its slot or
@@ -6734,10 +6737,10 @@ static ds__tnode *ds__tchild(const ds__tnode *n, unsigned char b, size_t *pos) {
     size_t lo = 0, hi = n->nkids;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (n->kids[mid]->label[0] < b) lo = mid + 1; else hi = mid;
+        if (n->firsts[mid] < b) lo = mid + 1; else hi = mid;
     }
     if (pos) *pos = lo;
-    return lo < n->nkids && n->kids[lo]->label[0] == b ? n->kids[lo] : NULL;
+    return lo < n->nkids && n->firsts[lo] == b ? n->kids[lo] : NULL;
 }
 /* Recompute subtree maxima from n up; stops where nothing changes. */
 static void ds__tfix_best(ds__tnode *n) {
@@ -6752,16 +6755,29 @@ static void ds__tfix_best(ds__tnode *n) {
 }
 static int ds__tgrow_kids(ds_trie *t, ds__tnode *n) {
     uint16_t nc;
-    void *p;
+    unsigned char *p;
     if (n->nkids < n->kcap) return 1;
     nc = (uint16_t)(n->kcap ? (n->kcap >= 128 ? 256 : n->kcap * 2) : 2);
-    p = n->kids ? DS_REALLOC(t->alloc, n->kids, n->kcap * sizeof *n->kids, nc * sizeof *n->kids)
-                : DS_MALLOC(t->alloc, nc * sizeof *n->kids);
+    p = (unsigned char *)DS_MALLOC(t->alloc, nc * (sizeof *n->kids + 1));
     if (!p) return 0;
-    t->bytes += (size_t)(nc - n->kcap) * sizeof *n->kids;
-    n->kids = (ds__tnode **)p;
+    if (n->kids) {
+        memcpy(p, n->kids, n->nkids * sizeof *n->kids);
+        memcpy(p + nc * sizeof *n->kids, n->firsts, n->nkids);
+        DS_FREE(t->alloc, n->kids, n->kcap * (sizeof *n->kids + 1));
+    }
+    t->bytes += (size_t)(nc - n->kcap) * (sizeof *n->kids + 1);
+    n->kids = (ds__tnode **)(void *)p;
+    n->firsts = p + nc * sizeof *n->kids;
     n->kcap = nc;
     return 1;
+}
+/* Put child c at slot pos of n (room is there). */
+static void ds__tkid_insert(ds__tnode *n, size_t pos, ds__tnode *c) {
+    memmove(&n->kids[pos + 1], &n->kids[pos], (n->nkids - pos) * sizeof *n->kids);
+    memmove(&n->firsts[pos + 1], &n->firsts[pos], n->nkids - pos);
+    n->kids[pos] = c;
+    n->firsts[pos] = c->label[0];
+    n->nkids++;
 }
 /* The node whose path is exactly key, or NULL. */
 static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
@@ -6802,9 +6818,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
                 ds__tdelete_node(t, leaf);
                 return DS_ENOMEM;
             }
-            memmove(&n->kids[pos + 1], &n->kids[pos], (n->nkids - pos) * sizeof *n->kids);
-            n->kids[pos] = leaf;
-            n->nkids++;
+            ds__tkid_insert(n, pos, leaf);
             leaf->parent = n;
             leaf->has = 1;
             leaf->val = val;
@@ -6838,14 +6852,10 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
         n->kids[pos] = s;
         s->parent = n;
         c->parent = s;
-        s->kids[0] = c;
-        s->nkids = 1;
+        ds__tkid_insert(s, 0, c);
         s->best = c->best;
         if (leaf) {
-            size_t at = leaf->label[0] < c->label[0] ? 0 : 1;
-            if (at == 0) s->kids[1] = c;
-            s->kids[at] = leaf;
-            s->nkids = 2;
+            ds__tkid_insert(s, leaf->label[0] < c->label[0] ? 0 : 1, leaf);
             leaf->parent = s;
             leaf->has = 1;
             leaf->val = val;
@@ -6903,6 +6913,7 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
         p = n->parent;
         (void)ds__tchild(p, n->label[0], &pos);
         memmove(&p->kids[pos], &p->kids[pos + 1], (p->nkids - pos - 1) * sizeof *p->kids);
+        memmove(&p->firsts[pos], &p->firsts[pos + 1], p->nkids - pos - 1u);
         p->nkids--;
         ds__tdelete_node(t, n);
     }
@@ -6918,7 +6929,7 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
 }
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score) {
     ds__tnode *n;
-    if (!t || (!key && len) || score != score) return DS_EINVAL;
+    if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
     n = ds__tfind(t, (const unsigned char *)key, len);
     if (!n || !n->has) return DS_ENOTFOUND;
     n->score = score;
@@ -6936,8 +6947,9 @@ DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, doubl
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
     ds__tnode *n;
     ds_status st;
-    if (!t || (!key && len) || delta != delta) return DS_EINVAL;
+    if (!t || (!key && len) || !(delta > -HUGE_VAL && delta < HUGE_VAL)) return DS_EINVAL;
     n = ds__tfind(t, (const unsigned char *)key, len);
+    if (n && n->has && !(n->score + delta > -HUGE_VAL && n->score + delta < HUGE_VAL)) return DS_EINVAL;
     if (!n || !n->has) {
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
         n = ds__tfind(t, (const unsigned char *)key, len);

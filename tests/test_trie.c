@@ -248,3 +248,14 @@ void test_trie_words(void) {
     CHECK(ds_trie_put(&t, "ab\0cd", 5, NULL, NULL) == DS_OK && ds_trie_get(&t, "ab\0cd", 5) && !ds_trie_get(&t, "ab", 2));
     ds_trie_free(&t);
 }
+
+void test_trie_scores(void) {
+    ds_trie t;
+    ds_trie_init(&t, NULL);
+    CHECK(ds_trie_put(&t, "a", 1, NULL, NULL) == DS_OK);
+    CHECK(ds_trie_set_score(&t, "a", 1, -HUGE_VAL) == DS_EINVAL && ds_trie_set_score(&t, "a", 1, NAN) == DS_EINVAL);
+    CHECK(ds_trie_incr(&t, "b", 1, HUGE_VAL, NULL) == DS_EINVAL && !ds_trie_get(&t, "b", 1));
+    CHECK(ds_trie_set_score(&t, "a", 1, 1e308) == DS_OK && ds_trie_incr(&t, "a", 1, 1e308, NULL) == DS_EINVAL);
+    CHECK(ds_trie_score(&t, "a", 1) == 1e308 && ds_trie_complete(&t, "", 0, 5, NULL, NULL) == 1);
+    ds_trie_free(&t);
+}
