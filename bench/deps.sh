@@ -8,7 +8,7 @@
 # Needs root or sudo (apt-get). POSIX sh.
 set -eu
 
-PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev python3-cachetools hyperfine gnuplot-nox"
+PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev python3-cachetools python3-sortedcontainers wamerican hyperfine gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

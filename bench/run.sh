@@ -73,6 +73,8 @@ $CXX $CXXFLAGS bench/bench_topk.cc -o "$BIN/bench_topk"
 $CC $CFLAGS bench/bench_sketch.c -o "$BIN/bench_sketch" -lbloom -lm
 $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
+$CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
+$CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -80,6 +82,12 @@ echo "== $BIN/bench_map $QUICK"
 echo
 echo "== $BIN/bench_btree $QUICK"
 "$BIN/bench_btree" $QUICK
+echo
+echo "== $BIN/bench_tstore $QUICK"
+"$BIN/bench_tstore" $QUICK
+echo
+echo "== $BIN/bench_trie $QUICK"
+"$BIN/bench_trie" $QUICK
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK
