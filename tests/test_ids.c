@@ -1,0 +1,93 @@
+/* tests/test_ids.c - snowflake ids under a misbehaving clock; base62/58. */
+#include "prop.h"
+
+void test_snowflake(void) {
+    ds_snowflake g, h;
+    ds_snowflake_config cfg;
+    ds_rng r;
+    int64_t now = 1700000000000LL * 1000000, wait;
+    uint64_t prev = 0, id, n = 0, busy = 0, absorbed = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.node = 1023;
+    CHECK(ds_snowflake_init(&g, &cfg) == DS_OK);
+    cfg.node = 1024;
+    CHECK(ds_snowflake_init(&h, &cfg) == DS_EINVAL); /* does not fit 10 bits */
+    cfg.node = 7;
+    cfg.time_bits = 50;
+    cfg.node_bits = 10;
+    cfg.seq_bits = 12;
+    CHECK(ds_snowflake_init(&h, &cfg) == DS_EINVAL); /* 72 bits */
+    ds_rng_seed(&r, 1);
+    /* 10^7 ids: the clock mostly creeps (many ids per ms, so sequences run
+     * out), sometimes stalls, sometimes steps back a little or a lot. */
+    while (n < 10000000) {
+        ds_status st;
+        uint64_t roll = ds_rng_below(&r, 100000);
+        if (roll < 90000) now += (int64_t)ds_rng_below(&r, 400);           /* ns: ~2500 ids per ms */
+        else if (roll < 99990) ;                                             /* stall */
+        else if (roll < 99996) { now -= (int64_t)ds_rng_below(&r, 5) * 1000000; absorbed++; } /* small step back */
+        else now -= 50 * 1000000;                                            /* a big one */
+        st = ds_snowflake_next(&g, now, &id, &wait);
+        if (st == DS_EBUSY) {
+            CHECK(wait > 0);
+            busy++;
+            now += wait; /* the caller waits as told */
+            continue;
+        }
+        CHECK(st == DS_OK);
+        CHECKF(id > prev, "id %llu after %llu", (unsigned long long)id, (unsigned long long)prev);
+        prev = id;
+        n++;
+    }
+    CHECK(busy > 0 && absorbed > 0);
+    {
+        int64_t ms;
+        uint64_t node, seq;
+        ds_snowflake_decompose(NULL, prev, &ms, &node, &seq);
+        CHECK(node == 1023 && seq < 4096 && ms > 1700000000000LL && ms <= now / 1000000 + 5);
+    }
+    /* Two nodes at the same instant: different ids. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.node = 1;
+    CHECK(ds_snowflake_init(&g, &cfg) == DS_OK);
+    cfg.node = 2;
+    CHECK(ds_snowflake_init(&h, &cfg) == DS_OK);
+    {
+        uint64_t a, b;
+        CHECK(ds_snowflake_next(&g, now, &a, NULL) == DS_OK && ds_snowflake_next(&h, now, &b, NULL) == DS_OK && a != b);
+    }
+    CHECK(ds_snowflake_next(&g, 0, &id, NULL) == DS_EFULL); /* before the epoch */
+    CHECK(ds_snowflake_next(NULL, now, &id, NULL) == DS_EINVAL);
+}
+
+void test_base62_58(void) {
+    static const uint64_t edge[] = {0, 1, 57, 58, 61, 62, 3843, 3844, 4294967295u, 4294967296u,
+                                    UINT64_MAX / 62, UINT64_MAX - 1, UINT64_MAX};
+    char buf[32];
+    uint64_t v;
+    size_t i, n;
+    ds_rng r;
+    ds_rng_seed(&r, 3);
+    for (i = 0; i < sizeof edge / sizeof edge[0] + 2000; i++) {
+        uint64_t x = i < sizeof edge / sizeof edge[0] ? edge[i] : ds_rng_next(&r) >> ds_rng_below(&r, 64);
+        n = ds_base62_encode(x, buf, sizeof buf);
+        CHECK(n > 0 && n <= 11 && strlen(buf) == n);
+        CHECK(ds_base62_decode(buf, n, &v) == DS_OK && v == x);
+        n = ds_base58_encode(x, buf, sizeof buf);
+        CHECK(n > 0 && n <= 11 && ds_base58_decode(buf, n, &v) == DS_OK && v == x);
+        CHECK(!strpbrk(buf, "0OIl"));
+    }
+    CHECK(ds_base62_encode(62, buf, sizeof buf) == 2 && strcmp(buf, "10") == 0);
+    CHECK(ds_base62_encode(61, buf, sizeof buf) == 1 && strcmp(buf, "z") == 0);
+    CHECK(ds_base58_encode(0, buf, sizeof buf) == 1 && strcmp(buf, "1") == 0);
+    CHECK(ds_base62_encode(UINT64_MAX, buf, 11) == 0); /* needs 11 digits + NUL */
+    CHECK(ds_base62_decode("", 0, &v) == DS_EINVAL);
+    CHECK(ds_base62_decode("ab-c", 4, &v) == DS_EINVAL);
+    CHECK(ds_base62_decode("ab\0c", 4, &v) == DS_EINVAL);
+    CHECK(ds_base58_decode("10", 2, &v) == DS_EINVAL); /* 0 is not base58 */
+    CHECK(ds_base62_decode("zzzzzzzzzzzz", 12, &v) == DS_EINVAL); /* overflow */
+    n = ds_base62_encode(UINT64_MAX, buf, sizeof buf);
+    buf[n - 1]++; /* one past the largest: overflow */
+    CHECK(ds_base62_decode(buf, n, &v) == DS_EINVAL);
+    CHECK(ds_base62_decode(NULL, 3, &v) == DS_EINVAL);
+}
