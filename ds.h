@@ -45,6 +45,7 @@
  *   ds:window     ds_window (sliding-window stats, exact quantiles), ds_ddsketch
  *   ds:trie       ds_trie: radix tree, longest prefix, autocomplete
  *   ds:ids        ds_snowflake ids; base62 / base58
+ *   ds:shard      ds_jump_hash, ds_rendezvous
  *   ds:io         ds_writer/ds_reader for save/load; memory and FILE* adapters
  *   ds:bloom      ds_bloom (standard, blocked), ds_sbloom (scalable)
  *   ds:cuckoo     ds_cuckoo: cuckoo filter with deletion
@@ -2894,6 +2895,25 @@ DSDEF size_t ds_base62_encode(uint64_t v, char *out, size_t cap);
 DSDEF ds_status ds_base62_decode(const char *s, size_t len, uint64_t *out);
 DSDEF size_t ds_base58_encode(uint64_t v, char *out, size_t cap);
 DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
+
+/* ========================================================================
+ * == ds:shard ==  jump consistent hash, rendezvous hashing
+ * ========================================================================
+ * ds_jump_hash(key, n): Lamping & Veach, "A Fast, Minimal Memory,
+ * Consistent Hash Algorithm" (2014): a bucket in [0, n) with no table;
+ * growing n to n + 1 moves only the keys that land in the new bucket
+ * (1/(n+1) of them). Buckets can only be added or removed at the end.
+ * Returns -1 if n < 1. O(log n).
+ *
+ * ds_rendezvous(key, nodes, weights, n): highest-random-weight hashing
+ * (Thaler & Ravishankar 1998): the node whose hash with the key scores
+ * highest; removing a node moves only its keys, and any node set works.
+ * With weights (NULL = all equal), node i gets a share weights[i] / sum
+ * (the logarithmic method: score = -w / ln(u), u uniform in (0, 1)).
+ * Returns the index of the chosen node, or SIZE_MAX if n == 0. O(n).
+ * The ring with virtual nodes and ketama mode are still to come (issue 6). */
+DSDEF int32_t ds_jump_hash(uint64_t key, int32_t n);
+DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *weights, size_t n);
 
 /* ========================================================================
  * == ds:io ==  writer/reader callbacks for save/load
@@ -7398,6 +7418,42 @@ DSDEF ds_status ds_base62_decode(const char *s, size_t len, uint64_t *out) {
 DSDEF size_t ds_base58_encode(uint64_t v, char *out, size_t cap) { return ds__baseN_encode(v, out, cap, ds__b58, 58); }
 DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out) {
     return ds__baseN_decode(s, len, out, ds__b58, 58);
+}
+
+
+/* == ds:shard == */
+
+DSDEF int32_t ds_jump_hash(uint64_t key, int32_t n) {
+    int64_t b = -1, j = 0;
+    if (n < 1) return -1;
+    while (j < n) { /* the paper's loop: a 64-bit LCG picks the next jump */
+        b = j;
+        key = key * 2862933555777941757ull + 1;
+        j = (int64_t)((double)(b + 1) * ((double)(1ll << 31) / (double)((key >> 33) + 1)));
+    }
+    return (int32_t)b;
+}
+DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *weights, size_t n) {
+    size_t i, best = SIZE_MAX;
+    double top = -HUGE_VAL;
+    if (!nodes) return SIZE_MAX;
+    for (i = 0; i < n; i++) {
+        uint64_t h = ds_mix64(ds_mix64(key) ^ ds_mix64(nodes[i] + 0x9e3779b97f4a7c15ull));
+        double score;
+        if (weights) {
+            /* u in (0, 1) from the top 53 bits; -w / ln(u) > 0 */
+            double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
+            if (!(weights[i] > 0)) continue;
+            score = -weights[i] / log(u);
+        } else {
+            score = (double)h;
+        }
+        if (best == SIZE_MAX || score > top) {
+            top = score;
+            best = i;
+        }
+    }
+    return best;
 }
 
 #ifdef __cplusplus

@@ -1,5 +1,6 @@
 /* tests/test_ids.c - snowflake ids under a misbehaving clock; base62/58. */
 #include "prop.h"
+#include <math.h>
 
 void test_snowflake(void) {
     ds_snowflake g, h;
@@ -90,4 +91,57 @@ void test_base62_58(void) {
     buf[n - 1]++; /* one past the largest: overflow */
     CHECK(ds_base62_decode(buf, n, &v) == DS_EINVAL);
     CHECK(ds_base62_decode(NULL, 3, &v) == DS_EINVAL);
+}
+
+/* Jump hash: the reference values (the paper's algorithm, as ClickHouse's
+ * jumpConsistentHash test lists them), minimal movement, balance. */
+void test_jump_rendezvous(void) {
+    static const struct {
+        uint64_t key;
+        int32_t n, want;
+    } ref[] = {{1, 1, 0}, {42, 57, 43}, {256, 1024, 520}, {3735883980u, 1, 0},
+               {3735883980u, 666, 361}, {16045690984833335023ull, 255, 237}};
+    size_t i, moved = 0, counts[64], removed_moves = 0, wrong_moves = 0;
+    uint64_t nodes[10];
+    double w[10];
+    const size_t K = 200000;
+    for (i = 0; i < sizeof ref / sizeof ref[0]; i++)
+        CHECKF(ds_jump_hash(ref[i].key, ref[i].n) == ref[i].want, "jump(%llu, %d) = %d, want %d",
+               (unsigned long long)ref[i].key, ref[i].n, ds_jump_hash(ref[i].key, ref[i].n), ref[i].want);
+    CHECK(ds_jump_hash(5, 0) == -1);
+    /* 50 -> 51 buckets: about 1/51 of keys move, all into bucket 50. */
+    for (i = 0; i < K; i++) {
+        uint64_t k = ds_mix64(i);
+        int32_t a = ds_jump_hash(k, 50), b = ds_jump_hash(k, 51);
+        if (a != b) {
+            moved++;
+            CHECK(b == 50);
+        }
+    }
+    CHECKF(fabs((double)moved / K - 1.0 / 51) < 0.3 / 51, "moved %.4f", (double)moved / K);
+    memset(counts, 0, sizeof counts);
+    for (i = 0; i < K; i++) counts[ds_jump_hash(ds_mix64(i), 64)]++;
+    for (i = 0; i < 64; i++) CHECK(counts[i] > K / 64 * 0.9 && counts[i] < K / 64 * 1.1);
+    /* Rendezvous: removing node 3 moves exactly its keys; weights give shares. */
+    for (i = 0; i < 10; i++) {
+        nodes[i] = 1000 + i * 7;
+        w[i] = i == 9 ? 3.0 : 1.0;
+    }
+    memset(counts, 0, sizeof counts);
+    for (i = 0; i < K; i++) {
+        uint64_t k = ds_mix64(i + 77);
+        size_t a = ds_rendezvous(k, nodes, NULL, 10), b;
+        uint64_t rest[9];
+        size_t j, m = 0;
+        for (j = 0; j < 10; j++)
+            if (j != 3) rest[m++] = nodes[j];
+        b = ds_rendezvous(k, rest, NULL, 9);
+        if (a == 3) removed_moves++;
+        else if (rest[b] != nodes[a]) wrong_moves++;
+        counts[ds_rendezvous(k, nodes, w, 10)]++;
+    }
+    CHECK(wrong_moves == 0 && removed_moves > K / 10 * 0.9 && removed_moves < K / 10 * 1.1);
+    /* node 9 has weight 3 of 12 */
+    CHECKF(fabs((double)counts[9] / K - 0.25) < 0.01, "weighted share %.4f", (double)counts[9] / K);
+    CHECK(ds_rendezvous(1, nodes, NULL, 0) == SIZE_MAX && ds_rendezvous(1, NULL, NULL, 3) == SIZE_MAX);
 }
