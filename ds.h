@@ -3651,11 +3651,11 @@ static inline ds_status ds__freq_init(ds__freq *f, size_t entries, const ds_allo
     f->sample = 10 * (uint64_t)(entries ? entries : 1);
     return DS_OK;
 }
-/* Counter r of h: its word and nibble. All four counters of a key sit in
+/* Counter r of a key (x = ds_mix64 of its hash, mixed once per access):
+ * its word and nibble. All four counters of a key sit in
  * one 64-byte block (8 words; row r uses words 2r and 2r+1), so an access
  * costs one cache miss, not four (the layout of Caffeine's newer sketch). */
-static inline size_t ds__freq_at(const ds__freq *f, uint64_t h, unsigned r, unsigned *shift) {
-    uint64_t x = ds_mix64(h);
+static inline size_t ds__freq_at(const ds__freq *f, uint64_t x, unsigned r, unsigned *shift) {
     unsigned sel = (unsigned)(x >> 40) >> (5 * r);
     size_t block = (size_t)x & (f->width / 32 - 1); /* width / 4 words = width / 32 blocks */
     *shift = ((sel >> 1) & 15u) * 4;
@@ -3671,8 +3671,9 @@ static inline int ds__freq_door(const ds__freq *f, uint64_t h, int set) {
 }
 static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
     unsigned r, shift, est = 15;
+    uint64_t x = ds_mix64(h);
     for (r = 0; r < 4; r++) {
-        size_t w = ds__freq_at(f, h, r, &shift);
+        size_t w = ds__freq_at(f, x, r, &shift);
         unsigned v = (unsigned)(f->rows[w] >> shift) & 15u;
         if (v < est) est = v;
     }
@@ -3680,9 +3681,11 @@ static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
 }
 static inline void ds__freq_add(ds__freq *f, uint64_t h) {
     unsigned r, shift;
+    uint64_t x;
     if (!ds__freq_door(f, h, 1)) return; /* first sighting since the last reset */
+    x = ds_mix64(h);
     for (r = 0; r < 4; r++) {
-        size_t w = ds__freq_at(f, h, r, &shift);
+        size_t w = ds__freq_at(f, x, r, &shift);
         if (((f->rows[w] >> shift) & 15u) < 15u) f->rows[w] += (uint64_t)1 << shift;
     }
     if (++f->adds >= f->sample) { /* age: halve every counter, forget the door */
@@ -3693,6 +3696,16 @@ static inline void ds__freq_add(ds__freq *f, uint64_t h) {
     }
 }
 
+/* Free the node block and the deadline arrays (fields left as they are). */
+static inline void ds__cache_free_arrays(ds__cache *c, const ds_alloc *a) {
+    if (c->nodes) DS_FREE(a, c->nodes, c->node_cap * c->nsz);
+    if (c->expire) {
+        DS_FREE(a, c->expire, c->node_cap * 8);
+        DS_FREE(a, c->hpos, c->node_cap * 4);
+        DS_FREE(a, c->heap, c->node_cap * 4);
+        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
+    }
+}
 /* (Re)allocate the nodes for cap entries, and the deadline arrays if the
  * cache is timed, copying the live prefix [0, used). Everything is
  * allocated before anything is freed: on DS_ENOMEM nothing changed. */
@@ -3734,13 +3747,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, int with_ttl, c
             if (with_ttl) nt[i] = 0;
         }
     }
-    if (c->nodes) DS_FREE(a, c->nodes, c->node_cap * c->nsz);
-    if (c->expire) {
-        DS_FREE(a, c->expire, c->node_cap * 8);
-        DS_FREE(a, c->hpos, c->node_cap * 4);
-        DS_FREE(a, c->heap, c->node_cap * 4);
-        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
-    }
+    ds__cache_free_arrays(c, a);
     c->nodes = nn;
     c->expire = ne;
     c->hpos = np;
@@ -3751,13 +3758,7 @@ static inline ds_status ds__cache_grow(ds__cache *c, size_t cap, int with_ttl, c
 }
 /* Free the node and deadline arrays (the entries must be gone). */
 static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
-    if (c->nodes) DS_FREE(a, c->nodes, c->node_cap * c->nsz);
-    if (c->expire) {
-        DS_FREE(a, c->expire, c->node_cap * 8);
-        DS_FREE(a, c->hpos, c->node_cap * 4);
-        DS_FREE(a, c->heap, c->node_cap * 4);
-        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
-    }
+    ds__cache_free_arrays(c, a);
     c->nodes = NULL;
     c->expire = c->ttl = NULL;
     c->hpos = c->heap = NULL;
@@ -4072,7 +4073,6 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             x->segw[s] += w;                                                            \
             x->weight += w;                                                             \
             if (x->ttl) x->ttl[id] = ttl;                                               \
-            ds__cache_set_expire(x, id, deadline);                                      \
             name##__touch(c, id, now);                                                  \
             ds__cache_set_expire(x, id, deadline);                                      \
             x->stats.evictions[DS_EVICT_REPLACED]++;                                    \
@@ -5004,16 +5004,14 @@ static inline uint64_t ds__fastrange64(uint64_t x, uint64_t n) {
 
 static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocked,
                                  const ds_alloc *a) {
-    size_t words, bytes;
+    size_t bytes;
     uint64_t *bits;
     if (m == 0 || m > DS__BLOOM_MAX_BITS || k < 1 || k > 64) return DS_EINVAL;
     m = blocked ? (m + 511) / 512 * 512 : (m + 63) / 64 * 64;
     if (m / 64 > SIZE_MAX || !ds_size_mul((size_t)(m / 64), 8, &bytes)) return DS_EINVAL;
-    words = (size_t)(m / 64);
     bits = (uint64_t *)DS_MALLOC(a, bytes);
     if (!bits) return DS_ENOMEM;
     memset(bits, 0, bytes);
-    (void)words;
     b->bits = bits;
     b->m = m;
     b->k = k;
@@ -5307,6 +5305,18 @@ static void ds__sbloom_params(const ds_sbloom *s, size_t i, uint64_t *cap, doubl
     *cap = c >= 1e18 ? (uint64_t)1e18 : (uint64_t)c;
     *p = s->p * (1.0 - s->ratio) * pow(s->ratio, (double)i);
 }
+/* Room in s->f for one more filter (doubling); nothing changes on failure. */
+static ds_status ds__sbloom_room(ds_sbloom *s) {
+    size_t nc = s->capf ? s->capf * 2 : 4, bytes;
+    void *nf = NULL;
+    if (s->nf < s->capf) return DS_OK;
+    if (ds_size_mul(nc, sizeof *s->f, &bytes))
+        nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes) : DS_MALLOC(s->alloc, bytes);
+    if (!nf) return DS_ENOMEM;
+    s->f = (ds_bloom *)nf;
+    s->capf = nc;
+    return DS_OK;
+}
 static ds_status ds__sbloom_grow(ds_sbloom *s) {
     uint64_t cap, m;
     unsigned k;
@@ -5318,18 +5328,9 @@ static ds_status ds__sbloom_grow(ds_sbloom *s) {
     ds__sbloom_params(s, s->nf, &cap, &p);
     if (!(p > 0.0) || ds__bloom_size(cap, p, s->blocked, &m, &k) != DS_OK) return DS_EFULL;
     if ((st = ds__bloom_alloc(&f, m, k, s->blocked, s->alloc)) != DS_OK) return st;
-    if (s->nf == s->capf) {
-        size_t nc = s->capf ? s->capf * 2 : 4, bytes;
-        void *nf = NULL;
-        if (ds_size_mul(nc, sizeof *s->f, &bytes))
-            nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes)
-                      : DS_MALLOC(s->alloc, bytes);
-        if (!nf) {
-            ds_bloom_free(&f);
-            return DS_ENOMEM;
-        }
-        s->f = (ds_bloom *)nf;
-        s->capf = nc;
+    if ((st = ds__sbloom_room(s)) != DS_OK) {
+        ds_bloom_free(&f);
+        return st;
     }
     s->f[s->nf++] = f;
     return DS_OK;
@@ -5408,17 +5409,7 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a) {
         return DS_ECORRUPT;
     if (!ds__dec_room(&d, nf * 40)) return d.st;
     for (i = 0; i < nf && d.st == DS_OK; i++) {
-        if (t.nf == t.capf) {
-            size_t nc = t.capf ? t.capf * 2 : 4;
-            void *nfp = t.f ? DS_REALLOC(a, t.f, t.capf * sizeof *t.f, nc * sizeof *t.f)
-                            : DS_MALLOC(a, nc * sizeof *t.f);
-            if (!nfp) {
-                d.st = DS_ENOMEM;
-                break;
-            }
-            t.f = (ds_bloom *)nfp;
-            t.capf = nc;
-        }
+        if ((d.st = ds__sbloom_room(&t)) != DS_OK) break;
         ds__bloom_get(&d, &t.f[t.nf], a);
         if (d.st == DS_OK) {
             if (t.f[t.nf].blocked != (int)blocked) d.st = DS_ECORRUPT;
@@ -6818,15 +6809,25 @@ static ds__tnode *ds__tchild(const ds__tnode *n, unsigned char b, size_t *pos) {
     return lo < n->nkids && n->firsts[lo] == b ? n->kids[lo] : NULL;
 }
 /* Recompute subtree maxima from n up; stops where nothing changes. */
+static double ds__tbest_of(const ds__tnode *n) { /* own score vs the children's maxima */
+    double b = n->has ? n->score : -HUGE_VAL;
+    uint16_t i;
+    for (i = 0; i < n->nkids; i++)
+        if (n->kids[i]->best > b) b = n->kids[i]->best;
+    return b;
+}
 static void ds__tfix_best(ds__tnode *n) {
     for (; n; n = n->parent) {
-        double b = n->has ? n->score : -HUGE_VAL;
-        uint16_t i;
-        for (i = 0; i < n->nkids; i++)
-            if (n->kids[i]->best > b) b = n->kids[i]->best;
+        double b = ds__tbest_of(n);
         if (b == n->best) break;
         n->best = b;
     }
+}
+/* A key node's new score: n itself always (its own score changed), then up. */
+static void ds__tset_score(ds__tnode *n, double score) {
+    n->score = score;
+    n->best = ds__tbest_of(n);
+    ds__tfix_best(n->parent);
 }
 static int ds__tgrow_kids(ds_trie *t, ds__tnode *n) {
     uint16_t nc;
@@ -7007,16 +7008,7 @@ DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, doubl
     if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
     n = ds__tfind(t, (const unsigned char *)key, len);
     if (!n || !n->has) return DS_ENOTFOUND;
-    n->score = score;
-    {
-        /* n itself unconditionally (its own score changed), then upwards */
-        double b = n->score;
-        uint16_t i;
-        for (i = 0; i < n->nkids; i++)
-            if (n->kids[i]->best > b) b = n->kids[i]->best;
-        n->best = b;
-        ds__tfix_best(n->parent);
-    }
+    ds__tset_score(n, score);
     return DS_OK;
 }
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
@@ -7029,9 +7021,9 @@ DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double del
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
         n = ds__tfind(t, (const unsigned char *)key, len);
     }
-    st = ds_trie_set_score(t, key, len, n->score + delta);
+    ds__tset_score(n, n->score + delta);
     if (score) *score = n->score;
-    return st;
+    return DS_OK;
 }
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
     ds__tnode *n;
@@ -7066,21 +7058,24 @@ static void ds__tbuf_init(ds__tbuf *b, const ds_alloc *a, ds_trie_fn fn, void *c
 static void ds__tbuf_done(ds__tbuf *b) {
     if (b->p != b->local) DS_FREE(b->a, b->p, b->cap);
 }
-static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t nc = b->cap;
-        unsigned char *np;
-        while (nc < b->len + n) nc *= 2;
-        np = (unsigned char *)DS_MALLOC(b->a, nc);
-        if (!np) {
-            b->fail = 1;
-            return 0;
-        }
-        memcpy(np, b->p, b->len);
-        ds__tbuf_done(b);
-        b->p = np;
-        b->cap = nc;
+/* Room for `need` bytes, keeping the first b->len. */
+static int ds__tbuf_reserve(ds__tbuf *b, size_t need) {
+    size_t nc = b->cap;
+    unsigned char *np;
+    if (need <= b->cap) return 1;
+    while (nc < need) nc *= 2;
+    if (!(np = (unsigned char *)DS_MALLOC(b->a, nc))) {
+        b->fail = 1;
+        return 0;
     }
+    memcpy(np, b->p, b->len);
+    ds__tbuf_done(b);
+    b->p = np;
+    b->cap = nc;
+    return 1;
+}
+static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
+    if (!ds__tbuf_reserve(b, b->len + n)) return 0;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     return 1;
@@ -7090,18 +7085,8 @@ static int ds__tbuf_path(ds__tbuf *b, const ds__tnode *n) {
     const ds__tnode *x;
     size_t total = 0, at;
     for (x = n; x->parent; x = x->parent) total += x->len;
-    if (total > b->cap) {
-        size_t nc = b->cap;
-        unsigned char *np;
-        while (nc < total) nc *= 2;
-        if (!(np = (unsigned char *)DS_MALLOC(b->a, nc))) {
-            b->fail = 1;
-            return 0;
-        }
-        ds__tbuf_done(b);
-        b->p = np;
-        b->cap = nc;
-    }
+    b->len = 0; /* the old contents are not kept */
+    if (!ds__tbuf_reserve(b, total)) return 0;
     at = total;
     for (x = n; x->parent; x = x->parent) {
         at -= x->len;
