@@ -54,6 +54,8 @@
  *   ds:hll        ds_hll: HyperLogLog
  *   ds:cache      DS_LRU(name, K, V, hash, eq): LRU / W-TinyLFU cache with TTL;
  *                 DS_MEMO (memoization); ds_idem (idempotency keys)
+ *   ds:limit      ds_limiter: token/leaky bucket, GCRA, fixed/sliding windows;
+ *                 ds_limiter_table (one limiter per key, bounded memory)
  *
  * OPTIONS (define before including; every default shown)
  *   DS_MALLOC(a, sz), DS_REALLOC(a, p, old_sz, new_sz), DS_FREE(a, p, sz)
@@ -4473,6 +4475,216 @@ DSDEF size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget);
 DSDEF size_t ds_idem_in_flight(const ds_idem *s);
 DSDEF size_t ds_idem_done(const ds_idem *s);
 
+/* ========================================================================
+ * == ds:limit ==  rate limiters and a keyed limiter table
+ * ========================================================================
+ * Seven algorithms behind one shape. A limiter admits `units` (requests,
+ * bytes, tokens) at a rate of `limit` per `period_ns`; each call takes the
+ * caller's `now` (int64 ns, monotonic, >= 0) and never reads a clock.
+ *
+ *   DS_LIMIT_TOKEN_BUCKET     capacity `burst`, refilled at limit/period.
+ *       Admits n if n tokens are there. Over any interval of length t it
+ *       admits at most burst + rate * t.
+ *   DS_LIMIT_LEAKY_METER      a bucket of size `burst` that leaks at the
+ *       rate; n is admitted if it fits. This is the token bucket seen from
+ *       the other side (ITU-T I.371): the decisions are identical, and
+ *       `remaining` is the room left in the bucket.
+ *   DS_LIMIT_LEAKY_SHAPER     the leaky bucket as a queue: admitted units
+ *       wait their turn and leave at exactly the rate; at most `burst`
+ *       units are queued (further ones are refused). `take` reports each
+ *       admission's delay_ns, the time it must wait before going on.
+ *   DS_LIMIT_GCRA             the generic cell rate algorithm with
+ *       redis-cell's semantics (CL.THROTTLE key max_burst count period):
+ *       limit = count, period = period, burst = max_burst + 1; `take`
+ *       fills redis-cell's five results. Same admissions as the token
+ *       bucket; state is one theoretical arrival time.
+ *   DS_LIMIT_FIXED_WINDOW     at most `limit` per window [k*period,
+ *       (k+1)*period). Cheap, but a burst at a window edge can admit up to
+ *       2 * limit within one period.
+ *   DS_LIMIT_SLIDING_LOG      exact: at most `limit` in every window
+ *       (t - period, t]. Keeps one timestamp per admission (merged when
+ *       equal), so memory grows up to 16 bytes x limit.
+ *   DS_LIMIT_SLIDING_COUNTER  Cloudflare's estimate (and the seed's): a
+ *       request is admitted while the previous fixed window's count,
+ *       weighted by the share of it the sliding window still covers, plus
+ *       the current count is below limit (n units: n requests in a row).
+ *       Two counters; at most `limit` per fixed window, so never more than
+ *       2 * limit in any period; under overload exactly `limit` per
+ *       window; a client sending at most `limit` per 2 periods is never
+ *       refused.
+ *
+ * Arithmetic is exact: the bucket kinds keep their state as a time in
+ * units of 1/limit ns (128-bit), so a rate like 3 per second neither
+ * drifts nor rounds; over a long run the admitted count is within one unit
+ * of burst + rate * t. A clock that steps back never admits more: the
+ * state's own time is kept and the step is ignored.
+ *
+ *   ds_status ds_limiter_init(ds_limiter *l, const ds_limit_config *cfg, const ds_alloc *a)
+ *          DS_EINVAL: NULL, limit 0, period <= 0, unknown algorithm. burst
+ *          0 means limit (windows ignore burst). Allocates nothing (the
+ *          sliding log grows on demand, up to `limit` entries).
+ *   void   ds_limiter_free(ds_limiter *l)
+ *   ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now)
+ *          DS_OK: admitted (and counted); DS_EBUSY: refused (nothing
+ *          counted); DS_EINVAL: now < 0; DS_ENOMEM: the sliding log could
+ *          not grow (refused, nothing counted). n = 0 only looks: DS_OK.
+ *   ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res)
+ *          allow, and fill *res (see ds_limit_result) as of after the call
+ *   int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now)
+ *          0 if n would be admitted now, else the ns until it would be
+ *          (assuming nothing else is admitted meanwhile); -1 if never (n
+ *          exceeds burst, or limit for the windows)
+ *   uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now)
+ *          units that would be admitted now
+ *   ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns, uint64_t burst,
+ *                            int64_t now)
+ *          change the rate at runtime. Units already admitted stay counted:
+ *          the bucket kinds keep their debt in units (rounded up), the
+ *          windows keep their counts, the log its timestamps.
+ *   void   ds_limiter_reset(ds_limiter *l)   back to rest (full bucket, empty windows)
+ * Complexity: O(1) per call; the sliding log's allow is O(expired
+ * entries) amortised O(1), its wait_ns O(entries).
+ * Thread-safety: none; see ds_concurrent.h for a blocking, shared limiter.
+ *
+ * Keyed table: one limiter per key (an API key, a user id, a client IP)
+ * for millions of keys in bounded memory. All keys share one config. A
+ * key's state is dropped once it is back at rest (the time after its last
+ * call by which any state of the algorithm has fully recovered: burst
+ * times the emission interval for the buckets, one period for the fixed
+ * window and the log, two for the sliding counter): dropping it then
+ * loses nothing, as an absent key starts at rest. Expired keys go first
+ * when room is needed; if every key is live, the least recently used one
+ * is forgotten early (it restarts at rest: stats.forced_evictions counts
+ * these; size max_bytes so it stays 0).
+ * Keys are uint64 (exact); byte-string keys are hashed to 64 bits with a
+ * per-table seed (two distinct strings share a limiter with probability
+ * about n^2 / 2^65 over n live keys: 3e-8 at a million).
+ *
+ *   ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg)
+ *          DS_EINVAL: bad limit config, or max_bytes too small for 16 keys
+ *   void   ds_limiter_table_free(ds_limiter_table *t)
+ *   ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now)
+ *   ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now,
+ *                                   ds_limit_result *res)
+ *          as ds_limiter_allow/take; DS_ENOMEM if a new key could not be
+ *          stored (refused, table unchanged)
+ *   ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
+ *                                        uint64_t n, int64_t now)
+ *   int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now)
+ *   uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len)
+ *          the uint64 key a byte string maps to
+ *   ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_t period_ns,
+ *                                  uint64_t burst, int64_t now)
+ *          new rate for every key, each keeping what it admitted (as
+ *          ds_limiter_set); O(keys). DS_EINVAL if a sliding log's limit
+ *          would exceed the one the table was sized for
+ *   size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget)
+ *          drop up to budget keys at rest; returns how many
+ *   size_t ds_limiter_table_len(t), ds_limiter_table_memory(t) (bytes held)
+ *   ds_limit_stats ds_limiter_table_stats(t)
+ * Memory: at most cfg.max_bytes live (the per-key cost, from 96 bytes for
+ * the two-word algorithms to that plus 16 x limit for the sliding log, is
+ * the worst case and sets the key capacity; ds_limiter_table_capacity
+ * tells it). Complexity: O(1) expected per call (O(log n) for the idle
+ * deadline heap). Thread-safety: none; shard by key across threads. */
+typedef enum ds_limit_algo {
+    DS_LIMIT_TOKEN_BUCKET = 0,
+    DS_LIMIT_LEAKY_METER = 1,
+    DS_LIMIT_LEAKY_SHAPER = 2,
+    DS_LIMIT_GCRA = 3,
+    DS_LIMIT_FIXED_WINDOW = 4,
+    DS_LIMIT_SLIDING_LOG = 5,
+    DS_LIMIT_SLIDING_COUNTER = 6
+} ds_limit_algo;
+#define DS_LIMIT_ALGOS 7
+DSDEF const char *ds_limit_algo_name(ds_limit_algo a);
+
+typedef struct ds_limit_config {
+    ds_limit_algo algo;
+    uint64_t limit;         /* units per period (> 0) */
+    int64_t period_ns;      /* > 0 */
+    uint64_t burst;         /* bucket size / shaper queue bound; 0 = limit */
+} ds_limit_config;
+
+/* What `take` reports, as of after the decision (redis-cell's fields for
+ * GCRA; the same meaning for every algorithm). */
+typedef struct ds_limit_result {
+    uint64_t limit;          /* most units admissible at once from rest */
+    uint64_t remaining;      /* units admissible right now */
+    int64_t retry_after_ns;  /* refused: when the same request would be
+                                admitted; -1 if admitted or never */
+    int64_t reset_after_ns;  /* until the limiter is back at rest */
+    int64_t delay_ns;        /* shaper: how long the admitted units queue */
+} ds_limit_result;
+
+/* Per-limiter state, 32 bytes whatever the algorithm. */
+typedef struct ds__lstate {
+    uint64_t hi, lo;         /* buckets: 128-bit time in 1/limit ns units;
+                                windows: lo = current count, hi = previous */
+    int64_t t;               /* windows: the current window's index */
+    void *log;               /* the sliding log's ring (ds__llog) */
+} ds__lstate;
+
+typedef struct ds_limiter {
+    ds_limit_config cfg;
+    ds__lstate s;
+    const ds_alloc *alloc;
+} ds_limiter;
+
+DSDEF ds_status ds_limiter_init(ds_limiter *l, const ds_limit_config *cfg, const ds_alloc *a);
+DSDEF void ds_limiter_free(ds_limiter *l);
+DSDEF ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now);
+DSDEF ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res);
+DSDEF int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now);
+DSDEF uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now);
+DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns, uint64_t burst,
+                               int64_t now);
+DSDEF void ds_limiter_reset(ds_limiter *l);
+
+typedef struct ds_limiter_table_config {
+    ds_limit_config limit;   /* every key's limiter */
+    size_t max_bytes;        /* live memory bound; 0 = 64 MiB */
+    uint64_t seed;           /* key hashing; 0 = per-instance random */
+    const ds_alloc *alloc;
+} ds_limiter_table_config;
+
+typedef struct ds_limit_stats {
+    uint64_t allowed, refused;
+    uint64_t new_keys;          /* keys created (absent or dropped before) */
+    uint64_t idle_evictions;    /* keys dropped at rest (lossless) */
+    uint64_t forced_evictions;  /* live keys forgotten for room (lossy) */
+} ds_limit_stats;
+
+DS__LRU_TYPES(ds__ltab, uint64_t, ds__lstate);
+
+typedef struct ds_limiter_table {
+    ds__ltab lru;
+    ds_limit_config cfg;
+    size_t capacity;            /* keys that fit max_bytes */
+    size_t key_bytes;           /* the worst-case bytes per key it assumed */
+    uint64_t seed;
+    ds_limit_stats stats;
+    const ds_alloc *alloc;
+} ds_limiter_table;
+
+DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg);
+DSDEF void ds_limiter_table_free(ds_limiter_table *t);
+DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now);
+DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now,
+                                      ds_limit_result *res);
+DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
+                                           uint64_t n, int64_t now);
+DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
+                                       int64_t now);
+DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len);
+DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_t period_ns,
+                                     uint64_t burst, int64_t now);
+DSDEF size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget);
+DSDEF size_t ds_limiter_table_len(const ds_limiter_table *t);
+DSDEF size_t ds_limiter_table_capacity(const ds_limiter_table *t);
+DSDEF size_t ds_limiter_table_memory(const ds_limiter_table *t);
+DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t);
+
 
 
 #ifdef __cplusplus
@@ -7439,6 +7651,596 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
         }
     }
     return best;
+}
+
+
+/* == ds:limit == */
+
+DSDEF const char *ds_limit_algo_name(ds_limit_algo a) {
+    switch (a) {
+    case DS_LIMIT_TOKEN_BUCKET: return "token bucket";
+    case DS_LIMIT_LEAKY_METER: return "leaky bucket (meter)";
+    case DS_LIMIT_LEAKY_SHAPER: return "leaky bucket (shaper)";
+    case DS_LIMIT_GCRA: return "GCRA";
+    case DS_LIMIT_FIXED_WINDOW: return "fixed window";
+    case DS_LIMIT_SLIDING_LOG: return "sliding log";
+    case DS_LIMIT_SLIDING_COUNTER: return "sliding counter";
+    default: return "?";
+    }
+}
+
+/* -- 128-bit unsigned arithmetic, portable: the bucket kinds count time in
+ *    units of 1/limit ns, which needs 64 + 64 bits. -- */
+typedef struct ds__w128 {
+    uint64_t hi, lo;
+} ds__w128;
+static inline ds__w128 ds__w_mul(uint64_t a, uint64_t b) {
+    ds__w128 r;
+    ds__mum128(&a, &b);
+    r.lo = a;
+    r.hi = b;
+    return r;
+}
+static inline ds__w128 ds__w_add(ds__w128 a, ds__w128 b) {
+    ds__w128 r;
+    r.lo = a.lo + b.lo;
+    r.hi = a.hi + b.hi + (r.lo < a.lo);
+    return r;
+}
+static inline ds__w128 ds__w_sub(ds__w128 a, ds__w128 b) { /* a >= b */
+    ds__w128 r;
+    r.lo = a.lo - b.lo;
+    r.hi = a.hi - b.hi - (a.lo < b.lo);
+    return r;
+}
+static inline int ds__w_cmp(ds__w128 a, ds__w128 b) {
+    if (a.hi != b.hi) return a.hi < b.hi ? -1 : 1;
+    return a.lo < b.lo ? -1 : a.lo > b.lo;
+}
+/* floor(a / d), saturated at UINT64_MAX; *rem = a mod d when it fits. */
+static inline uint64_t ds__w_div(ds__w128 a, uint64_t d, uint64_t *rem) {
+    uint64_t q = 0, r = a.hi;
+    int i;
+    if (rem) *rem = 0;
+    if (a.hi == 0) {
+        if (rem) *rem = a.lo % d;
+        return a.lo / d;
+    }
+    if (a.hi >= d) return UINT64_MAX;
+    for (i = 63; i >= 0; i--) { /* restoring division; r < d throughout */
+        uint64_t top = r >> 63;
+        r = r << 1 | (a.lo >> i & 1);
+        q <<= 1;
+        if (top || r >= d) {
+            r -= d;
+            q |= 1;
+        }
+    }
+    if (rem) *rem = r;
+    return q;
+}
+/* ceil(a / d) as a non-negative int64 ns count, saturated. */
+static inline int64_t ds__w_ceil_ns(ds__w128 a, uint64_t d) {
+    uint64_t rem, q = ds__w_div(a, d, &rem);
+    if (q == UINT64_MAX || q + (rem != 0) > (uint64_t)INT64_MAX) return INT64_MAX;
+    return (int64_t)(q + (rem != 0));
+}
+static inline ds__w128 ds__w_max(ds__w128 a, ds__w128 b) { return ds__w_cmp(a, b) < 0 ? b : a; }
+
+/* The sliding log: a ring of (time, units) after a small header. */
+typedef struct ds__llog {
+    uint32_t cap, head, len, pad_;
+    uint64_t sum;            /* units in the ring */
+} ds__llog;
+typedef struct ds__lent {
+    int64_t t;
+    uint64_t n;
+} ds__lent;
+#define DS__LOG_AT(g, i) (((ds__lent *)((g) + 1))[((g)->head + (i)) % (g)->cap])
+static size_t ds__llog_bytes(uint64_t cap) { return sizeof(ds__llog) + (size_t)cap * sizeof(ds__lent); }
+static void ds__llog_free(ds__lstate *s, const ds_alloc *a) {
+    ds__llog *g = (ds__llog *)s->log;
+    if (g) DS_FREE(a, g, ds__llog_bytes(g->cap));
+    s->log = NULL;
+}
+/* Drop entries that left the window (t <= now - period). */
+static void ds__llog_expire(ds__llog *g, int64_t now, int64_t period) {
+    while (g && g->len && DS__LOG_AT(g, 0).t <= now - period) {
+        g->sum -= DS__LOG_AT(g, 0).n;
+        g->head = (g->head + 1) % g->cap;
+        g->len--;
+    }
+}
+/* Room for one more entry (the ring never needs more than `limit`). */
+static ds_status ds__llog_reserve(ds__lstate *s, uint64_t limit, const ds_alloc *a) {
+    ds__llog *g = (ds__llog *)s->log, *ng;
+    uint64_t cap, i;
+    if (g && g->len < g->cap) return DS_OK;
+    cap = g ? (uint64_t)g->cap * 2 : 4;
+    if (cap > limit) cap = limit;
+    if (g && cap <= g->cap) cap = (uint64_t)g->cap + 1;
+    if (cap > UINT32_MAX || cap > (SIZE_MAX - sizeof(ds__llog)) / sizeof(ds__lent)) return DS_ENOMEM;
+    ng = (ds__llog *)DS_MALLOC(a, ds__llog_bytes(cap));
+    if (!ng) return DS_ENOMEM;
+    memset(ng, 0, sizeof *ng);
+    ng->cap = (uint32_t)cap;
+    if (g) {
+        for (i = 0; i < g->len; i++) ((ds__lent *)(ng + 1))[i] = DS__LOG_AT(g, i);
+        ng->len = g->len;
+        ng->sum = g->sum;
+        DS_FREE(a, g, ds__llog_bytes(g->cap));
+    }
+    s->log = ng;
+    return DS_OK;
+}
+
+/* Bucket kinds: the state is TAT, the theoretical arrival time (Turner's
+ * virtual scheduling), in units of 1/limit ns; one unit costs `period`
+ * such units, and the tolerance is burst units. */
+static inline ds__w128 ds__lim_tat(const ds__lstate *s) {
+    ds__w128 r;
+    r.hi = s->hi;
+    r.lo = s->lo;
+    return r;
+}
+static inline uint64_t ds__lim_burst(const ds_limit_config *c) { return c->burst ? c->burst : c->limit; }
+static inline int ds__lim_is_bucket(ds_limit_algo a) { return a <= DS_LIMIT_GCRA; }
+
+/* The decision for n units at `now`, without changing anything: whether
+ * they fit, and the result fields as they would be after admitting (ok) or
+ * refusing (!ok). `now` was already clamped to the state's own time. */
+typedef struct ds__ldec {
+    int ok, never;
+    ds__w128 tat;            /* buckets: TAT after admitting */
+    int64_t t;               /* windows: the window index now */
+    uint64_t cur, prev;      /* windows: counts now (before admitting) */
+} ds__ldec;
+
+static void ds__lim_window(const ds_limit_config *c, const ds__lstate *s, int64_t now, ds__ldec *d) {
+    int64_t w = now / c->period_ns;
+    d->t = w;
+    d->cur = s->lo;
+    d->prev = s->hi;
+    if (w <= s->t) {          /* same window (or the clock stepped back) */
+        d->t = s->t;
+    } else if (w == s->t + 1) {
+        d->prev = s->lo;
+        d->cur = 0;
+    } else {
+        d->prev = d->cur = 0;
+    }
+}
+/* The seed's and Cloudflare's rule, n requests in a row: the estimate
+ * before the last of them is below the limit:
+ * prev * (period - elapsed) + (cur + n - 1) * period < limit * period. */
+static int ds__lim_counter_fits(const ds_limit_config *c, uint64_t prev, uint64_t cur, uint64_t n,
+                                int64_t elapsed) {
+    uint64_t P = (uint64_t)c->period_ns;
+    ds__w128 lhs;
+    if (!n) return 1;
+    if (cur > c->limit || n > c->limit - cur) return 0;
+    lhs = ds__w_add(ds__w_mul(prev, P - (uint64_t)elapsed), ds__w_mul(cur + n - 1, P));
+    return ds__w_cmp(lhs, ds__w_mul(c->limit, P)) < 0;
+}
+/* The earliest elapsed time in a window with counts (p, k) at which n
+ * fits: p * (P - e) < y * P with y = limit - k - n + 1, i.e.
+ * e >= P - ceil(y * P / p) + 1; P if it never fits in this window. */
+static int64_t ds__lim_counter_from(const ds_limit_config *c, uint64_t p, uint64_t k, uint64_t n) {
+    uint64_t P = (uint64_t)c->period_ns, rem, q;
+    if (k > c->limit || n > c->limit - k) return c->period_ns;
+    if (!p) return 0;
+    q = ds__w_div(ds__w_mul(c->limit - k - n + 1, P), p, &rem);
+    q += rem != 0;
+    return q > P ? 0 : (int64_t)(P - q + 1);
+}
+
+static void ds__lim_decide(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now,
+                           ds__ldec *d) {
+    memset(d, 0, sizeof *d);
+    switch (c->algo) {
+    case DS_LIMIT_FIXED_WINDOW:
+        ds__lim_window(c, s, now, d);
+        d->never = n > c->limit;
+        d->ok = !d->never && d->cur <= c->limit - n;
+        break;
+    case DS_LIMIT_SLIDING_COUNTER:
+        ds__lim_window(c, s, now, d);
+        d->never = n > c->limit;
+        d->ok = !d->never && ds__lim_counter_fits(c, d->prev, d->cur, n, now - d->t * c->period_ns);
+        break;
+    case DS_LIMIT_SLIDING_LOG: {
+        const ds__llog *g = (const ds__llog *)s->log;
+        uint64_t sum = g ? g->sum : 0, i;
+        for (i = 0; g && i < g->len && DS__LOG_AT(g, i).t <= now - c->period_ns; i++)
+            sum -= DS__LOG_AT(g, i).n; /* left the window (take drops them first) */
+        d->cur = sum;
+        d->never = n > c->limit;
+        d->ok = !d->never && sum <= c->limit - n;
+        break;
+    }
+    default: { /* bucket kinds */
+        ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit);
+        ds__w128 base = ds__w_max(ds__lim_tat(s), nowL);
+        ds__w128 tau = ds__w_mul(ds__lim_burst(c), (uint64_t)c->period_ns);
+        ds__w128 inc = ds__w_mul(n, (uint64_t)c->period_ns);
+        d->never = ds__w_cmp(inc, tau) > 0;
+        d->tat = ds__w_add(base, inc);
+        d->ok = !d->never && ds__w_cmp(ds__w_sub(d->tat, nowL), tau) <= 0;
+        break;
+    }
+    }
+}
+
+static inline int64_t ds__lim_sat_add(int64_t a, int64_t b) { /* b >= 0 */
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+/* The time the state (as left) is back at rest, in ns (<= now: at rest). */
+static int64_t ds__lim_rest(const ds_limit_config *c, const ds__lstate *s, int64_t now) {
+    ds__ldec d;
+    int64_t end;
+    switch (c->algo) {
+    case DS_LIMIT_FIXED_WINDOW:
+    case DS_LIMIT_SLIDING_COUNTER: /* counts as of now; each lasts to its window's end (+1) */
+        ds__lim_window(c, s, now, &d);
+        if (!d.cur && (!d.prev || c->algo == DS_LIMIT_FIXED_WINDOW)) return now;
+        end = ds__lim_sat_add(d.t * c->period_ns, c->period_ns);
+        return c->algo == DS_LIMIT_SLIDING_COUNTER && d.cur ? ds__lim_sat_add(end, c->period_ns) : end;
+    case DS_LIMIT_SLIDING_LOG: {
+        const ds__llog *g = (const ds__llog *)s->log;
+        end = g && g->len ? ds__lim_sat_add(DS__LOG_AT(g, g->len - 1).t, c->period_ns) : now;
+        return end > now ? end : now;
+    }
+    default: {
+        ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit), tat = ds__lim_tat(s);
+        if (ds__w_cmp(tat, nowL) <= 0) return now;
+        return ds__lim_sat_add(now, ds__w_ceil_ns(ds__w_sub(tat, nowL), c->limit));
+    }
+    }
+}
+
+/* Units admissible at `now`. */
+static uint64_t ds__lim_remaining(const ds_limit_config *c, const ds__lstate *s, int64_t now) {
+    ds__ldec d;
+    ds__lim_decide(c, s, 0, now, &d);
+    switch (c->algo) {
+    case DS_LIMIT_FIXED_WINDOW:
+    case DS_LIMIT_SLIDING_LOG:
+        return d.cur >= c->limit ? 0 : c->limit - d.cur;
+    case DS_LIMIT_SLIDING_COUNTER: { /* largest m: (cur + m - 1) * P < limit * P - prev * (P - e) */
+        uint64_t P = (uint64_t)c->period_ns, rem, m;
+        ds__w128 cap = ds__w_mul(c->limit, P);
+        ds__w128 used = ds__w_mul(d.prev, P - (uint64_t)(now - d.t * c->period_ns));
+        if (ds__w_cmp(used, cap) >= 0) return 0;
+        m = ds__w_div(ds__w_sub(cap, used), P, &rem);
+        m += rem != 0;
+        return m > d.cur ? m - d.cur : 0;
+    }
+    default: {
+        ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit);
+        ds__w128 tau = ds__w_mul(ds__lim_burst(c), (uint64_t)c->period_ns);
+        ds__w128 debt = ds__w_sub(d.tat, nowL); /* d.tat = max(TAT, now) */
+        return ds__w_cmp(debt, tau) >= 0 ? 0 : ds__w_div(ds__w_sub(tau, debt), (uint64_t)c->period_ns, NULL);
+    }
+    }
+}
+
+/* ns until n units would be admitted (0 = now, -1 = never). */
+static int64_t ds__lim_wait(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now) {
+    ds__ldec d;
+    ds__lim_decide(c, s, n, now, &d);
+    if (d.never) return -1;
+    if (d.ok) return 0;
+    switch (c->algo) {
+    case DS_LIMIT_FIXED_WINDOW:
+        return d.t * c->period_ns - now + c->period_ns;
+    case DS_LIMIT_SLIDING_COUNTER: { /* this window, else the next (p = k, k = 0) */
+        int64_t W = d.t * c->period_ns, e = ds__lim_counter_from(c, d.prev, d.cur, n);
+        if (e < c->period_ns && W + e > now) return W + e - now;
+        return ds__lim_sat_add(W - now + c->period_ns, ds__lim_counter_from(c, d.cur, 0, n));
+    }
+    case DS_LIMIT_SLIDING_LOG: {
+        const ds__llog *g = (const ds__llog *)s->log;
+        uint64_t sum = d.cur, i;
+        for (i = 0; i < g->len; i++) {
+            const ds__lent *e = &DS__LOG_AT(g, i);
+            if (e->t <= now - c->period_ns) continue;
+            sum -= e->n;
+            if (sum <= c->limit - n) return e->t - now + c->period_ns;
+        }
+        return -1; /* unreachable: sum reaches 0 */
+    }
+    default: { /* admitted once TAT' - tau <= now */
+        ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit);
+        ds__w128 tau = ds__w_mul(ds__lim_burst(c), (uint64_t)c->period_ns);
+        return ds__w_ceil_ns(ds__w_sub(ds__w_sub(d.tat, tau), nowL), c->limit);
+    }
+    }
+}
+
+/* The state's own clock: a step back is ignored (never admits more). */
+static int64_t ds__lim_clamp(const ds_limit_config *c, const ds__lstate *s, int64_t now) {
+    if (c->algo == DS_LIMIT_SLIDING_LOG) {
+        const ds__llog *g = (const ds__llog *)s->log;
+        if (g && g->len && DS__LOG_AT(g, g->len - 1).t > now) return DS__LOG_AT(g, g->len - 1).t;
+    } else if (!ds__lim_is_bucket(c->algo) && now / c->period_ns < s->t) {
+        return s->t * c->period_ns;
+    }
+    return now;
+}
+
+/* allow/take on a bare state: the one code path for limiters and tables. */
+static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t n, int64_t now,
+                              const ds_alloc *a, ds_limit_result *res) {
+    ds__ldec d;
+    ds_status st = DS_OK;
+    int64_t delay = 0;
+    if (now < 0) return DS_EINVAL;
+    now = ds__lim_clamp(c, s, now);
+    if (c->algo == DS_LIMIT_SLIDING_LOG) ds__llog_expire((ds__llog *)s->log, now, c->period_ns);
+    ds__lim_decide(c, s, n, now, &d);
+    if (d.ok && n) {
+        switch (c->algo) {
+        case DS_LIMIT_FIXED_WINDOW:
+        case DS_LIMIT_SLIDING_COUNTER:
+            s->t = d.t;
+            s->hi = d.prev;
+            s->lo = d.cur + n;
+            break;
+        case DS_LIMIT_SLIDING_LOG: {
+            ds__llog *g = (ds__llog *)s->log;
+            if (g && g->len && DS__LOG_AT(g, g->len - 1).t == now) { /* merge */
+                DS__LOG_AT(g, g->len - 1).n += n;
+            } else {
+                ds__lent *e;
+                if ((st = ds__llog_reserve(s, c->limit, a)) != DS_OK) break;
+                g = (ds__llog *)s->log;
+                g->len++;
+                e = &DS__LOG_AT(g, g->len - 1);
+                e->t = now;
+                e->n = n;
+            }
+            g->sum += n;
+            break;
+        }
+        default: {
+            ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit);
+            ds__w128 start = ds__w_sub(d.tat, ds__w_mul(n, (uint64_t)c->period_ns));
+            if (ds__w_cmp(start, nowL) > 0) delay = ds__w_ceil_ns(ds__w_sub(start, nowL), c->limit);
+            s->hi = d.tat.hi;
+            s->lo = d.tat.lo;
+            break;
+        }
+        }
+    }
+    if (res) {
+        res->limit = ds__lim_is_bucket(c->algo) ? ds__lim_burst(c) : c->limit;
+        res->remaining = ds__lim_remaining(c, s, now);
+        res->retry_after_ns = d.ok && st == DS_OK ? -1 : ds__lim_wait(c, s, n, now);
+        if (res->retry_after_ns == 0) res->retry_after_ns = -1; /* admissible after ENOMEM: not a wait */
+        res->reset_after_ns = ds__lim_rest(c, s, now) - now; /* now <= rest, both >= 0 */
+        res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? delay : 0;
+    }
+    if (st != DS_OK) return st;
+    return d.ok ? DS_OK : DS_EBUSY;
+}
+
+static ds_status ds__lim_check(const ds_limit_config *c) {
+    if (!c || !c->limit || c->period_ns <= 0 || (unsigned)c->algo >= DS_LIMIT_ALGOS) return DS_EINVAL;
+    return DS_OK;
+}
+
+/* Move a state to a new config, keeping what was admitted (see _set). */
+static void ds__lim_convert(const ds_limit_config *old, const ds_limit_config *nw, ds__lstate *s,
+                            int64_t now) {
+    if (ds__lim_is_bucket(nw->algo)) {
+        ds__w128 nowL = ds__w_mul((uint64_t)now, old->limit), tat = ds__lim_tat(s), debt;
+        uint64_t rem, units = 0;
+        if (ds__w_cmp(tat, nowL) > 0) { /* the debt, in whole units, rounded up */
+            units = ds__w_div(ds__w_sub(tat, nowL), (uint64_t)old->period_ns, &rem);
+            if (rem && units < UINT64_MAX) units++;
+        }
+        debt = ds__w_add(ds__w_mul((uint64_t)now, nw->limit), ds__w_mul(units, (uint64_t)nw->period_ns));
+        s->hi = debt.hi;
+        s->lo = debt.lo;
+    } else if (nw->algo != DS_LIMIT_SLIDING_LOG && nw->period_ns != old->period_ns) {
+        s->t = now / nw->period_ns; /* counts stay, in the window holding now */
+    }
+}
+
+DSDEF ds_status ds_limiter_init(ds_limiter *l, const ds_limit_config *cfg, const ds_alloc *a) {
+    if (!l || ds__lim_check(cfg) != DS_OK) return DS_EINVAL;
+    memset(l, 0, sizeof *l);
+    l->cfg = *cfg;
+    l->alloc = a;
+    return DS_OK;
+}
+DSDEF void ds_limiter_free(ds_limiter *l) {
+    if (l) ds__llog_free(&l->s, l->alloc);
+}
+DSDEF void ds_limiter_reset(ds_limiter *l) {
+    if (!l) return;
+    ds__llog_free(&l->s, l->alloc);
+    memset(&l->s, 0, sizeof l->s);
+}
+DSDEF ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now) {
+    return l ? ds__lim_take(&l->cfg, &l->s, n, now, l->alloc, NULL) : DS_EINVAL;
+}
+DSDEF ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res) {
+    return l ? ds__lim_take(&l->cfg, &l->s, n, now, l->alloc, res) : DS_EINVAL;
+}
+DSDEF int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now) {
+    if (!l || now < 0) return -1;
+    return ds__lim_wait(&l->cfg, &l->s, n, ds__lim_clamp(&l->cfg, &l->s, now));
+}
+DSDEF uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now) {
+    if (!l || now < 0) return 0;
+    return ds__lim_remaining(&l->cfg, &l->s, ds__lim_clamp(&l->cfg, &l->s, now));
+}
+DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns, uint64_t burst,
+                               int64_t now) {
+    ds_limit_config c;
+    if (!l || now < 0) return DS_EINVAL;
+    c = l->cfg;
+    c.limit = limit;
+    c.period_ns = period_ns;
+    c.burst = burst;
+    if (ds__lim_check(&c) != DS_OK) return DS_EINVAL;
+    ds__lim_convert(&l->cfg, &c, &l->s, ds__lim_clamp(&l->cfg, &l->s, now));
+    l->cfg = c;
+    return DS_OK;
+}
+
+/* -- keyed table: a DS_LRU of states whose deadline is the time the state
+ *    is back at rest, so an expired entry is exactly a key at rest -- */
+static inline uint64_t ds__ltab_hash(uint64_t k, uint64_t seed) { return ds_hash_u64(k, seed); }
+static inline int ds__ltab_eq(uint64_t a, uint64_t b) { return a == b; }
+DS__LRU_PROTOS(ds__ltab, uint64_t, ds__lstate, DS__LINK_STATIC);
+DS__LRU_IMPL(ds__ltab, uint64_t, ds__lstate, ds__ltab_hash, ds__ltab_eq, DS__LINK_STATIC)
+
+static void ds__ltab_on_evict(void *ctx, uint64_t *k, ds__lstate *v, ds_evict why) {
+    ds_limiter_table *t = (ds_limiter_table *)ctx;
+    (void)k;
+    if (why == DS_EVICT_EXPIRED) t->stats.idle_evictions++;
+    else if (why == DS_EVICT_CAPACITY) t->stats.forced_evictions++;
+    ds__llog_free(v, t->alloc);
+}
+/* Worst-case bytes per key: node, deadline arrays (16), index (5 bytes a
+ * slot at >= 7/16 load: 12), and a full sliding log. */
+static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
+    size_t b = sizeof(ds__ltab_node) + 16 + 12;
+    if (c->algo == DS_LIMIT_SLIDING_LOG)
+        b += c->limit > (SIZE_MAX - 2 * b) / sizeof(ds__lent) ? SIZE_MAX / 2 : ds__llog_bytes(c->limit);
+    return b;
+}
+DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
+    ds__ltab_config lc;
+    size_t budget, per;
+    ds_status st;
+    if (!t || !cfg || ds__lim_check(&cfg->limit) != DS_OK) return DS_EINVAL;
+    memset(t, 0, sizeof *t);
+    budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
+    t->key_bytes = per = ds__ltab_key_bytes(&cfg->limit);
+    /* fixed part: the index's 16-slot minimum and one spare node */
+    if (budget < 16 * 5 + per) return DS_EINVAL;
+    t->capacity = (budget - 16 * 5 - per) / per;
+    if (t->capacity < 16) return DS_EINVAL;
+    if (t->capacity > ((size_t)1 << 31) - 2) t->capacity = ((size_t)1 << 31) - 2;
+    t->cfg = cfg->limit;
+    t->alloc = cfg->alloc;
+    memset(&lc, 0, sizeof lc);
+    lc.max_entries = t->capacity;
+    lc.on_evict = ds__ltab_on_evict;
+    lc.ctx = t;
+    lc.alloc = cfg->alloc;
+    lc.seed = cfg->seed;
+    if ((st = ds__ltab_init(&t->lru, &lc)) != DS_OK) return st;
+    t->seed = cfg->seed ? cfg->seed : ds_mix64(t->lru.c.index.seed ^ 0x6c696d6974ull);
+    return DS_OK;
+}
+DSDEF void ds_limiter_table_free(ds_limiter_table *t) {
+    if (t) ds__ltab_free(&t->lru);
+}
+/* The live entry for key (recency updated), or NULL if absent or at rest. */
+static ds__lstate *ds__ltab_find(ds_limiter_table *t, uint64_t key, int64_t now, uint32_t *id) {
+    ds__lstate *e = ds__ltab_get(&t->lru, key, now);
+    if (e) *id = (uint32_t)((size_t)((unsigned char *)e - t->lru.c.nodes) / t->lru.c.nsz);
+    return e;
+}
+DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now,
+                                      ds_limit_result *res) {
+    ds__lstate *e, fresh;
+    uint32_t id = 0;
+    ds_status st;
+    int64_t rest;
+    if (!t || now < 0) return DS_EINVAL;
+    if ((e = ds__ltab_find(t, key, now, &id)) != NULL) {
+        st = ds__lim_take(&t->cfg, e, n, now, t->alloc, res);
+        rest = ds__lim_rest(&t->cfg, e, now);
+        ds__cache_set_expire(&t->lru.c, id, rest > now ? rest : now + 1);
+    } else {
+        memset(&fresh, 0, sizeof fresh);
+        st = ds__lim_take(&t->cfg, &fresh, n, now, t->alloc, res);
+        rest = ds__lim_rest(&t->cfg, &fresh, now);
+        if (rest > now) { /* not at rest: remember it */
+            ds_status ps = ds__ltab_put_ttl(&t->lru, key, fresh, rest - now, now);
+            if (ps != DS_OK) {
+                ds__llog_free(&fresh, t->alloc);
+                if (res) ds__lim_take(&t->cfg, &fresh, 0, now, NULL, res);
+                return ps;
+            }
+            t->stats.new_keys++;
+        }
+    }
+    if (st == DS_OK) t->stats.allowed++;
+    else if (st == DS_EBUSY) t->stats.refused++;
+    return st;
+}
+DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now) {
+    return ds_limiter_table_take(t, key, n, now, NULL);
+}
+DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len) {
+    return t && (key || !len) ? ds_hash_bytes(key, len, t->seed) : 0;
+}
+DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
+                                           uint64_t n, int64_t now) {
+    if (!t || (!key && len)) return DS_EINVAL;
+    return ds_limiter_table_take(t, ds_limiter_table_hash(t, key, len), n, now, NULL);
+}
+DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
+                                       int64_t now) {
+    ds__lstate *e;
+    ds__lstate rest;
+    if (!t || now < 0) return -1;
+    if ((e = ds__ltab_peek(&t->lru, key, now)) != NULL)
+        return ds__lim_wait(&t->cfg, e, n, ds__lim_clamp(&t->cfg, e, now));
+    memset(&rest, 0, sizeof rest);
+    return ds__lim_wait(&t->cfg, &rest, n, now);
+}
+DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_t period_ns,
+                                     uint64_t burst, int64_t now) {
+    ds_limit_config c;
+    uint32_t it;
+    if (!t || now < 0) return DS_EINVAL;
+    c = t->cfg;
+    c.limit = limit;
+    c.period_ns = period_ns;
+    c.burst = burst;
+    if (ds__lim_check(&c) != DS_OK) return DS_EINVAL;
+    /* The capacity was sized for the first config: a sliding log may not
+     * grow past the limit it had then. */
+    if (ds__ltab_key_bytes(&c) > t->key_bytes) return DS_EINVAL;
+    for (it = ds__ltab_first(&t->lru); it != DS_CACHE_END; it = ds__ltab_next(&t->lru, it)) {
+        ds__lstate *s = ds__ltab_val(&t->lru, it);
+        int64_t rest, at = ds__lim_clamp(&t->cfg, s, now);
+        ds__lim_convert(&t->cfg, &c, s, at);
+        rest = ds__lim_rest(&c, s, at);
+        ds__cache_set_expire(&t->lru.c, it, rest > now ? rest : now + 1);
+    }
+    t->cfg = c;
+    return DS_OK;
+}
+DSDEF size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget) {
+    return t ? ds__ltab_expire(&t->lru, now, budget) : 0;
+}
+DSDEF size_t ds_limiter_table_len(const ds_limiter_table *t) { return t ? ds__ltab_len(&t->lru) : 0; }
+DSDEF size_t ds_limiter_table_capacity(const ds_limiter_table *t) { return t ? t->capacity : 0; }
+DSDEF size_t ds_limiter_table_memory(const ds_limiter_table *t) {
+    size_t b;
+    uint32_t it;
+    if (!t) return 0;
+    b = ds__ltab_memory(&t->lru);
+    if (t->cfg.algo == DS_LIMIT_SLIDING_LOG)
+        for (it = ds__ltab_first(&t->lru); it != DS_CACHE_END; it = ds__ltab_next(&t->lru, it)) {
+            const ds__llog *g = (const ds__llog *)ds__ltab_val(&t->lru, it)->log;
+            if (g) b += ds__llog_bytes(g->cap);
+        }
+    return b;
+}
+DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t) {
+    ds_limit_stats z;
+    if (t) return t->stats;
+    memset(&z, 0, sizeof z);
+    return z;
 }
 
 #ifdef __cplusplus

@@ -35,6 +35,10 @@
     /* caches */                                                           \
     X(cache_model) X(cache_edges) X(cache_oom) X(cache_tinylfu)            \
     X(cache_traces) X(cache_memo) X(idem_states) X(idem_oom)               \
+    /* rate limiters */                                                    \
+    X(limit_model) X(limit_bounds) X(limit_long_run) X(limit_conforming)   \
+    X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
+    X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
     /* bad input */                                                        \
     X(null_container_args)
 
