@@ -4547,15 +4547,16 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  * Thread-safety: none; see ds_concurrent.h for a blocking, shared limiter.
  *
  * Keyed table: one limiter per key (an API key, a user id, a client IP)
- * for millions of keys in bounded memory. All keys share one config. A
- * key's state is dropped once it is back at rest (the time after its last
- * call by which any state of the algorithm has fully recovered: burst
- * times the emission interval for the buckets, one period for the fixed
- * window and the log, two for the sliding counter): dropping it then
- * loses nothing, as an absent key starts at rest. Expired keys go first
- * when room is needed; if every key is live, the least recently used one
- * is forgotten early (it restarts at rest: stats.forced_evictions counts
- * these; size max_bytes so it stays 0).
+ * for millions of keys in bounded memory. All keys share one config. The
+ * keys live in an LRU. A key at rest (its limiter fully recovered: burst
+ * emission intervals after its last admission for the buckets, the end of
+ * its window for the fixed window and the log, one more window for the
+ * sliding counter) is the same as an absent key, so dropping it loses
+ * nothing: expire() drops keys at rest from the least recently used end,
+ * and a key at rest that makes room for a new one counts as idle. Only if
+ * the least recently used key is still live when room is needed is state
+ * lost (that key restarts at rest: stats.forced_evictions counts these;
+ * size max_bytes so it stays 0).
  * Keys are uint64 (exact); byte-string keys are hashed to 64 bits with a
  * per-table seed (two distinct strings share a limiter with probability
  * about n^2 / 2^65 over n live keys: 3e-8 at a million).
@@ -4579,14 +4580,15 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  *          ds_limiter_set); O(keys). DS_EINVAL if a sliding log's limit
  *          would exceed the one the table was sized for
  *   size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget)
- *          drop up to budget keys at rest; returns how many
+ *          drop up to budget keys at rest, from the least recently used
+ *          end, stopping at the first live key; returns how many
  *   size_t ds_limiter_table_len(t), ds_limiter_table_memory(t) (bytes held)
  *   ds_limit_stats ds_limiter_table_stats(t)
- * Memory: at most cfg.max_bytes live (the per-key cost, from 96 bytes for
- * the two-word algorithms to that plus 16 x limit for the sliding log, is
- * the worst case and sets the key capacity; ds_limiter_table_capacity
- * tells it). Complexity: O(1) expected per call (O(log n) for the idle
- * deadline heap). Thread-safety: none; shard by key across threads. */
+ * Memory: at most cfg.max_bytes live. The worst-case cost per key (60
+ * bytes: a 48-byte node and its index slots; plus 16 x limit + 24 for the
+ * sliding log) sets the key capacity (ds_limiter_table_capacity).
+ * Complexity: O(1) expected per call; expire O(dropped).
+ * Thread-safety: none; shard keys across threads. */
 typedef enum ds_limit_algo {
     DS_LIMIT_TOKEN_BUCKET = 0,
     DS_LIMIT_LEAKY_METER = 1,
@@ -4662,6 +4664,7 @@ typedef struct ds_limiter_table {
     ds_limit_config cfg;
     size_t capacity;            /* keys that fit max_bytes */
     size_t key_bytes;           /* the worst-case bytes per key it assumed */
+    int64_t now;                /* the current call's time, for on_evict */
     uint64_t seed;
     ds_limit_stats stats;
     const ds_alloc *alloc;
@@ -8090,24 +8093,29 @@ DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns,
     return DS_OK;
 }
 
-/* -- keyed table: a DS_LRU of states whose deadline is the time the state
- *    is back at rest, so an expired entry is exactly a key at rest -- */
+/* -- keyed table: a plain LRU of states (no deadlines to maintain: whether
+ *    a key is at rest is computed from its state and `now`) -- */
 static inline uint64_t ds__ltab_hash(uint64_t k, uint64_t seed) { return ds_hash_u64(k, seed); }
 static inline int ds__ltab_eq(uint64_t a, uint64_t b) { return a == b; }
 DS__LRU_PROTOS(ds__ltab, uint64_t, ds__lstate, DS__LINK_STATIC);
 DS__LRU_IMPL(ds__ltab, uint64_t, ds__lstate, ds__ltab_hash, ds__ltab_eq, DS__LINK_STATIC)
 
+static inline int ds__ltab_at_rest(const ds_limiter_table *t, const ds__lstate *s, int64_t now) {
+    return ds__lim_rest(&t->cfg, s, ds__lim_clamp(&t->cfg, s, now)) <= now;
+}
 static void ds__ltab_on_evict(void *ctx, uint64_t *k, ds__lstate *v, ds_evict why) {
     ds_limiter_table *t = (ds_limiter_table *)ctx;
     (void)k;
-    if (why == DS_EVICT_EXPIRED) t->stats.idle_evictions++;
-    else if (why == DS_EVICT_CAPACITY) t->stats.forced_evictions++;
+    if (why == DS_EVICT_CAPACITY) { /* the least recent key made room */
+        if (ds__ltab_at_rest(t, v, t->now)) t->stats.idle_evictions++;
+        else t->stats.forced_evictions++;
+    }
     ds__llog_free(v, t->alloc);
 }
-/* Worst-case bytes per key: node, deadline arrays (16), index (5 bytes a
- * slot at >= 7/16 load: 12), and a full sliding log. */
+/* Worst-case bytes per key: the node and the index (5 bytes a slot at >=
+ * 7/16 load: 12), and a full sliding log. */
 static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
-    size_t b = sizeof(ds__ltab_node) + 16 + 12;
+    size_t b = sizeof(ds__ltab_node) + 12;
     if (c->algo == DS_LIMIT_SLIDING_LOG)
         b += c->limit > (SIZE_MAX - 2 * b) / sizeof(ds__lent) ? SIZE_MAX / 2 : ds__llog_bytes(c->limit);
     return b;
@@ -8140,29 +8148,19 @@ DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_tabl
 DSDEF void ds_limiter_table_free(ds_limiter_table *t) {
     if (t) ds__ltab_free(&t->lru);
 }
-/* The live entry for key (recency updated), or NULL if absent or at rest. */
-static ds__lstate *ds__ltab_find(ds_limiter_table *t, uint64_t key, int64_t now, uint32_t *id) {
-    ds__lstate *e = ds__ltab_get(&t->lru, key, now);
-    if (e) *id = (uint32_t)((size_t)((unsigned char *)e - t->lru.c.nodes) / t->lru.c.nsz);
-    return e;
-}
 DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now,
                                       ds_limit_result *res) {
     ds__lstate *e, fresh;
-    uint32_t id = 0;
     ds_status st;
-    int64_t rest;
     if (!t || now < 0) return DS_EINVAL;
-    if ((e = ds__ltab_find(t, key, now, &id)) != NULL) {
+    t->now = now;
+    if ((e = ds__ltab_get(&t->lru, key, now)) != NULL) {
         st = ds__lim_take(&t->cfg, e, n, now, t->alloc, res);
-        rest = ds__lim_rest(&t->cfg, e, now);
-        ds__cache_set_expire(&t->lru.c, id, rest > now ? rest : now + 1);
     } else {
         memset(&fresh, 0, sizeof fresh);
         st = ds__lim_take(&t->cfg, &fresh, n, now, t->alloc, res);
-        rest = ds__lim_rest(&t->cfg, &fresh, now);
-        if (rest > now) { /* not at rest: remember it */
-            ds_status ps = ds__ltab_put_ttl(&t->lru, key, fresh, rest - now, now);
+        if (!ds__ltab_at_rest(t, &fresh, now)) { /* remember it */
+            ds_status ps = ds__ltab_put(&t->lru, key, fresh, now);
             if (ps != DS_OK) {
                 ds__llog_free(&fresh, t->alloc);
                 if (res) ds__lim_take(&t->cfg, &fresh, 0, now, NULL, res);
@@ -8211,16 +8209,23 @@ DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_
     if (ds__ltab_key_bytes(&c) > t->key_bytes) return DS_EINVAL;
     for (it = ds__ltab_first(&t->lru); it != DS_CACHE_END; it = ds__ltab_next(&t->lru, it)) {
         ds__lstate *s = ds__ltab_val(&t->lru, it);
-        int64_t rest, at = ds__lim_clamp(&t->cfg, s, now);
-        ds__lim_convert(&t->cfg, &c, s, at);
-        rest = ds__lim_rest(&c, s, at);
-        ds__cache_set_expire(&t->lru.c, it, rest > now ? rest : now + 1);
+        ds__lim_convert(&t->cfg, &c, s, ds__lim_clamp(&t->cfg, s, now));
     }
     t->cfg = c;
     return DS_OK;
 }
 DSDEF size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget) {
-    return t ? ds__ltab_expire(&t->lru, now, budget) : 0;
+    size_t dropped = 0;
+    if (!t) return 0;
+    /* From the least recently used end, while the keys are at rest. */
+    while (dropped < budget && t->lru.c.len) {
+        uint32_t id = t->lru.c.tail[DS__CSEG_WINDOW];
+        if (!ds__ltab_at_rest(t, ds__ltab_val(&t->lru, id), now)) break;
+        ds__ltab_del(&t->lru, *ds__ltab_key(&t->lru, id), NULL);
+        t->stats.idle_evictions++;
+        dropped++;
+    }
+    return dropped;
 }
 DSDEF size_t ds_limiter_table_len(const ds_limiter_table *t) { return t ? ds__ltab_len(&t->lru) : 0; }
 DSDEF size_t ds_limiter_table_capacity(const ds_limiter_table *t) { return t ? t->capacity : 0; }

@@ -12,7 +12,8 @@
 #                                LRUs, cache hit rates on the real traces
 #                                (shared/data), then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
-#                                Python lru_cache / TTLCache)
+#                                Python lru_cache / TTLCache); rate limiter
+#                                decisions (one key, 10^6 keys)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -75,6 +76,7 @@ $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
+$CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -103,6 +105,9 @@ fi
 echo
 echo "== $BIN/bench_cache $QUICK"
 "$BIN/bench_cache" $QUICK
+echo
+echo "== $BIN/bench_limit $QUICK"
+"$BIN/bench_limit" $QUICK
 DATA=${DS_DATA:-../shared/data}
 echo
 if [ -d "$DATA/cache-traces" ]; then
