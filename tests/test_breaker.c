@@ -358,6 +358,17 @@ void test_breaker_windows(void) {
     ds_breaker_snapshot(&b, 0, &s);
     CHECK(s.window_calls == 2 && s.window_failures == 0);
     ds_breaker_free(&b);
+    /* 3 buckets: epochs -1 and 0 must not share a slot (2^64 - 1 is 0 mod 3) */
+    c.window_size = 3;
+    CHECK(ds_breaker_init(&b, &c, NULL) == DS_OK);
+    bk_call(&b, DS_BREAKER_FAILURE, 0, -15);
+    bk_call(&b, DS_BREAKER_FAILURE, 0, -5);
+    bk_call(&b, DS_BREAKER_SUCCESS, 0, 5);
+    ds_breaker_snapshot(&b, 5, &s);
+    CHECK(s.window_calls == 3 && s.window_failures == 2);
+    ds_breaker_snapshot(&b, 25, &s); /* epochs 0..2 */
+    CHECK(s.window_calls == 1 && s.window_failures == 0);
+    ds_breaker_free(&b);
 
     /* the defaults are resilience4j's */
     CHECK(ds_breaker_init(&b, NULL, NULL) == DS_OK);
