@@ -7749,9 +7749,11 @@ static int64_t ds__bk_tick(ds_breaker *b, int64_t now) {
 /* The thresholds, over calls outcomes of which fails failed and slow were
  * slow (resilience4j: rate >= threshold, once min outcomes are in). */
 static int ds__bk_over(const ds_breaker *b, uint64_t calls, uint64_t fails, uint64_t slow, uint64_t min) {
+    double c;
     if (!calls || calls < min) return 0;
-    if (b->cfg.failure_rate > 0 && (double)fails * 100.0 >= b->cfg.failure_rate * (double)calls) return 1;
-    if (b->cfg.slow_rate > 0 && (double)slow * 100.0 >= b->cfg.slow_rate * (double)calls) return 1;
+    c = (double)(int64_t)calls; /* counts fit int64: one signed conversion, not the unsigned dance */
+    if (b->cfg.failure_rate > 0 && (double)(int64_t)fails * 100.0 >= b->cfg.failure_rate * c) return 1;
+    if (b->cfg.slow_rate > 0 && (double)(int64_t)slow * 100.0 >= b->cfg.slow_rate * c) return 1;
     return 0;
 }
 
