@@ -3002,7 +3002,7 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
  * (time window); force/reset O(non-empty buckets). Memory: window_size
  * bytes (count) or 32 bytes a bucket (time), one allocation.
  * Thread-safety: none; every call but ds_breaker_current mutates
- * (ds_concurrent.h wraps it). */
+ * (a locked wrapper is planned for ds_concurrent.h). */
 typedef enum ds_breaker_state {
     DS_BREAKER_CLOSED = 0,
     DS_BREAKER_OPEN = 1,
