@@ -10,7 +10,9 @@
 #                                HLL) at 10M with the FPP curve at 1M, the LRU
 #                                / W-TinyLFU cache at 1M beside uthash and C++
 #                                LRUs, cache hit rates on the real traces
-#                                (shared/data), then hyperfine whole-process
+#                                (shared/data), the circuit breaker's
+#                                allow+record pairs (no C peer: ns only),
+#                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
 #                                decisions (one key, 10^6 keys)
@@ -35,7 +37,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -77,6 +79,7 @@ $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
+$CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -90,6 +93,9 @@ echo "== $BIN/bench_tstore $QUICK"
 echo
 echo "== $BIN/bench_trie $QUICK"
 "$BIN/bench_trie" $QUICK
+echo
+echo "== $BIN/bench_breaker $QUICK"
+"$BIN/bench_breaker" $QUICK
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK

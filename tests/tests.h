@@ -26,6 +26,9 @@
     X(trie_model) X(trie_words) X(trie_scores)                             \
     /* ids */                                                              \
     X(snowflake) X(base62_58) X(jump_rendezvous)                           \
+    /* breaker */                                                          \
+    X(breaker_transitions) X(breaker_probes) X(breaker_windows)            \
+    X(breaker_bad_input) X(breaker_oom) X(breaker_model)                   \
     /* probabilistic */                                                  \
     X(sketch_io) X(sketch_load_pipe) X(bloom_model) X(bloom_fpp_random) X(bloom_fpp_words)     \
     X(bloom_ops) X(bloom_save_load) X(bloom_oom) X(sbloom)                 \
