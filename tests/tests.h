@@ -25,7 +25,7 @@
     X(tstore_edges) X(window_model) X(window_edges) X(ddsketch)            \
     X(trie_model) X(trie_words) X(trie_scores)                             \
     /* ids */                                                              \
-    X(snowflake) X(base62_58) X(jump_rendezvous)                           \
+    X(snowflake) X(snowflake_wall_clock) X(base62_58) X(jump_rendezvous)                           \
     /* probabilistic */                                                  \
     X(sketch_io) X(sketch_load_pipe) X(bloom_model) X(bloom_fpp_random) X(bloom_fpp_words)     \
     X(bloom_ops) X(bloom_save_load) X(bloom_oom) X(sbloom)                 \
