@@ -10,7 +10,8 @@
 #                                HLL) at 10M with the FPP curve at 1M, the LRU
 #                                / W-TinyLFU cache at 1M beside uthash and C++
 #                                LRUs, cache hit rates on the real traces
-#                                (shared/data), then hyperfine whole-process
+#                                (shared/data), snowflake ids and base62
+#                                beside libuuid, then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
@@ -18,7 +19,7 @@
 #
 # Environment:
 #   CXX            C++ compiler (default g++)
-#   CC             C compiler for bench_sketch.c, cache_hitrates.c (default gcc)
+#   CC             C compiler for the C benchmarks (default gcc)
 #   BENCH_FLAGS    optimisation flags for every contender alike
 #                  (default "-O2 -DNDEBUG"; e.g. "-O2 -DNDEBUG -march=native")
 #   BENCH_REPS     reps per measurement (default 5 at <= 1M, 3 at 10M)
@@ -34,7 +35,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -51,6 +52,7 @@ missing=""
 [ -f /usr/include/uthash.h ] || missing="$missing uthash-dev"
 [ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
 [ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
+[ -f /usr/include/uuid/uuid.h ] || missing="$missing uuid-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -75,6 +77,7 @@ $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
+$CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -111,6 +114,9 @@ if [ -d "$DATA/cache-traces" ]; then
 else
     echo "(no $DATA/cache-traces: cache hit rates skipped; set DS_DATA)"
 fi
+echo
+echo "== $BIN/bench_ids $QUICK"
+"$BIN/bench_ids" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi
