@@ -35,7 +35,7 @@
  *   ds:core       ds_status, ds_strerror, ds_alloc, checked size arithmetic
  *   ds:rng        ds_rng: xoshiro256** seeded by splitmix64
  *   ds:hash       ds_hash_bytes, ds_hash_u64, ds_mix64, ready-made hash/eq
- *   ds:time       ds_now_ns
+ *   ds:time       ds_now_ns (monotonic), ds_wall_ns (Unix epoch)
  *   ds:vec        DS_VEC(name, T)            dynamic array
  *   ds:deque      DS_DEQUE(name, T)          ring deque with optional maxlen
  *   ds:heap       DS_HEAP(name, T, less)     binary heap, top-k helpers
@@ -398,7 +398,7 @@ static inline int ds_eq_ptr(const void *a, const void *b) { return a == b; }
 static inline int ds_eq_str(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
 /* ========================================================================
- * == ds:time ==  monotonic clock
+ * == ds:time ==  monotonic and wall clocks
  * ======================================================================== */
 
 /* Nanoseconds from an arbitrary fixed point, never decreasing: the default
@@ -408,6 +408,13 @@ static inline int ds_eq_str(const char *a, const char *b) { return strcmp(a, b) 
  * and it falls back to timespec_get (C11) or time() (seconds): include ds.h
  * first there. Thread-safe. */
 DSDEF int64_t ds_now_ns(void);
+
+/* Wall-clock nanoseconds since the Unix epoch (CLOCK_REALTIME; jumps when
+ * the system clock is set). For what must carry real dates, such as
+ * ds_snowflake's `now`: ds_now_ns()'s zero is arbitrary (boot, on Linux),
+ * so a snowflake fed it would be before its epoch. Same fallbacks as
+ * ds_now_ns(). Thread-safe. */
+DSDEF int64_t ds_wall_ns(void);
 
 /* ========================================================================
  * == ds:vec ==  DS_VEC(name, T): dynamic array
@@ -2852,7 +2859,9 @@ DSDEF size_t ds_trie_memory(const ds_trie *t);
  * 41 bits of milliseconds since an epoch, 10 of node, 12 of sequence; all
  * three widths and the epoch configurable). Ids from one generator are
  * strictly increasing, so never repeat; generators with distinct nodes
- * never collide. Time is the caller's `now` (ns); nothing blocks:
+ * never collide. Time is the caller's `now`, ns since the Unix epoch
+ * (ds_wall_ns(), not the monotonic ds_now_ns(), which gives DS_EFULL);
+ * nothing blocks:
  *   - the sequence running out within a millisecond gives DS_EBUSY and
  *     *wait_ns, the time until the next millisecond;
  *   - the clock stepping back by at most max_backstep_ms is absorbed: ids
@@ -5022,25 +5031,38 @@ DSDEF uint64_t ds_hash_bytes(const void *key, size_t n, uint64_t seed) {
 
 /* == ds:time == */
 
-DSDEF int64_t ds_now_ns(void) {
+/* Both clocks in one place: they differ only in which one is read. */
+static int64_t ds__clock_ns(int wall) {
 #if defined(_WIN32)
     static LARGE_INTEGER freq; /* written once with the same value: benign */
     LARGE_INTEGER c;
+    if (wall) {
+        FILETIME ft; /* 100 ns ticks since 1601 */
+        ULARGE_INTEGER u;
+        GetSystemTimeAsFileTime(&ft);
+        u.LowPart = ft.dwLowDateTime;
+        u.HighPart = ft.dwHighDateTime;
+        return ((int64_t)u.QuadPart - 116444736000000000LL) * 100;
+    }
     if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
     QueryPerformanceCounter(&c);
     return (int64_t)((double)c.QuadPart * 1e9 / (double)freq.QuadPart);
 #elif defined(CLOCK_MONOTONIC)
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && defined(TIME_UTC)
     struct timespec ts;
+    (void)wall; /* only the wall clock is available */
     timespec_get(&ts, TIME_UTC);
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 #else
+    (void)wall;
     return (int64_t)time(NULL) * 1000000000;
 #endif
 }
+DSDEF int64_t ds_now_ns(void) { return ds__clock_ns(0); }
+DSDEF int64_t ds_wall_ns(void) { return ds__clock_ns(1); }
 
 /* == ds:vec == */
 

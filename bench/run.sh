@@ -12,6 +12,7 @@
 #                                LRUs, cache hit rates on the real traces
 #                                (shared/data), the circuit breaker's
 #                                allow+record pairs (no C peer: ns only),
+#                                snowflake ids and base62 beside libuuid,
 #                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
@@ -21,7 +22,7 @@
 #
 # Environment:
 #   CXX            C++ compiler (default g++)
-#   CC             C compiler for bench_sketch.c, cache_hitrates.c (default gcc)
+#   CC             C compiler for the C benchmarks (default gcc)
 #   BENCH_FLAGS    optimisation flags for every contender alike
 #                  (default "-O2 -DNDEBUG"; e.g. "-O2 -DNDEBUG -march=native")
 #   BENCH_REPS     reps per measurement (default 5 at <= 1M, 3 at 10M)
@@ -37,7 +38,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +55,7 @@ missing=""
 [ -f /usr/include/uthash.h ] || missing="$missing uthash-dev"
 [ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
 [ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
+[ -f /usr/include/uuid/uuid.h ] || missing="$missing uuid-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -80,6 +82,7 @@ $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
 $CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
+$CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -122,6 +125,9 @@ if [ -d "$DATA/cache-traces" ]; then
 else
     echo "(no $DATA/cache-traces: cache hit rates skipped; set DS_DATA)"
 fi
+echo
+echo "== $BIN/bench_ids $QUICK"
+"$BIN/bench_ids" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

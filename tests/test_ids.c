@@ -1,6 +1,7 @@
 /* tests/test_ids.c - snowflake ids under a misbehaving clock; base62/58. */
 #include "prop.h"
 #include <math.h>
+#include <time.h>
 
 void test_snowflake(void) {
     ds_snowflake g, h;
@@ -59,6 +60,23 @@ void test_snowflake(void) {
     }
     CHECK(ds_snowflake_next(&g, 0, &id, NULL) == DS_EFULL); /* before the epoch */
     CHECK(ds_snowflake_next(NULL, now, &id, NULL) == DS_EINVAL);
+}
+
+/* Regression: the README fed ds_now_ns() (monotonic, zero at boot) to the
+ * generator, which is before any epoch: DS_EFULL and no id. The wall clock
+ * gives an id whose time is today's. */
+void test_snowflake_wall_clock(void) {
+    ds_snowflake g;
+    uint64_t id = 0, node, seq;
+    int64_t ms, wait, t = (int64_t)time(NULL) * 1000; /* ms, to the second */
+    int64_t w = ds_wall_ns();
+    CHECKF(w / 1000000 >= t - 2000 && w / 1000000 <= t + 2000, "ds_wall_ns %lld vs time() %lld ms",
+           (long long)(w / 1000000), (long long)t);
+    CHECK(ds_snowflake_init(&g, NULL) == DS_OK);
+    CHECK(ds_snowflake_next(&g, ds_wall_ns(), &id, &wait) == DS_OK);
+    ds_snowflake_decompose(NULL, id, &ms, &node, &seq);
+    CHECKF(ms >= t - 2000 && ms <= t + 2000, "id time %lld vs time() %lld", (long long)ms, (long long)t);
+    CHECK(node == 0 && seq == 0);
 }
 
 void test_base62_58(void) {

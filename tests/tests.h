@@ -25,7 +25,7 @@
     X(tstore_edges) X(window_model) X(window_edges) X(ddsketch)            \
     X(trie_model) X(trie_words) X(trie_scores)                             \
     /* ids */                                                              \
-    X(snowflake) X(base62_58) X(jump_rendezvous)                           \
+    X(snowflake) X(snowflake_wall_clock) X(base62_58) X(jump_rendezvous)   \
     /* breaker */                                                          \
     X(breaker_transitions) X(breaker_probes) X(breaker_windows)            \
     X(breaker_bad_input) X(breaker_oom) X(breaker_model)                   \
