@@ -7710,31 +7710,49 @@ static const uint32_t ds__md5_t[64] = {
     0x289b7ec6u, 0xeaa127fau, 0xd4ef3085u, 0x04881d05u, 0xd9d4d039u, 0xe6db99e5u, 0x1fa27cf8u, 0xc4ac5665u,
     0xf4292244u, 0x432aff97u, 0xab9423a7u, 0xfc93a039u, 0x655b59c3u, 0x8f0ccc92u, 0xffeff47du, 0x85845dd1u,
     0x6fa87e4fu, 0xfe2ce6e0u, 0xa3014314u, 0x4e0811a1u, 0xf7537e82u, 0xbd3af235u, 0x2ad7d2bbu, 0xeb86d391u};
-/* Rotations: four per round. */
-static const unsigned char ds__md5_s[16] = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
 
 static uint32_t ds__le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-/* One 64-byte block. The RFC's 64 steps as one loop: step i updates the
- * word a with the round's function of the other three, message word g(i)
- * and T[i], then the four words rotate roles (a <- d <- c <- b). */
+/* One 64-byte block: RFC 1321's four rounds of 16 steps, each step
+ * a = b + ((a + f(b, c, d) + X[k] + T[i]) <<< s), written out as the RFC
+ * lists them ([abcd k s i]) so the compiler sees constants. */
+#define DS__MD5_F(x, y, z) (((x) & (y)) | (~(x) & (z)))
+#define DS__MD5_G(x, y, z) (((x) & (z)) | ((y) & ~(z)))
+#define DS__MD5_H(x, y, z) ((x) ^ (y) ^ (z))
+#define DS__MD5_I(x, y, z) ((y) ^ ((x) | ~(z)))
+#define DS__MD5_STEP(f, a, b, c, d, k, s, i)                   \
+    do {                                                       \
+        uint32_t t_ = (a) + f((b), (c), (d)) + x[k] + ds__md5_t[i]; \
+        (a) = (b) + ((t_ << (s)) | (t_ >> (32 - (s))));         \
+    } while (0)
 static void ds__md5_block(uint32_t h[4], const unsigned char *p) {
-    uint32_t x[16], a = h[0], b = h[1], c = h[2], d = h[3], f, t;
-    unsigned i, g;
+    uint32_t x[16], a = h[0], b = h[1], c = h[2], d = h[3];
+    unsigned i;
     for (i = 0; i < 16; i++) x[i] = ds__le32(p + 4 * i);
-    for (i = 0; i < 64; i++) {
-        switch (i >> 4) {
-        case 0: f = (b & c) | (~b & d); g = i; break;             /* F */
-        case 1: f = (b & d) | (c & ~d); g = (5 * i + 1) & 15; break; /* G */
-        case 2: f = b ^ c ^ d; g = (3 * i + 5) & 15; break;         /* H */
-        default: f = c ^ (b | ~d); g = (7 * i) & 15; break;         /* I */
-        }
-        t = a + f + x[g] + ds__md5_t[i];
-        a = d;
-        d = c;
-        c = b;
-        b += (t << ds__md5_s[(i >> 4) * 4 + (i & 3)]) | (t >> (32 - ds__md5_s[(i >> 4) * 4 + (i & 3)]));
+    for (i = 0; i < 16; i += 4) { /* round 1: k = i, s = 7 12 17 22 */
+        DS__MD5_STEP(DS__MD5_F, a, b, c, d, i, 7, i);
+        DS__MD5_STEP(DS__MD5_F, d, a, b, c, i + 1, 12, i + 1);
+        DS__MD5_STEP(DS__MD5_F, c, d, a, b, i + 2, 17, i + 2);
+        DS__MD5_STEP(DS__MD5_F, b, c, d, a, i + 3, 22, i + 3);
+    }
+    for (i = 0; i < 16; i += 4) { /* round 2: k = 5i + 1, s = 5 9 14 20 */
+        DS__MD5_STEP(DS__MD5_G, a, b, c, d, (5 * i + 1) & 15, 5, 16 + i);
+        DS__MD5_STEP(DS__MD5_G, d, a, b, c, (5 * i + 6) & 15, 9, 17 + i);
+        DS__MD5_STEP(DS__MD5_G, c, d, a, b, (5 * i + 11) & 15, 14, 18 + i);
+        DS__MD5_STEP(DS__MD5_G, b, c, d, a, (5 * i + 16) & 15, 20, 19 + i);
+    }
+    for (i = 0; i < 16; i += 4) { /* round 3: k = 3i + 5, s = 4 11 16 23 */
+        DS__MD5_STEP(DS__MD5_H, a, b, c, d, (3 * i + 5) & 15, 4, 32 + i);
+        DS__MD5_STEP(DS__MD5_H, d, a, b, c, (3 * i + 8) & 15, 11, 33 + i);
+        DS__MD5_STEP(DS__MD5_H, c, d, a, b, (3 * i + 11) & 15, 16, 34 + i);
+        DS__MD5_STEP(DS__MD5_H, b, c, d, a, (3 * i + 14) & 15, 23, 35 + i);
+    }
+    for (i = 0; i < 16; i += 4) { /* round 4: k = 7i, s = 6 10 15 21 */
+        DS__MD5_STEP(DS__MD5_I, a, b, c, d, (7 * i) & 15, 6, 48 + i);
+        DS__MD5_STEP(DS__MD5_I, d, a, b, c, (7 * i + 7) & 15, 10, 49 + i);
+        DS__MD5_STEP(DS__MD5_I, c, d, a, b, (7 * i + 14) & 15, 15, 50 + i);
+        DS__MD5_STEP(DS__MD5_I, b, c, d, a, (7 * i + 21) & 15, 21, 51 + i);
     }
     h[0] += a;
     h[1] += b;
@@ -7857,42 +7875,54 @@ static void ds__ring_settle(ds_ring *r, int ok) {
         else r->nodes[i].want = r->nodes[i].npts;
     }
 }
+/* Drops, in place, the points whose index is >= their node's want. */
+static void ds__ring_filter(ds_ring *r) {
+    size_t i, j;
+    for (i = j = 0; i < r->npts; i++) {
+        if (r->gen[i] >= r->nodes[r->owner[i]].want) continue;
+        r->pts[j] = r->pts[i];
+        r->owner[j] = r->owner[i];
+        r->gen[j++] = r->gen[i];
+    }
+    r->npts = j;
+}
 /* Move every node from npts to want points: drop the points whose index
- * is >= want, add the missing ones (generated, sorted, merged in). With
- * nothing to add it filters in place and cannot fail. */
+ * is >= want, add the missing ones (generated, sorted, merged in). Both
+ * halves work in place when the point block is big enough (it grows by
+ * half again), so a del or an add that fits allocates only the new
+ * points' scratch; with nothing to add, nothing is allocated. */
 static ds_status ds__ring_update(ds_ring *r) {
-    size_t add = 0, total = 0, i, j, k, bytes, tbytes;
+    size_t add = 0, total = 0, cap, i, j, k, bytes = 0, tbytes;
     ds__rpt *tmp;
-    uint64_t *pts;
-    uint32_t *own, *gen, s, g;
+    uint64_t *pts = NULL;
+    uint32_t s, g;
     for (s = 0; s < r->nslots; s++) {
         total += r->nodes[s].want;
         if (r->nodes[s].want > r->nodes[s].npts) add += r->nodes[s].want - r->nodes[s].npts;
     }
     if (!add) {
-        for (i = j = 0; i < r->npts; i++) {
-            if (r->gen[i] >= r->nodes[r->owner[i]].want) continue;
-            r->pts[j] = r->pts[i];
-            r->owner[j] = r->owner[i];
-            r->gen[j++] = r->gen[i];
-        }
-        r->npts = j;
+        ds__ring_filter(r);
         ds__ring_settle(r, 1);
         return DS_OK;
     }
-    if (!ds_size_mul(add, sizeof *tmp, &tbytes) || !ds_size_mul(total, 16, &bytes)) {
+    cap = total > r->pcap ? total + total / 2 : r->pcap;
+    if (!ds_size_mul(add, sizeof *tmp, &tbytes) || !ds_size_mul(cap, 16, &bytes)) {
         ds__ring_settle(r, 0);
         return DS_EINVAL;
     }
     tmp = (ds__rpt *)DS_MALLOC(r->alloc, tbytes);
-    pts = tmp ? (uint64_t *)DS_MALLOC(r->alloc, bytes) : NULL;
-    if (!pts) {
-        if (tmp) DS_FREE(r->alloc, tmp, tbytes);
+    if (tmp && cap != r->pcap) {
+        pts = (uint64_t *)DS_MALLOC(r->alloc, bytes);
+        if (!pts) {
+            DS_FREE(r->alloc, tmp, tbytes);
+            tmp = NULL;
+        }
+    }
+    if (!tmp) {
         ds__ring_settle(r, 0);
         return DS_ENOMEM;
     }
-    own = (uint32_t *)(pts + total);
-    gen = own + total;
+    /* Nothing can fail from here on. */
     for (s = 0, k = 0; s < r->nslots; s++) {
         const ds__rnode *nd = &r->nodes[s];
         for (g = nd->npts; g < nd->want; g++) {
@@ -7917,25 +7947,38 @@ static ds_status ds__ring_update(ds_ring *r) {
     }
     DS_ASSERT(k == add);
     ds__sort(tmp, add, sizeof *tmp, ds__rpt_cmp, r);
-    for (i = j = k = 0; j < total; j++) { /* merge the kept old points with tmp */
-        while (i < r->npts && r->gen[i] >= r->nodes[r->owner[i]].want) i++;
-        if (k == add || (i < r->npts && ds__ring_before(r, r->pts[i], r->owner[i], r->gen[i], tmp[k].pt,
-                                                         tmp[k].node, tmp[k].gen))) {
-            pts[j] = r->pts[i];
-            own[j] = r->owner[i];
-            gen[j] = r->gen[i++];
+    ds__ring_filter(r);
+    if (pts) { /* a bigger block: lay the old points out in it */
+        uint32_t *own = (uint32_t *)(pts + cap), *gen = own + cap;
+        if (r->npts) {
+            memcpy(pts, r->pts, r->npts * sizeof *pts);
+            memcpy(own, r->owner, r->npts * sizeof *own);
+            memcpy(gen, r->gen, r->npts * sizeof *gen);
+        }
+        if (r->pts) DS_FREE(r->alloc, r->pts, r->pcap * 16);
+        r->pts = pts;
+        r->owner = own;
+        r->gen = gen;
+        r->pcap = cap;
+    }
+    /* Merge from the back: the larger of the two tails goes last. */
+    for (i = r->npts, k = add, j = total; k;) {
+        j--;
+        if (i && ds__ring_before(r, tmp[k - 1].pt, tmp[k - 1].node, tmp[k - 1].gen, r->pts[i - 1],
+                                 r->owner[i - 1], r->gen[i - 1])) {
+            i--;
+            r->pts[j] = r->pts[i];
+            r->owner[j] = r->owner[i];
+            r->gen[j] = r->gen[i];
         } else {
-            pts[j] = tmp[k].pt;
-            own[j] = tmp[k].node;
-            gen[j] = tmp[k++].gen;
+            k--;
+            r->pts[j] = tmp[k].pt;
+            r->owner[j] = tmp[k].node;
+            r->gen[j] = tmp[k].gen;
         }
     }
     DS_FREE(r->alloc, tmp, tbytes);
-    if (r->pts) DS_FREE(r->alloc, r->pts, r->pcap * 16);
-    r->pts = pts;
-    r->owner = own;
-    r->gen = gen;
-    r->npts = r->pcap = total;
+    r->npts = total;
     ds__ring_settle(r, 1);
     return DS_OK;
 }

@@ -10,7 +10,9 @@
 #                                HLL) at 10M with the FPP curve at 1M, the LRU
 #                                / W-TinyLFU cache at 1M beside uthash and C++
 #                                LRUs, cache hit rates on the real traces
-#                                (shared/data), then hyperfine whole-process
+#                                (shared/data), ring / jump / rendezvous
+#                                lookups at 10, 100, 1000 nodes and ketama
+#                                beside libmemcached, then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
@@ -34,7 +36,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -51,6 +53,7 @@ missing=""
 [ -f /usr/include/uthash.h ] || missing="$missing uthash-dev"
 [ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
 [ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
+[ -f /usr/include/libmemcached/memcached.h ] || missing="$missing libmemcached-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -75,6 +78,8 @@ $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
+# libmemcached (ketama peer) is Debian's shared library, never connected.
+$CC $CFLAGS bench/bench_shard.c -o "$BIN/bench_shard" -lmemcached -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -88,6 +93,9 @@ echo "== $BIN/bench_tstore $QUICK"
 echo
 echo "== $BIN/bench_trie $QUICK"
 "$BIN/bench_trie" $QUICK
+echo
+echo "== $BIN/bench_shard $QUICK"
+"$BIN/bench_shard" $QUICK
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK
