@@ -2994,10 +2994,11 @@ DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
  * Complexity: get O(log P) for P points; get_n walks until it has met n
  * nodes (about n * P / nodes points); add/del/set_weight O(P + p log p + N)
  * for p new points and N nodes (ketama: p = the new node's points unless
- * recounting moved others' counts). Memory: 16 bytes per point plus the
- * names. DS_ENOMEM leaves the ring unchanged; a del that adds no point to
- * another node (every DS_RING_DEFAULT del) allocates nothing and cannot
- * fail. Thread-safety: none for writers; concurrent readers are fine.
+ * recounting moved others' counts), merging in place. Memory: 16 bytes
+ * per point (the block grows by half again when full) plus the names.
+ * DS_ENOMEM leaves the ring unchanged; a del that adds no point to another
+ * node (every DS_RING_DEFAULT del) allocates nothing and cannot fail.
+ * Thread-safety: none for writers; concurrent readers are fine.
  *
  * ds_router: one call, route(key) -> shard, over any strategy, as the
  * seed's ShardedDatabase (hash, range and geo strategies):
