@@ -192,12 +192,13 @@ int main(int argc, char **argv) {
 #endif
     for (ci = 0; ci < 3; ci++) {
         int n = counts[ci];
-        size_t nh = n >= 1000 ? N / 10 : N;
+        size_t nh = n >= 1000 ? N / 10 : N, agree = 0;
         bench_samples s_ring = {{0}, 0}, s_search = {{0}, 0}, s_jump = {{0}, 0}, s_hrw = {{0}, 0},
                       s_ket = {{0}, 0}, s_memc = {{0}, 0};
         ds_ring ring, ket;
         double b_ring, b_ket, b_memc = 0;
         int64_t t0;
+        void *peer = NULL; /* libmemcached's memcached_st, when there is one */
         t0 = bench_now();
         build_ring(&ring, DS_RING_DEFAULT, n);
         b_ring = (double)(bench_now() - t0);
@@ -208,53 +209,45 @@ int main(int argc, char **argv) {
 #ifndef BENCH_NO_LIBMEMCACHED
         if (n <= 100) {
             memcached_st *m = memc_ketama(n, &b_memc);
-            size_t agree = 0;
+            peer = m;
             for (i = 0; i < N; i++) /* ids are the add order, as libmemcached's indexes */
                 agree += ds_ring_get(&ket, sk.arena + sk.off[i], sk.len[i]) ==
                          memcached_generate_hash(m, sk.arena + sk.off[i], sk.len[i]);
-            for (rep = 0; rep < reps; rep++) {
-                bench_add(&s_ring, time_ring(&ring, keys, N));
-                bench_add(&s_search, time_ring_search(&ring, hashes, N));
-                bench_add(&s_jump, time_jump(keys, N, n));
-                bench_add(&s_hrw, time_hrw(keys, nh, nodes, (size_t)n));
-                bench_add(&s_ket, time_ketama(&ket, &sk));
-                bench_add(&s_memc, time_memc(m, &sk));
-            }
-            printf("%6d %8.1f %11.1f %8.1f %10.1f | %8.1f %12.1f %6.2f %8.2f%% | %.2f %.2f %.2f\n", n,
-                   bench_ns_per_op(bench_median(&s_ring), (double)N), bench_ns_per_op(bench_median(&s_search), (double)N),
-                   bench_ns_per_op(bench_median(&s_jump), (double)N), bench_ns_per_op(bench_median(&s_hrw), (double)nh),
-                   bench_ns_per_op(bench_median(&s_ket), (double)N), bench_ns_per_op(bench_median(&s_memc), (double)N),
-                   bench_ratio(bench_median(&s_memc), bench_median(&s_ket)), 100.0 * (double)agree / (double)N,
-                   b_ring / 1e6, b_ket / 1e6, b_memc / 1e6);
-            memcached_free(m);
-        } else {
-            for (rep = 0; rep < reps; rep++) {
-                bench_add(&s_ring, time_ring(&ring, keys, N));
-                bench_add(&s_search, time_ring_search(&ring, hashes, N));
-                bench_add(&s_jump, time_jump(keys, N, n));
-                bench_add(&s_hrw, time_hrw(keys, nh, nodes, (size_t)n));
-                bench_add(&s_ket, time_ketama(&ket, &sk));
-            }
-            printf("%6d %8.1f %11.1f %8.1f %10.1f | %8.1f %12s %6s %9s | %.2f %.2f -\n", n,
-                   bench_ns_per_op(bench_median(&s_ring), (double)N), bench_ns_per_op(bench_median(&s_search), (double)N),
-                   bench_ns_per_op(bench_median(&s_jump), (double)N), bench_ns_per_op(bench_median(&s_hrw), (double)nh),
-                   bench_ns_per_op(bench_median(&s_ket), (double)N), "-", "-", "-", b_ring / 1e6, b_ket / 1e6);
         }
-        fflush(stdout);
-#else
-        (void)b_memc;
+#endif
         for (rep = 0; rep < reps; rep++) {
             bench_add(&s_ring, time_ring(&ring, keys, N));
             bench_add(&s_search, time_ring_search(&ring, hashes, N));
             bench_add(&s_jump, time_jump(keys, N, n));
             bench_add(&s_hrw, time_hrw(keys, nh, nodes, (size_t)n));
             bench_add(&s_ket, time_ketama(&ket, &sk));
-        }
-        printf("%6d %8.1f %11.1f %8.1f %10.1f | %8.1f | %.2f %.2f\n", n,
-               bench_ns_per_op(bench_median(&s_ring), (double)N), bench_ns_per_op(bench_median(&s_search), (double)N),
-               bench_ns_per_op(bench_median(&s_jump), (double)N), bench_ns_per_op(bench_median(&s_hrw), (double)nh),
-               bench_ns_per_op(bench_median(&s_ket), (double)N), b_ring / 1e6, b_ket / 1e6);
+#ifndef BENCH_NO_LIBMEMCACHED
+            if (peer) bench_add(&s_memc, time_memc((memcached_st *)peer, &sk));
 #endif
+        }
+        printf("%6d %8.1f %11.1f %8.1f %10.1f | %8.1f", n, bench_ns_per_op(bench_median(&s_ring), (double)N),
+               bench_ns_per_op(bench_median(&s_search), (double)N), bench_ns_per_op(bench_median(&s_jump), (double)N),
+               bench_ns_per_op(bench_median(&s_hrw), (double)nh), bench_ns_per_op(bench_median(&s_ket), (double)N));
+#ifndef BENCH_NO_LIBMEMCACHED
+        if (peer) {
+            printf(" %12.1f %6.2f %8.2f%%", bench_ns_per_op(bench_median(&s_memc), (double)N),
+                   bench_ratio(bench_median(&s_memc), bench_median(&s_ket)), 100.0 * (double)agree / (double)N);
+            memcached_free((memcached_st *)peer);
+        } else {
+            printf(" %12s %6s %9s", "-", "-", "-");
+        }
+#endif
+        printf(" | %.2f %.2f", b_ring / 1e6, b_ket / 1e6);
+#ifndef BENCH_NO_LIBMEMCACHED
+        if (peer) printf(" %.2f", b_memc / 1e6);
+        else printf(" -");
+#endif
+        printf("\n");
+        (void)agree;
+        (void)s_memc;
+        (void)b_memc;
+        (void)peer;
+        fflush(stdout);
         ds_ring_free(&ring);
         ds_ring_free(&ket);
     }
