@@ -2948,11 +2948,13 @@ DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
  *     byte cannot match (libketama uses C strings).
  *     Not twemproxy's nor libmemcached's ketama: both compute
  *     floorf(pct * 160 / 4 * n + 1e-10) entirely in float (the epsilon
- *     vanishes at that magnitude), so some counts differ: 156 points
- *     instead of 160 for equal weights at n = 25, 47, 50, 55, 71, ... (92
- *     values of n up to 1000), and some weighted counts (e.g. 10 nodes,
- *     one of weight 16: 1020 points for it, not 1024). Where the counts
- *     agree, the continuum is the same. twemproxy also hashes keys with
+ *     vanishes at that magnitude), so some counts differ: with equal
+ *     weights they give 156 points where libketama gives 160 at n = 25,
+ *     47, 50, 55, 71, 94, 100, ... (92 values of n up to 1000; both give
+ *     156 at 61, 122, ...), and some weighted counts differ (10 nodes, one
+ *     of weight 16: 1020 points for it, not 1024). Where the counts agree
+ *     the continuum is the same (bench_shard: libmemcached agrees on every
+ *     key at 10 servers, on 97% at 100). twemproxy also hashes keys with
  *     the pool's `hash:` (md5 is needed to match) and names nodes by their
  *     `name` or "host:port"; libmemcached appends ":port" to the host
  *     unless the port is 11211.
@@ -3026,7 +3028,7 @@ DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
  *
  *   ds_status ds_router_init(ds_router *r, const ds_router_config *cfg)
  *          DS_EINVAL: nshards 0 (or above INT32_MAX for JUMP), a weight
- *          not > 0, no ring, no ranges, both kinds of ranges, bad ranges
+ *          that is not a finite number > 0, no ring, no ranges, both kinds of ranges, bad ranges
  *          or prefixes, or an unknown kind; DS_ENOMEM. Nothing is kept on
  *          failure.
  *   void   ds_router_free(ds_router *r)
