@@ -89,6 +89,7 @@ check-headers: | $(BUILD)/compile
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.
 LIBS_bloom_usernames := -lsqlite3
+LIBS_cache_cluster := -lsqlite3
 $(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 

@@ -13,6 +13,8 @@
 #                                (shared/data), the circuit breaker's
 #                                allow+record pairs (no C peer: ns only),
 #                                snowflake ids and base62 beside libuuid,
+#                                ring / jump / rendezvous lookups at 10, 100,
+#                                1000 nodes and ketama beside libmemcached,
 #                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
@@ -56,6 +58,7 @@ missing=""
 [ -f /usr/include/bloom.h ] || missing="$missing libbloom-dev"
 [ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
 [ -f /usr/include/uuid/uuid.h ] || missing="$missing uuid-dev"
+[ -f /usr/include/libmemcached/memcached.h ] || missing="$missing libmemcached-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -83,6 +86,8 @@ $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
 $CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
 $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
+# libmemcached (ketama peer) is Debian's shared library, never connected.
+$CC $CFLAGS bench/bench_shard.c -o "$BIN/bench_shard" -lmemcached -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -99,6 +104,8 @@ echo "== $BIN/bench_trie $QUICK"
 echo
 echo "== $BIN/bench_breaker $QUICK"
 "$BIN/bench_breaker" $QUICK
+echo "== $BIN/bench_shard $QUICK"
+"$BIN/bench_shard" $QUICK
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK

@@ -26,6 +26,10 @@
     X(trie_model) X(trie_words) X(trie_scores)                             \
     /* ids */                                                              \
     X(snowflake) X(snowflake_wall_clock) X(base62_58) X(jump_rendezvous)   \
+    /* consistent hashing, shard routing */                                \
+    X(ring_md5) X(ring_ketama_vectors) X(ring_model) X(ring_oom)           \
+    X(ring_edges) X(ring_balance) X(ring_get_n) X(router_hash)             \
+    X(router_range) X(router_prefix) X(router_edges) X(router_oom)         \
     /* breaker */                                                          \
     X(breaker_transitions) X(breaker_probes) X(breaker_windows)            \
     X(breaker_bad_input) X(breaker_oom) X(breaker_model)                   \
