@@ -4974,8 +4974,9 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  *          allow, and fill *res (see ds_limit_result) as of after the call
  *   int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now)
  *          0 if n would be admitted now, else the ns until it would be
- *          (assuming nothing else is admitted meanwhile); -1 if never (n
- *          exceeds burst, or limit for the windows)
+ *          (assuming nothing else is admitted meanwhile), measured from
+ *          `now` even after a clock step back; -1 if never (n exceeds
+ *          burst, or limit for the windows) or on bad input (NULL, now < 0)
  *   uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now)
  *          units that would be admitted now
  *   ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns, uint64_t burst,
@@ -4989,16 +4990,15 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  * Thread-safety: none; see ds_concurrent.h for a blocking, shared limiter.
  *
  * Keyed table: one limiter per key (an API key, a user id, a client IP)
- * for millions of keys in bounded memory. All keys share one config. The
- * keys live in an LRU. A key at rest (its limiter fully recovered: burst
- * emission intervals after its last admission for the buckets, the end of
- * its window for the fixed window and the log, one more window for the
- * sliding counter) is the same as an absent key, so dropping it loses
- * nothing: expire() drops keys at rest from the least recently used end,
- * and a key at rest that makes room for a new one counts as idle. Only if
- * the least recently used key is still live when room is needed is state
- * lost (that key restarts at rest: stats.forced_evictions counts these;
- * size max_bytes so it stays 0).
+ * for millions of keys in bounded memory. All keys share one config. A
+ * key at rest (its limiter fully recovered: burst emission intervals after
+ * its last admission for the buckets, the end of its window for the fixed
+ * window and the log, one more window for the sliding counter) is the same
+ * as an absent key, so dropping it loses nothing. When the table is full,
+ * a new key takes the place of a key at rest if one of a few sampled keys
+ * is (Redis's approximated LRU: 5 random keys), else of the least recently
+ * used of them; only that last case loses state (the key restarts at rest:
+ * stats.forced_evictions counts these; size max_bytes so it stays 0).
  * Keys are uint64 (exact); byte-string keys are hashed to 64 bits with a
  * per-table seed (two distinct strings share a limiter with probability
  * about n^2 / 2^65 over n live keys: 3e-8 at a million).
@@ -5022,14 +5022,16 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  *          ds_limiter_set); O(keys). DS_EINVAL if a sliding log's limit
  *          would exceed the one the table was sized for
  *   size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget)
- *          drop up to budget keys at rest, from the least recently used
- *          end, stopping at the first live key; returns how many
+ *          drop up to budget keys at rest (one sweep of the table, going on
+ *          where the last call stopped); returns how many
  *   size_t ds_limiter_table_len(t), ds_limiter_table_memory(t) (bytes held)
  *   ds_limit_stats ds_limiter_table_stats(t)
- * Memory: at most cfg.max_bytes live. The worst-case cost per key (60
- * bytes: a 48-byte node and its index slots; plus 16 x limit + 24 for the
- * sliding log) sets the key capacity (ds_limiter_table_capacity).
- * Complexity: O(1) expected per call; expire O(dropped).
+ * Memory: at most cfg.max_bytes held between calls (a growth step holds
+ * the old slot array too for a moment). The worst-case cost per key sets
+ * the capacity (ds_limiter_table_capacity): 60 bytes (a 48-byte slot at
+ * 4/5 load; open addressing, so a decision touches one cache line), plus
+ * 24 + 16 x limit for a sliding log.
+ * Complexity: O(1) expected per call; expire O(table) per full sweep.
  * Thread-safety: none; shard keys across threads. */
 typedef enum ds_limit_algo {
     DS_LIMIT_TOKEN_BUCKET = 0,
@@ -5099,14 +5101,21 @@ typedef struct ds_limit_stats {
     uint64_t forced_evictions;  /* live keys forgotten for room (lossy) */
 } ds_limit_stats;
 
-DS__LRU_TYPES(ds__ltab, uint64_t, ds__lstate);
+/* A key's slot: linear probing, no tombstones (deletion shifts back). */
+typedef struct ds__lslot {
+    uint64_t key;
+    uint32_t used, tick;       /* occupied; last use, in 2^20 ns (~1 ms) units */
+    ds__lstate s;
+} ds__lslot;
 
 typedef struct ds_limiter_table {
-    ds__ltab lru;
+    ds__lslot *slots;
+    size_t nslots, max_slots;  /* now; the most max_bytes allows */
+    size_t len, capacity;      /* keys; the most there may be (4/5 of max_slots) */
+    size_t hand;               /* where expire's sweep goes on */
+    ds_rng rng;                /* eviction samples */
+    size_t key_bytes;          /* worst-case bytes per key it was sized for */
     ds_limit_config cfg;
-    size_t capacity;            /* keys that fit max_bytes */
-    size_t key_bytes;           /* the worst-case bytes per key it assumed */
-    int64_t now;                /* the current call's time, for on_evict */
     uint64_t seed;
     ds_limit_stats stats;
     const ds_alloc *alloc;
@@ -9003,6 +9012,13 @@ static int64_t ds__lim_counter_from(const ds_limit_config *c, uint64_t p, uint64
 static void ds__lim_decide(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now,
                            ds__ldec *d) {
     memset(d, 0, sizeof *d);
+    if (!n) { /* a look: fill the fields, admit nothing */
+        ds__lim_decide(c, s, 1, now, d);
+        if (ds__lim_is_bucket(c->algo)) d->tat = ds__w_sub(d->tat, ds__w_mul(1, (uint64_t)c->period_ns));
+        d->ok = 1;
+        d->never = 0;
+        return;
+    }
     switch (c->algo) {
     case DS_LIMIT_FIXED_WINDOW:
         ds__lim_window(c, s, now, d);
@@ -9040,26 +9056,28 @@ static void ds__lim_decide(const ds_limit_config *c, const ds__lstate *s, uint64
 static inline int64_t ds__lim_sat_add(int64_t a, int64_t b) { /* b >= 0 */
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
-/* The time the state (as left) is back at rest, in ns (<= now: at rest). */
-static int64_t ds__lim_rest(const ds_limit_config *c, const ds__lstate *s, int64_t now) {
+/* ns from `now` (the state's own, clamped time) until the state is back at
+ * rest; 0 = at rest. An offset, saturated, so it stays right near
+ * INT64_MAX. */
+static int64_t ds__lim_rest_in(const ds_limit_config *c, const ds__lstate *s, int64_t now) {
     ds__ldec d;
-    int64_t end;
+    int64_t in;
     switch (c->algo) {
     case DS_LIMIT_FIXED_WINDOW:
     case DS_LIMIT_SLIDING_COUNTER: /* counts as of now; each lasts to its window's end (+1) */
         ds__lim_window(c, s, now, &d);
-        if (!d.cur && (!d.prev || c->algo == DS_LIMIT_FIXED_WINDOW)) return now;
-        end = ds__lim_sat_add(d.t * c->period_ns, c->period_ns);
-        return c->algo == DS_LIMIT_SLIDING_COUNTER && d.cur ? ds__lim_sat_add(end, c->period_ns) : end;
+        if (!d.cur && (!d.prev || c->algo == DS_LIMIT_FIXED_WINDOW)) return 0;
+        in = d.t * c->period_ns - now + c->period_ns; /* window start <= now */
+        return c->algo == DS_LIMIT_SLIDING_COUNTER && d.cur ? ds__lim_sat_add(in, c->period_ns) : in;
     case DS_LIMIT_SLIDING_LOG: {
         const ds__llog *g = (const ds__llog *)s->log;
-        end = g && g->len ? ds__lim_sat_add(DS__LOG_AT(g, g->len - 1).t, c->period_ns) : now;
-        return end > now ? end : now;
+        if (!g || !g->len) return 0;
+        in = DS__LOG_AT(g, g->len - 1).t - now + c->period_ns; /* newest <= now */
+        return in > 0 ? in : 0;
     }
     default: {
         ds__w128 nowL = ds__w_mul((uint64_t)now, c->limit), tat = ds__lim_tat(s);
-        if (ds__w_cmp(tat, nowL) <= 0) return now;
-        return ds__lim_sat_add(now, ds__w_ceil_ns(ds__w_sub(tat, nowL), c->limit));
+        return ds__w_cmp(tat, nowL) <= 0 ? 0 : ds__w_ceil_ns(ds__w_sub(tat, nowL), c->limit);
     }
     }
 }
@@ -9139,9 +9157,10 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
                               const ds_alloc *a, ds_limit_result *res) {
     ds__ldec d;
     ds_status st = DS_OK;
-    int64_t delay = 0;
+    int64_t delay = 0, skew;
     if (now < 0) return DS_EINVAL;
-    now = ds__lim_clamp(c, s, now);
+    skew = ds__lim_clamp(c, s, now) - now; /* > 0: the clock stepped back */
+    now += skew;
     if (c->algo == DS_LIMIT_SLIDING_LOG) ds__llog_expire((ds__llog *)s->log, now, c->period_ns);
     ds__lim_decide(c, s, n, now, &d);
     if (d.ok && n) {
@@ -9181,10 +9200,12 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
     if (res) {
         res->limit = ds__lim_is_bucket(c->algo) ? ds__lim_burst(c) : c->limit;
         res->remaining = ds__lim_remaining(c, s, now);
+        /* waits are from the caller's clock: the state's own time is now + skew */
         res->retry_after_ns = d.ok && st == DS_OK ? -1 : ds__lim_wait(c, s, n, now);
         if (res->retry_after_ns == 0) res->retry_after_ns = -1; /* admissible after ENOMEM: not a wait */
-        res->reset_after_ns = ds__lim_rest(c, s, now) - now; /* now <= rest, both >= 0 */
-        res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? delay : 0;
+        else if (res->retry_after_ns > 0) res->retry_after_ns = ds__lim_sat_add(res->retry_after_ns, skew);
+        res->reset_after_ns = ds__lim_sat_add(ds__lim_rest_in(c, s, now), skew);
+        res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? ds__lim_sat_add(delay, delay ? skew : 0) : 0;
     }
     if (st != DS_OK) return st;
     return d.ok ? DS_OK : DS_EBUSY;
@@ -9198,18 +9219,27 @@ static ds_status ds__lim_check(const ds_limit_config *c) {
 /* Move a state to a new config, keeping what was admitted (see _set). */
 static void ds__lim_convert(const ds_limit_config *old, const ds_limit_config *nw, ds__lstate *s,
                             int64_t now) {
+    if (nw->limit == old->limit && nw->period_ns == old->period_ns) return; /* burst only: TAT holds */
     if (ds__lim_is_bucket(nw->algo)) {
+        /* The debt D (1/L_old ns) is D / P_old units = q + r / P_old; in
+         * the new units it is q * P_new + ceil(r * P_new / P_old). */
         ds__w128 nowL = ds__w_mul((uint64_t)now, old->limit), tat = ds__lim_tat(s), debt;
-        uint64_t rem, units = 0;
-        if (ds__w_cmp(tat, nowL) > 0) { /* the debt, in whole units, rounded up */
-            units = ds__w_div(ds__w_sub(tat, nowL), (uint64_t)old->period_ns, &rem);
-            if (rem && units < UINT64_MAX) units++;
+        uint64_t q = 0, r = 0, frac = 0, rem;
+        if (ds__w_cmp(tat, nowL) > 0) {
+            q = ds__w_div(ds__w_sub(tat, nowL), (uint64_t)old->period_ns, &r);
+            frac = ds__w_div(ds__w_mul(r, (uint64_t)nw->period_ns), (uint64_t)old->period_ns, &rem);
+            frac += rem != 0;
         }
-        debt = ds__w_add(ds__w_mul((uint64_t)now, nw->limit), ds__w_mul(units, (uint64_t)nw->period_ns));
+        debt = ds__w_add(ds__w_mul((uint64_t)now, nw->limit), ds__w_mul(q, (uint64_t)nw->period_ns));
+        debt = ds__w_add(debt, ds__w_mul(frac, 1));
         s->hi = debt.hi;
         s->lo = debt.lo;
     } else if (nw->algo != DS_LIMIT_SLIDING_LOG && nw->period_ns != old->period_ns) {
-        s->t = now / nw->period_ns; /* counts stay, in the window holding now */
+        ds__ldec d; /* the counts as of now, kept in the new window holding now */
+        ds__lim_window(old, s, now, &d);
+        s->lo = d.cur;
+        s->hi = d.prev;
+        s->t = now / nw->period_ns;
     }
 }
 
@@ -9234,9 +9264,15 @@ DSDEF ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now) {
 DSDEF ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res) {
     return l ? ds__lim_take(&l->cfg, &l->s, n, now, l->alloc, res) : DS_EINVAL;
 }
+/* ns until n would be admitted, from the caller's clock (the state's own
+ * time may be ahead of it after a step back). */
+static int64_t ds__lim_wait_from(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now) {
+    int64_t own = ds__lim_clamp(c, s, now), w = ds__lim_wait(c, s, n, own);
+    return w > 0 ? ds__lim_sat_add(w, own - now) : w;
+}
 DSDEF int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now) {
     if (!l || now < 0) return -1;
-    return ds__lim_wait(&l->cfg, &l->s, n, ds__lim_clamp(&l->cfg, &l->s, now));
+    return ds__lim_wait_from(&l->cfg, &l->s, n, now);
 }
 DSDEF uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now) {
     if (!l || now < 0) return 0;
@@ -9256,79 +9292,147 @@ DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns,
     return DS_OK;
 }
 
-/* -- keyed table: a plain LRU of states (no deadlines to maintain: whether
- *    a key is at rest is computed from its state and `now`) -- */
-static inline uint64_t ds__ltab_hash(uint64_t k, uint64_t seed) { return ds_hash_u64(k, seed); }
-static inline int ds__ltab_eq(uint64_t a, uint64_t b) { return a == b; }
-DS__LRU_PROTOS(ds__ltab, uint64_t, ds__lstate, DS__LINK_STATIC);
-DS__LRU_IMPL(ds__ltab, uint64_t, ds__lstate, ds__ltab_hash, ds__ltab_eq, DS__LINK_STATIC)
-
+/* -- keyed table: open addressing (one cache line per decision) with CLOCK
+ *    replacement; whether a key is at rest is computed from its state -- */
+/* At rest = the same as an absent key. */
 static inline int ds__ltab_at_rest(const ds_limiter_table *t, const ds__lstate *s, int64_t now) {
-    return ds__lim_rest(&t->cfg, s, ds__lim_clamp(&t->cfg, s, now)) <= now;
+    return ds__lim_rest_in(&t->cfg, s, ds__lim_clamp(&t->cfg, s, now)) == 0;
 }
-static void ds__ltab_on_evict(void *ctx, uint64_t *k, ds__lstate *v, ds_evict why) {
-    ds_limiter_table *t = (ds_limiter_table *)ctx;
-    (void)k;
-    if (why == DS_EVICT_CAPACITY) { /* the least recent key made room */
-        if (ds__ltab_at_rest(t, v, t->now)) t->stats.idle_evictions++;
-        else t->stats.forced_evictions++;
+static inline size_t ds__ltab_home(const ds_limiter_table *t, uint64_t key) {
+    uint64_t lo = ds_hash_u64(key, t->seed), hi = t->nslots;
+    ds__mum128(&lo, &hi); /* the hash scaled to [0, nslots): any slot count works */
+    return (size_t)hi;
+}
+static inline size_t ds__ltab_find(const ds_limiter_table *t, uint64_t key) {
+    size_t i;
+    if (!t->nslots) return SIZE_MAX;
+    for (i = ds__ltab_home(t, key); t->slots[i].used; i = i + 1 == t->nslots ? 0 : i + 1)
+        if (t->slots[i].key == key) return i;
+    return SIZE_MAX;
+}
+/* Remove slot i, shifting later members of its run back (Knuth 6.4 R). */
+static void ds__ltab_remove(ds_limiter_table *t, size_t i) {
+    size_t j = i;
+    ds__llog_free(&t->slots[i].s, t->alloc);
+    for (;;) {
+        size_t h;
+        t->slots[i].used = 0;
+        do {
+            j = j + 1 == t->nslots ? 0 : j + 1;
+            if (!t->slots[j].used) { t->len--; return; }
+            h = ds__ltab_home(t, t->slots[j].key);
+        } while (i <= j ? (i < h && h <= j) : (i < h || h <= j)); /* j's home lies in (i, j]: stays */
+        t->slots[i] = t->slots[j];
+        i = j;
     }
-    ds__llog_free(v, t->alloc);
 }
-/* Worst-case bytes per key: the node and the index (5 bytes a slot at >=
- * 7/16 load: 12), and a full sliding log. */
+static void ds__ltab_place(ds_limiter_table *t, const ds__lslot *e) {
+    size_t i = ds__ltab_home(t, e->key);
+    while (t->slots[i].used) i = i + 1 == t->nslots ? 0 : i + 1;
+    t->slots[i] = *e;
+}
+/* Room for one more key: grow the slot array, or evict. The victim is
+ * picked as Redis picks (approximated LRU): among a few random slots, a
+ * key at rest if there is one (lossless), else the least recently used.
+ * Random picks keep the occupied slots spread evenly, which linear probing
+ * needs; a sweeping hand would leave a dense region ahead of it. */
+#define DS__LTAB_SAMPLES 5
+static ds_status ds__ltab_make_room(ds_limiter_table *t, int64_t now) {
+    if (t->len + 1 > t->nslots / 5 * 4 && t->nslots < t->max_slots) {
+        size_t n = t->nslots ? t->nslots * 2 : 64, i, old = t->nslots;
+        ds__lslot *ns, *os = t->slots;
+        if (n > t->max_slots) n = t->max_slots;
+        ns = (ds__lslot *)DS_MALLOC(t->alloc, n * sizeof *ns);
+        if (!ns) return DS_ENOMEM;
+        memset(ns, 0, n * sizeof *ns);
+        t->slots = ns;
+        t->nslots = n;
+        for (i = 0; i < old; i++)
+            if (os[i].used) ds__ltab_place(t, &os[i]);
+        if (os) DS_FREE(t->alloc, os, old * sizeof *os);
+    }
+    if (t->len >= t->capacity) {
+        uint32_t tick = (uint32_t)((uint64_t)now >> 20), oldest = 0;
+        size_t victim = SIZE_MAX, k = 0;
+        while (k < DS__LTAB_SAMPLES || victim == SIZE_MAX) {
+            size_t i = (size_t)ds_rng_below(&t->rng, t->nslots);
+            if (!t->slots[i].used) continue;
+            k++;
+            if (ds__ltab_at_rest(t, &t->slots[i].s, now)) {
+                t->stats.idle_evictions++;
+                ds__ltab_remove(t, i);
+                return DS_OK;
+            }
+            if (victim == SIZE_MAX || (uint32_t)(tick - t->slots[i].tick) > oldest) {
+                victim = i;
+                oldest = (uint32_t)(tick - t->slots[i].tick);
+            }
+        }
+        t->stats.forced_evictions++;
+        ds__ltab_remove(t, victim);
+    }
+    return DS_OK;
+}
+/* Worst-case bytes per key: its share of the slots (at 4/5 load), and a
+ * full sliding log. */
 static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
-    size_t b = sizeof(ds__ltab_node) + 12;
+    size_t b = sizeof(ds__lslot) * 5 / 4;
     if (c->algo == DS_LIMIT_SLIDING_LOG)
-        b += c->limit > (SIZE_MAX - 2 * b) / sizeof(ds__lent) ? SIZE_MAX / 2 : ds__llog_bytes(c->limit);
+        b += c->limit > (SIZE_MAX / 4) / sizeof(ds__lent) ? SIZE_MAX / 4 : ds__llog_bytes(c->limit);
     return b;
 }
 DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
-    ds__ltab_config lc;
-    size_t budget, per;
-    ds_status st;
+    size_t budget;
     if (!t || !cfg || ds__lim_check(&cfg->limit) != DS_OK) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
-    t->key_bytes = per = ds__ltab_key_bytes(&cfg->limit);
-    /* fixed part: the index's 16-slot minimum and one spare node */
-    if (budget < 16 * 5 + per) return DS_EINVAL;
-    t->capacity = (budget - 16 * 5 - per) / per;
+    t->key_bytes = ds__ltab_key_bytes(&cfg->limit);
+    t->capacity = budget / t->key_bytes;
     if (t->capacity < 16) return DS_EINVAL;
-    if (t->capacity > ((size_t)1 << 31) - 2) t->capacity = ((size_t)1 << 31) - 2;
+    t->max_slots = t->capacity / 4 * 5;
+    t->capacity = t->max_slots / 5 * 4;
     t->cfg = cfg->limit;
     t->alloc = cfg->alloc;
-    memset(&lc, 0, sizeof lc);
-    lc.max_entries = t->capacity;
-    lc.on_evict = ds__ltab_on_evict;
-    lc.ctx = t;
-    lc.alloc = cfg->alloc;
-    lc.seed = cfg->seed;
-    if ((st = ds__ltab_init(&t->lru, &lc)) != DS_OK) return st;
-    t->seed = cfg->seed ? cfg->seed : ds_mix64(t->lru.c.index.seed ^ 0x6c696d6974ull);
+    t->seed = cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)t);
+    ds_rng_seed(&t->rng, t->seed ^ 0x6c696d6974ull);
     return DS_OK;
 }
 DSDEF void ds_limiter_table_free(ds_limiter_table *t) {
-    if (t) ds__ltab_free(&t->lru);
+    size_t i;
+    if (!t) return;
+    for (i = 0; i < t->nslots; i++)
+        if (t->slots[i].used) ds__llog_free(&t->slots[i].s, t->alloc);
+    if (t->slots) DS_FREE(t->alloc, t->slots, t->nslots * sizeof *t->slots);
+    t->slots = NULL;
+    t->nslots = t->len = 0;
 }
 DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now,
                                       ds_limit_result *res) {
-    ds__lstate *e, fresh;
+    ds__lslot fresh;
     ds_status st;
+    size_t i;
     if (!t || now < 0) return DS_EINVAL;
-    t->now = now;
-    if ((e = ds__ltab_get(&t->lru, key, now)) != NULL) {
-        st = ds__lim_take(&t->cfg, e, n, now, t->alloc, res);
+    if ((i = ds__ltab_find(t, key)) != SIZE_MAX) {
+        t->slots[i].tick = (uint32_t)((uint64_t)now >> 20);
+        st = ds__lim_take(&t->cfg, &t->slots[i].s, n, now, t->alloc, res);
     } else {
         memset(&fresh, 0, sizeof fresh);
-        st = ds__lim_take(&t->cfg, &fresh, n, now, t->alloc, res);
-        if (!ds__ltab_at_rest(t, &fresh, now)) { /* remember it */
-            ds_status ps = ds__ltab_put(&t->lru, key, fresh, now);
-            if (ps != DS_OK) {
-                ds__llog_free(&fresh, t->alloc);
-                if (res) ds__lim_take(&t->cfg, &fresh, 0, now, NULL, res);
+        st = ds__lim_take(&t->cfg, &fresh.s, n, now, t->alloc, res);
+        if (ds__ltab_at_rest(t, &fresh.s, now)) {
+            ds__llog_free(&fresh.s, t->alloc); /* nothing to remember */
+        } else {
+            ds_status ps = ds__ltab_make_room(t, now);
+            if (ps != DS_OK) { /* refused: report the key as it stays, at rest */
+                ds__llog_free(&fresh.s, t->alloc);
+                memset(&fresh, 0, sizeof fresh);
+                if (res) ds__lim_take(&t->cfg, &fresh.s, 0, now, NULL, res);
                 return ps;
             }
+            fresh.key = key;
+            fresh.used = 1;
+            fresh.tick = (uint32_t)((uint64_t)now >> 20);
+            ds__ltab_place(t, &fresh);
+            t->len++;
             t->stats.new_keys++;
         }
     }
@@ -9349,18 +9453,17 @@ DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key,
 }
 DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
                                        int64_t now) {
-    ds__lstate *e;
     ds__lstate rest;
+    size_t i;
     if (!t || now < 0) return -1;
-    if ((e = ds__ltab_peek(&t->lru, key, now)) != NULL)
-        return ds__lim_wait(&t->cfg, e, n, ds__lim_clamp(&t->cfg, e, now));
+    if ((i = ds__ltab_find(t, key)) != SIZE_MAX) return ds__lim_wait_from(&t->cfg, &t->slots[i].s, n, now);
     memset(&rest, 0, sizeof rest);
     return ds__lim_wait(&t->cfg, &rest, n, now);
 }
 DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_t period_ns,
                                      uint64_t burst, int64_t now) {
     ds_limit_config c;
-    uint32_t it;
+    size_t i;
     if (!t || now < 0) return DS_EINVAL;
     c = t->cfg;
     c.limit = limit;
@@ -9370,38 +9473,42 @@ DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_
     /* The capacity was sized for the first config: a sliding log may not
      * grow past the limit it had then. */
     if (ds__ltab_key_bytes(&c) > t->key_bytes) return DS_EINVAL;
-    for (it = ds__ltab_first(&t->lru); it != DS_CACHE_END; it = ds__ltab_next(&t->lru, it)) {
-        ds__lstate *s = ds__ltab_val(&t->lru, it);
-        ds__lim_convert(&t->cfg, &c, s, ds__lim_clamp(&t->cfg, s, now));
-    }
+    for (i = 0; i < t->nslots; i++)
+        if (t->slots[i].used) {
+            ds__lstate *s = &t->slots[i].s;
+            ds__lim_convert(&t->cfg, &c, s, ds__lim_clamp(&t->cfg, s, now));
+        }
     t->cfg = c;
     return DS_OK;
 }
 DSDEF size_t ds_limiter_table_expire(ds_limiter_table *t, int64_t now, size_t budget) {
-    size_t dropped = 0;
+    size_t dropped = 0, seen;
     if (!t) return 0;
-    /* From the least recently used end, while the keys are at rest. */
-    while (dropped < budget && t->lru.c.len) {
-        uint32_t id = t->lru.c.tail[DS__CSEG_WINDOW];
-        if (!ds__ltab_at_rest(t, ds__ltab_val(&t->lru, id), now)) break;
-        ds__ltab_del(&t->lru, *ds__ltab_key(&t->lru, id), NULL);
-        t->stats.idle_evictions++;
-        dropped++;
+    /* One sweep from the CLOCK hand; a removal shifts a later key into
+     * this slot, so the slot is looked at again. */
+    for (seen = 0; seen < t->nslots && dropped < budget;) {
+        if (t->hand >= t->nslots) t->hand = 0;
+        if (t->slots[t->hand].used && ds__ltab_at_rest(t, &t->slots[t->hand].s, now)) {
+            ds__ltab_remove(t, t->hand);
+            t->stats.idle_evictions++;
+            dropped++;
+        } else {
+            t->hand++;
+            seen++;
+        }
     }
     return dropped;
 }
-DSDEF size_t ds_limiter_table_len(const ds_limiter_table *t) { return t ? ds__ltab_len(&t->lru) : 0; }
+DSDEF size_t ds_limiter_table_len(const ds_limiter_table *t) { return t ? t->len : 0; }
 DSDEF size_t ds_limiter_table_capacity(const ds_limiter_table *t) { return t ? t->capacity : 0; }
 DSDEF size_t ds_limiter_table_memory(const ds_limiter_table *t) {
-    size_t b;
-    uint32_t it;
+    size_t b, i;
     if (!t) return 0;
-    b = ds__ltab_memory(&t->lru);
-    if (t->cfg.algo == DS_LIMIT_SLIDING_LOG)
-        for (it = ds__ltab_first(&t->lru); it != DS_CACHE_END; it = ds__ltab_next(&t->lru, it)) {
-            const ds__llog *g = (const ds__llog *)ds__ltab_val(&t->lru, it)->log;
-            if (g) b += ds__llog_bytes(g->cap);
-        }
+    b = t->nslots * sizeof *t->slots;
+    for (i = 0; i < t->nslots; i++) {
+        const ds__llog *g = t->slots[i].used ? (const ds__llog *)t->slots[i].s.log : NULL;
+        if (g) b += ds__llog_bytes(g->cap);
+    }
     return b;
 }
 DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t) {

@@ -303,17 +303,18 @@ void test_limit_conforming(void) {
             for (k = 0; k < c.burst; k++, sent++) refused += ds_limiter_allow(&l, 1, 0) != DS_OK;
             for (k = 1; k <= 20000; k++, sent++) /* the k-th token is there at k * P / L */
                 refused += ds_limiter_allow(&l, 1, (int64_t)((k * (uint64_t)c.period_ns + c.limit - 1) / c.limit)) != DS_OK;
-        } else if (c.algo == DS_LIMIT_FIXED_WINDOW || c.algo == DS_LIMIT_SLIDING_COUNTER) {
-            uint64_t per = c.algo == DS_LIMIT_FIXED_WINDOW ? c.limit : c.limit / 2; /* per window */
+        } else if (c.algo == DS_LIMIT_FIXED_WINDOW) {
+            uint64_t per = c.limit; /* per aligned window, in any order within it */
             int64_t w;
             for (w = 0; w < 3000; w++)
                 for (k = 0; k < per; k++, sent++)
                     refused += ds_limiter_allow(&l, 1, w * c.period_ns + (int64_t)ds_rng_below(&r, (uint64_t)c.period_ns)) != DS_OK;
-        } else {
+        } else { /* random arrivals kept within limit per (t - P, t] (log) or per (t - 2P, t] (counter) */
+            int64_t span = c.algo == DS_LIMIT_SLIDING_LOG ? c.period_ns : 2 * c.period_ns;
             while (sent < 20000) {
                 now += (int64_t)ds_rng_below(&r, (uint64_t)c.period_ns / 3);
                 size_t j = tr.len, in = 0;
-                while (j > 0 && tr.t[j - 1] > now - c.period_ns) j--, in++;
+                while (j > 0 && tr.t[j - 1] > now - span) j--, in++;
                 if (in + 1 > c.limit) continue; /* would break the contract: (now - P, now] full */
                 trace_push(&tr, now, 1);
                 sent++;
@@ -421,9 +422,13 @@ void test_limit_edges(void) {
         if (a != DS_LIMIT_SLIDING_LOG) { /* a log that long cannot be allocated */
             CHECK(ds_limiter_allow(&l, UINT64_MAX / 2, INT64_MAX - 1) == DS_OK);
             CHECKF(ds_limiter_take(&l, UINT64_MAX, INT64_MAX - 1, &res) == DS_EBUSY, "%s", ds_limit_algo_name(c.algo));
-            CHECK(res.reset_after_ns >= 0 && res.retry_after_ns != 0);
+            /* the buckets owe (2^63 - 1) units x P / L ~ P / 2; the fixed
+             * window's ends 1 ns later; the sliding counter's a period after */
+            if (is_bucket(c.algo)) CHECKF(res.reset_after_ns >= INT64_MAX / 2 - 2 && res.reset_after_ns <= INT64_MAX / 2 + 2, "%lld", (long long)res.reset_after_ns);
+            else if (c.algo == DS_LIMIT_FIXED_WINDOW) CHECK(res.reset_after_ns == 1);
+            else CHECK(res.reset_after_ns == INT64_MAX);
+            CHECK(res.retry_after_ns > 0); /* n fits once the bucket / window has room again */
         }
-        CHECK(ds_limiter_remaining(&l, 0) <= UINT64_MAX);
         ds_limiter_free(&l);
         c.limit = 1;
         c.period_ns = INT64_MAX;
@@ -606,4 +611,144 @@ void test_limit_table_oom(void) {
     long total = 0;
     uint64_t s;
     for (s = 0; s < DS_LIMIT_ALGOS; s++) CHECK(prop_oom_sweep(limit_table_oom_seq, s, &total) == 0);
+}
+
+/* set() over time, looks after lowering the limit, and waits after the
+ * clock steps back (measured from the caller's clock). */
+void test_limit_set_and_clock(void) {
+    const int64_t SEC = 1000000000;
+    int a;
+    for (a = 0; a < DS_LIMIT_ALGOS; a++) {
+        ds_limit_config c;
+        ds_limiter l;
+        int64_t t, w;
+        int admitted = 0;
+        memset(&c, 0, sizeof c);
+        c.algo = (ds_limit_algo)a;
+        c.limit = 1;
+        c.period_ns = SEC;
+        CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
+        /* set(same) twice per period must not starve the limiter */
+        for (t = 0; t < 20 * SEC; t += SEC / 2) {
+            CHECK(ds_limiter_set(&l, 1, SEC, 0, t) == DS_OK);
+            admitted += ds_limiter_allow(&l, 1, t) == DS_OK;
+        }
+        CHECKF(admitted >= 20 && admitted <= 21, "%s: %d admitted in 20 s at 1/s", ds_limit_algo_name(c.algo), admitted);
+        /* after a long idle spell, a new period: everything admissible */
+        CHECK(ds_limiter_set(&l, 10, 2 * SEC, 0, 100 * SEC) == DS_OK);
+        CHECKF(ds_limiter_remaining(&l, 100 * SEC) == 10, "%s: %llu after idle + set", ds_limit_algo_name(c.algo),
+               (unsigned long long)ds_limiter_remaining(&l, 100 * SEC));
+        CHECK(ds_limiter_allow(&l, 10, 100 * SEC) == DS_OK);
+        /* lower the limit below what was admitted: n = 0 still only looks */
+        CHECK(ds_limiter_set(&l, 2, 2 * SEC, 0, 100 * SEC) == DS_OK);
+        CHECK(ds_limiter_allow(&l, 0, 100 * SEC) == DS_OK && ds_limiter_wait_ns(&l, 0, 100 * SEC) == 0);
+        CHECK(ds_limiter_allow(&l, 1, 100 * SEC) == DS_EBUSY);
+        /* the clock steps back 3.3 s: the wait is from the caller's clock */
+        t = 100 * SEC - 3300 * (SEC / 1000);
+        w = ds_limiter_wait_ns(&l, 1, t);
+        CHECKF(w > 0, "%s: wait %lld", ds_limit_algo_name(c.algo), (long long)w);
+        CHECKF(ds_limiter_allow(&l, 1, t + w - 1) == DS_EBUSY && ds_limiter_allow(&l, 1, t + w) == DS_OK,
+               "%s: wait %lld after a step back is not exact", ds_limit_algo_name(c.algo), (long long)w);
+        ds_limiter_free(&l);
+    }
+}
+
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 u128;
+/* The token bucket and the sliding counter with big numbers (limit up to
+ * 2^40, period up to 2^50 ns, now up to 2^61), against __int128 models:
+ * decisions and exact waits, through the 128-bit paths. */
+void test_limit_large(void) {
+    ds_rng r;
+    int rep;
+    ds_rng_seed(&r, 80);
+    for (rep = 0; rep < 40; rep++) {
+        ds_limit_config c;
+        ds_limiter l;
+        u128 tok, cap;      /* token bucket model: tokens x P */
+        uint64_t cur = 0, prev = 0;
+        int64_t win = 0, now = (int64_t)ds_rng_below(&r, (uint64_t)1 << 61), last;
+        int step;
+        memset(&c, 0, sizeof c);
+        c.algo = rep % 2 ? DS_LIMIT_SLIDING_COUNTER : DS_LIMIT_TOKEN_BUCKET;
+        c.limit = 1 + ds_rng_below(&r, (uint64_t)1 << (1 + ds_rng_below(&r, 40)));
+        c.period_ns = 1 + (int64_t)ds_rng_below(&r, (uint64_t)1 << (1 + ds_rng_below(&r, 50)));
+        c.burst = c.limit + ds_rng_below(&r, c.limit);
+        CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
+        cap = (u128)c.burst * (u128)c.period_ns;
+        tok = cap;
+        last = now;
+        win = now / c.period_ns;
+        for (step = 0; step < 400; step++) {
+            uint64_t n = 1 + ds_rng_below(&r, c.limit / 2 + 1);
+            int ok;
+            now += (int64_t)ds_rng_below(&r, (uint64_t)(c.period_ns / 2 + 1));
+            if (c.algo == DS_LIMIT_TOKEN_BUCKET) {
+                u128 t2 = tok + (u128)(now - last) * c.limit;
+                tok = t2 > cap ? cap : t2;
+                last = now;
+                ok = tok >= (u128)n * (uint64_t)c.period_ns;
+                if (!ok) { /* the wait is exact: tokens(now + w) >= n P > tokens(now + w - 1) */
+                    int64_t w = ds_limiter_wait_ns(&l, n, now);
+                    u128 need = (u128)n * (uint64_t)c.period_ns;
+                    CHECKF(w > 0 && tok + (u128)w * c.limit >= need && tok + (u128)(w - 1) * c.limit < need,
+                           "rep %d step %d: wait %lld", rep, step, (long long)w);
+                }
+                if (ok) tok -= (u128)n * (uint64_t)c.period_ns;
+            } else {
+                int64_t w = now / c.period_ns, e;
+                if (w == win + 1) { prev = cur; cur = 0; }
+                else if (w > win + 1) { prev = cur = 0; }
+                win = w;
+                e = now - w * c.period_ns;
+                ok = cur + n <= c.limit &&
+                     (u128)prev * (uint64_t)(c.period_ns - e) + (u128)(cur + n - 1) * (uint64_t)c.period_ns <
+                         (u128)c.limit * (uint64_t)c.period_ns;
+                if (ok) cur += n;
+            }
+            CHECKF((ds_limiter_allow(&l, n, now) == DS_OK) == ok, "%s rep %d step %d", ds_limit_algo_name(c.algo), rep, step);
+        }
+        ds_limiter_free(&l);
+    }
+}
+#else
+void test_limit_large(void) {}
+#endif
+
+/* expire drops exactly the keys at rest; a refused new key (DS_ENOMEM)
+ * reports the key as still at rest. */
+void test_limit_table_expire(void) {
+    ds_limiter_table_config tc;
+    ds_limiter_table t;
+    prop_alloc pa;
+    ds_limit_result res;
+    uint64_t k;
+    const int64_t SEC = 1000000000;
+    memset(&tc, 0, sizeof tc);
+    tc.limit.algo = DS_LIMIT_TOKEN_BUCKET;
+    tc.limit.limit = 10;
+    tc.limit.period_ns = SEC;  /* at rest 1 s after the last admission (burst 10) */
+    tc.max_bytes = 1 << 20;
+    CHECK(ds_limiter_table_init(&t, &tc) == DS_OK);
+    for (k = 0; k < 500; k++) CHECK(ds_limiter_table_allow(&t, k, 10, 0) == DS_OK);         /* old keys */
+    for (k = 500; k < 800; k++) CHECK(ds_limiter_table_allow(&t, k, 1, 5 * SEC) == DS_OK);  /* recent */
+    CHECK(ds_limiter_table_len(&t) == 800);
+    CHECK(ds_limiter_table_expire(&t, 5 * SEC, 100) == 100);
+    CHECK(ds_limiter_table_expire(&t, 5 * SEC, SIZE_MAX) == 400);
+    CHECK(ds_limiter_table_len(&t) == 300 && ds_limiter_table_stats(&t).idle_evictions == 500);
+    for (k = 500; k < 800; k++) CHECK(ds_limiter_table_allow(&t, k, 10, 5 * SEC) == DS_EBUSY); /* still limited */
+    ds_limiter_table_free(&t);
+
+    prop_alloc_init(&pa);
+    tc.alloc = &pa.a;
+    CHECK(ds_limiter_table_init(&t, &tc) == DS_OK);
+    CHECK(ds_limiter_table_allow(&t, 1, 3, 0) == DS_OK);
+    prop_alloc_fail_in(&pa, 1, 1);
+    for (k = 2; k < 200 && ds_limiter_table_take(&t, k, 3, 0, &res) == DS_OK; k++) {}
+    CHECK(k < 200); /* the slot array had to grow, and could not */
+    CHECK(res.remaining == 10 && res.reset_after_ns == 0 && ds_limiter_table_len(&t) == k - 1);
+    prop_alloc_disarm(&pa);
+    CHECK(ds_limiter_table_allow(&t, k, 3, 0) == DS_OK && ds_limiter_table_len(&t) == k);
+    ds_limiter_table_free(&t);
+    CHECK(pa.live_bytes == 0);
 }

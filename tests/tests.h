@@ -46,6 +46,7 @@
     X(limit_model) X(limit_bounds) X(limit_long_run) X(limit_conforming)   \
     X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
     X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
+    X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
     /* bad input */                                                        \
     X(null_container_args)
 
