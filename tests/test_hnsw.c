@@ -441,8 +441,10 @@ static ds_hnsw_params hparams(size_t dim, ds_metric m, size_t M, size_t efc, uin
     return p;
 }
 
-/* siftsmall at M = 16, ef_construction = 200: recall@10 against the
- * shipped ground truth must reach 0.95 at ef = 100 (measured ~0.99+). */
+/* siftsmall at M = 16, ef_construction = 100 (200 doubles the build time
+ * under the sanitizers for +0.002): recall@10 against the shipped ground
+ * truth must reach 0.95 at ef = 64 (measured 0.987 with this seed; 0.998 at efc = 200,
+ * ef = 100). */
 void test_hnsw_siftsmall_recall(void) {
     sift s;
     ds_hnsw h;
@@ -453,7 +455,7 @@ void test_hnsw_siftsmall_recall(void) {
     int st = sift_load(&s);
     if (st == 0) return;
     CHECK(st == 1);
-    p = hparams(s.dim, DS_METRIC_L2, 16, 200, 42);
+    p = hparams(s.dim, DS_METRIC_L2, 16, 100, 42);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
     CHECK(ds_hnsw_resize(&h, s.nb) == DS_OK);
     for (i = 0; i < s.nb; i++) CHECK(ds_hnsw_add(&h, i, s.base + i * s.dim) == DS_OK);
@@ -461,11 +463,11 @@ void test_hnsw_siftsmall_recall(void) {
     truth = (uint64_t *)malloc(s.nq * 100 * sizeof *truth);
     CHECK(truth != NULL);
     for (i = 0; i < s.nq * 100; i++) truth[i] = (uint64_t)s.gt[i];
-    rec = hnsw_recall(&h, s.query, s.nq, s.dim, truth, 100, 10, 100);
+    rec = hnsw_recall(&h, s.query, s.nq, s.dim, truth, 100, 10, 64);
     if (prop_env_long("DS_VERBOSE", 0)) {
-        printf("  siftsmall M=16 efc=200: recall@10 ef=100 %.4f, ef=10 %.4f, ef=40 %.4f\n", rec,
+        printf("  siftsmall M=16 efc=100: recall@10 ef=64 %.4f, ef=10 %.4f, ef=32 %.4f\n", rec,
                hnsw_recall(&h, s.query, s.nq, s.dim, truth, 100, 10, 10),
-               hnsw_recall(&h, s.query, s.nq, s.dim, truth, 100, 10, 40));
+               hnsw_recall(&h, s.query, s.nq, s.dim, truth, 100, 10, 32));
     }
     CHECKF(rec >= 0.95, "recall@10 = %.4f", rec);
     free(truth);
@@ -730,7 +732,7 @@ static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
     p.replace_deleted = (seed & 1) != 0;
     ds_rng_seed(&r, seed);
     CHECK_OR(ds_hnsw_init(&h, &p, &pa->a) == DS_OK, 1);
-    for (i = 0; i < 60; i++) {
+    for (i = 0; i < 45; i++) {
         ds_membuf before, after;
         long f0 = PROP_FAILS(pa);
         ds_status st;
