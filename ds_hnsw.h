@@ -890,8 +890,12 @@ static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef
         memset(s->mark, 0, s->nmark * sizeof *s->mark);
         s->epoch = 0;
     }
+    /* Candidates start at a few ef and grow on demand (the bound is the
+     * visited count, up to nodes + 1; the build scratch reserves that). */
     p = s->cand;
-    if (!ds__scratch_grow(s->alloc, &p, &s->ncand, nodes + 1, sizeof *s->cand)) return DS_ENOMEM;
+    if (!ds__scratch_grow(s->alloc, &p, &s->ncand, nodes + 1 < 4 * ef + 64 ? nodes + 1 : 4 * ef + 64,
+                          sizeof *s->cand))
+        return DS_ENOMEM;
     s->cand = (ds__hnsw_pair *)p;
     p = s->top;
     if (!ds__scratch_grow(s->alloc, &p, &s->ntop, ef + 2, sizeof *s->top)) return DS_ENOMEM;
@@ -910,12 +914,27 @@ static int ds__hn_accept(const ds_hnsw *h, uint32_t id, int skip_deleted, ds_hns
     return !filt || filt(ds__hn_label(h, id), ctx);
 }
 
+/* Double the candidate heap (a search scratch only; contents kept). */
+static int ds__hn_cand_grow(ds_hnsw_scratch *s) {
+    size_t nc = s->ncand * 2, bytes;
+    ds__hnsw_pair *p;
+    if (!ds_size_mul(nc, sizeof *p, &bytes) ||
+        !(p = (ds__hnsw_pair *)DS_MALLOC(s->alloc, bytes)))
+        return 0;
+    memcpy(p, s->cand, s->ncand * sizeof *p);
+    DS_FREE(s->alloc, s->cand, s->ncand * sizeof *p);
+    s->cand = p;
+    s->ncand = nc;
+    return 1;
+}
+
 /* Best-first search on layer lc from ep: s->top becomes a max-heap of the
- * (up to) ef nearest accepted elements; returns how many. Rejected
+ * (up to) ef nearest accepted elements; returns how many, or sets *oom
+ * (search scratch only: the build scratch holds every slot). Rejected
  * elements are still expanded, so the walk goes through them. */
 static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
                                   uint32_t ep, float epd, size_t ef, int lc, int skip_deleted,
-                                  ds_hnsw_filter filt, void *ctx) {
+                                  ds_hnsw_filter filt, void *ctx, int *oom) {
     size_t nc = 0, nt = 0;
     ds__hnsw_pair x, tmp;
     float lower = epd;
@@ -945,6 +964,10 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const fl
             if (nt < ef || d < lower) {
                 x.d = d;
                 x.id = e;
+                if (nc == s->ncand && !ds__hn_cand_grow(s)) {
+                    *oom = 1;
+                    return nt;
+                }
                 s->cand[nc++] = x;
                 ds__heap_sift_up((unsigned char *)s->cand, nc - 1, sizeof x, ds__pair_lt, &tmp);
                 if (ds__hn_accept(h, e, skip_deleted, filt, ctx)) {
@@ -1042,9 +1065,12 @@ static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
     int lc;
     if (h->maxlevel > L) ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, L);
     for (lc = L < h->maxlevel ? L : h->maxlevel; lc >= 0; lc--) {
-        size_t nt = ds__hn_search_layer(h, &h->build, q, ep, epd, h->efc, lc, 0, NULL, NULL);
+        int oom = 0;
+        size_t nt = ds__hn_search_layer(h, &h->build, q, ep, epd, h->efc, lc, 0, NULL, NULL, &oom);
         size_t nc = 0, i, r, cnt;
         uint32_t *mine;
+        DS_ASSERT(!oom); /* the build scratch has room for every slot */
+        (void)oom;
         for (i = 0; i < nt; i++)
             if (h->build.top[i].id != id) h->sel[nc++] = h->build.top[i];
         ds__pair_sort(h->sel, nc);
@@ -1409,6 +1435,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
                                        ds_neighbor *out, size_t *nout) {
     ds_status st;
     size_t nt, i, len = 0;
+    int oom = 0;
     uint32_t ep;
     float epd;
     if (!h || !s || !q || !k || !out || !nout || ef > DS__HNSW_MAX_EF || !ds__hn_vec_ok(h, q))
@@ -1426,7 +1453,8 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
     ep = h->entry;
     epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
     ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, 0);
-    nt = ds__hn_search_layer(h, s, q, ep, epd, ef, 0, 1, filter, ctx);
+    nt = ds__hn_search_layer(h, s, q, ep, epd, ef, 0, 1, filter, ctx, &oom);
+    if (oom) return DS_ENOMEM;
     for (i = 0; i < nt; i++) {
         ds_neighbor x;
         x.label = ds__hn_label(h, s->top[i].id);
