@@ -368,10 +368,12 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *   ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a)
  *          format "DShn" v1 (ds.h's ds:io layout): every parameter (ef_search
  *          and the RNG state included, so a loaded index searches and grows
- *          exactly as the saved one would), the level-0 records (live link
- *          counts only), the upper links, the deleted list, a checksum. load
+ *          exactly as the saved one would), the level-0 records and upper
+ *          link lists in full (unused slots zero, so the file is as large as
+ *          the memory load asks for), the deleted list, a checksum. load
  *          checks every field before trusting it: parameters in range,
- *          element count against the bytes left before allocating, link
+ *          element count and layers against the bytes left before
+ *          allocating (no allocation much larger than the input), link
  *          counts <= M/M0, every link < count and pointing at an element
  *          that has that layer, labels unique, vectors finite, entry point
  *          on the top layer, deleted flags matching the list. DS_ECORRUPT on
@@ -1525,6 +1527,34 @@ static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
         n -= c;
     }
 }
+/* Links are stored in full fixed-size lists (unused slots zero), so the
+ * file is as large as the memory it asks for: load never allocates much
+ * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
+ * reader's. */
+static void ds__hn_put_links(ds__enc *e, const uint32_t *ln, size_t cnt, size_t cap) {
+    static const uint32_t zeros[DS__HN_CHUNK] = {0};
+    size_t left = cap - cnt;
+    ds__hn_put_w32(e, ln, cnt);
+    while (left) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_put_w32(e, zeros, c);
+        left -= c;
+    }
+}
+/* Read cnt links then the zero padding to cap into ln[0..cap). */
+static void ds__hn_get_links(ds__dec *d, uint32_t *ln, size_t cnt, size_t cap) {
+    size_t left = cap - cnt, i;
+    uint32_t *p = ln + cnt;
+    ds__hn_get_w32(d, ln, cnt);
+    while (left && d->st == DS_OK) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_get_w32(d, p, c);
+        for (i = 0; i < c && d->st == DS_OK; i++)
+            if (p[i]) d->st = DS_ECORRUPT;
+        p += c;
+        left -= c;
+    }
+}
 static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
     while (n && e->st == DS_OK) {
         size_t c = n < 4096 ? n : 4096;
@@ -1567,15 +1597,15 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
         const uint32_t *ln = ds__hn_links(h, id, 0, &cnt);
         ds__put_u64(&e, ds__hn_label(h, id));
         ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
-        ds__hn_put_w32(&e, ln, cnt);
+        ds__hn_put_links(&e, ln, cnt, h->M0);
         ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
     }
     for (id = 0; id < h->n; id++) {
         for (lc = 1; lc <= h->level[id]; lc++) {
             size_t cnt;
             const uint32_t *ln = ds__hn_links(h, id, lc, &cnt);
-            ds__hn_put_w32(&e, ln - 1, 1); /* count, then ids: the reader's pieces */
-            ds__hn_put_w32(&e, ln, cnt);
+            ds__hn_put_w32(&e, ln - 1, 1); /* count, then the list: the reader's pieces */
+            ds__hn_put_links(&e, ln, cnt, h->M);
         }
     }
     ds__hn_put_w32(&e, h->del, h->ndel);
@@ -1597,8 +1627,8 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         t->uoff[i] = upper_words;
         upper_words += (size_t)t->level[i] * (t->M + 1);
     }
-    /* Each upper layer costs at least its count word in the input. */
-    if (!ds__dec_room(d, (uint64_t)(upper_words / (t->M + 1)) * 4)) return;
+    /* Every upper layer is stored in full: refuse what the input cannot hold. */
+    if (!ds__dec_room(d, (uint64_t)upper_words * 4)) return;
     if ((d->st = ds__hn_arena(t, upper_words)) != DS_OK) return;
     t->ulen = upper_words;
     if ((d->st = ds__vlabel_map_reserve(&t->map, n)) != DS_OK) return;
@@ -1618,7 +1648,7 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         rec[2] = (unsigned char)(hdr >> 16);
         flagged += rec[2];
         ln = ds__hn_links(t, id, 0, &cnt);
-        ds__hn_get_w32(d, ln, cnt);
+        ds__hn_get_links(d, ln, cnt, t->M0);
         ds__hn_get_w32(d, rec + t->vec_off, t->dim);
         if (d->st != DS_OK) return;
         for (j = 0; j < cnt; j++)
@@ -1637,7 +1667,7 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
                 d->st = DS_ECORRUPT;
                 return;
             }
-            ds__hn_get_w32(d, u + 1, u[0]);
+            ds__hn_get_links(d, u + 1, u[0], t->M);
             for (j = 0; j < u[0] && d->st == DS_OK; j++)
                 if (u[1 + j] >= n || u[1 + j] == id || t->level[u[1 + j]] < lc)
                     d->st = DS_ECORRUPT;
@@ -1685,9 +1715,10 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
         n > (v[5] ? v[5] : DS__HNSW_NOLIMIT) || ndel > n || top > DS__HNSW_MAX_LEVEL + 1 ||
         (n == 0) != (top == 0) || (n ? entry >= n : entry != 0))
         return DS_ECORRUPT;
-    /* Every element costs at least its level byte, label, header and
-     * vector in the input: refuse counts the input cannot hold. */
-    per = 1 + 16 + 4 * v[0];
+    /* Every element costs its level byte, label, header, full level-0 link
+     * list and vector in the input: refuse counts the input cannot hold
+     * (so the level-0 block allocated below is no larger than the input). */
+    per = 1 + 16 + 8 * v[2] + 4 * v[0];
     if (n > UINT64_MAX / per || !ds__dec_room(&d, n * per)) return DS_ECORRUPT;
     memset(&p, 0, sizeof p);
     p.dim = (size_t)v[0];

@@ -892,6 +892,34 @@ void test_hnsw_save_load(void) {
         hnsw_image(&h, &b);
         CHECK(b.len > 0);
         check_load_rejects(b.data, b.len, hnsw_load_v, hnsw_free_v, sizeof(ds_hnsw), 1);
+        /* A hostile element count (or dimension) is refused before any
+         * allocation beyond the input's size: with blocks over 64 KiB
+         * failing, the answer is DS_ECORRUPT, not DS_ENOMEM. The count sits
+         * after magic, version, 8 parameters and the RNG state. */
+        {
+            static const size_t at[2] = {4 + 8 + 8 * 8 + 32, 4 + 8};
+            static const uint64_t val[2] = {(uint64_t)1 << 31, 65536};
+            prop_alloc pa;
+            ds_hnsw g;
+            int t;
+            for (t = 0; t < 2; t++) {
+                unsigned char *c = (unsigned char *)malloc(b.len);
+                ds_memsrc src;
+                ds_reader rd;
+                ds_status st;
+                int k;
+                CHECK(c != NULL);
+                memcpy(c, b.data, b.len);
+                for (k = 0; k < 8; k++) c[at[t] + (size_t)k] = (unsigned char)(val[t] >> (8 * k));
+                prop_alloc_init(&pa);
+                pa.limit = (size_t)1 << 16;
+                rd = ds_mem_reader(&src, c, b.len);
+                st = ds_hnsw_load(&g, &rd, &pa.a);
+                CHECKF(st == DS_ECORRUPT, "field %d: %s", t, ds_status_name(st));
+                CHECK(pa.live_bytes == 0);
+                free(c);
+            }
+        }
         ds_membuf_free(&b);
         ds_hnsw_free(&h);
         /* empty index round-trips */
