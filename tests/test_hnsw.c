@@ -5,9 +5,11 @@
  * Recall checks use siftsmall (../shared/data or $DS_DATA; skipped with a
  * message when absent) and small synthetic clustered sets against ds_flat
  * ground truth; thresholds are stated next to each check. */
+#define _POSIX_C_SOURCE 200809L /* pthreads, for concurrent searches */
 #include "prop.h"
 #include "ds_hnsw.h"
 #include <math.h>
+#include <pthread.h>
 
 /* From test_sketch.c: every truncation and bit flip of img must load as
  * DS_ECORRUPT, leave the target untouched and leak nothing. */
@@ -983,4 +985,73 @@ void test_hnsw_flat_save_load(void) {
         ds_flat_free(&v);
     }
     free(x);
+}
+
+/* ---- concurrent searches ---------------------------------------------------- */
+
+/* Four threads search the same index at once, each with its own scratch
+ * (and one through the allocating ds_hnsw_search): every answer equals
+ * the single-threaded one. (Run under TSan by hand: no races.) */
+typedef struct search_job {
+    const ds_hnsw *h;
+    const float *qs;
+    size_t nq, dim;
+    const ds_neighbor *want; /* nq * 10 */
+    int scratch, bad;
+} search_job;
+static void *search_worker(void *arg) {
+    search_job *j = (search_job *)arg;
+    ds_hnsw_scratch s;
+    size_t i, k, got, rep;
+    ds_neighbor res[10];
+    ds_hnsw_scratch_init(&s, NULL);
+    for (rep = 0; rep < 3; rep++) {
+        for (i = 0; i < j->nq; i++) {
+            ds_status st = j->scratch ? ds_hnsw_search_scratch(j->h, &s, j->qs + i * j->dim, 10, 40,
+                                                               NULL, NULL, res, &got)
+                                      : ds_hnsw_search(j->h, j->qs + i * j->dim, 10, 40, NULL,
+                                                       NULL, res, &got);
+            if (st != DS_OK || got != 10) j->bad = 1;
+            for (k = 0; k < got && k < 10; k++)
+                if (res[k].label != j->want[i * 10 + k].label || res[k].dist != j->want[i * 10 + k].dist)
+                    j->bad = 1;
+        }
+    }
+    ds_hnsw_scratch_free(&s);
+    return NULL;
+}
+void test_hnsw_concurrent_search(void) {
+    enum { N = 1500, D = 16, NQ = 50, T = 4 };
+    ds_rng r;
+    float *x;
+    ds_hnsw h;
+    ds_hnsw_params p = hparams(D, DS_METRIC_COSINE, 8, 60, 21);
+    ds_neighbor *want = (ds_neighbor *)malloc(NQ * 10 * sizeof *want);
+    search_job jobs[T];
+    pthread_t th[T];
+    size_t i, got;
+    int t;
+    ds_rng_seed(&r, 22);
+    x = clustered(&r, N + NQ, D, 10, 0.2f);
+    CHECK(x && want);
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 0; i < NQ; i++)
+        CHECK(ds_hnsw_search(&h, x + (N + i) * D, 10, 40, NULL, NULL, want + i * 10, &got) == DS_OK &&
+              got == 10);
+    for (t = 0; t < T; t++) {
+        jobs[t].h = &h;
+        jobs[t].qs = x + N * D;
+        jobs[t].nq = NQ;
+        jobs[t].dim = D;
+        jobs[t].want = want;
+        jobs[t].scratch = t != 0;
+        jobs[t].bad = 0;
+        CHECK(pthread_create(&th[t], NULL, search_worker, &jobs[t]) == 0);
+    }
+    for (t = 0; t < T; t++) CHECK(pthread_join(th[t], NULL) == 0);
+    for (t = 0; t < T; t++) CHECKF(!jobs[t].bad, "thread %d saw a different answer", t);
+    ds_hnsw_free(&h);
+    free(x);
+    free(want);
 }

@@ -53,7 +53,7 @@
     X(hnsw_flat_siftsmall) X(hnsw_siftsmall_recall) X(hnsw_synthetic_recall) \
     X(hnsw_delete_filter) X(hnsw_update_replace_compact) X(hnsw_resize)    \
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
-    X(hnsw_flat_save_load)                                                 \
+    X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
     X(null_container_args)
 
