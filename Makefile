@@ -42,14 +42,14 @@ $(BUILD) $(BUILD)/examples $(BUILD)/fuzz $(BUILD)/compile:
 	@mkdir -p $@
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
-$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
 	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # The portable (SWAR) probing path, as on a machine without SSE2.
-$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h | $(BUILD)
+$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_NO_SIMD -I. -Itests $(TEST_SRC) -o $@ -lm
 
 TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang)
@@ -90,7 +90,7 @@ check-headers: | $(BUILD)/compile
 # Libraries an example needs beyond libm.
 LIBS_bloom_usernames := -lsqlite3
 LIBS_cache_cluster := -lsqlite3
-$(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples
+$(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h | $(BUILD)/examples
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
 check-examples: $(EXAMPLES)
@@ -99,14 +99,14 @@ check-examples: $(EXAMPLES)
 	done; echo "examples: $(words $(EXAMPLES)) ran clean under ASan+UBSan"
 
 # ---- fuzz targets: replayed as plain programs in check; libFuzzer in fuzz ----
-$(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h ds_hnsw.h | $(BUILD)/fuzz
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_FUZZ_STANDALONE -I. $< -o $@ -lm
 
 check-fuzz-replay: $(patsubst %,$(BUILD)/fuzz/%-replay,$(FUZZERS))
 	@set -e; for f in $^; do $$f > /dev/null || { echo "fuzz replay $$f failed"; exit 1; }; done; \
 	echo "fuzz replays: $(words $^) targets clean"
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h ds_hnsw.h | $(BUILD)/fuzz
 	$(CLANG) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -I. $< -o $@ -lm
 
 fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZERS))

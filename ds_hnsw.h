@@ -1,53 +1,424 @@
 /* ds_hnsw.h - vector search for ds: exact (flat) index and HNSW   v0.1.0
  *
- * STATUS: shell. This header fixes the option block, the section layout and
- * the contract that the vector-search work (issue "Vector search in
- * ds_hnsw.h") fills in; it declares no functions yet, so including it costs
- * nothing and nothing here can be called by mistake.
+ * Float32 vectors: distance kernels (scalar + AVX2/FMA + AVX-512, picked at
+ * run time), an exact index (ds_flat) that can also scan vectors the caller
+ * owns (a read-only mmap of a .fvecs file, say) without copying, an HNSW
+ * graph index (ds_hnsw; Malkov & Yashunin, "Efficient and robust
+ * approximate nearest neighbor search using Hierarchical Navigable Small
+ * World graphs", IEEE TPAMI 2018, arXiv:1603.09320), versioned and
+ * checksummed save/load, TEXMEX .fvecs/.ivecs readers and recall@k.
  *
  * Needs ds.h (included below). In exactly one file:
  *
  *     #define DS_IMPLEMENTATION        (or DS_HNSW_IMPLEMENTATION)
  *     #include "ds_hnsw.h"
  *
+ * (DS_HNSW_IMPLEMENTATION alone compiles only this header's half; ds.h's
+ * implementation must then come from another file.) Link with -lm.
+ *
+ * QUICK START
+ *     ds_hnsw_params p = ds_hnsw_params_default(128);   // dim 128, L2
+ *     ds_hnsw h;
+ *     ds_neighbor hits[10];
+ *     size_t n;
+ *     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { ... }
+ *     ds_hnsw_add(&h, 42, vec);                        // label 42
+ *     ds_hnsw_search(&h, query, 10, 0, NULL, NULL, hits, &n);
+ *     ds_hnsw_free(&h);
+ *
  * TABLE OF CONTENTS (tags mark banners in both halves)
  *   ds_hnsw:options    option macros
- *   ds_hnsw:distance   squared L2, inner product, cosine; scalar + SIMD (planned)
- *   ds_hnsw:flat       ds_flat: exact k-NN, optionally over caller-owned vectors (planned)
- *   ds_hnsw:graph      ds_hnsw: Malkov & Yashunin HNSW (planned)
- *   ds_hnsw:io         save/load (versioned, checksummed) and .fvecs/.ivecs readers (planned)
+ *   ds_hnsw:distance   squared L2, inner product, cosine; scalar + SIMD
+ *   ds_hnsw:flat       ds_flat: exact k-NN, optionally over caller-owned vectors
+ *   ds_hnsw:graph      ds_hnsw: Malkov & Yashunin HNSW
+ *   ds_hnsw:io         save/load (versioned, checksummed), .fvecs/.ivecs
+ *                      readers, ground truth and recall@k
  *
  * OPTIONS
- *   DS_HNSW_NO_SIMD    use only the scalar distance kernels.
- *   DS_HNSW_THREADS    build the multi-threaded insert/batch search (pthreads);
- *                      without it the header needs no thread library.
+ *   DS_HNSW_NO_SIMD    use only the scalar distance kernels (also implied by
+ *                      ds.h's DS_NO_SIMD).
+ *   DS_HNSW_THREADS    reserved for a multi-threaded build/batch search
+ *                      (pthreads); NOT IMPLEMENTED YET: the build is
+ *                      single-threaded and needs no thread library.
  *   Allocation, assertions and linkage follow ds.h (DS_MALLOC..., DSDEF).
  *
- * THREAD SAFETY (the contract the implementation will state per call)
- *   Searches may run concurrently with each other; mutation needs exclusive
- *   access unless DS_HNSW_THREADS is on and the call says otherwise.
+ * ERRORS
+ *   As ds.h: DS_EINVAL for bad input (NULL, dimension 0, NaN/inf in a
+ *   vector, k = 0, bad parameters), DS_ENOTFOUND for an unknown label,
+ *   DS_EEXIST for a label added twice, DS_EFULL at max_elements, DS_ENOMEM
+ *   with the structure left exactly as it was, DS_ECORRUPT from load/read.
+ *
+ * THREAD SAFETY
+ *   Searches (ds_flat_search*, ds_hnsw_search*) only read the index and may
+ *   run concurrently with each other; each ds_hnsw search uses its own
+ *   visited list (a caller-owned ds_hnsw_scratch, or one allocated for the
+ *   call). Every mutating call (add, update, remove, mark/unmark, resize,
+ *   compact, load into) needs exclusive access: a search during an insert
+ *   is NOT safe.
  */
 #ifndef DS_HNSW_H_INCLUDED
 #define DS_HNSW_H_INCLUDED
 
 #include "ds.h"
 
-/* == ds_hnsw:options == */
+/* ========================================================================
+ * == ds_hnsw:options ==
+ * ======================================================================== */
 #define DS_HNSW_VERSION_MAJOR 0
 #define DS_HNSW_VERSION_MINOR 1
 #define DS_HNSW_VERSION_PATCH 0
+
+#if defined(DS_NO_SIMD) && !defined(DS_HNSW_NO_SIMD)
+#define DS_HNSW_NO_SIMD
+#endif
+/* Run-time dispatched x86 kernels need gcc/clang's target attribute and
+ * __builtin_cpu_supports; the header itself compiles without -mavx2. */
+#if !defined(DS_HNSW_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define DS__HNSW_X86 1
+#if (defined(__clang__) && __clang_major__ >= 5) || (!defined(__clang__) && __GNUC__ >= 7)
+#define DS__HNSW_AVX512 1
+#endif
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* == ds_hnsw:distance == */
-/* Metrics the index will support; the values are part of the file format. */
+/* ========================================================================
+ * == ds_hnsw:distance ==
+ * ========================================================================
+ * Metrics (the values are part of the file format):
+ *   DS_METRIC_L2       squared Euclidean distance, sum (a_i - b_i)^2
+ *   DS_METRIC_IP       inner product, as the distance 1 - a.b (hnswlib's
+ *                      convention: smaller is nearer, may be negative)
+ *   DS_METRIC_COSINE   1 - a.b / (|a||b|); the indexes normalise vectors at
+ *                      insert (and the query at search) and then use 1 - a.b,
+ *                      so ds_hnsw_get returns the normalised vector.
+ *
+ *   float ds_dist_l2sq(a, b, dim), ds_dist_dot(a, b, dim)
+ *          the best kernel this CPU runs (raw squared L2 and dot product).
+ *   float ds_distance(metric, a, b, dim)      the metric's distance as above
+ *          (cosine computed in full; a zero vector gives distance 1).
+ *   ds_status ds_l2_normalize(float *v, size_t dim)
+ *          v /= |v|; DS_EINVAL if |v| is 0 or not finite (v unchanged).
+ *   int ds_dist_simd_level(void)   DS_SIMD_SCALAR, DS_SIMD_AVX2 (AVX2+FMA) or
+ *          DS_SIMD_AVX512 (AVX-512F): what this build and CPU use.
+ *   ds_dist_fn ds_dist_l2sq_kernel(int level), ds_dist_dot_kernel(int level)
+ *          one kernel by level, NULL if this build/CPU lacks it (tests
+ *          compare every level against the scalar reference).
+ * The kernels accumulate in a different order than the scalar loop, so
+ * results agree to float rounding (relative ~1e-6), not bit for bit; an
+ * index picks its kernel once at init, so its results are reproducible on
+ * one machine. Complexity O(dim). Thread-safe. */
 typedef enum ds_metric { DS_METRIC_L2 = 1, DS_METRIC_IP = 2, DS_METRIC_COSINE = 3 } ds_metric;
 
-/* == ds_hnsw:flat == */
-/* == ds_hnsw:graph == */
-/* == ds_hnsw:io == */
+typedef float (*ds_dist_fn)(const float *a, const float *b, size_t dim);
+#define DS_SIMD_SCALAR 0
+#define DS_SIMD_AVX2 1
+#define DS_SIMD_AVX512 2
+
+DSDEF int ds_dist_simd_level(void);
+DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level);
+DSDEF ds_dist_fn ds_dist_dot_kernel(int level);
+DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim);
+DSDEF float ds_dist_dot(const float *a, const float *b, size_t dim);
+DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim);
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim);
+
+/* One search result: the label and its distance under the index's metric.
+ * Results come nearest first; equal distances in ascending label order. */
+typedef struct ds_neighbor {
+    uint64_t label;
+    float dist;
+} ds_neighbor;
+
+/* Label -> slot map shared by both indexes (internal). */
+DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
+
+/* ========================================================================
+ * == ds_hnsw:flat ==
+ * ========================================================================
+ * Exact k-nearest-neighbour search by a full scan: every query computes
+ * the distance to every vector and keeps the k best in a bounded max-heap
+ * built inside the caller's output array (no allocation while searching).
+ *
+ *   ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_alloc *a)
+ *          an owning index (copies each vector). Allocates nothing.
+ *          DS_EINVAL: dim 0 or > DS_VEC_MAX_DIM, unknown metric.
+ *   ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count,
+ *                               size_t dim, size_t stride, ds_metric metric)
+ *          a read-only index over count vectors the caller owns, row i at
+ *          data + i * stride floats (stride >= dim; a .fvecs file mapped in
+ *          memory is data = base + 4 bytes, stride = dim + 1). Labels are
+ *          row numbers. Nothing is copied or allocated; data must outlive f
+ *          and is not validated (NaNs give NaN distances). add/remove give
+ *          DS_EINVAL. Cosine divides by both norms at search time.
+ *   void   ds_flat_free(ds_flat *f)
+ *   ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v)
+ *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, or a zero vector
+ *          under cosine), DS_ENOMEM. Amortised O(dim).
+ *   ds_status ds_flat_remove(ds_flat *f, uint64_t label)
+ *          DS_ENOTFOUND; moves the last row into the hole. O(dim).
+ *   size_t ds_flat_len(const ds_flat *f)
+ *   ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k,
+ *                            ds_neighbor *out, size_t *nout)
+ *          the min(k, len) nearest into out (room for k), nearest first;
+ *          *nout = how many. DS_EINVAL: k = 0, NaN in q, zero q under
+ *          cosine. O(len * dim + len log k).
+ *   ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t nq,
+ *                                  size_t k, ds_neighbor *out, size_t *nout)
+ *          nq queries stored back to back (dim floats each): results of
+ *          query i at out + i * k, count in nout[i].
+ * Thread-safety: searches may run concurrently; add/remove need exclusion. */
+#define DS_VEC_MAX_DIM ((size_t)1 << 16)
+
+typedef struct ds_flat {
+    const float *data;    /* row i at data + i * stride */
+    float *own;           /* owning mode: the rows (== data); NULL in view mode */
+    uint64_t *labels;     /* owning mode: label of row i */
+    size_t dim, stride, len, cap;
+    ds_metric metric;
+    int view;
+    ds__vlabel_map map;   /* label -> row (owning mode) */
+    const ds_alloc *alloc;
+} ds_flat;
+
+DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_alloc *a);
+DSDEF ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count, size_t dim,
+                                  size_t stride, ds_metric metric);
+DSDEF void ds_flat_free(ds_flat *f);
+DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v);
+DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label);
+DSDEF size_t ds_flat_len(const ds_flat *f);
+DSDEF ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k, ds_neighbor *out,
+                               size_t *nout);
+DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     ds_neighbor *out, size_t *nout);
+
+/* ========================================================================
+ * == ds_hnsw:graph ==
+ * ========================================================================
+ * Hierarchical Navigable Small World graph (Malkov & Yashunin 2018,
+ * arXiv:1603.09320). Each element gets a level l = floor(-ln(U) * mL),
+ * mL = 1/ln(M), U uniform in (0,1]; it lives on layers 0..l with at most
+ * M links per upper layer and M0 = 2M on layer 0. Insert (the paper's
+ * Algorithm 1): greedy descent from the entry point down to layer l+1, then
+ * on each layer l..0 a best-first search with ef_construction candidates
+ * (Algorithm 2), the neighbour-selection heuristic (Algorithm 4, without
+ * the optional candidate extension and kept-pruned connections, as in the
+ * authors' hnswlib) picks M links, and each new neighbour that overflows
+ * re-runs the heuristic on its own list. Search (Algorithm 5): greedy on
+ * the upper layers, then a best-first search with ef >= k on layer 0.
+ *
+ * Layout (hnswlib's): one block of fixed-size level-0 records, each
+ * [u16 link count][u8 flags][u8 pad][M0 u32 links][dim floats][u64 label],
+ * so a visit touches one contiguous record; upper-layer links live in one
+ * u32 arena indexed by a per-element offset (no malloc per node). Storage
+ * grows by doubling up to max_elements (init allocates nothing).
+ *
+ *   ds_hnsw_params ds_hnsw_params_default(size_t dim)
+ *          dim, L2, M 16, ef_construction 200, ef_search 64, max_elements 0
+ *          (no limit but 2^32 - 2), seed 1, replace_deleted 0. A zero field
+ *          in params passed to init means that default too.
+ *   ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a)
+ *          DS_EINVAL: dim 0 or > DS_VEC_MAX_DIM, metric unknown, M < 2 or
+ *          > 4096, ef_construction or ef_search > 2^20. Allocates nothing.
+ *   ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h)   effective values
+ *   void   ds_hnsw_free(ds_hnsw *h)
+ *   ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v)
+ *          DS_EEXIST if label is present (deleted or not; use update or
+ *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine), DS_EFULL
+ *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
+ *          labels unchanged). With replace_deleted, a deleted slot (the most
+ *          recently deleted) is reused for the new label before a new slot
+ *          is taken, as hnswlib's replace_deleted. O(ef_construction * M *
+ *          log n) distance computations expected.
+ *   ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v)
+ *          replace the vector and re-link the element on each of its layers
+ *          (its level is kept); old in-links are left for searches to use
+ *          as extra paths. DS_ENOTFOUND, DS_EINVAL. Allocates nothing.
+ *   ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label)
+ *   ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label)
+ *          soft delete: the element stays in the graph as a waypoint but is
+ *          never returned. Idempotent; DS_ENOTFOUND if the label is unknown.
+ *          mark O(1), unmark O(deleted). No allocation.
+ *   int    ds_hnsw_contains(const ds_hnsw *h, uint64_t label)  1 if present
+ *          and not deleted
+ *   ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out)
+ *          copy the stored vector (normalised under cosine) into out[dim];
+ *          DS_ENOTFOUND if unknown or deleted.
+ *   size_t ds_hnsw_len(const ds_hnsw *h)       elements not deleted
+ *   size_t ds_hnsw_deleted(const ds_hnsw *h)   soft-deleted elements
+ *   ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements)
+ *          set the limit (0 = none) and reserve storage for it (if it is not
+ *          0). DS_EINVAL below the current element count; DS_ENOMEM (strong).
+ *   ds_status ds_hnsw_compact(ds_hnsw *h)
+ *          rebuild the graph from the live elements only (slot order, the
+ *          index RNG continuing), dropping soft-deleted ones. DS_ENOMEM
+ *          (index unchanged). O(build).
+ *   size_t ds_hnsw_memory(const ds_hnsw *h)    bytes allocated
+ *
+ * Search. A filter, if given, is called with candidate labels and returns
+ * nonzero to accept; rejected and deleted elements are still traversed
+ * but never returned. Fewer than k results (even 0) when fewer elements
+ * exist or pass: that is not an error.
+ *   ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_t ef,
+ *                            ds_hnsw_filter filter, void *ctx,
+ *                            ds_neighbor *out, size_t *nout)
+ *          up to k results into out (room for k), nearest first. ef = 0 means
+ *          the index's ef_search; ef < k is raised to k. DS_EINVAL: k = 0,
+ *          ef > 2^20, NaN in q, zero q under cosine. Allocates a visited list
+ *          for the call (O(n) bytes, DS_ENOMEM).
+ *   void   ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
+ *   void   ds_hnsw_scratch_free(ds_hnsw_scratch *s)
+ *   ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, ...same)
+ *          the same with a reusable per-thread scratch (epoch-stamped u16
+ *          visited marks, heaps): no allocation after the first call at a
+ *          given size. One scratch per thread.
+ * Determinism: the same params (seed) and sequence of calls give the same
+ * graph and the same results on the same build (kernel choice included).
+ * Thread-safety: see the header comment; searches run concurrently with
+ * each other only. Multi-threaded build (DS_HNSW_THREADS) is not done yet. */
+typedef struct ds_hnsw_params {
+    size_t dim;
+    ds_metric metric;         /* 0 = DS_METRIC_L2 */
+    size_t M;                 /* 0 = 16 */
+    size_t ef_construction;   /* 0 = 200 */
+    size_t ef_search;         /* 0 = 64 */
+    size_t max_elements;      /* 0 = no limit */
+    uint64_t seed;
+    int replace_deleted;
+} ds_hnsw_params;
+
+typedef int (*ds_hnsw_filter)(uint64_t label, void *ctx);
+
+/* A (distance, element) pair in the search heaps (internal). */
+typedef struct ds__hnsw_pair {
+    float d;
+    uint32_t id;
+} ds__hnsw_pair;
+
+typedef struct ds_hnsw_scratch {
+    uint16_t *mark;           /* visited epochs, one per slot */
+    size_t nmark;
+    uint16_t epoch;
+    ds__hnsw_pair *cand, *top; /* candidate min-heap, result max-heap */
+    size_t ncand, ntop;       /* capacities */
+    float *q;                 /* the normalised query (cosine) */
+    size_t nq;
+    const ds_alloc *alloc;
+} ds_hnsw_scratch;
+
+typedef struct ds_hnsw {
+    size_t dim, M, M0, efc, ef, max_elements;
+    ds_metric metric;
+    double mL;
+    uint64_t seed;
+    ds_rng rng;
+    int replace_deleted;
+    int maxlevel;             /* -1 when empty */
+    uint32_t entry;
+    size_t n;                 /* slots in use (deleted included) */
+    size_t room;              /* slots allocated */
+    size_t rec, vec_off, label_off; /* level-0 record layout, bytes */
+    unsigned char *l0;        /* room records */
+    uint8_t *level;           /* room */
+    uint64_t *uoff;           /* room: first word of the element's upper links */
+    uint32_t *upper;          /* arena: per upper layer [count][M ids] */
+    size_t ulen, ucap;        /* words */
+    uint32_t *del;            /* deleted slots, in deletion order */
+    size_t ndel;
+    ds__hnsw_pair *sel;       /* build scratch: sorted candidates, size nsel */
+    size_t nsel;
+    ds_hnsw_scratch build;
+    ds__vlabel_map map;       /* label -> slot */
+    ds_dist_fn dist;          /* l2sq or dot kernel, picked at init */
+    int ip;                   /* distance = 1 - dist(): IP and cosine */
+    const ds_alloc *alloc;
+} ds_hnsw;
+
+DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim);
+DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a);
+DSDEF ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h);
+DSDEF void ds_hnsw_free(ds_hnsw *h);
+DSDEF ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v);
+DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v);
+DSDEF ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label);
+DSDEF ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label);
+DSDEF int ds_hnsw_contains(const ds_hnsw *h, uint64_t label);
+DSDEF ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out);
+DSDEF size_t ds_hnsw_len(const ds_hnsw *h);
+DSDEF size_t ds_hnsw_deleted(const ds_hnsw *h);
+DSDEF ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements);
+DSDEF ds_status ds_hnsw_compact(ds_hnsw *h);
+DSDEF size_t ds_hnsw_memory(const ds_hnsw *h);
+DSDEF void ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a);
+DSDEF void ds_hnsw_scratch_free(ds_hnsw_scratch *s);
+DSDEF ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_t ef,
+                               ds_hnsw_filter filter, void *ctx, ds_neighbor *out, size_t *nout);
+DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
+                                       size_t k, size_t ef, ds_hnsw_filter filter, void *ctx,
+                                       ds_neighbor *out, size_t *nout);
+
+/* ========================================================================
+ * == ds_hnsw:io ==
+ * ========================================================================
+ *   ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w)
+ *   ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a)
+ *          format "DShn" v1 (ds.h's ds:io layout): every parameter (ef_search
+ *          and the RNG state included, so a loaded index searches and grows
+ *          exactly as the saved one would), the level-0 records and upper
+ *          link lists in full (unused slots zero, so the file is as large as
+ *          the memory load asks for), the deleted list, a checksum. load
+ *          checks every field before trusting it: parameters in range,
+ *          element count and layers against the bytes left before
+ *          allocating (no allocation much larger than the input), link
+ *          counts <= M/M0, every link < count and pointing at an element
+ *          that has that layer, labels unique, vectors finite, entry point
+ *          on the top layer, deleted flags matching the list. DS_ECORRUPT on
+ *          any mismatch, truncation or bit flip; *h untouched on error.
+ *   ds_status ds_flat_save(const ds_flat *f, ds_writer w)     ("DSfl" v1; a
+ *   ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a)
+ *          view saves its rows and loads as an owning index)
+ *
+ * TEXMEX vector files (http://corpus-texmex.irisa.fr/): records of an
+ * int32 dimension d followed by d float32 (.fvecs) or int32 (.ivecs)
+ * values, little-endian, no header.
+ *   ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+ *                           const ds_alloc *a)
+ *   ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+ *                           const ds_alloc *a)
+ *          read the whole input into one new block of n * dim values (free
+ *          it with ds_vecs_free(a, p, n, dim)). The reader must know its size
+ *          (r->avail: memory readers, seekable files), else DS_EINVAL. An
+ *          empty input gives n = dim = 0, *out = NULL. DS_ECORRUPT: d < 1 or
+ *          > DS_VEC_MAX_DIM, records of different d, a size that is not a
+ *          whole number of records.
+ *   void   ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim)
+ *
+ * Ground truth and recall:
+ *   ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq,
+ *                                  size_t k, uint64_t *labels)
+ *          labels[i * k + j] = label of the j-th nearest to query i
+ *          (UINT64_MAX past the end when len < k). DS_EINVAL as search.
+ *   double ds_recall_at_k(const ds_neighbor *res, size_t nres,
+ *                         const uint64_t *truth, size_t k)
+ *          |first min(nres,k) results  intersect  truth[0..k)| / k; 0 if k = 0.
+ */
+DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w);
+DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a);
+DSDEF ds_status ds_flat_save(const ds_flat *f, ds_writer w);
+DSDEF ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a);
+DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+                              const ds_alloc *a);
+DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+                              const ds_alloc *a);
+DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim);
+DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     uint64_t *labels);
+DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
+                            size_t k);
 
 #ifdef __cplusplus
 }
@@ -56,8 +427,1514 @@ typedef enum ds_metric { DS_METRIC_L2 = 1, DS_METRIC_IP = 2, DS_METRIC_COSINE = 
 
 #if (defined(DS_IMPLEMENTATION) || defined(DS_HNSW_IMPLEMENTATION)) && !defined(DS_HNSW_IMPLEMENTATION_DONE)
 #define DS_HNSW_IMPLEMENTATION_DONE
+#include <math.h>
+#ifdef DS__HNSW_X86
+#include <immintrin.h>
+#endif
+
 /* == ds_hnsw:distance == */
+
+/* Finite means the exponent bits are not all ones (no NaN, no inf); done
+ * on the bits so -ffast-math cannot fold it away. */
+static int ds__vec_finite(const float *v, size_t dim) {
+    size_t i;
+    for (i = 0; i < dim; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        if ((u & 0x7f800000u) == 0x7f800000u) return 0;
+    }
+    return 1;
+}
+
+/* Scalar references: one plain accumulator, the order a reader expects. */
+static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
+    float s = 0.0f;
+    size_t i;
+    for (i = 0; i < dim; i++) {
+        float t = a[i] - b[i];
+        s += t * t;
+    }
+    return s;
+}
+static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
+    float s = 0.0f;
+    size_t i;
+    for (i = 0; i < dim; i++) s += a[i] * b[i];
+    return s;
+}
+
+#ifdef DS__HNSW_X86
+/* AVX2+FMA: two 8-lane accumulators (hides the FMA latency), then 8 and
+ * the scalar tail. */
+__attribute__((target("avx2,fma"))) static float ds__hsum256(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+__attribute__((target("avx2,fma"))) static float ds__l2sq_avx2(const float *a, const float *b,
+                                                               size_t dim) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= dim; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    if (i + 8 <= dim) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        i += 8;
+    }
+    s = ds__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < dim; i++) {
+        float t = a[i] - b[i];
+        s += t * t;
+    }
+    return s;
+}
+__attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, const float *b,
+                                                              size_t dim) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= dim; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    if (i + 8 <= dim) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        i += 8;
+    }
+    s = ds__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < dim; i++) s += a[i] * b[i];
+    return s;
+}
+#ifdef DS__HNSW_AVX512
+/* AVX-512F: 16 lanes, the tail as one masked load (no scalar loop). */
+__attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, const float *b,
+                                                                size_t dim) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < dim; i += 16) {
+        size_t left = dim - i;
+        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
+        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+__attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, const float *b,
+                                                               size_t dim) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < dim; i += 16) {
+        size_t left = dim - i;
+        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+#endif
+#endif
+
+DSDEF int ds_dist_simd_level(void) {
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (__builtin_cpu_supports("avx512f")) return DS_SIMD_AVX512;
+#endif
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return DS_SIMD_AVX2;
+#endif
+    return DS_SIMD_SCALAR;
+}
+DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level) {
+    if (level < 0 || level > ds_dist_simd_level()) return NULL;
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (level == DS_SIMD_AVX512) return ds__l2sq_avx512;
+#endif
+    if (level == DS_SIMD_AVX2) return ds__l2sq_avx2;
+#endif
+    return ds__l2sq_scalar;
+}
+DSDEF ds_dist_fn ds_dist_dot_kernel(int level) {
+    if (level < 0 || level > ds_dist_simd_level()) return NULL;
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (level == DS_SIMD_AVX512) return ds__dot_avx512;
+#endif
+    if (level == DS_SIMD_AVX2) return ds__dot_avx2;
+#endif
+    return ds__dot_scalar;
+}
+DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim) {
+    return ds_dist_l2sq_kernel(ds_dist_simd_level())(a, b, dim);
+}
+DSDEF float ds_dist_dot(const float *a, const float *b, size_t dim) {
+    return ds_dist_dot_kernel(ds_dist_simd_level())(a, b, dim);
+}
+DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim) {
+    ds_dist_fn dot = ds_dist_dot_kernel(ds_dist_simd_level());
+    if (m == DS_METRIC_L2) return ds_dist_l2sq(a, b, dim);
+    if (m == DS_METRIC_IP) return 1.0f - dot(a, b, dim);
+    {
+        float na = dot(a, a, dim), nb = dot(b, b, dim);
+        if (na <= 0.0f || nb <= 0.0f) return 1.0f;
+        return 1.0f - dot(a, b, dim) / (sqrtf(na) * sqrtf(nb));
+    }
+}
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+    double s = 0.0;
+    size_t i;
+    if (!v || !dim) return DS_EINVAL;
+    for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
+    if (!(s > 0.0) || s > 1e300) return DS_EINVAL; /* zero, NaN or inf */
+    s = 1.0 / sqrt(s);
+    for (i = 0; i < dim; i++) v[i] = (float)((double)v[i] * s);
+    return DS_OK;
+}
+
+/* Result order: nearer first, then smaller label (deterministic ties). */
+static int ds__nb_worse(const void *pa, const void *pb) {
+    const ds_neighbor *a = (const ds_neighbor *)pa, *b = (const ds_neighbor *)pb;
+    return a->dist > b->dist || (a->dist == b->dist && a->label > b->label);
+}
+/* Offer x to a bounded max-heap (worst on top) of up to k results. */
+static void ds__nb_offer(ds_neighbor *heap, size_t *len, size_t k, ds_neighbor x) {
+    ds_neighbor tmp;
+    if (*len < k) {
+        heap[(*len)++] = x;
+        ds__heap_sift_up((unsigned char *)heap, *len - 1, sizeof x, ds__nb_worse, &tmp);
+    } else if (ds__nb_worse(heap, &x)) {
+        heap[0] = x;
+        ds__heap_sift_down((unsigned char *)heap, *len, 0, sizeof x, ds__nb_worse, &tmp);
+    }
+}
+/* Heap-sort the max-heap in place into nearest-first order. */
+static void ds__nb_sort(ds_neighbor *heap, size_t len) {
+    ds_neighbor tmp;
+    while (len > 1) {
+        ds_neighbor top = heap[0];
+        heap[0] = heap[--len];
+        heap[len] = top;
+        ds__heap_sift_down((unsigned char *)heap, len, 0, sizeof top, ds__nb_worse, &tmp);
+    }
+}
+
 /* == ds_hnsw:flat == */
+
+static int ds__metric_ok(ds_metric m) {
+    return m == DS_METRIC_L2 || m == DS_METRIC_IP || m == DS_METRIC_COSINE;
+}
+
+DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_alloc *a) {
+    if (!f || dim == 0 || dim > DS_VEC_MAX_DIM || !ds__metric_ok(metric)) return DS_EINVAL;
+    memset(f, 0, sizeof *f);
+    f->dim = f->stride = dim;
+    f->metric = metric;
+    f->alloc = a;
+    ds__vlabel_map_init_seed(&f->map, a, 0x666c6174u);
+    return DS_OK;
+}
+DSDEF ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count, size_t dim,
+                                  size_t stride, ds_metric metric) {
+    size_t t;
+    if (!f || (!data && count) || dim == 0 || dim > DS_VEC_MAX_DIM || stride < dim ||
+        !ds__metric_ok(metric) || (count && !ds_size_muladd(count - 1, stride, dim, &t)))
+        return DS_EINVAL;
+    memset(f, 0, sizeof *f);
+    f->data = data;
+    f->dim = dim;
+    f->stride = stride;
+    f->len = f->cap = count;
+    f->metric = metric;
+    f->view = 1;
+    ds__vlabel_map_init_seed(&f->map, NULL, 0);
+    return DS_OK;
+}
+DSDEF void ds_flat_free(ds_flat *f) {
+    if (!f) return;
+    if (!f->view) {
+        if (f->own) DS_FREE(f->alloc, f->own, f->cap * f->dim * sizeof(float));
+        if (f->labels) DS_FREE(f->alloc, f->labels, f->cap * sizeof(uint64_t));
+        ds__vlabel_map_free(&f->map);
+    }
+    f->own = NULL;
+    f->labels = NULL;
+    f->data = NULL;
+    f->len = f->cap = 0;
+}
+DSDEF size_t ds_flat_len(const ds_flat *f) { return f ? f->len : 0; }
+
+DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v) {
+    size_t row;
+    ds_status st;
+    if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
+    if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
+    if (f->metric == DS_METRIC_COSINE && !(ds_dist_dot(v, v, f->dim) > 0.0f)) return DS_EINVAL;
+    if ((st = ds__vlabel_map_reserve(&f->map, f->len + 1)) != DS_OK) return st;
+    if (f->len == f->cap) {
+        /* Both new blocks first, then commit: nothing changes on ENOMEM. */
+        size_t nc = f->cap ? f->cap * 2 : 16, vb, lb;
+        float *nv;
+        uint64_t *nl;
+        if (nc < f->cap || !ds_size_mul(nc, f->dim * sizeof(float), &vb) ||
+            !ds_size_mul(nc, sizeof(uint64_t), &lb))
+            return DS_EINVAL;
+        if (!(nv = (float *)DS_MALLOC(f->alloc, vb))) return DS_ENOMEM;
+        if (!(nl = (uint64_t *)DS_MALLOC(f->alloc, lb))) {
+            DS_FREE(f->alloc, nv, vb);
+            return DS_ENOMEM;
+        }
+        if (f->len) {
+            memcpy(nv, f->own, f->len * f->dim * sizeof(float));
+            memcpy(nl, f->labels, f->len * sizeof(uint64_t));
+        }
+        if (f->own) DS_FREE(f->alloc, f->own, f->cap * f->dim * sizeof(float));
+        if (f->labels) DS_FREE(f->alloc, f->labels, f->cap * sizeof(uint64_t));
+        f->own = nv;
+        f->labels = nl;
+        f->data = nv;
+        f->cap = nc;
+    }
+    row = f->len;
+    memcpy(f->own + row * f->dim, v, f->dim * sizeof(float));
+    if (f->metric == DS_METRIC_COSINE) (void)ds_l2_normalize(f->own + row * f->dim, f->dim);
+    f->labels[row] = label;
+    (void)ds__vlabel_map_put(&f->map, label, row, NULL); /* reserved: cannot fail */
+    f->len++;
+    return DS_OK;
+}
+DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label) {
+    uint64_t row;
+    size_t last;
+    if (!f || f->view) return DS_EINVAL;
+    if (ds__vlabel_map_del(&f->map, label, &row) != DS_OK) return DS_ENOTFOUND;
+    last = f->len - 1;
+    if ((size_t)row != last) {
+        memcpy(f->own + row * f->dim, f->own + last * f->dim, f->dim * sizeof(float));
+        f->labels[row] = f->labels[last];
+        *ds__vlabel_map_get(&f->map, f->labels[row]) = row;
+    }
+    f->len--;
+    return DS_OK;
+}
+
+/* One query against every row. */
+static ds_status ds__flat_query(const ds_flat *f, const float *q, size_t k, ds_neighbor *out,
+                                size_t *nout) {
+    ds_dist_fn l2 = ds_dist_l2sq_kernel(ds_dist_simd_level());
+    ds_dist_fn dot = ds_dist_dot_kernel(ds_dist_simd_level());
+    float qn = 1.0f;
+    size_t i, len = 0;
+    if (!ds__vec_finite(q, f->dim)) return DS_EINVAL;
+    if (f->metric == DS_METRIC_COSINE) {
+        qn = sqrtf(dot(q, q, f->dim));
+        if (!(qn > 0.0f)) return DS_EINVAL;
+    }
+    for (i = 0; i < f->len; i++) {
+        const float *row = f->data + i * f->stride;
+        ds_neighbor x;
+        if (f->metric == DS_METRIC_L2) {
+            x.dist = l2(q, row, f->dim);
+        } else if (f->metric == DS_METRIC_IP) {
+            x.dist = 1.0f - dot(q, row, f->dim);
+        } else {
+            float rn = f->view ? sqrtf(dot(row, row, f->dim)) : 1.0f;
+            x.dist = rn > 0.0f ? 1.0f - dot(q, row, f->dim) / (qn * rn) : 1.0f;
+        }
+        x.label = f->view ? (uint64_t)i : f->labels[i];
+        ds__nb_offer(out, &len, k, x);
+    }
+    ds__nb_sort(out, len);
+    *nout = len;
+    return DS_OK;
+}
+DSDEF ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k, ds_neighbor *out,
+                               size_t *nout) {
+    if (!f || !q || !k || !out || !nout) return DS_EINVAL;
+    return ds__flat_query(f, q, k, out, nout);
+}
+DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     ds_neighbor *out, size_t *nout) {
+    size_t i, t;
+    if (!f || (!qs && nq) || !k || (!out && nq) || (!nout && nq) ||
+        !ds_size_mul(nq, k, &t))
+        return DS_EINVAL;
+    for (i = 0; i < nq; i++) {
+        ds_status st = ds__flat_query(f, qs + i * f->dim, k, out + i * k, &nout[i]);
+        if (st != DS_OK) return st;
+    }
+    return DS_OK;
+}
+
 /* == ds_hnsw:graph == */
+
+#define DS__HNSW_MAX_LEVEL 64
+#define DS__HNSW_MAX_EF ((size_t)1 << 20)
+#define DS__HNSW_MAX_M 4096
+#define DS__HNSW_NOLIMIT ((size_t)UINT32_MAX - 1)
+#define DS__HNSW_DELETED 1u
+
+static unsigned char *ds__hn_rec(const ds_hnsw *h, uint32_t id) {
+    return h->l0 + (size_t)id * h->rec;
+}
+static const float *ds__hn_vec(const ds_hnsw *h, uint32_t id) {
+    return (const float *)(const void *)(ds__hn_rec(h, id) + h->vec_off);
+}
+static uint64_t ds__hn_label(const ds_hnsw *h, uint32_t id) {
+    uint64_t l;
+    memcpy(&l, ds__hn_rec(h, id) + h->label_off, 8);
+    return l;
+}
+static int ds__hn_deleted(const ds_hnsw *h, uint32_t id) {
+    return (ds__hn_rec(h, id)[2] & DS__HNSW_DELETED) != 0;
+}
+/* Links of id on layer lc; *cnt = how many. */
+static uint32_t *ds__hn_links(const ds_hnsw *h, uint32_t id, int lc, size_t *cnt) {
+    if (lc == 0) {
+        unsigned char *r = ds__hn_rec(h, id);
+        uint16_t c;
+        memcpy(&c, r, 2);
+        *cnt = c;
+        return (uint32_t *)(void *)(r + 4);
+    } else {
+        uint32_t *u = h->upper + h->uoff[id] + (size_t)(lc - 1) * (h->M + 1);
+        *cnt = u[0];
+        return u + 1;
+    }
+}
+static void ds__hn_set_count(ds_hnsw *h, uint32_t id, int lc, size_t c) {
+    if (lc == 0) {
+        uint16_t v = (uint16_t)c;
+        memcpy(ds__hn_rec(h, id), &v, 2);
+    } else {
+        h->upper[h->uoff[id] + (size_t)(lc - 1) * (h->M + 1)] = (uint32_t)c;
+    }
+}
+static float ds__hn_dist(const ds_hnsw *h, const float *q, const float *v) {
+    float d = h->dist(q, v, h->dim);
+    return h->ip ? 1.0f - d : d;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DS__HN_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define DS__HN_PREFETCH(p) ((void)0)
+#endif
+
+static int ds__pair_lt(const void *a, const void *b) {
+    return ((const ds__hnsw_pair *)a)->d < ((const ds__hnsw_pair *)b)->d;
+}
+static int ds__pair_gt(const void *a, const void *b) {
+    return ((const ds__hnsw_pair *)a)->d > ((const ds__hnsw_pair *)b)->d;
+}
+/* Total order (distance, then id) so sorting is deterministic. */
+static int ds__pair_after(const void *pa, const void *pb) {
+    const ds__hnsw_pair *a = (const ds__hnsw_pair *)pa, *b = (const ds__hnsw_pair *)pb;
+    return a->d > b->d || (a->d == b->d && a->id > b->id);
+}
+static void ds__pair_sort(ds__hnsw_pair *p, size_t n) {
+    ds__hnsw_pair tmp;
+    size_t i;
+    for (i = n / 2; i-- > 0;)
+        ds__heap_sift_down((unsigned char *)p, n, i, sizeof tmp, ds__pair_after, &tmp);
+    while (n > 1) {
+        ds__hnsw_pair t = p[0];
+        p[0] = p[--n];
+        p[n] = t;
+        ds__heap_sift_down((unsigned char *)p, n, 0, sizeof tmp, ds__pair_after, &tmp);
+    }
+}
+
+/* -- scratch -- */
+
+DSDEF void ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a) {
+    if (!s) return;
+    memset(s, 0, sizeof *s);
+    s->alloc = a;
+}
+DSDEF void ds_hnsw_scratch_free(ds_hnsw_scratch *s) {
+    if (!s) return;
+    if (s->mark) DS_FREE(s->alloc, s->mark, s->nmark * sizeof *s->mark);
+    if (s->cand) DS_FREE(s->alloc, s->cand, s->ncand * sizeof *s->cand);
+    if (s->top) DS_FREE(s->alloc, s->top, s->ntop * sizeof *s->top);
+    if (s->q) DS_FREE(s->alloc, s->q, s->nq * sizeof *s->q);
+    ds_hnsw_scratch_init(s, s->alloc);
+}
+/* Grow one scratch array to at least n elements of esz bytes (contents
+ * are not kept: scratch). */
+static int ds__scratch_grow(const ds_alloc *a, void **p, size_t *cap, size_t n, size_t esz) {
+    void *np;
+    size_t bytes;
+    if (*cap >= n) return 1;
+    if (!ds_size_mul(n, esz, &bytes) || !(np = DS_MALLOC(a, bytes))) return 0;
+    if (*p) DS_FREE(a, *p, *cap * esz);
+    *p = np;
+    *cap = n;
+    return 1;
+}
+/* Room to search a graph of `nodes` slots with ef and dim. A partial
+ * success leaves bigger, still consistent arrays. */
+static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef, size_t dim) {
+    void *p;
+    size_t had = s->nmark;
+    p = s->mark;
+    if (!ds__scratch_grow(s->alloc, &p, &s->nmark, nodes, sizeof *s->mark)) return DS_ENOMEM;
+    s->mark = (uint16_t *)p;
+    if (s->nmark != had) {
+        memset(s->mark, 0, s->nmark * sizeof *s->mark);
+        s->epoch = 0;
+    }
+    /* Candidates start at a few ef and grow on demand (the bound is the
+     * visited count, up to nodes + 1; the build scratch reserves that). */
+    p = s->cand;
+    if (!ds__scratch_grow(s->alloc, &p, &s->ncand, nodes + 1 < 4 * ef + 64 ? nodes + 1 : 4 * ef + 64,
+                          sizeof *s->cand))
+        return DS_ENOMEM;
+    s->cand = (ds__hnsw_pair *)p;
+    p = s->top;
+    if (!ds__scratch_grow(s->alloc, &p, &s->ntop, ef + 2, sizeof *s->top)) return DS_ENOMEM;
+    s->top = (ds__hnsw_pair *)p;
+    p = s->q;
+    if (!ds__scratch_grow(s->alloc, &p, &s->nq, dim, sizeof *s->q)) return DS_ENOMEM;
+    s->q = (float *)p;
+    return DS_OK;
+}
+
+/* -- search on one layer (the paper's Algorithm 2) -- */
+
+static int ds__hn_accept(const ds_hnsw *h, uint32_t id, int skip_deleted, ds_hnsw_filter filt,
+                         void *ctx) {
+    if (skip_deleted && ds__hn_deleted(h, id)) return 0;
+    return !filt || filt(ds__hn_label(h, id), ctx);
+}
+
+/* Double the candidate heap (a search scratch only; contents kept). */
+static int ds__hn_cand_grow(ds_hnsw_scratch *s) {
+    size_t nc = s->ncand * 2, bytes;
+    ds__hnsw_pair *p;
+    if (!ds_size_mul(nc, sizeof *p, &bytes) ||
+        !(p = (ds__hnsw_pair *)DS_MALLOC(s->alloc, bytes)))
+        return 0;
+    memcpy(p, s->cand, s->ncand * sizeof *p);
+    DS_FREE(s->alloc, s->cand, s->ncand * sizeof *p);
+    s->cand = p;
+    s->ncand = nc;
+    return 1;
+}
+
+/* Best-first search on layer lc from ep: s->top becomes a max-heap of the
+ * (up to) ef nearest accepted elements; returns how many, or sets *oom
+ * (search scratch only: the build scratch holds every slot). Rejected
+ * elements are still expanded, so the walk goes through them. */
+static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
+                                  uint32_t ep, float epd, size_t ef, int lc, int skip_deleted,
+                                  ds_hnsw_filter filt, void *ctx, int *oom) {
+    size_t nc = 0, nt = 0;
+    ds__hnsw_pair x, tmp;
+    float lower = epd;
+    if (++s->epoch == 0) {
+        memset(s->mark, 0, s->nmark * sizeof *s->mark);
+        s->epoch = 1;
+    }
+    s->mark[ep] = s->epoch;
+    x.d = epd;
+    x.id = ep;
+    s->cand[nc++] = x;
+    if (ds__hn_accept(h, ep, skip_deleted, filt, ctx)) s->top[nt++] = x;
+    while (nc) {
+        ds__hnsw_pair c = s->cand[0];
+        size_t cnt, j;
+        const uint32_t *ln;
+        if (nt == ef && c.d > lower) break; /* nothing left can improve the results */
+        s->cand[0] = s->cand[--nc];
+        if (nc) ds__heap_sift_down((unsigned char *)s->cand, nc, 0, sizeof x, ds__pair_lt, &tmp);
+        ln = ds__hn_links(h, c.id, lc, &cnt);
+        if (cnt) DS__HN_PREFETCH(&s->mark[ln[0]]);
+        for (j = 0; j < cnt; j++) {
+            uint32_t e = ln[j];
+            float d;
+            /* The next neighbour's mark and vector are likely cache misses:
+             * start loading them while this one's distance is computed. */
+            if (j + 1 < cnt) {
+                DS__HN_PREFETCH(&s->mark[ln[j + 1]]);
+                DS__HN_PREFETCH(ds__hn_vec(h, ln[j + 1]));
+            }
+            if (s->mark[e] == s->epoch) continue;
+            s->mark[e] = s->epoch;
+            d = ds__hn_dist(h, q, ds__hn_vec(h, e));
+            if (nt < ef || d < lower) {
+                x.d = d;
+                x.id = e;
+                if (nc == s->ncand && !ds__hn_cand_grow(s)) {
+                    *oom = 1;
+                    return nt;
+                }
+                s->cand[nc++] = x;
+                ds__heap_sift_up((unsigned char *)s->cand, nc - 1, sizeof x, ds__pair_lt, &tmp);
+                if (ds__hn_accept(h, e, skip_deleted, filt, ctx)) {
+                    s->top[nt++] = x;
+                    ds__heap_sift_up((unsigned char *)s->top, nt - 1, sizeof x, ds__pair_gt, &tmp);
+                    if (nt > ef) {
+                        s->top[0] = s->top[--nt];
+                        ds__heap_sift_down((unsigned char *)s->top, nt, 0, sizeof x, ds__pair_gt,
+                                           &tmp);
+                    }
+                    lower = s->top[0].d;
+                }
+            }
+        }
+    }
+    return nt;
+}
+
+/* Greedy descent (ef = 1) from layer `from` down to layer `to` + 1. */
+static uint32_t ds__hn_greedy(const ds_hnsw *h, const float *q, uint32_t ep, float *epd, int from,
+                              int to) {
+    int lc;
+    for (lc = from; lc > to; lc--) {
+        int changed = 1;
+        while (changed) {
+            size_t cnt, j;
+            const uint32_t *ln = ds__hn_links(h, ep, lc, &cnt);
+            changed = 0;
+            for (j = 0; j < cnt; j++) {
+                float d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
+                if (d < *epd) {
+                    *epd = d;
+                    ep = ln[j];
+                    changed = 1;
+                }
+            }
+        }
+    }
+    return ep;
+}
+
+/* The neighbour-selection heuristic (Algorithm 4): walk the candidates
+ * nearest first and keep one only if it is nearer to the base than to
+ * every one kept so far, up to m. In place: the kept ones end up in
+ * sel[0..r). */
+static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, size_t m) {
+    size_t r = 0, i, j;
+    for (i = 0; i < nc && r < m; i++) {
+        const float *vi = ds__hn_vec(h, sel[i].id);
+        int good = 1;
+        for (j = 0; j < r; j++) {
+            if (ds__hn_dist(h, vi, ds__hn_vec(h, sel[j].id)) < sel[i].d) {
+                good = 0;
+                break;
+            }
+        }
+        if (good) sel[r++] = sel[i];
+    }
+    return r;
+}
+
+/* Add the link e -> id on layer lc; if e is full, re-run the heuristic on
+ * its links plus id. */
+static void ds__hn_connect(ds_hnsw *h, uint32_t e, uint32_t id, int lc) {
+    size_t cnt, j, r, mmax = lc ? h->M : h->M0;
+    uint32_t *ln = ds__hn_links(h, e, lc, &cnt);
+    const float *ve = ds__hn_vec(h, e);
+    for (j = 0; j < cnt; j++)
+        if (ln[j] == id) return;
+    if (cnt < mmax) {
+        ln[cnt] = id;
+        ds__hn_set_count(h, e, lc, cnt + 1);
+        return;
+    }
+    for (j = 0; j < cnt; j++) {
+        h->sel[j].id = ln[j];
+        h->sel[j].d = ds__hn_dist(h, ve, ds__hn_vec(h, ln[j]));
+    }
+    h->sel[cnt].id = id;
+    h->sel[cnt].d = ds__hn_dist(h, ve, ds__hn_vec(h, id));
+    ds__pair_sort(h->sel, cnt + 1);
+    r = ds__hn_select(h, h->sel, cnt + 1, mmax);
+    for (j = 0; j < r; j++) ln[j] = h->sel[j].id;
+    ds__hn_set_count(h, e, lc, r);
+}
+
+/* Link element id (vector stored, level L <= maxlevel or the graph's new
+ * top) into layers min(L, maxlevel)..0 from the entry point (Algorithm 1).
+ * id itself is never its own neighbour (update and replace re-link an
+ * element that is already in the graph). Allocates nothing. */
+static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
+    const float *q = ds__hn_vec(h, id);
+    uint32_t ep = h->entry;
+    float epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    int lc;
+    if (h->maxlevel > L) ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, L);
+    for (lc = L < h->maxlevel ? L : h->maxlevel; lc >= 0; lc--) {
+        int oom = 0;
+        size_t nt = ds__hn_search_layer(h, &h->build, q, ep, epd, h->efc, lc, 0, NULL, NULL, &oom);
+        size_t nc = 0, i, r, cnt;
+        uint32_t *mine;
+        DS_ASSERT(!oom); /* the build scratch has room for every slot */
+        (void)oom;
+        for (i = 0; i < nt; i++)
+            if (h->build.top[i].id != id) h->sel[nc++] = h->build.top[i];
+        ds__pair_sort(h->sel, nc);
+        if (nc) {
+            ep = h->sel[0].id;
+            epd = h->sel[0].d;
+        }
+        r = ds__hn_select(h, h->sel, nc, h->M);
+        mine = ds__hn_links(h, id, lc, &cnt);
+        for (i = 0; i < r; i++) mine[i] = h->sel[i].id;
+        ds__hn_set_count(h, id, lc, r);
+        /* mine[] is stable while the neighbours change their own lists. */
+        for (i = 0; i < r; i++) ds__hn_connect(h, mine[i], id, lc);
+    }
+}
+
+/* -- storage -- */
+
+/* Grow every per-slot array (and the build scratch) to nroom slots: all new
+ * blocks are allocated before anything is copied or freed, so ENOMEM
+ * leaves the index exactly as it was. */
+static ds_status ds__hn_grow(ds_hnsw *h, size_t nroom) {
+    enum { L0, LEV, UOFF, DEL, MARK, CAND, NB };
+    size_t esz[NB], i;
+    void *nw[NB];
+    size_t old_cand = h->build.ncand;
+    esz[L0] = h->rec;
+    esz[LEV] = 1;
+    esz[UOFF] = sizeof(uint64_t);
+    esz[DEL] = sizeof(uint32_t);
+    esz[MARK] = sizeof(uint16_t);
+    esz[CAND] = sizeof(ds__hnsw_pair);
+    if (nroom <= h->room) return DS_OK;
+    for (i = 0; i < NB; i++) {
+        size_t bytes;
+        nw[i] = NULL;
+        if (!ds_size_mul(nroom + (i == CAND), esz[i], &bytes)) bytes = 0;
+        if (bytes) nw[i] = DS_MALLOC(h->alloc, bytes);
+        if (!nw[i]) {
+            while (i-- > 0) DS_FREE(h->alloc, nw[i], (nroom + (i == CAND)) * esz[i]);
+            return bytes ? DS_ENOMEM : DS_EINVAL;
+        }
+    }
+    /* The fixed-size build buffers come with the first growth. */
+    if (!h->sel) {
+        size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
+        void *p = NULL, *t = NULL;
+        size_t cap = 0, tcap = 0;
+        if (!ds__scratch_grow(h->alloc, &p, &cap, nsel, sizeof(ds__hnsw_pair)) ||
+            !ds__scratch_grow(h->alloc, &t, &tcap, h->efc + 2, sizeof(ds__hnsw_pair))) {
+            if (p) DS_FREE(h->alloc, p, cap * sizeof(ds__hnsw_pair));
+            for (i = 0; i < NB; i++) DS_FREE(h->alloc, nw[i], (nroom + (i == CAND)) * esz[i]);
+            return DS_ENOMEM;
+        }
+        h->sel = (ds__hnsw_pair *)p;
+        h->nsel = cap;
+        h->build.top = (ds__hnsw_pair *)t;
+        h->build.ntop = tcap;
+    }
+    if (h->n) {
+        memcpy(nw[L0], h->l0, h->n * h->rec);
+        memcpy(nw[LEV], h->level, h->n);
+        memcpy(nw[UOFF], h->uoff, h->n * sizeof(uint64_t));
+    }
+    if (h->ndel) memcpy(nw[DEL], h->del, h->ndel * sizeof(uint32_t));
+    memset(nw[MARK], 0, nroom * sizeof(uint16_t));
+    if (h->l0) {
+        DS_FREE(h->alloc, h->l0, h->room * h->rec);
+        DS_FREE(h->alloc, h->level, h->room);
+        DS_FREE(h->alloc, h->uoff, h->room * sizeof(uint64_t));
+        DS_FREE(h->alloc, h->del, h->room * sizeof(uint32_t));
+    }
+    if (h->build.mark) DS_FREE(h->alloc, h->build.mark, h->build.nmark * sizeof(uint16_t));
+    if (h->build.cand) DS_FREE(h->alloc, h->build.cand, old_cand * sizeof(ds__hnsw_pair));
+    h->l0 = (unsigned char *)nw[L0];
+    h->level = (uint8_t *)nw[LEV];
+    h->uoff = (uint64_t *)nw[UOFF];
+    h->del = (uint32_t *)nw[DEL];
+    h->build.mark = (uint16_t *)nw[MARK];
+    h->build.nmark = nroom;
+    h->build.epoch = 0;
+    h->build.cand = (ds__hnsw_pair *)nw[CAND];
+    h->build.ncand = nroom + 1;
+    h->room = nroom;
+    return DS_OK;
+}
+/* Room for `words` more u32 in the upper-link arena. */
+static ds_status ds__hn_arena(ds_hnsw *h, size_t words) {
+    size_t need, nc;
+    uint32_t *p;
+    if (!ds_size_add(h->ulen, words, &need)) return DS_EINVAL;
+    if (need <= h->ucap) return DS_OK;
+    nc = h->ucap * 2 > need ? h->ucap * 2 : need;
+    if (nc < 256) nc = 256;
+    if (nc > SIZE_MAX / 4 || !(p = (uint32_t *)DS_MALLOC(h->alloc, nc * 4))) return DS_ENOMEM;
+    if (h->ulen) memcpy(p, h->upper, h->ulen * 4);
+    if (h->upper) DS_FREE(h->alloc, h->upper, h->ucap * 4);
+    h->upper = p;
+    h->ucap = nc;
+    return DS_OK;
+}
+
+DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim) {
+    ds_hnsw_params p;
+    memset(&p, 0, sizeof p);
+    p.dim = dim;
+    p.metric = DS_METRIC_L2;
+    p.M = 16;
+    p.ef_construction = 200;
+    p.ef_search = 64;
+    p.max_elements = 0;
+    p.seed = 1;
+    p.replace_deleted = 0;
+    return p;
+}
+DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a) {
+    ds_hnsw_params q;
+    if (!h || !p) return DS_EINVAL;
+    q = *p;
+    if (!q.metric) q.metric = DS_METRIC_L2;
+    if (!q.M) q.M = 16;
+    if (!q.ef_construction) q.ef_construction = 200;
+    if (!q.ef_search) q.ef_search = 64;
+    if (q.dim == 0 || q.dim > DS_VEC_MAX_DIM || !ds__metric_ok(q.metric) || q.M < 2 ||
+        q.M > DS__HNSW_MAX_M || q.ef_construction > DS__HNSW_MAX_EF ||
+        q.ef_search > DS__HNSW_MAX_EF || q.max_elements > DS__HNSW_NOLIMIT)
+        return DS_EINVAL;
+    memset(h, 0, sizeof *h);
+    h->dim = q.dim;
+    h->metric = q.metric;
+    h->M = q.M;
+    h->M0 = 2 * q.M;
+    h->efc = q.ef_construction;
+    h->ef = q.ef_search;
+    h->max_elements = q.max_elements;
+    h->seed = q.seed;
+    h->replace_deleted = q.replace_deleted != 0;
+    h->mL = 1.0 / log((double)q.M);
+    ds_rng_seed(&h->rng, q.seed);
+    h->maxlevel = -1;
+    h->vec_off = 4 + 4 * h->M0;
+    h->label_off = (h->vec_off + 4 * h->dim + 7) / 8 * 8;
+    h->rec = h->label_off + 8;
+    ds_hnsw_scratch_init(&h->build, a);
+    ds__vlabel_map_init_seed(&h->map, a, ds_mix64(q.seed ^ 0x686e7377u));
+    h->ip = q.metric != DS_METRIC_L2;
+    h->dist = h->ip ? ds_dist_dot_kernel(ds_dist_simd_level())
+                    : ds_dist_l2sq_kernel(ds_dist_simd_level());
+    h->alloc = a;
+    return DS_OK;
+}
+DSDEF ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h) {
+    ds_hnsw_params p;
+    memset(&p, 0, sizeof p);
+    if (!h) return p;
+    p.dim = h->dim;
+    p.metric = h->metric;
+    p.M = h->M;
+    p.ef_construction = h->efc;
+    p.ef_search = h->ef;
+    p.max_elements = h->max_elements;
+    p.seed = h->seed;
+    p.replace_deleted = h->replace_deleted;
+    return p;
+}
+DSDEF void ds_hnsw_free(ds_hnsw *h) {
+    if (!h) return;
+    if (h->l0) {
+        DS_FREE(h->alloc, h->l0, h->room * h->rec);
+        DS_FREE(h->alloc, h->level, h->room);
+        DS_FREE(h->alloc, h->uoff, h->room * sizeof(uint64_t));
+        DS_FREE(h->alloc, h->del, h->room * sizeof(uint32_t));
+    }
+    if (h->upper) DS_FREE(h->alloc, h->upper, h->ucap * 4);
+    if (h->sel) DS_FREE(h->alloc, h->sel, h->nsel * sizeof *h->sel);
+    ds_hnsw_scratch_free(&h->build);
+    ds__vlabel_map_free(&h->map);
+    h->l0 = NULL;
+    h->level = NULL;
+    h->uoff = NULL;
+    h->del = NULL;
+    h->upper = NULL;
+    h->sel = NULL;
+    h->n = h->room = h->ulen = h->ucap = h->nsel = h->ndel = 0;
+    h->maxlevel = -1;
+}
+DSDEF size_t ds_hnsw_len(const ds_hnsw *h) { return h ? h->n - h->ndel : 0; }
+DSDEF size_t ds_hnsw_deleted(const ds_hnsw *h) { return h ? h->ndel : 0; }
+DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
+    if (!h) return 0;
+    return h->room * (h->rec + 1 + 8 + 4 + 2 + sizeof(ds__hnsw_pair)) + sizeof(ds__hnsw_pair) +
+           h->ucap * 4 + h->nsel * sizeof(ds__hnsw_pair) +
+           h->build.ntop * sizeof(ds__hnsw_pair) + h->build.nq * 4 +
+           ds__vlabel_map_memory(&h->map);
+}
+
+/* Is v acceptable for this index (finite; nonzero under cosine)? */
+static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
+    if (!ds__vec_finite(v, h->dim)) return 0;
+    return h->metric != DS_METRIC_COSINE || ds__dot_scalar(v, v, h->dim) > 0.0f;
+}
+/* Store v (normalised under cosine unless it already is) in slot id. */
+static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {
+    float *dst = (float *)(void *)(ds__hn_rec(h, id) + h->vec_off);
+    memcpy(dst, v, h->dim * sizeof(float));
+    if (normalize && h->metric == DS_METRIC_COSINE) (void)ds_l2_normalize(dst, h->dim);
+}
+
+/* Reuse the most recently deleted slot for a new label (replace_deleted). */
+static ds_status ds__hn_replace(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
+    uint32_t id = h->del[h->ndel - 1];
+    ds_status st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1);
+    if (st != DS_OK) return st;
+    (void)ds__vlabel_map_put(&h->map, label, id, NULL);
+    (void)ds__vlabel_map_del(&h->map, ds__hn_label(h, id), NULL);
+    h->ndel--;
+    ds__hn_rec(h, id)[2] = 0;
+    ds__hn_store(h, id, v, normalize);
+    memcpy(ds__hn_rec(h, id) + h->label_off, &label, 8);
+    ds__hn_link(h, id, h->level[id]);
+    return DS_OK;
+}
+
+static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
+    size_t limit = h->max_elements ? h->max_elements : DS__HNSW_NOLIMIT;
+    ds_rng r = h->rng;
+    uint32_t id;
+    int L, i;
+    ds_status st;
+    unsigned char *rec;
+    if (ds__vlabel_map_get(&h->map, label)) return DS_EEXIST;
+    if (h->replace_deleted && h->ndel) return ds__hn_replace(h, label, v, normalize);
+    if (h->n >= limit) return DS_EFULL;
+    if (h->n == h->room) {
+        size_t nr = h->room < 8 ? 16 : h->room * 2;
+        if (nr > limit) nr = limit;
+        if ((st = ds__hn_grow(h, nr)) != DS_OK) return st;
+    }
+    /* The level comes from a copy of the RNG, committed with the insert. */
+    {
+        double lv = floor(-log(1.0 - ds_rng_double(&r)) * h->mL);
+        L = lv >= (double)DS__HNSW_MAX_LEVEL ? DS__HNSW_MAX_LEVEL : (int)lv;
+    }
+    if ((st = ds__hn_arena(h, (size_t)L * (h->M + 1))) != DS_OK) return st;
+    if ((st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1)) != DS_OK)
+        return st;
+    /* Commit: nothing below can fail. */
+    (void)ds__vlabel_map_put(&h->map, label, h->n, NULL);
+    h->rng = r;
+    id = (uint32_t)h->n;
+    rec = ds__hn_rec(h, id);
+    memset(rec, 0, h->vec_off);
+    ds__hn_store(h, id, v, normalize);
+    memcpy(rec + h->label_off, &label, 8);
+    h->level[id] = (uint8_t)L;
+    h->uoff[id] = h->ulen;
+    for (i = 0; i < L; i++) h->upper[h->ulen + (size_t)i * (h->M + 1)] = 0;
+    h->ulen += (size_t)L * (h->M + 1);
+    h->n++;
+    if (h->maxlevel < 0) {
+        h->entry = id;
+        h->maxlevel = L;
+        return DS_OK;
+    }
+    ds__hn_link(h, id, L);
+    if (L > h->maxlevel) {
+        h->entry = id;
+        h->maxlevel = L;
+    }
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v) {
+    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    return ds__hn_add(h, label, v, 1);
+}
+DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
+    uint64_t *slot;
+    uint32_t id;
+    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    if (!(slot = ds__vlabel_map_get(&h->map, label))) return DS_ENOTFOUND;
+    id = (uint32_t)*slot;
+    ds__hn_store(h, id, v, 1);
+    ds__hn_link(h, id, h->level[id]);
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label) {
+    uint64_t *slot;
+    uint32_t id;
+    if (!h) return DS_EINVAL;
+    if (!(slot = ds__vlabel_map_get(&h->map, label))) return DS_ENOTFOUND;
+    id = (uint32_t)*slot;
+    if (ds__hn_deleted(h, id)) return DS_OK;
+    ds__hn_rec(h, id)[2] |= DS__HNSW_DELETED;
+    h->del[h->ndel++] = id;
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label) {
+    uint64_t *slot;
+    uint32_t id;
+    size_t i;
+    if (!h) return DS_EINVAL;
+    if (!(slot = ds__vlabel_map_get(&h->map, label))) return DS_ENOTFOUND;
+    id = (uint32_t)*slot;
+    if (!ds__hn_deleted(h, id)) return DS_OK;
+    ds__hn_rec(h, id)[2] = (unsigned char)(ds__hn_rec(h, id)[2] & ~DS__HNSW_DELETED);
+    for (i = 0; i < h->ndel && h->del[i] != id; i++) {}
+    DS_ASSERT(i < h->ndel);
+    memmove(h->del + i, h->del + i + 1, (h->ndel - i - 1) * sizeof *h->del);
+    h->ndel--;
+    return DS_OK;
+}
+DSDEF int ds_hnsw_contains(const ds_hnsw *h, uint64_t label) {
+    const uint64_t *slot;
+    if (!h || !(slot = ds__vlabel_map_get(&h->map, label))) return 0;
+    return !ds__hn_deleted(h, (uint32_t)*slot);
+}
+DSDEF ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out) {
+    const uint64_t *slot;
+    if (!h || !out) return DS_EINVAL;
+    if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
+        return DS_ENOTFOUND;
+    memcpy(out, ds__hn_vec(h, (uint32_t)*slot), h->dim * sizeof(float));
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements) {
+    ds_status st;
+    if (!h || (max_elements && max_elements < h->n) || max_elements > DS__HNSW_NOLIMIT)
+        return DS_EINVAL;
+    if (max_elements && (st = ds__hn_grow(h, max_elements)) != DS_OK) return st;
+    h->max_elements = max_elements;
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_compact(ds_hnsw *h) {
+    ds_hnsw t;
+    ds_hnsw_params p;
+    ds_status st;
+    uint32_t id;
+    if (!h) return DS_EINVAL;
+    p = ds_hnsw_get_params(h);
+    if ((st = ds_hnsw_init(&t, &p, h->alloc)) != DS_OK) return st;
+    t.rng = h->rng;
+    if (h->n - h->ndel && (st = ds__hn_grow(&t, h->n - h->ndel)) != DS_OK) {
+        ds_hnsw_free(&t);
+        return st;
+    }
+    for (id = 0; id < h->n; id++) {
+        if (ds__hn_deleted(h, id)) continue;
+        if ((st = ds__hn_add(&t, ds__hn_label(h, id), ds__hn_vec(h, id), 0)) != DS_OK) {
+            ds_hnsw_free(&t);
+            return st;
+        }
+    }
+    ds_hnsw_free(h);
+    *h = t;
+    return DS_OK;
+}
+
+/* -- search (Algorithm 5) -- */
+
+DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
+                                       size_t k, size_t ef, ds_hnsw_filter filter, void *ctx,
+                                       ds_neighbor *out, size_t *nout) {
+    ds_status st;
+    size_t nt, i, len = 0;
+    int oom = 0;
+    uint32_t ep;
+    float epd;
+    if (!h || !s || !q || !k || !out || !nout || ef > DS__HNSW_MAX_EF || !ds__hn_vec_ok(h, q))
+        return DS_EINVAL;
+    if (!ef) ef = h->ef;
+    if (ef < k) ef = k;
+    *nout = 0;
+    if ((st = ds__scratch_reserve(s, h->n, ef, h->dim)) != DS_OK) return st;
+    if (h->maxlevel < 0 || h->n == h->ndel) return DS_OK;
+    if (h->metric == DS_METRIC_COSINE) {
+        memcpy(s->q, q, h->dim * sizeof *q);
+        (void)ds_l2_normalize(s->q, h->dim);
+        q = s->q;
+    }
+    ep = h->entry;
+    epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, 0);
+    nt = ds__hn_search_layer(h, s, q, ep, epd, ef, 0, 1, filter, ctx, &oom);
+    if (oom) return DS_ENOMEM;
+    for (i = 0; i < nt; i++) {
+        ds_neighbor x;
+        x.label = ds__hn_label(h, s->top[i].id);
+        x.dist = s->top[i].d;
+        ds__nb_offer(out, &len, k, x);
+    }
+    ds__nb_sort(out, len);
+    *nout = len;
+    return DS_OK;
+}
+DSDEF ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_t ef,
+                               ds_hnsw_filter filter, void *ctx, ds_neighbor *out, size_t *nout) {
+    ds_hnsw_scratch s;
+    ds_status st;
+    ds_hnsw_scratch_init(&s, h ? h->alloc : NULL);
+    st = ds_hnsw_search_scratch(h, &s, q, k, ef, filter, ctx, out, nout);
+    ds_hnsw_scratch_free(&s);
+    return st;
+}
+
 /* == ds_hnsw:io == */
+
+static int ds__hn_host_le(void) {
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+/* n 32-bit words (u32, or float bits) little-endian, in 256-word pieces;
+ * the reader takes the same pieces so the running checksums agree. */
+#define DS__HN_CHUNK 256
+static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) {
+    const unsigned char *p = (const unsigned char *)a;
+    unsigned char buf[DS__HN_CHUNK * 4];
+    while (n && e->st == DS_OK) {
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        if (ds__hn_host_le()) {
+            ds__put(e, p, c * 4);
+        } else {
+            for (i = 0; i < c; i++) {
+                uint32_t u;
+                memcpy(&u, p + 4 * i, 4);
+                buf[4 * i] = (unsigned char)u;
+                buf[4 * i + 1] = (unsigned char)(u >> 8);
+                buf[4 * i + 2] = (unsigned char)(u >> 16);
+                buf[4 * i + 3] = (unsigned char)(u >> 24);
+            }
+            ds__put(e, buf, c * 4);
+        }
+        p += c * 4;
+        n -= c;
+    }
+}
+static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
+    unsigned char *p = (unsigned char *)a;
+    while (n && d->st == DS_OK) {
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        ds__get(d, p, c * 4);
+        if (d->st == DS_OK && !ds__hn_host_le()) {
+            for (i = 0; i < c; i++) {
+                const unsigned char *b = p + 4 * i;
+                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                             (uint32_t)b[3] << 24;
+                memcpy(p + 4 * i, &u, 4);
+            }
+        }
+        p += c * 4;
+        n -= c;
+    }
+}
+/* Links are stored in full fixed-size lists (unused slots zero), so the
+ * file is as large as the memory it asks for: load never allocates much
+ * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
+ * reader's. */
+static void ds__hn_put_links(ds__enc *e, const uint32_t *ln, size_t cnt, size_t cap) {
+    static const uint32_t zeros[DS__HN_CHUNK] = {0};
+    size_t left = cap - cnt;
+    ds__hn_put_w32(e, ln, cnt);
+    while (left) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_put_w32(e, zeros, c);
+        left -= c;
+    }
+}
+/* Read cnt links then the zero padding to cap into ln[0..cap). */
+static void ds__hn_get_links(ds__dec *d, uint32_t *ln, size_t cnt, size_t cap) {
+    size_t left = cap - cnt, i;
+    uint32_t *p = ln + cnt;
+    ds__hn_get_w32(d, ln, cnt);
+    while (left && d->st == DS_OK) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_get_w32(d, p, c);
+        for (i = 0; i < c && d->st == DS_OK; i++)
+            if (p[i]) d->st = DS_ECORRUPT;
+        p += c;
+        left -= c;
+    }
+}
+static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
+    while (n && e->st == DS_OK) {
+        size_t c = n < 4096 ? n : 4096;
+        ds__put(e, p, c);
+        p += c;
+        n -= c;
+    }
+}
+static void ds__hn_get_bytes(ds__dec *d, unsigned char *p, size_t n) {
+    while (n && d->st == DS_OK) {
+        size_t c = n < 4096 ? n : 4096;
+        ds__get(d, p, c);
+        p += c;
+        n -= c;
+    }
+}
+
+DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
+    ds__enc e;
+    uint32_t id;
+    int i, lc;
+    if (!h) return DS_EINVAL;
+    ds__enc_init(&e, w, "DShn", 1);
+    ds__put_u64(&e, h->dim);
+    ds__put_u64(&e, (uint64_t)h->metric);
+    ds__put_u64(&e, h->M);
+    ds__put_u64(&e, h->efc);
+    ds__put_u64(&e, h->ef);
+    ds__put_u64(&e, h->max_elements);
+    ds__put_u64(&e, h->seed);
+    ds__put_u64(&e, (uint64_t)h->replace_deleted);
+    for (i = 0; i < 4; i++) ds__put_u64(&e, h->rng.s[i]);
+    ds__put_u64(&e, h->n);
+    ds__put_u64(&e, h->ndel);
+    ds__put_u64(&e, (uint64_t)(h->maxlevel + 1));
+    ds__put_u64(&e, h->entry);
+    ds__hn_put_bytes(&e, h->level, h->n);
+    for (id = 0; id < h->n; id++) {
+        size_t cnt;
+        const uint32_t *ln = ds__hn_links(h, id, 0, &cnt);
+        ds__put_u64(&e, ds__hn_label(h, id));
+        ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
+        ds__hn_put_links(&e, ln, cnt, h->M0);
+        ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
+    }
+    for (id = 0; id < h->n; id++) {
+        for (lc = 1; lc <= h->level[id]; lc++) {
+            size_t cnt;
+            const uint32_t *ln = ds__hn_links(h, id, lc, &cnt);
+            ds__hn_put_w32(&e, ln - 1, 1); /* count, then the list: the reader's pieces */
+            ds__hn_put_links(&e, ln, cnt, h->M);
+        }
+    }
+    ds__hn_put_w32(&e, h->del, h->ndel);
+    return ds__enc_end(&e);
+}
+
+/* Read the elements of a freshly initialised, grown t (n slots). */
+static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
+    size_t i, j, upper_words = 0, flagged = 0;
+    uint32_t id;
+    int lc;
+    ds__hn_get_bytes(d, t->level, n);
+    if (d->st != DS_OK) return;
+    for (i = 0; i < n; i++) {
+        if (t->level[i] > DS__HNSW_MAX_LEVEL) {
+            d->st = DS_ECORRUPT;
+            return;
+        }
+        t->uoff[i] = upper_words;
+        upper_words += (size_t)t->level[i] * (t->M + 1);
+    }
+    /* Every upper layer is stored in full: refuse what the input cannot hold. */
+    if (!ds__dec_room(d, (uint64_t)upper_words * 4)) return;
+    if ((d->st = ds__hn_arena(t, upper_words)) != DS_OK) return;
+    t->ulen = upper_words;
+    if ((d->st = ds__vlabel_map_reserve(&t->map, n)) != DS_OK) return;
+    for (id = 0; id < n && d->st == DS_OK; id++) {
+        uint64_t label = ds__get_u64(d), hdr = ds__get_u64(d);
+        size_t cnt = (size_t)(hdr & 0xffffu);
+        unsigned char *rec = ds__hn_rec(t, id);
+        uint32_t *ln;
+        int is_new = 0;
+        if (d->st != DS_OK) return;
+        if ((hdr >> 16) > DS__HNSW_DELETED || cnt > t->M0) {
+            d->st = DS_ECORRUPT;
+            return;
+        }
+        memset(rec, 0, t->vec_off);
+        ds__hn_set_count(t, id, 0, cnt);
+        rec[2] = (unsigned char)(hdr >> 16);
+        flagged += rec[2];
+        ln = ds__hn_links(t, id, 0, &cnt);
+        ds__hn_get_links(d, ln, cnt, t->M0);
+        ds__hn_get_w32(d, rec + t->vec_off, t->dim);
+        if (d->st != DS_OK) return;
+        for (j = 0; j < cnt; j++)
+            if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;
+        if (!ds__vec_finite(ds__hn_vec(t, id), t->dim)) d->st = DS_ECORRUPT;
+        memcpy(rec + t->label_off, &label, 8);
+        if (d->st == DS_OK) (void)ds__vlabel_map_put(&t->map, label, id, &is_new);
+        if (!is_new) d->st = DS_ECORRUPT;
+    }
+    for (id = 0; id < n && d->st == DS_OK; id++) {
+        for (lc = 1; lc <= t->level[id] && d->st == DS_OK; lc++) {
+            uint32_t *u = t->upper + t->uoff[id] + (size_t)(lc - 1) * (t->M + 1);
+            ds__hn_get_w32(d, u, 1);
+            if (d->st != DS_OK) return;
+            if (u[0] > t->M) {
+                d->st = DS_ECORRUPT;
+                return;
+            }
+            ds__hn_get_links(d, u + 1, u[0], t->M);
+            for (j = 0; j < u[0] && d->st == DS_OK; j++)
+                if (u[1 + j] >= n || u[1 + j] == id || t->level[u[1 + j]] < lc)
+                    d->st = DS_ECORRUPT;
+        }
+    }
+    if (d->st != DS_OK) return;
+    /* The deleted list: exactly the flagged slots, each once. */
+    if (flagged != ndel) {
+        d->st = DS_ECORRUPT;
+        return;
+    }
+    ds__hn_get_w32(d, t->del, ndel);
+    if (d->st != DS_OK) return;
+    for (i = 0; i < ndel; i++) {
+        id = t->del[i];
+        if (id >= n || !(ds__hn_rec(t, id)[2] & DS__HNSW_DELETED) || t->build.mark[id] == 1) {
+            d->st = DS_ECORRUPT;
+            break;
+        }
+        t->build.mark[id] = 1;
+    }
+    for (i = 0; i < ndel; i++)
+        if (t->del[i] < n) t->build.mark[t->del[i]] = 0;
+}
+
+DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_hnsw t;
+    ds_hnsw_params p;
+    uint64_t v[8], rs[4], n, ndel, top, entry, per;
+    int i;
+    if (!h) return DS_EINVAL;
+    ds__dec_init(&d, r, "DShn", 1);
+    for (i = 0; i < 8; i++) v[i] = ds__get_u64(&d);
+    for (i = 0; i < 4; i++) rs[i] = ds__get_u64(&d);
+    n = ds__get_u64(&d);
+    ndel = ds__get_u64(&d);
+    top = ds__get_u64(&d);
+    entry = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    /* Parameters exactly as init accepts them (no zero defaults here). */
+    if (v[0] == 0 || v[0] > DS_VEC_MAX_DIM || v[1] < 1 || v[1] > 3 || v[2] < 2 ||
+        v[2] > DS__HNSW_MAX_M || v[3] < 1 || v[3] > DS__HNSW_MAX_EF || v[4] < 1 ||
+        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 ||
+        n > (v[5] ? v[5] : DS__HNSW_NOLIMIT) || ndel > n || top > DS__HNSW_MAX_LEVEL + 1 ||
+        (n == 0) != (top == 0) || (n ? entry >= n : entry != 0))
+        return DS_ECORRUPT;
+    /* Every element costs its level byte, label, header, full level-0 link
+     * list and vector in the input: refuse counts the input cannot hold
+     * (so the level-0 block allocated below is no larger than the input). */
+    per = 1 + 16 + 8 * v[2] + 4 * v[0];
+    if (n > UINT64_MAX / per || !ds__dec_room(&d, n * per)) return DS_ECORRUPT;
+    memset(&p, 0, sizeof p);
+    p.dim = (size_t)v[0];
+    p.metric = (ds_metric)v[1];
+    p.M = (size_t)v[2];
+    p.ef_construction = (size_t)v[3];
+    p.ef_search = (size_t)v[4];
+    p.max_elements = (size_t)v[5];
+    p.seed = v[6];
+    p.replace_deleted = (int)v[7];
+    if (ds_hnsw_init(&t, &p, a) != DS_OK) return DS_ECORRUPT;
+    for (i = 0; i < 4; i++) t.rng.s[i] = rs[i];
+    if (n && (d.st = ds__hn_grow(&t, (size_t)n)) != DS_OK) {
+        ds_hnsw_free(&t);
+        return d.st;
+    }
+    ds__hn_get_payload(&d, &t, (size_t)n, (size_t)ndel);
+    if (d.st == DS_OK && n && t.level[entry] != top - 1) d.st = DS_ECORRUPT;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_hnsw_free(&t);
+        return d.st;
+    }
+    t.n = (size_t)n;
+    t.ndel = (size_t)ndel;
+    t.maxlevel = (int)top - 1;
+    t.entry = (uint32_t)entry;
+    *h = t;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_flat_save(const ds_flat *f, ds_writer w) {
+    ds__enc e;
+    size_t i;
+    if (!f) return DS_EINVAL;
+    ds__enc_init(&e, w, "DSfl", 1);
+    ds__put_u64(&e, f->dim);
+    ds__put_u64(&e, (uint64_t)f->metric);
+    ds__put_u64(&e, f->len);
+    /* Rows are normalised unless they came from a cosine view. */
+    ds__put_u64(&e, (uint64_t)(f->view && f->metric == DS_METRIC_COSINE));
+    for (i = 0; i < f->len; i++) {
+        ds__put_u64(&e, f->view ? (uint64_t)i : f->labels[i]);
+        ds__hn_put_w32(&e, f->data + i * f->stride, f->dim);
+    }
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_flat t;
+    uint64_t dim, metric, len, raw, i;
+    if (!f) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSfl", 1);
+    dim = ds__get_u64(&d);
+    metric = ds__get_u64(&d);
+    len = ds__get_u64(&d);
+    raw = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    if (dim == 0 || dim > DS_VEC_MAX_DIM || metric < 1 || metric > 3 || raw > 1 ||
+        len > UINT64_MAX / (8 + 4 * dim) || !ds__dec_room(&d, len * (8 + 4 * dim)) ||
+        len > SIZE_MAX / (4 * dim))
+        return DS_ECORRUPT;
+    (void)ds_flat_init(&t, (size_t)dim, (ds_metric)metric, a);
+    if (len) {
+        /* Exactly len rows, allocated up front (len is bounded by the input). */
+        size_t vb = (size_t)len * (size_t)dim * sizeof(float), lb = (size_t)len * 8;
+        t.own = (float *)DS_MALLOC(a, vb);
+        t.labels = (uint64_t *)DS_MALLOC(a, lb);
+        if (!t.own || !t.labels) {
+            if (t.own) DS_FREE(a, t.own, vb);
+            if (t.labels) DS_FREE(a, t.labels, lb);
+            return DS_ENOMEM;
+        }
+        t.data = t.own;
+        t.cap = (size_t)len;
+        if ((d.st = ds__vlabel_map_reserve(&t.map, (size_t)len)) != DS_OK) {
+            ds_flat_free(&t);
+            return d.st;
+        }
+    }
+    for (i = 0; i < len && d.st == DS_OK; i++) {
+        float *row = t.own + i * dim;
+        int is_new = 0;
+        t.labels[i] = ds__get_u64(&d);
+        ds__hn_get_w32(&d, row, (size_t)dim);
+        if (d.st != DS_OK) break;
+        if (!ds__vec_finite(row, (size_t)dim)) d.st = DS_ECORRUPT;
+        if (raw && ds_l2_normalize(row, (size_t)dim) != DS_OK) d.st = DS_ECORRUPT;
+        if (d.st == DS_OK) (void)ds__vlabel_map_put(&t.map, t.labels[i], (size_t)i, &is_new);
+        if (!is_new) d.st = DS_ECORRUPT;
+        t.len = (size_t)i + 1;
+    }
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_flat_free(&t);
+        return d.st;
+    }
+    *f = t;
+    return DS_OK;
+}
+
+/* -- TEXMEX .fvecs / .ivecs -- */
+
+static ds_status ds__vecs_rd(ds_reader *r, void *p, size_t n) {
+    ds_status st;
+    if (r->avail < n) return DS_ECORRUPT;
+    if ((st = r->read(r->ctx, p, n)) != DS_OK) return st;
+    r->avail -= n;
+    return DS_OK;
+}
+static ds_status ds__vecs_read(ds_reader *r, void **out, size_t *n, size_t *dim,
+                               const ds_alloc *a) {
+    unsigned char hb[4];
+    uint32_t d0;
+    uint64_t rec, cnt, i;
+    size_t bytes;
+    unsigned char *p;
+    ds_status st;
+    if (!r || !r->read || !out || !n || !dim || r->avail == UINT64_MAX) return DS_EINVAL;
+    *out = NULL;
+    *n = *dim = 0;
+    if (r->avail == 0) return DS_OK;
+    if ((st = ds__vecs_rd(r, hb, 4)) != DS_OK) return st;
+    d0 = (uint32_t)hb[0] | (uint32_t)hb[1] << 8 | (uint32_t)hb[2] << 16 | (uint32_t)hb[3] << 24;
+    if (d0 < 1 || d0 > DS_VEC_MAX_DIM) return DS_ECORRUPT;
+    rec = 4 + 4 * (uint64_t)d0;
+    if ((r->avail + 4) % rec) return DS_ECORRUPT;
+    cnt = (r->avail + 4) / rec;
+    if (cnt > SIZE_MAX / (4 * (size_t)d0)) return DS_ECORRUPT;
+    bytes = (size_t)cnt * 4 * d0;
+    if (!(p = (unsigned char *)DS_MALLOC(a, bytes))) return DS_ENOMEM;
+    for (i = 0; i < cnt; i++) {
+        unsigned char *row = p + (size_t)i * 4 * d0;
+        size_t j;
+        if (i && (st = ds__vecs_rd(r, hb, 4)) == DS_OK &&
+            ((uint32_t)hb[0] | (uint32_t)hb[1] << 8 | (uint32_t)hb[2] << 16 |
+             (uint32_t)hb[3] << 24) != d0)
+            st = DS_ECORRUPT;
+        if (st != DS_OK || (st = ds__vecs_rd(r, row, 4 * (size_t)d0)) != DS_OK) {
+            DS_FREE(a, p, bytes);
+            return st;
+        }
+        if (!ds__hn_host_le()) {
+            for (j = 0; j < d0; j++) {
+                const unsigned char *b = row + 4 * j;
+                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                             (uint32_t)b[3] << 24;
+                memcpy(row + 4 * j, &u, 4);
+            }
+        }
+    }
+    *out = p;
+    *n = (size_t)cnt;
+    *dim = d0;
+    return DS_OK;
+}
+DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+                              const ds_alloc *a) {
+    void *p = NULL;
+    ds_status st = ds__vecs_read(r, &p, n, dim, a);
+    if (out) *out = (float *)p;
+    return st;
+}
+DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+                              const ds_alloc *a) {
+    void *p = NULL;
+    ds_status st = ds__vecs_read(r, &p, n, dim, a);
+    if (out) *out = (int32_t *)p;
+    return st;
+}
+DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim) {
+    if (p) DS_FREE(a, p, n * dim * 4);
+}
+
+DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     uint64_t *labels) {
+    size_t i, j, t;
+    if (!f || (!qs && nq) || !k || (!labels && nq) || !ds_size_mul(nq, k, &t) ||
+        k > SIZE_MAX / sizeof(ds_neighbor))
+        return DS_EINVAL;
+    for (i = 0; i < nq; i++) {
+        /* Results go through a stack buffer for the usual small k. */
+        ds_neighbor buf[64], *res = buf;
+        size_t got;
+        ds_status st;
+        if (k > 64 && !(res = (ds_neighbor *)DS_MALLOC(f->alloc, k * sizeof *res)))
+            return DS_ENOMEM;
+        st = ds__flat_query(f, qs + i * f->dim, k, res, &got);
+        for (j = 0; j < k; j++) labels[i * k + j] = j < got && st == DS_OK ? res[j].label : UINT64_MAX;
+        if (res != buf) DS_FREE(f->alloc, res, k * sizeof *res);
+        if (st != DS_OK) return st;
+    }
+    return DS_OK;
+}
+DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
+                            size_t k) {
+    size_t i, j, hit = 0;
+    if (!k || !truth || (!res && nres)) return 0.0;
+    if (nres > k) nres = k;
+    for (i = 0; i < k; i++)
+        for (j = 0; j < nres; j++)
+            if (res[j].label == truth[i]) {
+                hit++;
+                break;
+            }
+    return (double)hit / (double)k;
+}
 #endif

@@ -3,6 +3,7 @@
  * "N passed, N failed". Exit status 0 only if nothing failed. */
 #define DS_IMPLEMENTATION
 #include "ds.h"
+#include "ds_hnsw.h" /* its implementation too, compiled once here */
 #include "prop.h"
 #include "tests.h"
 

@@ -47,10 +47,13 @@ typedef void (*free_fn)(void *obj);
 /* Every truncation and every single-bit flip of a saved image must load as
  * DS_ECORRUPT, leave the target untouched and leak nothing. `stride`
  * thins the bit flips on large images (every byte is still hit). */
-static void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free_fn fr,
-                               size_t objsz, size_t stride) {
+/* Also used by tests/test_hnsw.c (hence not static). */
+void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free_fn fr,
+                        size_t objsz, size_t stride);
+void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free_fn fr,
+                        size_t objsz, size_t stride) {
     prop_alloc pa;
-    unsigned char *copy = (unsigned char *)malloc(len), target[256], before[256];
+    unsigned char *copy = (unsigned char *)malloc(len), target[1024], before[1024];
     size_t cut, bit;
     CHECK(copy && objsz <= sizeof target);
     prop_alloc_init(&pa);

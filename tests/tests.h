@@ -47,6 +47,13 @@
     X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
     X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
     X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
+    /* vector search (ds_hnsw.h) */                                        \
+    X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
+    X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
+    X(hnsw_flat_siftsmall) X(hnsw_siftsmall_recall) X(hnsw_synthetic_recall) \
+    X(hnsw_delete_filter) X(hnsw_update_replace_compact) X(hnsw_resize)    \
+    X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
+    X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
     X(null_container_args)
 
