@@ -15,6 +15,8 @@
 #                                snowflake ids and base62 beside libuuid,
 #                                ring / jump / rendezvous lookups at 10, 100,
 #                                1000 nodes and ketama beside libmemcached,
+#                                HNSW and exact search beside hnswlib and
+#                                faiss (siftsmall, 10^6 synthetic; plots),
 #                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
@@ -40,7 +42,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -59,6 +61,8 @@ missing=""
 [ -f /usr/include/Judy.h ] || missing="$missing libjudy-dev"
 [ -f /usr/include/uuid/uuid.h ] || missing="$missing uuid-dev"
 [ -f /usr/include/libmemcached/memcached.h ] || missing="$missing libmemcached-dev"
+[ -f /usr/include/hnswlib/hnswlib.h ] || missing="$missing libhnswlib-dev"
+[ -f /usr/include/faiss/IndexHNSW.h ] || missing="$missing libfaiss-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -88,6 +92,8 @@ $CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
 $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 # libmemcached (ketama peer) is Debian's shared library, never connected.
 $CC $CFLAGS bench/bench_shard.c -o "$BIN/bench_shard" -lmemcached -lm
+# faiss is Debian's static library over the system BLAS (OpenBLAS from deps.sh).
+$CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas -fopenmp -lpthread
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -104,8 +110,19 @@ echo "== $BIN/bench_trie $QUICK"
 echo
 echo "== $BIN/bench_breaker $QUICK"
 "$BIN/bench_breaker" $QUICK
+echo
 echo "== $BIN/bench_shard $QUICK"
 "$BIN/bench_shard" $QUICK
+echo
+# One BLAS thread: faiss's exact search is compared single-threaded.
+echo "== $BIN/bench_hnsw $QUICK (OPENBLAS_NUM_THREADS=1)"
+OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw" $QUICK --data "${DS_DATA:-../shared/data}" --out "$BIN"
+if command -v gnuplot >/dev/null 2>&1; then
+    for set in siftsmall synthetic; do
+        [ -f "$BIN/hnsw_$set.dat" ] && gnuplot -c bench/plot_hnsw.gp "$BIN/hnsw_$set.dat" "$BIN/hnsw_$set.png" "$set" &&
+            echo "   recall/QPS plot: $BIN/hnsw_$set.png"
+    done
+fi
 echo
 echo "== $BIN/bench_topk $QUICK"
 "$BIN/bench_topk" $QUICK

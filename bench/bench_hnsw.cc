@@ -1,0 +1,363 @@
+// bench/bench_hnsw.cc - vector search: ds_flat / ds_hnsw beside hnswlib 0.6.2
+// (Debian libhnswlib-dev) and faiss 1.7.3 IndexHNSWFlat / IndexFlatL2
+// (Debian libfaiss-dev), same data, same parameters (M = 16,
+// ef_construction = 200), in one run.
+//
+// Data sets: siftsmall (shared/data, its shipped ground truth) and a
+// synthetic 128-d clustered Gaussian set (default 10^6 vectors; ground
+// truth by exact search). For each library: build time with 1 and 2
+// threads, index bytes, and the recall@10 / QPS curve over a sweep of ef
+// (single-threaded search, one query at a time); QPS at recall 0.90, 0.95,
+// 0.99 is read off each curve (log-linear interpolation between the two
+// sweep points around it). Exact search: ds_flat vs IndexFlatL2, one thread.
+// Writes DIR/hnsw_<set>.dat for bench/plot_hnsw.gp (recall vs QPS).
+//
+//   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR]
+#define DS_IMPLEMENTATION
+#include "ds_hnsw.h"
+#include "bench/bench.h"
+
+#include <hnswlib/hnswlib.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct dataset {
+    std::string name;
+    size_t n = 0, nq = 0, dim = 0;
+    std::vector<float> base, query;
+    std::vector<uint32_t> gt; // nq x 10, nearest first
+};
+
+static bool read_vecs(const std::string &path, size_t elem, std::vector<char> &out, size_t &rows, size_t &dim) {
+    FILE *f = fopen(path.c_str(), "rb");
+    if (!f) return false;
+    rows = dim = 0;
+    int32_t d;
+    while (fread(&d, 4, 1, f) == 1) {
+        if (d <= 0 || (dim && (size_t)d != dim)) { fclose(f); return false; }
+        dim = (size_t)d;
+        size_t at = out.size();
+        out.resize(at + dim * elem);
+        if (fread(&out[at], elem, dim, f) != dim) { fclose(f); return false; }
+        rows++;
+    }
+    fclose(f);
+    return rows > 0;
+}
+
+static bool load_sift(const std::string &dir, dataset &ds) {
+    std::vector<char> b, q, g;
+    size_t rb, db, rq, dq, rg, dg;
+    if (!read_vecs(dir + "/siftsmall/siftsmall_base.fvecs", 4, b, rb, db) ||
+        !read_vecs(dir + "/siftsmall/siftsmall_query.fvecs", 4, q, rq, dq) ||
+        !read_vecs(dir + "/siftsmall/siftsmall_groundtruth.ivecs", 4, g, rg, dg) || db != dq || rg != rq || dg < 10)
+        return false;
+    ds.name = "siftsmall";
+    ds.n = rb;
+    ds.nq = rq;
+    ds.dim = db;
+    ds.base.assign((float *)b.data(), (float *)b.data() + rb * db);
+    ds.query.assign((float *)q.data(), (float *)q.data() + rq * dq);
+    const int32_t *gi = (const int32_t *)g.data();
+    for (size_t i = 0; i < rq; i++)
+        for (size_t j = 0; j < 10; j++) ds.gt.push_back((uint32_t)gi[i * dg + j]);
+    return true;
+}
+
+// Clustered Gaussian: 1000 centres uniform in [0, 20)^d, points N(centre,
+// 6^2 I): clusters that overlap, so a query's neighbours span several.
+static void make_synthetic(dataset &ds, size_t n, size_t nq, size_t dim, uint64_t seed) {
+    ds_rng r;
+    ds_rng_seed(&r, seed);
+    const size_t C = 1000;
+    std::vector<float> centre(C * dim);
+    for (auto &c : centre) c = (float)(ds_rng_double(&r) * 20.0);
+    auto gauss = [&r]() { // Box-Muller
+        double u = ds_rng_double(&r), v = ds_rng_double(&r);
+        return std::sqrt(-2.0 * std::log(u + 1e-300)) * std::cos(6.283185307179586 * v);
+    };
+    auto fill = [&](std::vector<float> &out, size_t rows) {
+        out.resize(rows * dim);
+        for (size_t i = 0; i < rows; i++) {
+            const float *c = &centre[ds_rng_below(&r, C) * dim];
+            for (size_t j = 0; j < dim; j++) out[i * dim + j] = c[j] + (float)(6.0 * gauss());
+        }
+    };
+    ds.name = "synthetic";
+    ds.n = n;
+    ds.nq = nq;
+    ds.dim = dim;
+    fill(ds.base, n);
+    fill(ds.query, nq);
+}
+
+struct point {
+    int ef;
+    double recall, qps;
+};
+struct result {
+    std::string lib;
+    double build1 = NAN, build2 = NAN, bytes = NAN;
+    std::vector<point> curve;
+};
+
+static double recall_at_10(const dataset &ds, const std::vector<uint64_t> &got) {
+    size_t hit = 0;
+    for (size_t q = 0; q < ds.nq; q++)
+        for (size_t i = 0; i < 10; i++)
+            for (size_t j = 0; j < 10; j++)
+                if (got[q * 10 + i] == ds.gt[q * 10 + j]) { hit++; break; }
+    return (double)hit / (double)(ds.nq * 10);
+}
+
+static const int EFS[] = {10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512};
+
+// The sweep: search(ef, out labels) timed over all queries, reps medians.
+// Each rep runs the query set as many times as fills ~0.2 s (a few ms of
+// queries alone would be mostly noise), interleaving the libraries' reps
+// is left to the caller's order.
+static void sweep(const dataset &ds, int reps, result &res, const std::function<void(int, std::vector<uint64_t> &)> &search) {
+    for (int ef : EFS) {
+        std::vector<uint64_t> got(ds.nq * 10, UINT64_MAX);
+        bench_samples s = {};
+        int64_t t0 = bench_now();
+        search(ef, got); // warm-up, and the loop count
+        int loops = (int)std::max<int64_t>(1, 200000000 / std::max<int64_t>(1, bench_now() - t0));
+        for (int r = 0; r < reps; r++) {
+            t0 = bench_now();
+            for (int l = 0; l < loops; l++) search(ef, got);
+            bench_add(&s, (double)(bench_now() - t0) / loops);
+        }
+        point p = {ef, recall_at_10(ds, got), (double)ds.nq / (bench_median(&s) / 1e9)};
+        res.curve.push_back(p);
+        if (p.recall > 0.999) break;
+    }
+}
+
+// QPS where the curve crosses `target` recall (NAN if it never does).
+static double qps_at(const result &r, double target) {
+    for (size_t i = 0; i < r.curve.size(); i++) {
+        if (r.curve[i].recall < target) continue;
+        if (i == 0) return r.curve[0].qps;
+        const point &a = r.curve[i - 1], &b = r.curve[i];
+        double t = (target - a.recall) / (b.recall - a.recall);
+        return std::exp(std::log(a.qps) + t * (std::log(b.qps) - std::log(a.qps)));
+    }
+    return NAN;
+}
+
+// Build with `threads` threads: each adds a strided share of the points.
+template <class F> static double timed_parallel_add(size_t n, int threads, F add) {
+    int64_t t0 = bench_now();
+    if (threads <= 1) {
+        for (size_t i = 0; i < n; i++) add(i);
+    } else {
+        std::vector<std::thread> th;
+        for (int t = 0; t < threads; t++)
+            th.emplace_back([=, &add]() { for (size_t i = (size_t)t; i < n; i += (size_t)threads) add(i); });
+        for (auto &x : th) x.join();
+    }
+    return (double)(bench_now() - t0) / 1e9;
+}
+
+static result run_hnswlib(const dataset &ds, int reps) {
+    result res;
+    res.lib = "hnswlib";
+    hnswlib::L2Space space(ds.dim);
+    for (int threads = 1; threads <= 2; threads++) {
+        auto *h = new hnswlib::HierarchicalNSW<float>(&space, ds.n, 16, 200, 100);
+        // the first point alone, as hnswlib's own parallel build does
+        double t = timed_parallel_add(ds.n, threads, [&](size_t i) { h->addPoint(&ds.base[i * ds.dim], i); });
+        (threads == 1 ? res.build1 : res.build2) = t;
+        if (threads == 2) { delete h; break; }
+        // Everything the index holds per element, as ds_hnsw_memory counts
+        // ours: level-0 records, upper links, the per-element pointer, level
+        // and mutex, and the label map (nodes + buckets; malloc's own
+        // overhead not counted, for either); the visited list once.
+        size_t bytes = ds.n * h->size_data_per_element_;
+        for (size_t i = 0; i < ds.n; i++) bytes += (size_t)h->element_levels_[i] * h->size_links_per_element_;
+        bytes += ds.n * (sizeof(char *) + sizeof(int) + sizeof(std::mutex));
+        bytes += h->label_lookup_.size() * (sizeof(void *) + sizeof(std::pair<const hnswlib::labeltype, hnswlib::tableint>)) +
+                 h->label_lookup_.bucket_count() * sizeof(void *);
+        bytes += ds.n * sizeof(unsigned short); // the visited list
+        res.bytes = (double)bytes;
+        sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
+            h->setEf((size_t)ef);
+            for (size_t q = 0; q < ds.nq; q++) {
+                auto pq = h->searchKnn(&ds.query[q * ds.dim], 10);
+                for (size_t k = pq.size(); k-- > 0; pq.pop()) out[q * 10 + k] = pq.top().second;
+            }
+        });
+        delete h;
+    }
+    return res;
+}
+
+static result run_faiss(const dataset &ds, int reps) {
+    result res;
+    res.lib = "faiss";
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        faiss::IndexHNSWFlat idx((int)ds.dim, 16);
+        idx.hnsw.efConstruction = 200;
+        int64_t t0 = bench_now();
+        idx.add((faiss::Index::idx_t)ds.n, ds.base.data());
+        (threads == 1 ? res.build1 : res.build2) = (double)(bench_now() - t0) / 1e9;
+        if (threads == 2) break;
+        res.bytes = (double)(ds.n * ds.dim * sizeof(float) + idx.hnsw.neighbors.size() * sizeof(int) +
+                             idx.hnsw.offsets.size() * sizeof(size_t) + idx.hnsw.levels.size() * sizeof(int));
+        omp_set_num_threads(1);
+        sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
+            idx.hnsw.efSearch = ef;
+            std::vector<float> dist(10);
+            std::vector<faiss::Index::idx_t> lab(10);
+            for (size_t q = 0; q < ds.nq; q++) { // one query at a time, as the others
+                idx.search(1, &ds.query[q * ds.dim], 10, dist.data(), lab.data());
+                for (size_t k = 0; k < 10; k++) out[q * 10 + k] = (uint64_t)lab[k];
+            }
+        });
+    }
+    omp_set_num_threads(1);
+    return res;
+}
+
+// Exact search, one thread: queries per second over the whole base.
+static double exact_faiss(const dataset &ds, size_t nq, std::vector<uint64_t> *labels) {
+    omp_set_num_threads(1);
+    faiss::IndexFlatL2 idx((int)ds.dim);
+    idx.add((faiss::Index::idx_t)ds.n, ds.base.data());
+    std::vector<float> dist(nq * 10);
+    std::vector<faiss::Index::idx_t> lab(nq * 10);
+    int64_t t0 = bench_now();
+    idx.search((faiss::Index::idx_t)nq, ds.query.data(), 10, dist.data(), lab.data());
+    double s = (double)(bench_now() - t0) / 1e9;
+    if (labels) labels->assign(lab.begin(), lab.end());
+    return (double)nq / s;
+}
+
+static void print_results(const dataset &ds, const std::vector<result> &rs, const std::string &out) {
+    printf("\n%s: %zu x %zu, %zu queries, M = 16, ef_construction = 200; recall@10, single-threaded search\n",
+           ds.name.c_str(), ds.n, ds.dim, ds.nq);
+    printf("  %-8s %10s %10s %12s %12s %12s %12s\n", "", "build 1t s", "build 2t s", "bytes/vec", "QPS@0.90",
+           "QPS@0.95", "QPS@0.99");
+    for (const result &r : rs)
+        printf("  %-8s %10.2f %10.2f %12.1f %12.0f %12.0f %12.0f\n", r.lib.c_str(), r.build1, r.build2,
+               r.bytes / (double)ds.n, qps_at(r, 0.90), qps_at(r, 0.95), qps_at(r, 0.99));
+    const result &ours = rs[0];
+    for (size_t i = 1; i < rs.size(); i++)
+        printf("  ds vs %-8s QPS ratio @0.90 %.2fx @0.95 %.2fx @0.99 %.2fx; build %.2fx (1t) %.2fx (2t); bytes %.3fx\n",
+               rs[i].lib.c_str(), qps_at(ours, 0.90) / qps_at(rs[i], 0.90), qps_at(ours, 0.95) / qps_at(rs[i], 0.95),
+               qps_at(ours, 0.99) / qps_at(rs[i], 0.99), ours.build1 / rs[i].build1, ours.build2 / rs[i].build2,
+               ours.bytes / rs[i].bytes);
+    std::string path = out + "/hnsw_" + ds.name + ".dat";
+    if (FILE *f = fopen(path.c_str(), "w")) {
+        for (const result &r : rs) {
+            fprintf(f, "# %s\n", r.lib.c_str());
+            for (const point &p : r.curve) fprintf(f, "%.4f %.1f %d\n", p.recall, p.qps, p.ef);
+            fprintf(f, "\n\n");
+        }
+        fclose(f);
+        printf("  curve: %s\n", path.c_str());
+    }
+    printf("  sweep (ef: recall/QPS):\n");
+    for (const result &r : rs) {
+        printf("    %-8s", r.lib.c_str());
+        for (const point &p : r.curve) printf(" %d:%.3f/%.0f", p.ef, p.recall, p.qps);
+        printf("\n");
+    }
+}
+
+static result run_ds(const dataset &ds, int reps) {
+    result res;
+    res.lib = "ds";
+    ds_hnsw_params p = ds_hnsw_params_default(ds.dim);
+    p.M = 16;
+    p.ef_construction = 200;
+    p.max_elements = ds.n;
+    p.seed = 100;
+    ds_hnsw h;
+    if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { fprintf(stderr, "ds_hnsw_init failed\n"); exit(1); }
+    res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_add(&h, i, &ds.base[i * ds.dim]); });
+    res.build2 = NAN; // the multi-threaded build is not there yet (DS_HNSW_THREADS)
+    res.bytes = (double)ds_hnsw_memory(&h);
+    ds_hnsw_scratch sc;
+    ds_hnsw_scratch_init(&sc, NULL);
+    std::vector<ds_neighbor> nb(10);
+    sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
+        for (size_t q = 0; q < ds.nq; q++) {
+            size_t got = 0;
+            ds_hnsw_search_scratch(&h, &sc, &ds.query[q * ds.dim], 10, (size_t)ef, NULL, NULL, nb.data(), &got);
+            for (size_t k = 0; k < got; k++) out[q * 10 + k] = nb[k].label;
+        }
+    });
+    ds_hnsw_scratch_free(&sc);
+    ds_hnsw_free(&h);
+    return res;
+}
+
+// Exact search with ds_flat over the caller's vectors (a view, no copy).
+static double exact_ds(const dataset &ds, size_t nq, std::vector<uint64_t> *labels) {
+    ds_flat f;
+    if (ds_flat_init_view(&f, ds.base.data(), ds.n, ds.dim, ds.dim, DS_METRIC_L2) != DS_OK) exit(1);
+    std::vector<ds_neighbor> out(nq * 10);
+    std::vector<size_t> nout(nq);
+    int64_t t0 = bench_now();
+    ds_flat_search_batch(&f, ds.query.data(), nq, 10, out.data(), nout.data());
+    double s = (double)(bench_now() - t0) / 1e9;
+    if (labels) {
+        labels->resize(nq * 10);
+        for (size_t i = 0; i < nq * 10; i++) (*labels)[i] = out[i].label;
+    }
+    ds_flat_free(&f);
+    return (double)nq / s;
+}
+
+static void run_set(dataset &ds, int reps, const std::string &out) {
+    size_t nq_exact = std::min(ds.nq, ds.n >= 500000 ? (size_t)100 : ds.nq);
+    std::vector<uint64_t> lab;
+    double q_ds = exact_ds(ds, nq_exact, &lab), q_faiss = exact_faiss(ds, nq_exact, NULL);
+    if (ds.gt.empty()) { // ground truth from our exact search, all queries
+        exact_ds(ds, ds.nq, &lab);
+        ds.gt.assign(lab.begin(), lab.end());
+    }
+    std::vector<result> rs;
+    rs.push_back(run_ds(ds, reps));
+    rs.push_back(run_hnswlib(ds, reps));
+    rs.push_back(run_faiss(ds, reps));
+    print_results(ds, rs, out);
+    printf("  exact search, one thread, %zu queries: ds_flat %.1f QPS, faiss IndexFlatL2 %.1f QPS, ds / faiss %.2fx\n",
+           nq_exact, q_ds, q_faiss, q_ds / q_faiss);
+}
+
+int main(int argc, char **argv) {
+    bool quick = false;
+    size_t n = 1000000;
+    std::string data = "../shared/data", out = "bench/bin";
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (a == "--quick") quick = true;
+        else if (a == "--n" && i + 1 < argc) n = (size_t)atol(argv[++i]);
+        else if (a == "--data" && i + 1 < argc) data = argv[++i];
+        else if (a == "--out" && i + 1 < argc) out = argv[++i];
+        else { fprintf(stderr, "usage: bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR]\n"); return 2; }
+    }
+    if (quick) n = std::min(n, (size_t)20000);
+    int reps = bench_reps(quick ? 1 : 3);
+    printf("bench_hnsw: distance kernels at SIMD level %d (0 scalar, 1 AVX2+FMA, 2 AVX-512)\n", ds_dist_simd_level());
+    dataset sift;
+    if (load_sift(data, sift)) run_set(sift, reps, out);
+    else printf("(no %s/siftsmall: skipped)\n", data.c_str());
+    dataset syn;
+    make_synthetic(syn, n, quick ? 200 : 1000, 128, 7);
+    run_set(syn, reps, out);
+    return 0;
+}
