@@ -105,8 +105,11 @@ check-headers: | $(BUILD)/compile
 # Libraries an example needs beyond libm.
 LIBS_bloom_usernames := -lsqlite3
 LIBS_cache_cluster := -lsqlite3
-$(BUILD)/examples/%: examples/%.c ds.h | $(BUILD)/examples
-	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
+LIBS_spsc_pipeline := -pthread
+# The language standard, when an example needs more than C99 (ds_concurrent.h: C11).
+STD_spsc_pipeline := -std=c11
+$(BUILD)/examples/%: examples/%.c ds.h ds_concurrent.h | $(BUILD)/examples
+	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
 check-examples: $(EXAMPLES)
 	@set -e; for e in $(EXAMPLES); do \
