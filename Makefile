@@ -91,6 +91,9 @@ check-headers: | $(BUILD)/compile
 	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
 	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
+	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX"; do \
+	    run $$cc -std=c11 $(STRICT) $$defs -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
+	  done; \
 	done; \
 	for cxx in $(GXX) $(CLANGXX); do \
 	  for h in $(HEADERS); do \
@@ -98,8 +101,9 @@ check-headers: | $(BUILD)/compile
 	    run $$cxx -std=c++11 $(WARN) -I. -c $$B/h.cc -o $$B/h.o; \
 	  done; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
+	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split, rings instantiated as C11 and C++)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.
