@@ -23,7 +23,10 @@ HEADERS  := ds.h ds_hnsw.h ds_concurrent.h
 WARN     := -Wall -Wextra -Wpedantic -Werror
 STRICT   := $(WARN) -Wconversion -Wsign-conversion -Wshadow -Wstrict-prototypes
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TEST_SRC := tests/main.c tests/prop.c $(sort $(wildcard tests/test_*.c))
+# tests/test_conc.c needs C11 and pthreads: it has its own binaries.
+TEST_SRC := tests/main.c tests/prop.c $(filter-out tests/test_conc.c,$(sort $(wildcard tests/test_*.c)))
+CONC_SRC := tests/main.c tests/prop.c tests/test_conc.c
+TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:abort_on_error=1
@@ -52,7 +55,19 @@ $(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(B
 $(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_NO_SIMD -I. -Itests $(TEST_SRC) -o $@ -lm
 
-TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang)
+# ds_concurrent.h: under ASan+UBSan, and under ThreadSanitizer with the
+# futex and with the mutex+condvar sleep (DS_CONC_NO_FUTEX).
+$(BUILD)/test_conc: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+	$(GCC) -std=c11 -O1 -g $(WARN) $(SAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
+
+$(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
+
+$(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -DDS_CONC_NO_FUTEX -I. -Itests $(CONC_SRC) -o $@ -lm
+
+TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang) \
+             $(BUILD)/test_conc $(BUILD)/test_tsan $(BUILD)/test_tsan_condvar
 
 check-tests: $(TEST_BINS)
 	@sh tests/run.sh $(TEST_BINS)
@@ -76,6 +91,9 @@ check-headers: | $(BUILD)/compile
 	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
 	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
+	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX"; do \
+	    run $$cc -std=c11 $(STRICT) $$defs -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
+	  done; \
 	done; \
 	for cxx in $(GXX) $(CLANGXX); do \
 	  for h in $(HEADERS); do \
@@ -83,15 +101,19 @@ check-headers: | $(BUILD)/compile
 	    run $$cxx -std=c++11 $(WARN) -I. -c $$B/h.cc -o $$B/h.o; \
 	  done; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
+	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split, rings instantiated as C11 and C++)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.
 LIBS_bloom_usernames := -lsqlite3
 LIBS_cache_cluster := -lsqlite3
-$(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h | $(BUILD)/examples
-	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
+LIBS_spsc_pipeline := -pthread
+# The language standard, when an example needs more than C99 (ds_concurrent.h: C11).
+STD_spsc_pipeline := -std=c11
+$(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)/examples
+	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
 check-examples: $(EXAMPLES)
 	@set -e; for e in $(EXAMPLES); do \

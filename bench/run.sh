@@ -20,7 +20,9 @@
 #                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
-#                                decisions (one key, 10^6 keys)
+#                                decisions (one key, 10^6 keys); the SPSC
+#                                ring beside ck_ring and boost.lockfree, the
+#                                MPMC queue beside ck_ring and a mutex queue
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -42,7 +44,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -63,6 +65,7 @@ missing=""
 [ -f /usr/include/libmemcached/memcached.h ] || missing="$missing libmemcached-dev"
 [ -f /usr/include/hnswlib/hnswlib.h ] || missing="$missing libhnswlib-dev"
 [ -f /usr/include/faiss/IndexHNSW.h ] || missing="$missing libfaiss-dev"
+[ -f /usr/include/ck_ring.h ] || missing="$missing libck-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -94,6 +97,11 @@ $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 $CC $CFLAGS bench/bench_shard.c -o "$BIN/bench_shard" -lmemcached -lm
 # faiss is Debian's static library over the system BLAS (OpenBLAS from deps.sh).
 $CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas -fopenmp -lpthread
+# The rings: C11 + pthreads; ck_ring is Debian's libck, boost.lockfree's
+# spsc_queue is header-only and compiled here with the same flags.
+$CXX $CXXFLAGS -c bench/bench_ring_boost.cc -o "$BIN/bench_ring_boost.o"
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_ring.c "$BIN/bench_ring_boost.o" \
+    -o "$BIN/bench_ring" -lck -lstdc++ -pthread -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -152,6 +160,9 @@ fi
 echo
 echo "== $BIN/bench_ids $QUICK"
 "$BIN/bench_ids" $QUICK
+echo
+echo "== $BIN/bench_ring $QUICK"
+"$BIN/bench_ring" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

@@ -1,9 +1,17 @@
 /* tests/main.c - the test runner: runs every test in tests.h (or those whose
  * name contains $DS_TEST), prints failures, and ends with the one line
- * "N passed, N failed". Exit status 0 only if nothing failed. */
+ * "N passed, N failed". Exit status 0 only if nothing failed.
+ * Built with -DDS_TESTS_CONC (C11, -pthread) it runs the ds_concurrent.h
+ * list instead. */
 #define DS_IMPLEMENTATION
+#ifdef DS_TESTS_CONC
+#include "ds_concurrent.h"
+#define DS_RUN_LIST DS_TEST_LIST_CONC
+#else
 #include "ds.h"
 #include "ds_hnsw.h" /* its implementation too, compiled once here */
+#define DS_RUN_LIST DS_TEST_LIST
+#endif
 #include "prop.h"
 #include "tests.h"
 
@@ -18,7 +26,7 @@ typedef struct {
 } test_entry;
 
 #define DS_TEST_ENTRY(name) {#name, test_##name},
-static const test_entry tests[] = {DS_TEST_LIST(DS_TEST_ENTRY)};
+static const test_entry tests[] = {DS_RUN_LIST(DS_TEST_ENTRY)};
 
 int main(void) {
     const char *filter = getenv("DS_TEST");

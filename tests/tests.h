@@ -57,8 +57,16 @@
     /* bad input */                                                        \
     X(null_container_args)
 
+/* ds_concurrent.h (C11, pthreads): run by their own binaries
+ * (build/test_conc, build/test_tsan*), built with -DDS_TESTS_CONC. */
+#define DS_TEST_LIST_CONC(X)                                               \
+    X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
+    X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
+    X(conc_mpmc_threads) X(conc_mpmc_close_race)
+
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
+DS_TEST_LIST_CONC(DS_TEST_DECL)
 #undef DS_TEST_DECL
 
 #endif
