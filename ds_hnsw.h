@@ -513,15 +513,14 @@ __attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, co
     return s;
 }
 #ifdef DS__HNSW_AVX512
-/* Horizontal sum by halves; gcc 12's _mm512_reduce_add_ps warns
- * (-Wuninitialized) in C++ at -O2. */
-__attribute__((target("avx512f"))) static float ds__hsum512(__m512 v) {
-    float t[16], s[8];
-    int i;
-    _mm512_storeu_ps(t, v);
-    for (i = 0; i < 8; i++) s[i] = t[i] + t[i + 8];
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
+/* gcc 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
+ * -Wuninitialized in C++ at -O2 (gcc bug 105593, fixed in 13): silence
+ * that warning around these kernels only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /* AVX-512F: 16 lanes, the tail as one masked load (no scalar loop). */
 __attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, const float *b,
                                                                 size_t dim) {
@@ -539,7 +538,7 @@ __attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, 
         __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
         s0 = _mm512_fmadd_ps(d0, d0, s0);
     }
-    return ds__hsum512(_mm512_add_ps(s0, s1));
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 __attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, const float *b,
                                                                size_t dim) {
@@ -554,8 +553,11 @@ __attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, c
         __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
         s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
     }
-    return ds__hsum512(_mm512_add_ps(s0, s1));
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 #endif
 
