@@ -18,8 +18,8 @@ if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
     set terminal png size 1000,650
 }
 set output outfile
-set title sprintf("Recall@10 vs queries per second, %s, M=16, ef\\_construction=200, one thread (bench/bench\\_hnsw.cc)", name)
-set xlabel "recall@10"
+set title sprintf("Recall (10 nearest) vs queries per second, %s, M=16, ef\\_construction=200, one thread (bench/bench\\_hnsw.cc)", name)
+set xlabel "recall, 10 nearest"
 set ylabel "queries per second"
 set logscale y
 set grid
