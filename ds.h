@@ -9152,6 +9152,12 @@ static int64_t ds__lim_clamp(const ds_limit_config *c, const ds__lstate *s, int6
     return now;
 }
 
+/* ns until n would be admitted, from the caller's clock (the state's own
+ * time may be ahead of it after a step back). */
+static int64_t ds__lim_wait_from(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now) {
+    int64_t own = ds__lim_clamp(c, s, now), w = ds__lim_wait(c, s, n, own);
+    return w > 0 ? ds__lim_sat_add(w, own - now) : w;
+}
 /* allow/take on a bare state: the one code path for limiters and tables. */
 static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t n, int64_t now,
                               const ds_alloc *a, ds_limit_result *res) {
@@ -9201,9 +9207,8 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
         res->limit = ds__lim_is_bucket(c->algo) ? ds__lim_burst(c) : c->limit;
         res->remaining = ds__lim_remaining(c, s, now);
         /* waits are from the caller's clock: the state's own time is now + skew */
-        res->retry_after_ns = d.ok && st == DS_OK ? -1 : ds__lim_wait(c, s, n, now);
+        res->retry_after_ns = d.ok && st == DS_OK ? -1 : ds__lim_wait_from(c, s, n, now - skew);
         if (res->retry_after_ns == 0) res->retry_after_ns = -1; /* admissible after ENOMEM: not a wait */
-        else if (res->retry_after_ns > 0) res->retry_after_ns = ds__lim_sat_add(res->retry_after_ns, skew);
         res->reset_after_ns = ds__lim_sat_add(ds__lim_rest_in(c, s, now), skew);
         res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? ds__lim_sat_add(delay, delay ? skew : 0) : 0;
     }
@@ -9263,12 +9268,6 @@ DSDEF ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now) {
 }
 DSDEF ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res) {
     return l ? ds__lim_take(&l->cfg, &l->s, n, now, l->alloc, res) : DS_EINVAL;
-}
-/* ns until n would be admitted, from the caller's clock (the state's own
- * time may be ahead of it after a step back). */
-static int64_t ds__lim_wait_from(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now) {
-    int64_t own = ds__lim_clamp(c, s, now), w = ds__lim_wait(c, s, n, own);
-    return w > 0 ? ds__lim_sat_add(w, own - now) : w;
 }
 DSDEF int64_t ds_limiter_wait_ns(const ds_limiter *l, uint64_t n, int64_t now) {
     if (!l || now < 0) return -1;

@@ -194,6 +194,24 @@ static inline void ds__cpu_relax(void) {
         return s_;                                                               \
     } while (0)
 
+/* The blocking and timed calls of a ring, the same for SPSC and MPMC: its
+ * try_push/try_pop under DS__CONC_BLOCK on its not_full/not_empty queues. */
+#define DS__CONC_BLOCKING_CALLS(name, T, LINK)                                           \
+    static inline ds_status name##__push_until(name *q, T x, int64_t deadline) {         \
+        DS__CONC_BLOCK(name##_try_push(q, x), DS_EFULL, &q->not_full, deadline);         \
+    }                                                                                    \
+    static inline ds_status name##__pop_until(name *q, T *out, int64_t deadline) {       \
+        DS__CONC_BLOCK(name##_try_pop(q, out), DS_EEMPTY, &q->not_empty, deadline);      \
+    }                                                                                    \
+    LINK ds_status name##_push(name *q, T x) { return name##__push_until(q, x, INT64_MAX); } \
+    LINK ds_status name##_pop(name *q, T *out) { return name##__pop_until(q, out, INT64_MAX); } \
+    LINK ds_status name##_push_timeout(name *q, T x, int64_t timeout_ns) {               \
+        return name##__push_until(q, x, ds__conc_deadline(timeout_ns));                  \
+    }                                                                                    \
+    LINK ds_status name##_pop_timeout(name *q, T *out, int64_t timeout_ns) {             \
+        return name##__pop_until(q, out, ds__conc_deadline(timeout_ns));                 \
+    }
+
 /* ========================================================================
  * == ds_conc:spsc ==  DS_SPSC(name, T): bounded lock-free SPSC ring
  * ========================================================================
@@ -415,20 +433,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         if (done) *done = k;                                                             \
         return DS_OK;                                                                    \
     }                                                                                    \
-    static inline ds_status name##__push_until(name *q, T x, int64_t deadline) {         \
-        DS__CONC_BLOCK(name##_try_push(q, x), DS_EFULL, &q->not_full, deadline);         \
-    }                                                                                    \
-    static inline ds_status name##__pop_until(name *q, T *out, int64_t deadline) {       \
-        DS__CONC_BLOCK(name##_try_pop(q, out), DS_EEMPTY, &q->not_empty, deadline);      \
-    }                                                                                    \
-    LINK ds_status name##_push(name *q, T x) { return name##__push_until(q, x, INT64_MAX); } \
-    LINK ds_status name##_pop(name *q, T *out) { return name##__pop_until(q, out, INT64_MAX); } \
-    LINK ds_status name##_push_timeout(name *q, T x, int64_t timeout_ns) {               \
-        return name##__push_until(q, x, ds__conc_deadline(timeout_ns));                  \
-    }                                                                                    \
-    LINK ds_status name##_pop_timeout(name *q, T *out, int64_t timeout_ns) {             \
-        return name##__pop_until(q, out, ds__conc_deadline(timeout_ns));                 \
-    }
+    DS__CONC_BLOCKING_CALLS(name, T, LINK)
 
 #define DS_SPSC_DECLARE(name, T) \
     DS__SPSC_TYPES(name, T);     \
@@ -621,20 +626,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         ds__waitq_notify(&q->not_full, 0);                                               \
         return DS_OK;                                                                    \
     }                                                                                    \
-    static inline ds_status name##__push_until(name *q, T x, int64_t deadline) {         \
-        DS__CONC_BLOCK(name##_try_push(q, x), DS_EFULL, &q->not_full, deadline);         \
-    }                                                                                    \
-    static inline ds_status name##__pop_until(name *q, T *out, int64_t deadline) {       \
-        DS__CONC_BLOCK(name##_try_pop(q, out), DS_EEMPTY, &q->not_empty, deadline);      \
-    }                                                                                    \
-    LINK ds_status name##_push(name *q, T x) { return name##__push_until(q, x, INT64_MAX); } \
-    LINK ds_status name##_pop(name *q, T *out) { return name##__pop_until(q, out, INT64_MAX); } \
-    LINK ds_status name##_push_timeout(name *q, T x, int64_t timeout_ns) {               \
-        return name##__push_until(q, x, ds__conc_deadline(timeout_ns));                  \
-    }                                                                                    \
-    LINK ds_status name##_pop_timeout(name *q, T *out, int64_t timeout_ns) {             \
-        return name##__pop_until(q, out, ds__conc_deadline(timeout_ns));                 \
-    }
+    DS__CONC_BLOCKING_CALLS(name, T, LINK)
 
 #define DS_MPMC_DECLARE(name, T) \
     DS__MPMC_TYPES(name, T);     \
