@@ -23,9 +23,10 @@ HEADERS  := ds.h ds_hnsw.h ds_concurrent.h
 WARN     := -Wall -Wextra -Wpedantic -Werror
 STRICT   := $(WARN) -Wconversion -Wsign-conversion -Wshadow -Wstrict-prototypes
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# tests/test_conc.c needs C11 and pthreads: it has its own binaries.
-TEST_SRC := tests/main.c tests/prop.c $(filter-out tests/test_conc.c,$(sort $(wildcard tests/test_*.c)))
-CONC_SRC := tests/main.c tests/prop.c tests/test_conc.c
+# tests/test_conc*.c need C11 and pthreads: they have their own binaries.
+CONC_TESTS := $(sort $(wildcard tests/test_conc*.c))
+TEST_SRC := tests/main.c tests/prop.c $(filter-out $(CONC_TESTS),$(sort $(wildcard tests/test_*.c)))
+CONC_SRC := tests/main.c tests/prop.c $(CONC_TESTS)
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
