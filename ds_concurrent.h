@@ -1430,6 +1430,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          new rate (ds_limiter_set: admitted units stay counted); wakes
  *          the sleepers to recompute their deficits. DS_EINVAL
  *   uint64_t  ds_climiter_remaining(ds_climiter *l)   units admissible now
+ *          (0 once closed)
  *   void      ds_climiter_close(ds_climiter *l)      wakes every sleeper
  *          (DS_ECLOSED); later acquires get DS_ECLOSED
  *   int       ds_climiter_is_closed(ds_climiter *l)
