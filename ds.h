@@ -3273,7 +3273,7 @@ DSDEF ds_status ds_router_route_u64(const ds_router *r, uint64_t key, uint32_t *
  * (time window); force/reset O(non-empty buckets). Memory: window_size
  * bytes (count) or 32 bytes a bucket (time), one allocation.
  * Thread-safety: none; every call but ds_breaker_current mutates
- * (a locked wrapper is planned for ds_concurrent.h). */
+ * (ds_cbreaker in ds_concurrent.h shares one between threads). */
 typedef enum ds_breaker_state {
     DS_BREAKER_CLOSED = 0,
     DS_BREAKER_OPEN = 1,

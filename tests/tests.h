@@ -62,7 +62,14 @@
 #define DS_TEST_LIST_CONC(X)                                               \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
-    X(conc_mpmc_threads) X(conc_mpmc_close_race)
+    X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
+    /* thread-safe wrappers (tests/test_conc_wrap.c) */                    \
+    X(conc_wrap_clru_single_flight) X(conc_wrap_clru_failure)              \
+    X(conc_wrap_clru_invalidate) X(conc_wrap_clru_model)                   \
+    X(conc_wrap_clru_edges_oom) X(conc_wrap_tstore_wait)                   \
+    X(conc_wrap_tstore_threads) X(conc_wrap_tstore_model_oom)              \
+    X(conc_wrap_limiter_contract) X(conc_wrap_limiter_edges)               \
+    X(conc_wrap_breaker_probes) X(conc_wrap_breaker_mix)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)

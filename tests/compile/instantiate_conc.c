@@ -1,4 +1,4 @@
-/* Instantiates the ds_concurrent.h rings so `make check-headers` compiles
+/* Instantiates the ds_concurrent.h rings and wrappers so `make check-headers` compiles
  * the macro-generated code under the strictest warnings as C11 and as C++
  * (std::atomic), with the futex and the condvar sleep, and the DECLARE /
  * DEFINE form; then runs a few calls. */
@@ -12,6 +12,62 @@ DS_SPSC_DECLARE(ispsc, int)
 DS_SPSC_DEFINE(ispsc, int)
 DS_MPMC_DECLARE(impmc, int)
 DS_MPMC_DEFINE(impmc, int)
+DS_CLRU(pcache, uint64_t, pair, ds_hash_u64, ds_eq_u64)
+DS_CLRU_DECLARE(icache, uint32_t, int)
+DS_CLRU_DEFINE(icache, uint32_t, int, ds_hash_u32, ds_eq_u32)
+DS_CTSTORE(pstore, pair)
+DS_CTSTORE_DECLARE(istore, int)
+DS_CTSTORE_DEFINE(istore, int)
+
+static ds_status load_pair(void *ctx, uint64_t const *k, pair *out, int64_t *ttl) {
+    (void)ctx;
+    (void)ttl;
+    out->a = *k;
+    out->b = *k + 1;
+    return DS_OK;
+}
+static ds_status load_int(void *ctx, uint32_t const *k, int *out, int64_t *ttl) {
+    (void)ctx;
+    (void)ttl;
+    *out = (int)(*k * 2u);
+    return DS_OK;
+}
+
+/* The wrappers: a few calls of each. */
+static int wrappers(void) {
+    pcache pc;
+    icache ic;
+    pstore ps;
+    istore is;
+    ds_climiter l;
+    ds_cbreaker b;
+    ds_limit_config lc;
+    pair p = {0, 0};
+    int x = 0;
+    int64_t ts = 0;
+    uint64_t seen = 0;
+    memset(&lc, 0, sizeof lc);
+    lc.limit = 1000;
+    lc.period_ns = 1000000000;
+    if (pcache_init(&pc, NULL) != DS_OK || icache_init(&ic, NULL) != DS_OK) return 10;
+    if (pcache_get_or_load(&pc, 3, 0, load_pair, NULL, &p) != DS_OK || p.b != 4) return 11;
+    if (icache_get_or_load_timeout(&ic, 3, 0, load_int, NULL, &x, 1000) != DS_OK || x != 6) return 12;
+    if (pcache_get(&pc, 3, 0, &p) != DS_OK || icache_del(&ic, 3, &x) != DS_OK || pcache_stats(&pc).cache.loads != 1) return 13;
+    pcache_free(&pc);
+    icache_free(&ic);
+    if (pstore_init(&ps) != DS_OK || istore_init(&is) != DS_OK) return 14;
+    if (pstore_add(&ps, 5, p) != DS_OK || pstore_wait_for_data_timeout(&ps, 1000) != DS_OK) return 15;
+    if (istore_add(&is, 5, 9) != DS_OK || istore_wait_for_add(&is, &seen) != DS_OK || seen != 1) return 16;
+    if (istore_wait_pop(&is, &ts, &x) != DS_OK || ts != 5 || x != 9) return 17;
+    pstore_close(&ps);
+    pstore_free(&ps);
+    istore_free(&is);
+    if (ds_climiter_init(&l, &lc, NULL) != DS_OK || ds_climiter_acquire(&l, 10) != DS_OK) return 18;
+    ds_climiter_free(&l);
+    if (ds_cbreaker_init(&b, NULL, NULL) != DS_OK || ds_cbreaker_allow(&b, 0, NULL) != DS_OK) return 19;
+    ds_cbreaker_free(&b);
+    return 0;
+}
 
 int main(void) {
     pspsc s;
@@ -34,5 +90,5 @@ int main(void) {
     pmpmc_free(&m);
     ispsc_free(&is);
     impmc_free(&im);
-    return 0;
+    return wrappers();
 }
