@@ -1575,9 +1575,11 @@ DSDEF void ds_cbreaker_snapshot(ds_cbreaker *b, int64_t now, ds_breaker_stats *o
 extern long syscall(long number, ...);
 #endif
 
+#if DS__CONC_MEMBARRIER
 /* Registration for the expedited membarrier, tried once per process:
  * 0 = not yet, 1 = available, 2 = not (then every queue uses the RMW). */
 static DS__ATOMIC(int) ds__membarrier_state;
+#endif
 
 static int ds__membarrier_available(void) {
 #if DS__CONC_MEMBARRIER
