@@ -310,9 +310,14 @@ static void geo_cover_case(ds_rng *r, uint64_t seed) {
         }
         /* Every point within the radius is in the box and in a cover cell. */
         for (j = 0; j < 200; j++) {
-            double plat, plon, d = rad * (j < 50 ? 1.0 : ds_rng_double(r)), dist;
+            double plat, plon, d = rad * (j < 60 ? 1.0 : ds_rng_double(r)), dist, t = ds_rng_double(r) * 2 * PI;
+            double ct = tan(rad / DS_GEO_EARTH_RADIUS_M) * tan(lat * PI / 180);
             char s[DS_GEOHASH_MAX + 1];
-            geo_dest(lat, lon, d, ds_rng_double(r) * 2 * PI, &plat, &plon);
+            /* the circle's extremes: due north and south, and the two
+             * bearings of its extreme longitudes (cos t = tan d tan lat) */
+            if (j < 10) t = (j % 2) * PI;
+            else if (j < 20 && fabs(ct) <= 1) t = (j % 2 ? 1 : -1) * acos(ct);
+            geo_dest(lat, lon, d, t, &plat, &plon);
             dist = ds_geo_distance(lat, lon, plat, plon);
             if (dist > rad) continue; /* rounding pushed it out: not required */
             hits++;
@@ -725,6 +730,36 @@ static void quad_case(ds_rng *r, uint64_t seed) {
 }
 
 void test_quad_model(void) { prop_run("quad_model", quad_case, 40); }
+
+/* Ties: points on a 9 x 9 grid (several ids a position, in random order),
+ * queried at grid points and between them, where many points are equally
+ * far and sit on the near edges of the boxes around them: kNN must still
+ * give the smallest ids among the tied, for every k. */
+static void quad_ties_case(ds_rng *r, uint64_t seed) {
+    ds_quadtree_config cfg;
+    ds_quadtree q;
+    qmodel m = {NULL, 0, 0};
+    int i, j;
+    (void)seed;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.x_max = cfg.y_max = 8;
+    cfg.bucket = 1 + (uint32_t)ds_rng_below(r, 3);
+    CHECK(ds_quadtree_init(&q, &cfg) == DS_OK);
+    for (i = 0; i < 300; i++) {
+        double x = (double)ds_rng_below(r, 9), y = (double)ds_rng_below(r, 9);
+        uint64_t id = ds_rng_below(r, 1000);
+        CHECK(ds_quadtree_insert(&q, x, y, id) == DS_OK && qm_push(&m, x, y, id));
+    }
+    for (i = 0; i < 40; i++) {
+        double x = (double)ds_rng_below(r, 17) / 2, y = (double)ds_rng_below(r, 17) / 2;
+        for (j = 1; j <= 40; j += 1 + (int)ds_rng_below(r, 3))
+            CHECKF(!q_queries(&q, &m, r, x, y, 1, 1, 1.5, (size_t)j), "query %g,%g k %d", x, y, j);
+    }
+    ds_quadtree_free(&q);
+    free(m.p);
+}
+
+void test_quad_knn_ties(void) { prop_run("quad_knn_ties", quad_ties_case, 10); }
 
 /* Thousands of points at one position (and a few elsewhere): chains at
  * max_depth, kNN ties by id, removal down to nothing. */
