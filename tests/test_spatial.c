@@ -668,7 +668,26 @@ static void quad_case(ds_rng *r, uint64_t seed) {
     for (step = 0; step < steps; step++) {
         uint64_t op = ds_rng_below(r, 100);
         double x, y;
-        if (op < 55 || m.n == 0) {
+        if (op < 3) { /* a batch, all or nothing */
+            ds_qt_point batch[64];
+            size_t nb = (size_t)ds_rng_below(r, 64), j;
+            for (j = 0; j < nb; j++) {
+                q_rand_point(r, &q, mode, &batch[j].x, &batch[j].y);
+                batch[j].id = ds_rng_below(r, 8) ? next_id++ : ds_rng_below(r, next_id + 1);
+            }
+            if (nb && ds_rng_below(r, 4) == 0) { /* one bad point: nothing goes in */
+                size_t bad = (size_t)ds_rng_below(r, nb);
+                double keep = batch[bad].x;
+                batch[bad].x = ds_rng_below(r, 2) ? NAN : q.x1 + (q.x1 - q.x0);
+                CHECK(ds_quadtree_insert_many(&q, batch, nb) == DS_EINVAL);
+                batch[bad].x = keep;
+            }
+            CHECK(ds_quadtree_insert_many(&q, batch, nb) == DS_OK);
+            for (j = 0; j < nb; j++) CHECK(qm_push(&m, batch[j].x, batch[j].y, batch[j].id));
+        } else if (op < 5) {
+            CHECK(ds_quadtree_compact(&q) == DS_OK);
+            CHECK(q.node_free == UINT32_MAX && q.blk_free == UINT32_MAX && q.node_cap == q.node_hw);
+        } else if (op < 55 || m.n == 0) {
             q_rand_point(r, &q, mode, &x, &y);
             /* ids: mostly fresh, sometimes repeated */
             {
@@ -729,7 +748,7 @@ static void quad_case(ds_rng *r, uint64_t seed) {
     free(m.p);
 }
 
-void test_quad_model(void) { prop_run("quad_model", quad_case, 40); }
+void test_quad_model(void) { prop_run("quad_model", quad_case, 30); }
 
 /* Ties: points on a 9 x 9 grid (several ids a position, in random order),
  * queried at grid points and between them, where many points are equally
@@ -750,7 +769,7 @@ static void quad_ties_case(ds_rng *r, uint64_t seed) {
         uint64_t id = ds_rng_below(r, 1000);
         CHECK(ds_quadtree_insert(&q, x, y, id) == DS_OK && qm_push(&m, x, y, id));
     }
-    for (i = 0; i < 40; i++) {
+    for (i = 0; i < 25; i++) {
         double x = (double)ds_rng_below(r, 17) / 2, y = (double)ds_rng_below(r, 17) / 2;
         for (j = 1; j <= 40; j += 1 + (int)ds_rng_below(r, 3))
             CHECKF(!q_queries(&q, &m, r, x, y, 1, 1, 1.5, (size_t)j), "query %g,%g k %d", x, y, j);
@@ -759,7 +778,7 @@ static void quad_ties_case(ds_rng *r, uint64_t seed) {
     free(m.p);
 }
 
-void test_quad_knn_ties(void) { prop_run("quad_knn_ties", quad_ties_case, 10); }
+void test_quad_knn_ties(void) { prop_run("quad_knn_ties", quad_ties_case, 6); }
 
 /* Thousands of points at one position (and a few elsewhere): chains at
  * max_depth, kNN ties by id, removal down to nothing. */
@@ -860,7 +879,7 @@ void test_quad_bad_input(void) {
     ds_quadtree_free(&q);
     cfg.bucket = 0;
     cfg.max_depth = 0;
-    CHECK(ds_quadtree_init(&q, &cfg) == DS_OK && q.bucket == 16 && q.max_depth == 32);
+    CHECK(ds_quadtree_init(&q, &cfg) == DS_OK && q.bucket == 32 && q.max_depth == 32);
     CHECK(ds_quadtree_memory(&q) == 0); /* init allocates nothing */
     /* queries on an empty tree */
     CHECK(ds_quadtree_rect(&q, -1, -1, 1, 1, q_never, NULL, &n) == DS_OK && n == 0);
@@ -900,6 +919,14 @@ void test_quad_bad_input(void) {
     CHECK(ds_quadtree_knn(&q, 0, 0, 1, NULL, &n) == DS_EINVAL && ds_quadtree_knn(NULL, 0, 0, 1, h, &n) == DS_EINVAL);
     CHECK(ds_quadtree_knn(&q, 0, 0, 0, NULL, &n) == DS_OK && n == 0);
     CHECK(ds_quadtree_knn(&q, 100, -100, 5, h, &n) == DS_OK && n == 2 && h[0].id == 2); /* far outside */
+    {
+        ds_qt_point batch[3] = {{0, 0, 7}, {0.5, 0.5, 8}, {1, 2.5, 9}};
+        CHECK(ds_quadtree_insert_many(&q, batch, 3) == DS_EINVAL && ds_quadtree_len(&q) == 2);
+        CHECK(ds_quadtree_insert_many(&q, NULL, 1) == DS_EINVAL && ds_quadtree_insert_many(NULL, batch, 1) == DS_EINVAL);
+        CHECK(ds_quadtree_insert_many(&q, NULL, 0) == DS_OK && ds_quadtree_insert_many(&q, batch, 2) == DS_OK);
+        CHECK(ds_quadtree_len(&q) == 4 && ds_quadtree_remove(&q, 0.5, 0.5, 8) == DS_OK);
+        CHECK(ds_quadtree_remove(&q, 0, 0, 7) == DS_OK && ds_quadtree_compact(NULL) == DS_EINVAL);
+    }
     CHECK(ds_quadtree_len(NULL) == 0 && ds_quadtree_memory(NULL) == 0);
     ds_quadtree_clear(NULL);
     ds_quadtree_free(NULL);
@@ -924,13 +951,30 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
     cfg.alloc = &pa->a;
     hits = (ds_qt_hit *)malloc(600 * sizeof *hits);
     CHECK_OR(hits && ds_quadtree_init(&q, &cfg) == DS_OK, 1);
-    for (step = 0; step < 500; step++) {
+    for (step = 0; step < 300; step++) {
         uint64_t op = ds_rng_below(&r, 10);
         long before = PROP_FAILS(pa);
         ds_status st;
         double x = ds_rng_double(&r) * 100, y = ds_rng_double(&r) * 100;
         if (ds_rng_below(&r, 4) == 0) x = y = 50; /* duplicates: chains at max_depth */
-        if (op < 6 || m.n == 0) {
+        if (op == 0 && ds_rng_below(&r, 3) == 0) { /* a batch */
+            ds_qt_point batch[24];
+            size_t j, nb = 1 + (size_t)ds_rng_below(&r, 24);
+            for (j = 0; j < nb; j++) {
+                batch[j].x = j % 3 ? ds_rng_double(&r) * 100 : 50;
+                batch[j].y = j % 3 ? ds_rng_double(&r) * 100 : 50;
+                batch[j].id = 100000 + (uint64_t)step * 32 + j;
+            }
+            st = ds_quadtree_insert_many(&q, batch, nb);
+            if (st == DS_OK) {
+                for (j = 0; j < nb; j++) CHECK_OR(qm_push(&m, batch[j].x, batch[j].y, batch[j].id), 1);
+            } else {
+                CHECK_OR(st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before), 1);
+            }
+        } else if (op == 1 && ds_rng_below(&r, 4) == 0) {
+            st = ds_quadtree_compact(&q);
+            CHECK_OR(st == DS_OK || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before)), 1);
+        } else if (op < 6 || m.n == 0) {
             st = ds_quadtree_insert(&q, x, y, (uint64_t)step);
             if (st == DS_OK) CHECK_OR(qm_push(&m, x, y, (uint64_t)step), 1);
             else CHECK_OR(st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before), 1);
@@ -975,5 +1019,5 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
 void test_quad_oom(void) {
     long total = 0;
     CHECK(prop_oom_sweep(quad_oom_seq, 11, &total) == 0);
-    CHECKF(total >= 5, "only %ld allocations", total);
+    CHECKF(total >= 20, "only %ld allocations", total);
 }
