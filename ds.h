@@ -11146,18 +11146,21 @@ typedef struct ds__qtbox {
 } ds__qtbox;
 
 /* a orders after b among results: farther, or as far with a larger (id, x, y). */
-static int ds__qt_worse(const ds_qt_hit *a, const ds_qt_hit *b) {
-    if (a->dist != b->dist) return a->dist > b->dist;
+static int ds__qt_tie_worse(const ds_qt_hit *a, const ds_qt_hit *b) {
     if (a->id != b->id) return a->id > b->id;
     if (a->x != b->x) return a->x > b->x;
     return a->y > b->y;
+}
+static int ds__qt_worse(const ds_qt_hit *a, const ds_qt_hit *b) {
+    return a->dist > b->dist || (a->dist == b->dist && ds__qt_tie_worse(a, b));
 }
 static void ds__qt_res_down(ds_qt_hit *h, size_t n, size_t i) {
     ds_qt_hit t = h[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && ds__qt_worse(&h[c + 1], &h[c])) c++;
+        /* branch-free pick of the worse child: a coin flip to predict */
+        if (c + 1 < n) c += (size_t)ds__qt_worse(&h[c + 1], &h[c]);
         if (!ds__qt_worse(&h[c], &t)) break;
         h[i] = h[c];
         i = c;

@@ -10,9 +10,13 @@
  *   rect-1000   side sqrt(1000 / N): ~1000 points when uniform
  *   knn-10      the 10 nearest (exact), knn-100 the 100 nearest
  * Every contender reports ids into a buffer. Contenders:
- *   ds          ds_quadtree (bucket 16 unless --bucket), built by N inserts;
- *               rect via ds_quadtree_rect_into, kNN via ds_quadtree_knn
- *   brute       a scan of the points in two arrays (x[], y[]); kNN keeps a
+ *   ds          ds_quadtree (default bucket 32 unless --bucket), built by
+ *               ds_quadtree_insert_many (Z-order sorted: the bulk load);
+ *               rect via ds_quadtree_rect_into, kNN via ds_quadtree_knn.
+ *               Its queries are also timed on the tree built by N single
+ *               inserts in random order ("ds ins"), before ds_quadtree_compact
+ *   brute       a scan of the points in two arrays (x[], y[]), branch-free
+ *               test, ids written as found; kNN keeps a
  *               max-heap of the k best. Run on the first --bq queries only
  *               (it costs ~1 ms a query at 10^6)
  *   boost       boost::geometry::index::rtree<pair<point, id>,
@@ -29,7 +33,7 @@
  *     --q Q      queries per rep for ds and boost (default 20000)
  *     --bq B     queries per rep for brute force (default 200)
  *     --reps R   reps, median reported (default 5; env BENCH_REPS)
- *     --bucket B the quadtree's leaf bucket (default 16)
+ *     --bucket B the quadtree's leaf bucket (default: the library's, 32)
  *     --quick    smoke run: N = 100000, Q = 2000, B = 50, 1 rep */
 #define DS_IMPLEMENTATION
 #include "ds.h"
@@ -93,13 +97,20 @@ static void make_data(int clustered) {
     }
 }
 
-static void build_ds(ds_quadtree *q, uint32_t bucket) {
+static ds_qt_point *g_in; /* the points as ds_qt_point, for insert_many */
+
+/* many: one ds_quadtree_insert_many; else N inserts in random order. */
+static void build_ds(ds_quadtree *q, uint32_t bucket, int many) {
     ds_quadtree_config c;
     size_t i;
     memset(&c, 0, sizeof c);
     c.x_max = c.y_max = 1;
     c.bucket = bucket;
     if (ds_quadtree_init(q, &c) != DS_OK) die("init");
+    if (many) {
+        if (ds_quadtree_insert_many(q, g_in, g_n) != DS_OK) die("insert_many");
+        return;
+    }
     for (i = 0; i < g_n; i++)
         if (ds_quadtree_insert(q, g_x[i], g_y[i], i) != DS_OK) die("insert");
 }
@@ -109,10 +120,9 @@ static void build_ds(ds_quadtree *q, uint32_t bucket) {
 static size_t brute_rect(double x0, double y0, double x1, double y1, uint64_t *out, size_t cap) {
     size_t i, n = 0;
     for (i = 0; i < g_n; i++) {
-        if (g_x[i] >= x0 && g_x[i] <= x1 && g_y[i] >= y0 && g_y[i] <= y1) {
-            if (n < cap) out[n] = i;
-            n++;
-        }
+        size_t in = (size_t)((g_x[i] >= x0) & (g_x[i] <= x1) & (g_y[i] >= y0) & (g_y[i] <= y1));
+        if (n < cap) out[n] = i; /* overwritten unless it matched */
+        n += in;
     }
     return n;
 }
@@ -220,7 +230,7 @@ int main(int argc, char **argv) {
     static const char *sets[2] = {"uniform", "clustered"};
     qspec specs[4];
     int reps = 0, quick = 0, i, r, set;
-    uint32_t bucket = 16;
+    uint32_t bucket = 0;
     g_n = 1000000;
     g_q = 20000;
     g_bq = 200;
@@ -252,7 +262,8 @@ int main(int argc, char **argv) {
     g_ids = (uint64_t *)malloc(RESULT_CAP * sizeof *g_ids);
     g_pts = (ds_qt_point *)malloc(RESULT_CAP * sizeof *g_pts);
     g_hits = (ds_qt_hit *)malloc(1024 * sizeof *g_hits);
-    if (!g_x || !g_y || !g_qx || !g_qy || !g_ids || !g_pts || !g_hits) die("out of memory");
+    g_in = (ds_qt_point *)malloc(g_n * sizeof *g_in);
+    if (!g_in || !g_x || !g_y || !g_qx || !g_qy || !g_ids || !g_pts || !g_hits) die("out of memory");
     specs[0].name = "rect-10";
     specs[0].kind = Q_RECT;
     specs[0].side = sqrt(10.0 / (double)g_n);
@@ -270,21 +281,33 @@ int main(int argc, char **argv) {
 
     printf("ds_quadtree (bucket %u) beside brute force and boost::geometry rtree<quadratic<16>>,\n"
            "%zu points, %zu queries a rep (brute force: %zu), median of %d\n",
-           bucket, g_n, g_q, g_bq, reps);
+           bucket ? bucket : 32, g_n, g_q, g_bq, reps);
     for (set = 0; set < 2; set++) {
-        ds_quadtree q;
+        ds_quadtree q, qi;
         void *bt;
-        bench_samples sb_ds, sb_bulk, sb_ins;
-        double t;
+        bench_samples sb_ds, sb_many, sb_cmp, sb_bulk, sb_ins;
+        double t, tm;
+        size_t mem_ins;
         make_data(set);
+        for (i = 0; i < (int)g_n; i++) {
+            g_in[i].x = g_x[i];
+            g_in[i].y = g_y[i];
+            g_in[i].id = (uint64_t)i;
+        }
         memset(&sb_ds, 0, sizeof sb_ds);
+        memset(&sb_many, 0, sizeof sb_many);
+        memset(&sb_cmp, 0, sizeof sb_cmp);
         memset(&sb_bulk, 0, sizeof sb_bulk);
         memset(&sb_ins, 0, sizeof sb_ins);
-        /* build */
+        /* build; the last rep's trees are kept for the queries */
         for (r = 0; r < reps; r++) {
             int64_t t0 = bench_now();
-            build_ds(&q, bucket);
+            build_ds(&qi, bucket, 0);
             bench_add(&sb_ds, (double)(bench_now() - t0));
+            if (r + 1 < reps) ds_quadtree_free(&qi);
+            t0 = bench_now();
+            build_ds(&q, bucket, 1);
+            bench_add(&sb_many, (double)(bench_now() - t0));
             if (r + 1 < reps) ds_quadtree_free(&q);
             t0 = bench_now();
             bt = bq_build(g_x, g_y, g_n, 1);
@@ -298,30 +321,45 @@ int main(int argc, char **argv) {
             }
         }
         bt = bq_build(g_x, g_y, g_n, 1);
-        printf("\n%s: build, ns a point (ds %zu B a point, %zu nodes)\n", sets[set],
-               ds_quadtree_memory(&q) / g_n, (size_t)q.node_hw);
         t = bench_ns_per_op(bench_median(&sb_ds), (double)g_n);
-        printf("  ds insert %8.1f    boost bulk %8.1f (%.2fx)    boost insert %8.1f (%.2fx)\n", t,
-               bench_ns_per_op(bench_median(&sb_bulk), (double)g_n),
-               bench_ratio(bench_ns_per_op(bench_median(&sb_bulk), (double)g_n), t),
+        tm = bench_ns_per_op(bench_median(&sb_many), (double)g_n);
+        printf("\n%s: build, ns a point\n", sets[set]);
+        printf("  ds insert_many %6.1f   ds insert x N %6.1f   boost bulk %6.1f (%.2fx)   boost insert %6.1f (%.2fx)\n",
+               tm, t, bench_ns_per_op(bench_median(&sb_bulk), (double)g_n),
+               bench_ratio(bench_ns_per_op(bench_median(&sb_bulk), (double)g_n), tm),
                bench_ns_per_op(bench_median(&sb_ins), (double)g_n),
                bench_ratio(bench_ns_per_op(bench_median(&sb_ins), (double)g_n), t));
-        printf("  %-10s %10s %10s %12s %10s %11s %10s %9s\n", "query", "ds ns/q", "ds kq/s",
-               "brute ns/q", "brute/ds", "boost ns/q", "boost/ds", "results");
+        mem_ins = ds_quadtree_memory(&qi);
+        printf("  ds memory: %.1f B a point after insert_many, %.1f after inserts, ",
+               (double)ds_quadtree_memory(&q) / (double)g_n, (double)mem_ins / (double)g_n);
+        {
+            int64_t t0 = bench_now();
+            if (ds_quadtree_compact(&q) != DS_OK) die("compact");
+            t0 = bench_now() - t0;
+            printf("%.1f compacted (%.1f ns a point)\n", (double)ds_quadtree_memory(&q) / (double)g_n,
+                   (double)t0 / (double)g_n);
+        }
+        printf("  %-10s %9s %9s %9s %11s %9s %10s %9s %8s\n", "query", "ds ns/q", "ds kq/s",
+               "ds ins", "brute ns/q", "brute/ds", "boost ns/q", "boost/ds", "results");
         for (i = 0; i < 4; i++) {
             const qspec *s = &specs[i];
-            bench_samples sd, sbr, sbo;
+            bench_samples sd, sdi, sbr, sbo;
             size_t res = 0;
-            double d, br, bo;
+            double d, di, br, bo;
             memset(&sd, 0, sizeof sd);
+            memset(&sdi, 0, sizeof sdi);
             memset(&sbr, 0, sizeof sbr);
             memset(&sbo, 0, sizeof sbo);
             verify(s, &q, bt, g_bq < 50 ? g_bq : 50);
+            verify(s, &qi, bt, g_bq < 20 ? g_bq : 20);
             run_queries(0, s, &q, bt, g_q / 10 + 1); /* warm-up */
             for (r = 0; r < reps; r++) {
                 int64_t t0 = bench_now();
                 res = run_queries(0, s, &q, bt, g_q);
                 bench_add(&sd, (double)(bench_now() - t0));
+                t0 = bench_now();
+                run_queries(0, s, &qi, bt, g_q);
+                bench_add(&sdi, (double)(bench_now() - t0));
                 t0 = bench_now();
                 run_queries(2, s, &q, bt, g_q);
                 bench_add(&sbo, (double)(bench_now() - t0));
@@ -330,14 +368,16 @@ int main(int argc, char **argv) {
                 bench_add(&sbr, (double)(bench_now() - t0));
             }
             d = bench_ns_per_op(bench_median(&sd), (double)g_q);
+            di = bench_ns_per_op(bench_median(&sdi), (double)g_q);
             br = bench_ns_per_op(bench_median(&sbr), (double)g_bq);
             bo = bench_ns_per_op(bench_median(&sbo), (double)g_q);
-            printf("  %-10s %10.0f %10.1f %12.0f %9.0fx %11.0f %9.2fx %9.1f\n", s->name, d,
-                   bench_mops(d) * 1e3, br, bench_ratio(br, d), bo, bench_ratio(bo, d),
+            printf("  %-10s %9.0f %9.1f %9.0f %11.0f %8.0fx %10.0f %8.2fx %8.1f\n", s->name, d,
+                   bench_mops(d) * 1e3, di, br, bench_ratio(br, d), bo, bench_ratio(bo, d),
                    (double)res / (double)g_q);
         }
         bq_free(bt);
         ds_quadtree_free(&q);
+        ds_quadtree_free(&qi);
     }
     printf("\npeak RSS %ld MiB\n", bench_peak_rss_kb() / 1024);
     free(g_x);
@@ -347,5 +387,6 @@ int main(int argc, char **argv) {
     free(g_ids);
     free(g_pts);
     free(g_hits);
+    free(g_in);
     return 0;
 }
