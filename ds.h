@@ -16,6 +16,8 @@
  *   top-k helpers, and an open-addressing hash map / set. Probabilistic
  *   structures: Bloom filters (standard, cache-blocked, scalable), cuckoo
  *   filter, count-min sketch, heavy hitters, HyperLogLog, with save/load.
+ *   Spatial: geohash (cells, neighbours, proximity cover, haversine) and a
+ *   bucket point quadtree (rectangle, radius and exact k-nearest queries).
  *   Link with -lm (the sketches size themselves with log/pow).
  *   Vector search lives in ds_hnsw.h, threads in ds_concurrent.h.
  *
@@ -11204,7 +11206,7 @@ DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t
             for (;;) {
                 size_t c = 2 * j + 1;
                 if (c >= hn) break;
-                if (c + 1 < hn && heap[c + 1].d2 < heap[c].d2) c++;
+                if (c + 1 < hn) c += (size_t)(heap[c + 1].d2 < heap[c].d2); /* branch-free */
                 if (!(heap[c].d2 < t.d2)) break;
                 heap[j] = heap[c];
                 j = c;

@@ -14,7 +14,8 @@
  *               ds_quadtree_insert_many (Z-order sorted: the bulk load);
  *               rect via ds_quadtree_rect_into, kNN via ds_quadtree_knn.
  *               Its queries are also timed on the tree built by N single
- *               inserts in random order ("ds ins"), before ds_quadtree_compact
+ *               inserts in random order ("ds ins"), and on that tree after
+ *               ds_quadtree_compact ("ins+cmp")
  *   brute       a scan of the points in two arrays (x[], y[]), branch-free
  *               test, ids written as found; kNN keeps a
  *               max-heap of the k best. Run on the first --bq queries only
@@ -283,7 +284,7 @@ int main(int argc, char **argv) {
            "%zu points, %zu queries a rep (brute force: %zu), median of %d\n",
            bucket ? bucket : 32, g_n, g_q, g_bq, reps);
     for (set = 0; set < 2; set++) {
-        ds_quadtree q, qi;
+        ds_quadtree q, qi, qc;
         void *bt;
         bench_samples sb_ds, sb_many, sb_cmp, sb_bulk, sb_ins;
         double t, tm;
@@ -333,25 +334,29 @@ int main(int argc, char **argv) {
         printf("  ds memory: %.1f B a point after insert_many, %.1f after inserts, ",
                (double)ds_quadtree_memory(&q) / (double)g_n, (double)mem_ins / (double)g_n);
         {
-            int64_t t0 = bench_now();
-            if (ds_quadtree_compact(&q) != DS_OK) die("compact");
+            int64_t t0;
+            build_ds(&qc, bucket, 0);
+            t0 = bench_now();
+            if (ds_quadtree_compact(&qc) != DS_OK) die("compact");
             t0 = bench_now() - t0;
-            printf("%.1f compacted (%.1f ns a point)\n", (double)ds_quadtree_memory(&q) / (double)g_n,
+            printf("%.1f compacted (%.1f ns a point)\n", (double)ds_quadtree_memory(&qc) / (double)g_n,
                    (double)t0 / (double)g_n);
         }
-        printf("  %-10s %9s %9s %9s %11s %9s %10s %9s %8s\n", "query", "ds ns/q", "ds kq/s",
-               "ds ins", "brute ns/q", "brute/ds", "boost ns/q", "boost/ds", "results");
+        printf("  %-10s %9s %9s %9s %9s %11s %9s %10s %9s %8s\n", "query", "ds ns/q", "ds kq/s",
+               "ds ins", "ins+cmp", "brute ns/q", "brute/ds", "boost ns/q", "boost/ds", "results");
         for (i = 0; i < 4; i++) {
             const qspec *s = &specs[i];
-            bench_samples sd, sdi, sbr, sbo;
+            bench_samples sd, sdi, sdc, sbr, sbo;
             size_t res = 0;
-            double d, di, br, bo;
+            double d, di, dc, br, bo;
             memset(&sd, 0, sizeof sd);
+            memset(&sdc, 0, sizeof sdc);
             memset(&sdi, 0, sizeof sdi);
             memset(&sbr, 0, sizeof sbr);
             memset(&sbo, 0, sizeof sbo);
             verify(s, &q, bt, g_bq < 50 ? g_bq : 50);
             verify(s, &qi, bt, g_bq < 20 ? g_bq : 20);
+            verify(s, &qc, bt, g_bq < 20 ? g_bq : 20);
             run_queries(0, s, &q, bt, g_q / 10 + 1); /* warm-up */
             for (r = 0; r < reps; r++) {
                 int64_t t0 = bench_now();
@@ -361,6 +366,9 @@ int main(int argc, char **argv) {
                 run_queries(0, s, &qi, bt, g_q);
                 bench_add(&sdi, (double)(bench_now() - t0));
                 t0 = bench_now();
+                run_queries(0, s, &qc, bt, g_q);
+                bench_add(&sdc, (double)(bench_now() - t0));
+                t0 = bench_now();
                 run_queries(2, s, &q, bt, g_q);
                 bench_add(&sbo, (double)(bench_now() - t0));
                 t0 = bench_now();
@@ -369,15 +377,17 @@ int main(int argc, char **argv) {
             }
             d = bench_ns_per_op(bench_median(&sd), (double)g_q);
             di = bench_ns_per_op(bench_median(&sdi), (double)g_q);
+            dc = bench_ns_per_op(bench_median(&sdc), (double)g_q);
             br = bench_ns_per_op(bench_median(&sbr), (double)g_bq);
             bo = bench_ns_per_op(bench_median(&sbo), (double)g_q);
-            printf("  %-10s %9.0f %9.1f %9.0f %11.0f %8.0fx %10.0f %8.2fx %8.1f\n", s->name, d,
-                   bench_mops(d) * 1e3, di, br, bench_ratio(br, d), bo, bench_ratio(bo, d),
+            printf("  %-10s %9.0f %9.1f %9.0f %9.0f %11.0f %8.0fx %10.0f %8.2fx %8.1f\n", s->name, d,
+                   bench_mops(d) * 1e3, di, dc, br, bench_ratio(br, d), bo, bench_ratio(bo, d),
                    (double)res / (double)g_q);
         }
         bq_free(bt);
         ds_quadtree_free(&q);
         ds_quadtree_free(&qi);
+        ds_quadtree_free(&qc);
     }
     printf("\npeak RSS %ld MiB\n", bench_peak_rss_kb() / 1024);
     free(g_x);
