@@ -6,7 +6,8 @@
 # OpenBLAS, for bench_hnsw), Concurrency Kit (libck-dev: ck_ring, for
 # bench_ring; boost.lockfree comes with boost), cachetools (Python, for
 # bench/cache_ttl.py), hyperfine for whole-process comparisons, and gnuplot
-# (no X) for the FPP plot.
+# (no X) for the FPP plot. Boost.Geometry's rtree (bench_spatial) comes with
+# libboost1.81-dev.
 # Idempotent: prints nothing and installs nothing when all are present.
 # Needs root or sudo (apt-get). POSIX sh.
 set -eu

@@ -22,7 +22,10 @@
 #                                Python lru_cache / TTLCache); rate limiter
 #                                decisions (one key, 10^6 keys); the SPSC
 #                                ring beside ck_ring and boost.lockfree, the
-#                                MPMC queue beside ck_ring and a mutex queue
+#                                MPMC queue beside ck_ring and a mutex queue;
+#                                the quadtree's rectangle and kNN queries at
+#                                10^6 points beside brute force and
+#                                Boost.Geometry's rtree, and its build time
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -44,7 +47,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -102,6 +105,10 @@ $CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas 
 $CXX $CXXFLAGS -c bench/bench_ring_boost.cc -o "$BIN/bench_ring_boost.o"
 $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_ring.c "$BIN/bench_ring_boost.o" \
     -o "$BIN/bench_ring" -lck -lstdc++ -pthread -lm
+# The quadtree: C, with Boost.Geometry's rtree (header-only, same flags) as
+# a C++ object beside it.
+$CXX $CXXFLAGS -c bench/bench_spatial_boost.cc -o "$BIN/bench_spatial_boost.o"
+$CC $CFLAGS bench/bench_spatial.c "$BIN/bench_spatial_boost.o" -o "$BIN/bench_spatial" -lstdc++ -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -163,6 +170,9 @@ echo "== $BIN/bench_ids $QUICK"
 echo
 echo "== $BIN/bench_ring $QUICK"
 "$BIN/bench_ring" $QUICK
+echo
+echo "== $BIN/bench_spatial $QUICK"
+"$BIN/bench_spatial" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

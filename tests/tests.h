@@ -47,6 +47,10 @@
     X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
     X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
     X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
+    /* geohash, quadtree */                                                \
+    X(geo_vectors) X(geo_round_trip) X(geo_neighbors) X(geo_cover)         \
+    X(geo_bad_input) X(quad_model) X(quad_knn_ties) X(quad_duplicates)     \
+    X(quad_bad_input) X(quad_oom)                                          \
     /* vector search (ds_hnsw.h) */                                        \
     X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
     X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
