@@ -10529,6 +10529,7 @@ DSDEF void ds_graph_search_free(ds_graph_search *s) {
 /* Size the scratch for n nodes and start a new epoch. Growing allocates a
  * fresh block (nothing in it is worth keeping) with every stamp cleared. */
 static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want_h) {
+    s->valid = 0; /* from here on, the previous result is gone */
     if (s->cap < n) {
         size_t cap = n + n / 4 + 16, bytes;
         void *p;
@@ -10540,7 +10541,6 @@ static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want_h) {
         s->pred = (ds__gpred *)(void *)(s->slot + cap);
         s->order = (uint32_t *)(void *)(s->pred + cap);
         s->cap = cap;
-        s->valid = 0;
         memset(s->slot, 0, cap * sizeof(ds__gslot));
         s->epoch = 0;
     }
@@ -10560,7 +10560,6 @@ static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want_h) {
         s->epoch = 0;
     }
     s->epoch += 4; /* stamps: epoch open, +1 settled, +2 reopened */
-    s->valid = 0;
     s->count = s->expanded = 0;
     return DS_OK;
 }

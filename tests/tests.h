@@ -47,6 +47,10 @@
     X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
     X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
     X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
+    /* graphs, TSP */                                                      \
+    X(graph_dijkstra_floyd) X(graph_astar_optimal) X(graph_bfs_hops)       \
+    X(graph_csr_equal) X(graph_names) X(graph_search_reuse) X(graph_tsp)   \
+    X(graph_bad_input) X(graph_oom)                                        \
     /* vector search (ds_hnsw.h) */                                        \
     X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
     X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
