@@ -4,9 +4,9 @@
 # flat_hash_map, uthash, libbloom, JudyL (libjudy), libuuid (uuid-dev, for
 # bench_ids), libmemcached (ketama, for bench_shard), hnswlib and faiss (with
 # OpenBLAS, for bench_hnsw), Concurrency Kit (libck-dev: ck_ring, for
-# bench_ring; boost.lockfree comes with boost), cachetools (Python, for
-# bench/cache_ttl.py), hyperfine for whole-process comparisons, and gnuplot
-# (no X) for the FPP plot.
+# bench_ring; boost.lockfree and Boost.Graph, for bench_graph, come with
+# boost), cachetools (Python, for bench/cache_ttl.py), hyperfine for
+# whole-process comparisons, and gnuplot (no X) for the FPP plot.
 # Idempotent: prints nothing and installs nothing when all are present.
 # Needs root or sudo (apt-get). POSIX sh.
 set -eu
