@@ -5203,7 +5203,7 @@ DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t);
  *          add_edge(source, relation, target)); all or nothing
  *
  * Searches. A ds_graph_search holds the scratch and the result of one
- * search: per-node distance, hop count, predecessor, plus the heap. It is
+ * search: per-node distance and predecessor, plus the heap. It is
  * sized to the graph on first use and reused: a later search on a graph
  * no larger allocates nothing (a per-search epoch stamp means nothing is
  * cleared either; the stamps are reset once every 2^30 searches). Results
@@ -5225,10 +5225,12 @@ DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t);
  *   ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
  *                               uint32_t dst)
  *          shortest weighted paths from src (Dijkstra 1959) on a DS_HEAP
- *          binary heap with lazy deletion (duplicates instead of
- *          decrease-key, which Chen, Chowdhury, Ramachandran, Lan Roche
- *          and Tong, "Priority Queues and Dijkstra's Algorithm", 2007,
- *          found as fast or faster). dst == DS_GRAPH_NONE settles every
+ *          binary heap with lazy deletion: DS_HEAP keeps no positions, so
+ *          an improved node is pushed again instead of decreased, and its
+ *          stale entry skipped when popped (the no-decrease-key variant of
+ *          Chen, Chowdhury, Ramachandran, Lan Roche and Tong, "Priority
+ *          Queues and Dijkstra's Algorithm", 2007; on bench_graph's random
+ *          graph about 2 pushes a node). dst == DS_GRAPH_NONE settles every
  *          reachable node; otherwise it stops once dst is settled.
  *          DS_EINVAL: the graph has a negative weight. DS_ENOTFOUND: dst
  *          unreachable (the reachable set is still the result).
@@ -5252,7 +5254,9 @@ DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t);
  *          the nodes reached: BFS in discovery order (source first, depth
  *          non-decreasing), Dijkstra and A* in the order they were settled
  *   size_t ds_graph_search_expanded(s)
- *          nodes whose arcs were scanned (A* counts a reopened node again)
+ *          nodes expanded: BFS, those whose arcs were scanned; Dijkstra and
+ *          A*, those taken off the heap to be settled, dst included (A*
+ *          counts a reopened node again)
  *   int    ds_graph_search_reached(s, v)
  *   uint32_t ds_graph_search_depth(s, v)   hops on the path found; DS_GRAPH_NONE if not reached
  *          (O(1) after BFS, O(hops) after Dijkstra and A*)
@@ -5271,7 +5275,7 @@ DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t);
  * random graph, mean degree 10, its peak stayed under 1.31 x nodes), plus 8
  * bytes a node for A*.
  *
- * TSP heuristic for small instances (tens to a few thousand cities):
+ * TSP heuristic for small instances (up to about a thousand cities):
  * nearest neighbour (Rosenkrantz, Stearns, Lewis 1977) then 2-opt (Croes
  * 1958) to a local optimum. Distances come from a callback (a matrix and
  * planar points are ready-made below) and must be finite, >= 0 and
