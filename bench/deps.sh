@@ -4,10 +4,10 @@
 # flat_hash_map, uthash, libbloom, JudyL (libjudy), libuuid (uuid-dev, for
 # bench_ids), libmemcached (ketama, for bench_shard), hnswlib and faiss (with
 # OpenBLAS, for bench_hnsw), Concurrency Kit (libck-dev: ck_ring, for
-# bench_ring; boost.lockfree comes with boost), cachetools (Python, for
+# bench_ring; boost.lockfree, Boost.Graph (bench_graph) and Boost.Geometry's
+# rtree (bench_spatial) come with boost), cachetools (Python, for
 # bench/cache_ttl.py), hyperfine for whole-process comparisons, and gnuplot
-# (no X) for the FPP plot. Boost.Geometry's rtree (bench_spatial) comes with
-# libboost1.81-dev.
+# (no X) for the FPP plot.
 # Idempotent: prints nothing and installs nothing when all are present.
 # Needs root or sudo (apt-get). POSIX sh.
 set -eu

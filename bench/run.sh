@@ -26,6 +26,8 @@
 #                                the quadtree's rectangle and kNN queries at
 #                                10^6 points beside brute force and
 #                                Boost.Geometry's rtree, and its build time
+#                                Dijkstra on a 10^5-node, 10^6-edge random
+#                                graph beside Boost.Graph (CSR, adjacency_list)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -47,7 +49,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,44p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -109,6 +111,8 @@ $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_ring.c "$BIN/bench_ring_
 # a C++ object beside it.
 $CXX $CXXFLAGS -c bench/bench_spatial_boost.cc -o "$BIN/bench_spatial_boost.o"
 $CC $CFLAGS bench/bench_spatial.c "$BIN/bench_spatial_boost.o" -o "$BIN/bench_spatial" -lstdc++ -lm
+# Boost.Graph is header-only (libboost1.81-dev): compiled here with the same flags.
+$CXX $CXXFLAGS bench/bench_graph.cc -o "$BIN/bench_graph"
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -173,6 +177,8 @@ echo "== $BIN/bench_ring $QUICK"
 echo
 echo "== $BIN/bench_spatial $QUICK"
 "$BIN/bench_spatial" $QUICK
+echo "== $BIN/bench_graph $QUICK"
+"$BIN/bench_graph" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

@@ -51,6 +51,10 @@
     X(geo_vectors) X(geo_round_trip) X(geo_neighbors) X(geo_cover)         \
     X(geo_bad_input) X(quad_model) X(quad_knn_ties) X(quad_duplicates)     \
     X(quad_bad_input) X(quad_oom)                                          \
+    /* graphs, TSP */                                                      \
+    X(graph_dijkstra_floyd) X(graph_astar_optimal) X(graph_bfs_hops)       \
+    X(graph_csr_equal) X(graph_names) X(graph_search_reuse) X(graph_tsp)   \
+    X(graph_bad_input) X(graph_oom)                                        \
     /* vector search (ds_hnsw.h) */                                        \
     X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
     X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
