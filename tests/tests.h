@@ -62,7 +62,11 @@
 #define DS_TEST_LIST_CONC(X)                                               \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
-    X(conc_mpmc_threads) X(conc_mpmc_close_race)
+    X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
+    /* sharded concurrent map (tests/test_conc_map.c) */                   \
+    X(conc_cmap_model) X(conc_cmap_oom) X(conc_cmap_edges)                 \
+    X(conc_cmap_disjoint) X(conc_cmap_counters) X(conc_cmap_compute_once)  \
+    X(conc_cmap_cas) X(conc_cmap_bounded)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
