@@ -22,7 +22,9 @@
 #                                Python lru_cache / TTLCache); rate limiter
 #                                decisions (one key, 10^6 keys); the SPSC
 #                                ring beside ck_ring and boost.lockfree, the
-#                                MPMC queue beside ck_ring and a mutex queue
+#                                MPMC queue beside ck_ring and a mutex queue;
+#                                DS_CMAP (mutex and rwlock shards) beside one
+#                                global mutex around a DS_MAP, 1 and 2 threads
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -44,7 +46,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -102,6 +104,11 @@ $CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas 
 $CXX $CXXFLAGS -c bench/bench_ring_boost.cc -o "$BIN/bench_ring_boost.o"
 $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_ring.c "$BIN/bench_ring_boost.o" \
     -o "$BIN/bench_ring" -lck -lstdc++ -pthread -lm
+# The sharded map: the same file compiled twice, the second time as the
+# DS_CMAP_RWLOCK build (the lock type is a header option).
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. -DBENCH_CMAP_RW_PART -c bench/bench_cmap.c -o "$BIN/bench_cmap_rw.o"
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_cmap.c "$BIN/bench_cmap_rw.o" \
+    -o "$BIN/bench_cmap" -pthread -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -163,6 +170,9 @@ echo "== $BIN/bench_ids $QUICK"
 echo
 echo "== $BIN/bench_ring $QUICK"
 "$BIN/bench_ring" $QUICK
+echo
+echo "== $BIN/bench_cmap $QUICK"
+"$BIN/bench_cmap" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi
