@@ -781,8 +781,8 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * described above. A callback must not call into the same map.
  * Complexity: get/put/del/upsert/cas/compute_if_absent O(1) expected plus
  * the lock; len O(shards); clear, snapshot, foreach O(shards + entries).
- * Memory: one cache-line-padded shard (lock, count, table header: 128 to
- * 512 bytes) per shard, plus the tables (DS_MAP: (sizeof(K) + sizeof(V)
+ * Memory: one cache-line-padded shard per shard (lock, count, table
+ * header: 576 bytes for uint64 -> uint64 on x86-64), plus the tables (DS_MAP: (sizeof(K) + sizeof(V)
  * rounded + 1) bytes per slot at <= 7/8 load; bounded: DS_LRU's node and
  * index costs). DS_ENOMEM from any call leaves the map as it was. */
 
