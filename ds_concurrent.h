@@ -661,10 +661,12 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * The lock is a pthread mutex per shard (define DS_CMAP_RWLOCK before the
  * include for a pthread rwlock: readers of one shard then share it).
  * Measured by bench/bench_cmap.c, 2 threads, 90% get / 10% put+del over
- * uint64 keys: the mutex is faster here - a rwlock's read lock is itself a
- * write to a shared counter, so it saves nothing when the critical section
- * is a ~20 ns probe and costs a heavier lock word (see README for the
- * figures). Prefer the rwlock only when reads hold the lock for long (big
+ * uint64 keys: the rwlock was slower in every full run (0.43-0.85x the
+ * mutex, on a loaded 2-core VM; README has the table). A read lock is
+ * itself a read-modify-write of the lock word, so readers still pass its
+ * cache line back and forth and save nothing when the critical section is
+ * a short probe, while glibc's rwlock does more work per lock/unlock than
+ * its mutex. Prefer the rwlock only when reads hold the lock for long (big
  * values copied out, an expensive eq).
  *
  * Nothing hands out a pointer into the map: get copies the value out, and
