@@ -713,17 +713,23 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  *   ds_status name_init(name *c, const name_config *cfg)
  *          DS_EINVAL: NULL c, shards > DS_CMAP_MAX_SHARDS, a share of
  *          2^31 or more; DS_ENOMEM (nothing allocated). The struct must not
- *          move between init and free.
- *   void   name_free(name *c)        on_evict(DELETED) for each entry;
- *          after every other thread is done with the map. Twice is harmless.
+ *          move between init and free. Alone: nothing else on this map
+ *          runs until init returns (publish the map to other threads after).
+ *   void   name_free(name *c)        on_evict(DELETED) for each entry.
+ *          Alone: after every other thread is done with the map. Twice is
+ *          harmless; calls after free get DS_EINVAL (or 0).
  *   ds_status name_get(name *c, K key, V *out)
  *          copies the value into *out (out may be NULL: a membership test
- *          that still counts as a use); DS_ENOTFOUND
- *   int    name_has(name *c, K key)  present? (never counts as a use)
+ *          that still counts as a use); DS_ENOTFOUND. Any thread: the
+ *          shard's read lock (bounded: its write lock).
+ *   int    name_has(name *c, K key)  present? (never counts as a use).
+ *          Any thread: the shard's read lock.
  *   ds_status name_put(name *c, K key, V val, int *is_new)
  *          insert or overwrite (REPLACED for the old pair); *is_new (may be
  *          NULL) = 1 if the key was absent. Bounded: may evict one entry
- *          of the shard (CAPACITY). DS_ENOMEM: map unchanged.
+ *          of the shard (CAPACITY). DS_ENOMEM: map unchanged. Any thread:
+ *          the shard's write lock (so are insert, del, upsert,
+ *          compute_if_absent and cas).
  *   ds_status name_insert(name *c, K key, V val)   put if absent: DS_EEXIST
  *          (unchanged) when present
  *   ds_status name_del(name *c, K key, V *out)     DS_ENOTFOUND; with out
@@ -753,13 +759,13 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  *   size_t name_len(const name *c)   sum of per-shard counts, read without
  *          locks: exact when no writer runs, otherwise approximate (each
  *          shard's count is exact at some instant during the call, the
- *          instants differ); never above the capacity.
+ *          instants differ); never above the capacity. Any thread, no lock.
  *   size_t name_capacity(const name *c)   the budget (0: unbounded)
- *   size_t name_shards(const name *c)
+ *   size_t name_shards(const name *c)     both fixed at init; any thread
  *   void   name_clear(name *c)       shard by shard: each is emptied under
  *          its lock (on_evict DELETED for each entry); not atomic across
  *          shards: a put into an already-cleared shard survives. Keeps the
- *          tables' memory.
+ *          tables' memory. Any thread: each shard's write lock in turn.
  *   ds_status name_snapshot(name *c, name_entry *out, size_t cap, size_t *n)
  *          copies the entries (key, val), shard by shard, each shard under
  *          its lock, into out[0..cap): *n (may be NULL) = pairs copied;
@@ -769,12 +775,13 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  *          differ: if one thread puts key a and then key b, the snapshot
  *          may hold b without a (a's shard was copied before a arrived,
  *          b's after b did). A key never appears twice (it lives in one
- *          shard). Does not count as a use.
+ *          shard). Does not count as a use. Any thread: each shard's read
+ *          lock in turn, one at a time.
  *   size_t name_foreach(name *c, name_visit_fn fn, void *ctx)
  *          int fn(void *ctx, K const *key, V const *val) for every entry,
  *          shard by shard under each shard's lock (same consistency as
  *          snapshot); fn returns nonzero to stop. Returns the number of
- *          calls made.
+ *          calls made. Any thread: each shard's read lock in turn.
  *
  * Thread safety: init and free alone (no other call on that map running);
  * every other call from any number of threads at once. Calls on one key are
@@ -783,10 +790,11 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * described above. A callback must not call into the same map.
  * Complexity: get/put/del/upsert/cas/compute_if_absent O(1) expected plus
  * the lock; len O(shards); clear, snapshot, foreach O(shards + entries).
- * Memory: one cache-line-padded shard per shard (lock, count, table
- * header: 576 bytes for uint64 -> uint64 on x86-64), plus the tables (DS_MAP: (sizeof(K) + sizeof(V)
- * rounded + 1) bytes per slot at <= 7/8 load; bounded: DS_LRU's node and
- * index costs). DS_ENOMEM from any call leaves the map as it was. */
+ * Memory: per shard one cache-line-padded header (lock, count, table
+ * header: 576 bytes for uint64 -> uint64 on x86-64) plus its table
+ * (DS_MAP: sizeof(entry) + 1 bytes per slot at <= 7/8 load; bounded:
+ * DS_LRU's node and index costs). DS_ENOMEM from any call leaves the map
+ * as it was. */
 
 #include <pthread.h>
 
