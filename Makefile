@@ -92,7 +92,7 @@ check-headers: | $(BUILD)/compile
 	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
 	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
-	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX"; do \
+	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX" "-DDS_CMAP_RWLOCK"; do \
 	    run $$cc -std=c11 $(STRICT) $$defs -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	  done; \
 	done; \
@@ -104,7 +104,7 @@ check-headers: | $(BUILD)/compile
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split, rings and wrappers instantiated as C11 and C++)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.
@@ -112,9 +112,11 @@ LIBS_bloom_usernames := -lsqlite3
 LIBS_cache_cluster := -lsqlite3
 LIBS_spsc_pipeline := -pthread
 LIBS_concurrent_cache := -pthread
+LIBS_concurrent_map := -pthread
 # The language standard, when an example needs more than C99 (ds_concurrent.h: C11).
 STD_spsc_pipeline := -std=c11
 STD_concurrent_cache := -std=c11
+STD_concurrent_map := -std=c11
 $(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)/examples
 	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 

@@ -28,6 +28,8 @@
 #                                Boost.Geometry's rtree, and its build time
 #                                Dijkstra on a 10^5-node, 10^6-edge random
 #                                graph beside Boost.Graph (CSR, adjacency_list)
+#                                DS_CMAP (mutex and rwlock shards) beside one
+#                                global mutex around a DS_MAP, 1 and 2 threads
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -49,7 +51,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,44p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,46p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -113,6 +115,11 @@ $CXX $CXXFLAGS -c bench/bench_spatial_boost.cc -o "$BIN/bench_spatial_boost.o"
 $CC $CFLAGS bench/bench_spatial.c "$BIN/bench_spatial_boost.o" -o "$BIN/bench_spatial" -lstdc++ -lm
 # Boost.Graph is header-only (libboost1.81-dev): compiled here with the same flags.
 $CXX $CXXFLAGS bench/bench_graph.cc -o "$BIN/bench_graph"
+# The sharded map: the same file compiled twice, the second time as the
+# DS_CMAP_RWLOCK build (the lock type is a header option).
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. -DBENCH_CMAP_RW_PART -c bench/bench_cmap.c -o "$BIN/bench_cmap_rw.o"
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_cmap.c "$BIN/bench_cmap_rw.o" \
+    -o "$BIN/bench_cmap" -pthread -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -179,6 +186,8 @@ echo "== $BIN/bench_spatial $QUICK"
 "$BIN/bench_spatial" $QUICK
 echo "== $BIN/bench_graph $QUICK"
 "$BIN/bench_graph" $QUICK
+echo "== $BIN/bench_cmap $QUICK"
+"$BIN/bench_cmap" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

@@ -77,7 +77,11 @@
     X(conc_wrap_clru_edges_oom) X(conc_wrap_tstore_wait)                   \
     X(conc_wrap_tstore_threads) X(conc_wrap_tstore_model_oom)              \
     X(conc_wrap_limiter_contract) X(conc_wrap_limiter_edges)               \
-    X(conc_wrap_breaker_probes) X(conc_wrap_breaker_mix)
+    X(conc_wrap_breaker_probes) X(conc_wrap_breaker_mix)                   \
+    /* sharded concurrent map (tests/test_conc_map.c) */                   \
+    X(conc_cmap_model) X(conc_cmap_oom) X(conc_cmap_edges)                 \
+    X(conc_cmap_disjoint) X(conc_cmap_counters) X(conc_cmap_compute_once)  \
+    X(conc_cmap_cas) X(conc_cmap_bounded)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)

@@ -1,7 +1,7 @@
-/* Instantiates the ds_concurrent.h rings and wrappers so `make check-headers` compiles
- * the macro-generated code under the strictest warnings as C11 and as C++
- * (std::atomic), with the futex and the condvar sleep, and the DECLARE /
- * DEFINE form; then runs a few calls. */
+/* Instantiates the ds_concurrent.h rings, the sharded map and the wrappers
+ * so `make check-headers` compiles the macro-generated code under the
+ * strictest warnings as C11 and as C++ (std::atomic), with the futex and
+ * the condvar sleep, and the DECLARE / DEFINE form; then runs a few calls. */
 #define DS_IMPLEMENTATION
 #include "ds_concurrent.h"
 
@@ -12,6 +12,18 @@ DS_SPSC_DECLARE(ispsc, int)
 DS_SPSC_DEFINE(ispsc, int)
 DS_MPMC_DECLARE(impmc, int)
 DS_MPMC_DEFINE(impmc, int)
+DS_CMAP(pcmap, uint64_t, pair, ds_hash_u64, ds_eq_u64)
+DS_CMAP_DECLARE(scmap, const char *, int)
+DS_CMAP_DEFINE(scmap, const char *, int, ds_hash_str, ds_eq_str)
+
+static int add_one(void *ctx, const char *const *key, int *val, int is_new) {
+    (void)ctx;
+    (void)key;
+    (void)is_new;
+    ++*val;
+    return 0;
+}
+
 DS_CLRU(pcache, uint64_t, pair, ds_hash_u64, ds_eq_u64)
 DS_CLRU_DECLARE(icache, uint32_t, int)
 DS_CLRU_DEFINE(icache, uint32_t, int, ds_hash_u32, ds_eq_u32)
@@ -90,5 +102,22 @@ int main(void) {
     pmpmc_free(&m);
     ispsc_free(&is);
     impmc_free(&im);
+    {
+        pcmap pc;
+        scmap sc;
+        pcmap_config cfg;
+        pcmap_entry snap[4];
+        size_t n = 0;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.capacity = 2;
+        if (pcmap_init(&pc, &cfg) != DS_OK || pcmap_put(&pc, 1, p, NULL) != DS_OK) return 7;
+        if (pcmap_put(&pc, 2, p, NULL) != DS_OK || pcmap_put(&pc, 3, p, NULL) != DS_OK) return 7;
+        if (pcmap_len(&pc) != 2 || pcmap_cas(&pc, 3, p, out, NULL) != DS_OK) return 8;
+        if (pcmap_snapshot(&pc, snap, 4, &n) != DS_OK || n != 2) return 8;
+        pcmap_free(&pc);
+        if (scmap_init(&sc, NULL) != DS_OK || scmap_upsert(&sc, "k", add_one, NULL) != DS_OK) return 9;
+        if (scmap_upsert(&sc, "k", add_one, NULL) != DS_OK || scmap_get(&sc, "k", &x) != DS_OK || x != 2) return 9;
+        scmap_free(&sc);
+    }
     return wrappers();
 }
