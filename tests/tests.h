@@ -62,7 +62,11 @@
 #define DS_TEST_LIST_CONC(X)                                               \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
-    X(conc_mpmc_threads) X(conc_mpmc_close_race)
+    X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
+    /* ds_hnsw.h with DS_HNSW_THREADS */                                   \
+    X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
+    X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
+    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
