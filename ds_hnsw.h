@@ -418,7 +418,9 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *          nq queries stored back to back (dim floats each), searched as
  *          ds_hnsw_search would (same results): query i's up to k results
  *          at out + i * k, their count in nout[i]. The filter, if any, is
- *          called from several threads at once. DS_EINVAL as search (for
+ *          called from several threads at once, and so may the allocator
+ *          be (a search that outgrows its candidate heap; add_batch
+ *          allocates on the calling thread only). DS_EINVAL as search (for
  *          any query, before anything is searched), DS_ENOMEM (per-thread
  *          scratch; out then holds only some of the results).
  * Thread-safety: add_batch needs exclusive access to h, like add: no
@@ -1045,17 +1047,8 @@ static unsigned char *ds__hn_lockb(const ds_hnsw *h, uint32_t id) { return ds__h
 static void ds__hn_lock(const ds_hnsw *h, uint32_t id) {
     unsigned char *b = ds__hn_lockb(h, id);
     unsigned spins = 0;
-#ifdef DS__HN_LOCKSTATS
-    __atomic_fetch_add(&ds__hn_stat_locks, 1, __ATOMIC_RELAXED);
-#endif
     while (__atomic_exchange_n(b, (unsigned char)1, __ATOMIC_ACQUIRE)) {
-#ifdef DS__HN_LOCKSTATS
-        __atomic_fetch_add(&ds__hn_stat_waits, 1, __ATOMIC_RELAXED);
-#endif
         while (__atomic_load_n(b, __ATOMIC_RELAXED)) {
-#ifdef DS__HN_LOCKSTATS
-            __atomic_fetch_add(&ds__hn_stat_spins, 1, __ATOMIC_RELAXED);
-#endif
             if (++spins < 64) {
 #if defined(__x86_64__) || defined(__i386__)
                 __builtin_ia32_pause();

@@ -139,16 +139,16 @@ static size_t hmt_self_found(const ds_hnsw *h, const uint64_t *labels, size_t n,
 /* Clustered sets (20 overlapping blobs), ground truth by ds_flat, M = 8,
  * ef_construction = 40: parameters low enough that recall is not 1 (about
  * 0.97). The single-threaded build and add_batch with 2 and 4 threads
- * (L2: one batch into an empty index; cosine: 300 singly, then two batches
+ * (L2: one batch into an empty index; cosine: N/6 singly, then two batches
  * onto it) must each reach recall@10 >= 0.95 at ef = 24, and the threaded
  * ones at least the single-threaded recall - 0.01; every label must be
  * found by its own vector; levels and the RNG match the single-threaded
  * build's exactly. */
 static void hmt_build_recall(void) {
 #ifdef HMT_TSAN
-    enum { N = 1500, D = 16, NQ = 60, K = 10 };
+    enum { N = 1200, D = 16, NQ = 60, K = 10 };
 #else
-    enum { N = 3000, D = 16, NQ = 100, K = 10 };
+    enum { N = 2000, D = 16, NQ = 100, K = 10 };
 #endif
     ds_rng r;
     float *x, *q;
@@ -179,9 +179,10 @@ static void hmt_build_recall(void) {
         if (round == 0) {
             CHECK(ds_hnsw_add_batch(&mt, labels, x, N, threads) == DS_OK);
         } else {
-            for (i = 0; i < 300; i++) CHECK(ds_hnsw_add(&mt, labels[i], x + i * D) == DS_OK);
-            CHECK(ds_hnsw_add_batch(&mt, labels + 300, x + 300 * D, 1000, threads) == DS_OK);
-            CHECK(ds_hnsw_add_batch(&mt, labels + 1300, x + 1300 * D, N - 1300, threads) == DS_OK);
+            const size_t a = N / 6, b = N / 2;
+            for (i = 0; i < a; i++) CHECK(ds_hnsw_add(&mt, labels[i], x + i * D) == DS_OK);
+            CHECK(ds_hnsw_add_batch(&mt, labels + a, x + a * D, b - a, threads) == DS_OK);
+            CHECK(ds_hnsw_add_batch(&mt, labels + b, x + b * D, N - b, threads) == DS_OK);
         }
         CHECK(ds_hnsw_len(&mt) == N && mt.n == N);
         bad = hmt_graph_bad(&mt);
@@ -221,7 +222,7 @@ static void hmt_build_recall(void) {
  * blobs loses ~2% either way). */
 static void hmt_contention(void) {
 #ifdef HMT_TSAN
-    enum { N = 1200, D = 8 };
+    enum { N = 1000, D = 8 };
 #else
     enum { N = 4000, D = 8 };
 #endif
@@ -236,7 +237,7 @@ static void hmt_contention(void) {
     CHECK(x && labels);
     for (i = 0; i < N; i++) labels[i] = i;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK && ds_hnsw_init(&st, &p, NULL) == DS_OK);
-    CHECK(ds_hnsw_add_batch(&h, labels, x, N / 2, 8) == DS_OK);
+    CHECK(ds_hnsw_add_batch(&h, labels, x, N / 2, 8) == DS_OK); /* 8 threads on any machine */
     CHECK(ds_hnsw_add_batch(&h, labels + N / 2, x + (N / 2) * D, N - N / 2, 0) == DS_OK);
     CHECK(ds_hnsw_add_batch(&st, labels, x, N, 1) == DS_OK);
     CHECK(ds_hnsw_len(&h) == N);
@@ -341,7 +342,11 @@ static int hmt_mod3(uint64_t label, void *ctx) {
  * "all CPUs" threads, with and without a filter, for k larger than the
  * index, and on an empty index. */
 static void hmt_search_batch(void) {
+#ifdef HMT_TSAN
+    enum { N = 700, D = 12, NQ = 103, K = 10 };
+#else
     enum { N = 1500, D = 12, NQ = 203, K = 10 };
+#endif
     ds_rng r;
     float *x;
     ds_hnsw h, empty;
