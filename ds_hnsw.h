@@ -381,7 +381,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  * ========================================================================
  * Only with DS_HNSW_THREADS defined (gcc/clang, POSIX threads, -pthread).
  * threads = 0 means one per online CPU; it is also capped at the work
- * there is. threads = 1 runs everything on the calling thread (no thread
+ * there is and at 256. threads = 1 runs everything on the calling thread (no thread
  * is created). If a thread cannot be created the call goes on with the
  * ones it has (the calling thread always works too).
  *
@@ -408,6 +408,9 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *          within noise, the graph is not reproducible. With
  *          replace_deleted, the first min(deleted, count) elements reuse
  *          deleted slots; they are linked serially before the parallel part.
+ *          Every label must be absent when the call starts (one that a
+ *          replacement earlier in the same batch frees is still DS_EEXIST,
+ *          unlike a sequence of add calls).
  *          Transient memory: per extra thread one visited list and one
  *          candidate heap for every slot (10 bytes per slot) plus O(ef + M).
  *   ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries,
