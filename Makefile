@@ -58,13 +58,13 @@ $(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(
 
 # ds_concurrent.h: under ASan+UBSan, and under ThreadSanitizer with the
 # futex and with the mutex+condvar sleep (DS_CONC_NO_FUTEX).
-$(BUILD)/test_conc: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_conc: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(SAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
 
-$(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
 
-$(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -DDS_CONC_NO_FUTEX -I. -Itests $(CONC_SRC) -o $@ -lm
 
 TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang) \
@@ -88,6 +88,10 @@ check-headers: | $(BUILD)/compile
 	      run $$cc -std=$$std $(STRICT) $$defs -I. -c $$B/h.c -o $$B/h.o; \
 	    done; \
 	  done; \
+	  printf '#include "ds_hnsw.h"\nint main(void){return 0;}\n' > $$B/h.c; \
+	  for std in c99 c11; do for defs in "-DDS_NONE" "-DDS_IMPLEMENTATION" "-DDS_IMPLEMENTATION -DDS_STATIC"; do \
+	    run $$cc -std=$$std $(STRICT) -DDS_HNSW_THREADS $$defs -I. -c $$B/h.c -o $$B/h.o; \
+	  done; done; \
 	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DINST_CUSTOM_ALLOC" "-DDS_NO_SIMD"; do \
 	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
@@ -101,10 +105,12 @@ check-headers: | $(BUILD)/compile
 	    printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(){return 0;}\n' $$h > $$B/h.cc; \
 	    run $$cxx -std=c++11 $(WARN) -I. -c $$B/h.cc -o $$B/h.o; \
 	  done; \
+	  printf '#define DS_IMPLEMENTATION\n#define DS_HNSW_THREADS\n#include "ds_hnsw.h"\nint main(){return 0;}\n' > $$B/ht.cc; \
+	  run $$cxx -std=c++11 $(WARN) -I. -c $$B/ht.cc -o $$B/h.o; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, DS_HNSW_THREADS, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.

@@ -31,15 +31,22 @@
  *   ds_hnsw:distance   squared L2, inner product, cosine; scalar + SIMD
  *   ds_hnsw:flat       ds_flat: exact k-NN, optionally over caller-owned vectors
  *   ds_hnsw:graph      ds_hnsw: Malkov & Yashunin HNSW
+ *   ds_hnsw:threads    multi-threaded build and batch search (DS_HNSW_THREADS)
  *   ds_hnsw:io         save/load (versioned, checksummed), .fvecs/.ivecs
  *                      readers, ground truth and recall@k
  *
  * OPTIONS
  *   DS_HNSW_NO_SIMD    use only the scalar distance kernels (also implied by
  *                      ds.h's DS_NO_SIMD).
- *   DS_HNSW_THREADS    reserved for a multi-threaded build/batch search
- *                      (pthreads); NOT IMPLEMENTED YET: the build is
- *                      single-threaded and needs no thread library.
+ *   DS_HNSW_THREADS    adds ds_hnsw_add_batch (multi-threaded insertion)
+ *                      and ds_hnsw_search_batch (ds_hnsw:threads). Needs
+ *                      gcc/clang (__atomic builtins) and POSIX threads:
+ *                      link with -pthread. Define it before every include
+ *                      of this header that calls them, and in the
+ *                      implementation file. Without it nothing here uses
+ *                      threads, atomics or pthreads, and the index layout
+ *                      is the same either way (the per-node lock is a
+ *                      spare byte of each level-0 record).
  *   Allocation, assertions and linkage follow ds.h (DS_MALLOC..., DSDEF).
  *
  * ERRORS
@@ -49,12 +56,14 @@
  *   with the structure left exactly as it was, DS_ECORRUPT from load/read.
  *
  * THREAD SAFETY
- *   Searches (ds_flat_search*, ds_hnsw_search*) only read the index and may
- *   run concurrently with each other; each ds_hnsw search uses its own
- *   visited list (a caller-owned ds_hnsw_scratch, or one allocated for the
- *   call). Every mutating call (add, update, remove, mark/unmark, resize,
- *   compact, load into) needs exclusive access: a search during an insert
- *   is NOT safe.
+ *   Searches (ds_flat_search*, ds_hnsw_search*, ds_hnsw_search_batch) only
+ *   read the index and may run concurrently with each other; each ds_hnsw
+ *   search uses its own visited list (a caller-owned ds_hnsw_scratch, or
+ *   one allocated for the call). Every mutating call (add, add_batch,
+ *   update, remove, mark/unmark, resize, compact, load into) needs
+ *   exclusive access: a search during an insert is NOT safe, and that
+ *   includes a search from another thread while ds_hnsw_add_batch runs
+ *   (its own worker threads lock nodes among themselves only).
  */
 #ifndef DS_HNSW_H_INCLUDED
 #define DS_HNSW_H_INCLUDED
@@ -235,9 +244,14 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          is taken, as hnswlib's replace_deleted. O(ef_construction * M *
  *          log n) distance computations expected.
  *   ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v)
- *          replace the vector and re-link the element on each of its layers
- *          (its level is kept); old in-links are left for searches to use
- *          as extra paths. DS_ENOTFOUND, DS_EINVAL. Allocates nothing.
+ *          replace the vector and repair the graph as hnswlib's updatePoint:
+ *          on each of the element's layers, every neighbour it had
+ *          re-selects its links (the heuristic over the ef_construction
+ *          nearest of the element, its neighbours and their neighbours),
+ *          then the element is re-linked from the entry point (its level is
+ *          kept). DS_ENOTFOUND, DS_EINVAL. Allocates nothing. About M0^3
+ *          distance computations on layer 0 (M0 = 2M: ~33k at M = 16) plus
+ *          an insert's.
  *   ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label)
  *   ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label)
  *          soft delete: the element stays in the graph as a waypoint but is
@@ -279,7 +293,8 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  * Determinism: the same params (seed) and sequence of calls give the same
  * graph and the same results on the same build (kernel choice included).
  * Thread-safety: see the header comment; searches run concurrently with
- * each other only. Multi-threaded build (DS_HNSW_THREADS) is not done yet. */
+ * each other only. A multi-threaded build and batch search are in
+ * ds_hnsw:threads (DS_HNSW_THREADS). */
 typedef struct ds_hnsw_params {
     size_t dim;
     ds_metric metric;         /* 0 = DS_METRIC_L2 */
@@ -362,6 +377,67 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
                                        ds_neighbor *out, size_t *nout);
 
 /* ========================================================================
+ * == ds_hnsw:threads ==
+ * ========================================================================
+ * Only with DS_HNSW_THREADS defined (gcc/clang, POSIX threads, -pthread).
+ * threads = 0 means one per online CPU; it is also capped at the work
+ * there is and at 256. threads = 1 runs everything on the calling thread (no thread
+ * is created). If a thread cannot be created the call goes on with the
+ * ones it has (the calling thread always works too).
+ *
+ *   ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels,
+ *                               const float *vectors, size_t count,
+ *                               size_t threads)
+ *          add count elements (labels[i], vectors + i * dim) as
+ *          ds_hnsw_add would, linking them into the graph from `threads`
+ *          threads at once (hnswlib's parallel addPoint: a lock per node
+ *          held while its link lists are read or changed, and by the
+ *          inserting thread for the whole insertion of its own element; one
+ *          mutex for the entry point and top level, held through an insert
+ *          that raises the top level). All or nothing: the whole batch is
+ *          checked and every allocation made (storage grown for all of it,
+ *          per-thread visited lists and heaps) before the index changes.
+ *          DS_EINVAL (NULL with count > 0, a NaN/inf vector, a zero vector
+ *          under cosine), DS_EEXIST (a label already present, or twice in
+ *          the batch), DS_EFULL (the new elements would pass max_elements),
+ *          DS_ENOMEM (index unchanged); count = 0 is DS_OK. Levels and slots
+ *          are drawn serially in batch order, so the RNG, slots, levels and
+ *          labels come out exactly as from count ds_hnsw_add calls; with
+ *          threads = 1 the graph is identical too (deterministic). With
+ *          more threads the links depend on timing: recall is the same to
+ *          within noise, the graph is not reproducible. With
+ *          replace_deleted, the first min(deleted, count) elements reuse
+ *          deleted slots; they are linked serially before the parallel part.
+ *          Every label must be absent when the call starts (one that a
+ *          replacement earlier in the same batch frees is still DS_EEXIST,
+ *          unlike a sequence of add calls).
+ *          Transient memory: per extra thread one visited list and one
+ *          candidate heap for every slot (10 bytes per slot) plus O(ef + M).
+ *   ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries,
+ *                                  size_t nq, size_t k, size_t ef,
+ *                                  ds_hnsw_filter filter, void *ctx,
+ *                                  ds_neighbor *out, size_t *nout,
+ *                                  size_t threads)
+ *          nq queries stored back to back (dim floats each), searched as
+ *          ds_hnsw_search would (same results): query i's up to k results
+ *          at out + i * k, their count in nout[i]. The filter, if any, is
+ *          called from several threads at once, and so may the allocator
+ *          be (a search that outgrows its candidate heap; add_batch
+ *          allocates on the calling thread only). DS_EINVAL as search (for
+ *          any query, before anything is searched), DS_ENOMEM (per-thread
+ *          scratch; out then holds only some of the results).
+ * Thread-safety: add_batch needs exclusive access to h, like add: no
+ * search (batch or not) and no other call on h may run while it does.
+ * search_batch only reads h: it may run alongside other searches. */
+#ifdef DS_HNSW_THREADS
+DSDEF ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
+                                  size_t count, size_t threads);
+DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, size_t nq, size_t k,
+                                     size_t ef, ds_hnsw_filter filter, void *ctx,
+                                     ds_neighbor *out, size_t *nout, size_t threads);
+#endif
+
+/* ========================================================================
  * == ds_hnsw:io ==
  * ========================================================================
  *   ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w)
@@ -428,6 +504,14 @@ DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t 
 #if (defined(DS_IMPLEMENTATION) || defined(DS_HNSW_IMPLEMENTATION)) && !defined(DS_HNSW_IMPLEMENTATION_DONE)
 #define DS_HNSW_IMPLEMENTATION_DONE
 #include <math.h>
+#ifdef DS_HNSW_THREADS
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "DS_HNSW_THREADS needs gcc or clang (__atomic builtins)"
+#endif
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#endif
 #ifdef DS__HNSW_X86
 #include <immintrin.h>
 #endif
@@ -945,6 +1029,68 @@ static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef
     return DS_OK;
 }
 
+/* -- build workers and node locks -- */
+
+/* What one building thread works with: the single-threaded build uses
+ * h->build and h->sel; ds_hnsw_add_batch gives each extra thread its own. */
+typedef struct ds__hn_wk {
+    ds_hnsw_scratch *s;  /* visited marks and heaps (cand holds every slot) */
+    ds__hnsw_pair *sel;  /* candidates being selected: max(efc, M0) + 2 */
+    uint32_t *nb;        /* threads: a link list copied under its lock (M0) */
+    uint32_t self;       /* the element being linked (its lock is held) */
+    int mt;              /* other threads build too: lock nodes */
+} ds__hn_wk;
+
+#ifdef DS_HNSW_THREADS
+/* The per-node lock: byte 3 of the level-0 record (spare padding, always 0
+ * outside ds_hnsw_add_batch, never saved), a test-and-test-and-set spin
+ * lock that yields the CPU after a short spin (the holder may be a thread
+ * that was preempted, or one still inserting its own element). */
+static unsigned char *ds__hn_lockb(const ds_hnsw *h, uint32_t id) { return ds__hn_rec(h, id) + 3; }
+static void ds__hn_lock(const ds_hnsw *h, uint32_t id) {
+    unsigned char *b = ds__hn_lockb(h, id);
+    unsigned spins = 0;
+    while (__atomic_exchange_n(b, (unsigned char)1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(b, __ATOMIC_RELAXED)) {
+            if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                sched_yield();
+            }
+        }
+    }
+}
+static void ds__hn_unlock(const ds_hnsw *h, uint32_t id) {
+    __atomic_store_n(ds__hn_lockb(h, id), (unsigned char)0, __ATOMIC_RELEASE);
+}
+#define DS__HN_MT(w) ((w) && (w)->mt)
+#else
+#define DS__HN_MT(w) 0
+#endif
+
+/* Links of id on layer lc for reading; in a multi-threaded build a copy
+ * taken under the node's lock (hnswlib holds the lock while it reads; a
+ * copy of <= M0 ids keeps the spin short), except the worker's own element,
+ * whose lock it already holds. */
+static const uint32_t *ds__hn_read_links(const ds_hnsw *h, ds__hn_wk *w, uint32_t id, int lc,
+                                         size_t *cnt) {
+#ifdef DS_HNSW_THREADS
+    if (DS__HN_MT(w) && id != w->self) {
+        const uint32_t *ln;
+        ds__hn_lock(h, id);
+        ln = ds__hn_links(h, id, lc, cnt);
+        memcpy(w->nb, ln, *cnt * sizeof *ln);
+        ds__hn_unlock(h, id);
+        return w->nb;
+    }
+#else
+    (void)w;
+#endif
+    return ds__hn_links(h, id, lc, cnt);
+}
+
 /* -- search on one layer (the paper's Algorithm 2) -- */
 
 static int ds__hn_accept(const ds_hnsw *h, uint32_t id, int skip_deleted, ds_hnsw_filter filt,
@@ -971,9 +1117,9 @@ static int ds__hn_cand_grow(ds_hnsw_scratch *s) {
  * (up to) ef nearest accepted elements; returns how many, or sets *oom
  * (search scratch only: the build scratch holds every slot). Rejected
  * elements are still expanded, so the walk goes through them. */
-static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
-                                  uint32_t ep, float epd, size_t ef, int lc, int skip_deleted,
-                                  ds_hnsw_filter filt, void *ctx, int *oom) {
+static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w,
+                                  const float *q, uint32_t ep, float epd, size_t ef, int lc,
+                                  int skip_deleted, ds_hnsw_filter filt, void *ctx, int *oom) {
     size_t nc = 0, nt = 0;
     ds__hnsw_pair x, tmp;
     float lower = epd;
@@ -993,7 +1139,7 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const fl
         if (nt == ef && c.d > lower) break; /* nothing left can improve the results */
         s->cand[0] = s->cand[--nc];
         if (nc) ds__heap_sift_down((unsigned char *)s->cand, nc, 0, sizeof x, ds__pair_lt, &tmp);
-        ln = ds__hn_links(h, c.id, lc, &cnt);
+        ln = ds__hn_read_links(h, w, c.id, lc, &cnt);
         if (cnt) DS__HN_PREFETCH(&s->mark[ln[0]]);
         for (j = 0; j < cnt; j++) {
             uint32_t e = ln[j];
@@ -1033,14 +1179,14 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, const fl
 }
 
 /* Greedy descent (ef = 1) from layer `from` down to layer `to` + 1. */
-static uint32_t ds__hn_greedy(const ds_hnsw *h, const float *q, uint32_t ep, float *epd, int from,
-                              int to) {
+static uint32_t ds__hn_greedy(const ds_hnsw *h, ds__hn_wk *w, const float *q, uint32_t ep,
+                              float *epd, int from, int to) {
     int lc;
     for (lc = from; lc > to; lc--) {
         int changed = 1;
         while (changed) {
             size_t cnt, j;
-            const uint32_t *ln = ds__hn_links(h, ep, lc, &cnt);
+            const uint32_t *ln = ds__hn_read_links(h, w, ep, lc, &cnt);
             changed = 0;
             for (j = 0; j < cnt; j++) {
                 float d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
@@ -1076,61 +1222,92 @@ static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, siz
 }
 
 /* Add the link e -> id on layer lc; if e is full, re-run the heuristic on
- * its links plus id. */
-static void ds__hn_connect(ds_hnsw *h, uint32_t e, uint32_t id, int lc) {
+ * its links plus id (sel: room for M0 + 1). In a multi-threaded build under
+ * e's lock, held through the heuristic as hnswlib does. */
+static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, int lc) {
     size_t cnt, j, r, mmax = lc ? h->M : h->M0;
-    uint32_t *ln = ds__hn_links(h, e, lc, &cnt);
+    ds__hnsw_pair *sel = w->sel;
+    uint32_t *ln;
     const float *ve = ds__hn_vec(h, e);
-    for (j = 0; j < cnt; j++)
-        if (ln[j] == id) return;
-    if (cnt < mmax) {
+#ifdef DS_HNSW_THREADS
+    if (DS__HN_MT(w)) ds__hn_lock(h, e);
+#endif
+    ln = ds__hn_links(h, e, lc, &cnt);
+    for (j = 0; j < cnt && ln[j] != id; j++) {}
+    if (j < cnt) {
+        /* already linked */
+    } else if (cnt < mmax) {
         ln[cnt] = id;
         ds__hn_set_count(h, e, lc, cnt + 1);
-        return;
+    } else {
+        for (j = 0; j < cnt; j++) {
+            sel[j].id = ln[j];
+            sel[j].d = ds__hn_dist(h, ve, ds__hn_vec(h, ln[j]));
+        }
+        sel[cnt].id = id;
+        sel[cnt].d = ds__hn_dist(h, ve, ds__hn_vec(h, id));
+        ds__pair_sort(sel, cnt + 1);
+        r = ds__hn_select(h, sel, cnt + 1, mmax);
+        for (j = 0; j < r; j++) ln[j] = sel[j].id;
+        ds__hn_set_count(h, e, lc, r);
     }
-    for (j = 0; j < cnt; j++) {
-        h->sel[j].id = ln[j];
-        h->sel[j].d = ds__hn_dist(h, ve, ds__hn_vec(h, ln[j]));
-    }
-    h->sel[cnt].id = id;
-    h->sel[cnt].d = ds__hn_dist(h, ve, ds__hn_vec(h, id));
-    ds__pair_sort(h->sel, cnt + 1);
-    r = ds__hn_select(h, h->sel, cnt + 1, mmax);
-    for (j = 0; j < r; j++) ln[j] = h->sel[j].id;
-    ds__hn_set_count(h, e, lc, r);
+#ifdef DS_HNSW_THREADS
+    if (DS__HN_MT(w)) ds__hn_unlock(h, e);
+#endif
 }
 
-/* Link element id (vector stored, level L <= maxlevel or the graph's new
- * top) into layers min(L, maxlevel)..0 from the entry point (Algorithm 1).
- * id itself is never its own neighbour (update and replace re-link an
- * element that is already in the graph). Allocates nothing. */
-static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
+/* Link element id (vector stored, level L) into layers min(L, top)..0,
+ * starting from entry point ep on layer top (Algorithm 1). id itself is
+ * never its own neighbour (update and replace re-link an element that is
+ * already in the graph). Allocates nothing. In a multi-threaded build the
+ * caller holds id's lock throughout, so its own lists need no other lock:
+ * a thread that reaches id waits until it is linked (as in hnswlib). */
+static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint32_t ep, int top) {
     const float *q = ds__hn_vec(h, id);
-    uint32_t ep = h->entry;
     float epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    ds__hnsw_pair *sel = w->sel;
     int lc;
-    if (h->maxlevel > L) ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, L);
-    for (lc = L < h->maxlevel ? L : h->maxlevel; lc >= 0; lc--) {
+    if (top > L) ep = ds__hn_greedy(h, w, q, ep, &epd, top, L);
+    for (lc = L < top ? L : top; lc >= 0; lc--) {
         int oom = 0;
-        size_t nt = ds__hn_search_layer(h, &h->build, q, ep, epd, h->efc, lc, 0, NULL, NULL, &oom);
+        size_t nt = ds__hn_search_layer(h, w->s, w, q, ep, epd, h->efc, lc, 0, NULL, NULL, &oom);
         size_t nc = 0, i, r, cnt;
         uint32_t *mine;
         DS_ASSERT(!oom); /* the build scratch has room for every slot */
         (void)oom;
         for (i = 0; i < nt; i++)
-            if (h->build.top[i].id != id) h->sel[nc++] = h->build.top[i];
-        ds__pair_sort(h->sel, nc);
+            if (w->s->top[i].id != id) sel[nc++] = w->s->top[i];
+        ds__pair_sort(sel, nc);
         if (nc) {
-            ep = h->sel[0].id;
-            epd = h->sel[0].d;
+            ep = sel[0].id;
+            epd = sel[0].d;
         }
-        r = ds__hn_select(h, h->sel, nc, h->M);
+        r = ds__hn_select(h, sel, nc, h->M);
         mine = ds__hn_links(h, id, lc, &cnt);
-        for (i = 0; i < r; i++) mine[i] = h->sel[i].id;
+        for (i = 0; i < r; i++) mine[i] = sel[i].id;
         ds__hn_set_count(h, id, lc, r);
+#ifdef DS_HNSW_THREADS
+        if (DS__HN_MT(w)) {
+            /* connect uses sel; the chosen ids go to nb (free until the
+             * next layer's search) */
+            for (i = 0; i < r; i++) w->nb[i] = mine[i];
+            for (i = 0; i < r; i++) ds__hn_connect(h, w, w->nb[i], id, lc);
+            continue;
+        }
+#endif
         /* mine[] is stable while the neighbours change their own lists. */
-        for (i = 0; i < r; i++) ds__hn_connect(h, mine[i], id, lc);
+        for (i = 0; i < r; i++) ds__hn_connect(h, w, mine[i], id, lc);
     }
+}
+/* The single-threaded build: from the index's entry point, with h->build. */
+static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
+    ds__hn_wk w;
+    w.s = &h->build;
+    w.sel = h->sel;
+    w.nb = NULL;
+    w.self = id;
+    w.mt = 0;
+    ds__hn_link_from(h, &w, id, L, h->entry, h->maxlevel);
 }
 
 /* -- storage -- */
@@ -1326,27 +1503,50 @@ static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize)
 }
 
 /* Reuse the most recently deleted slot for a new label (replace_deleted). */
-static ds_status ds__hn_replace(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
+/* The part that cannot fail, once the map holds label -> the slot: drop
+ * the old label, revive the slot with the new vector and re-link it. */
+static void ds__hn_reuse(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
     uint32_t id = h->del[h->ndel - 1];
-    ds_status st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1);
-    if (st != DS_OK) return st;
-    (void)ds__vlabel_map_put(&h->map, label, id, NULL);
     (void)ds__vlabel_map_del(&h->map, ds__hn_label(h, id), NULL);
     h->ndel--;
     ds__hn_rec(h, id)[2] = 0;
     ds__hn_store(h, id, v, normalize);
     memcpy(ds__hn_rec(h, id) + h->label_off, &label, 8);
     ds__hn_link(h, id, h->level[id]);
+}
+static ds_status ds__hn_replace(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
+    ds_status st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1);
+    if (st != DS_OK) return st;
+    (void)ds__vlabel_map_put(&h->map, label, h->del[h->ndel - 1], NULL);
+    ds__hn_reuse(h, label, v, normalize);
     return DS_OK;
+}
+
+/* A new element's level, floor(-ln(U) * mL), from r. */
+static int ds__hn_draw_level(const ds_hnsw *h, ds_rng *r) {
+    double lv = floor(-log(1.0 - ds_rng_double(r)) * h->mL);
+    return lv >= (double)DS__HNSW_MAX_LEVEL ? DS__HNSW_MAX_LEVEL : (int)lv;
+}
+/* Fill the level-0 record and upper layers of new slot id (level already
+ * in h->level[id], arena room reserved). */
+static void ds__hn_init_slot(ds_hnsw *h, uint32_t id, uint64_t label, const float *v,
+                             int normalize) {
+    unsigned char *rec = ds__hn_rec(h, id);
+    size_t i, L = h->level[id];
+    memset(rec, 0, h->vec_off);
+    ds__hn_store(h, id, v, normalize);
+    memcpy(rec + h->label_off, &label, 8);
+    h->uoff[id] = h->ulen;
+    for (i = 0; i < L; i++) h->upper[h->ulen + i * (h->M + 1)] = 0;
+    h->ulen += L * (h->M + 1);
 }
 
 static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
     size_t limit = h->max_elements ? h->max_elements : DS__HNSW_NOLIMIT;
     ds_rng r = h->rng;
     uint32_t id;
-    int L, i;
+    int L;
     ds_status st;
-    unsigned char *rec;
     if (ds__vlabel_map_get(&h->map, label)) return DS_EEXIST;
     if (h->replace_deleted && h->ndel) return ds__hn_replace(h, label, v, normalize);
     if (h->n >= limit) return DS_EFULL;
@@ -1356,10 +1556,7 @@ static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int norm
         if ((st = ds__hn_grow(h, nr)) != DS_OK) return st;
     }
     /* The level comes from a copy of the RNG, committed with the insert. */
-    {
-        double lv = floor(-log(1.0 - ds_rng_double(&r)) * h->mL);
-        L = lv >= (double)DS__HNSW_MAX_LEVEL ? DS__HNSW_MAX_LEVEL : (int)lv;
-    }
+    L = ds__hn_draw_level(h, &r);
     if ((st = ds__hn_arena(h, (size_t)L * (h->M + 1))) != DS_OK) return st;
     if ((st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1)) != DS_OK)
         return st;
@@ -1367,14 +1564,8 @@ static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int norm
     (void)ds__vlabel_map_put(&h->map, label, h->n, NULL);
     h->rng = r;
     id = (uint32_t)h->n;
-    rec = ds__hn_rec(h, id);
-    memset(rec, 0, h->vec_off);
-    ds__hn_store(h, id, v, normalize);
-    memcpy(rec + h->label_off, &label, 8);
     h->level[id] = (uint8_t)L;
-    h->uoff[id] = h->ulen;
-    for (i = 0; i < L; i++) h->upper[h->ulen + (size_t)i * (h->M + 1)] = 0;
-    h->ulen += (size_t)L * (h->M + 1);
+    ds__hn_init_slot(h, id, label, v, normalize);
     h->n++;
     if (h->maxlevel < 0) {
         h->entry = id;
@@ -1392,6 +1583,67 @@ DSDEF ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v) {
     if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
     return ds__hn_add(h, label, v, 1);
 }
+/* After element id moved: on each of its layers, re-select the links of
+ * every neighbour it had among that neighbourhood (id, its neighbours and
+ * theirs), as hnswlib's updatePoint does (with updateNeighborProbability
+ * 1): the ef_construction nearest of those candidates, then the heuristic
+ * up to the layer's maximum. The neighbours stop pointing the wrong way
+ * and pick up id's old neighbours in its place. Uses the build scratch
+ * (marks to collect the candidate set once, cand as its storage: it holds
+ * every slot) and h->sel; allocates nothing. */
+static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
+    ds_hnsw_scratch *s = &h->build;
+    ds__hnsw_pair *sel = h->sel, tmp;
+    int lc;
+    for (lc = 0; lc <= h->level[id]; lc++) {
+        size_t n1, nc = 0, i, j, mmax = lc ? h->M : h->M0;
+        const uint32_t *one = ds__hn_links(h, id, lc, &n1);
+        if (!n1) continue;
+        if (++s->epoch == 0) {
+            memset(s->mark, 0, s->nmark * sizeof *s->mark);
+            s->epoch = 1;
+        }
+        s->mark[id] = s->epoch;
+        s->cand[nc++].id = id;
+        for (i = 0; i < n1; i++) {
+            size_t n2;
+            const uint32_t *two = ds__hn_links(h, one[i], lc, &n2);
+            if (s->mark[one[i]] != s->epoch) {
+                s->mark[one[i]] = s->epoch;
+                s->cand[nc++].id = one[i];
+            }
+            for (j = 0; j < n2; j++) {
+                if (s->mark[two[j]] == s->epoch) continue;
+                s->mark[two[j]] = s->epoch;
+                s->cand[nc++].id = two[j];
+            }
+        }
+        for (i = 0; i < n1; i++) {
+            uint32_t e = one[i], *ln;
+            const float *ve = ds__hn_vec(h, e);
+            size_t keep = 0, r, cnt;
+            /* the ef_construction nearest candidates to e: a max-heap */
+            for (j = 0; j < nc; j++) {
+                ds__hnsw_pair x;
+                if (s->cand[j].id == e) continue;
+                x.id = s->cand[j].id;
+                x.d = ds__hn_dist(h, ve, ds__hn_vec(h, x.id));
+                if (keep < h->efc) {
+                    sel[keep++] = x;
+                    ds__heap_sift_up((unsigned char *)sel, keep - 1, sizeof x, ds__pair_after, &tmp);
+                } else if (ds__pair_after(&sel[0], &x)) {
+                    sel[0] = x;
+                    ds__heap_sift_down((unsigned char *)sel, keep, 0, sizeof x, ds__pair_after, &tmp);
+                }
+            }
+            ds__pair_sort(sel, keep);
+            r = ds__hn_select(h, sel, keep, mmax);
+            ln = ds__hn_links(h, e, lc, &cnt);
+            for (j = 0; j < r; j++) ln[j] = sel[j].id;
+            ds__hn_set_count(h, e, lc, r);
+        }
+    }
+}
 DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     uint64_t *slot;
     uint32_t id;
@@ -1399,6 +1651,8 @@ DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     if (!(slot = ds__vlabel_map_get(&h->map, label))) return DS_ENOTFOUND;
     id = (uint32_t)*slot;
     ds__hn_store(h, id, v, 1);
+    if (h->n == 1) return DS_OK;
+    ds__hn_repair(h, id);
     ds__hn_link(h, id, h->level[id]);
     return DS_OK;
 }
@@ -1498,8 +1752,8 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
     }
     ep = h->entry;
     epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
-    ep = ds__hn_greedy(h, q, ep, &epd, h->maxlevel, 0);
-    nt = ds__hn_search_layer(h, s, q, ep, epd, ef, 0, 1, filter, ctx, &oom);
+    ep = ds__hn_greedy(h, NULL, q, ep, &epd, h->maxlevel, 0);
+    nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, 1, filter, ctx, &oom);
     if (oom) return DS_ENOMEM;
     for (i = 0; i < nt; i++) {
         ds_neighbor x;
@@ -1520,6 +1774,343 @@ DSDEF ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_
     ds_hnsw_scratch_free(&s);
     return st;
 }
+
+/* == ds_hnsw:threads == */
+#ifdef DS_HNSW_THREADS
+
+#define DS__HNSW_MAX_THREADS 256
+
+/* threads = 0: the online CPUs; at most `work` and DS__HNSW_MAX_THREADS. */
+static size_t ds__hn_nthreads(size_t threads, size_t work) {
+    if (!threads) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (size_t)c : 1;
+    }
+    if (threads > DS__HNSW_MAX_THREADS) threads = DS__HNSW_MAX_THREADS;
+    if (threads > work) threads = work;
+    return threads ? threads : 1;
+}
+
+/* Shared by the threads of one add_batch or search_batch call. */
+typedef struct ds__hn_job {
+    ds_hnsw *h;              /* add_batch */
+    const ds_hnsw *ch;       /* search_batch */
+    ds__hn_wk *wk;           /* add_batch: one per thread */
+    ds_hnsw_scratch *sc;     /* one per thread */
+    size_t next, end;        /* the next item to take (atomic), one past the last */
+    pthread_mutex_t global;  /* add_batch: entry point and top level */
+    const float *qs;         /* search_batch's arguments */
+    size_t k, ef;
+    ds_hnsw_filter filter;
+    void *ctx;
+    ds_neighbor *out;
+    size_t *nout;
+    int status;              /* search_batch: first failure (atomic) */
+} ds__hn_job;
+typedef struct ds__hn_arg {
+    ds__hn_job *job;
+    size_t t;
+} ds__hn_arg;
+
+/* One add_batch thread: take slots in order and link each (hnswlib's
+ * addPoint: the element's own lock held for the whole insertion; the
+ * global lock read for the entry point, and kept through the insertion
+ * only when the element raises the top level). */
+static void *ds__hn_add_worker(void *p) {
+    ds__hn_arg *a = (ds__hn_arg *)p;
+    ds__hn_job *j = a->job;
+    ds_hnsw *h = j->h;
+    ds__hn_wk *w = &j->wk[a->t];
+    for (;;) {
+        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        uint32_t id, ep;
+        int L, top;
+        if (i >= j->end) break;
+        id = (uint32_t)i;
+        L = h->level[id];
+        ds__hn_lock(h, id);
+        w->self = id;
+        pthread_mutex_lock(&j->global);
+        ep = h->entry;
+        top = h->maxlevel;
+        if (L <= top) pthread_mutex_unlock(&j->global);
+        ds__hn_link_from(h, w, id, L, ep, top);
+        if (L > top) {
+            h->entry = id;
+            h->maxlevel = L;
+            pthread_mutex_unlock(&j->global);
+        }
+        ds__hn_unlock(h, id);
+    }
+    return NULL;
+}
+
+/* One search_batch thread: queries in small chunks off the shared counter. */
+static void *ds__hn_search_worker(void *p) {
+    enum { CHUNK = 8 };
+    ds__hn_arg *a = (ds__hn_arg *)p;
+    ds__hn_job *j = a->job;
+    const ds_hnsw *h = j->ch;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&j->next, (size_t)CHUNK, __ATOMIC_RELAXED), e;
+        if (i >= j->end || __atomic_load_n(&j->status, __ATOMIC_RELAXED) != DS_OK) break;
+        e = i + CHUNK < j->end ? i + CHUNK : j->end;
+        for (; i < e; i++) {
+            ds_status st = ds_hnsw_search_scratch(h, &j->sc[a->t], j->qs + i * h->dim, j->k, j->ef,
+                                                  j->filter, j->ctx, j->out + i * j->k,
+                                                  j->nout + i);
+            if (st != DS_OK) {
+                int ok = DS_OK;
+                (void)__atomic_compare_exchange_n(&j->status, &ok, (int)st, 0, __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED);
+                return NULL;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Run fn on `threads` threads (the caller is thread 0), joining them all.
+ * args and tids: room for `threads`. A thread that cannot be created
+ * leaves its share to the others. */
+static void ds__hn_run(ds__hn_job *j, void *(*fn)(void *), size_t threads, ds__hn_arg *args,
+                       pthread_t *tids, unsigned char *started) {
+    size_t t;
+    for (t = 0; t < threads; t++) {
+        args[t].job = j;
+        args[t].t = t;
+        started[t] = 0;
+    }
+    for (t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, fn, &args[t]) == 0;
+    (void)fn(&args[0]);
+    for (t = 1; t < threads; t++)
+        if (started[t]) (void)pthread_join(tids[t], NULL);
+}
+
+/* The per-thread arrays of a batch call, all in one block. */
+typedef struct ds__hn_mem {
+    void *block;
+    size_t bytes;
+    ds__hn_wk *wk;
+    ds_hnsw_scratch *sc;
+    ds__hn_arg *args;
+    pthread_t *tids;
+    unsigned char *started;
+} ds__hn_mem;
+static ds_status ds__hn_mem_alloc(ds__hn_mem *m, size_t threads, const ds_alloc *a) {
+    size_t per = sizeof(ds__hn_wk) + sizeof(ds_hnsw_scratch) + sizeof(ds__hn_arg) +
+                 sizeof(pthread_t) + 1;
+    unsigned char *p;
+    size_t t;
+    /* every part starts aligned: the sizes are multiples of their alignment
+     * and come in decreasing-alignment order up to the bytes */
+    m->bytes = threads * per;
+    if (!(m->block = DS_MALLOC(a, m->bytes))) return DS_ENOMEM;
+    p = (unsigned char *)m->block;
+    m->sc = (ds_hnsw_scratch *)(void *)p;
+    p += threads * sizeof(ds_hnsw_scratch);
+    m->wk = (ds__hn_wk *)(void *)p;
+    p += threads * sizeof(ds__hn_wk);
+    m->args = (ds__hn_arg *)(void *)p;
+    p += threads * sizeof(ds__hn_arg);
+    m->tids = (pthread_t *)(void *)p;
+    p += threads * sizeof(pthread_t);
+    m->started = p;
+    for (t = 0; t < threads; t++) {
+        ds_hnsw_scratch_init(&m->sc[t], a);
+        memset(&m->wk[t], 0, sizeof m->wk[t]);
+    }
+    return DS_OK;
+}
+
+/* The build workers' buffers: thread 0 uses the index's build scratch and
+ * selection buffer; every thread gets a link-copy buffer. */
+static void ds__hn_wk_free(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
+    size_t t, nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
+    for (t = 0; t < threads; t++) {
+        ds__hn_wk *w = &m->wk[t];
+        if (w->nb) DS_FREE(h->alloc, w->nb, h->M0 * sizeof *w->nb);
+        if (t && w->sel) DS_FREE(h->alloc, w->sel, nsel * sizeof *w->sel);
+        ds_hnsw_scratch_free(&m->sc[t]);
+    }
+    DS_FREE(h->alloc, m->block, m->bytes);
+}
+/* One zero-filled or scratch array of n elements of esz bytes into *out. */
+static int ds__hn_buf(const ds_alloc *a, void **out, size_t *cap, size_t n, size_t esz, int zero) {
+    void *p = NULL;
+    size_t c = 0;
+    if (!ds__scratch_grow(a, &p, &c, n, esz)) return 0;
+    if (zero) memset(p, 0, n * esz);
+    *out = p;
+    *cap = c;
+    return 1;
+}
+static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
+    size_t t, cap, nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
+    ds_status st = ds__hn_mem_alloc(m, threads, h->alloc);
+    if (st != DS_OK) return st;
+    for (t = 0; t < threads; t++) {
+        ds__hn_wk *w = &m->wk[t];
+        ds_hnsw_scratch *s = &m->sc[t];
+        void *p;
+        w->mt = 1;
+        w->s = t ? s : &h->build;
+        w->sel = t ? NULL : h->sel;
+        if (!ds__hn_buf(h->alloc, &p, &cap, h->M0, sizeof(uint32_t), 0)) break;
+        w->nb = (uint32_t *)p;
+        if (!t) continue;
+        if (!ds__hn_buf(h->alloc, &p, &cap, nsel, sizeof(ds__hnsw_pair), 0)) break;
+        w->sel = (ds__hnsw_pair *)p;
+        /* as h->build: a visited mark and a candidate slot for every slot
+         * (the build never runs out), the result heap for ef_construction */
+        if (!ds__hn_buf(h->alloc, &p, &s->nmark, h->room, sizeof *s->mark, 1)) break;
+        s->mark = (uint16_t *)p;
+        if (!ds__hn_buf(h->alloc, &p, &s->ncand, h->room + 1, sizeof *s->cand, 0)) break;
+        s->cand = (ds__hnsw_pair *)p;
+        if (!ds__hn_buf(h->alloc, &p, &s->ntop, h->efc + 2, sizeof *s->top, 0)) break;
+        s->top = (ds__hnsw_pair *)p;
+    }
+    if (t == threads) return DS_OK;
+    ds__hn_wk_free(h, m, threads);
+    return DS_ENOMEM;
+}
+
+DSDEF ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
+                                  size_t count, size_t threads) {
+    size_t limit, nrep, nnew, need, n0, words = 0, i, first, nthr = 1;
+    ds_rng r;
+    ds_status st;
+    ds__hn_mem mem;
+    ds__hn_job job;
+    if (!h || (count && (!labels || !vectors))) return DS_EINVAL;
+    for (i = 0; i < count; i++)
+        if (!ds__hn_vec_ok(h, vectors + i * h->dim)) return DS_EINVAL;
+    for (i = 0; i < count; i++)
+        if (ds__vlabel_map_get(&h->map, labels[i])) return DS_EEXIST;
+    if (!count) return DS_OK;
+    limit = h->max_elements ? h->max_elements : DS__HNSW_NOLIMIT;
+    nrep = h->replace_deleted ? (h->ndel < count ? h->ndel : count) : 0;
+    nnew = count - nrep;
+    n0 = h->n;
+    if (nnew > limit - n0) return DS_EFULL;
+    need = n0 + nnew;
+    /* Everything that can fail, before the index changes. */
+    if (need > h->room) {
+        size_t nr = h->room < 8 ? 16 : h->room * 2;
+        if (nr < need) nr = need;
+        if (nr > limit) nr = limit;
+        if ((st = ds__hn_grow(h, nr)) != DS_OK) return st;
+    }
+    r = h->rng;
+    for (i = n0; i < need; i++) { /* slots past n: free to write */
+        int L = ds__hn_draw_level(h, &r);
+        h->level[i] = (uint8_t)L;
+        if (!ds_size_add(words, (size_t)L * (h->M + 1), &words)) return DS_ENOMEM;
+    }
+    if ((st = ds__hn_arena(h, words)) != DS_OK) return st;
+    if (!ds_size_add(ds__vlabel_map_len(&h->map), count, &i)) return DS_ENOMEM;
+    if ((st = ds__vlabel_map_reserve(&h->map, i)) != DS_OK) return st;
+    /* The first new element of an empty index becomes the entry point
+     * unlinked (as in add); the rest are linked by the threads. */
+    first = n0;
+    if (h->maxlevel < 0 && nnew) first++;
+    if (need > first) nthr = ds__hn_nthreads(threads, need - first);
+    if (nthr > 1) {
+        if ((st = ds__hn_wk_alloc(h, &mem, nthr)) != DS_OK) return st;
+        if (pthread_mutex_init(&job.global, NULL) != 0) {
+            ds__hn_wk_free(h, &mem, nthr);
+            return DS_ENOMEM;
+        }
+    }
+    /* Labels: all new to the index, but the batch may repeat one. */
+    for (i = 0; i < count; i++) {
+        uint64_t slot = i < nrep ? h->del[h->ndel - 1 - i] : n0 + (i - nrep);
+        int is_new = 0;
+        (void)ds__vlabel_map_put(&h->map, labels[i], slot, &is_new);
+        if (!is_new) {
+            size_t k;
+            for (k = 0; k < i; k++) (void)ds__vlabel_map_del(&h->map, labels[k], NULL);
+            if (nthr > 1) {
+                pthread_mutex_destroy(&job.global);
+                ds__hn_wk_free(h, &mem, nthr);
+            }
+            return DS_EEXIST;
+        }
+    }
+    /* Commit: nothing below can fail. Deleted slots first, one by one, as
+     * add would take them. */
+    for (i = 0; i < nrep; i++) ds__hn_reuse(h, labels[i], vectors + i * h->dim, 1);
+    for (i = nrep; i < count; i++)
+        ds__hn_init_slot(h, (uint32_t)(n0 + i - nrep), labels[i], vectors + i * h->dim, 1);
+    h->rng = r;
+    h->n = need;
+    if (first > n0) {
+        h->entry = (uint32_t)n0;
+        h->maxlevel = h->level[n0];
+    }
+    if (nthr <= 1) { /* exactly the single-threaded add's graph */
+        for (i = first; i < need; i++) {
+            int L = h->level[i];
+            ds__hn_link(h, (uint32_t)i, L);
+            if (L > h->maxlevel) {
+                h->entry = (uint32_t)i;
+                h->maxlevel = L;
+            }
+        }
+        return DS_OK;
+    }
+    job.h = h;
+    job.wk = mem.wk;
+    job.next = first;
+    job.end = need;
+    ds__hn_run(&job, ds__hn_add_worker, nthr, mem.args, mem.tids, mem.started);
+    pthread_mutex_destroy(&job.global);
+    ds__hn_wk_free(h, &mem, nthr);
+    return DS_OK;
+}
+
+DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, size_t nq, size_t k,
+                                     size_t ef, ds_hnsw_filter filter, void *ctx,
+                                     ds_neighbor *out, size_t *nout, size_t threads) {
+    size_t i, t, nthr, efx;
+    ds__hn_mem mem;
+    ds__hn_job job;
+    ds_status st = DS_OK;
+    if (!h || (nq && (!queries || !out || !nout)) || !k || ef > DS__HNSW_MAX_EF) return DS_EINVAL;
+    for (i = 0; i < nq; i++)
+        if (!ds__hn_vec_ok(h, queries + i * h->dim)) return DS_EINVAL;
+    if (!nq) return DS_OK;
+    efx = ef ? ef : h->ef;
+    if (efx < k) efx = k;
+    nthr = ds__hn_nthreads(threads, (nq + 7) / 8);
+    if ((st = ds__hn_mem_alloc(&mem, nthr, h->alloc)) != DS_OK) return st;
+    for (t = 0; t < nthr && st == DS_OK; t++) st = ds__scratch_reserve(&mem.sc[t], h->n, efx, h->dim);
+    if (st == DS_OK) {
+        memset(&job, 0, sizeof job);
+        job.ch = h;
+        job.sc = mem.sc;
+        job.next = 0;
+        job.end = nq;
+        job.qs = queries;
+        job.k = k;
+        job.ef = ef;
+        job.filter = filter;
+        job.ctx = ctx;
+        job.out = out;
+        job.nout = nout;
+        job.status = DS_OK;
+        mem.args[0].job = &job;
+        mem.args[0].t = 0;
+        if (nthr == 1) (void)ds__hn_search_worker(&mem.args[0]);
+        else ds__hn_run(&job, ds__hn_search_worker, nthr, mem.args, mem.tids, mem.started);
+        st = (ds_status)job.status;
+    }
+    for (t = 0; t < nthr; t++) ds_hnsw_scratch_free(&mem.sc[t]);
+    DS_FREE(h->alloc, mem.block, mem.bytes);
+    return st;
+}
+
+#endif /* DS_HNSW_THREADS */
 
 /* == ds_hnsw:io == */
 

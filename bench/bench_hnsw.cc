@@ -6,7 +6,10 @@
 // Data sets: siftsmall (shared/data, its shipped ground truth) and a
 // synthetic 128-d clustered Gaussian set (default 10^6 vectors; ground
 // truth by exact search). For each library: build time with 1 and 2
-// threads, index bytes, and the recall@10 / QPS curve over a sweep of ef
+// threads (ds: ds_hnsw_add in a loop, and ds_hnsw_add_batch with 2
+// threads; hnswlib: addPoint from 1 and 2 std::threads, as its Python
+// binding's ParallelFor; faiss: IndexHNSWFlat::add under
+// omp_set_num_threads), index bytes, and the recall@10 / QPS curve over a sweep of ef
 // (single-threaded search, one query at a time); QPS at recall 0.90, 0.95,
 // 0.99 is read off each curve (log-linear interpolation between the two
 // sweep points around it). Exact search: ds_flat vs IndexFlatL2, one thread.
@@ -14,6 +17,7 @@
 //
 //   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR]
 #define DS_IMPLEMENTATION
+#define DS_HNSW_THREADS /* ds_hnsw_add_batch for the 2-thread build */
 #include "ds_hnsw.h"
 #include "bench/bench.h"
 
@@ -107,6 +111,7 @@ struct point {
 struct result {
     std::string lib;
     double build1 = NAN, build2 = NAN, bytes = NAN;
+    double rec1 = NAN, rec2 = NAN; // ds: recall@10 at ef = 32 of the 1- and 2-thread graphs
     std::vector<point> curve;
 };
 
@@ -258,6 +263,7 @@ static void print_results(const dataset &ds, const std::vector<result> &rs, cons
                rs[i].lib.c_str(), qps_at(ours, 0.90) / qps_at(rs[i], 0.90), qps_at(ours, 0.95) / qps_at(rs[i], 0.95),
                qps_at(ours, 0.99) / qps_at(rs[i], 0.99), ours.build1 / rs[i].build1, ours.build2 / rs[i].build2,
                ours.bytes / rs[i].bytes);
+    printf("  ds graphs: recall@10 at ef = 32: %.4f (1-thread build), %.4f (2-thread build)\n", ours.rec1, ours.rec2);
     std::string path = out + "/hnsw_" + ds.name + ".dat";
     if (FILE *f = fopen(path.c_str(), "w")) {
         for (const result &r : rs) {
@@ -287,8 +293,35 @@ static result run_ds(const dataset &ds, int reps) {
     ds_hnsw h;
     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { fprintf(stderr, "ds_hnsw_init failed\n"); exit(1); }
     res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_add(&h, i, &ds.base[i * ds.dim]); });
-    res.build2 = NAN; // the multi-threaded build is not there yet (DS_HNSW_THREADS)
     res.bytes = (double)ds_hnsw_memory(&h);
+    {
+        // The 2-thread build (DS_HNSW_THREADS): one batch, two threads.
+        ds_hnsw h2;
+        std::vector<uint64_t> labels(ds.n);
+        for (size_t i = 0; i < ds.n; i++) labels[i] = i;
+        if (ds_hnsw_init(&h2, &p, NULL) != DS_OK) exit(1);
+        int64_t t0 = bench_now();
+        if (ds_hnsw_add_batch(&h2, labels.data(), ds.base.data(), ds.n, 2) != DS_OK) {
+            fprintf(stderr, "ds_hnsw_add_batch failed\n");
+            exit(1);
+        }
+        res.build2 = (double)(bench_now() - t0) / 1e9;
+        // Same recall? Both graphs at one ef, all queries.
+        double rec[2];
+        const ds_hnsw *hs[2] = {&h, &h2};
+        for (int b = 0; b < 2; b++) {
+            std::vector<uint64_t> got(ds.nq * 10, UINT64_MAX);
+            std::vector<ds_neighbor> nb(ds.nq * 10);
+            std::vector<size_t> nout(ds.nq);
+            ds_hnsw_search_batch(hs[b], ds.query.data(), ds.nq, 10, 32, NULL, NULL, nb.data(), nout.data(), 1);
+            for (size_t q = 0; q < ds.nq; q++)
+                for (size_t k = 0; k < nout[q]; k++) got[q * 10 + k] = nb[q * 10 + k].label;
+            rec[b] = recall_at_10(ds, got);
+        }
+        res.rec1 = rec[0];
+        res.rec2 = rec[1];
+        ds_hnsw_free(&h2);
+    }
     ds_hnsw_scratch sc;
     ds_hnsw_scratch_init(&sc, NULL);
     std::vector<ds_neighbor> nb(10);

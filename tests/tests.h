@@ -59,7 +59,8 @@
     X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
     X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
     X(hnsw_flat_siftsmall) X(hnsw_siftsmall_recall) X(hnsw_synthetic_recall) \
-    X(hnsw_delete_filter) X(hnsw_update_replace_compact) X(hnsw_resize)    \
+    X(hnsw_delete_filter) X(hnsw_update_replace_compact)                   \
+    X(hnsw_update_repair) X(hnsw_resize)                                   \
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
@@ -81,7 +82,11 @@
     /* sharded concurrent map (tests/test_conc_map.c) */                   \
     X(conc_cmap_model) X(conc_cmap_oom) X(conc_cmap_edges)                 \
     X(conc_cmap_disjoint) X(conc_cmap_counters) X(conc_cmap_compute_once)  \
-    X(conc_cmap_cas) X(conc_cmap_bounded)
+    X(conc_cmap_cas) X(conc_cmap_bounded)                                  \
+    /* ds_hnsw.h with DS_HNSW_THREADS */                                   \
+    X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
+    X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
+    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
