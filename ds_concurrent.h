@@ -754,7 +754,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *     the next miss loads again;
  *   - a put, del or clear of the key while it loads wins: the loaded value
  *     still goes to the callers of that load but is not cached, so an
- *     invalidation is never undone by a load that began before it;
+ *     invalidation is never undone by a load that began before it; and a
+ *     miss that starts after the put/del/clear returned does not join that
+ *     older load (whose value may predate the invalidation): it loads anew;
  *   - if the loaded value cannot be cached (DS_ENOMEM), its callers still
  *     get it (DS_OK; stats.uncached counts it); a negative or overflowing
  *     ttl from the loader is DS_EINVAL for all of them (the value goes to
@@ -813,11 +815,13 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         ds_status st;                                                             \
         uint32_t refs;     /* the loader + its waiters; the last one frees it */  \
         int done, stale;   /* stale: a put/del/clear of the key came meanwhile */ \
+                           /* (and unlinked it from flights to detached) */     \
     } name##__flight;                                                             \
     typedef struct name {                                                         \
         pthread_mutex_t mu;                                                       \
         name##_lru lru;           /* under mu */                                  \
-        name##__flight *flights;  /* under mu */                                  \
+        name##__flight *flights;  /* under mu: the loads later misses join */     \
+        name##__flight *detached; /* under mu: stale loads still running */      \
         ds__waitq loaded;         /* notified when a load finishes */             \
         uint64_t coalesced, uncached, timeouts;                                   \
     } name
@@ -855,12 +859,40 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             if (f->h == h && (eq(f->key, key))) return f;                                 \
         return NULL;                                                                      \
     }                                                                                     \
+    /* Whether the calling thread runs a load of key (a loader re-entering for   \
+     * its own key), attached or detached. */                                     \
+    static inline int name##__own_flight(const name *c, K key, uint64_t h) {             \
+        const name##__flight *f;                                                          \
+        int pass;                                                                         \
+        for (pass = 0; pass < 2; pass++)                                                  \
+            for (f = pass ? c->detached : c->flights; f; f = f->next)                     \
+                if (f->h == h && pthread_equal(f->owner, pthread_self()) && (eq(f->key, key))) \
+                    return 1;                                                             \
+        return 0;                                                                         \
+    }                                                                                     \
+    /* Invalidation of the flight *pp: it is marked stale (its value will not   \
+     * be cached) and moved to the detached list, so a miss that starts after   \
+     * the put/del/clear starts a new load instead of joining this older one    \
+     * (whose result would predate the invalidation). Its loader and the        \
+     * callers that joined it before still get its result. */                   \
+    static inline void name##__detach(name *c, name##__flight **pp) {                     \
+        name##__flight *f = *pp;                                                          \
+        *pp = f->next;                                                                    \
+        f->stale = 1;                                                                     \
+        f->next = c->detached;                                                            \
+        c->detached = f;                                                                  \
+    }                                                                                     \
     /* A put/del of key while it loads: that load must not be cached over it. */         \
     static inline void name##__invalidate(name *c, K key) {                               \
-        name##__flight *f;                                                                \
+        name##__flight **pp;                                                              \
+        uint64_t h;                                                                       \
         if (!c->flights) return;                                                          \
-        f = name##__flight_of(c, key, name##__hash(c, key));                              \
-        if (f) f->stale = 1;                                                              \
+        h = name##__hash(c, key);                                                         \
+        for (pp = &c->flights; *pp; pp = &(*pp)->next)                                    \
+            if ((*pp)->h == h && (eq((*pp)->key, key))) {                                 \
+                name##__detach(c, pp);                                                    \
+                return;                                                                   \
+            }                                                                             \
     }                                                                                     \
     static inline void name##__unref(name *c, name##__flight *f) {                        \
         if (--f->refs == 0) DS_FREE(c->lru.cfg.alloc, f, sizeof *f);                      \
@@ -929,11 +961,12 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         }                                                                                 \
         h = name##__hash(c, key);                                                         \
         f = name##__flight_of(c, key, h);                                                 \
+        if ((f && pthread_equal(f->owner, pthread_self())) ||                             \
+            (c->detached && name##__own_flight(c, key, h))) {                             \
+            pthread_mutex_unlock(&c->mu); /* its own load: never wait on itself */       \
+            return DS_EBUSY;                                                              \
+        }                                                                                 \
         if (f) { /* someone is loading it: wait for that load */                         \
-            if (pthread_equal(f->owner, pthread_self())) {                                \
-                pthread_mutex_unlock(&c->mu);                                             \
-                return DS_EBUSY;                                                          \
-            }                                                                             \
             f->refs++;                                                                    \
             c->coalesced++;                                                               \
             while (!f->done) {                                                            \
@@ -967,7 +1000,8 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         memset(&v, 0, sizeof v);                                                          \
         st = load(lctx, &key, &v, &ttl); /* unlocked: other keys go on */               \
         pthread_mutex_lock(&c->mu);                                                       \
-        for (pp = &c->flights; *pp != f; pp = &(*pp)->next) {                             \
+        /* unlink it: from flights, or from detached if invalidated meanwhile */         \
+        for (pp = f->stale ? &c->detached : &c->flights; *pp != f; pp = &(*pp)->next) {   \
         }                                                                                 \
         *pp = f->next;                                                                    \
         st = name##__store(c, f, st, &v, ttl, now);                                       \
@@ -993,7 +1027,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
         }                                                                                 \
-        c->flights = NULL;                                                                \
+        c->flights = c->detached = NULL;                                                  \
         c->coalesced = c->uncached = c->timeouts = 0;                                     \
         return DS_OK;                                                                     \
     }                                                                                     \
@@ -1004,10 +1038,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         pthread_mutex_destroy(&c->mu);                                                    \
     }                                                                                     \
     LINK void name##_clear(name *c) {                                                     \
-        name##__flight *f;                                                                \
         if (!c) return;                                                                   \
         pthread_mutex_lock(&c->mu);                                                       \
-        for (f = c->flights; f; f = f->next) f->stale = 1;                                \
+        while (c->flights) name##__detach(c, &c->flights);                                \
         name##_lru_clear(&c->lru);                                                        \
         pthread_mutex_unlock(&c->mu);                                                     \
     }                                                                                     \

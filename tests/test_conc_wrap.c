@@ -211,7 +211,7 @@ void test_conc_wrap_clru_single_flight(void) {
     CHECK(st.cache.loads == rounds + 64);
     CHECK(st.cache.hits + st.cache.misses == rounds * WRAP_THREADS + 64 * WRAP_THREADS);
     CHECK(st.cache.misses == rounds * WRAP_THREADS + 64 + (st.coalesced - rounds * (WRAP_THREADS - 1)));
-    CHECK(wcache_len(&c) == rounds + 64 && c.flights == NULL);
+    CHECK(wcache_len(&c) == rounds + 64 && c.flights == NULL && c.detached == NULL);
     wcache_free(&c);
 }
 
@@ -261,7 +261,7 @@ void test_conc_wrap_clru_failure(void) {
             CHECK(wcache_get_or_load(&c, 5, 1000, sf_loader, &x, &v) == DS_OK && v == db_value(5));
             CHECK(atomic_load(&x.calls[5]) == 2);
         }
-        CHECK(c.flights == NULL);
+        CHECK(c.flights == NULL && c.detached == NULL);
         wcache_free(&c);
     }
 }
@@ -362,7 +362,7 @@ void test_conc_wrap_clru_invalidate(void) {
     CHECK(a.st == DS_OK && b.st == DS_OK && a.v == db_value(20) && b.v == db_value(20));
     CHECK(atomic_load(&x.calls[20]) == 1);
     CHECK(wcache_get(&c, 20, 0, &v) == DS_OK && v == db_value(20));
-    CHECK(c.flights == NULL && DS__ALOAD(&c.loaded.waiters, acquire) == 0);
+    CHECK(c.flights == NULL && c.detached == NULL && DS__ALOAD(&c.loaded.waiters, acquire) == 0);
     /* a hit with the _timeout form never waits */
     CHECK(wcache_get_or_load_timeout(&c, 20, 0, sf_loader, &x, &v, -1) == DS_OK);
     /* the loader's ttl: a bad one is DS_EINVAL for its callers; a good one applies */
@@ -497,7 +497,7 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
                 expect++;
             }
         }
-    CHECK(wcache_len(&c) == expect && c.flights == NULL);
+    CHECK(wcache_len(&c) == expect && c.flights == NULL && c.detached == NULL);
     wcache_free(&c);
     /* bounded, everyone on the same keys, LRU or W-TinyLFU */
     memset(&cfg, 0, sizeof cfg);
@@ -516,7 +516,7 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
     }
     for (i = 0; i < nthreads; i++) pthread_join(th[i].t, NULL);
     for (i = 0; i < nthreads; i++) CHECKF(!th[i].bad, "thread %d: %s", i, th[i].why);
-    CHECK(wcache_len(&c) <= 16 && c.flights == NULL);
+    CHECK(wcache_len(&c) <= 16 && c.flights == NULL && c.detached == NULL);
     {
         ds_clru_stats st = wcache_stats(&c);
         CHECK(st.cache.loads + st.cache.load_errors + st.coalesced <= st.cache.misses);
@@ -661,7 +661,7 @@ void test_conc_wrap_clru_edges_oom(void) {
     sf_ctx_init(x, &c);
     prop_alloc_fail_in(&pa, 1, 0); /* the flight record */
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_ENOMEM);
-    CHECK(atomic_load(&x->calls[7]) == 0 && wcache_len(&c) == 0 && c.flights == NULL);
+    CHECK(atomic_load(&x->calls[7]) == 0 && wcache_len(&c) == 0 && c.flights == NULL && c.detached == NULL);
     prop_alloc_fail_in(&pa, 2, 1); /* the flight works, the insert cannot */
     v = 0;
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_OK && v == db_value(7));
@@ -1498,4 +1498,96 @@ void test_conc_wrap_breaker_mix(void) {
     CHECK(ds_cbreaker_init(&b, NULL, &pa.a) == DS_OK && pa.live_blocks == 1);
     ds_cbreaker_free(&b);
     CHECK(pa.live_blocks == 0 && pa.size_errors == 0);
+}
+
+/* A miss that starts after a del/clear of a key returned must not join a
+ * load of that key which began before the invalidation (it would get the
+ * pre-invalidation value): it starts its own load. The first load still
+ * goes to its own callers, uncached. */
+static atomic_int nj_version;
+static ds_status nj_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
+    sf_ctx *x = (sf_ctx *)lctx;
+    uint64_t v = (uint64_t)atomic_load(&nj_version); /* read the source */
+    (void)ttl;
+    atomic_fetch_add(&x->calls[*key & 255], 1);
+    atomic_store(&x->entered, 1);
+    if (atomic_load(&x->calls[*key & 255]) == 1) (void)wait_flag(&x->release); /* the first load waits */
+    *out = v;
+    return DS_OK;
+}
+static void *nj_main(void *p) {
+    gl_arg *a = (gl_arg *)p;
+    a->st = wcache_get_or_load(a->x->c, a->key, 0, nj_loader, a->x, &a->v);
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+/* A loader that invalidates its own key, then asks for it again: DS_EBUSY
+ * (its own load is still running), never a nested load of the same key. */
+static atomic_int self_depth, self_nested;
+static ds_status self_inval_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
+    wcache *c = (wcache *)lctx;
+    uint64_t v = 0;
+    ds_status s = DS_OK;
+    (void)ttl;
+    if (atomic_fetch_add(&self_depth, 1) > 0) {
+        atomic_store(&self_nested, 1);
+    } else {
+        if (*key == 40) (void)wcache_del(c, 40, NULL);
+        else wcache_clear(c);
+        if (wcache_get_or_load(c, *key, 0, self_inval_loader, c, &v) != DS_EBUSY) s = DS_EIO;
+        if (wcache_get_or_load_timeout(c, *key, 0, self_inval_loader, c, &v, SEC) != DS_EBUSY) s = DS_EIO;
+    }
+    atomic_fetch_sub(&self_depth, 1);
+    *out = *key + 1;
+    return s;
+}
+void test_conc_wrap_clru_no_join_after_invalidate(void) {
+    static sf_ctx x;
+    wcache c;
+    gl_arg a, b;
+    pthread_t ta, tb;
+    uint64_t v = 0;
+    int mode;
+    CHECK(wcache_init(&c, NULL) == DS_OK);
+    for (mode = 0; mode < 3; mode++) { /* del, clear, put */
+        int64_t end;
+        sf_ctx_init(&x, &c);
+        atomic_store(&nj_version, 1);
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.x = b.x = &x;
+        a.key = b.key = 9;
+        atomic_init(&a.done, 0);
+        atomic_init(&b.done, 0);
+        CHECK(pthread_create(&ta, NULL, nj_main, &a) == 0);
+        CHECK(wait_flag(&x.entered));
+        atomic_store(&nj_version, 2); /* the source changes, then the cache is invalidated */
+        if (mode == 0) CHECK(wcache_del(&c, 9, NULL) == DS_ENOTFOUND);
+        else if (mode == 1) wcache_clear(&c);
+        else CHECK(wcache_put(&c, 9, 2, 0) == DS_OK && wcache_del(&c, 9, NULL) == DS_OK);
+        CHECK(pthread_create(&tb, NULL, nj_main, &b) == 0);
+        /* b either loads itself (done at once: only the first load waits) or,
+         * the bug, waits on a's load */
+        end = ds_now_ns() + 5 * SEC;
+        while (!atomic_load(&b.done) && DS__ALOAD(&c.loaded.waiters, acquire) == 0 && ds_now_ns() < end)
+            sched_yield();
+        atomic_store(&x.release, 1);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        CHECK(a.st == DS_OK && a.v == 1);
+        CHECKF(b.st == DS_OK && b.v == 2, "mode %d: a miss after the invalidation got version %d", mode, (int)b.v);
+        CHECK(atomic_load(&x.calls[9]) == 2);
+        /* b's load is cached, a's (older) is not */
+        CHECK(wcache_get(&c, 9, 0, &v) == DS_OK && v == 2);
+        CHECK(c.flights == NULL && c.detached == NULL);
+        wcache_clear(&c);
+    }
+    /* a loader that invalidates its own key and re-enters: DS_EBUSY */
+    atomic_init(&self_depth, 0);
+    atomic_init(&self_nested, 0);
+    CHECK(wcache_get_or_load(&c, 40, 0, self_inval_loader, &c, &v) == DS_OK && v == 41);
+    CHECK(wcache_get_or_load(&c, 41, 0, self_inval_loader, &c, &v) == DS_OK && v == 42);
+    CHECK(atomic_load(&self_nested) == 0);
+    CHECK(wcache_len(&c) == 0 && c.flights == NULL && c.detached == NULL); /* both invalidated: nothing cached */
+    wcache_free(&c);
 }
