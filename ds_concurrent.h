@@ -743,10 +743,14 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *   - hit: DS_OK and a copy of the value (or DS_ENOTFOUND for a cached
  *     negative entry, see negative_ttl);
  *   - miss, no load of the key running: this caller loads. It records the
- *     load (one small allocation: DS_ENOMEM if that fails, and nothing
- *     else happens), unlocks, calls load(lctx, &key, &v, &ttl) (ttl preset
- *     to default_ttl), locks again and caches the value with that ttl, then
- *     wakes the waiters;
+ *     load (one small allocation, made before the lookup touches anything:
+ *     DS_ENOMEM if it fails, and nothing else happens - no expired entry
+ *     dropped, no miss counted), unlocks, calls load(lctx, &key, &v, &ttl)
+ *     (ttl preset to default_ttl), locks again and caches the value with
+ *     that ttl, then wakes the waiters. (W-TinyLFU keeps one spare record
+ *     for a lookup whose hill-climbing step evicts the key; the call that
+ *     first needs it allocates it, and may get DS_ENOMEM, with nothing
+ *     changed, though the key was cached);
  *   - miss while another thread loads the key: waits for that load and
  *     returns what it returned: DS_OK and a copy of the value, or the
  *     loader's error. A failed load caches nothing (except DS_ENOTFOUND
@@ -801,7 +805,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  * Complexity: as DS_LRU (O(1) expected) under one lock, plus O(loads in
  * flight) for a miss, and for put/del/clear while loads are in flight.
  * Memory: DS_LRU's, plus sizeof(K) + sizeof(V) + 40 bytes per load in
- * flight. */
+ * flight (and one spare such record with W-TinyLFU). */
 
 #define DS__CLRU_TYPES(name, K, V)                                                \
     typedef name##_lru_config name##_config;                                      \
@@ -822,6 +826,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         name##_lru lru;           /* under mu */                                  \
         name##__flight *flights;  /* under mu: the loads later misses join */     \
         name##__flight *detached; /* under mu: stale loads still running */      \
+        name##__flight *spare;    /* under mu: W-TinyLFU: see __load_until */    \
         ds__waitq loaded;         /* notified when a load finishes */             \
         uint64_t coalesced, uncached, timeouts;                                   \
     } name
@@ -916,6 +921,17 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         name##_lru__maintain(l, now);                                                     \
         return neg ? -1 : 1;                                                              \
     }                                                                                     \
+    /* Whether name__look will miss, judged without changing anything: the key \
+     * is absent or expired. 2: it is live, but the hill climber is due        \
+     * (name_lru__climb's own test), which may resize the window and evict it. */ \
+    static inline int name##__will_miss(const name##_lru *l, K key, uint64_t h, int64_t now) { \
+        uint32_t id = name##_lru__find(l, key, h, NULL);                                  \
+        if (id == DS__CNIL || ds__cache_dead(&l->c, id, now)) return 1;                   \
+        return l->cfg.policy == DS_CACHE_WTINYLFU &&                                      \
+                       l->climb_hits + l->climb_misses >= 10 * name##_lru__base(l)        \
+                   ? 2                                                                    \
+                   : 0;                                                                   \
+    }                                                                                     \
     /* Store a finished load (under the lock); returns the callers' status. */           \
     static inline ds_status name##__store(name *c, name##__flight *f, ds_status st,      \
                                           V *v, int64_t ttl, int64_t now) {               \
@@ -946,25 +962,41 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     static inline ds_status name##__load_until(name *c, K key, int64_t now,               \
                                                name##_loader load, void *lctx, V *out,    \
                                                int64_t deadline) {                        \
-        name##__flight *f, **pp;                                                          \
+        name##__flight *f, *nf = NULL, **pp;                                              \
         ds_status st;                                                                     \
         uint64_t h;                                                                       \
         int64_t ttl;                                                                      \
-        int r;                                                                            \
+        int r, own, miss = 0;                                                             \
         V v;                                                                              \
         if (DS__UNLIKELY(!c || !load)) return DS_EINVAL;                                  \
         pthread_mutex_lock(&c->mu);                                                       \
-        r = name##__look(&c->lru, key, now, out);                                         \
-        if (r != 0) {                                                                     \
-            pthread_mutex_unlock(&c->mu);                                                 \
-            return r > 0 ? DS_OK : DS_ENOTFOUND;                                          \
-        }                                                                                 \
         h = name##__hash(c, key);                                                         \
         f = name##__flight_of(c, key, h);                                                 \
-        if ((f && pthread_equal(f->owner, pthread_self())) ||                             \
-            (c->detached && name##__own_flight(c, key, h))) {                             \
-            pthread_mutex_unlock(&c->mu); /* its own load: never wait on itself */       \
-            return DS_EBUSY;                                                              \
+        own = (f && pthread_equal(f->owner, pthread_self())) ||                           \
+              (c->detached && name##__own_flight(c, key, h));                             \
+        /* Strong guarantee: the lookup drops an expired entry (on_evict), counts \
+         * a miss, feeds TinyLFU; so the record a new load needs is allocated     \
+         * first when it will miss with no load to join. For the rare miss the    \
+         * hill climber causes, a spare record is kept (allocated when first     \
+         * due; DS_ENOMEM then, before any change). */                           \
+        if (!f && !own) miss = name##__will_miss(&c->lru, key, h, now);                   \
+        if (miss == 1 || (miss == 2 && !c->spare)) {                                      \
+            nf = (name##__flight *)DS_MALLOC(c->lru.cfg.alloc, sizeof *nf);               \
+            if (!nf) {                                                                    \
+                pthread_mutex_unlock(&c->mu);                                             \
+                return DS_ENOMEM;                                                         \
+            }                                                                             \
+            if (miss == 2) {                                                              \
+                c->spare = nf;                                                            \
+                nf = NULL;                                                                \
+            }                                                                             \
+        }                                                                                 \
+        r = name##__look(&c->lru, key, now, out);                                         \
+        if (r != 0 || own) {                                                              \
+            if (nf) DS_FREE(c->lru.cfg.alloc, nf, sizeof *nf); /* a hit after all */     \
+            pthread_mutex_unlock(&c->mu);                                                 \
+            /* a hit; else its own load: it never waits on itself */                     \
+            return r > 0 ? DS_OK : r < 0 ? DS_ENOTFOUND : DS_EBUSY;                       \
         }                                                                                 \
         if (f) { /* someone is loading it: wait for that load */                         \
             f->refs++;                                                                    \
@@ -983,10 +1015,12 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             pthread_mutex_unlock(&c->mu);                                                 \
             return st;                                                                    \
         }                                                                                 \
-        f = (name##__flight *)DS_MALLOC(c->lru.cfg.alloc, sizeof *f);                     \
-        if (!f) {                                                                         \
-            pthread_mutex_unlock(&c->mu);                                                 \
-            return DS_ENOMEM;                                                             \
+        if (nf) {                                                                         \
+            f = nf;                                                                       \
+        } else { /* the climber evicted it (will_miss said 2) */                        \
+            f = c->spare;                                                                 \
+            c->spare = NULL;                                                              \
+            DS_ASSERT(f != NULL);                                                         \
         }                                                                                 \
         memset(f, 0, sizeof *f);                                                          \
         f->key = key;                                                                     \
@@ -1027,12 +1061,13 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
         }                                                                                 \
-        c->flights = c->detached = NULL;                                                  \
+        c->flights = c->detached = c->spare = NULL;                                       \
         c->coalesced = c->uncached = c->timeouts = 0;                                     \
         return DS_OK;                                                                     \
     }                                                                                     \
     LINK void name##_free(name *c) {                                                      \
         if (!c) return;                                                                   \
+        if (c->spare) DS_FREE(c->lru.cfg.alloc, c->spare, sizeof *c->spare);              \
         name##_lru_free(&c->lru);                                                         \
         ds__waitq_destroy(&c->loaded);                                                    \
         pthread_mutex_destroy(&c->mu);                                                    \

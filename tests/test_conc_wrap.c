@@ -525,20 +525,35 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
 }
 void test_conc_wrap_clru_model(void) { prop_run("conc_wrap_clru_model", mix_case, 4 * WRAP_SCALE); }
 
-/* Allocation failure in a sequential op stream: DS_ENOMEM only when an
- * allocation failed inside that call, the cache then unchanged; a loaded
- * value that cannot be cached still reaches its caller (uncached). */
+/* Allocation failure in a sequential op stream with TTLs and a moving
+ * clock: DS_ENOMEM only when an allocation failed inside that call, the
+ * cache then exactly as it was (no expired entry dropped, no callback, no
+ * hit or miss counted); a loaded value that cannot be cached still reaches
+ * its caller (uncached). The model tracks which keys are stored (present)
+ * and until when they live (expiry); an expired entry stays stored until a
+ * lookup of its key (or the bound) drops it. */
+static void count_evict(void *ctx, uint64_t *k, uint64_t *v, ds_evict why) {
+    (void)k;
+    (void)v;
+    (void)why;
+    (*(long *)ctx)++;
+}
 static int clru_oom_seq(uint64_t seed, prop_alloc *pa) {
     wcache c;
     wcache_config cfg;
     static sf_ctx x;
     ds_rng r;
     uint64_t model[64];
+    int64_t expiry[64], now = 0;
     int present[64], step;
+    long evicted = 0;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = &pa->a;
     cfg.seed = seed;
     cfg.max_entries = seed % 2 ? 0 : 40;
+    cfg.policy = seed % 4 == 0 ? DS_CACHE_WTINYLFU : DS_CACHE_LRU; /* hill climber and admission too */
+    cfg.on_evict = count_evict;
+    cfg.ctx = &evicted;
     {
         long before = PROP_FAILS(pa);
         ds_status s = wcache_init(&c, &cfg);
@@ -554,47 +569,73 @@ static int clru_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (step = 0; step < 200; step++) {
         uint64_t k = ds_rng_below(&r, cfg.max_entries ? 30 : 64), v = 0;
         unsigned kind = (unsigned)ds_rng_below(&r, 3);
-        size_t len = wcache_len(&c);
-        uint64_t unc = wcache_stats(&c).uncached;
-        int calls = atomic_load(&x.calls[k]);
+        int64_t ttl = ds_rng_below(&r, 3) == 0 ? 1 + (int64_t)ds_rng_below(&r, 20) : 0;
+        size_t len;
+        ds_clru_stats st0 = wcache_stats(&c);
+        long ev0;
+        int calls = atomic_load(&x.calls[k]), live;
         long before = PROP_FAILS(pa);
         ds_status s;
+        now += (int64_t)ds_rng_below(&r, 4);
+        live = present[k] && now < expiry[k];
+        len = wcache_len(&c);
+        ev0 = evicted;
         if (kind == 0) {
-            s = wcache_put(&c, k, k + 5, 0);
+            s = ttl ? wcache_put_ttl(&c, k, k + 5, ttl, now) : wcache_put(&c, k, k + 5, now);
             if (s == DS_ENOMEM) {
-                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len, 1);
-                CHECK_OR((wcache_get(&c, k, 0, NULL) == DS_OK) == present[k], 1);
+                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len && evicted == ev0, 1);
             } else {
                 CHECK_OR(s == DS_OK, 1);
                 model[k] = k + 5;
                 present[k] = 1;
+                expiry[k] = ttl ? now + ttl : INT64_MAX;
             }
         } else if (kind == 1) {
-            s = wcache_get_or_load(&c, k, 0, sf_loader, &x, &v);
-            if (present[k]) {
+            x.ttl = ttl; /* the loader sets it (0: the default, none) */
+            s = wcache_get_or_load(&c, k, now, sf_loader, &x, &v);
+            if (live && cfg.policy == DS_CACHE_WTINYLFU && s == DS_ENOMEM) {
+                /* the spare record for a miss the hill climber may cause */
+                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len && evicted == ev0, 1);
+                CHECK_OR(wcache_stats(&c).cache.hits == st0.cache.hits && atomic_load(&x.calls[k]) == calls, 1);
+            } else if (live && cfg.policy == DS_CACHE_WTINYLFU && atomic_load(&x.calls[k]) == calls + 1) {
+                CHECK_OR(s == DS_OK && v == db_value(k), 1); /* the climber evicted it: loaded */
+                present[k] = 0;
+                if (wcache_get(&c, k, now, NULL) == DS_OK) {
+                    model[k] = v;
+                    present[k] = 1;
+                    expiry[k] = ttl ? now + ttl : INT64_MAX;
+                }
+            } else if (live) {
                 CHECK_OR(s == DS_OK && v == model[k] && atomic_load(&x.calls[k]) == calls, 1);
-            } else if (s == DS_ENOMEM) { /* the flight record: nothing happened */
+            } else if (s == DS_ENOMEM) { /* the flight record: nothing happened at all */
+                ds_clru_stats st1 = wcache_stats(&c);
                 CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && atomic_load(&x.calls[k]) == calls, 1);
-                CHECK_OR(wcache_len(&c) == len, 1);
+                CHECK_OR(wcache_len(&c) == len && evicted == ev0, 1);
+                CHECK_OR(st1.cache.misses == st0.cache.misses && st1.cache.hits == st0.cache.hits, 1);
             } else {
                 CHECK_OR(s == DS_OK && v == db_value(k) && atomic_load(&x.calls[k]) == calls + 1, 1);
-                if (wcache_stats(&c).uncached == unc + 1) { /* loaded, not cached */
-                    CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len, 1);
+                if (wcache_stats(&c).uncached == st0.uncached + 1) { /* loaded, not cached */
+                    CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
+                    CHECK_OR(wcache_len(&c) == len - (size_t)present[k], 1); /* the expired one went */
+                    present[k] = 0;
                 } else {
                     model[k] = v;
                     present[k] = 1;
+                    expiry[k] = ttl ? now + ttl : INT64_MAX;
                 }
             }
         } else {
             s = wcache_del(&c, k, &v);
-            CHECK_OR(s == (present[k] ? DS_OK : DS_ENOTFOUND), 1);
-            if (s == DS_OK) CHECK_OR(v == model[k], 1);
+            if (live) CHECK_OR(s == DS_OK && v == model[k], 1);
+            else if (!present[k]) CHECK_OR(s == DS_ENOTFOUND, 1);
+            else CHECK_OR(s == DS_ENOTFOUND || (s == DS_OK && v == model[k]), 1); /* expired, maybe still stored */
             present[k] = 0;
         }
-        if (cfg.max_entries) { /* evictions: forget what the cache dropped */
+        { /* forget what the cache dropped (bound, expiry); a get drops the expired */
             uint64_t j;
-            for (j = 0; j < 30; j++)
-                if (present[j] && wcache_get(&c, j, 0, NULL) != DS_OK) present[j] = 0;
+            for (j = 0; j < 64; j++)
+                if (present[j] && (cfg.max_entries || now >= expiry[j]) && wcache_get(&c, j, now, NULL) != DS_OK)
+                    present[j] = 0;
         }
     }
     wcache_free(&c);
@@ -614,7 +655,7 @@ void test_conc_wrap_clru_edges_oom(void) {
     sf_ctx *x = (sf_ctx *)malloc(sizeof *x);
     prop_alloc pa;
     uint64_t v = 0;
-    long total = 0;
+    long total = 0, evicted = 0;
     CHECK(x != NULL);
     /* bad input */
     memset(&cfg, 0, sizeof cfg);
@@ -668,11 +709,34 @@ void test_conc_wrap_clru_edges_oom(void) {
     CHECK(atomic_load(&x->calls[7]) == 1 && wcache_len(&c) == 0 && wcache_stats(&c).uncached == 1);
     prop_alloc_disarm(&pa);
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_OK && wcache_len(&c) == 1);
+    /* DS_ENOMEM for the flight of an expired key: the entry stays, no
+     * callback, no miss counted (the reviewer's clru_enomem_side.c) */
+    {
+        ds_clru_stats s0, s1;
+        wcache_free(&c);
+        cfg.on_evict = count_evict;
+        cfg.ctx = &evicted;
+        CHECK(wcache_init(&c, &cfg) == DS_OK);
+        sf_ctx_init(x, &c);
+        CHECK(wcache_put_ttl(&c, 1, 11, 10, 0) == DS_OK); /* expires at 10 */
+        s0 = wcache_stats(&c);
+        prop_alloc_fail_in(&pa, 1, 0);
+        CHECK(wcache_get_or_load(&c, 1, 20, sf_loader, x, &v) == DS_ENOMEM);
+        s1 = wcache_stats(&c);
+        CHECKF(wcache_len(&c) == 1 && evicted == 0 && s1.cache.misses == s0.cache.misses,
+               "len %d, %ld evicted, misses %d -> %d", (int)wcache_len(&c), evicted, (int)s0.cache.misses,
+               (int)s1.cache.misses);
+        CHECK(atomic_load(&x->calls[1]) == 0 && c.flights == NULL);
+        prop_alloc_disarm(&pa);
+        CHECK(wcache_get_or_load(&c, 1, 20, sf_loader, x, &v) == DS_OK && v == db_value(1) && evicted == 1);
+        CHECK(wcache_stats(&c).cache.misses == s0.cache.misses + 1);
+    }
     wcache_free(&c);
     CHECK(pa.live_blocks == 0 && pa.live_bytes == 0 && pa.size_errors == 0);
     /* every allocation of a sequential stream, failing once and from then on */
     CHECK(prop_oom_sweep(clru_oom_seq, 1, &total) == 0);
     CHECK(prop_oom_sweep(clru_oom_seq, 2, &total) == 0);
+    CHECK(prop_oom_sweep(clru_oom_seq, 4, &total) == 0);
     CHECK(total > 3);
     free(x);
 }
