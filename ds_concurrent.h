@@ -161,10 +161,21 @@ extern "C" {
  * whose model has no such fence) the RMW protocol above is used. The
  * choice is made at init and kept in the queue (`asym`), so both sides
  * always follow the same protocol. A notify with nobody asleep then costs
- * a load of a line the notifier already owns. */
+ * a load of a line the notifier already owns.
+ *
+ * membarrier can still fail after a successful registration (PRIVATE_
+ * EXPEDITED returns -ENOMEM when the kernel cannot allocate the CPU mask
+ * for its IPIs). The sleeper then falls back to MEMBARRIER_CMD_GLOBAL
+ * (slower: it waits for every CPU to pass a scheduling point, but it gives
+ * the same barrier); if that fails too, the notifier's load may have missed
+ * the announcement, so the queue is marked `degraded` for good and every
+ * later sleep on it is cut to DS__WAITQ_DEGRADED_NS (1 ms): the caller's
+ * loop re-checks its condition, so a missed wake-up costs at most that
+ * delay, never a permanent sleep. */
 typedef struct ds__waitq {
     DS__ATOMIC(uint32_t) epoch;
     DS__ATOMIC(uint32_t) waiters;
+    DS__ATOMIC(uint32_t) degraded; /* 1: a heavy fence failed; sleeps capped */
     int asym; /* read-only after init: 1 = membarrier protocol */
 #if !DS__CONC_FUTEX
     pthread_mutex_t mu;
@@ -183,13 +194,15 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline);
 /* ds_now_ns() + timeout_ns, saturated to INT64_MAX. */
 DSDEF int64_t ds__conc_deadline(int64_t timeout_ns);
 
-/* The heavy half of the asymmetric fence (membarrier); see above. */
-DSDEF void ds__waitq_heavy_fence(void);
+/* The heavy half of the asymmetric fence (membarrier); on failure the
+ * GLOBAL command, then w marked degraded (see above). */
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w);
+#define DS__WAITQ_DEGRADED_NS 1000000
 
 static inline uint32_t ds__waitq_prepare(ds__waitq *w) {
     uint32_t e = DS__ALOAD(&w->epoch, acquire);
     DS__AADD(&w->waiters, 1u, acq_rel);
-    if (w->asym) ds__waitq_heavy_fence();
+    if (w->asym) ds__waitq_heavy_fence(w);
     return e;
 }
 static inline void ds__waitq_cancel(ds__waitq *w) { DS__ASUB(&w->waiters, 1u, relaxed); }
@@ -1631,7 +1644,8 @@ DSDEF void ds_cbreaker_snapshot(ds_cbreaker *b, int64_t now, ds_breaker_stats *o
 #endif
 #if defined(SYS_membarrier) && !defined(DS_CONC_NO_MEMBARRIER) && !DS__HAS_FEATURE_TSAN
 #define DS__CONC_MEMBARRIER 1
-#define DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)          /* linux/membarrier.h */
+#define DS__MEMBARRIER_CMD_GLOBAL 1                             /* linux/membarrier.h */
+#define DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
 #define DS__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
 #else
 #define DS__CONC_MEMBARRIER 0
@@ -1662,14 +1676,32 @@ static int ds__membarrier_available(void) {
     return 0;
 #endif
 }
-DSDEF void ds__waitq_heavy_fence(void) {
 #if DS__CONC_MEMBARRIER
-    syscall(SYS_membarrier, DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+#ifdef DS__CONC_TEST_FENCE_FAIL
+/* Test hook (tests/main.c names an int here): 1 fails the expedited
+ * command, 2 also the global one, as a kernel out of memory would. */
+extern int DS__CONC_TEST_FENCE_FAIL;
+#endif
+static long ds__membarrier(int cmd) {
+#ifdef DS__CONC_TEST_FENCE_FAIL
+    if (DS__CONC_TEST_FENCE_FAIL >= (cmd == DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED ? 1 : 2)) return -1;
+#endif
+    return syscall(SYS_membarrier, cmd, 0, 0);
+}
+#endif
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w) {
+#if DS__CONC_MEMBARRIER
+    if (ds__membarrier(DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
+    if (ds__membarrier(DS__MEMBARRIER_CMD_GLOBAL) == 0) return;
+    DS__ASTORE(&w->degraded, 1u, relaxed); /* no barrier: cap the sleeps */
+#else
+    (void)w;
 #endif
 }
 DSDEF ds_status ds__waitq_init(ds__waitq *w) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
+    DS__AINIT(&w->degraded, 0u);
     w->asym = ds__membarrier_available();
     return DS_OK;
 }
@@ -1682,15 +1714,17 @@ DSDEF void ds__waitq_wake(ds__waitq *w, int all) {
 DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
     struct timespec ts, *tp = NULL;
     int late = 0;
+    int64_t rel = INT64_MAX;
     if (deadline != INT64_MAX) {
-        int64_t rel = deadline - ds_now_ns();
-        if (rel <= 0) {
-            late = 1;
-        } else {
-            ts.tv_sec = (time_t)(rel / 1000000000);
-            ts.tv_nsec = (long)(rel % 1000000000);
-            tp = &ts;
-        }
+        rel = deadline - ds_now_ns();
+        if (rel <= 0) late = 1;
+    }
+    if (DS__ALOAD(&w->degraded, relaxed) && rel > DS__WAITQ_DEGRADED_NS)
+        rel = DS__WAITQ_DEGRADED_NS; /* a wake-up may be missed: wake and re-check */
+    if (rel != INT64_MAX) {
+        ts.tv_sec = (time_t)(rel / 1000000000);
+        ts.tv_nsec = (long)(rel % 1000000000);
+        tp = &ts;
     }
     /* Returns at once if the epoch already moved (EAGAIN); EINTR and
      * spurious returns are re-checked by the caller's loop. */
@@ -1702,10 +1736,11 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
 #else /* the portable fallback: mutex + condition variable */
 #include <time.h>
 
-DSDEF void ds__waitq_heavy_fence(void) {}
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w) { (void)w; }
 DSDEF ds_status ds__waitq_init(ds__waitq *w) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
+    DS__AINIT(&w->degraded, 0u);
     w->asym = 0;
     if (pthread_mutex_init(&w->mu, NULL) != 0) return DS_ENOMEM;
     if (pthread_cond_init(&w->cv, NULL) != 0) {
