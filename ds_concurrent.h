@@ -205,6 +205,18 @@ static inline uint32_t ds__waitq_prepare(ds__waitq *w) {
     if (w->asym) ds__waitq_heavy_fence(w);
     return e;
 }
+/* prepare for a waiter that announces itself while holding the mutex under
+ * which its wakers change the state, and whose wakers notify after
+ * unlocking it (the wrappers, ds_conc:wrappers). The mutex already orders
+ * the two: if the waiter's critical section came first, its announcement
+ * happens before the waker's lock and so before the notify's load; if the
+ * waker's came first, the waiter's check under the lock sees the change.
+ * So no heavy fence (no membarrier system call while the lock is held). */
+static inline uint32_t ds__waitq_prepare_locked(ds__waitq *w) {
+    uint32_t e = DS__ALOAD(&w->epoch, acquire);
+    DS__AADD(&w->waiters, 1u, acq_rel);
+    return e;
+}
 static inline void ds__waitq_cancel(ds__waitq *w) { DS__ASUB(&w->waiters, 1u, relaxed); }
 static inline void ds__waitq_notify(ds__waitq *w, int all) {
     uint32_t n;
@@ -719,7 +731,10 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * with DS_CONC_NO_FUTEX): a waiter announces itself while it holds the
  * lock and the condition is false, then unlocks and sleeps; a waker
  * changes the state under the lock, unlocks, and notifies - no lost
- * wake-up, and no wake-up system call when nobody sleeps.
+ * wake-up, and no wake-up system call when nobody sleeps. The lock orders
+ * announcement and notify, so the wrappers never need the rings' heavy
+ * fence (membarrier). A wait whose deadline has passed makes no system
+ * call.
  *
  * Common rules: every call but init/free may run from any number of
  * threads at once; free only after every other thread is done with it.
@@ -739,9 +754,11 @@ typedef struct ds_clru_stats {
 
 /* Shared by the wrappers (implementation half). mutex_init: DS_ENOMEM if
  * pthread_mutex_init fails. sleep: called with mu held after the caller saw
- * its condition false; announces the sleep on w, unlocks, sleeps until a
- * notify of w, a spurious wake-up or the deadline (ds_now_ns(); INT64_MAX:
- * none), locks again. Returns nonzero once the deadline has passed. */
+ * its condition false; announces the sleep on w (without the heavy fence:
+ * see ds__waitq_prepare_locked), unlocks, sleeps until a notify of w, a
+ * spurious wake-up or the deadline (ds_now_ns(); INT64_MAX: none), locks
+ * again. Returns nonzero once the deadline has passed (at once, without
+ * unlocking, if it already had). */
 DSDEF ds_status ds__conc_mutex_init(pthread_mutex_t *mu);
 DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
 
@@ -1828,10 +1845,14 @@ DSDEF ds_status ds__conc_mutex_init(pthread_mutex_t *mu) {
 /* Announce under the lock (the caller saw its condition false), then
  * sleep unlocked: a waker changes the state under the lock before it
  * notifies, so either this thread's re-check under the lock sees the
- * change, or the notify sees this announcement (see ds__waitq_prepare). */
+ * change, or the notify sees this announcement (ds__waitq_prepare_locked:
+ * the lock orders them, no fence needed). A deadline already past returns
+ * at once: no announcement, no system call. */
 DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline) {
-    uint32_t e = ds__waitq_prepare(w);
+    uint32_t e;
     int late;
+    if (deadline != INT64_MAX && ds_now_ns() >= deadline) return 1;
+    e = ds__waitq_prepare_locked(w);
     pthread_mutex_unlock(mu);
     late = ds__waitq_wait(w, e, deadline);
     pthread_mutex_lock(mu);

@@ -71,7 +71,7 @@
     X(conc_wrap_tstore_threads) X(conc_wrap_tstore_model_oom)              \
     X(conc_wrap_limiter_contract) X(conc_wrap_limiter_edges)               \
     X(conc_wrap_breaker_probes) X(conc_wrap_breaker_mix)                   \
-    X(conc_wrap_clru_no_join_after_invalidate)
+    X(conc_wrap_clru_no_join_after_invalidate) X(conc_wrap_sleep_no_fence)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
