@@ -746,7 +746,8 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
 /* Statistics of a DS_CLRU: the LRU's own plus the single-flight ones. */
 typedef struct ds_clru_stats {
     ds_cache_stats cache; /* hits, misses (waiters included), loads, load_errors, evictions */
-    uint64_t coalesced;   /* misses served by another caller's load (no loader call) */
+    uint64_t coalesced;   /* misses served by another caller's load (no loader call;
+                             its result, value or error, reached them) */
     uint64_t uncached;    /* loads handed to their callers but not cached: a put, del
                              or clear of the key raced the load, or DS_ENOMEM */
     uint64_t timeouts;    /* get_or_load_timeout waits that gave up */
@@ -1030,7 +1031,6 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         }                                                                                 \
         if (f) { /* someone is loading it: wait for that load */                         \
             f->refs++;                                                                    \
-            c->coalesced++;                                                               \
             while (!f->done) {                                                            \
                 if (ds__conc_sleep(&c->mu, &c->loaded, deadline) && !f->done) {           \
                     c->timeouts++;                                                        \
@@ -1039,6 +1039,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
                     return DS_ETIMEDOUT;                                                  \
                 }                                                                         \
             }                                                                             \
+            c->coalesced++; /* served by that load (a timed-out wait was not) */        \
             st = f->st;                                                                   \
             if (st == DS_OK && out) *out = f->val;                                        \
             name##__unref(c, f);                                                          \
