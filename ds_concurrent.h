@@ -794,8 +794,8 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *     older load (whose value may predate the invalidation): it loads anew;
  *   - if the loaded value cannot be cached (DS_ENOMEM), its callers still
  *     get it (DS_OK; stats.uncached counts it); a negative or overflowing
- *     ttl from the loader is DS_EINVAL for all of them (the value goes to
- *     on_evict as DELETED);
+ *     ttl from the loader is DS_EINVAL for all of them, whether or not an
+ *     invalidation raced the load (the value goes to on_evict as DELETED);
  *   - called from a loader for the key that loader is loading (same
  *     thread): DS_EBUSY instead of waiting on itself. A loader may use the
  *     cache for other keys; loaders of different threads waiting on each
@@ -978,14 +978,18 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             return st;                                                                    \
         }                                                                                 \
         l->c.stats.loads++;                                                               \
+        /* The loader's ttl, checked as name_lru__insert does, before the stale  \
+         * test: a bad one is DS_EINVAL whether or not a put/del raced the load. */ \
+        if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) put = DS_EINVAL; \
+        else if (f->stale) put = DS_OK;                                                   \
+        else put = name##_lru__insert(l, f->key, *v, ttl, now, 0);                        \
+        if (put == DS_EINVAL) {                                                           \
+            if (l->cfg.on_evict) l->cfg.on_evict(l->cfg.ctx, &f->key, v, DS_EVICT_DELETED); \
+            return DS_EINVAL;                                                             \
+        }                                                                                 \
         if (f->stale) {                                                                   \
             c->uncached++;                                                                \
             return DS_OK;                                                                 \
-        }                                                                                 \
-        put = name##_lru__insert(l, f->key, *v, ttl, now, 0);                             \
-        if (put == DS_EINVAL) { /* the loader's ttl */                                   \
-            if (l->cfg.on_evict) l->cfg.on_evict(l->cfg.ctx, &f->key, v, DS_EVICT_DELETED); \
-            return DS_EINVAL;                                                             \
         }                                                                                 \
         if (put != DS_OK) c->uncached++;                                                  \
         return DS_OK;                                                                     \

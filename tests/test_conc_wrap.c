@@ -368,6 +368,17 @@ void test_conc_wrap_clru_invalidate(void) {
     x.ttl = -5;
     CHECK(wcache_get_or_load(&c, 30, 0, sf_loader, &x, &v) == DS_EINVAL);
     CHECK(wcache_get(&c, 30, 0, &v) == DS_ENOTFOUND);
+    /* ... also when a del raced the load (its value is not cached either way) */
+    x.gate = 1;
+    atomic_store(&x.entered, 0);
+    gl_start(&a, &x, 31, -1, &ta);
+    CHECK(wait_flag(&x.entered));
+    CHECK(wcache_del(&c, 31, NULL) == DS_ENOTFOUND);
+    atomic_store(&x.release, 1);
+    pthread_join(ta, NULL);
+    CHECKF(a.st == DS_EINVAL, "a bad loader ttl after a racing del gave %s", ds_status_name(a.st));
+    CHECK(wcache_get(&c, 31, 0, &v) == DS_ENOTFOUND);
+    x.gate = 0;
     x.ttl = 100;
     CHECK(wcache_get_or_load(&c, 30, 50, sf_loader, &x, &v) == DS_OK);
     CHECK(wcache_get(&c, 30, 149, &v) == DS_OK && wcache_get(&c, 30, 150, &v) == DS_ENOTFOUND);
