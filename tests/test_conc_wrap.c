@@ -11,8 +11,8 @@
  * them exact there), shared keys against invariants. The time store wakes
  * waiters on add, times out, closes and drains; single-threaded op streams
  * match a plain DS_TSTORE replay. The blocking limiter's admissions, timed
- * by the threads that got them, never run ahead of burst + rate x elapsed
- * (no slack in that direction). The shared breaker admits exactly P probes
+ * by the threads that got them (just after acquire returns), never run
+ * ahead of burst + rate x elapsed. The shared breaker admits exactly P probes
  * to threads racing in HALF_OPEN. Plus bad input and allocation failure.
  * C11 + pthreads: built into build/test_conc (ASan) and the TSan binaries. */
 #define _POSIX_C_SOURCE 200809L
@@ -1175,7 +1175,7 @@ static void *lim_main(void *arg) {
             t->bad = 1;
             return NULL;
         }
-        t->at[i] = ds_now_ns();  /* no earlier than the admission */
+        t->at[i] = ds_now_ns();  /* after acquire returned: no earlier than the admission */
         t->units[i] = u;
     }
     return NULL;
@@ -1190,11 +1190,17 @@ static int stamp_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Real threads, real time: the k-th admitted unit, in completion order,
- * never came earlier than burst + rate x (t - t0) allows (minus one unit of
- * rounding: ds_limiter is exact to within one unit). Completion times are
- * no earlier than the admissions, so the check has no slack the wrong way;
- * throughput gets a loose bound the other way (liveness). */
+/* Real threads, real time: the units admitted by time t never exceed
+ * burst + rate x (t - t0) (plus one unit of rounding: ds_limiter is exact
+ * to within one unit). Each acquire is timed by its thread when it returns,
+ * i.e. after the admission (which happened under the limiter's lock, at a
+ * clock reading the test cannot see). So the units counted by a stamp's
+ * time were all admitted by then, and a failure is a real violation; but
+ * an early admission is missed when its stamp comes late enough to cover
+ * it: the check is blind to violations smaller than the gap between
+ * admission and stamp (an unlock and a clock read, microseconds against
+ * 0.5 ms per unit here, unless the thread is preempted in between).
+ * Throughput gets a loose bound the other way (liveness). */
 void test_conc_wrap_limiter_contract(void) {
     enum { NT = 6, PER = 20 };
     ds_climiter l;
