@@ -604,8 +604,10 @@ static long membarrier_query(void) { return syscall(SYS_membarrier, 0, 0, 0); }
 /* Ping-pong through two rings where most pops sleep: before each reply
  * the sender often waits until the receiver has announced its sleep, so
  * every notify races with (or follows) a fresh announcement. A pop that
- * times out (1 s) is a lost wake-up; it stops the run (closing the rings
- * frees the other side). */
+ * times out (5 s: far beyond any scheduling delay, as the reply is a round
+ * trip away) is a lost wake-up; it stops the run (closing the rings frees
+ * the other side). */
+#define PP_DETECT_NS 5000000000LL
 #ifdef CONC_TSAN
 #define PP_ROUNDS 300
 #else
@@ -634,8 +636,8 @@ static void *pp_main(void *arg) {
         uint32_t x = 0;
         ds_status st;
         if (p->side == 1) { /* pong: receive first */
-            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, 1000000000LL)
-                         : u32mpmc_pop_timeout(p->m[in], &x, 1000000000LL);
+            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, PP_DETECT_NS)
+                         : u32mpmc_pop_timeout(p->m[in], &x, PP_DETECT_NS);
             if (st != DS_OK) {
                 if (st == DS_ETIMEDOUT) p->lost++;
                 pp_close(p);
@@ -649,8 +651,8 @@ static void *pp_main(void *arg) {
         if ((p->s[0] ? u32spsc_push(p->s[out], (uint32_t)i) : u32mpmc_push(p->m[out], (uint32_t)i)) != DS_OK)
             return NULL;
         if (p->side == 0) { /* ping: then receive the reply */
-            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, 1000000000LL)
-                         : u32mpmc_pop_timeout(p->m[in], &x, 1000000000LL);
+            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, PP_DETECT_NS)
+                         : u32mpmc_pop_timeout(p->m[in], &x, PP_DETECT_NS);
             if (st != DS_OK || x != (uint32_t)i) {
                 if (st == DS_ETIMEDOUT) p->lost++;
                 pp_close(p);

@@ -1250,8 +1250,10 @@ void test_conc_wrap_limiter_contract(void) {
                    ds_limit_algo_name(cfg.algo), (unsigned long long)cum, (double)(all[i].at - t0) / 1e6,
                    (double)need / 1e6);
         }
-        /* liveness: not far slower than the rate (sleeps are the deficit) */
-        CHECKF(t1 - t0 <= (int64_t)((total - burst) * (uint64_t)SEC / rate) * 3 + 500 * MS,
+        /* liveness: not far slower than the rate (sleeps are the deficit);
+         * loose, so a loaded 2-core machine cannot fail it, yet a lost
+         * wake-up of an unbounded sleep or a polling bug of seconds would */
+        CHECKF(t1 - t0 <= (int64_t)((total - burst) * (uint64_t)SEC / rate) * 4 + 3 * SEC,
                "%s: %llu units took %.1f ms", ds_limit_algo_name(cfg.algo), (unsigned long long)total,
                (double)(t1 - t0) / 1e6);
         ds_climiter_free(&l);
@@ -1302,14 +1304,15 @@ void test_conc_wrap_limiter_edges(void) {
     CHECK(ds_climiter_remaining(&l) == 2);
     CHECK(ds_climiter_acquire(&l, 3) == DS_EINVAL && ds_climiter_try_acquire(&l, 3, &retry) == DS_EINVAL);
     CHECK(ds_climiter_acquire(&l, 0) == DS_OK && ds_climiter_set(&l, 0, SEC, 1) == DS_EINVAL);
-    /* the deficit: try_acquire reports it, acquire sleeps it (not less,
-     * not much more) */
+    /* the deficit: try_acquire reports it, acquire sleeps it (not less;
+     * not more than the rate's whole period, 1 s, beyond it: a loose bound
+     * that scheduling delays on a loaded machine cannot reach) */
     t0 = ds_now_ns(); /* before the bucket empties: 2 more units come 20 ms after */
     CHECK(ds_climiter_try_acquire(&l, 2, &retry) == DS_OK && retry == 0);
     CHECK(ds_climiter_try_acquire(&l, 1, &retry) == DS_EBUSY && retry > 0 && retry <= SEC / 100);
     CHECK(ds_climiter_acquire(&l, 2) == DS_OK);
     el = ds_now_ns() - t0;
-    CHECKF(el >= 2 * SEC / 100 && el < 2 * SEC / 100 + 400 * MS, "acquire(2) came %.2f ms after", (double)el / 1e6);
+    CHECKF(el >= 2 * SEC / 100 && el < 2 * SEC / 100 + SEC, "acquire(2) came %.2f ms after", (double)el / 1e6);
     /* a deficit past the deadline: DS_ETIMEDOUT, nothing taken */
     CHECK(ds_climiter_acquire_timeout(&l, 2, 5 * MS) == DS_ETIMEDOUT);
     CHECK(ds_climiter_acquire_timeout(&l, 1, 0) == DS_ETIMEDOUT);
@@ -1321,9 +1324,9 @@ void test_conc_wrap_limiter_edges(void) {
     cfg.burst = 1;
     CHECK(ds_climiter_init(&l, &cfg, NULL) == DS_OK);
     CHECK(ds_climiter_acquire(&l, 1) == DS_OK); /* empty for 100 s now */
-    t0 = ds_now_ns(); /* a 100 s deficit, a 300 ms timeout: refused without sleeping it out */
-    CHECK(ds_climiter_acquire_timeout(&l, 1, 300 * MS) == DS_ETIMEDOUT);
-    CHECK(ds_now_ns() - t0 < 150 * MS);
+    t0 = ds_now_ns(); /* a 100 s deficit, a 5 s timeout: refused without sleeping it out */
+    CHECK(ds_climiter_acquire_timeout(&l, 1, 5 * SEC) == DS_ETIMEDOUT);
+    CHECKF(ds_now_ns() - t0 < 2500 * MS, "the refusal took %.1f ms", (double)(ds_now_ns() - t0) / 1e6);
     for (i = 0; i < 4; i++) {
         memset(&a[i], 0, sizeof a[i]);
         a[i].l = &l;
