@@ -1225,9 +1225,10 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  * once there is nothing left for them, reads go on working.
  *
  *   ds_status name_init(name *s), name_init_alloc(name *s, const ds_alloc *a)
- *          DS_EINVAL (NULL), DS_ENOMEM (mutex or condvar); allocates nothing
+ *          DS_EINVAL (NULL), DS_ENOMEM (pthread_mutex_init failed, or
+ *          pthread_cond_init where sleeps use the condvar); allocates nothing
  *   void      name_free(name *s)
- *   void      name_close(name *s); int name_is_closed(name *s)
+ *   void      name_close(name *s); int name_is_closed(const name *s) (lock-free)
  *   ds_status name_add(name *s, int64_t ts, V v)        DS_EEXIST, DS_ENOMEM
  *          (store unchanged, nobody woken), DS_ECLOSED
  *   ds_status name_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
@@ -1273,7 +1274,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         name##_ts s;        /* under mu */                         \
         ds__waitq added;    /* notified by add and close */        \
         uint64_t adds;      /* under mu */                         \
-        int closed;         /* under mu */                         \
+        DS__ATOMIC(int) closed; /* set under mu */                 \
     } name
 
 #define DS__CTSTORE_PROTOS(name, V, LINK)                                                  \
@@ -1281,7 +1282,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_init_alloc(name *s, const ds_alloc *a);                         \
     LINK void name##_free(name *s);                                                       \
     LINK void name##_close(name *s);                                                      \
-    LINK int name##_is_closed(name *s);                                                   \
+    LINK int name##_is_closed(const name *s);                                             \
     LINK ds_status name##_add(name *s, int64_t ts, V v);                                  \
     LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
                                      int64_t *used);                                      \
@@ -1308,6 +1309,8 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_wait_pop_timeout(name *s, int64_t *ts, V *out, int64_t timeout_ns)
 
 #define DS__CTSTORE_IMPL(name, V, LINK)                                                    \
+    /* closed is only set under mu: readers holding mu need no ordering. */           \
+    static inline int name##__closed(const name *s) { return DS__ALOAD(&s->closed, relaxed); } \
     LINK ds_status name##_init_alloc(name *s, const ds_alloc *a) {                        \
         ds_status st;                                                                     \
         if (!s) return DS_EINVAL;                                                         \
@@ -1318,7 +1321,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         }                                                                                 \
         name##_ts_init_alloc(&s->s, a);                                                   \
         s->adds = 0;                                                                      \
-        s->closed = 0;                                                                    \
+        DS__AINIT(&s->closed, 0);                                                         \
         return DS_OK;                                                                     \
     }                                                                                     \
     LINK ds_status name##_init(name *s) { return name##_init_alloc(s, NULL); }            \
@@ -1331,24 +1334,19 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK void name##_close(name *s) {                                                     \
         if (!s) return;                                                                   \
         pthread_mutex_lock(&s->mu);                                                       \
-        s->closed = 1;                                                                    \
+        DS__ASTORE(&s->closed, 1, release);                                               \
         pthread_mutex_unlock(&s->mu);                                                     \
         ds__waitq_notify(&s->added, 1);                                                   \
     }                                                                                     \
-    LINK int name##_is_closed(name *s) {                                                  \
-        int c_;                                                                           \
-        if (!s) return 0;                                                                 \
-        pthread_mutex_lock(&s->mu);                                                       \
-        c_ = s->closed;                                                                   \
-        pthread_mutex_unlock(&s->mu);                                                     \
-        return c_;                                                                        \
+    LINK int name##_is_closed(const name *s) {                                            \
+        return s ? DS__ALOAD(&s->closed, acquire) : 0;                                    \
     }                                                                                     \
     /* The three adds: under the lock unless closed; wake everyone on news. */           \
     LINK ds_status name##_add(name *s, int64_t ts, V v) {                                 \
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed && (st = name##_ts_add(&s->s, ts, v)) == DS_OK) s->adds++;         \
+        if (!name##__closed(s) && (st = name##_ts_add(&s->s, ts, v)) == DS_OK) s->adds++;         \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
         return st;                                                                        \
@@ -1358,7 +1356,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed && (st = name##_ts_add_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
+        if (!name##__closed(s) && (st = name##_ts_add_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
             s->adds++;                                                                    \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
@@ -1371,7 +1369,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         if (added) *added = 0;                                                            \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed) {                                                                 \
+        if (!name##__closed(s)) {                                                         \
             st = name##_ts_add_batch(&s->s, ts, vals, n, &k);                             \
             s->adds += k;                                                                 \
         }                                                                                 \
@@ -1469,9 +1467,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
      * the deadline. The caller unlocks. */                                               \
     static inline ds_status name##__await_data(name *s, int64_t deadline) {               \
         while (name##_ts_len(&s->s) == 0) {                                               \
-            if (s->closed) return DS_ECLOSED;                                             \
+            if (name##__closed(s)) return DS_ECLOSED;                                     \
             if (ds__conc_sleep(&s->mu, &s->added, deadline) && name##_ts_len(&s->s) == 0) \
-                return s->closed ? DS_ECLOSED : DS_ETIMEDOUT;                             \
+                return name##__closed(s) ? DS_ECLOSED : DS_ETIMEDOUT;                     \
         }                                                                                 \
         return DS_OK;                                                                     \
     }                                                                                     \
@@ -1492,12 +1490,12 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         if (!s || !seen) return DS_EINVAL;                                                \
         pthread_mutex_lock(&s->mu);                                                       \
         while (s->adds <= *seen) {                                                        \
-            if (s->closed) {                                                              \
+            if (name##__closed(s)) {                                                      \
                 st = DS_ECLOSED;                                                          \
                 break;                                                                    \
             }                                                                             \
             if (ds__conc_sleep(&s->mu, &s->added, deadline) && s->adds <= *seen) {        \
-                st = s->closed ? DS_ECLOSED : DS_ETIMEDOUT;                               \
+                st = name##__closed(s) ? DS_ECLOSED : DS_ETIMEDOUT;                       \
                 break;                                                                    \
             }                                                                             \
         }                                                                                 \
@@ -1560,7 +1558,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *
  *   ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a)
  *          DS_EINVAL (as ds_limiter_init, or the shaper); DS_ENOMEM
- *          (mutex, condvar). Starts at rest (a full bucket).
+ *          (pthread_mutex_init failed, or pthread_cond_init where sleeps
+ *          use the condvar). Allocates nothing; starts at rest (a full
+ *          bucket).
  *   void      ds_climiter_free(ds_climiter *l)
  *   ds_status ds_climiter_acquire(ds_climiter *l, uint64_t n)
  *          sleeps until n units are admitted: DS_OK; DS_ECLOSED (closed
@@ -1581,7 +1581,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          (0 once closed)
  *   void      ds_climiter_close(ds_climiter *l)      wakes every sleeper
  *          (DS_ECLOSED); later acquires get DS_ECLOSED
- *   int       ds_climiter_is_closed(ds_climiter *l)
+ *   int       ds_climiter_is_closed(const ds_climiter *l)   lock-free
  * Thread safety: every call but init/free from any thread at once.
  * Complexity: O(1) a decision (sliding log: as ds_limiter) under one lock;
  * a sleeper wakes once per deficit it computed (plus once per set/close).
@@ -1591,7 +1591,7 @@ typedef struct ds_climiter {
     ds_limiter l;      /* under mu */
     ds__waitq wake;    /* sleepers wait on it with their deficit as deadline;
                           set and close notify it */
-    int closed;        /* under mu */
+    DS__ATOMIC(int) closed; /* set under mu; is_closed reads it */
 } ds_climiter;
 
 DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a);
@@ -1602,7 +1602,7 @@ DSDEF ds_status ds_climiter_try_acquire(ds_climiter *l, uint64_t n, int64_t *ret
 DSDEF ds_status ds_climiter_set(ds_climiter *l, uint64_t limit, int64_t period_ns, uint64_t burst);
 DSDEF uint64_t ds_climiter_remaining(ds_climiter *l);
 DSDEF void ds_climiter_close(ds_climiter *l);
-DSDEF int ds_climiter_is_closed(ds_climiter *l);
+DSDEF int ds_climiter_is_closed(const ds_climiter *l);
 
 /* -- ds_cbreaker: shared circuit breaker ----------------------------------
  * A ds_breaker (see ds:breaker) behind a mutex, for many threads calling
@@ -1878,7 +1878,7 @@ DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, con
         ds_limiter_free(&l->l);
         return st;
     }
-    l->closed = 0;
+    DS__AINIT(&l->closed, 0);
     return DS_OK;
 }
 DSDEF void ds_climiter_free(ds_climiter *l) {
@@ -1891,7 +1891,7 @@ DSDEF void ds_climiter_free(ds_climiter *l) {
  * clock reading and the deficit; DS_EINVAL when n is never admissible. */
 static ds_status ds__climiter_try(ds_climiter *l, uint64_t n, int64_t *now, int64_t *wait) {
     ds_status st;
-    if (l->closed) return DS_ECLOSED;
+    if (DS__ALOAD(&l->closed, relaxed)) return DS_ECLOSED; /* under mu */
     *now = ds_now_ns();
     st = ds_limiter_allow(&l->l, n, *now);
     if (st != DS_EBUSY) return st;
@@ -1948,25 +1948,18 @@ DSDEF uint64_t ds_climiter_remaining(ds_climiter *l) {
     uint64_t r;
     if (!l) return 0;
     pthread_mutex_lock(&l->mu);
-    r = l->closed ? 0 : ds_limiter_remaining(&l->l, ds_now_ns());
+    r = DS__ALOAD(&l->closed, relaxed) ? 0 : ds_limiter_remaining(&l->l, ds_now_ns());
     pthread_mutex_unlock(&l->mu);
     return r;
 }
 DSDEF void ds_climiter_close(ds_climiter *l) {
     if (!l) return;
     pthread_mutex_lock(&l->mu);
-    l->closed = 1;
+    DS__ASTORE(&l->closed, 1, release);
     pthread_mutex_unlock(&l->mu);
     ds__waitq_notify(&l->wake, 1);
 }
-DSDEF int ds_climiter_is_closed(ds_climiter *l) {
-    int c;
-    if (!l) return 0;
-    pthread_mutex_lock(&l->mu);
-    c = l->closed;
-    pthread_mutex_unlock(&l->mu);
-    return c;
-}
+DSDEF int ds_climiter_is_closed(const ds_climiter *l) { return l ? DS__ALOAD(&l->closed, acquire) : 0; }
 
 /* -- ds_cbreaker: each call is its ds_breaker namesake under the lock -- */
 DSDEF ds_status ds_cbreaker_init(ds_cbreaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {

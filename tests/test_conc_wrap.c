@@ -837,7 +837,7 @@ void test_conc_wrap_tstore_wait(void) {
         CHECK(got->ts == 200 && got->v == 8);
     }
     CHECK(wstore_len(&s) == 0 && wstore_adds(&s) == 2);
-    CHECK(wstore_is_closed(&s) && wstore_add(&s, 1, 1) == DS_ECLOSED);
+    CHECK(wstore_is_closed((const wstore *)&s) && wstore_add(&s, 1, 1) == DS_ECLOSED);
     CHECK(DS__ALOAD(&s.added.waiters, acquire) == 0);
     wstore_free(&s);
     /* wait_for_add: nothing missed between two calls; closed with nothing newer */
@@ -1358,7 +1358,7 @@ void test_conc_wrap_limiter_edges(void) {
         }
         CHECKF(ok + closed == 4 && ok >= 2, "%d admitted, %d closed", ok, closed);
     }
-    CHECK(ds_climiter_is_closed(&l) && ds_climiter_acquire(&l, 0) == DS_ECLOSED);
+    CHECK(ds_climiter_is_closed((const ds_climiter *)&l) && ds_climiter_acquire(&l, 0) == DS_ECLOSED);
     CHECK(ds_climiter_try_acquire(&l, 1, NULL) == DS_ECLOSED && ds_climiter_remaining(&l) == 0);
     CHECK(DS__ALOAD(&l.wake.waiters, acquire) == 0);
     ds_climiter_free(&l);
