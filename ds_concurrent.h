@@ -176,7 +176,9 @@ typedef struct ds__waitq {
     DS__ATOMIC(uint32_t) epoch;
     DS__ATOMIC(uint32_t) waiters;
     DS__ATOMIC(uint32_t) degraded; /* 1: a heavy fence failed; sleeps capped */
-    int asym; /* read-only after init: 1 = membarrier protocol */
+    int asym; /* read-only after init: 1 = the notify is a plain load (the
+                 membarrier protocol, or waiters that announce under the
+                 wakers' lock: ds__waitq_init_locked) */
 #if !DS__CONC_FUTEX
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -184,6 +186,10 @@ typedef struct ds__waitq {
 } ds__waitq;
 
 DSDEF ds_status ds__waitq_init(ds__waitq *w);
+/* For queues whose waiters only use ds__waitq_prepare_locked: the lock
+ * orders them, so the notify is a plain load and membarrier is never
+ * registered or run. */
+DSDEF ds_status ds__waitq_init_locked(ds__waitq *w);
 DSDEF void ds__waitq_destroy(ds__waitq *w);
 /* Wakes one sleeper (all = 0) or all of them; the slow half of notify. */
 DSDEF void ds__waitq_wake(ds__waitq *w, int all);
@@ -733,8 +739,9 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * changes the state under the lock, unlocks, and notifies - no lost
  * wake-up, and no wake-up system call when nobody sleeps. The lock orders
  * announcement and notify, so the wrappers never need the rings' heavy
- * fence (membarrier). A wait whose deadline has passed makes no system
- * call.
+ * fence (their queues come from ds__waitq_init_locked: membarrier is
+ * neither registered nor run, and a notify is one plain load). A wait
+ * whose deadline has passed makes no system call.
  *
  * Common rules: every call but init/free may run from any number of
  * threads at once; free only after every other thread is done with it.
@@ -1091,7 +1098,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
         }                                                                                 \
-        if ((st = ds__waitq_init(&c->loaded)) != DS_OK) {                                 \
+        if ((st = ds__waitq_init_locked(&c->loaded)) != DS_OK) {                                 \
             pthread_mutex_destroy(&c->mu);                                                \
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
@@ -1315,7 +1322,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         ds_status st;                                                                     \
         if (!s) return DS_EINVAL;                                                         \
         if ((st = ds__conc_mutex_init(&s->mu)) != DS_OK) return st;                       \
-        if ((st = ds__waitq_init(&s->added)) != DS_OK) {                                  \
+        if ((st = ds__waitq_init_locked(&s->added)) != DS_OK) {                                  \
             pthread_mutex_destroy(&s->mu);                                                \
             return st;                                                                    \
         }                                                                                 \
@@ -1720,13 +1727,14 @@ DSDEF void ds__waitq_heavy_fence(ds__waitq *w) {
     (void)w;
 #endif
 }
-DSDEF ds_status ds__waitq_init(ds__waitq *w) {
+static ds_status ds__waitq_setup(ds__waitq *w, int asym) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
     DS__AINIT(&w->degraded, 0u);
-    w->asym = ds__membarrier_available();
+    w->asym = asym;
     return DS_OK;
 }
+DSDEF ds_status ds__waitq_init(ds__waitq *w) { return ds__waitq_setup(w, ds__membarrier_available()); }
 DSDEF void ds__waitq_destroy(ds__waitq *w) { (void)w; }
 DSDEF void ds__waitq_wake(ds__waitq *w, int all) {
     DS__AADD(&w->epoch, 1u, release);
@@ -1759,11 +1767,11 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
 #include <time.h>
 
 DSDEF void ds__waitq_heavy_fence(ds__waitq *w) { (void)w; }
-DSDEF ds_status ds__waitq_init(ds__waitq *w) {
+static ds_status ds__waitq_setup(ds__waitq *w, int asym) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
     DS__AINIT(&w->degraded, 0u);
-    w->asym = 0;
+    w->asym = asym;
     if (pthread_mutex_init(&w->mu, NULL) != 0) return DS_ENOMEM;
     if (pthread_cond_init(&w->cv, NULL) != 0) {
         pthread_mutex_destroy(&w->mu);
@@ -1771,6 +1779,7 @@ DSDEF ds_status ds__waitq_init(ds__waitq *w) {
     }
     return DS_OK;
 }
+DSDEF ds_status ds__waitq_init(ds__waitq *w) { return ds__waitq_setup(w, 0); }
 DSDEF void ds__waitq_destroy(ds__waitq *w) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
@@ -1809,6 +1818,8 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
     return late || (deadline != INT64_MAX && ds_now_ns() >= deadline);
 }
 #endif
+
+DSDEF ds_status ds__waitq_init_locked(ds__waitq *w) { return ds__waitq_setup(w, 1); }
 
 DSDEF int64_t ds__conc_deadline(int64_t timeout_ns) {
     int64_t now = ds_now_ns();
@@ -1873,7 +1884,7 @@ DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, con
         ds_limiter_free(&l->l);
         return st;
     }
-    if ((st = ds__waitq_init(&l->wake)) != DS_OK) {
+    if ((st = ds__waitq_init_locked(&l->wake)) != DS_OK) {
         pthread_mutex_destroy(&l->mu);
         ds_limiter_free(&l->l);
         return st;
