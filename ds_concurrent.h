@@ -37,7 +37,9 @@
  *                       syscall(SYS_futex); elsewhere always the condvar).
  *   DS_CONC_NO_MEMBARRIER  never use membarrier(2) to keep the locked
  *                       instruction out of push/pop (see the sleep/wake
- *                       primitive); Linux uses it when the kernel offers it.
+ *                       primitive); Linux uses it when the kernel offers it
+ *                       (see THREAD SAFETY for what that costs, and where
+ *                       to turn it off).
  *   DS_CONC_CACHELINE   bytes kept between fields that different threads
  *                       write; default 64.
  *   DS_CONC_SPIN        polls a blocking call makes before it sleeps;
@@ -52,6 +54,25 @@
  *   Every call documents what it may run alongside. Shared containers hand
  *   out copies, never pointers into shared storage; blocking calls have
  *   timeouts (DS_ETIMEDOUT) and observe closing (DS_ECLOSED).
+ *
+ *   Global state: one process-wide flag, ds__membarrier_state (Linux,
+ *   unless DS_CONC_NO_MEMBARRIER or a ThreadSanitizer build), the one
+ *   exception to DESIGN.md's "no global mutable state but the allocator
+ *   hooks". The first ring init registers the process for membarrier's
+ *   PRIVATE_EXPEDITED command and records the answer; it is written once
+ *   (racing first inits both register, which is harmless) and only read
+ *   after. Consequences:
+ *     - that first init pays for the registration, a system call that
+ *       waits for an RCU grace period (milliseconds) when the process
+ *       already runs other threads; later inits pay nothing;
+ *     - a seccomp filter that refuses membarrier makes the registration
+ *       fail: the rings then use the RMW protocol (correct, slower push
+ *       and pop), process-wide;
+ *     - a ring consumer or producer about to sleep runs membarrier, which
+ *       interrupts (IPI) every CPU running a thread of this process: on
+ *       isolated CPUs (nohz_full, real-time cores) build with
+ *       DS_CONC_NO_MEMBARRIER.
+ *   The wrappers (ds_conc:wrappers) never register or run membarrier.
  */
 #ifndef DS_CONCURRENT_H_INCLUDED
 #define DS_CONCURRENT_H_INCLUDED
