@@ -609,9 +609,9 @@ static long membarrier_query(void) { return syscall(SYS_membarrier, 0, 0, 0); }
  * the other side). */
 #define PP_DETECT_NS 5000000000LL
 #ifdef CONC_TSAN
-#define PP_ROUNDS 300
-#else
 #define PP_ROUNDS 1500
+#else
+#define PP_ROUNDS 5000
 #endif
 typedef struct pp_arg {
     u32spsc *s[2];   /* s[0]: ping, s[1]: pong */
