@@ -1772,7 +1772,7 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
     }
     if (DS__ALOAD(&w->degraded, relaxed) && rel > DS__WAITQ_DEGRADED_NS)
         rel = DS__WAITQ_DEGRADED_NS; /* a wake-up may be missed: wake and re-check */
-    if (rel != INT64_MAX) {
+    if (!late && rel != INT64_MAX) {
         ts.tv_sec = (time_t)(rel / 1000000000);
         ts.tv_nsec = (long)(rel % 1000000000);
         tp = &ts;
