@@ -38,7 +38,9 @@
  *                       syscall(SYS_futex); elsewhere always the condvar).
  *   DS_CONC_NO_MEMBARRIER  never use membarrier(2) to keep the locked
  *                       instruction out of push/pop (see the sleep/wake
- *                       primitive); Linux uses it when the kernel offers it.
+ *                       primitive); Linux uses it when the kernel offers it
+ *                       (see THREAD SAFETY for what that costs, and where
+ *                       to turn it off).
  *   DS_CONC_CACHELINE   bytes kept between fields that different threads
  *                       write; default 64.
  *   DS_CONC_SPIN        polls a blocking call makes before it sleeps;
@@ -59,6 +61,25 @@
  *   Every call documents what it may run alongside. Shared containers hand
  *   out copies, never pointers into shared storage; blocking calls have
  *   timeouts (DS_ETIMEDOUT) and observe closing (DS_ECLOSED).
+ *
+ *   Global state: one process-wide flag, ds__membarrier_state (Linux,
+ *   unless DS_CONC_NO_MEMBARRIER or a ThreadSanitizer build), the one
+ *   exception to DESIGN.md's "no global mutable state but the allocator
+ *   hooks". The first ring init registers the process for membarrier's
+ *   PRIVATE_EXPEDITED command and records the answer; it is written once
+ *   (racing first inits both register, which is harmless) and only read
+ *   after. Consequences:
+ *     - that first init pays for the registration, a system call that
+ *       waits for an RCU grace period (milliseconds) when the process
+ *       already runs other threads; later inits pay nothing;
+ *     - a seccomp filter that refuses membarrier makes the registration
+ *       fail: the rings then use the RMW protocol (correct, slower push
+ *       and pop), process-wide;
+ *     - a ring consumer or producer about to sleep runs membarrier, which
+ *       interrupts (IPI) every CPU running a thread of this process: on
+ *       isolated CPUs (nohz_full, real-time cores) build with
+ *       DS_CONC_NO_MEMBARRIER.
+ *   The wrappers (ds_conc:wrappers) never register or run membarrier.
  */
 #ifndef DS_CONCURRENT_H_INCLUDED
 #define DS_CONCURRENT_H_INCLUDED
@@ -168,11 +189,24 @@ extern "C" {
  * whose model has no such fence) the RMW protocol above is used. The
  * choice is made at init and kept in the queue (`asym`), so both sides
  * always follow the same protocol. A notify with nobody asleep then costs
- * a load of a line the notifier already owns. */
+ * a load of a line the notifier already owns.
+ *
+ * membarrier can still fail after a successful registration (PRIVATE_
+ * EXPEDITED returns -ENOMEM when the kernel cannot allocate the CPU mask
+ * for its IPIs). The sleeper then falls back to MEMBARRIER_CMD_GLOBAL
+ * (slower: it waits for every CPU to pass a scheduling point, but it gives
+ * the same barrier); if that fails too, the notifier's load may have missed
+ * the announcement, so the queue is marked `degraded` for good and every
+ * later sleep on it is cut to DS__WAITQ_DEGRADED_NS (1 ms): the caller's
+ * loop re-checks its condition, so a missed wake-up costs at most that
+ * delay, never a permanent sleep. */
 typedef struct ds__waitq {
     DS__ATOMIC(uint32_t) epoch;
     DS__ATOMIC(uint32_t) waiters;
-    int asym; /* read-only after init: 1 = membarrier protocol */
+    DS__ATOMIC(uint32_t) degraded; /* 1: a heavy fence failed; sleeps capped */
+    int asym; /* read-only after init: 1 = the notify is a plain load (the
+                 membarrier protocol, or waiters that announce under the
+                 wakers' lock: ds__waitq_init_locked) */
 #if !DS__CONC_FUTEX
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -180,6 +214,10 @@ typedef struct ds__waitq {
 } ds__waitq;
 
 DSDEF ds_status ds__waitq_init(ds__waitq *w);
+/* For queues whose waiters only use ds__waitq_prepare_locked: the lock
+ * orders them, so the notify is a plain load and membarrier is never
+ * registered or run. */
+DSDEF ds_status ds__waitq_init_locked(ds__waitq *w);
 DSDEF void ds__waitq_destroy(ds__waitq *w);
 /* Wakes one sleeper (all = 0) or all of them; the slow half of notify. */
 DSDEF void ds__waitq_wake(ds__waitq *w, int all);
@@ -190,13 +228,27 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline);
 /* ds_now_ns() + timeout_ns, saturated to INT64_MAX. */
 DSDEF int64_t ds__conc_deadline(int64_t timeout_ns);
 
-/* The heavy half of the asymmetric fence (membarrier); see above. */
-DSDEF void ds__waitq_heavy_fence(void);
+/* The heavy half of the asymmetric fence (membarrier); on failure the
+ * GLOBAL command, then w marked degraded (see above). */
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w);
+#define DS__WAITQ_DEGRADED_NS 1000000
 
 static inline uint32_t ds__waitq_prepare(ds__waitq *w) {
     uint32_t e = DS__ALOAD(&w->epoch, acquire);
     DS__AADD(&w->waiters, 1u, acq_rel);
-    if (w->asym) ds__waitq_heavy_fence();
+    if (w->asym) ds__waitq_heavy_fence(w);
+    return e;
+}
+/* prepare for a waiter that announces itself while holding the mutex under
+ * which its wakers change the state, and whose wakers notify after
+ * unlocking it (the wrappers, ds_conc:wrappers). The mutex already orders
+ * the two: if the waiter's critical section came first, its announcement
+ * happens before the waker's lock and so before the notify's load; if the
+ * waker's came first, the waiter's check under the lock sees the change.
+ * So no heavy fence (no membarrier system call while the lock is held). */
+static inline uint32_t ds__waitq_prepare_locked(ds__waitq *w) {
+    uint32_t e = DS__ALOAD(&w->epoch, acquire);
+    DS__AADD(&w->waiters, 1u, acq_rel);
     return e;
 }
 static inline void ds__waitq_cancel(ds__waitq *w) { DS__ASUB(&w->waiters, 1u, relaxed); }
@@ -1370,7 +1422,11 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
  * with DS_CONC_NO_FUTEX): a waiter announces itself while it holds the
  * lock and the condition is false, then unlocks and sleeps; a waker
  * changes the state under the lock, unlocks, and notifies - no lost
- * wake-up, and no wake-up system call when nobody sleeps.
+ * wake-up, and no wake-up system call when nobody sleeps. The lock orders
+ * announcement and notify, so the wrappers never need the rings' heavy
+ * fence (their queues come from ds__waitq_init_locked: membarrier is
+ * neither registered nor run, and a notify is one plain load). A wait
+ * whose deadline has passed makes no system call.
  *
  * Common rules: every call but init/free may run from any number of
  * threads at once; free only after every other thread is done with it.
@@ -1382,7 +1438,8 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
 /* Statistics of a DS_CLRU: the LRU's own plus the single-flight ones. */
 typedef struct ds_clru_stats {
     ds_cache_stats cache; /* hits, misses (waiters included), loads, load_errors, evictions */
-    uint64_t coalesced;   /* misses served by another caller's load (no loader call) */
+    uint64_t coalesced;   /* misses served by another caller's load (no loader call;
+                             its result, value or error, reached them) */
     uint64_t uncached;    /* loads handed to their callers but not cached: a put, del
                              or clear of the key raced the load, or DS_ENOMEM */
     uint64_t timeouts;    /* get_or_load_timeout waits that gave up */
@@ -1390,9 +1447,11 @@ typedef struct ds_clru_stats {
 
 /* Shared by the wrappers (implementation half). mutex_init: DS_ENOMEM if
  * pthread_mutex_init fails. sleep: called with mu held after the caller saw
- * its condition false; announces the sleep on w, unlocks, sleeps until a
- * notify of w, a spurious wake-up or the deadline (ds_now_ns(); INT64_MAX:
- * none), locks again. Returns nonzero once the deadline has passed. */
+ * its condition false; announces the sleep on w (without the heavy fence:
+ * see ds__waitq_prepare_locked), unlocks, sleeps until a notify of w, a
+ * spurious wake-up or the deadline (ds_now_ns(); INT64_MAX: none), locks
+ * again. Returns nonzero once the deadline has passed (at once, without
+ * unlocking, if it already had). */
 DSDEF ds_status ds__conc_mutex_init(pthread_mutex_t *mu);
 DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
 
@@ -1407,10 +1466,14 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *   - hit: DS_OK and a copy of the value (or DS_ENOTFOUND for a cached
  *     negative entry, see negative_ttl);
  *   - miss, no load of the key running: this caller loads. It records the
- *     load (one small allocation: DS_ENOMEM if that fails, and nothing
- *     else happens), unlocks, calls load(lctx, &key, &v, &ttl) (ttl preset
- *     to default_ttl), locks again and caches the value with that ttl, then
- *     wakes the waiters;
+ *     load (one small allocation, made before the lookup touches anything:
+ *     DS_ENOMEM if it fails, and nothing else happens - no expired entry
+ *     dropped, no miss counted), unlocks, calls load(lctx, &key, &v, &ttl)
+ *     (ttl preset to default_ttl), locks again and caches the value with
+ *     that ttl, then wakes the waiters. (W-TinyLFU keeps one spare record
+ *     for a lookup whose hill-climbing step evicts the key; the call that
+ *     first needs it allocates it, and may get DS_ENOMEM, with nothing
+ *     changed, though the key was cached);
  *   - miss while another thread loads the key: waits for that load and
  *     returns what it returned: DS_OK and a copy of the value, or the
  *     loader's error. A failed load caches nothing (except DS_ENOTFOUND
@@ -1418,11 +1481,13 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *     the next miss loads again;
  *   - a put, del or clear of the key while it loads wins: the loaded value
  *     still goes to the callers of that load but is not cached, so an
- *     invalidation is never undone by a load that began before it;
+ *     invalidation is never undone by a load that began before it; and a
+ *     miss that starts after the put/del/clear returned does not join that
+ *     older load (whose value may predate the invalidation): it loads anew;
  *   - if the loaded value cannot be cached (DS_ENOMEM), its callers still
  *     get it (DS_OK; stats.uncached counts it); a negative or overflowing
- *     ttl from the loader is DS_EINVAL for all of them (the value goes to
- *     on_evict as DELETED);
+ *     ttl from the loader is DS_EINVAL for all of them, whether or not an
+ *     invalidation raced the load (the value goes to on_evict as DELETED);
  *   - called from a loader for the key that loader is loading (same
  *     thread): DS_EBUSY instead of waiting on itself. A loader may use the
  *     cache for other keys; loaders of different threads waiting on each
@@ -1463,7 +1528,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  * Complexity: as DS_LRU (O(1) expected) under one lock, plus O(loads in
  * flight) for a miss, and for put/del/clear while loads are in flight.
  * Memory: DS_LRU's, plus sizeof(K) + sizeof(V) + 40 bytes per load in
- * flight. */
+ * flight (and one spare such record with W-TinyLFU). */
 
 #define DS__CLRU_TYPES(name, K, V)                                                \
     typedef name##_lru_config name##_config;                                      \
@@ -1477,11 +1542,14 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         ds_status st;                                                             \
         uint32_t refs;     /* the loader + its waiters; the last one frees it */  \
         int done, stale;   /* stale: a put/del/clear of the key came meanwhile */ \
+                           /* (and unlinked it from flights to detached) */     \
     } name##__flight;                                                             \
     typedef struct name {                                                         \
         pthread_mutex_t mu;                                                       \
         name##_lru lru;           /* under mu */                                  \
-        name##__flight *flights;  /* under mu */                                  \
+        name##__flight *flights;  /* under mu: the loads later misses join */     \
+        name##__flight *detached; /* under mu: stale loads still running */      \
+        name##__flight *spare;    /* under mu: W-TinyLFU: see __load_until */    \
         ds__waitq loaded;         /* notified when a load finishes */             \
         uint64_t coalesced, uncached, timeouts;                                   \
     } name
@@ -1519,12 +1587,40 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             if (f->h == h && (eq(f->key, key))) return f;                                 \
         return NULL;                                                                      \
     }                                                                                     \
+    /* Whether the calling thread runs a load of key (a loader re-entering for   \
+     * its own key), attached or detached. */                                     \
+    static inline int name##__own_flight(const name *c, K key, uint64_t h) {             \
+        const name##__flight *f;                                                          \
+        int pass;                                                                         \
+        for (pass = 0; pass < 2; pass++)                                                  \
+            for (f = pass ? c->detached : c->flights; f; f = f->next)                     \
+                if (f->h == h && pthread_equal(f->owner, pthread_self()) && (eq(f->key, key))) \
+                    return 1;                                                             \
+        return 0;                                                                         \
+    }                                                                                     \
+    /* Invalidation of the flight *pp: it is marked stale (its value will not   \
+     * be cached) and moved to the detached list, so a miss that starts after   \
+     * the put/del/clear starts a new load instead of joining this older one    \
+     * (whose result would predate the invalidation). Its loader and the        \
+     * callers that joined it before still get its result. */                   \
+    static inline void name##__detach(name *c, name##__flight **pp) {                     \
+        name##__flight *f = *pp;                                                          \
+        *pp = f->next;                                                                    \
+        f->stale = 1;                                                                     \
+        f->next = c->detached;                                                            \
+        c->detached = f;                                                                  \
+    }                                                                                     \
     /* A put/del of key while it loads: that load must not be cached over it. */         \
     static inline void name##__invalidate(name *c, K key) {                               \
-        name##__flight *f;                                                                \
+        name##__flight **pp;                                                              \
+        uint64_t h;                                                                       \
         if (!c->flights) return;                                                          \
-        f = name##__flight_of(c, key, name##__hash(c, key));                              \
-        if (f) f->stale = 1;                                                              \
+        h = name##__hash(c, key);                                                         \
+        for (pp = &c->flights; *pp; pp = &(*pp)->next)                                    \
+            if ((*pp)->h == h && (eq((*pp)->key, key))) {                                 \
+                name##__detach(c, pp);                                                    \
+                return;                                                                   \
+            }                                                                             \
     }                                                                                     \
     static inline void name##__unref(name *c, name##__flight *f) {                        \
         if (--f->refs == 0) DS_FREE(c->lru.cfg.alloc, f, sizeof *f);                      \
@@ -1548,6 +1644,17 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         name##_lru__maintain(l, now);                                                     \
         return neg ? -1 : 1;                                                              \
     }                                                                                     \
+    /* Whether name__look will miss, judged without changing anything: the key \
+     * is absent or expired. 2: it is live, but the hill climber is due        \
+     * (name_lru__climb's own test), which may resize the window and evict it. */ \
+    static inline int name##__will_miss(const name##_lru *l, K key, uint64_t h, int64_t now) { \
+        uint32_t id = name##_lru__find(l, key, h, NULL);                                  \
+        if (id == DS__CNIL || ds__cache_dead(&l->c, id, now)) return 1;                   \
+        return l->cfg.policy == DS_CACHE_WTINYLFU &&                                      \
+                       l->climb_hits + l->climb_misses >= 10 * name##_lru__base(l)        \
+                   ? 2                                                                    \
+                   : 0;                                                                   \
+    }                                                                                     \
     /* Store a finished load (under the lock); returns the callers' status. */           \
     static inline ds_status name##__store(name *c, name##__flight *f, ds_status st,      \
                                           V *v, int64_t ttl, int64_t now) {               \
@@ -1563,14 +1670,18 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             return st;                                                                    \
         }                                                                                 \
         l->c.stats.loads++;                                                               \
+        /* The loader's ttl, checked as name_lru__insert does, before the stale  \
+         * test: a bad one is DS_EINVAL whether or not a put/del raced the load. */ \
+        if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) put = DS_EINVAL; \
+        else if (f->stale) put = DS_OK;                                                   \
+        else put = name##_lru__insert(l, f->key, *v, ttl, now, 0);                        \
+        if (put == DS_EINVAL) {                                                           \
+            if (l->cfg.on_evict) l->cfg.on_evict(l->cfg.ctx, &f->key, v, DS_EVICT_DELETED); \
+            return DS_EINVAL;                                                             \
+        }                                                                                 \
         if (f->stale) {                                                                   \
             c->uncached++;                                                                \
             return DS_OK;                                                                 \
-        }                                                                                 \
-        put = name##_lru__insert(l, f->key, *v, ttl, now, 0);                             \
-        if (put == DS_EINVAL) { /* the loader's ttl */                                   \
-            if (l->cfg.on_evict) l->cfg.on_evict(l->cfg.ctx, &f->key, v, DS_EVICT_DELETED); \
-            return DS_EINVAL;                                                             \
         }                                                                                 \
         if (put != DS_OK) c->uncached++;                                                  \
         return DS_OK;                                                                     \
@@ -1578,28 +1689,44 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     static inline ds_status name##__load_until(name *c, K key, int64_t now,               \
                                                name##_loader load, void *lctx, V *out,    \
                                                int64_t deadline) {                        \
-        name##__flight *f, **pp;                                                          \
+        name##__flight *f, *nf = NULL, **pp;                                              \
         ds_status st;                                                                     \
         uint64_t h;                                                                       \
         int64_t ttl;                                                                      \
-        int r;                                                                            \
+        int r, own, miss = 0;                                                             \
         V v;                                                                              \
         if (DS__UNLIKELY(!c || !load)) return DS_EINVAL;                                  \
         pthread_mutex_lock(&c->mu);                                                       \
-        r = name##__look(&c->lru, key, now, out);                                         \
-        if (r != 0) {                                                                     \
-            pthread_mutex_unlock(&c->mu);                                                 \
-            return r > 0 ? DS_OK : DS_ENOTFOUND;                                          \
-        }                                                                                 \
         h = name##__hash(c, key);                                                         \
         f = name##__flight_of(c, key, h);                                                 \
-        if (f) { /* someone is loading it: wait for that load */                         \
-            if (pthread_equal(f->owner, pthread_self())) {                                \
+        own = (f && pthread_equal(f->owner, pthread_self())) ||                           \
+              (c->detached && name##__own_flight(c, key, h));                             \
+        /* Strong guarantee: the lookup drops an expired entry (on_evict), counts \
+         * a miss, feeds TinyLFU; so the record a new load needs is allocated     \
+         * first when it will miss with no load to join. For the rare miss the    \
+         * hill climber causes, a spare record is kept (allocated when first     \
+         * due; DS_ENOMEM then, before any change). */                           \
+        if (!f && !own) miss = name##__will_miss(&c->lru, key, h, now);                   \
+        if (miss == 1 || (miss == 2 && !c->spare)) {                                      \
+            nf = (name##__flight *)DS_MALLOC(c->lru.cfg.alloc, sizeof *nf);               \
+            if (!nf) {                                                                    \
                 pthread_mutex_unlock(&c->mu);                                             \
-                return DS_EBUSY;                                                          \
+                return DS_ENOMEM;                                                         \
             }                                                                             \
+            if (miss == 2) {                                                              \
+                c->spare = nf;                                                            \
+                nf = NULL;                                                                \
+            }                                                                             \
+        }                                                                                 \
+        r = name##__look(&c->lru, key, now, out);                                         \
+        if (r != 0 || own) {                                                              \
+            if (nf) DS_FREE(c->lru.cfg.alloc, nf, sizeof *nf); /* a hit after all */     \
+            pthread_mutex_unlock(&c->mu);                                                 \
+            /* a hit; else its own load: it never waits on itself */                     \
+            return r > 0 ? DS_OK : r < 0 ? DS_ENOTFOUND : DS_EBUSY;                       \
+        }                                                                                 \
+        if (f) { /* someone is loading it: wait for that load */                         \
             f->refs++;                                                                    \
-            c->coalesced++;                                                               \
             while (!f->done) {                                                            \
                 if (ds__conc_sleep(&c->mu, &c->loaded, deadline) && !f->done) {           \
                     c->timeouts++;                                                        \
@@ -1608,16 +1735,19 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
                     return DS_ETIMEDOUT;                                                  \
                 }                                                                         \
             }                                                                             \
+            c->coalesced++; /* served by that load (a timed-out wait was not) */        \
             st = f->st;                                                                   \
             if (st == DS_OK && out) *out = f->val;                                        \
             name##__unref(c, f);                                                          \
             pthread_mutex_unlock(&c->mu);                                                 \
             return st;                                                                    \
         }                                                                                 \
-        f = (name##__flight *)DS_MALLOC(c->lru.cfg.alloc, sizeof *f);                     \
-        if (!f) {                                                                         \
-            pthread_mutex_unlock(&c->mu);                                                 \
-            return DS_ENOMEM;                                                             \
+        if (nf) {                                                                         \
+            f = nf;                                                                       \
+        } else { /* the climber evicted it (will_miss said 2) */                        \
+            f = c->spare;                                                                 \
+            c->spare = NULL;                                                              \
+            DS_ASSERT(f != NULL);                                                         \
         }                                                                                 \
         memset(f, 0, sizeof *f);                                                          \
         f->key = key;                                                                     \
@@ -1631,7 +1761,8 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         memset(&v, 0, sizeof v);                                                          \
         st = load(lctx, &key, &v, &ttl); /* unlocked: other keys go on */               \
         pthread_mutex_lock(&c->mu);                                                       \
-        for (pp = &c->flights; *pp != f; pp = &(*pp)->next) {                             \
+        /* unlink it: from flights, or from detached if invalidated meanwhile */         \
+        for (pp = f->stale ? &c->detached : &c->flights; *pp != f; pp = &(*pp)->next) {   \
         }                                                                                 \
         *pp = f->next;                                                                    \
         st = name##__store(c, f, st, &v, ttl, now);                                       \
@@ -1652,26 +1783,26 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
         }                                                                                 \
-        if ((st = ds__waitq_init(&c->loaded)) != DS_OK) {                                 \
+        if ((st = ds__waitq_init_locked(&c->loaded)) != DS_OK) {                                 \
             pthread_mutex_destroy(&c->mu);                                                \
             name##_lru_free(&c->lru);                                                     \
             return st;                                                                    \
         }                                                                                 \
-        c->flights = NULL;                                                                \
+        c->flights = c->detached = c->spare = NULL;                                       \
         c->coalesced = c->uncached = c->timeouts = 0;                                     \
         return DS_OK;                                                                     \
     }                                                                                     \
     LINK void name##_free(name *c) {                                                      \
         if (!c) return;                                                                   \
+        if (c->spare) DS_FREE(c->lru.cfg.alloc, c->spare, sizeof *c->spare);              \
         name##_lru_free(&c->lru);                                                         \
         ds__waitq_destroy(&c->loaded);                                                    \
         pthread_mutex_destroy(&c->mu);                                                    \
     }                                                                                     \
     LINK void name##_clear(name *c) {                                                     \
-        name##__flight *f;                                                                \
         if (!c) return;                                                                   \
         pthread_mutex_lock(&c->mu);                                                       \
-        for (f = c->flights; f; f = f->next) f->stale = 1;                                \
+        while (c->flights) name##__detach(c, &c->flights);                                \
         name##_lru_clear(&c->lru);                                                        \
         pthread_mutex_unlock(&c->mu);                                                     \
     }                                                                                     \
@@ -1786,9 +1917,10 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  * once there is nothing left for them, reads go on working.
  *
  *   ds_status name_init(name *s), name_init_alloc(name *s, const ds_alloc *a)
- *          DS_EINVAL (NULL), DS_ENOMEM (mutex or condvar); allocates nothing
+ *          DS_EINVAL (NULL), DS_ENOMEM (pthread_mutex_init failed, or
+ *          pthread_cond_init where sleeps use the condvar); allocates nothing
  *   void      name_free(name *s)
- *   void      name_close(name *s); int name_is_closed(name *s)
+ *   void      name_close(name *s); int name_is_closed(const name *s) (lock-free)
  *   ds_status name_add(name *s, int64_t ts, V v)        DS_EEXIST, DS_ENOMEM
  *          (store unchanged, nobody woken), DS_ECLOSED
  *   ds_status name_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
@@ -1834,7 +1966,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         name##_ts s;        /* under mu */                         \
         ds__waitq added;    /* notified by add and close */        \
         uint64_t adds;      /* under mu */                         \
-        int closed;         /* under mu */                         \
+        DS__ATOMIC(int) closed; /* set under mu */                 \
     } name
 
 #define DS__CTSTORE_PROTOS(name, V, LINK)                                                  \
@@ -1842,7 +1974,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_init_alloc(name *s, const ds_alloc *a);                         \
     LINK void name##_free(name *s);                                                       \
     LINK void name##_close(name *s);                                                      \
-    LINK int name##_is_closed(name *s);                                                   \
+    LINK int name##_is_closed(const name *s);                                             \
     LINK ds_status name##_add(name *s, int64_t ts, V v);                                  \
     LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
                                      int64_t *used);                                      \
@@ -1869,17 +2001,19 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_wait_pop_timeout(name *s, int64_t *ts, V *out, int64_t timeout_ns)
 
 #define DS__CTSTORE_IMPL(name, V, LINK)                                                    \
+    /* closed is only set under mu: readers holding mu need no ordering. */           \
+    static inline int name##__closed(const name *s) { return DS__ALOAD(&s->closed, relaxed); } \
     LINK ds_status name##_init_alloc(name *s, const ds_alloc *a) {                        \
         ds_status st;                                                                     \
         if (!s) return DS_EINVAL;                                                         \
         if ((st = ds__conc_mutex_init(&s->mu)) != DS_OK) return st;                       \
-        if ((st = ds__waitq_init(&s->added)) != DS_OK) {                                  \
+        if ((st = ds__waitq_init_locked(&s->added)) != DS_OK) {                                  \
             pthread_mutex_destroy(&s->mu);                                                \
             return st;                                                                    \
         }                                                                                 \
         name##_ts_init_alloc(&s->s, a);                                                   \
         s->adds = 0;                                                                      \
-        s->closed = 0;                                                                    \
+        DS__AINIT(&s->closed, 0);                                                         \
         return DS_OK;                                                                     \
     }                                                                                     \
     LINK ds_status name##_init(name *s) { return name##_init_alloc(s, NULL); }            \
@@ -1892,24 +2026,19 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK void name##_close(name *s) {                                                     \
         if (!s) return;                                                                   \
         pthread_mutex_lock(&s->mu);                                                       \
-        s->closed = 1;                                                                    \
+        DS__ASTORE(&s->closed, 1, release);                                               \
         pthread_mutex_unlock(&s->mu);                                                     \
         ds__waitq_notify(&s->added, 1);                                                   \
     }                                                                                     \
-    LINK int name##_is_closed(name *s) {                                                  \
-        int c_;                                                                           \
-        if (!s) return 0;                                                                 \
-        pthread_mutex_lock(&s->mu);                                                       \
-        c_ = s->closed;                                                                   \
-        pthread_mutex_unlock(&s->mu);                                                     \
-        return c_;                                                                        \
+    LINK int name##_is_closed(const name *s) {                                            \
+        return s ? DS__ALOAD(&s->closed, acquire) : 0;                                    \
     }                                                                                     \
     /* The three adds: under the lock unless closed; wake everyone on news. */           \
     LINK ds_status name##_add(name *s, int64_t ts, V v) {                                 \
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed && (st = name##_ts_add(&s->s, ts, v)) == DS_OK) s->adds++;         \
+        if (!name##__closed(s) && (st = name##_ts_add(&s->s, ts, v)) == DS_OK) s->adds++;         \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
         return st;                                                                        \
@@ -1919,7 +2048,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed && (st = name##_ts_add_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
+        if (!name##__closed(s) && (st = name##_ts_add_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
             s->adds++;                                                                    \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
@@ -1932,7 +2061,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         if (added) *added = 0;                                                            \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!s->closed) {                                                                 \
+        if (!name##__closed(s)) {                                                         \
             st = name##_ts_add_batch(&s->s, ts, vals, n, &k);                             \
             s->adds += k;                                                                 \
         }                                                                                 \
@@ -2030,9 +2159,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
      * the deadline. The caller unlocks. */                                               \
     static inline ds_status name##__await_data(name *s, int64_t deadline) {               \
         while (name##_ts_len(&s->s) == 0) {                                               \
-            if (s->closed) return DS_ECLOSED;                                             \
+            if (name##__closed(s)) return DS_ECLOSED;                                     \
             if (ds__conc_sleep(&s->mu, &s->added, deadline) && name##_ts_len(&s->s) == 0) \
-                return s->closed ? DS_ECLOSED : DS_ETIMEDOUT;                             \
+                return name##__closed(s) ? DS_ECLOSED : DS_ETIMEDOUT;                     \
         }                                                                                 \
         return DS_OK;                                                                     \
     }                                                                                     \
@@ -2053,12 +2182,12 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         if (!s || !seen) return DS_EINVAL;                                                \
         pthread_mutex_lock(&s->mu);                                                       \
         while (s->adds <= *seen) {                                                        \
-            if (s->closed) {                                                              \
+            if (name##__closed(s)) {                                                      \
                 st = DS_ECLOSED;                                                          \
                 break;                                                                    \
             }                                                                             \
             if (ds__conc_sleep(&s->mu, &s->added, deadline) && s->adds <= *seen) {        \
-                st = s->closed ? DS_ECLOSED : DS_ETIMEDOUT;                               \
+                st = name##__closed(s) ? DS_ECLOSED : DS_ETIMEDOUT;                       \
                 break;                                                                    \
             }                                                                             \
         }                                                                                 \
@@ -2121,7 +2250,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *
  *   ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a)
  *          DS_EINVAL (as ds_limiter_init, or the shaper); DS_ENOMEM
- *          (mutex, condvar). Starts at rest (a full bucket).
+ *          (pthread_mutex_init failed, or pthread_cond_init where sleeps
+ *          use the condvar). Allocates nothing; starts at rest (a full
+ *          bucket).
  *   void      ds_climiter_free(ds_climiter *l)
  *   ds_status ds_climiter_acquire(ds_climiter *l, uint64_t n)
  *          sleeps until n units are admitted: DS_OK; DS_ECLOSED (closed
@@ -2142,7 +2273,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          (0 once closed)
  *   void      ds_climiter_close(ds_climiter *l)      wakes every sleeper
  *          (DS_ECLOSED); later acquires get DS_ECLOSED
- *   int       ds_climiter_is_closed(ds_climiter *l)
+ *   int       ds_climiter_is_closed(const ds_climiter *l)   lock-free
  * Thread safety: every call but init/free from any thread at once.
  * Complexity: O(1) a decision (sliding log: as ds_limiter) under one lock;
  * a sleeper wakes once per deficit it computed (plus once per set/close).
@@ -2152,7 +2283,7 @@ typedef struct ds_climiter {
     ds_limiter l;      /* under mu */
     ds__waitq wake;    /* sleepers wait on it with their deficit as deadline;
                           set and close notify it */
-    int closed;        /* under mu */
+    DS__ATOMIC(int) closed; /* set under mu; is_closed reads it */
 } ds_climiter;
 
 DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a);
@@ -2163,7 +2294,7 @@ DSDEF ds_status ds_climiter_try_acquire(ds_climiter *l, uint64_t n, int64_t *ret
 DSDEF ds_status ds_climiter_set(ds_climiter *l, uint64_t limit, int64_t period_ns, uint64_t burst);
 DSDEF uint64_t ds_climiter_remaining(ds_climiter *l);
 DSDEF void ds_climiter_close(ds_climiter *l);
-DSDEF int ds_climiter_is_closed(ds_climiter *l);
+DSDEF int ds_climiter_is_closed(const ds_climiter *l);
 
 /* -- ds_cbreaker: shared circuit breaker ----------------------------------
  * A ds_breaker (see ds:breaker) behind a mutex, for many threads calling
@@ -2227,7 +2358,8 @@ DSDEF void ds_cbreaker_snapshot(ds_cbreaker *b, int64_t now, ds_breaker_stats *o
 #endif
 #if defined(SYS_membarrier) && !defined(DS_CONC_NO_MEMBARRIER) && !DS__HAS_FEATURE_TSAN
 #define DS__CONC_MEMBARRIER 1
-#define DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)          /* linux/membarrier.h */
+#define DS__MEMBARRIER_CMD_GLOBAL 1                             /* linux/membarrier.h */
+#define DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
 #define DS__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
 #else
 #define DS__CONC_MEMBARRIER 0
@@ -2258,17 +2390,36 @@ static int ds__membarrier_available(void) {
     return 0;
 #endif
 }
-DSDEF void ds__waitq_heavy_fence(void) {
 #if DS__CONC_MEMBARRIER
-    syscall(SYS_membarrier, DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+#ifdef DS__CONC_TEST_FENCE_FAIL
+/* Test hook (tests/main.c names an int here): 1 fails the expedited
+ * command, 2 also the global one, as a kernel out of memory would. */
+extern int DS__CONC_TEST_FENCE_FAIL;
+#endif
+static long ds__membarrier(int cmd) {
+#ifdef DS__CONC_TEST_FENCE_FAIL
+    if (DS__CONC_TEST_FENCE_FAIL >= (cmd == DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED ? 1 : 2)) return -1;
+#endif
+    return syscall(SYS_membarrier, cmd, 0, 0);
+}
+#endif
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w) {
+#if DS__CONC_MEMBARRIER
+    if (ds__membarrier(DS__MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
+    if (ds__membarrier(DS__MEMBARRIER_CMD_GLOBAL) == 0) return;
+    DS__ASTORE(&w->degraded, 1u, relaxed); /* no barrier: cap the sleeps */
+#else
+    (void)w;
 #endif
 }
-DSDEF ds_status ds__waitq_init(ds__waitq *w) {
+static ds_status ds__waitq_setup(ds__waitq *w, int asym) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
-    w->asym = ds__membarrier_available();
+    DS__AINIT(&w->degraded, 0u);
+    w->asym = asym;
     return DS_OK;
 }
+DSDEF ds_status ds__waitq_init(ds__waitq *w) { return ds__waitq_setup(w, ds__membarrier_available()); }
 DSDEF void ds__waitq_destroy(ds__waitq *w) { (void)w; }
 DSDEF void ds__waitq_wake(ds__waitq *w, int all) {
     DS__AADD(&w->epoch, 1u, release);
@@ -2278,15 +2429,17 @@ DSDEF void ds__waitq_wake(ds__waitq *w, int all) {
 DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
     struct timespec ts, *tp = NULL;
     int late = 0;
+    int64_t rel = INT64_MAX;
     if (deadline != INT64_MAX) {
-        int64_t rel = deadline - ds_now_ns();
-        if (rel <= 0) {
-            late = 1;
-        } else {
-            ts.tv_sec = (time_t)(rel / 1000000000);
-            ts.tv_nsec = (long)(rel % 1000000000);
-            tp = &ts;
-        }
+        rel = deadline - ds_now_ns();
+        if (rel <= 0) late = 1;
+    }
+    if (DS__ALOAD(&w->degraded, relaxed) && rel > DS__WAITQ_DEGRADED_NS)
+        rel = DS__WAITQ_DEGRADED_NS; /* a wake-up may be missed: wake and re-check */
+    if (!late && rel != INT64_MAX) {
+        ts.tv_sec = (time_t)(rel / 1000000000);
+        ts.tv_nsec = (long)(rel % 1000000000);
+        tp = &ts;
     }
     /* Returns at once if the epoch already moved (EAGAIN); EINTR and
      * spurious returns are re-checked by the caller's loop. */
@@ -2298,11 +2451,12 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
 #else /* the portable fallback: mutex + condition variable */
 #include <time.h>
 
-DSDEF void ds__waitq_heavy_fence(void) {}
-DSDEF ds_status ds__waitq_init(ds__waitq *w) {
+DSDEF void ds__waitq_heavy_fence(ds__waitq *w) { (void)w; }
+static ds_status ds__waitq_setup(ds__waitq *w, int asym) {
     DS__AINIT(&w->epoch, 0u);
     DS__AINIT(&w->waiters, 0u);
-    w->asym = 0;
+    DS__AINIT(&w->degraded, 0u);
+    w->asym = asym;
     if (pthread_mutex_init(&w->mu, NULL) != 0) return DS_ENOMEM;
     if (pthread_cond_init(&w->cv, NULL) != 0) {
         pthread_mutex_destroy(&w->mu);
@@ -2310,6 +2464,7 @@ DSDEF ds_status ds__waitq_init(ds__waitq *w) {
     }
     return DS_OK;
 }
+DSDEF ds_status ds__waitq_init(ds__waitq *w) { return ds__waitq_setup(w, 0); }
 DSDEF void ds__waitq_destroy(ds__waitq *w) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
@@ -2348,6 +2503,8 @@ DSDEF int ds__waitq_wait(ds__waitq *w, uint32_t e, int64_t deadline) {
     return late || (deadline != INT64_MAX && ds_now_ns() >= deadline);
 }
 #endif
+
+DSDEF ds_status ds__waitq_init_locked(ds__waitq *w) { return ds__waitq_setup(w, 1); }
 
 DSDEF int64_t ds__conc_deadline(int64_t timeout_ns) {
     int64_t now = ds_now_ns();
@@ -2431,10 +2588,14 @@ DSDEF ds_status ds__conc_mutex_init(pthread_mutex_t *mu) {
 /* Announce under the lock (the caller saw its condition false), then
  * sleep unlocked: a waker changes the state under the lock before it
  * notifies, so either this thread's re-check under the lock sees the
- * change, or the notify sees this announcement (see ds__waitq_prepare). */
+ * change, or the notify sees this announcement (ds__waitq_prepare_locked:
+ * the lock orders them, no fence needed). A deadline already past returns
+ * at once: no announcement, no system call. */
 DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline) {
-    uint32_t e = ds__waitq_prepare(w);
+    uint32_t e;
     int late;
+    if (deadline != INT64_MAX && ds_now_ns() >= deadline) return 1;
+    e = ds__waitq_prepare_locked(w);
     pthread_mutex_unlock(mu);
     late = ds__waitq_wait(w, e, deadline);
     pthread_mutex_lock(mu);
@@ -2450,12 +2611,12 @@ DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, con
         ds_limiter_free(&l->l);
         return st;
     }
-    if ((st = ds__waitq_init(&l->wake)) != DS_OK) {
+    if ((st = ds__waitq_init_locked(&l->wake)) != DS_OK) {
         pthread_mutex_destroy(&l->mu);
         ds_limiter_free(&l->l);
         return st;
     }
-    l->closed = 0;
+    DS__AINIT(&l->closed, 0);
     return DS_OK;
 }
 DSDEF void ds_climiter_free(ds_climiter *l) {
@@ -2468,7 +2629,7 @@ DSDEF void ds_climiter_free(ds_climiter *l) {
  * clock reading and the deficit; DS_EINVAL when n is never admissible. */
 static ds_status ds__climiter_try(ds_climiter *l, uint64_t n, int64_t *now, int64_t *wait) {
     ds_status st;
-    if (l->closed) return DS_ECLOSED;
+    if (DS__ALOAD(&l->closed, relaxed)) return DS_ECLOSED; /* under mu */
     *now = ds_now_ns();
     st = ds_limiter_allow(&l->l, n, *now);
     if (st != DS_EBUSY) return st;
@@ -2525,25 +2686,18 @@ DSDEF uint64_t ds_climiter_remaining(ds_climiter *l) {
     uint64_t r;
     if (!l) return 0;
     pthread_mutex_lock(&l->mu);
-    r = l->closed ? 0 : ds_limiter_remaining(&l->l, ds_now_ns());
+    r = DS__ALOAD(&l->closed, relaxed) ? 0 : ds_limiter_remaining(&l->l, ds_now_ns());
     pthread_mutex_unlock(&l->mu);
     return r;
 }
 DSDEF void ds_climiter_close(ds_climiter *l) {
     if (!l) return;
     pthread_mutex_lock(&l->mu);
-    l->closed = 1;
+    DS__ASTORE(&l->closed, 1, release);
     pthread_mutex_unlock(&l->mu);
     ds__waitq_notify(&l->wake, 1);
 }
-DSDEF int ds_climiter_is_closed(ds_climiter *l) {
-    int c;
-    if (!l) return 0;
-    pthread_mutex_lock(&l->mu);
-    c = l->closed;
-    pthread_mutex_unlock(&l->mu);
-    return c;
-}
+DSDEF int ds_climiter_is_closed(const ds_climiter *l) { return l ? DS__ALOAD(&l->closed, acquire) : 0; }
 
 /* -- ds_cbreaker: each call is its ds_breaker namesake under the lock -- */
 DSDEF ds_status ds_cbreaker_init(ds_cbreaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {

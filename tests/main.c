@@ -5,7 +5,11 @@
  * list instead. */
 #define DS_IMPLEMENTATION
 #ifdef DS_TESTS_CONC
+/* Test hook of ds_concurrent.h's membarrier fence (tests/test_conc.c sets
+ * it to make the fence fail); only these tests define it. */
+#define DS__CONC_TEST_FENCE_FAIL ds_test_fence_fail
 #include "ds_concurrent.h"
+int ds_test_fence_fail;
 #define DS_RUN_LIST DS_TEST_LIST_CONC
 #else
 #include "ds.h"

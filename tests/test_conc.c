@@ -586,3 +586,179 @@ void test_conc_mpmc_many_sleepers(void) {
     CHECKF(ok == 2 && closed == 2, "%d got items, %d saw close", ok, closed);
     u32mpmc_free(&m);
 }
+
+/* ---- the asymmetric fence (membarrier) -------------------------------- */
+
+extern int ds_test_fence_fail; /* tests/main.c: the fence's test hook */
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+#if defined(__linux__) && !defined(CONC_TSAN) && !defined(DS_CONC_NO_MEMBARRIER) && \
+    !defined(DS_CONC_NO_FUTEX) && defined(SYS_membarrier)
+#define CONC_MEMBARRIER 1
+long syscall(long number, ...);
+/* MEMBARRIER_CMD_QUERY: the commands this kernel offers (a bit mask), or -1. */
+static long membarrier_query(void) { return syscall(SYS_membarrier, 0, 0, 0); }
+#endif
+
+/* Ping-pong through two rings where most pops sleep: before each reply
+ * the sender often waits until the receiver has announced its sleep, so
+ * every notify races with (or follows) a fresh announcement. A pop that
+ * times out (5 s: far beyond any scheduling delay, as the reply is a round
+ * trip away) is a lost wake-up; it stops the run (closing the rings frees
+ * the other side). */
+#define PP_DETECT_NS 5000000000LL
+#ifdef CONC_TSAN
+#define PP_ROUNDS 1500
+#else
+#define PP_ROUNDS 5000
+#endif
+typedef struct pp_arg {
+    u32spsc *s[2];   /* s[0]: ping, s[1]: pong */
+    u32mpmc *m[2];
+    int side, lost, rounds, done;
+    uint64_t seed;
+} pp_arg;
+static ds__waitq *pp_wq(pp_arg *p, int q) { return p->s[0] ? &p->s[q]->not_empty : &p->m[q]->not_empty; }
+static void pp_close(pp_arg *p) {
+    int q;
+    for (q = 0; q < 2; q++) {
+        if (p->s[0]) u32spsc_close(p->s[q]);
+        else u32mpmc_close(p->m[q]);
+    }
+}
+static void *pp_main(void *arg) {
+    pp_arg *p = (pp_arg *)arg;
+    int i, in = p->side, out = 1 - p->side;
+    ds_rng r;
+    ds_rng_seed(&r, p->seed);
+    for (i = 0; i < p->rounds; i++) {
+        uint32_t x = 0;
+        ds_status st;
+        if (p->side == 1) { /* pong: receive first */
+            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, PP_DETECT_NS)
+                         : u32mpmc_pop_timeout(p->m[in], &x, PP_DETECT_NS);
+            if (st != DS_OK) {
+                if (st == DS_ETIMEDOUT) p->lost++;
+                pp_close(p);
+                return NULL;
+            }
+        }
+        if (ds_rng_below(&r, 4) != 0) { /* wait (bounded) for the receiver's announcement */
+            int64_t end = ds_now_ns() + 20000000LL;
+            while (DS__ALOAD(&pp_wq(p, out)->waiters, acquire) == 0 && ds_now_ns() < end) sched_yield();
+        }
+        if ((p->s[0] ? u32spsc_push(p->s[out], (uint32_t)i) : u32mpmc_push(p->m[out], (uint32_t)i)) != DS_OK)
+            return NULL;
+        if (p->side == 0) { /* ping: then receive the reply */
+            st = p->s[0] ? u32spsc_pop_timeout(p->s[in], &x, PP_DETECT_NS)
+                         : u32mpmc_pop_timeout(p->m[in], &x, PP_DETECT_NS);
+            if (st != DS_OK || x != (uint32_t)i) {
+                if (st == DS_ETIMEDOUT) p->lost++;
+                pp_close(p);
+                return NULL;
+            }
+        }
+        p->done++;
+    }
+    return NULL;
+}
+/* Runs the ping-pong on fresh rings; returns the lost wake-ups, or -1 if
+ * the rings could not be set up. *asym gets the protocol they used. */
+static int pingpong(int mpmc, int rounds, uint64_t seed, int *asym, int *degraded) {
+    u32spsc s[2];
+    u32mpmc m[2];
+    pp_arg a[2];
+    pthread_t t;
+    int q;
+    memset(a, 0, sizeof a);
+    for (q = 0; q < 2; q++) {
+        if (mpmc ? u32mpmc_init(&m[q], 2) != DS_OK : u32spsc_init(&s[q], 2) != DS_OK) return -1;
+        a[0].s[q] = a[1].s[q] = mpmc ? NULL : &s[q];
+        a[0].m[q] = a[1].m[q] = mpmc ? &m[q] : NULL;
+    }
+    for (q = 0; q < 2; q++) {
+        a[q].side = q;
+        a[q].rounds = rounds;
+        a[q].seed = seed * 2 + (uint64_t)q;
+    }
+    if (pthread_create(&t, NULL, pp_main, &a[1]) != 0) return -1;
+    pp_main(&a[0]);
+    pthread_join(t, NULL);
+    *asym = pp_wq(&a[0], 0)->asym;
+    *degraded = (int)(DS__ALOAD(&pp_wq(&a[0], 0)->degraded, relaxed) | DS__ALOAD(&pp_wq(&a[0], 1)->degraded, relaxed));
+    for (q = 0; q < 2; q++) {
+        if (mpmc) u32mpmc_free(&m[q]);
+        else u32spsc_free(&s[q]);
+    }
+    if (a[0].done != rounds || a[1].done != rounds) return 1000000 + a[0].done; /* stopped early */
+    return a[0].lost + a[1].lost;
+}
+
+/* No lost wake-up under forced sleeps, for both rings, with whichever
+ * protocol this build uses (membarrier, or the RMW one under TSan and the
+ * condvar); and on Linux the rings do use membarrier where it is offered. */
+void test_conc_lost_wakeup(void) {
+    int mpmc, asym = -1, degraded = 0;
+    for (mpmc = 0; mpmc < 2; mpmc++) {
+        int lost = pingpong(mpmc, PP_ROUNDS, 11 + (uint64_t)mpmc, &asym, &degraded);
+        CHECKF(lost == 0, "%s: %d lost wake-ups (asym %d)", mpmc ? "mpmc" : "spsc", lost, asym);
+        CHECK(!degraded);
+    }
+#ifdef CONC_MEMBARRIER
+    {
+        long q = membarrier_query();
+        if (q < 0 || !(q & (1 << 3)) || !(q & (1 << 4)))
+            printf("  (membarrier's expedited command not offered here: rings use the RMW protocol)\n");
+        else
+            CHECKF(asym == 1, "membarrier is offered, yet the rings use the RMW protocol");
+    }
+#else
+    CHECK(asym == 0); /* TSan, the condvar, DS_CONC_NO_MEMBARRIER, not Linux: the RMW protocol */
+#endif
+}
+
+/* A failing membarrier (the test hook): the expedited command failing
+ * falls back to the global one; both failing marks the queue degraded,
+ * whose sleeps are cut to ~1 ms, so a missed notify cannot hang a sleeper;
+ * the ping-pong still loses nothing. */
+void test_conc_fence_fallback(void) {
+#ifdef CONC_MEMBARRIER
+    ds__waitq w;
+    uint32_t e;
+    int64_t t0, el;
+    int asym = 0, degraded = 0, lost;
+    long q = membarrier_query();
+    CHECK(ds__waitq_init(&w) == DS_OK);
+    if (!w.asym) {
+        printf("  (membarrier not in use here: nothing to degrade)\n");
+        ds__waitq_destroy(&w);
+        return;
+    }
+    ds_test_fence_fail = 2;
+    e = ds__waitq_prepare(&w);
+    ds_test_fence_fail = 0;
+    CHECK(DS__ALOAD(&w.degraded, relaxed) == 1);
+    t0 = ds_now_ns();
+    CHECK(ds__waitq_wait(&w, e, t0 + 3000000000LL) == 0); /* nobody notifies: cut short, not late */
+    el = ds_now_ns() - t0;
+    CHECKF(el < 2000000000LL, "a degraded sleep lasted %.1f ms", (double)el / 1e6);
+    CHECK(DS__ALOAD(&w.waiters, relaxed) == 0);
+    ds__waitq_destroy(&w);
+    if (q > 0 && (q & 1)) { /* MEMBARRIER_CMD_GLOBAL offered: it stands in */
+        CHECK(ds__waitq_init(&w) == DS_OK);
+        ds_test_fence_fail = 1;
+        (void)ds__waitq_prepare(&w);
+        ds_test_fence_fail = 0;
+        ds__waitq_cancel(&w);
+        CHECK(DS__ALOAD(&w.degraded, relaxed) == 0);
+        ds__waitq_destroy(&w);
+    }
+    ds_test_fence_fail = 2;
+    lost = pingpong(0, PP_ROUNDS / 5, 77, &asym, &degraded);
+    ds_test_fence_fail = 0;
+    CHECKF(lost == 0 && asym == 1 && degraded, "lost %d, asym %d, degraded %d", lost, asym, degraded);
+#else
+    printf("  (no membarrier in this build: nothing to degrade)\n");
+#endif
+}

@@ -11,8 +11,8 @@
  * them exact there), shared keys against invariants. The time store wakes
  * waiters on add, times out, closes and drains; single-threaded op streams
  * match a plain DS_TSTORE replay. The blocking limiter's admissions, timed
- * by the threads that got them, never run ahead of burst + rate x elapsed
- * (no slack in that direction). The shared breaker admits exactly P probes
+ * by the threads that got them (just after acquire returns), never run
+ * ahead of burst + rate x elapsed. The shared breaker admits exactly P probes
  * to threads racing in HALF_OPEN. Plus bad input and allocation failure.
  * C11 + pthreads: built into build/test_conc (ASan) and the TSan binaries. */
 #define _POSIX_C_SOURCE 200809L
@@ -74,7 +74,7 @@ static uint64_t db_value(uint64_t k) { return k * 1000003u + 7; }
 
 /* A loader that counts its calls per key, returns db_value (or fail_with),
  * and, with hold set, keeps its flight open until `hold` callers are
- * waiting on it (coalesced reached the target) so every thread provably
+ * asleep on it (the cache's wait queue counts them) so every thread provably
  * joined this one load. */
 typedef struct sf_ctx {
     wcache *c;
@@ -83,8 +83,7 @@ typedef struct sf_ctx {
     atomic_int entered;      /* a load is running */
     atomic_int release;      /* gate: the loader returns once set (gate mode) */
     int gate;                /* wait for release */
-    uint64_t hold;           /* wait until stats.coalesced >= hold_base + hold */
-    uint64_t hold_base;
+    uint32_t hold;           /* wait until `hold` callers sleep on the load */
     ds_status fail_with;
     int64_t sleep_ns;
     int64_t ttl;             /* > 0: the loader sets it */
@@ -98,7 +97,7 @@ static ds_status sf_loader(void *lctx, uint64_t const *key, uint64_t *out, int64
     atomic_store(&x->entered, 1);
     if (x->hold) {
         int64_t end = ds_now_ns() + 5 * SEC;
-        while (wcache_stats(x->c).coalesced < x->hold_base + x->hold) {
+        while (DS__ALOAD(&x->c->loaded.waiters, acquire) < x->hold) {
             if (ds_now_ns() > end) {
                 atomic_fetch_add(&x->hold_timeouts, 1);
                 break;
@@ -174,7 +173,6 @@ void test_conc_wrap_clru_single_flight(void) {
     /* Phase 1: keys in lockstep; each load waits for the other N-1. */
     x.hold = WRAP_THREADS - 1;
     for (k = 0; k < rounds; k++) {
-        x.hold_base = k * (WRAP_THREADS - 1);
         for (i = 0; i < WRAP_THREADS; i++) {
             memset(&th[i], 0, sizeof th[i]);
             th[i].x = &x;
@@ -211,7 +209,7 @@ void test_conc_wrap_clru_single_flight(void) {
     CHECK(st.cache.loads == rounds + 64);
     CHECK(st.cache.hits + st.cache.misses == rounds * WRAP_THREADS + 64 * WRAP_THREADS);
     CHECK(st.cache.misses == rounds * WRAP_THREADS + 64 + (st.coalesced - rounds * (WRAP_THREADS - 1)));
-    CHECK(wcache_len(&c) == rounds + 64 && c.flights == NULL);
+    CHECK(wcache_len(&c) == rounds + 64 && c.flights == NULL && c.detached == NULL);
     wcache_free(&c);
 }
 
@@ -261,7 +259,7 @@ void test_conc_wrap_clru_failure(void) {
             CHECK(wcache_get_or_load(&c, 5, 1000, sf_loader, &x, &v) == DS_OK && v == db_value(5));
             CHECK(atomic_load(&x.calls[5]) == 2);
         }
-        CHECK(c.flights == NULL);
+        CHECK(c.flights == NULL && c.detached == NULL);
         wcache_free(&c);
     }
 }
@@ -352,7 +350,7 @@ void test_conc_wrap_clru_invalidate(void) {
     CHECK(wcache_get_or_load_timeout(&c, 20, 0, sf_loader, &x, &v, 20 * MS) == DS_ETIMEDOUT);
     CHECK(ds_now_ns() - t0 >= 20 * MS);
     CHECK(wcache_get_or_load_timeout(&c, 20, 0, sf_loader, &x, &v, 0) == DS_ETIMEDOUT);
-    CHECK(wcache_stats(&c).timeouts == 2);
+    CHECK(wcache_stats(&c).timeouts == 2 && wcache_stats(&c).coalesced == 0); /* not served */
     /* a second waiter with a long timeout is woken by the load */
     gl_start(&b, &x, 20, 10 * SEC, &tb);
     CHECK(wait_sleepers(&c.loaded, 1));
@@ -360,9 +358,9 @@ void test_conc_wrap_clru_invalidate(void) {
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     CHECK(a.st == DS_OK && b.st == DS_OK && a.v == db_value(20) && b.v == db_value(20));
-    CHECK(atomic_load(&x.calls[20]) == 1);
+    CHECK(atomic_load(&x.calls[20]) == 1 && wcache_stats(&c).coalesced == 1);
     CHECK(wcache_get(&c, 20, 0, &v) == DS_OK && v == db_value(20));
-    CHECK(c.flights == NULL && DS__ALOAD(&c.loaded.waiters, acquire) == 0);
+    CHECK(c.flights == NULL && c.detached == NULL && DS__ALOAD(&c.loaded.waiters, acquire) == 0);
     /* a hit with the _timeout form never waits */
     CHECK(wcache_get_or_load_timeout(&c, 20, 0, sf_loader, &x, &v, -1) == DS_OK);
     /* the loader's ttl: a bad one is DS_EINVAL for its callers; a good one applies */
@@ -370,6 +368,17 @@ void test_conc_wrap_clru_invalidate(void) {
     x.ttl = -5;
     CHECK(wcache_get_or_load(&c, 30, 0, sf_loader, &x, &v) == DS_EINVAL);
     CHECK(wcache_get(&c, 30, 0, &v) == DS_ENOTFOUND);
+    /* ... also when a del raced the load (its value is not cached either way) */
+    x.gate = 1;
+    atomic_store(&x.entered, 0);
+    gl_start(&a, &x, 31, -1, &ta);
+    CHECK(wait_flag(&x.entered));
+    CHECK(wcache_del(&c, 31, NULL) == DS_ENOTFOUND);
+    atomic_store(&x.release, 1);
+    pthread_join(ta, NULL);
+    CHECKF(a.st == DS_EINVAL, "a bad loader ttl after a racing del gave %s", ds_status_name(a.st));
+    CHECK(wcache_get(&c, 31, 0, &v) == DS_ENOTFOUND);
+    x.gate = 0;
     x.ttl = 100;
     CHECK(wcache_get_or_load(&c, 30, 50, sf_loader, &x, &v) == DS_OK);
     CHECK(wcache_get(&c, 30, 149, &v) == DS_OK && wcache_get(&c, 30, 150, &v) == DS_ENOTFOUND);
@@ -497,7 +506,7 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
                 expect++;
             }
         }
-    CHECK(wcache_len(&c) == expect && c.flights == NULL);
+    CHECK(wcache_len(&c) == expect && c.flights == NULL && c.detached == NULL);
     wcache_free(&c);
     /* bounded, everyone on the same keys, LRU or W-TinyLFU */
     memset(&cfg, 0, sizeof cfg);
@@ -516,7 +525,7 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
     }
     for (i = 0; i < nthreads; i++) pthread_join(th[i].t, NULL);
     for (i = 0; i < nthreads; i++) CHECKF(!th[i].bad, "thread %d: %s", i, th[i].why);
-    CHECK(wcache_len(&c) <= 16 && c.flights == NULL);
+    CHECK(wcache_len(&c) <= 16 && c.flights == NULL && c.detached == NULL);
     {
         ds_clru_stats st = wcache_stats(&c);
         CHECK(st.cache.loads + st.cache.load_errors + st.coalesced <= st.cache.misses);
@@ -525,20 +534,35 @@ static void mix_case(ds_rng *rng, uint64_t seed) {
 }
 void test_conc_wrap_clru_model(void) { prop_run("conc_wrap_clru_model", mix_case, 4 * WRAP_SCALE); }
 
-/* Allocation failure in a sequential op stream: DS_ENOMEM only when an
- * allocation failed inside that call, the cache then unchanged; a loaded
- * value that cannot be cached still reaches its caller (uncached). */
+/* Allocation failure in a sequential op stream with TTLs and a moving
+ * clock: DS_ENOMEM only when an allocation failed inside that call, the
+ * cache then exactly as it was (no expired entry dropped, no callback, no
+ * hit or miss counted); a loaded value that cannot be cached still reaches
+ * its caller (uncached). The model tracks which keys are stored (present)
+ * and until when they live (expiry); an expired entry stays stored until a
+ * lookup of its key (or the bound) drops it. */
+static void count_evict(void *ctx, uint64_t *k, uint64_t *v, ds_evict why) {
+    (void)k;
+    (void)v;
+    (void)why;
+    (*(long *)ctx)++;
+}
 static int clru_oom_seq(uint64_t seed, prop_alloc *pa) {
     wcache c;
     wcache_config cfg;
     static sf_ctx x;
     ds_rng r;
     uint64_t model[64];
+    int64_t expiry[64], now = 0;
     int present[64], step;
+    long evicted = 0;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = &pa->a;
     cfg.seed = seed;
     cfg.max_entries = seed % 2 ? 0 : 40;
+    cfg.policy = seed % 4 == 0 ? DS_CACHE_WTINYLFU : DS_CACHE_LRU; /* hill climber and admission too */
+    cfg.on_evict = count_evict;
+    cfg.ctx = &evicted;
     {
         long before = PROP_FAILS(pa);
         ds_status s = wcache_init(&c, &cfg);
@@ -554,47 +578,73 @@ static int clru_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (step = 0; step < 200; step++) {
         uint64_t k = ds_rng_below(&r, cfg.max_entries ? 30 : 64), v = 0;
         unsigned kind = (unsigned)ds_rng_below(&r, 3);
-        size_t len = wcache_len(&c);
-        uint64_t unc = wcache_stats(&c).uncached;
-        int calls = atomic_load(&x.calls[k]);
+        int64_t ttl = ds_rng_below(&r, 3) == 0 ? 1 + (int64_t)ds_rng_below(&r, 20) : 0;
+        size_t len;
+        ds_clru_stats st0 = wcache_stats(&c);
+        long ev0;
+        int calls = atomic_load(&x.calls[k]), live;
         long before = PROP_FAILS(pa);
         ds_status s;
+        now += (int64_t)ds_rng_below(&r, 4);
+        live = present[k] && now < expiry[k];
+        len = wcache_len(&c);
+        ev0 = evicted;
         if (kind == 0) {
-            s = wcache_put(&c, k, k + 5, 0);
+            s = ttl ? wcache_put_ttl(&c, k, k + 5, ttl, now) : wcache_put(&c, k, k + 5, now);
             if (s == DS_ENOMEM) {
-                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len, 1);
-                CHECK_OR((wcache_get(&c, k, 0, NULL) == DS_OK) == present[k], 1);
+                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len && evicted == ev0, 1);
             } else {
                 CHECK_OR(s == DS_OK, 1);
                 model[k] = k + 5;
                 present[k] = 1;
+                expiry[k] = ttl ? now + ttl : INT64_MAX;
             }
         } else if (kind == 1) {
-            s = wcache_get_or_load(&c, k, 0, sf_loader, &x, &v);
-            if (present[k]) {
+            x.ttl = ttl; /* the loader sets it (0: the default, none) */
+            s = wcache_get_or_load(&c, k, now, sf_loader, &x, &v);
+            if (live && cfg.policy == DS_CACHE_WTINYLFU && s == DS_ENOMEM) {
+                /* the spare record for a miss the hill climber may cause */
+                CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len && evicted == ev0, 1);
+                CHECK_OR(wcache_stats(&c).cache.hits == st0.cache.hits && atomic_load(&x.calls[k]) == calls, 1);
+            } else if (live && cfg.policy == DS_CACHE_WTINYLFU && atomic_load(&x.calls[k]) == calls + 1) {
+                CHECK_OR(s == DS_OK && v == db_value(k), 1); /* the climber evicted it: loaded */
+                present[k] = 0;
+                if (wcache_get(&c, k, now, NULL) == DS_OK) {
+                    model[k] = v;
+                    present[k] = 1;
+                    expiry[k] = ttl ? now + ttl : INT64_MAX;
+                }
+            } else if (live) {
                 CHECK_OR(s == DS_OK && v == model[k] && atomic_load(&x.calls[k]) == calls, 1);
-            } else if (s == DS_ENOMEM) { /* the flight record: nothing happened */
+            } else if (s == DS_ENOMEM) { /* the flight record: nothing happened at all */
+                ds_clru_stats st1 = wcache_stats(&c);
                 CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && atomic_load(&x.calls[k]) == calls, 1);
-                CHECK_OR(wcache_len(&c) == len, 1);
+                CHECK_OR(wcache_len(&c) == len && evicted == ev0, 1);
+                CHECK_OR(st1.cache.misses == st0.cache.misses && st1.cache.hits == st0.cache.hits, 1);
             } else {
                 CHECK_OR(s == DS_OK && v == db_value(k) && atomic_load(&x.calls[k]) == calls + 1, 1);
-                if (wcache_stats(&c).uncached == unc + 1) { /* loaded, not cached */
-                    CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && wcache_len(&c) == len, 1);
+                if (wcache_stats(&c).uncached == st0.uncached + 1) { /* loaded, not cached */
+                    CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
+                    CHECK_OR(wcache_len(&c) == len - (size_t)present[k], 1); /* the expired one went */
+                    present[k] = 0;
                 } else {
                     model[k] = v;
                     present[k] = 1;
+                    expiry[k] = ttl ? now + ttl : INT64_MAX;
                 }
             }
         } else {
             s = wcache_del(&c, k, &v);
-            CHECK_OR(s == (present[k] ? DS_OK : DS_ENOTFOUND), 1);
-            if (s == DS_OK) CHECK_OR(v == model[k], 1);
+            if (live) CHECK_OR(s == DS_OK && v == model[k], 1);
+            else if (!present[k]) CHECK_OR(s == DS_ENOTFOUND, 1);
+            else CHECK_OR(s == DS_ENOTFOUND || (s == DS_OK && v == model[k]), 1); /* expired, maybe still stored */
             present[k] = 0;
         }
-        if (cfg.max_entries) { /* evictions: forget what the cache dropped */
+        { /* forget what the cache dropped (bound, expiry); a get drops the expired */
             uint64_t j;
-            for (j = 0; j < 30; j++)
-                if (present[j] && wcache_get(&c, j, 0, NULL) != DS_OK) present[j] = 0;
+            for (j = 0; j < 64; j++)
+                if (present[j] && (cfg.max_entries || now >= expiry[j]) && wcache_get(&c, j, now, NULL) != DS_OK)
+                    present[j] = 0;
         }
     }
     wcache_free(&c);
@@ -614,7 +664,7 @@ void test_conc_wrap_clru_edges_oom(void) {
     sf_ctx *x = (sf_ctx *)malloc(sizeof *x);
     prop_alloc pa;
     uint64_t v = 0;
-    long total = 0;
+    long total = 0, evicted = 0;
     CHECK(x != NULL);
     /* bad input */
     memset(&cfg, 0, sizeof cfg);
@@ -661,18 +711,41 @@ void test_conc_wrap_clru_edges_oom(void) {
     sf_ctx_init(x, &c);
     prop_alloc_fail_in(&pa, 1, 0); /* the flight record */
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_ENOMEM);
-    CHECK(atomic_load(&x->calls[7]) == 0 && wcache_len(&c) == 0 && c.flights == NULL);
+    CHECK(atomic_load(&x->calls[7]) == 0 && wcache_len(&c) == 0 && c.flights == NULL && c.detached == NULL);
     prop_alloc_fail_in(&pa, 2, 1); /* the flight works, the insert cannot */
     v = 0;
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_OK && v == db_value(7));
     CHECK(atomic_load(&x->calls[7]) == 1 && wcache_len(&c) == 0 && wcache_stats(&c).uncached == 1);
     prop_alloc_disarm(&pa);
     CHECK(wcache_get_or_load(&c, 7, 0, sf_loader, x, &v) == DS_OK && wcache_len(&c) == 1);
+    /* DS_ENOMEM for the flight of an expired key: the entry stays, no
+     * callback, no miss counted (the reviewer's clru_enomem_side.c) */
+    {
+        ds_clru_stats s0, s1;
+        wcache_free(&c);
+        cfg.on_evict = count_evict;
+        cfg.ctx = &evicted;
+        CHECK(wcache_init(&c, &cfg) == DS_OK);
+        sf_ctx_init(x, &c);
+        CHECK(wcache_put_ttl(&c, 1, 11, 10, 0) == DS_OK); /* expires at 10 */
+        s0 = wcache_stats(&c);
+        prop_alloc_fail_in(&pa, 1, 0);
+        CHECK(wcache_get_or_load(&c, 1, 20, sf_loader, x, &v) == DS_ENOMEM);
+        s1 = wcache_stats(&c);
+        CHECKF(wcache_len(&c) == 1 && evicted == 0 && s1.cache.misses == s0.cache.misses,
+               "len %d, %ld evicted, misses %d -> %d", (int)wcache_len(&c), evicted, (int)s0.cache.misses,
+               (int)s1.cache.misses);
+        CHECK(atomic_load(&x->calls[1]) == 0 && c.flights == NULL);
+        prop_alloc_disarm(&pa);
+        CHECK(wcache_get_or_load(&c, 1, 20, sf_loader, x, &v) == DS_OK && v == db_value(1) && evicted == 1);
+        CHECK(wcache_stats(&c).cache.misses == s0.cache.misses + 1);
+    }
     wcache_free(&c);
     CHECK(pa.live_blocks == 0 && pa.live_bytes == 0 && pa.size_errors == 0);
     /* every allocation of a sequential stream, failing once and from then on */
     CHECK(prop_oom_sweep(clru_oom_seq, 1, &total) == 0);
     CHECK(prop_oom_sweep(clru_oom_seq, 2, &total) == 0);
+    CHECK(prop_oom_sweep(clru_oom_seq, 4, &total) == 0);
     CHECK(total > 3);
     free(x);
 }
@@ -764,7 +837,7 @@ void test_conc_wrap_tstore_wait(void) {
         CHECK(got->ts == 200 && got->v == 8);
     }
     CHECK(wstore_len(&s) == 0 && wstore_adds(&s) == 2);
-    CHECK(wstore_is_closed(&s) && wstore_add(&s, 1, 1) == DS_ECLOSED);
+    CHECK(wstore_is_closed((const wstore *)&s) && wstore_add(&s, 1, 1) == DS_ECLOSED);
     CHECK(DS__ALOAD(&s.added.waiters, acquire) == 0);
     wstore_free(&s);
     /* wait_for_add: nothing missed between two calls; closed with nothing newer */
@@ -1102,7 +1175,7 @@ static void *lim_main(void *arg) {
             t->bad = 1;
             return NULL;
         }
-        t->at[i] = ds_now_ns();  /* no earlier than the admission */
+        t->at[i] = ds_now_ns();  /* after acquire returned: no earlier than the admission */
         t->units[i] = u;
     }
     return NULL;
@@ -1117,11 +1190,17 @@ static int stamp_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Real threads, real time: the k-th admitted unit, in completion order,
- * never came earlier than burst + rate x (t - t0) allows (minus one unit of
- * rounding: ds_limiter is exact to within one unit). Completion times are
- * no earlier than the admissions, so the check has no slack the wrong way;
- * throughput gets a loose bound the other way (liveness). */
+/* Real threads, real time: the units admitted by time t never exceed
+ * burst + rate x (t - t0) (plus one unit of rounding: ds_limiter is exact
+ * to within one unit). Each acquire is timed by its thread when it returns,
+ * i.e. after the admission (which happened under the limiter's lock, at a
+ * clock reading the test cannot see). So the units counted by a stamp's
+ * time were all admitted by then, and a failure is a real violation; but
+ * an early admission is missed when its stamp comes late enough to cover
+ * it: the check is blind to violations smaller than the gap between
+ * admission and stamp (an unlock and a clock read, microseconds against
+ * 0.5 ms per unit here, unless the thread is preempted in between).
+ * Throughput gets a loose bound the other way (liveness). */
 void test_conc_wrap_limiter_contract(void) {
     enum { NT = 6, PER = 20 };
     ds_climiter l;
@@ -1171,8 +1250,10 @@ void test_conc_wrap_limiter_contract(void) {
                    ds_limit_algo_name(cfg.algo), (unsigned long long)cum, (double)(all[i].at - t0) / 1e6,
                    (double)need / 1e6);
         }
-        /* liveness: not far slower than the rate (sleeps are the deficit) */
-        CHECKF(t1 - t0 <= (int64_t)((total - burst) * (uint64_t)SEC / rate) * 3 + 500 * MS,
+        /* liveness: not far slower than the rate (sleeps are the deficit);
+         * loose, so a loaded 2-core machine cannot fail it, yet a lost
+         * wake-up of an unbounded sleep or a polling bug of seconds would */
+        CHECKF(t1 - t0 <= (int64_t)((total - burst) * (uint64_t)SEC / rate) * 4 + 3 * SEC,
                "%s: %llu units took %.1f ms", ds_limit_algo_name(cfg.algo), (unsigned long long)total,
                (double)(t1 - t0) / 1e6);
         ds_climiter_free(&l);
@@ -1223,14 +1304,15 @@ void test_conc_wrap_limiter_edges(void) {
     CHECK(ds_climiter_remaining(&l) == 2);
     CHECK(ds_climiter_acquire(&l, 3) == DS_EINVAL && ds_climiter_try_acquire(&l, 3, &retry) == DS_EINVAL);
     CHECK(ds_climiter_acquire(&l, 0) == DS_OK && ds_climiter_set(&l, 0, SEC, 1) == DS_EINVAL);
-    /* the deficit: try_acquire reports it, acquire sleeps it (not less,
-     * not much more) */
+    /* the deficit: try_acquire reports it, acquire sleeps it (not less;
+     * not more than the rate's whole period, 1 s, beyond it: a loose bound
+     * that scheduling delays on a loaded machine cannot reach) */
     t0 = ds_now_ns(); /* before the bucket empties: 2 more units come 20 ms after */
     CHECK(ds_climiter_try_acquire(&l, 2, &retry) == DS_OK && retry == 0);
     CHECK(ds_climiter_try_acquire(&l, 1, &retry) == DS_EBUSY && retry > 0 && retry <= SEC / 100);
     CHECK(ds_climiter_acquire(&l, 2) == DS_OK);
     el = ds_now_ns() - t0;
-    CHECKF(el >= 2 * SEC / 100 && el < 2 * SEC / 100 + 400 * MS, "acquire(2) came %.2f ms after", (double)el / 1e6);
+    CHECKF(el >= 2 * SEC / 100 && el < 2 * SEC / 100 + SEC, "acquire(2) came %.2f ms after", (double)el / 1e6);
     /* a deficit past the deadline: DS_ETIMEDOUT, nothing taken */
     CHECK(ds_climiter_acquire_timeout(&l, 2, 5 * MS) == DS_ETIMEDOUT);
     CHECK(ds_climiter_acquire_timeout(&l, 1, 0) == DS_ETIMEDOUT);
@@ -1242,9 +1324,9 @@ void test_conc_wrap_limiter_edges(void) {
     cfg.burst = 1;
     CHECK(ds_climiter_init(&l, &cfg, NULL) == DS_OK);
     CHECK(ds_climiter_acquire(&l, 1) == DS_OK); /* empty for 100 s now */
-    t0 = ds_now_ns(); /* a 100 s deficit, a 300 ms timeout: refused without sleeping it out */
-    CHECK(ds_climiter_acquire_timeout(&l, 1, 300 * MS) == DS_ETIMEDOUT);
-    CHECK(ds_now_ns() - t0 < 150 * MS);
+    t0 = ds_now_ns(); /* a 100 s deficit, a 5 s timeout: refused without sleeping it out */
+    CHECK(ds_climiter_acquire_timeout(&l, 1, 5 * SEC) == DS_ETIMEDOUT);
+    CHECKF(ds_now_ns() - t0 < 2500 * MS, "the refusal took %.1f ms", (double)(ds_now_ns() - t0) / 1e6);
     for (i = 0; i < 4; i++) {
         memset(&a[i], 0, sizeof a[i]);
         a[i].l = &l;
@@ -1276,7 +1358,7 @@ void test_conc_wrap_limiter_edges(void) {
         }
         CHECKF(ok + closed == 4 && ok >= 2, "%d admitted, %d closed", ok, closed);
     }
-    CHECK(ds_climiter_is_closed(&l) && ds_climiter_acquire(&l, 0) == DS_ECLOSED);
+    CHECK(ds_climiter_is_closed((const ds_climiter *)&l) && ds_climiter_acquire(&l, 0) == DS_ECLOSED);
     CHECK(ds_climiter_try_acquire(&l, 1, NULL) == DS_ECLOSED && ds_climiter_remaining(&l) == 0);
     CHECK(DS__ALOAD(&l.wake.waiters, acquire) == 0);
     ds_climiter_free(&l);
@@ -1498,4 +1580,124 @@ void test_conc_wrap_breaker_mix(void) {
     CHECK(ds_cbreaker_init(&b, NULL, &pa.a) == DS_OK && pa.live_blocks == 1);
     ds_cbreaker_free(&b);
     CHECK(pa.live_blocks == 0 && pa.size_errors == 0);
+}
+
+/* A miss that starts after a del/clear of a key returned must not join a
+ * load of that key which began before the invalidation (it would get the
+ * pre-invalidation value): it starts its own load. The first load still
+ * goes to its own callers, uncached. */
+static atomic_int nj_version;
+static ds_status nj_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
+    sf_ctx *x = (sf_ctx *)lctx;
+    uint64_t v = (uint64_t)atomic_load(&nj_version); /* read the source */
+    (void)ttl;
+    atomic_fetch_add(&x->calls[*key & 255], 1);
+    atomic_store(&x->entered, 1);
+    if (atomic_load(&x->calls[*key & 255]) == 1) (void)wait_flag(&x->release); /* the first load waits */
+    *out = v;
+    return DS_OK;
+}
+static void *nj_main(void *p) {
+    gl_arg *a = (gl_arg *)p;
+    a->st = wcache_get_or_load(a->x->c, a->key, 0, nj_loader, a->x, &a->v);
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+/* A loader that invalidates its own key, then asks for it again: DS_EBUSY
+ * (its own load is still running), never a nested load of the same key. */
+static atomic_int self_depth, self_nested;
+static ds_status self_inval_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
+    wcache *c = (wcache *)lctx;
+    uint64_t v = 0;
+    ds_status s = DS_OK;
+    (void)ttl;
+    if (atomic_fetch_add(&self_depth, 1) > 0) {
+        atomic_store(&self_nested, 1);
+    } else {
+        if (*key == 40) (void)wcache_del(c, 40, NULL);
+        else wcache_clear(c);
+        if (wcache_get_or_load(c, *key, 0, self_inval_loader, c, &v) != DS_EBUSY) s = DS_EIO;
+        if (wcache_get_or_load_timeout(c, *key, 0, self_inval_loader, c, &v, SEC) != DS_EBUSY) s = DS_EIO;
+    }
+    atomic_fetch_sub(&self_depth, 1);
+    *out = *key + 1;
+    return s;
+}
+void test_conc_wrap_clru_no_join_after_invalidate(void) {
+    static sf_ctx x;
+    wcache c;
+    gl_arg a, b;
+    pthread_t ta, tb;
+    uint64_t v = 0;
+    int mode;
+    CHECK(wcache_init(&c, NULL) == DS_OK);
+    for (mode = 0; mode < 3; mode++) { /* del, clear, put */
+        int64_t end;
+        sf_ctx_init(&x, &c);
+        atomic_store(&nj_version, 1);
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.x = b.x = &x;
+        a.key = b.key = 9;
+        atomic_init(&a.done, 0);
+        atomic_init(&b.done, 0);
+        CHECK(pthread_create(&ta, NULL, nj_main, &a) == 0);
+        CHECK(wait_flag(&x.entered));
+        atomic_store(&nj_version, 2); /* the source changes, then the cache is invalidated */
+        if (mode == 0) CHECK(wcache_del(&c, 9, NULL) == DS_ENOTFOUND);
+        else if (mode == 1) wcache_clear(&c);
+        else CHECK(wcache_put(&c, 9, 2, 0) == DS_OK && wcache_del(&c, 9, NULL) == DS_OK);
+        CHECK(pthread_create(&tb, NULL, nj_main, &b) == 0);
+        /* b either loads itself (done at once: only the first load waits) or,
+         * the bug, waits on a's load */
+        end = ds_now_ns() + 5 * SEC;
+        while (!atomic_load(&b.done) && DS__ALOAD(&c.loaded.waiters, acquire) == 0 && ds_now_ns() < end)
+            sched_yield();
+        atomic_store(&x.release, 1);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        CHECK(a.st == DS_OK && a.v == 1);
+        CHECKF(b.st == DS_OK && b.v == 2, "mode %d: a miss after the invalidation got version %d", mode, (int)b.v);
+        CHECK(atomic_load(&x.calls[9]) == 2);
+        /* b's load is cached, a's (older) is not */
+        CHECK(wcache_get(&c, 9, 0, &v) == DS_OK && v == 2);
+        CHECK(c.flights == NULL && c.detached == NULL);
+        wcache_clear(&c);
+    }
+    /* a loader that invalidates its own key and re-enters: DS_EBUSY */
+    atomic_init(&self_depth, 0);
+    atomic_init(&self_nested, 0);
+    CHECK(wcache_get_or_load(&c, 40, 0, self_inval_loader, &c, &v) == DS_OK && v == 41);
+    CHECK(wcache_get_or_load(&c, 41, 0, self_inval_loader, &c, &v) == DS_OK && v == 42);
+    CHECK(atomic_load(&self_nested) == 0);
+    CHECK(wcache_len(&c) == 0 && c.flights == NULL && c.detached == NULL); /* both invalidated: nothing cached */
+    wcache_free(&c);
+}
+
+/* The wrappers announce their sleeps under their mutex, which orders them
+ * against the notify: no heavy fence (membarrier) is run while the lock is
+ * held, and a notify is a plain load (asym). Shown with the fence's test
+ * hook: were the fence run, failing, it would mark the queue degraded (in
+ * builds without membarrier the hook does nothing: the results still hold). */
+extern int ds_test_fence_fail; /* tests/main.c */
+void test_conc_wrap_sleep_no_fence(void) {
+    wstore s;
+    ds_climiter l;
+    ds_limit_config cfg;
+    CHECK(wstore_init(&s) == DS_OK);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.algo = DS_LIMIT_TOKEN_BUCKET;
+    cfg.limit = 1000;
+    cfg.period_ns = SEC;
+    cfg.burst = 1;
+    CHECK(ds_climiter_init(&l, &cfg, NULL) == DS_OK);
+    CHECK(s.added.asym == 1 && l.wake.asym == 1);
+    ds_test_fence_fail = 2;
+    CHECK(wstore_wait_for_data_timeout(&s, 5 * MS) == DS_ETIMEDOUT); /* sleeps 5 ms */
+    CHECK(ds_climiter_acquire(&l, 1) == DS_OK && ds_climiter_acquire(&l, 1) == DS_OK); /* sleeps ~1 ms */
+    ds_test_fence_fail = 0;
+    CHECK(DS__ALOAD(&s.added.degraded, relaxed) == 0 && DS__ALOAD(&l.wake.degraded, relaxed) == 0);
+    CHECK(DS__ALOAD(&s.added.waiters, relaxed) == 0 && DS__ALOAD(&l.wake.waiters, relaxed) == 0);
+    ds_climiter_free(&l);
+    wstore_free(&s);
 }

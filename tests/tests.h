@@ -72,6 +72,7 @@
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
     X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
+    X(conc_lost_wakeup) X(conc_fence_fallback)                             \
     /* thread-safe wrappers (tests/test_conc_wrap.c) */                    \
     X(conc_wrap_clru_single_flight) X(conc_wrap_clru_failure)              \
     X(conc_wrap_clru_invalidate) X(conc_wrap_clru_model)                   \
@@ -79,6 +80,7 @@
     X(conc_wrap_tstore_threads) X(conc_wrap_tstore_model_oom)              \
     X(conc_wrap_limiter_contract) X(conc_wrap_limiter_edges)               \
     X(conc_wrap_breaker_probes) X(conc_wrap_breaker_mix)                   \
+    X(conc_wrap_clru_no_join_after_invalidate) X(conc_wrap_sleep_no_fence) \
     /* sharded concurrent map (tests/test_conc_map.c) */                   \
     X(conc_cmap_model) X(conc_cmap_oom) X(conc_cmap_edges)                 \
     X(conc_cmap_disjoint) X(conc_cmap_counters) X(conc_cmap_compute_once)  \
