@@ -62,7 +62,12 @@
 #define DS_TEST_LIST_CONC(X)                                               \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
-    X(conc_mpmc_threads) X(conc_mpmc_close_race)
+    X(conc_mpmc_threads) X(conc_mpmc_close_race)                           \
+    /* worker pool */                                                      \
+    X(conc_pool_model) X(conc_pool_shutdown_race) X(conc_pool_cancel_race) \
+    X(conc_pool_backpressure) X(conc_pool_wait_idle) X(conc_pool_from_task) \
+    X(conc_pool_metrics) X(conc_pool_bad_input) X(conc_pool_oom)           \
+    X(conc_pool_thread_fail)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
