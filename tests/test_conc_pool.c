@@ -638,7 +638,12 @@ void test_conc_pool_wait_idle(void) {
             ds_pool_task t = {count_fn, (void *)(uintptr_t)ds_rng_below(&rng, 2000), NULL, NULL};
             CHECK(ds_pool_submit(&p, &t) == DS_OK);
         }
-        total += n;
+        {
+            /* the last one takes a while: wait_idle must really wait */
+            ds_pool_task t = {count_fn, (void *)(uintptr_t)200000, NULL, NULL};
+            CHECK(ds_pool_submit(&p, &t) == DS_OK);
+        }
+        total += n + 1;
         /* a second waiter in another thread */
         CHECK(pthread_create(&th, NULL, idle_waiter, &p) == 0);
         CHECK(ds_pool_wait_idle(&p) == DS_OK);
