@@ -654,10 +654,17 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * The queue is the bounded MPMC ring of ds_conc:mpmc (Vyukov's cells with
  * sequence numbers; the closed bit on the enqueue counter, so the drain is
  * exact) holding ds_pool_task values in place: no allocation per task.
- * Workers poll DS_CONC_SPIN times, then sleep on the eventcount
- * (ds__waitq); a submit wakes one worker only when one is asleep, so a busy
- * pool makes no system call. Submitters sleeping on a full queue are woken
- * by the workers' takes.
+ * Sleeping uses the eventcount of ds_conc:options with two changes: the
+ * waker takes a sleeper's announcement off, so each sleep costs at most one
+ * wake-up system call however many submits follow it; and one idle worker
+ * at a time polls the queue DS_CONC_SPIN times before sleeping (the others
+ * sleep at once) while submits wake nobody, so a busy pool makes no system
+ * calls. Submitters sleeping on a full queue are woken by the workers'
+ * takes. From a deep queue (workers x 8 tasks or more waiting) a worker
+ * takes a run of up to 8 tasks with one CAS and runs them in order (one CAS
+ * and one wake check for the run, sequential cells): tiny tasks go through
+ * several times faster, and a long task delays at most the 7 taken with it
+ * (these count as running, not queued, in the metrics).
  *
  *   ds_status ds_pool_init(ds_pool *p, size_t workers, size_t capacity)
  *   ds_status ds_pool_init_config(ds_pool *p, const ds_pool_config *cfg, const ds_alloc *a)
@@ -728,9 +735,10 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * when there are several workers.
  *
  * Complexity: submit and take O(1) (one CAS each, plus retries under
- * contention), no allocation after init. Memory: capacity x 48 bytes for
- * the queue, about 100 bytes per worker, and 4 x 16 + 2 x 40 bytes per
- * latency-window sample. */
+ * contention), no allocation after init; snapshot O(s log w) for the s
+ * samples taken since the last one (at most w = latency_window). Memory:
+ * capacity x 48 bytes for the queue, about 600 bytes per worker, and about
+ * 120 bytes per latency-window sample. */
 
 /* Returned by a task: 0 = succeeded, anything else = failed (passed on to
  * the completion callback as `result`). */
@@ -772,7 +780,9 @@ typedef struct ds_pool_metrics {
     uint64_t failed;          /* ran, fn returned nonzero */
     uint64_t cancelled;       /* never ran: cancel callback instead */
     uint64_t queued;          /* in the queue now */
-    uint64_t running;         /* taken by a worker, not finished */
+    uint64_t running;         /* taken by a worker, not finished (with a
+                                 deep queue: up to 7 more per worker, taken
+                                 in one run with the one it runs) */
     size_t queue_high_water;  /* the longest queue seen: measured at sampled
                                  submits, and = capacity once a submit found
                                  it full; never more than capacity */
@@ -804,6 +814,7 @@ typedef struct ds_pool {
     struct ds__pool_worker **w;
     const ds_alloc *alloc;
     DS__ATOMIC(uint32_t) cancel;
+    DS__ATOMIC(uint32_t) closed;  /* mirrors enq's closed bit, for the workers */
     /* the slow paths */
     pthread_mutex_t life_mu;      /* shutdown/cancel/free join once */
     int joined;
@@ -1062,31 +1073,57 @@ static ds_status ds__pool_try_push(ds_pool *p, const ds_pool_task *t) {
     return DS_OK;
 }
 
-static ds_status ds__pool_try_pop(ds_pool *p, ds__pool_job *j) {
+#define DS__POOL_BATCH 8
+/* Position q is published (a task waits in its cell). */
+static int ds__pool_ready(const ds_pool *p, uint64_t q) {
+    return DS__ALOAD(&p->cells[q & p->mask].seq, acquire) == q + 1;
+}
+/* Takes up to max tasks into j[0..*n). More than one only from a deep
+ * queue: when the task workers x max positions further on is already
+ * waiting, a run of published tasks is claimed with one CAS (one CAS on
+ * deq and one wake check for the run, and sequential cells); a shallow
+ * queue hands out one task at a time, so no worker sits on tasks another
+ * idle worker could run. */
+static ds_status ds__pool_try_pop(ds_pool *p, ds__pool_job *j, size_t max, size_t *n) {
     struct ds__pool_cell *c;
-    uint64_t pos = DS__ALOAD(&p->deq, relaxed), seq, now, e;
+    uint64_t pos = DS__ALOAD(&p->deq, relaxed), seq, now, e, k, i;
     for (;;) {
         c = &p->cells[pos & p->mask];
         seq = DS__ALOAD(&c->seq, acquire);
         if (seq == pos + 1) {
-            if (DS__ACAS_WEAK(&p->deq, &pos, pos + 1)) break;
+            k = 1;
+            if (max > 1 && max * p->nworkers <= p->mask && ds__pool_ready(p, pos + max * p->nworkers))
+                while (k < max && ds__pool_ready(p, pos + k)) k++;
+            if (DS__ACAS_WEAK(&p->deq, &pos, pos + k)) break;
         } else if ((int64_t)(seq - (pos + 1)) < 0) { /* not written yet */
+            now = DS__ALOAD(&p->deq, relaxed);
+            if (now != pos) {
+                pos = now;
+                continue;
+            }
+            /* Open: empty, without touching enq (the submitters' line, which
+             * a polling worker would keep pulling away from them). Closed:
+             * drained once every claimed position is taken. */
+            if (DS__LIKELY(!DS__ALOAD(&p->closed, acquire))) return DS_EEMPTY;
             e = DS__ALOAD(&p->enq, acquire);
             now = DS__ALOAD(&p->deq, relaxed);
             if (now != pos) {
                 pos = now;
                 continue;
             }
-            /* Closed with every claimed position taken: drained. */
             return e == (pos | DS__MPMC_CLOSED) ? DS_ECLOSED : DS_EEMPTY;
         } else {
             pos = DS__ALOAD(&p->deq, relaxed); /* another worker won pos */
         }
     }
-    j->task = c->task;
-    j->pos = pos;
-    if (DS__UNLIKELY((pos & p->sample_mask) == 0)) j->t_enq = c->t_enq;
-    DS__ASTORE(&c->seq, pos + p->mask + 1, release);
+    for (i = 0; i < k; i++) {
+        c = &p->cells[(pos + i) & p->mask];
+        j[i].task = c->task;
+        j[i].pos = pos + i;
+        if (DS__UNLIKELY(((pos + i) & p->sample_mask) == 0)) j[i].t_enq = c->t_enq;
+        DS__ASTORE(&c->seq, pos + i + p->mask + 1, release);
+    }
+    *n = (size_t)k;
     ds__pool_wake_all(&p->not_full);
     return DS_OK;
 }
@@ -1101,9 +1138,16 @@ static ds_status ds__pool_try_pop(ds_pool *p, ds__pool_job *j) {
  * later finds nobody, never a sleeper missed. (Taking it back on the
  * re-check is not safe: a waker may have consumed it already, and the
  * decrement would then remove another sleeper's.) */
+/* Set in not_empty.waiters while an idle worker polls the queue (at most
+ * one does; the others go to sleep at once). A submit that sees it wakes
+ * nobody: the poller will find the task. The poller clears it with a
+ * read-modify-write and polls again after that, so a submit whose check
+ * came before the clear is seen by that poll. */
+#define DS__POOL_POLLING 0x80000000u
+
 static void ds__pool_wake_one(ds__waitq *w) {
     uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel); /* orders like notify */
-    while (DS__UNLIKELY(n != 0)) {
+    while (DS__UNLIKELY(n != 0) && !(n & DS__POOL_POLLING)) {
         if (DS__ACAS_WEAK(&w->waiters, &n, n - 1)) {
             ds__waitq_wake(w, 0);
             return;
@@ -1112,8 +1156,8 @@ static void ds__pool_wake_one(ds__waitq *w) {
 }
 static void ds__pool_wake_all(ds__waitq *w) {
     uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel);
-    while (DS__UNLIKELY(n != 0)) {
-        if (DS__ACAS_WEAK(&w->waiters, &n, 0u)) {
+    while (DS__UNLIKELY((n & ~DS__POOL_POLLING) != 0)) {
+        if (DS__ACAS_WEAK(&w->waiters, &n, n & DS__POOL_POLLING)) {
             ds__waitq_wake(w, 1);
             return;
         }
@@ -1145,8 +1189,35 @@ static void ds__pool_wake_all(ds__waitq *w) {
 static ds_status ds__pool_push_until(ds_pool *p, const ds_pool_task *t, int64_t deadline) {
     DS__POOL_BLOCK(ds__pool_try_push(p, t), DS_EFULL, &p->not_full, deadline);
 }
-static ds_status ds__pool_pop_wait(ds_pool *p, ds__pool_job *j) {
-    DS__POOL_BLOCK(ds__pool_try_pop(p, j), DS_EEMPTY, &p->not_empty, INT64_MAX);
+/* A worker that found the queue empty: poll DS_CONC_SPIN times if no other
+ * worker is polling, else (and then) sleep until a submit wakes it. */
+static ds_status ds__pool_pop_wait(ds_pool *p, ds__pool_job *j, size_t max, size_t *n) {
+    ds__waitq *w = &p->not_empty;
+    uint32_t v = DS__ALOAD(&w->waiters, relaxed), e;
+    ds_status s = DS_EEMPTY;
+    int spin;
+    if (!(v & DS__POOL_POLLING) && DS__ACAS_WEAK(&w->waiters, &v, v | DS__POOL_POLLING)) {
+        for (spin = 0; s == DS_EEMPTY && spin < DS_CONC_SPIN; spin++) {
+            ds__cpu_relax();
+            s = ds__pool_try_pop(p, j, max, n);
+        }
+        DS__ASUB(&w->waiters, DS__POOL_POLLING, acq_rel);
+        if (s == DS_OK) {
+            /* Submits skipped the sleepers while this worker polled: if
+             * more tasks wait, wake one to help. */
+            if (ds__pool_ready(p, DS__ALOAD(&p->deq, relaxed))) ds__pool_wake_one(w);
+            return s;
+        }
+        if (s != DS_EEMPTY) return s;
+    }
+    for (;;) {
+        e = ds__waitq_prepare(w);
+        s = ds__pool_try_pop(p, j, max, n);
+        if (s != DS_EEMPTY) return s;
+        ds__waitq_sleep(w, e, INT64_MAX);
+        s = ds__pool_try_pop(p, j, max, n);
+        if (s != DS_EEMPTY) return s;
+    }
 }
 
 /* A worker's latency samples into the pool's ring (the last `window`). */
@@ -1188,11 +1259,12 @@ static void ds__pool_run(ds_pool *p, struct ds__pool_worker *w, const ds__pool_j
 static void *ds__pool_main(void *arg) {
     struct ds__pool_worker *w = (struct ds__pool_worker *)arg;
     ds_pool *p = w->pool;
-    ds__pool_job j;
+    ds__pool_job j[DS__POOL_BATCH];
+    size_t n = 0, i;
     int busy = 0;
     ds__pool_self = p;
     for (;;) {
-        ds_status s = ds__pool_try_pop(p, &j);
+        ds_status s = ds__pool_try_pop(p, j, DS__POOL_BATCH, &n);
         if (s == DS_EEMPTY) {
             /* Going idle: publish the samples, and tell wait_idle (its
              * predicate reads the counters this worker just wrote). */
@@ -1201,11 +1273,11 @@ static void *ds__pool_main(void *arg) {
                 ds__waitq_notify(&p->idle, 1);
                 busy = 0;
             }
-            s = ds__pool_pop_wait(p, &j);
+            s = ds__pool_pop_wait(p, j, DS__POOL_BATCH, &n);
         }
         if (s != DS_OK) break; /* DS_ECLOSED: closed and drained */
         busy = 1;
-        ds__pool_run(p, w, &j);
+        for (i = 0; i < n; i++) ds__pool_run(p, w, &j[i]);
     }
     ds__pool_flush(p, w);
     ds__waitq_notify(&p->idle, 1);
@@ -1216,6 +1288,7 @@ static void *ds__pool_main(void *arg) {
 /* Close the queue (submits get DS_ECLOSED; workers drain, then exit) and
  * wake every sleeper. */
 static void ds__pool_close(ds_pool *p) {
+    DS__ASTORE(&p->closed, 1u, release); /* first: see ds__pool_try_pop */
     DS__AOR(&p->enq, DS__MPMC_CLOSED, acq_rel);
     ds__pool_wake_all(&p->not_empty);
     ds__pool_wake_all(&p->not_full);
@@ -1309,6 +1382,7 @@ DSDEF ds_status ds_pool_init_config(ds_pool *p, const ds_pool_config *cfg, const
     DS__AINIT(&p->high_water, (uint64_t)0);
     DS__AINIT(&p->rejected, (uint64_t)0);
     DS__AINIT(&p->cancel, 0u);
+    DS__AINIT(&p->closed, 0u);
     if (ds__waitq_init(&p->not_empty) != DS_OK) {
         s = DS_ENOMEM;
         goto fail_cells;

@@ -169,21 +169,23 @@ static void pool_model_case(ds_rng *rng, uint64_t seed) {
     static gate_ctx g;
     static gate_task tasks[400];
     long accepted = 0, rejected = 0, ok_runs = 0, failed_runs = 0, max_queued = 0, op, i;
+    /* The model: depth tasks in the queue; hand tasks the worker took with
+     * the one it runs (a batch) and has not started; running 0 or 1. */
+    long depth = 0, hand = 0, running = 0, batches = 0;
     size_t cap;
     int use_cancel = (int)ds_rng_below(rng, 2);
     ds_status s;
     (void)seed;
     memset(&cfg, 0, sizeof cfg);
     cfg.workers = 1;
-    cfg.capacity = 1 + (size_t)ds_rng_below(rng, 12);
+    cfg.capacity = 1 + (size_t)ds_rng_below(rng, 40);
     cfg.sample_every = 1;
     CHECK(ds_pool_init_config(&p, &cfg, NULL) == DS_OK);
     cap = ds_pool_capacity(&p);
     CHECK(cap >= cfg.capacity && cap >= 2 && (cap & (cap - 1)) == 0 && cap < 2 * cfg.capacity + 2);
     gate_init(&g, &p);
     for (op = 0; op < 150 && accepted < 400; op++) {
-        long started = DS__ALOAD(&g.started, acquire), fin = DS__ALOAD(&g.finished, acquire);
-        long queued = accepted - started;
+        long fin = DS__ALOAD(&g.finished, acquire);
         int r = (int)ds_rng_below(rng, 100);
         if (r < 50) { /* try_submit, or a timed submit with a zero timeout */
             gate_task *t = &tasks[accepted];
@@ -194,36 +196,51 @@ static void pool_model_case(ds_rng *rng, uint64_t seed) {
             t->rc = (int)ds_rng_below(rng, 3) == 0 ? 7 : 0;
             pt = gate_make(t);
             s = timed ? ds_pool_submit_timeout(&p, &pt, 0) : ds_pool_try_submit(&p, &pt);
-            if (queued == (long)cap) {
-                CHECKF(s == (timed ? DS_ETIMEDOUT : DS_EFULL), "queued %ld cap %zu: %s", queued, cap,
+            if (depth == (long)cap) {
+                CHECKF(s == (timed ? DS_ETIMEDOUT : DS_EFULL), "depth %ld cap %zu: %s", depth, cap,
                        ds_status_name(s));
                 rejected++;
                 if (max_queued < (long)cap) max_queued = (long)cap;
             } else {
-                CHECKF(s == DS_OK, "queued %ld cap %zu: %s", queued, cap, ds_status_name(s));
+                CHECKF(s == DS_OK, "depth %ld cap %zu: %s", depth, cap, ds_status_name(s));
                 accepted++;
-                /* the length the submit measured: this task included, the
-                 * worker not yet having taken it */
-                if (queued + 1 > max_queued) max_queued = queued + 1;
+                /* the length the submit measured includes this task */
+                if (depth + 1 > max_queued) max_queued = depth + 1;
+                if (running) depth++;
+                else running = 1; /* the idle worker takes it at once */
             }
         } else if (r < 85) { /* let the running task finish */
-            if (started > fin) {
+            if (running) {
                 DS__AADD(&g.permits, 1L, acq_rel);
                 CHECK(spin_until(&g.finished, fin + 1, 5000));
                 if (tasks[fin].rc == 0) ok_runs++;
                 else failed_runs++;
+                /* the worker's next task: from its hand, else from the
+                 * queue, a batch of up to 8 when 9 or more wait (8 x 1
+                 * worker positions ahead published) and the queue has
+                 * more than 8 slots */
+                if (hand) {
+                    hand--;
+                } else if (depth) {
+                    long k = depth >= 9 && cap > 8 ? (depth < 8 ? depth : 8) : 1;
+                    batches += k > 1;
+                    depth -= k;
+                    hand = k - 1;
+                } else {
+                    running = 0;
+                }
             }
         } else if (r < 95) { /* the metrics match the model */
             CHECK(settle(&g, accepted));
             CHECK(settle_counts(&p, DS__ALOAD(&g.finished, acquire)));
-            started = DS__ALOAD(&g.started, acquire);
             fin = DS__ALOAD(&g.finished, acquire);
             ds_pool_snapshot(&p, &m);
             CHECK(m.submitted == (uint64_t)accepted && m.rejected == (uint64_t)rejected);
             CHECK(m.succeeded == (uint64_t)ok_runs && m.failed == (uint64_t)failed_runs && m.cancelled == 0);
-            CHECKF(m.queued == (uint64_t)(accepted - started), "queued %llu model %ld",
-                   (unsigned long long)m.queued, accepted - started);
-            CHECK(m.running == (uint64_t)(started - fin));
+            CHECKF(m.queued == (uint64_t)depth, "queued %llu model %ld", (unsigned long long)m.queued, depth);
+            CHECKF(m.running == (uint64_t)(running + hand), "running %llu model %ld + %ld",
+                   (unsigned long long)m.running, running, hand);
+            CHECK(fin + running + hand + depth == accepted);
             CHECKF(m.queue_high_water == (size_t)max_queued, "high water %zu model %ld", m.queue_high_water,
                    max_queued);
             CHECK(m.capacity == cap && m.workers == 1);
@@ -236,6 +253,7 @@ static void pool_model_case(ds_rng *rng, uint64_t seed) {
         }
         CHECK(settle(&g, accepted));
     }
+    if (prop_env_long("DS_VERBOSE", 0) > 1) printf("  cap %zu: %ld batches\n", cap, batches);
     CHECK(settle(&g, accepted));
     {
         long started = DS__ALOAD(&g.started, acquire), fin = DS__ALOAD(&g.finished, acquire);
