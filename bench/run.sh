@@ -22,7 +22,10 @@
 #                                Python lru_cache / TTLCache); rate limiter
 #                                decisions (one key, 10^6 keys); the SPSC
 #                                ring beside ck_ring and boost.lockfree, the
-#                                MPMC queue beside ck_ring and a mutex queue
+#                                MPMC queue beside ck_ring and a mutex queue;
+#                                the worker pool beside GLib's GThreadPool
+#                                (10^6 tiny tasks, 1 and 2 workers; submit
+#                                latency)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -44,7 +47,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -66,6 +69,7 @@ missing=""
 [ -f /usr/include/hnswlib/hnswlib.h ] || missing="$missing libhnswlib-dev"
 [ -f /usr/include/faiss/IndexHNSW.h ] || missing="$missing libfaiss-dev"
 [ -f /usr/include/ck_ring.h ] || missing="$missing libck-dev"
+pkg-config --exists glib-2.0 2>/dev/null || missing="$missing libglib2.0-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -102,6 +106,9 @@ $CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas 
 $CXX $CXXFLAGS -c bench/bench_ring_boost.cc -o "$BIN/bench_ring_boost.o"
 $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_ring.c "$BIN/bench_ring_boost.o" \
     -o "$BIN/bench_ring" -lck -lstdc++ -pthread -lm
+# The pool: C11 + pthreads; GThreadPool is Debian's shared libglib-2.0.
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_pool.c -o "$BIN/bench_pool" \
+    $(pkg-config --cflags --libs glib-2.0) -pthread -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -163,6 +170,9 @@ echo "== $BIN/bench_ids $QUICK"
 echo
 echo "== $BIN/bench_ring $QUICK"
 "$BIN/bench_ring" $QUICK
+echo
+echo "== $BIN/bench_pool $QUICK"
+"$BIN/bench_pool" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi
