@@ -648,8 +648,9 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  * the function, on the worker, with its result) and an optional cancel
  * callback (run instead of the function when the pool is cancelled before
  * the task started). When the queue is full, submit sleeps, try_submit says
- * DS_EFULL and submit_timeout gives up after its timeout: memory stays at
- * the queue's capacity whatever the producers do.
+ * DS_EFULL and submit_timeout gives up after its timeout: at most capacity
+ * tasks wait in the queue, and the pool's memory is fixed at init, whatever
+ * the producers do.
  *
  * The queue is the bounded MPMC ring of ds_conc:mpmc (Vyukov's cells with
  * sequence numbers; the closed bit on the enqueue counter, so the drain is
@@ -702,11 +703,12 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
  *          before runs, then the workers are joined. DS_OK; again after a
  *          stop it does nothing.
  *   ds_status ds_pool_cancel(ds_pool *p)
- *          stop now: later submits get DS_ECLOSED; tasks still queued are
- *          not run, each gets its cancel callback (on a worker thread) and
- *          counts as cancelled, so none disappears silently; running tasks
- *          finish (ds_pool_cancelled(p) turns 1 for them to check); then
- *          the workers are joined. May follow a shutdown that is still
+ *          stop now: later submits get DS_ECLOSED; tasks still queued (or
+ *          taken in a run but not started) are not run: each gets its
+ *          cancel callback (on a worker thread) and counts as cancelled,
+ *          so none disappears silently; running tasks finish
+ *          (ds_pool_cancelled(p) turns 1 for them to check); then the
+ *          workers are joined. May follow a shutdown that is still
  *          draining (another thread): what is left is cancelled.
  *   int    ds_pool_cancelled(const ds_pool *p)
  *          1 once cancel was called: the cooperative flag for long tasks
@@ -779,7 +781,7 @@ typedef struct ds_pool_metrics {
     uint64_t succeeded;       /* ran, fn returned 0 */
     uint64_t failed;          /* ran, fn returned nonzero */
     uint64_t cancelled;       /* never ran: cancel callback instead */
-    uint64_t queued;          /* in the queue now */
+    uint64_t queued;          /* in the queue now (at most capacity) */
     uint64_t running;         /* taken by a worker, not finished (with a
                                  deep queue: up to 7 more per worker, taken
                                  in one run with the one it runs) */
@@ -1279,6 +1281,11 @@ static void *ds__pool_main(void *arg) {
         busy = 1;
         for (i = 0; i < n; i++) ds__pool_run(p, w, &j[i]);
     }
+    /* Workers that went back to sleep after close's wake-up (a submit was
+     * still in flight, so the queue was not drained yet) are woken only one
+     * at a time by the late submits: each worker that sees the end wakes
+     * the rest. */
+    ds__pool_wake_all(&p->not_empty);
     ds__pool_flush(p, w);
     ds__waitq_notify(&p->idle, 1);
     ds__pool_self = NULL;
@@ -1579,7 +1586,10 @@ DSDEF void ds_pool_snapshot(ds_pool *p, ds_pool_metrics *out) {
     sub = DS__ALOAD(&p->enq, acquire) & ~DS__MPMC_CLOSED;
     out->submitted = sub;
     out->rejected = DS__ALOAD(&p->rejected, relaxed);
+    /* sub was read after taken: takes in between would show as queued;
+     * the queue never holds more than capacity */
     out->queued = sub > taken ? sub - taken : 0;
+    if (out->queued > (uint64_t)p->mask + 1) out->queued = (uint64_t)p->mask + 1;
     out->running = taken > fin ? taken - fin : 0;
     out->queue_high_water = (size_t)DS__ALOAD(&p->high_water, relaxed);
     out->capacity = p->mask + 1;
