@@ -1143,13 +1143,21 @@ static ds_status ds__pool_try_pop(ds_pool *p, ds__pool_job *j, size_t max, size_
 /* Set in not_empty.waiters while an idle worker polls the queue (at most
  * one does; the others go to sleep at once). A submit that sees it wakes
  * nobody: the poller will find the task. The poller clears it with a
- * read-modify-write and polls again after that, so a submit whose check
- * came before the clear is seen by that poll. */
+ * read-modify-write and polls again after that (at once if it found
+ * nothing, else after running what it found), so a submit whose check came
+ * before the clear is seen by that poll. Sleepers stay counted below this
+ * bit: every wake that takes an announcement off bumps the epoch, which
+ * wakes a sleeper or stops one about to sleep, so there are never more
+ * sleepers than announcements. */
 #define DS__POOL_POLLING 0x80000000u
 
+/* Each retry re-reads the count with the acquiring add (the CAS itself is
+ * relaxed): the wake's epoch bump must come after the announcements the
+ * waker saw, and so after those sleepers read the epoch. */
 static void ds__pool_wake_one(ds__waitq *w) {
-    uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel); /* orders like notify */
-    while (DS__UNLIKELY(n != 0) && !(n & DS__POOL_POLLING)) {
+    for (;;) {
+        uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel); /* orders like notify */
+        if (DS__LIKELY(n == 0) || (n & DS__POOL_POLLING)) return;
         if (DS__ACAS_WEAK(&w->waiters, &n, n - 1)) {
             ds__waitq_wake(w, 0);
             return;
@@ -1157,8 +1165,9 @@ static void ds__pool_wake_one(ds__waitq *w) {
     }
 }
 static void ds__pool_wake_all(ds__waitq *w) {
-    uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel);
-    while (DS__UNLIKELY((n & ~DS__POOL_POLLING) != 0)) {
+    for (;;) {
+        uint32_t n = DS__AADD(&w->waiters, 0u, acq_rel);
+        if (DS__LIKELY((n & ~DS__POOL_POLLING) == 0)) return;
         if (DS__ACAS_WEAK(&w->waiters, &n, n & DS__POOL_POLLING)) {
             ds__waitq_wake(w, 1);
             return;
