@@ -36,8 +36,8 @@
  *                       syscall(SYS_futex); elsewhere always the condvar).
  *   DS_CONC_CACHELINE   bytes kept between fields that different threads
  *                       write; default 64.
- *   DS_CONC_SPIN        polls a blocking call makes before it sleeps;
- *                       default 64.
+ *   DS_CONC_SPIN        polls a blocking call (or an idle pool worker)
+ *                       makes before it sleeps; default 64.
  *
  * TIMEOUTS
  *   *_timeout calls take a RELATIVE timeout in nanoseconds (int64_t) from
