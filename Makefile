@@ -119,10 +119,12 @@ LIBS_cache_cluster := -lsqlite3
 LIBS_spsc_pipeline := -pthread
 LIBS_concurrent_cache := -pthread
 LIBS_concurrent_map := -pthread
+LIBS_worker_pool := -pthread
 # The language standard, when an example needs more than C99 (ds_concurrent.h: C11).
 STD_spsc_pipeline := -std=c11
 STD_concurrent_cache := -std=c11
 STD_concurrent_map := -std=c11
+STD_worker_pool := -std=c11
 $(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)/examples
 	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 

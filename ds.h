@@ -7760,7 +7760,9 @@ DSDEF void ds_window_clear(ds_window *w) {
 /* Room for one more sample (ring slot and node), allocating before any
  * change: on DS_ENOMEM the window is as it was. */
 static ds_status ds__window_reserve(ds_window *w) {
-    if (w->len == w->cap) {
+    /* A full count window evicts its oldest sample into the slot it frees:
+     * its ring (allocated at max_len) never grows. */
+    if (w->len == w->cap && !(w->max_len && w->cap >= w->max_len)) {
         size_t nc = w->max_len ? w->max_len : (w->cap ? w->cap * 2 : 64), i;
         double *nx;
         int64_t *nt;

@@ -5,14 +5,15 @@
 # bench_ids), libmemcached (ketama, for bench_shard), hnswlib and faiss (with
 # OpenBLAS, for bench_hnsw), Concurrency Kit (libck-dev: ck_ring, for
 # bench_ring; boost.lockfree, Boost.Graph (bench_graph) and Boost.Geometry's
-# rtree (bench_spatial) come with boost), cachetools (Python, for
+# rtree (bench_spatial) come with boost), GLib (libglib2.0-dev: GThreadPool,
+# for bench_pool), cachetools (Python, for
 # bench/cache_ttl.py), hyperfine for whole-process comparisons, and gnuplot
 # (no X) for the FPP plot.
 # Idempotent: prints nothing and installs nothing when all are present.
 # Needs root or sudo (apt-get). POSIX sh.
 set -eu
 
-PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev uuid-dev libmemcached-dev libhnswlib-dev libfaiss-dev libopenblas-dev libck-dev python3-cachetools python3-sortedcontainers wamerican hyperfine gnuplot-nox"
+PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev uuid-dev libmemcached-dev libhnswlib-dev libfaiss-dev libopenblas-dev libck-dev libglib2.0-dev python3-cachetools python3-sortedcontainers wamerican hyperfine gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

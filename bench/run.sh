@@ -30,6 +30,9 @@
 #                                graph beside Boost.Graph (CSR, adjacency_list)
 #                                DS_CMAP (mutex and rwlock shards) beside one
 #                                global mutex around a DS_MAP, 1 and 2 threads
+#                                the worker pool beside GLib's GThreadPool
+#                                (10^6 tiny tasks, 1 and 2 workers; submit
+#                                latency)
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -51,7 +54,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,49p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -73,6 +76,7 @@ missing=""
 [ -f /usr/include/hnswlib/hnswlib.h ] || missing="$missing libhnswlib-dev"
 [ -f /usr/include/faiss/IndexHNSW.h ] || missing="$missing libfaiss-dev"
 [ -f /usr/include/ck_ring.h ] || missing="$missing libck-dev"
+pkg-config --exists glib-2.0 2>/dev/null || missing="$missing libglib2.0-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -120,6 +124,9 @@ $CXX $CXXFLAGS bench/bench_graph.cc -o "$BIN/bench_graph"
 $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. -DBENCH_CMAP_RW_PART -c bench/bench_cmap.c -o "$BIN/bench_cmap_rw.o"
 $CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_cmap.c "$BIN/bench_cmap_rw.o" \
     -o "$BIN/bench_cmap" -pthread -lm
+# The pool: C11 + pthreads; GThreadPool is Debian's shared libglib-2.0.
+$CC -std=c11 $BENCH_FLAGS -Wall -Wextra -I. bench/bench_pool.c -o "$BIN/bench_pool" \
+    $(pkg-config --cflags --libs glib-2.0) -pthread -lm
 
 echo
 echo "== $BIN/bench_map $QUICK"
@@ -188,6 +195,8 @@ echo "== $BIN/bench_graph $QUICK"
 "$BIN/bench_graph" $QUICK
 echo "== $BIN/bench_cmap $QUICK"
 "$BIN/bench_cmap" $QUICK
+echo "== $BIN/bench_pool $QUICK"
+"$BIN/bench_pool" $QUICK
 
 if command -v hyperfine >/dev/null 2>&1; then
     if [ -n "$QUICK" ]; then N=100000; RUNS=3; else N=1000000; RUNS=10; fi

@@ -88,7 +88,12 @@
     /* ds_hnsw.h with DS_HNSW_THREADS */                                   \
     X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
     X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
-    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)
+    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)                       \
+    /* worker pool */                                                      \
+    X(conc_pool_model) X(conc_pool_shutdown_race) X(conc_pool_cancel_race) \
+    X(conc_pool_backpressure) X(conc_pool_wait_idle) X(conc_pool_from_task) \
+    X(conc_pool_metrics) X(conc_pool_bad_input) X(conc_pool_oom)           \
+    X(conc_pool_thread_fail)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)

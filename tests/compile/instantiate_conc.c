@@ -1,7 +1,8 @@
 /* Instantiates the ds_concurrent.h rings, the sharded map and the wrappers
  * so `make check-headers` compiles the macro-generated code under the
  * strictest warnings as C11 and as C++ (std::atomic), with the futex and
- * the condvar sleep, and the DECLARE / DEFINE form; then runs a few calls. */
+ * the condvar sleep, and the DECLARE / DEFINE form; then runs a few calls,
+ * and a few tasks through a ds_pool. */
 #define DS_IMPLEMENTATION
 #include "ds_concurrent.h"
 
@@ -81,6 +82,21 @@ static int wrappers(void) {
     return 0;
 }
 
+/* The worker pool (ds_conc:pool): a few tasks through it, as C11 and C++. */
+static int pool_task(void *arg) { return *(int *)arg += 1, 0; }
+static int pool_smoke(void) {
+    ds_pool pool;
+    ds_pool_metrics m;
+    int v = 0;
+    ds_pool_task t = {pool_task, &v, NULL, NULL};
+    if (ds_pool_init(&pool, 1, 4) != DS_OK) return 1;
+    if (ds_pool_submit(&pool, &t) != DS_OK || ds_pool_wait_idle(&pool) != DS_OK) return 2;
+    ds_pool_shutdown(&pool);
+    ds_pool_snapshot(&pool, &m);
+    ds_pool_free(&pool);
+    return v == 1 && m.succeeded == 1 ? 0 : 3;
+}
+
 int main(void) {
     pspsc s;
     pmpmc m;
@@ -98,6 +114,7 @@ int main(void) {
     if (ispsc_try_push(&is, 7) != DS_OK || ispsc_try_pop(&is, &x) != DS_OK || x != 7) return 5;
     impmc_close(&im);
     if (impmc_push(&im, 1) != DS_ECLOSED || impmc_pop(&im, &x) != DS_ECLOSED) return 6;
+    if (pool_smoke() != 0) return 7;
     pspsc_free(&s);
     pmpmc_free(&m);
     ispsc_free(&is);
