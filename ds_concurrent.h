@@ -124,6 +124,7 @@
 /* The pool's threads and locks, the condvar fallback and the locked
  * wrappers (ds_conc:wrappers) use it. */
 #include <pthread.h>
+#include <sched.h> /* sched_yield: MPMC consumers draining a closed queue */
 
 /* The atomics shim: C11 <stdatomic.h>, or std::atomic when compiled as C++
  * (the two have the same layout for the lock-free types used here). Every
@@ -304,13 +305,14 @@ static inline void ds__cpu_relax(void) {
     } while (0)
 
 /* The blocking and timed calls of a ring, the same for SPSC and MPMC: its
- * try_push/try_pop under DS__CONC_BLOCK on its not_full/not_empty queues. */
-#define DS__CONC_BLOCKING_CALLS(name, T, LINK)                                           \
+ * try_push and its POP_TRY (try_pop, or MPMC's variant of it) under
+ * DS__CONC_BLOCK on its not_full/not_empty queues. */
+#define DS__CONC_BLOCKING_CALLS(name, T, LINK, POP_TRY)                                  \
     static inline ds_status name##__push_until(name *q, T x, int64_t deadline) {         \
         DS__CONC_BLOCK(name##_try_push(q, x), DS_EFULL, &q->not_full, deadline);         \
     }                                                                                    \
     static inline ds_status name##__pop_until(name *q, T *out, int64_t deadline) {       \
-        DS__CONC_BLOCK(name##_try_pop(q, out), DS_EEMPTY, &q->not_empty, deadline);      \
+        DS__CONC_BLOCK(POP_TRY(q, out), DS_EEMPTY, &q->not_empty, deadline);             \
     }                                                                                    \
     LINK ds_status name##_push(name *q, T x) { return name##__push_until(q, x, INT64_MAX); } \
     LINK ds_status name##_pop(name *q, T *out) { return name##__pop_until(q, out, INT64_MAX); } \
@@ -543,7 +545,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         if (done) *done = k;                                                             \
         return DS_OK;                                                                    \
     }                                                                                    \
-    DS__CONC_BLOCKING_CALLS(name, T, LINK)
+    DS__CONC_BLOCKING_CALLS(name, T, LINK, name##_try_pop)
 
 #define DS_SPSC_DECLARE(name, T) \
     DS__SPSC_TYPES(name, T);     \
@@ -736,7 +738,21 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         ds__waitq_notify(&q->not_full, 0);                                               \
         return DS_OK;                                                                    \
     }                                                                                    \
-    DS__CONC_BLOCKING_CALLS(name, T, LINK)
+    /* The blocking pops' try. After close no push notifies again except   \
+     * those already claimed and still being written, and each of those      \
+     * wakes one sleeper: so a consumer that sees the queue closed but not   \
+     * yet drained yields until it is, instead of sleeping through the last  \
+     * notify (two consumers, one item in flight). Before close a sleeper is \
+     * woken by a push or by close's notify-all. */                           \
+    static inline ds_status name##__pop_try(name *q, T *out) {                          \
+        ds_status s = name##_try_pop(q, out);                                            \
+        while (s == DS_EEMPTY && name##_is_closed(q)) {                                  \
+            sched_yield();                                                               \
+            s = name##_try_pop(q, out);                                                  \
+        }                                                                                \
+        return s;                                                                        \
+    }                                                                                    \
+    DS__CONC_BLOCKING_CALLS(name, T, LINK, name##__pop_try)
 
 #define DS_MPMC_DECLARE(name, T) \
     DS__MPMC_TYPES(name, T);     \

@@ -454,6 +454,44 @@ void test_conc_mpmc_close_race(void) {
         run_stream(1, 2, 2, 8, CONC_ITEMS, 20 + seed, 1);
 }
 
+/* Two consumers asleep in pop, a producer that claimed a position before
+ * close and is still writing it, then close: the producer's publish wakes
+ * one consumer (it gets the item); the other must see "closed and drained"
+ * rather than sleep through its 5 s timeout - nobody notifies again. The
+ * stalled producer is simulated by claiming position 0 by hand. */
+static void *close_inflight_pop(void *arg) {
+    u32mpmc *m = (u32mpmc *)arg;
+    uint32_t v = 0;
+    ds_status s = u32mpmc_pop_timeout(m, &v, 5000000000LL);
+    return (void *)(intptr_t)(s == DS_OK ? (v == 7 ? 1 : 3) : s == DS_ECLOSED ? 2 : 4);
+}
+void test_conc_mpmc_close_inflight(void) {
+    u32mpmc m;
+    pthread_t t[2];
+    void *r[2];
+    int64_t end, t0;
+    int i;
+    CHECK(u32mpmc_init(&m, 4) == DS_OK);
+    DS__ASTORE(&m.enq, (uint64_t)1, release); /* position 0 claimed, not written */
+    for (i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, close_inflight_pop, &m) == 0);
+    end = ds_now_ns() + 5000000000LL;
+    while (DS__ALOAD(&m.not_empty.waiters, acquire) < 2u && ds_now_ns() < end) sched_yield();
+    sleep_ms(5);
+    t0 = ds_now_ns();
+    u32mpmc_close(&m);
+    sleep_ms(20); /* both wake from close's notify, find the item still in flight */
+    m.cells[0].val = 7;
+    DS__ASTORE(&m.cells[0].seq, (uint64_t)1, release);
+    ds__waitq_notify(&m.not_empty, 0); /* the producer's publish: wakes one */
+    for (i = 0; i < 2; i++) CHECK(pthread_join(t[i], &r[i]) == 0);
+    t0 = ds_now_ns() - t0;
+    u32mpmc_free(&m);
+    CHECKF((intptr_t)r[0] + (intptr_t)r[1] == 3 && r[0] != r[1],
+           "consumers got %d and %d (1 = the item, 2 = closed, 4 = timed out)", (int)(intptr_t)r[0],
+           (int)(intptr_t)r[1]);
+    CHECKF(t0 < 3000000000LL, "the drained consumer slept through close");
+}
+
 /* ---- blocked calls wake up -------------------------------------------- */
 
 typedef struct waker_arg {

@@ -73,6 +73,7 @@
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
     X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
     X(conc_lost_wakeup) X(conc_fence_fallback)                             \
+    X(conc_mpmc_close_inflight)                                            \
     /* thread-safe wrappers (tests/test_conc_wrap.c) */                    \
     X(conc_wrap_clru_single_flight) X(conc_wrap_clru_failure)              \
     X(conc_wrap_clru_invalidate) X(conc_wrap_clru_model)                   \
