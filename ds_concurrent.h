@@ -275,11 +275,17 @@ static inline void ds__cpu_relax(void) {
 #endif
 }
 
-/* The blocking loop shared by every ring: poll TRY a few times, then sleep
- * on WQ until it is notified, re-trying each time. BUSY is the status that
- * means "would block" (DS_EFULL or DS_EEMPTY); the deadline passing turns it
- * into DS_ETIMEDOUT. A macro so TRY is the typed, inlined call. */
-#define DS__CONC_BLOCK(TRY, BUSY, WQ, deadline)                                  \
+/* The blocking loop shared by every ring and the pool's submit: poll TRY a
+ * few times, then sleep on WQ until it is notified, re-trying each time.
+ * BUSY is the status that means "would block" (DS_EFULL or DS_EEMPTY); the
+ * deadline passing turns it into DS_ETIMEDOUT. CANCEL drops an announcement
+ * the sleeper no longer needs and SLEEP sleeps: ds__waitq_cancel and
+ * ds__waitq_wait for the rings; the pool, whose wakers take announcements
+ * off themselves, passes a no-op and ds__waitq_sleep. A macro so TRY is the
+ * typed, inlined call. */
+#define DS__CONC_BLOCK(TRY, BUSY, WQ, deadline) \
+    DS__CONC_BLOCK_WITH(TRY, BUSY, WQ, deadline, ds__waitq_cancel, ds__waitq_wait)
+#define DS__CONC_BLOCK_WITH(TRY, BUSY, WQ, deadline, CANCEL, SLEEP)              \
     do {                                                                         \
         ds_status s_ = (TRY);                                                    \
         int spin_;                                                               \
@@ -291,10 +297,10 @@ static inline void ds__cpu_relax(void) {
             uint32_t e_ = ds__waitq_prepare(WQ);                                 \
             s_ = (TRY);                                                          \
             if (s_ != (BUSY)) {                                                  \
-                ds__waitq_cancel(WQ);                                            \
+                CANCEL(WQ);                                                      \
                 break;                                                           \
             }                                                                    \
-            if (ds__waitq_wait((WQ), e_, (deadline))) {                          \
+            if (SLEEP((WQ), e_, (deadline))) {                                   \
                 s_ = (TRY);                                                      \
                 if (s_ == (BUSY)) s_ = DS_ETIMEDOUT;                             \
             } else {                                                             \
@@ -2948,31 +2954,11 @@ static void ds__pool_wake_all(ds__waitq *w) {
         }
     }
 }
-/* Poll TRY DS_CONC_SPIN times, then announce, re-check, sleep; repeat. */
-#define DS__POOL_BLOCK(TRY, BUSY, WQ, deadline)                                  \
-    do {                                                                         \
-        ds_status s_ = (TRY);                                                    \
-        int spin_;                                                               \
-        for (spin_ = 0; s_ == (BUSY) && spin_ < DS_CONC_SPIN; spin_++) {         \
-            ds__cpu_relax();                                                     \
-            s_ = (TRY);                                                          \
-        }                                                                        \
-        while (s_ == (BUSY)) {                                                   \
-            uint32_t e_ = ds__waitq_prepare(WQ);                                 \
-            s_ = (TRY);                                                          \
-            if (s_ != (BUSY)) break;                                             \
-            if (ds__waitq_sleep((WQ), e_, (deadline))) {                         \
-                s_ = (TRY);                                                      \
-                if (s_ == (BUSY)) s_ = DS_ETIMEDOUT;                             \
-            } else {                                                             \
-                s_ = (TRY);                                                      \
-            }                                                                    \
-        }                                                                        \
-        return s_;                                                               \
-    } while (0)
-
+/* A submitter's announcement stays until a waker takes it (see above). */
+static inline void ds__pool_keep_announcement(ds__waitq *w) { (void)w; }
 static ds_status ds__pool_push_until(ds_pool *p, const ds_pool_task *t, int64_t deadline) {
-    DS__POOL_BLOCK(ds__pool_try_push(p, t), DS_EFULL, &p->not_full, deadline);
+    DS__CONC_BLOCK_WITH(ds__pool_try_push(p, t), DS_EFULL, &p->not_full, deadline,
+                        ds__pool_keep_announcement, ds__waitq_sleep);
 }
 /* A worker that found the queue empty: poll DS_CONC_SPIN times if no other
  * worker is polling, else (and then) sleep until a submit wakes it. */
