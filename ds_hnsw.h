@@ -1753,8 +1753,13 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
     ep = h->entry;
     epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
     ep = ds__hn_greedy(h, NULL, q, ep, &epd, h->maxlevel, 0);
-    nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, 1, filter, ctx, &oom);
+    nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, h->ndel != 0, filter, ctx, &oom);
     if (oom) return DS_ENOMEM;
+    /* Read labels (another cache miss each) only for the k nearest and any
+     * tied with the k-th, whose order the labels decide. */
+    ds__pair_sort(s->top, nt);
+    for (i = k < nt ? k : nt; i < nt && s->top[i].d == s->top[i - 1].d; i++) {}
+    nt = i;
     for (i = 0; i < nt; i++) {
         ds_neighbor x;
         x.label = ds__hn_label(h, s->top[i].id);

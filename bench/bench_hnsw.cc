@@ -10,7 +10,9 @@
 // threads; hnswlib: addPoint from 1 and 2 std::threads, as its Python
 // binding's ParallelFor; faiss: IndexHNSWFlat::add under
 // omp_set_num_threads), index bytes, and the recall@10 / QPS curve over a sweep of ef
-// (single-threaded search, one query at a time); QPS at recall 0.90, 0.95,
+// (single-threaded search, one query at a time, on the 1-thread graphs; all
+// indexes are built first and their sweeps interleaved, rep by rep, so a
+// slow spell of the machine cannot favour one library); QPS at recall 0.90, 0.95,
 // 0.99 is read off each curve (log-linear interpolation between the two
 // sweep points around it). Exact search: ds_flat vs IndexFlatL2, one thread.
 // Writes DIR/hnsw_<set>.dat for bench/plot_hnsw.gp (recall vs QPS).
@@ -32,6 +34,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,25 +131,42 @@ static double recall_at_10(const dataset &ds, const std::vector<uint64_t> &got) 
 
 static const int EFS[] = {10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512};
 
-// The sweep: search(ef, out labels) timed over all queries, reps medians.
-// Each rep runs the query set as many times as fills ~0.2 s (a few ms of
-// queries alone would be mostly noise), interleaving the libraries' reps
-// is left to the caller's order.
-static void sweep(const dataset &ds, int reps, result &res, const std::function<void(int, std::vector<uint64_t> &)> &search) {
+// A contender's search: run every query at one ef, labels into out.
+typedef std::function<void(int, std::vector<uint64_t> &)> searcher;
+
+// The sweep, all contenders interleaved: for each ef, every rep times each
+// contender in turn, so a slow spell of a shared machine (minutes long on a
+// VM) hits all of them alike rather than whichever swept last; each rep runs
+// the query set as many times as fills ~0.2 s (a few ms of queries alone
+// would be mostly noise), and QPS is the median over reps. A contender
+// leaves the sweep once its recall passes 0.999.
+static void sweep_all(const dataset &ds, int reps, std::vector<result *> rs, const std::vector<searcher> &search) {
+    std::vector<bool> done(rs.size(), false);
     for (int ef : EFS) {
-        std::vector<uint64_t> got(ds.nq * 10, UINT64_MAX);
-        bench_samples s = {};
-        int64_t t0 = bench_now();
-        search(ef, got); // warm-up, and the loop count
-        int loops = (int)std::max<int64_t>(1, 200000000 / std::max<int64_t>(1, bench_now() - t0));
-        for (int r = 0; r < reps; r++) {
-            t0 = bench_now();
-            for (int l = 0; l < loops; l++) search(ef, got);
-            bench_add(&s, (double)(bench_now() - t0) / loops);
+        std::vector<std::vector<uint64_t>> got(rs.size());
+        std::vector<bench_samples> s(rs.size());
+        std::vector<int> loops(rs.size());
+        for (size_t i = 0; i < rs.size(); i++) {
+            if (done[i]) continue;
+            got[i].assign(ds.nq * 10, UINT64_MAX);
+            s[i] = bench_samples{};
+            int64_t t0 = bench_now();
+            search[i](ef, got[i]); // warm-up, and the loop count
+            loops[i] = (int)std::max<int64_t>(1, 200000000 / std::max<int64_t>(1, bench_now() - t0));
         }
-        point p = {ef, recall_at_10(ds, got), (double)ds.nq / (bench_median(&s) / 1e9)};
-        res.curve.push_back(p);
-        if (p.recall > 0.999) break;
+        for (int r = 0; r < reps; r++)
+            for (size_t i = 0; i < rs.size(); i++) {
+                if (done[i]) continue;
+                int64_t t0 = bench_now();
+                for (int l = 0; l < loops[i]; l++) search[i](ef, got[i]);
+                bench_add(&s[i], (double)(bench_now() - t0) / loops[i]);
+            }
+        for (size_t i = 0; i < rs.size(); i++) {
+            if (done[i]) continue;
+            point p = {ef, recall_at_10(ds, got[i]), (double)ds.nq / (bench_median(&s[i]) / 1e9)};
+            rs[i]->curve.push_back(p);
+            if (p.recall > 0.999) done[i] = true;
+        }
     }
 }
 
@@ -176,16 +196,24 @@ template <class F> static double timed_parallel_add(size_t n, int threads, F add
     return (double)(bench_now() - t0) / 1e9;
 }
 
-static result run_hnswlib(const dataset &ds, int reps) {
+// A built index with its figures; `search` keeps the index alive until
+// the contender is dropped.
+struct contender {
     result res;
-    res.lib = "hnswlib";
-    hnswlib::L2Space space(ds.dim);
+    searcher search;
+};
+
+static contender build_hnswlib(const dataset &ds) {
+    contender c;
+    c.res.lib = "hnswlib";
+    auto space = std::make_shared<hnswlib::L2Space>(ds.dim);
+    std::shared_ptr<hnswlib::HierarchicalNSW<float>> kept;
     for (int threads = 1; threads <= 2; threads++) {
-        auto *h = new hnswlib::HierarchicalNSW<float>(&space, ds.n, 16, 200, 100);
-        // the first point alone, as hnswlib's own parallel build does
+        auto h = std::make_shared<hnswlib::HierarchicalNSW<float>>(space.get(), ds.n, 16, 200, 100);
         double t = timed_parallel_add(ds.n, threads, [&](size_t i) { h->addPoint(&ds.base[i * ds.dim], i); });
-        (threads == 1 ? res.build1 : res.build2) = t;
-        if (threads == 2) { delete h; break; }
+        (threads == 1 ? c.res.build1 : c.res.build2) = t;
+        if (threads == 2) break; // the 1-thread graph is the one searched
+        kept = h;
         // Everything the index holds per element, as ds_hnsw_memory counts
         // ours: level-0 records, upper links, the per-element pointer, level
         // and mutex, and the label map (nodes + buckets; malloc's own
@@ -196,45 +224,46 @@ static result run_hnswlib(const dataset &ds, int reps) {
         bytes += h->label_lookup_.size() * (sizeof(void *) + sizeof(std::pair<const hnswlib::labeltype, hnswlib::tableint>)) +
                  h->label_lookup_.bucket_count() * sizeof(void *);
         bytes += ds.n * sizeof(unsigned short); // the visited list
-        res.bytes = (double)bytes;
-        sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
-            h->setEf((size_t)ef);
-            for (size_t q = 0; q < ds.nq; q++) {
-                auto pq = h->searchKnn(&ds.query[q * ds.dim], 10);
-                for (size_t k = pq.size(); k-- > 0; pq.pop()) out[q * 10 + k] = pq.top().second;
-            }
-        });
-        delete h;
+        c.res.bytes = (double)bytes;
     }
-    return res;
+    c.search = [&ds, space, kept](int ef, std::vector<uint64_t> &out) {
+        kept->setEf((size_t)ef);
+        for (size_t q = 0; q < ds.nq; q++) {
+            auto pq = kept->searchKnn(&ds.query[q * ds.dim], 10);
+            for (size_t k = pq.size(); k-- > 0; pq.pop()) out[q * 10 + k] = pq.top().second;
+        }
+    };
+    return c;
 }
 
-static result run_faiss(const dataset &ds, int reps) {
-    result res;
-    res.lib = "faiss";
+static contender build_faiss(const dataset &ds) {
+    contender c;
+    c.res.lib = "faiss";
+    std::shared_ptr<faiss::IndexHNSWFlat> kept;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
-        faiss::IndexHNSWFlat idx((int)ds.dim, 16);
-        idx.hnsw.efConstruction = 200;
+        auto idx = std::make_shared<faiss::IndexHNSWFlat>((int)ds.dim, 16);
+        idx->hnsw.efConstruction = 200;
         int64_t t0 = bench_now();
-        idx.add((faiss::Index::idx_t)ds.n, ds.base.data());
-        (threads == 1 ? res.build1 : res.build2) = (double)(bench_now() - t0) / 1e9;
+        idx->add((faiss::Index::idx_t)ds.n, ds.base.data());
+        (threads == 1 ? c.res.build1 : c.res.build2) = (double)(bench_now() - t0) / 1e9;
         if (threads == 2) break;
-        res.bytes = (double)(ds.n * ds.dim * sizeof(float) + idx.hnsw.neighbors.size() * sizeof(int) +
-                             idx.hnsw.offsets.size() * sizeof(size_t) + idx.hnsw.levels.size() * sizeof(int));
-        omp_set_num_threads(1);
-        sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
-            idx.hnsw.efSearch = ef;
-            std::vector<float> dist(10);
-            std::vector<faiss::Index::idx_t> lab(10);
-            for (size_t q = 0; q < ds.nq; q++) { // one query at a time, as the others
-                idx.search(1, &ds.query[q * ds.dim], 10, dist.data(), lab.data());
-                for (size_t k = 0; k < 10; k++) out[q * 10 + k] = (uint64_t)lab[k];
-            }
-        });
+        kept = idx;
+        c.res.bytes = (double)(ds.n * ds.dim * sizeof(float) + idx->hnsw.neighbors.size() * sizeof(int) +
+                               idx->hnsw.offsets.size() * sizeof(size_t) + idx->hnsw.levels.size() * sizeof(int));
     }
     omp_set_num_threads(1);
-    return res;
+    c.search = [&ds, kept](int ef, std::vector<uint64_t> &out) {
+        omp_set_num_threads(1);
+        kept->hnsw.efSearch = ef;
+        std::vector<float> dist(10);
+        std::vector<faiss::Index::idx_t> lab(10);
+        for (size_t q = 0; q < ds.nq; q++) { // one query at a time, as the others
+            kept->search(1, &ds.query[q * ds.dim], 10, dist.data(), lab.data());
+            for (size_t k = 0; k < 10; k++) out[q * 10 + k] = (uint64_t)lab[k];
+        }
+    };
+    return c;
 }
 
 // Exact search, one thread: queries per second over the whole base.
@@ -284,15 +313,28 @@ static void print_results(const dataset &ds, const std::vector<result> &rs, cons
     }
 }
 
-static result run_ds(const dataset &ds, int reps) {
-    result res;
+// The ds index and its search scratch, freed together.
+struct ds_kept {
+    ds_hnsw h;
+    ds_hnsw_scratch sc;
+    ~ds_kept() {
+        ds_hnsw_scratch_free(&sc);
+        ds_hnsw_free(&h);
+    }
+};
+
+static contender build_ds(const dataset &ds) {
+    contender c;
+    result &res = c.res;
     res.lib = "ds";
     ds_hnsw_params p = ds_hnsw_params_default(ds.dim);
     p.M = 16;
     p.ef_construction = 200;
     p.max_elements = ds.n;
     p.seed = 100;
-    ds_hnsw h;
+    auto kept = std::make_shared<ds_kept>();
+    ds_hnsw &h = kept->h;
+    ds_hnsw_scratch_init(&kept->sc, NULL);
     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { fprintf(stderr, "ds_hnsw_init failed\n"); exit(1); }
     res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_add(&h, i, &ds.base[i * ds.dim]); });
     res.bytes = (double)ds_hnsw_memory(&h);
@@ -324,19 +366,15 @@ static result run_ds(const dataset &ds, int reps) {
         res.rec2 = rec[1];
         ds_hnsw_free(&h2);
     }
-    ds_hnsw_scratch sc;
-    ds_hnsw_scratch_init(&sc, NULL);
-    std::vector<ds_neighbor> nb(10);
-    sweep(ds, reps, res, [&](int ef, std::vector<uint64_t> &out) {
+    c.search = [&ds, kept](int ef, std::vector<uint64_t> &out) {
+        ds_neighbor nb[10];
         for (size_t q = 0; q < ds.nq; q++) {
             size_t got = 0;
-            ds_hnsw_search_scratch(&h, &sc, &ds.query[q * ds.dim], 10, (size_t)ef, NULL, NULL, nb.data(), &got);
+            ds_hnsw_search_scratch(&kept->h, &kept->sc, &ds.query[q * ds.dim], 10, (size_t)ef, NULL, NULL, nb, &got);
             for (size_t k = 0; k < got; k++) out[q * 10 + k] = nb[k].label;
         }
-    });
-    ds_hnsw_scratch_free(&sc);
-    ds_hnsw_free(&h);
-    return res;
+    };
+    return c;
 }
 
 // Exact search with ds_flat over the caller's vectors (a view, no copy).
@@ -364,10 +402,23 @@ static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hn
         exact_ds(ds, ds.nq, &lab);
         ds.gt.assign(lab.begin(), lab.end());
     }
+    // Build every index first (one at a time, so builds never share the
+    // cores), then sweep them interleaved.
+    std::vector<contender> cs;
+    cs.push_back(build_ds(ds));
+    cs.push_back(build_hnswlib(ds));
+    if (faiss_hnsw) cs.push_back(build_faiss(ds));
+    std::vector<result *> rp;
+    std::vector<searcher> sp;
+    for (contender &c : cs) {
+        rp.push_back(&c.res);
+        sp.push_back(c.search);
+    }
+    sweep_all(ds, reps, rp, sp);
     std::vector<result> rs;
-    rs.push_back(run_ds(ds, reps));
-    rs.push_back(run_hnswlib(ds, reps));
-    if (faiss_hnsw) rs.push_back(run_faiss(ds, reps));
+    for (contender &c : cs) rs.push_back(c.res);
+    sp.clear();
+    cs.clear(); // frees the indexes
     print_results(ds, rs, out);
     printf("  exact search, one thread, %zu queries: ds_flat %.1f QPS, faiss IndexFlatL2 %.1f QPS, ds / faiss %.2fx\n",
            nq_exact, q_ds, q_faiss, q_ds / q_faiss);

@@ -594,6 +594,57 @@ void test_hnsw_delete_filter(void) {
     free(x);
 }
 
+/* Ties: distinct points of a small integer grid (exact float arithmetic,
+ * so every kernel agrees) give many elements at the same distance from a
+ * grid query. With ef >= n the search sees every element of this small,
+ * well-linked graph, so its k results must equal the exact index's, ties
+ * included: among equal distances the smaller label comes first, whichever
+ * of them the walk found first, and soft-deleted elements never appear.
+ * L2 only: under inner product (not a metric) the selection heuristic can
+ * leave an element with no in-links, unreachable at any ef, as in hnswlib. */
+static void exhaustive_ties_case(ds_rng *r, uint64_t seed) {
+    enum { G = 6, D = 2 };
+    ds_hnsw_params p = hparams(D, DS_METRIC_L2, 4 + (size_t)ds_rng_below(r, 13), 40, seed);
+    size_t n = 1 + (size_t)ds_rng_below(r, G * G), i, j, got, want_n;
+    int cell[G * G];
+    ds_hnsw h;
+    ds_flat f;
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    CHECK(ds_flat_init(&f, D, DS_METRIC_L2, NULL) == DS_OK);
+    for (i = 0; i < G * G; i++) cell[i] = (int)i;
+    for (i = 0; i < n; i++) { /* n distinct cells, in random order */
+        size_t k = i + (size_t)ds_rng_below(r, G * G - i);
+        int c = cell[k];
+        float v[D];
+        uint64_t label = 1000 * ds_rng_below(r, 8) + i; /* distinct, not in insertion order */
+        cell[k] = cell[i];
+        cell[i] = c;
+        v[0] = (float)(c % G);
+        v[1] = (float)(c / G);
+        CHECK(ds_hnsw_add(&h, label, v) == DS_OK);
+        if (ds_rng_below(r, 5) == 0) CHECK(ds_hnsw_mark_deleted(&h, label) == DS_OK);
+        else CHECK(ds_flat_add(&f, label, v) == DS_OK);
+    }
+    for (j = 0; j < 8; j++) {
+        float q[D];
+        ds_neighbor res[12], want[12];
+        size_t k = 1 + (size_t)ds_rng_below(r, 12);
+        q[0] = (float)ds_rng_below(r, G);
+        q[1] = (float)ds_rng_below(r, G);
+        CHECK(ds_hnsw_search(&h, q, k, 64, NULL, NULL, res, &got) == DS_OK);
+        CHECK(ds_flat_search(&f, q, k, want, &want_n) == DS_OK);
+        CHECKF(got == want_n, "n %zu k %zu: %zu results, want %zu", n, k, got, want_n);
+        for (i = 0; i < got && i < want_n; i++)
+            CHECKF(res[i].label == want[i].label && res[i].dist == want[i].dist,
+                   "n %zu k %zu rank %zu: %llu/%g, want %llu/%g", n, k, i,
+                   (unsigned long long)res[i].label, (double)res[i].dist,
+                   (unsigned long long)want[i].label, (double)want[i].dist);
+    }
+    ds_flat_free(&f);
+    ds_hnsw_free(&h);
+}
+void test_hnsw_exhaustive_ties(void) { prop_run("exhaustive_ties", exhaustive_ties_case, 200); }
+
 /* update moves a vector; get returns it; replace_deleted reuses slots;
  * compaction drops deleted elements and keeps recall. */
 void test_hnsw_update_replace_compact(void) {

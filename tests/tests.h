@@ -59,7 +59,8 @@
     X(hnsw_distance) X(hnsw_flat_model) X(hnsw_flat_view_batch)            \
     X(hnsw_flat_bad_input) X(hnsw_flat_oom) X(hnsw_vecs_read)              \
     X(hnsw_flat_siftsmall) X(hnsw_siftsmall_recall) X(hnsw_synthetic_recall) \
-    X(hnsw_delete_filter) X(hnsw_update_replace_compact)                   \
+    X(hnsw_delete_filter) X(hnsw_exhaustive_ties)                          \
+    X(hnsw_update_replace_compact)                                         \
     X(hnsw_update_repair) X(hnsw_resize)                                   \
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
