@@ -848,8 +848,11 @@ static ds_status ds__flat_prep(const ds_flat *f, ds_dist_fn dot, const float *q,
 /* Queries [0, nq) in blocks: each row is read from memory once per block
  * and scored against every query of the block while it sits in L1, so a
  * base larger than the cache streams nq / block times, not nq times. The
- * distances are the single-query ones, so results are identical. */
-#define DS__FLAT_BLOCK 8
+ * distances are the single-query ones, so results are identical. 32
+ * queries of 128 floats (16 KB) stay in L1 beside the row; on a 10^6 x 128
+ * base, 100 queries ran 1.2-1.6x faster than with blocks of 8 (bench_hnsw
+ * --exact-only). */
+#define DS__FLAT_BLOCK 32
 static ds_status ds__flat_block(const ds_flat *f, const float *qs, size_t nq, size_t k,
                                 ds_neighbor *out, size_t *nout) {
     ds_dist_fn l2 = ds_dist_l2sq_kernel(ds_dist_simd_level());

@@ -238,11 +238,12 @@ void test_hnsw_flat_model(void) { prop_run("flat_model", flat_model_case, 30); }
 
 void test_hnsw_flat_view_batch(void) {
     /* A view over strided rows (an .fvecs image: [d][d floats]...) equals
-     * the owning index; batch equals one-by-one; cosine views too. */
-    enum { N = 300, D = 13 };
-    float *img = (float *)malloc(N * (D + 1) * sizeof(float)), qs[5 * D];
-    ds_neighbor a[5 * 7], b[7];
-    size_t na[5], nb, i, j;
+     * the owning index; batch equals one-by-one (NQ spans several query
+     * blocks and a partial one); cosine views too. */
+    enum { N = 300, D = 13, NQ = 70 };
+    float *img = (float *)malloc(N * (D + 1) * sizeof(float)), qs[NQ * D];
+    ds_neighbor a[NQ * 7], b[7];
+    size_t na[NQ], nb, i, j;
     int met;
     ds_rng r;
     ds_rng_seed(&r, 3);
@@ -252,7 +253,7 @@ void test_hnsw_flat_view_batch(void) {
         memcpy(&img[i * (D + 1)], &d, 4);
         for (j = 0; j < D; j++) img[i * (D + 1) + 1 + j] = gauss(&r);
     }
-    for (i = 0; i < 5 * D; i++) qs[i] = gauss(&r);
+    for (i = 0; i < NQ * D; i++) qs[i] = gauss(&r);
     for (met = 1; met <= 3; met++) {
         ds_flat own, view;
         CHECK(ds_flat_init(&own, D, (ds_metric)met, NULL) == DS_OK);
@@ -260,8 +261,8 @@ void test_hnsw_flat_view_batch(void) {
         for (i = 0; i < N; i++) CHECK(ds_flat_add(&own, i, img + i * (D + 1) + 1) == DS_OK);
         CHECK(ds_flat_len(&view) == N);
         CHECK(ds_flat_add(&view, 999, qs) == DS_EINVAL && ds_flat_remove(&view, 1) == DS_EINVAL);
-        CHECK(ds_flat_search_batch(&view, qs, 5, 7, a, na) == DS_OK);
-        for (i = 0; i < 5; i++) {
+        CHECK(ds_flat_search_batch(&view, qs, NQ, 7, a, na) == DS_OK);
+        for (i = 0; i < NQ; i++) {
             CHECK(na[i] == 7);
             CHECK(ds_flat_search(&own, qs + i * D, 7, b, &nb) == DS_OK && nb == 7);
             for (j = 0; j < 7; j++) {
