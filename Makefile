@@ -46,25 +46,25 @@ $(BUILD) $(BUILD)/examples $(BUILD)/fuzz $(BUILD)/compile:
 	@mkdir -p $@
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
-$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
 	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # The portable (SWAR) probing path, as on a machine without SSE2.
-$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_NO_SIMD -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # ds_concurrent.h: under ASan+UBSan, and under ThreadSanitizer with the
 # futex and with the mutex+condvar sleep (DS_CONC_NO_FUTEX).
-$(BUILD)/test_conc: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_conc: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(SAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
 
-$(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -I. -Itests $(CONC_SRC) -o $@ -lm
 
-$(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
+$(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -DDS_CONC_NO_FUTEX -I. -Itests $(CONC_SRC) -o $@ -lm
 
 TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang) \

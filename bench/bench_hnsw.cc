@@ -135,37 +135,44 @@ static const int EFS[] = {10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 
 // A contender's search: run every query at one ef, labels into out.
 typedef std::function<void(int, std::vector<uint64_t> &)> searcher;
 
+// A built index with its figures; `search` keeps the index alive until
+// the contender is dropped.
+struct contender {
+    result res;
+    searcher search;
+};
+
 // The sweep, all contenders interleaved: for each ef, every rep times each
 // contender in turn, so a slow spell of a shared machine (minutes long on a
 // VM) hits all of them alike rather than whichever swept last; each rep runs
 // the query set as many times as fills ~0.2 s (a few ms of queries alone
 // would be mostly noise), and QPS is the median over reps. A contender
 // leaves the sweep once its recall passes 0.999.
-static void sweep_all(const dataset &ds, int reps, std::vector<result *> rs, const std::vector<searcher> &search) {
-    std::vector<bool> done(rs.size(), false);
+static void sweep_all(const dataset &ds, int reps, std::vector<contender> &cs) {
+    std::vector<bool> done(cs.size(), false);
     for (int ef : EFS) {
-        std::vector<std::vector<uint64_t>> got(rs.size());
-        std::vector<bench_samples> s(rs.size());
-        std::vector<int> loops(rs.size());
-        for (size_t i = 0; i < rs.size(); i++) {
+        std::vector<std::vector<uint64_t>> got(cs.size());
+        std::vector<bench_samples> s(cs.size());
+        std::vector<int> loops(cs.size());
+        for (size_t i = 0; i < cs.size(); i++) {
             if (done[i]) continue;
             got[i].assign(ds.nq * 10, UINT64_MAX);
             s[i] = bench_samples{};
             int64_t t0 = bench_now();
-            search[i](ef, got[i]); // warm-up, and the loop count
+            cs[i].search(ef, got[i]); // warm-up, and the loop count
             loops[i] = (int)std::max<int64_t>(1, 200000000 / std::max<int64_t>(1, bench_now() - t0));
         }
         for (int r = 0; r < reps; r++)
-            for (size_t i = 0; i < rs.size(); i++) {
+            for (size_t i = 0; i < cs.size(); i++) {
                 if (done[i]) continue;
                 int64_t t0 = bench_now();
-                for (int l = 0; l < loops[i]; l++) search[i](ef, got[i]);
+                for (int l = 0; l < loops[i]; l++) cs[i].search(ef, got[i]);
                 bench_add(&s[i], (double)(bench_now() - t0) / loops[i]);
             }
-        for (size_t i = 0; i < rs.size(); i++) {
+        for (size_t i = 0; i < cs.size(); i++) {
             if (done[i]) continue;
             point p = {ef, recall_at_10(ds, got[i]), (double)ds.nq / (bench_median(&s[i]) / 1e9)};
-            rs[i]->curve.push_back(p);
+            cs[i].res.curve.push_back(p);
             if (p.recall > 0.999) done[i] = true;
         }
     }
@@ -196,13 +203,6 @@ template <class F> static double timed_parallel_add(size_t n, int threads, F add
     }
     return (double)(bench_now() - t0) / 1e9;
 }
-
-// A built index with its figures; `search` keeps the index alive until
-// the contender is dropped.
-struct contender {
-    result res;
-    searcher search;
-};
 
 static contender build_hnswlib(const dataset &ds) {
     contender c;
@@ -426,16 +426,9 @@ static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hn
     cs.push_back(build_ds(ds));
     cs.push_back(build_hnswlib(ds));
     if (faiss_hnsw) cs.push_back(build_faiss(ds));
-    std::vector<result *> rp;
-    std::vector<searcher> sp;
-    for (contender &c : cs) {
-        rp.push_back(&c.res);
-        sp.push_back(c.search);
-    }
-    sweep_all(ds, reps, rp, sp);
+    sweep_all(ds, reps, cs);
     std::vector<result> rs;
     for (contender &c : cs) rs.push_back(c.res);
-    sp.clear();
     cs.clear(); // frees the indexes
     print_results(ds, rs, out);
     print_exact(nq_exact, std::max(reps, 3), q_ds, q_faiss);

@@ -19,6 +19,7 @@
 #define DS_HNSW_IMPLEMENTATION
 #include "ds_hnsw.h"
 #include "prop.h"
+#include "hnsw_data.h"
 #include <math.h>
 
 #if defined(__SANITIZE_THREAD__)
@@ -39,59 +40,12 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static float hmt_gauss(ds_rng *r) {
-    double u = 1.0 - ds_rng_double(r), v = ds_rng_double(r);
-    return (float)(sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
-}
-/* n points in `clusters` Gaussian blobs (centres uniform in [-1,1]^dim,
- * spread sigma), row-major. Caller frees. */
-static float *hmt_clustered(ds_rng *r, size_t n, size_t dim, size_t clusters, float sigma) {
-    float *c = (float *)malloc(clusters * dim * sizeof(float));
-    float *x = (float *)malloc(n * dim * sizeof(float));
-    size_t i, j;
-    if (!c || !x) {
-        free(c);
-        free(x);
-        return NULL;
-    }
-    for (i = 0; i < clusters * dim; i++) c[i] = (float)(2.0 * ds_rng_double(r) - 1.0);
-    for (i = 0; i < n; i++) {
-        size_t k = (size_t)ds_rng_below(r, clusters);
-        for (j = 0; j < dim; j++) x[i * dim + j] = c[k * dim + j] + sigma * hmt_gauss(r);
-    }
-    free(c);
-    return x;
-}
-static ds_hnsw_params hmt_params(size_t dim, ds_metric m, size_t M, size_t efc, uint64_t seed) {
-    ds_hnsw_params p = ds_hnsw_params_default(dim);
-    p.metric = m;
-    p.M = M;
-    p.ef_construction = efc;
-    p.seed = seed;
-    return p;
-}
 static void hmt_image(const ds_hnsw *h, ds_membuf *b) {
     ds_membuf_init(b, NULL);
     if (ds_hnsw_save(h, ds_membuf_writer(b)) != DS_OK) b->len = 0;
 }
 static int hmt_same_image(const ds_membuf *a, const ds_membuf *b) {
     return a->len > 0 && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-/* Mean recall@k over the queries against label ground truth. */
-static double hmt_recall(const ds_hnsw *h, const float *qs, size_t nq, const uint64_t *truth,
-                         size_t k, size_t ef) {
-    ds_neighbor res[16];
-    ds_hnsw_scratch s;
-    double sum = 0;
-    size_t i, got;
-    ds_hnsw_scratch_init(&s, NULL);
-    for (i = 0; i < nq; i++) {
-        if (ds_hnsw_search_scratch(h, &s, qs + i * h->dim, k, ef, NULL, NULL, res, &got) != DS_OK)
-            return -1;
-        sum += ds_recall_at_k(res, got, truth + i * k, k);
-    }
-    ds_hnsw_scratch_free(&s);
-    return sum / (double)nq;
 }
 /* Every link list within its bound, no self or repeated links, every link
  * to an element that has the layer, every node lock released. Returns 0
@@ -156,13 +110,13 @@ static void hmt_build_recall(void) {
     uint64_t *truth = (uint64_t *)malloc(NQ * K * sizeof *truth);
     int round;
     ds_rng_seed(&r, 31);
-    x = hmt_clustered(&r, N + NQ, D, 20, 0.5f);
+    x = clustered(&r, N + NQ, D, 20, 0.5f);
     CHECK(x && labels && truth);
     q = x + N * D;
     for (round = 0; round < 2; round++) {
         ds_metric met = round ? DS_METRIC_COSINE : DS_METRIC_L2;
         size_t threads = round ? 4 : 2, i;
-        ds_hnsw_params p = hmt_params(D, met, 8, 40, 77 + (uint64_t)round);
+        ds_hnsw_params p = hparams(D, met, 8, 40, 77 + (uint64_t)round);
         ds_hnsw st, mt;
         ds_flat f;
         double rec_st, rec_mt;
@@ -193,8 +147,8 @@ static void hmt_build_recall(void) {
         CHECK(memcmp(&st.rng, &mt.rng, sizeof st.rng) == 0);
         CHECK(st.maxlevel == mt.maxlevel && st.ulen == mt.ulen);
         for (i = 0; i < N; i += 97) CHECK(ds__hn_label(&mt, (uint32_t)i) == labels[i]);
-        rec_st = hmt_recall(&st, q, NQ, truth, K, 24);
-        rec_mt = hmt_recall(&mt, q, NQ, truth, K, 24);
+        rec_st = hnsw_recall(&st, q, NQ, D, truth, K, K, 24);
+        rec_mt = hnsw_recall(&mt, q, NQ, D, truth, K, K, 24);
         found_st = hmt_self_found(&st, labels, N, 64);
         found_mt = hmt_self_found(&mt, labels, N, 64);
         if (prop_env_long("DS_VERBOSE", 0))
@@ -230,10 +184,10 @@ static void hmt_contention(void) {
     float *x;
     uint64_t *labels = (uint64_t *)malloc(N * sizeof *labels);
     ds_hnsw h, st;
-    ds_hnsw_params p = hmt_params(D, DS_METRIC_L2, 4, 24, 9);
+    ds_hnsw_params p = hparams(D, DS_METRIC_L2, 4, 24, 9);
     size_t i, found, found_st, bad;
     ds_rng_seed(&r, 32);
-    x = hmt_clustered(&r, N, D, 2, 0.05f);
+    x = clustered(&r, N, D, 2, 0.05f);
     CHECK(x && labels);
     for (i = 0; i < N; i++) labels[i] = i;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK && ds_hnsw_init(&st, &p, NULL) == DS_OK);
@@ -271,14 +225,14 @@ static void hmt_batch_matches_add(void) {
     int k;
     size_t i;
     ds_rng_seed(&r, 33);
-    x = hmt_clustered(&r, N + B, D, 6, 0.2f);
+    x = clustered(&r, N + B, D, 6, 0.2f);
     CHECK(x != NULL);
     for (i = 0; i < N + B; i++) labels[i] = 1000 + i * 7;
     /* 0: ds_hnsw_add; 1: one batch, threads = 1; 2: batches of 1..37, threads = 1;
      * 3: one batch, 3 threads */
     for (k = 0; k < 4; k++) {
         ds_hnsw h;
-        ds_hnsw_params p = hmt_params(D, DS_METRIC_COSINE, 6, 40, 5);
+        ds_hnsw_params p = hparams(D, DS_METRIC_COSINE, 6, 40, 5);
         p.replace_deleted = 1;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         if (k == 0) {
@@ -350,13 +304,13 @@ static void hmt_search_batch(void) {
     ds_rng r;
     float *x;
     ds_hnsw h, empty;
-    ds_hnsw_params p = hmt_params(D, DS_METRIC_L2, 8, 60, 3);
+    ds_hnsw_params p = hparams(D, DS_METRIC_L2, 8, 60, 3);
     ds_neighbor *want = (ds_neighbor *)malloc(NQ * K * sizeof *want);
     ds_neighbor *got = (ds_neighbor *)malloc(NQ * K * sizeof *got);
     size_t wantn[NQ], gotn[NQ], i, j, t;
     int f;
     ds_rng_seed(&r, 34);
-    x = hmt_clustered(&r, N + NQ, D, 10, 0.2f);
+    x = clustered(&r, N + NQ, D, 10, 0.2f);
     CHECK(x && want && got);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
     for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
@@ -406,7 +360,7 @@ static void hmt_search_batch(void) {
 static void hmt_batch_errors(void) {
     enum { D = 4 };
     ds_hnsw h;
-    ds_hnsw_params p = hmt_params(D, DS_METRIC_COSINE, 4, 20, 6);
+    ds_hnsw_params p = hparams(D, DS_METRIC_COSINE, 4, 20, 6);
     float v[12 * D], q[2 * D];
     uint64_t lab[12];
     ds_membuf before, after;
@@ -414,8 +368,8 @@ static void hmt_batch_errors(void) {
     size_t nres[2], i;
     ds_rng r;
     ds_rng_seed(&r, 35);
-    for (i = 0; i < 12 * D; i++) v[i] = hmt_gauss(&r);
-    for (i = 0; i < 2 * D; i++) q[i] = hmt_gauss(&r);
+    for (i = 0; i < 12 * D; i++) v[i] = gauss(&r);
+    for (i = 0; i < 2 * D; i++) q[i] = gauss(&r);
     for (i = 0; i < 12; i++) lab[i] = 100 + i;
     p.max_elements = 20;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
@@ -478,7 +432,7 @@ static void hmt_batch_errors(void) {
 static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
     enum { D = 4, N = 70 };
     ds_hnsw h;
-    ds_hnsw_params p = hmt_params(D, DS_METRIC_L2, 3, 10, seed);
+    ds_hnsw_params p = hparams(D, DS_METRIC_L2, 3, 10, seed);
     ds_rng r;
     float v[N * D];
     uint64_t lab[N];
@@ -486,7 +440,7 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
     size_t nres[4], i, at = 0, iter;
     p.replace_deleted = (seed & 1) != 0;
     ds_rng_seed(&r, seed);
-    for (i = 0; i < N * D; i++) v[i] = hmt_gauss(&r);
+    for (i = 0; i < N * D; i++) v[i] = gauss(&r);
     for (i = 0; i < N; i++) lab[i] = i * 11;
     CHECK_OR(ds_hnsw_init(&h, &p, &pa->a) == DS_OK, 1);
     for (iter = 0; iter < 40 && at < N; iter++) { /* bounded: persistent failures */
