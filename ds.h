@@ -168,10 +168,6 @@
 #define DS_STATIC_ASSERT(cond, msg) \
     typedef char DS__CAT(ds__static_assert_, __LINE__)[(cond) ? 1 : -1] DS__UNUSED
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /* ========================================================================
  * == ds:core ==  status codes, allocator, checked size arithmetic
  * ======================================================================== */
@@ -423,6 +419,94 @@ DSDEF int64_t ds_now_ns(void);
  * so a snowflake fed it would be before its epoch. Same fallbacks as
  * ds_now_ns(). Thread-safe. */
 DSDEF int64_t ds_wall_ns(void);
+
+/* ========================================================================
+ * == ds:io ==  writer/reader callbacks for save/load
+ * ========================================================================
+ * Every save/load in ds goes through these two small structs, so a
+ * structure can be written to a file, a memory buffer, a socket or a
+ * compressor alike. Ready-made: a growable memory buffer (ds_membuf), a
+ * memory reader (ds_memsrc), and FILE* adapters (unless DS_NO_STDIO).
+ *
+ * Format of every saved structure (all integers little-endian):
+ *   magic (4 bytes, e.g. "DSbf"), format version (u64), parameters,
+ *   payload, then a 64-bit checksum (ds_hash_bytes chained over every
+ *   field before it). load() checks the magic, the version, every
+ *   parameter and length against its limits and against the bytes the
+ *   reader says are left, before allocating; then the checksum. Any
+ *   mismatch, truncation or bit flip gives DS_ECORRUPT, never a crash or
+ *   an oversized allocation. */
+
+/* write: store all n bytes, return DS_OK or an error (DS_EIO, DS_ENOMEM),
+ * which save() passes through unchanged. */
+typedef struct ds_writer {
+    ds_status (*write)(void *ctx, const void *p, size_t n);
+    void *ctx;
+} ds_writer;
+
+/* read: fill all n bytes, or return DS_ECORRUPT if the input ends first
+ * (or DS_EIO). `avail` is how many bytes are left, or UINT64_MAX if
+ * unknown; load() decrements it and refuses sizes that exceed it, so a
+ * hostile length field cannot make it allocate more than the input holds. */
+typedef struct ds_reader {
+    ds_status (*read)(void *ctx, void *p, size_t n);
+    void *ctx;
+    uint64_t avail;
+} ds_reader;
+
+/* A growable in-memory output. Zero-initialise or ds_membuf_init; free
+ * with ds_membuf_free. data/len are the bytes written so far. */
+typedef struct ds_membuf {
+    unsigned char *data;
+    size_t len, cap;
+    const ds_alloc *alloc;
+} ds_membuf;
+DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a);
+DSDEF void ds_membuf_free(ds_membuf *b);
+DSDEF ds_writer ds_membuf_writer(ds_membuf *b);
+
+/* An in-memory input: reads p[0..n) from the start. The ds_memsrc holds
+ * the position and must outlive the reader. */
+typedef struct ds_memsrc {
+    const unsigned char *p;
+    size_t len, pos;
+} ds_memsrc;
+DSDEF ds_reader ds_mem_reader(ds_memsrc *src, const void *p, size_t n);
+
+#ifndef DS_NO_STDIO
+/* FILE* adapters (fwrite/fread; errors give DS_EIO, a short read
+ * DS_ECORRUPT). The reader sets avail from the file size when the stream
+ * is seekable. The caller opens (in binary mode) and closes the file. */
+DSDEF ds_writer ds_file_writer(FILE *f);
+DSDEF ds_reader ds_file_reader(FILE *f);
+#endif
+
+/* The field codec every save/load uses (internal, but typed containers
+ * such as DS_TSTORE expand it in user code): little-endian fields, a
+ * running checksum, and a sticky status so callers check once at the end. */
+typedef struct ds__enc {
+    ds_writer w;
+    uint64_t sum;
+    ds_status st;
+} ds__enc;
+typedef struct ds__dec {
+    ds_reader *r;
+    uint64_t sum;
+    ds_status st;
+} ds__dec;
+DSDEF void ds__enc_init(ds__enc *e, ds_writer w, const char magic[4], uint32_t version);
+DSDEF void ds__put(ds__enc *e, const void *p, size_t n);
+DSDEF void ds__put_u64(ds__enc *e, uint64_t v);
+DSDEF ds_status ds__enc_end(ds__enc *e);
+DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version);
+DSDEF void ds__get(ds__dec *d, void *p, size_t n);
+DSDEF uint64_t ds__get_u64(ds__dec *d);
+DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes);
+DSDEF ds_status ds__dec_end(ds__dec *d);
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ========================================================================
  * == ds:vec ==  DS_VEC(name, T): dynamic array
@@ -3367,90 +3451,6 @@ DSDEF void ds_breaker_snapshot(ds_breaker *b, int64_t now, ds_breaker_stats *out
 DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
 
 /* ========================================================================
- * == ds:io ==  writer/reader callbacks for save/load
- * ========================================================================
- * Every save/load in ds goes through these two small structs, so a
- * structure can be written to a file, a memory buffer, a socket or a
- * compressor alike. Ready-made: a growable memory buffer (ds_membuf), a
- * memory reader (ds_memsrc), and FILE* adapters (unless DS_NO_STDIO).
- *
- * Format of every saved structure (all integers little-endian):
- *   magic (4 bytes, e.g. "DSbf"), format version (u64), parameters,
- *   payload, then a 64-bit checksum (ds_hash_bytes chained over every
- *   field before it). load() checks the magic, the version, every
- *   parameter and length against its limits and against the bytes the
- *   reader says are left, before allocating; then the checksum. Any
- *   mismatch, truncation or bit flip gives DS_ECORRUPT, never a crash or
- *   an oversized allocation. */
-
-/* write: store all n bytes, return DS_OK or an error (DS_EIO, DS_ENOMEM),
- * which save() passes through unchanged. */
-typedef struct ds_writer {
-    ds_status (*write)(void *ctx, const void *p, size_t n);
-    void *ctx;
-} ds_writer;
-
-/* read: fill all n bytes, or return DS_ECORRUPT if the input ends first
- * (or DS_EIO). `avail` is how many bytes are left, or UINT64_MAX if
- * unknown; load() decrements it and refuses sizes that exceed it, so a
- * hostile length field cannot make it allocate more than the input holds. */
-typedef struct ds_reader {
-    ds_status (*read)(void *ctx, void *p, size_t n);
-    void *ctx;
-    uint64_t avail;
-} ds_reader;
-
-/* A growable in-memory output. Zero-initialise or ds_membuf_init; free
- * with ds_membuf_free. data/len are the bytes written so far. */
-typedef struct ds_membuf {
-    unsigned char *data;
-    size_t len, cap;
-    const ds_alloc *alloc;
-} ds_membuf;
-DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a);
-DSDEF void ds_membuf_free(ds_membuf *b);
-DSDEF ds_writer ds_membuf_writer(ds_membuf *b);
-
-/* An in-memory input: reads p[0..n) from the start. The ds_memsrc holds
- * the position and must outlive the reader. */
-typedef struct ds_memsrc {
-    const unsigned char *p;
-    size_t len, pos;
-} ds_memsrc;
-DSDEF ds_reader ds_mem_reader(ds_memsrc *src, const void *p, size_t n);
-
-#ifndef DS_NO_STDIO
-/* FILE* adapters (fwrite/fread; errors give DS_EIO, a short read
- * DS_ECORRUPT). The reader sets avail from the file size when the stream
- * is seekable. The caller opens (in binary mode) and closes the file. */
-DSDEF ds_writer ds_file_writer(FILE *f);
-DSDEF ds_reader ds_file_reader(FILE *f);
-#endif
-
-/* The field codec every save/load uses (internal, but typed containers
- * such as DS_TSTORE expand it in user code): little-endian fields, a
- * running checksum, and a sticky status so callers check once at the end. */
-typedef struct ds__enc {
-    ds_writer w;
-    uint64_t sum;
-    ds_status st;
-} ds__enc;
-typedef struct ds__dec {
-    ds_reader *r;
-    uint64_t sum;
-    ds_status st;
-} ds__dec;
-DSDEF void ds__enc_init(ds__enc *e, ds_writer w, const char magic[4], uint32_t version);
-DSDEF void ds__put(ds__enc *e, const void *p, size_t n);
-DSDEF void ds__put_u64(ds__enc *e, uint64_t v);
-DSDEF ds_status ds__enc_end(ds__enc *e);
-DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version);
-DSDEF void ds__get(ds__dec *d, void *p, size_t n);
-DSDEF uint64_t ds__get_u64(ds__dec *d);
-DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes);
-DSDEF ds_status ds__dec_end(ds__dec *d);
-
-/* ========================================================================
  * == ds:bloom ==  Bloom filters: standard, cache-blocked, scalable
  * ========================================================================
  * A set that answers "definitely not present" or "probably present", in
@@ -5909,87 +5909,6 @@ static int64_t ds__clock_ns(int wall) {
 DSDEF int64_t ds_now_ns(void) { return ds__clock_ns(0); }
 DSDEF int64_t ds_wall_ns(void) { return ds__clock_ns(1); }
 
-/* == ds:vec == */
-
-/* Introsort: median-of-three quicksort, insertion sort below 16 elements,
- * heapsort when recursion passes 2 log2 n (so O(n log n) worst case). */
-static void ds__sort_heap_down(unsigned char *b, size_t n, size_t i, size_t esz, ds__cmp_fn cmp,
-                               void *ctx) {
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) return;
-        if (c + 1 < n && cmp(b + c * esz, b + (c + 1) * esz, ctx) < 0) c++;
-        if (cmp(b + i * esz, b + c * esz, ctx) >= 0) return;
-        ds__swap_bytes(b + i * esz, b + c * esz, esz);
-        i = c;
-    }
-}
-
-static void ds__sort_rec(unsigned char *b, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx,
-                         int depth) {
-    while (n > 16) {
-        size_t i, j, mid = n / 2;
-        unsigned char *lo = b, *md = b + mid * esz, *hi = b + (n - 1) * esz;
-        if (depth-- == 0) {
-            for (i = n / 2; i-- > 0;) ds__sort_heap_down(b, n, i, esz, cmp, ctx);
-            for (i = n - 1; i > 0; i--) {
-                ds__swap_bytes(b, b + i * esz, esz);
-                ds__sort_heap_down(b, i, 0, esz, cmp, ctx);
-            }
-            return;
-        }
-        /* Median of three into b[0]; it is the pivot. */
-        if (cmp(md, lo, ctx) < 0) ds__swap_bytes(md, lo, esz);
-        if (cmp(hi, md, ctx) < 0) {
-            ds__swap_bytes(hi, md, esz);
-            if (cmp(md, lo, ctx) < 0) ds__swap_bytes(md, lo, esz);
-        }
-        ds__swap_bytes(lo, md, esz);
-        /* Hoare partition around b[0]. */
-        i = 0;
-        j = n;
-        for (;;) {
-            do i++; while (i < n && cmp(b + i * esz, b, ctx) < 0);
-            do j--; while (cmp(b, b + j * esz, ctx) < 0);
-            if (i >= j) break;
-            ds__swap_bytes(b + i * esz, b + j * esz, esz);
-        }
-        ds__swap_bytes(b, b + j * esz, esz);
-        /* Recurse into the smaller side, loop on the larger. */
-        if (j < n - j - 1) {
-            ds__sort_rec(b, j, esz, cmp, ctx, depth);
-            b += (j + 1) * esz;
-            n -= j + 1;
-        } else {
-            ds__sort_rec(b + (j + 1) * esz, n - j - 1, esz, cmp, ctx, depth);
-            n = j;
-        }
-    }
-    {
-        size_t i, j;
-        for (i = 1; i < n; i++)
-            for (j = i; j > 0 && cmp(b + j * esz, b + (j - 1) * esz, ctx) < 0; j--)
-                ds__swap_bytes(b + j * esz, b + (j - 1) * esz, esz);
-    }
-}
-
-DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx) {
-    int depth = 0;
-    size_t m = n;
-    if (!base || n < 2 || esz == 0) return;
-    while (m) {
-        depth += 2;
-        m >>= 1;
-    }
-    ds__sort_rec((unsigned char *)base, n, esz, cmp, ctx, depth);
-}
-
-/* == ds:map == */
-
-DSDEF uint64_t ds__map_default_seed(uintptr_t addr) {
-    return ds_mix64((uint64_t)addr ^ ds_mix64((uint64_t)ds_now_ns()));
-}
-
 /* == ds:io == */
 
 static int ds__little_endian(void) {
@@ -6095,7 +6014,7 @@ DSDEF void ds__put_u64(ds__enc *e, uint64_t v) {
     for (i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
     ds__put(e, b, 8);
 }
-static void ds__put_f64(ds__enc *e, double d) {
+static DS__UNUSED void ds__put_f64(ds__enc *e, double d) {
     uint64_t v;
     memcpy(&v, &d, 8);
     ds__put_u64(e, v);
@@ -6104,7 +6023,7 @@ static void ds__put_f64(ds__enc *e, double d) {
  * written, so the reader (same pieces) agrees; big-endian hosts encode
  * each piece into a buffer first. */
 #define DS__IO_CHUNK 4096
-static void ds__put_words(ds__enc *e, const void *a, size_t n, size_t wsz) {
+static DS__UNUSED void ds__put_words(ds__enc *e, const void *a, size_t n, size_t wsz) {
     const unsigned char *p = (const unsigned char *)a;
     size_t left = n * wsz, i, j;
     int le = ds__little_endian() || wsz == 1;
@@ -6160,7 +6079,7 @@ DSDEF uint64_t ds__get_u64(ds__dec *d) {
     for (i = 7; i >= 0; i--) v = (v << 8) | b[i];
     return d->st == DS_OK ? v : 0;
 }
-static double ds__get_f64(ds__dec *d) {
+static DS__UNUSED double ds__get_f64(ds__dec *d) {
     uint64_t v = ds__get_u64(d);
     double x;
     memcpy(&x, &v, 8);
@@ -6179,7 +6098,7 @@ static void ds__words_from_le(void *a, size_t n, size_t wsz) {
         else ((uint16_t *)a)[i] = (uint16_t)v;
     }
 }
-static void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
+static DS__UNUSED void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
     unsigned char *p = (unsigned char *)a;
     size_t left = n * wsz;
     while (left && d->st == DS_OK) {
@@ -6195,7 +6114,7 @@ static void ds__get_words(ds__dec *d, void *a, size_t n, size_t wsz) {
  * pipe), the block starts at 1 MiB and doubles as data arrives, so a
  * hostile length costs at most twice the bytes actually sent. NULL with
  * d->st set on failure. */
-static void *ds__get_alloc(ds__dec *d, size_t n, size_t wsz, const ds_alloc *a) {
+static DS__UNUSED void *ds__get_alloc(ds__dec *d, size_t n, size_t wsz, const ds_alloc *a) {
     size_t bytes = n * wsz, cap, got = 0;
     unsigned char *p;
     if (d->st != DS_OK) return NULL;
@@ -6247,1416 +6166,86 @@ DSDEF ds_status ds__dec_end(ds__dec *d) {
     return d->st;
 }
 
-/* == ds:bloom == */
+/* == ds:vec == */
 
-#define DS__BLOOM_MAX_BITS ((uint64_t)1 << 48)
-
-static inline uint64_t ds__fastrange64(uint64_t x, uint64_t n) {
-    uint64_t hi = n;
-    ds__mum128(&x, &hi); /* (x * n) >> 64: x scaled into [0, n) */
-    return hi;
-}
-
-static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocked,
-                                 const ds_alloc *a) {
-    size_t bytes;
-    uint64_t *bits;
-    if (m == 0 || m > DS__BLOOM_MAX_BITS || k < 1 || k > 64) return DS_EINVAL;
-    m = blocked ? (m + 511) / 512 * 512 : (m + 63) / 64 * 64;
-    if (m / 64 > SIZE_MAX || !ds_size_mul((size_t)(m / 64), 8, &bytes)) return DS_EINVAL;
-    bits = (uint64_t *)DS_MALLOC(a, bytes);
-    if (!bits) return DS_ENOMEM;
-    memset(bits, 0, bytes);
-    b->bits = bits;
-    b->m = m;
-    b->k = k;
-    b->blocked = blocked != 0;
-    b->set = b->n = 0;
-    b->alloc = a;
-    return DS_OK;
-}
-
-/* FPP of a blocked filter at `bpk` bits per key and k probes: keys per
- * 512-bit block are Poisson(512/bpk), so average the per-block FPP over
- * that distribution (Putze, Sanders & Singler 2007, section 3). */
-static double ds__bloom_blocked_fpp(double bpk, unsigned k) {
-    double lam = 512.0 / bpk, pk = exp(-lam), sum = 0, miss = log1p(-1.0 / 512);
-    double top = lam + 12 * sqrt(lam) + 30, x;
-    for (x = 0; x <= top; x += 1) {
-        if (x > 0) pk *= lam / x;
-        sum += pk * pow(1.0 - exp(k * x * miss), (double)k);
-    }
-    return sum;
-}
-
-/* m and k for n keys at rate p. Standard: the textbook optimum. Blocked:
- * the same k, and bits per key raised (1% steps) until the block model
- * above meets p, so init_blocked keeps its promise at a memory cost. */
-static ds_status ds__bloom_size(uint64_t n, double p, int blocked, uint64_t *m, unsigned *k) {
-    double bpk, bits, kk;
-    int i;
-    if (n == 0 || !(p > 0.0 && p < 1.0)) return DS_EINVAL;
-    bpk = -log(p) / (0.6931471805599453 * 0.6931471805599453);
-    kk = floor(bpk * 0.6931471805599453 + 0.5);
-    *k = kk < 1 ? 1u : kk > 64 ? 64u : (unsigned)kk;
-    for (i = 0; blocked && i < 400 && ds__bloom_blocked_fpp(bpk, *k) > p; i++) bpk *= 1.01;
-    bits = ceil((double)n * bpk);
-    if (!(bits <= (double)DS__BLOOM_MAX_BITS)) return DS_EINVAL;
-    *m = bits < 64 ? 64 : (uint64_t)bits;
-    return DS_OK;
-}
-
-DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocked,
-                                 const ds_alloc *a) {
-    if (!b) return DS_EINVAL;
-    return ds__bloom_alloc(b, m, k, blocked, a);
-}
-DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
-    uint64_t m;
-    unsigned k;
-    ds_status s;
-    if (!b) return DS_EINVAL;
-    if ((s = ds__bloom_size(n, p, 0, &m, &k)) != DS_OK) return s;
-    return ds__bloom_alloc(b, m, k, 0, a);
-}
-DSDEF ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
-    uint64_t m;
-    unsigned k;
-    ds_status s;
-    if (!b) return DS_EINVAL;
-    if ((s = ds__bloom_size(n, p, 1, &m, &k)) != DS_OK) return s;
-    return ds__bloom_alloc(b, m, k, 1, a);
-}
-DSDEF void ds_bloom_free(ds_bloom *b) {
-    if (!b) return;
-    if (b->bits) DS_FREE(b->alloc, b->bits, (size_t)(b->m / 8));
-    b->bits = NULL;
-    b->m = b->set = b->n = 0;
-}
-DSDEF void ds_bloom_clear(ds_bloom *b) {
-    if (!b || !b->bits) return;
-    memset(b->bits, 0, (size_t)(b->m / 8));
-    b->set = b->n = 0;
-}
-
-/* Probe sequence. Standard: enhanced double hashing over [0, m) by
- * fast range reduction of a 64-bit x. Blocked: the block from the high
- * bits of h; offset i inside it is the top 9 bits of (uint32)h * salt[i]
- * (multiply-shift with a distinct odd multiplier per probe, as Parquet's
- * split-block filter does), so the k offsets are independent, computed
- * without a dependency chain, and tested branch-free. (An arithmetic
- * progression a + i*b was tried first: its correlated patterns doubled
- * the FPP at p = 0.001.) */
-static const uint32_t ds__bloom_salt[64] = {
-    0x58dc9587u, 0x6297dec5u, 0x558aaf69u, 0x43aab951u, 0x8388d311u, 0x4847b04bu,
-    0x8fe428bbu, 0x8ffc24d1u, 0x4c806d99u, 0xa1effa73u, 0xf5f87dfdu, 0x887e71efu,
-    0x1ae3f845u, 0xb7347dc1u, 0x7a62494du, 0xfab7f841u, 0x11a5addfu, 0x730feb25u,
-    0x17af830bu, 0xa64b22f7u, 0x0d45621du, 0xc4af7f5bu, 0xf35a767bu, 0x6623a735u,
-    0xfba50d1du, 0x70910667u, 0x66159321u, 0x0c279997u, 0x3c464987u, 0x9c283635u,
-    0xe0832fcfu, 0x19b7b0f7u, 0xc81e3c27u, 0x85a3048du, 0x8c820361u, 0x7b611fa1u,
-    0xb3c21255u, 0xe94a24d5u, 0xbafb97ffu, 0x5d13d843u, 0x4f569c7bu, 0xe6275897u,
-    0x3353f5f7u, 0x79c5bfc5u, 0xe30e2545u, 0x6367bfd3u, 0x6e2f9427u, 0x305512d7u,
-    0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
-    0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
-    0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
-DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
-    uint64_t fresh = 0;
-    unsigned i;
-    if (!b || !b->bits) return 0;
-    if (b->blocked) {
-        uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
-        uint32_t h32 = (uint32_t)h;
-        for (i = 0; i < b->k; i++) {
-            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
-            uint64_t mask = (uint64_t)1 << (bit & 63);
-            fresh += !(blk[bit >> 6] & mask);
-            blk[bit >> 6] |= mask;
-        }
-    } else {
-        uint64_t x = h, y = ds_mix64(h);
-        for (i = 0; i < b->k; i++) {
-            uint64_t bit = ds__fastrange64(x, b->m), mask = (uint64_t)1 << (bit & 63);
-            fresh += !(b->bits[bit >> 6] & mask);
-            b->bits[bit >> 6] |= mask;
-            x += y;
-            y += i;
-        }
-    }
-    b->set += fresh;
-    b->n += fresh != 0;
-    return fresh != 0;
-}
-DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
-    unsigned i;
-    if (!b || !b->bits) return 0;
-    if (b->blocked) {
-        /* No early exit: all k probes hit the one cache line anyway, and
-         * a branch per probe would mispredict on negatives. */
-        const uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
-        uint32_t h32 = (uint32_t)h;
-        uint64_t ok = 1;
-        for (i = 0; i < b->k; i++) {
-            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
-            ok &= blk[bit >> 6] >> (bit & 63);
-        }
-        return (int)(ok & 1);
-    } else {
-        uint64_t x = h, y = ds_mix64(h);
-        for (i = 0; i < b->k; i++) {
-            uint64_t bit = ds__fastrange64(x, b->m);
-            if (!(b->bits[bit >> 6] & ((uint64_t)1 << (bit & 63)))) return 0;
-            x += y;
-            y += i;
-        }
-    }
-    return 1;
-}
-
-static unsigned ds__popcount64(uint64_t x) {
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_popcountll(x);
-#else
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-#endif
-}
-
-DSDEF double ds_bloom_fpp(const ds_bloom *b) {
-    if (!b || !b->bits) return 0.0;
-    if (b->blocked) {
-        uint64_t blk, nb = b->m / 512;
-        double sum = 0;
-        for (blk = 0; blk < nb; blk++) {
-            unsigned c = 0, j;
-            for (j = 0; j < 8; j++) c += ds__popcount64(b->bits[blk * 8 + j]);
-            if (c) sum += pow(c / 512.0, (double)b->k);
-        }
-        return sum / (double)nb;
-    }
-    return pow((double)b->set / (double)b->m, (double)b->k);
-}
-DSDEF double ds_bloom_count(const ds_bloom *b) {
-    if (!b || !b->bits) return 0.0;
-    if (b->set >= b->m) return HUGE_VAL;
-    return -((double)b->m / b->k) * log1p(-(double)b->set / (double)b->m);
-}
-
-static ds_status ds__bloom_combine(ds_bloom *dst, const ds_bloom *src, int and_) {
-    size_t i, words;
-    uint64_t set = 0;
-    if (!dst || !src || !dst->bits || !src->bits || dst->m != src->m || dst->k != src->k ||
-        dst->blocked != src->blocked)
-        return DS_EINVAL;
-    words = (size_t)(dst->m / 64);
-    for (i = 0; i < words; i++) {
-        dst->bits[i] = and_ ? dst->bits[i] & src->bits[i] : dst->bits[i] | src->bits[i];
-        set += ds__popcount64(dst->bits[i]);
-    }
-    dst->set = set;
-    /* Keys added is no longer known exactly: keep the fill estimate. */
-    dst->n = set >= dst->m ? dst->m : (uint64_t)(ds_bloom_count(dst) + 0.5);
-    return DS_OK;
-}
-DSDEF ds_status ds_bloom_union(ds_bloom *dst, const ds_bloom *src) {
-    return ds__bloom_combine(dst, src, 0);
-}
-DSDEF ds_status ds_bloom_intersect(ds_bloom *dst, const ds_bloom *src) {
-    return ds__bloom_combine(dst, src, 1);
-}
-DSDEF size_t ds_bloom_memory(const ds_bloom *b) {
-    return b && b->bits ? (size_t)(b->m / 8) : 0;
-}
-
-/* The body shared by ds_bloom and each filter of a ds_sbloom. */
-static void ds__bloom_put(ds__enc *e, const ds_bloom *b) {
-    ds__put_u64(e, b->m);
-    ds__put_u64(e, b->k);
-    ds__put_u64(e, (uint64_t)b->blocked);
-    ds__put_u64(e, b->n);
-    ds__put_words(e, b->bits, (size_t)(b->m / 64), 8);
-}
-static void ds__bloom_get(ds__dec *d, ds_bloom *b, const ds_alloc *a) {
-    uint64_t m = ds__get_u64(d), k = ds__get_u64(d), blocked = ds__get_u64(d);
-    uint64_t n = ds__get_u64(d), set = 0;
-    size_t i;
-    b->bits = NULL;
-    if (d->st != DS_OK) return;
-    if (m == 0 || m > DS__BLOOM_MAX_BITS || m % (blocked ? 512 : 64) || k < 1 || k > 64 ||
-        blocked > 1) {
-        d->st = DS_ECORRUPT;
-        return;
-    }
-    if (!ds__dec_room(d, m / 8) || m / 64 > SIZE_MAX / 8) return;
-    if (!(b->bits = (uint64_t *)ds__get_alloc(d, (size_t)(m / 64), 8, a))) return;
-    for (i = 0; i < m / 64; i++) set += ds__popcount64(b->bits[i]);
-    b->m = m;
-    b->k = (unsigned)k;
-    b->blocked = (int)blocked;
-    b->set = set;
-    b->n = n;
-    b->alloc = a;
-}
-
-DSDEF ds_status ds_bloom_save(const ds_bloom *b, ds_writer w) {
-    ds__enc e;
-    if (!b || !b->bits) return DS_EINVAL;
-    ds__enc_init(&e, w, "DSbf", 1);
-    ds__bloom_put(&e, b);
-    return ds__enc_end(&e);
-}
-DSDEF ds_status ds_bloom_load(ds_bloom *b, ds_reader *r, const ds_alloc *a) {
-    ds__dec d;
-    ds_bloom t;
-    if (!b) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSbf", 1);
-    ds__bloom_get(&d, &t, a);
-    if (ds__dec_end(&d) != DS_OK) {
-        if (t.bits) ds_bloom_free(&t);
-        return d.st;
-    }
-    *b = t;
-    return DS_OK;
-}
-
-/* -- scalable -- */
-
-DSDEF ds_status ds_sbloom_init(ds_sbloom *s, uint64_t n0, double p, double growth, double ratio,
-                               int blocked, const ds_alloc *a) {
-    uint64_t m;
-    unsigned k;
-    if (!s) return DS_EINVAL;
-    if (!(growth >= 1.0 && growth <= 64.0) || !(ratio > 0.0 && ratio < 1.0)) return DS_EINVAL;
-    if (ds__bloom_size(n0, p, 0, &m, &k) != DS_OK) return DS_EINVAL;
-    s->f = NULL;
-    s->nf = s->capf = 0;
-    s->n0 = n0;
-    s->n = 0;
-    s->p = p;
-    s->growth = growth;
-    s->ratio = ratio;
-    s->blocked = blocked != 0;
-    s->alloc = a;
-    return DS_OK;
-}
-DSDEF void ds_sbloom_clear(ds_sbloom *s) {
-    size_t i;
-    if (!s) return;
-    for (i = 0; i < s->nf; i++) ds_bloom_free(&s->f[i]);
-    s->nf = 0;
-    s->n = 0;
-}
-DSDEF void ds_sbloom_free(ds_sbloom *s) {
-    if (!s) return;
-    ds_sbloom_clear(s);
-    if (s->f) DS_FREE(s->alloc, s->f, s->capf * sizeof *s->f);
-    s->f = NULL;
-    s->capf = 0;
-}
-/* Capacity and error rate of filter i. */
-static void ds__sbloom_params(const ds_sbloom *s, size_t i, uint64_t *cap, double *p) {
-    double c = (double)s->n0 * pow(s->growth, (double)i);
-    *cap = c >= 1e18 ? (uint64_t)1e18 : (uint64_t)c;
-    *p = s->p * (1.0 - s->ratio) * pow(s->ratio, (double)i);
-}
-/* Room in s->f for one more filter (doubling); nothing changes on failure. */
-static ds_status ds__sbloom_room(ds_sbloom *s) {
-    size_t nc = s->capf ? s->capf * 2 : 4, bytes;
-    void *nf = NULL;
-    if (s->nf < s->capf) return DS_OK;
-    if (ds_size_mul(nc, sizeof *s->f, &bytes))
-        nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes) : DS_MALLOC(s->alloc, bytes);
-    if (!nf) return DS_ENOMEM;
-    s->f = (ds_bloom *)nf;
-    s->capf = nc;
-    return DS_OK;
-}
-static ds_status ds__sbloom_grow(ds_sbloom *s) {
-    uint64_t cap, m;
-    unsigned k;
-    double p;
-    ds_status st;
-    ds_bloom f;
-    /* The new filter first, then room for it: a failure of either leaves
-     * the chain exactly as it was. */
-    ds__sbloom_params(s, s->nf, &cap, &p);
-    if (!(p > 0.0) || ds__bloom_size(cap, p, s->blocked, &m, &k) != DS_OK) return DS_EFULL;
-    if ((st = ds__bloom_alloc(&f, m, k, s->blocked, s->alloc)) != DS_OK) return st;
-    if ((st = ds__sbloom_room(s)) != DS_OK) {
-        ds_bloom_free(&f);
-        return st;
-    }
-    s->f[s->nf++] = f;
-    return DS_OK;
-}
-DSDEF int ds_sbloom_has_hash(const ds_sbloom *s, uint64_t h) {
-    size_t i;
-    if (!s) return 0;
-    for (i = s->nf; i-- > 0;)
-        if (ds_bloom_has_hash(&s->f[i], h)) return 1;
-    return 0;
-}
-DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
-    uint64_t cap;
-    double p;
-    ds_status st;
-    if (added) *added = 0;
-    if (!s) return DS_EINVAL;
-    if (ds_sbloom_has_hash(s, h)) return DS_OK;
-    if (s->nf) ds__sbloom_params(s, s->nf - 1, &cap, &p);
-    if (s->nf == 0 || s->f[s->nf - 1].n >= cap)
-        if ((st = ds__sbloom_grow(s)) != DS_OK) return st;
-    /* No filter has it, so some bit of the newest is 0: n counts it. */
-    ds_bloom_add_hash(&s->f[s->nf - 1], h);
-    s->n++;
-    if (added) *added = 1;
-    return DS_OK;
-}
-DSDEF uint64_t ds_sbloom_len(const ds_sbloom *s) { return s ? s->n : 0; }
-DSDEF size_t ds_sbloom_filters(const ds_sbloom *s) { return s ? s->nf : 0; }
-DSDEF double ds_sbloom_fpp(const ds_sbloom *s) {
-    double keep = 1.0;
-    size_t i;
-    if (!s) return 0.0;
-    for (i = 0; i < s->nf; i++) keep *= 1.0 - ds_bloom_fpp(&s->f[i]);
-    return 1.0 - keep;
-}
-DSDEF size_t ds_sbloom_memory(const ds_sbloom *s) {
-    size_t i, sum;
-    if (!s) return 0;
-    sum = s->capf * sizeof *s->f;
-    for (i = 0; i < s->nf; i++) sum += ds_bloom_memory(&s->f[i]);
-    return sum;
-}
-DSDEF ds_status ds_sbloom_save(const ds_sbloom *s, ds_writer w) {
-    ds__enc e;
-    size_t i;
-    if (!s) return DS_EINVAL;
-    ds__enc_init(&e, w, "DSsb", 1);
-    ds__put_u64(&e, s->n0);
-    ds__put_f64(&e, s->p);
-    ds__put_f64(&e, s->growth);
-    ds__put_f64(&e, s->ratio);
-    ds__put_u64(&e, (uint64_t)s->blocked);
-    ds__put_u64(&e, s->n);
-    ds__put_u64(&e, s->nf);
-    for (i = 0; i < s->nf; i++) ds__bloom_put(&e, &s->f[i]);
-    return ds__enc_end(&e);
-}
-DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a) {
-    ds__dec d;
-    ds_sbloom t;
-    uint64_t n0, n, nf, blocked, i;
-    double p, growth, ratio;
-    if (!s) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSsb", 1);
-    n0 = ds__get_u64(&d);
-    p = ds__get_f64(&d);
-    growth = ds__get_f64(&d);
-    ratio = ds__get_f64(&d);
-    blocked = ds__get_u64(&d);
-    n = ds__get_u64(&d);
-    nf = ds__get_u64(&d);
-    if (d.st != DS_OK) return d.st;
-    /* Each filter takes at least 40 bytes of input: bounds nf. */
-    if (blocked > 1 || nf > 4096 || ds_sbloom_init(&t, n0, p, growth, ratio, (int)blocked, a) != DS_OK)
-        return DS_ECORRUPT;
-    if (!ds__dec_room(&d, nf * 40)) return d.st;
-    for (i = 0; i < nf && d.st == DS_OK; i++) {
-        if ((d.st = ds__sbloom_room(&t)) != DS_OK) break;
-        ds__bloom_get(&d, &t.f[t.nf], a);
-        if (d.st == DS_OK) {
-            if (t.f[t.nf].blocked != (int)blocked) d.st = DS_ECORRUPT;
-            t.nf++;
-        }
-    }
-    t.n = n;
-    if (ds__dec_end(&d) != DS_OK) {
-        ds_sbloom_free(&t);
-        return d.st;
-    }
-    *s = t;
-    return DS_OK;
-}
-
-/* == ds:cuckoo == */
-
-#define DS__CK_KICKS_MAX 500
-
-static inline uint32_t ds__ck_get(const ds_cuckoo *c, uint64_t slot) {
-    if (c->slot_bytes == 1) return c->t[slot];
-    {
-        uint16_t v;
-        memcpy(&v, c->t + 2 * slot, 2);
-        return v;
-    }
-}
-static inline void ds__ck_set(ds_cuckoo *c, uint64_t slot, uint32_t fp) {
-    if (c->slot_bytes == 1) {
-        c->t[slot] = (unsigned char)fp;
-    } else {
-        uint16_t v = (uint16_t)fp;
-        memcpy(c->t + 2 * slot, &v, 2);
-    }
-}
-/* Fingerprint from the top bits (never 0: 0 marks an empty slot); first
- * bucket from the bits below it. The other bucket is (H(fp) - i) mod nb:
- * an involution like Fan et al.'s i ^ H(fp), so either bucket finds the
- * other from the print alone, but valid for any bucket count, so the table
- * need not round up to a power of two (which left it 60% full at 10M). */
-static inline uint32_t ds__ck_fp(const ds_cuckoo *c, uint64_t h) {
-    uint32_t fp = (uint32_t)(h >> (64 - c->fp_bits));
-    return fp ? fp : 1u;
-}
-static inline uint64_t ds__ck_home(const ds_cuckoo *c, uint64_t h) {
-    return ds__fastrange64(h << c->fp_bits, c->nb);
-}
-static inline uint64_t ds__ck_alt(const ds_cuckoo *c, uint64_t i, uint32_t fp) {
-    uint64_t hf = ds__fastrange64(fp * 0x9e3779b97f4a7c15ull, c->nb);
-    return hf >= i ? hf - i : hf + c->nb - i;
-}
-
-#define DS__CK_MAX_BUCKETS ((uint64_t)1 << 40)
-static ds_status ds__cuckoo_alloc(ds_cuckoo *c, uint64_t nb, unsigned fp_bits, const ds_alloc *a) {
-    size_t bytes;
-    unsigned sb = fp_bits <= 8 ? 1u : 2u;
-    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || nb > SIZE_MAX / 8 ||
-        !ds_size_mul((size_t)nb, 4 * sb, &bytes))
-        return DS_EINVAL;
-    c->t = (unsigned char *)DS_MALLOC(a, bytes);
-    if (!c->t) return DS_ENOMEM;
-    memset(c->t, 0, bytes);
-    c->slot_bytes = sb;
-    c->nb = nb;
-    c->len = 0;
-    c->rng = 0x853c49e6748fea9bull;
-    c->fp_bits = fp_bits;
-    c->max_kicks = DS__CK_KICKS_MAX;
-    c->alloc = a;
-    return DS_OK;
-}
-DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
-                               const ds_alloc *a) {
-    double nb;
-    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
-    /* Fan et al. fill b = 4 tables to ~95%; sizing for 92% leaves the
-     * slack that makes inserting `capacity` keys succeed in practice. */
-    nb = ceil((double)capacity / (4 * 0.92));
-    if (nb > (double)DS__CK_MAX_BUCKETS) return DS_EINVAL;
-    return ds__cuckoo_alloc(c, (uint64_t)nb, fp_bits, a);
-}
-DSDEF void ds_cuckoo_free(ds_cuckoo *c) {
-    if (!c) return;
-    if (c->t) DS_FREE(c->alloc, c->t, (size_t)(c->nb * 4 * c->slot_bytes));
-    c->t = NULL;
-    c->nb = c->len = 0;
-}
-DSDEF void ds_cuckoo_clear(ds_cuckoo *c) {
-    if (!c || !c->t) return;
-    memset(c->t, 0, (size_t)(c->nb * 4 * c->slot_bytes));
-    c->len = 0;
-}
-
-static inline int ds__ck_put(ds_cuckoo *c, uint64_t b, uint32_t fp) {
-    unsigned s;
-    for (s = 0; s < 4; s++)
-        if (ds__ck_get(c, b * 4 + s) == 0) {
-            ds__ck_set(c, b * 4 + s, fp);
-            return 1;
-        }
-    return 0;
-}
-DSDEF ds_status ds_cuckoo_add_hash(ds_cuckoo *c, uint64_t h) {
-    /* The path of swaps, so a failed insert can be undone exactly. */
-    uint64_t path[DS__CK_KICKS_MAX];
-    uint32_t fp, i, n;
-    uint64_t b;
-    if (!c || !c->t) return DS_EINVAL;
-    fp = ds__ck_fp(c, h);
-    b = ds__ck_home(c, h);
-    if (ds__ck_put(c, b, fp) || ds__ck_put(c, (b = ds__ck_alt(c, b, fp)), fp)) {
-        c->len++;
-        return DS_OK;
-    }
-    for (n = 0; n < c->max_kicks && n < DS__CK_KICKS_MAX; n++) {
-        uint64_t slot;
-        uint32_t old;
-        c->rng += 0x9e3779b97f4a7c15ull;
-        slot = b * 4 + (ds_mix64(c->rng) >> 62);
-        old = ds__ck_get(c, slot);
-        ds__ck_set(c, slot, fp);
-        path[n] = slot;
-        fp = old;
-        b = ds__ck_alt(c, b, fp);
-        if (ds__ck_put(c, b, fp)) {
-            c->len++;
-            return DS_OK;
-        }
-    }
-    /* Undo: walk the swaps back; fp ends as the new key's print again. */
-    for (i = n; i-- > 0;) {
-        uint32_t cur = ds__ck_get(c, path[i]);
-        ds__ck_set(c, path[i], fp);
-        fp = cur;
-    }
-    return DS_EFULL;
-}
-static inline int ds__ck_find(const ds_cuckoo *c, uint64_t b, uint32_t fp) {
-    unsigned s;
-    for (s = 0; s < 4; s++)
-        if (ds__ck_get(c, b * 4 + s) == fp) return (int)s;
-    return -1;
-}
-DSDEF int ds_cuckoo_has_hash(const ds_cuckoo *c, uint64_t h) {
-    uint32_t fp;
-    uint64_t b1, b2;
-    if (!c || !c->t) return 0;
-    fp = ds__ck_fp(c, h);
-    b1 = ds__ck_home(c, h);
-    b2 = ds__ck_alt(c, b1, fp);
-    /* Both buckets as words, a zero-lane test on each (SWAR): two
-     * independent loads and no data-dependent branch. */
-    if (c->slot_bytes == 1) {
-        const uint32_t lo = 0x01010101u, hi = 0x80808080u;
-        uint32_t w1, w2, x = fp * lo;
-        memcpy(&w1, c->t + 4 * b1, 4);
-        memcpy(&w2, c->t + 4 * b2, 4);
-        w1 ^= x;
-        w2 ^= x;
-        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
-    } else {
-        const uint64_t lo = 0x0001000100010001ull, hi = 0x8000800080008000ull;
-        uint64_t w1, w2, x = fp * lo;
-        memcpy(&w1, c->t + 8 * b1, 8);
-        memcpy(&w2, c->t + 8 * b2, 8);
-        w1 ^= x;
-        w2 ^= x;
-        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
-    }
-}
-DSDEF ds_status ds_cuckoo_del_hash(ds_cuckoo *c, uint64_t h) {
-    uint32_t fp;
-    uint64_t b;
-    int s;
-    if (!c || !c->t) return DS_EINVAL;
-    fp = ds__ck_fp(c, h);
-    b = ds__ck_home(c, h);
-    if ((s = ds__ck_find(c, b, fp)) < 0 && (s = ds__ck_find(c, (b = ds__ck_alt(c, b, fp)), fp)) < 0)
-        return DS_ENOTFOUND;
-    ds__ck_set(c, b * 4 + (unsigned)s, 0);
-    c->len--;
-    return DS_OK;
-}
-DSDEF unsigned ds_cuckoo_count_hash(const ds_cuckoo *c, uint64_t h) {
-    uint32_t fp;
-    uint64_t b1, b2;
-    unsigned s, n = 0;
-    if (!c || !c->t) return 0;
-    fp = ds__ck_fp(c, h);
-    b1 = ds__ck_home(c, h);
-    b2 = ds__ck_alt(c, b1, fp);
-    for (s = 0; s < 4; s++) n += ds__ck_get(c, b1 * 4 + s) == fp;
-    if (b2 != b1)
-        for (s = 0; s < 4; s++) n += ds__ck_get(c, b2 * 4 + s) == fp;
-    return n;
-}
-DSDEF uint64_t ds_cuckoo_len(const ds_cuckoo *c) { return c ? c->len : 0; }
-DSDEF uint64_t ds_cuckoo_capacity(const ds_cuckoo *c) { return c && c->t ? c->nb * 4 : 0; }
-DSDEF double ds_cuckoo_fill(const ds_cuckoo *c) {
-    return c && c->t ? (double)c->len / (double)(c->nb * 4) : 0.0;
-}
-DSDEF size_t ds_cuckoo_memory(const ds_cuckoo *c) {
-    return c && c->t ? (size_t)(c->nb * 4 * c->slot_bytes) : 0;
-}
-DSDEF ds_status ds_cuckoo_save(const ds_cuckoo *c, ds_writer w) {
-    ds__enc e;
-    if (!c || !c->t) return DS_EINVAL;
-    ds__enc_init(&e, w, "DSck", 1);
-    ds__put_u64(&e, c->nb);
-    ds__put_u64(&e, c->fp_bits);
-    ds__put_u64(&e, c->len);
-    ds__put_u64(&e, c->rng);
-    ds__put_words(&e, c->t, (size_t)(c->nb * 4), c->slot_bytes);
-    return ds__enc_end(&e);
-}
-DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
-    ds__dec d;
-    ds_cuckoo t;
-    uint64_t nb, fpb, len, rng, i, used = 0;
-    if (!c) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSck", 1);
-    nb = ds__get_u64(&d);
-    fpb = ds__get_u64(&d);
-    len = ds__get_u64(&d);
-    rng = ds__get_u64(&d);
-    if (d.st != DS_OK) return d.st;
-    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || fpb < 4 || fpb > 16 || len > nb * 4)
-        return DS_ECORRUPT;
-    if (!ds__dec_room(&d, nb * 4 * (fpb <= 8 ? 1 : 2))) return d.st;
-    if (nb > SIZE_MAX / 8) return DS_ECORRUPT;
-    memset(&t, 0, sizeof t);
-    t.slot_bytes = fpb <= 8 ? 1u : 2u;
-    t.nb = nb;
-    t.fp_bits = (unsigned)fpb;
-    t.max_kicks = DS__CK_KICKS_MAX;
-    t.alloc = a;
-    if (!(t.t = (unsigned char *)ds__get_alloc(&d, (size_t)(nb * 4), t.slot_bytes, a))) return d.st;
-    for (i = 0; d.st == DS_OK && i < nb * 4; i++) {
-        uint32_t v = ds__ck_get(&t, i);
-        used += v != 0;
-        if (v >> fpb) d.st = DS_ECORRUPT;
-    }
-    if (d.st == DS_OK && used != len) d.st = DS_ECORRUPT;
-    if (ds__dec_end(&d) != DS_OK) {
-        ds_cuckoo_free(&t);
-        return d.st;
-    }
-    t.len = len;
-    t.rng = rng;
-    *c = t;
-    return DS_OK;
-}
-
-/* == ds:cms == */
-
-DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_alloc *a) {
-    size_t bytes;
-    if (!s || width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
-    if (!ds_size_mul(width, depth, &bytes) || !ds_size_mul(bytes, 4, &bytes)) return DS_EINVAL;
-    s->c = (uint32_t *)DS_MALLOC(a, bytes);
-    if (!s->c) return DS_ENOMEM;
-    memset(s->c, 0, bytes);
-    s->w = width;
-    s->d = depth;
-    s->conservative = 0;
-    s->total = 0;
-    s->alloc = a;
-    return DS_OK;
-}
-DSDEF ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_alloc *a) {
-    double w, d;
-    if (!s || !(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
-    w = ceil(2.718281828459045 / eps);
-    d = ceil(log(1.0 / delta));
-    if (w > 2147483648.0 || d > 64) return DS_EINVAL;
-    return ds_cms_init(s, (uint32_t)w, d < 1 ? 1u : (uint32_t)d, a);
-}
-DSDEF void ds_cms_free(ds_cms *s) {
-    if (!s) return;
-    if (s->c) DS_FREE(s->alloc, s->c, (size_t)s->w * s->d * 4);
-    s->c = NULL;
-    s->w = s->d = 0;
-    s->total = 0;
-}
-DSDEF void ds_cms_clear(ds_cms *s) {
-    if (!s || !s->c) return;
-    memset(s->c, 0, (size_t)s->w * s->d * 4);
-    s->total = 0;
-}
-DSDEF void ds_cms_set_conservative(ds_cms *s, int on) {
-    if (s) s->conservative = on != 0;
-}
-/* Row r's column: double hashing over the one 64-bit hash, reduced by
- * multiply-shift. */
-static inline size_t ds__cms_col(const ds_cms *s, uint64_t h, uint64_t g, uint32_t r) {
-    uint64_t x = h + r * g;
-    return (size_t)r * s->w + (size_t)(((x >> 32) * s->w) >> 32);
-}
-DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count) {
-    uint64_t g;
-    uint32_t r, est = UINT32_MAX;
-    if (!s || !s->c) return 0;
-    g = ds_mix64(h) | 1;
-    s->total += count;
-    if (s->conservative) {
-        size_t col[64]; /* depth <= 64 */
-        uint32_t target;
-        for (r = 0; r < s->d; r++) {
-            uint32_t v = s->c[col[r] = ds__cms_col(s, h, g, r)];
-            if (v < est) est = v;
-        }
-        target = est > UINT32_MAX - count ? UINT32_MAX : est + count;
-        for (r = 0; r < s->d; r++)
-            if (s->c[col[r]] < target) s->c[col[r]] = target;
-        return target;
-    }
-    for (r = 0; r < s->d; r++) {
-        uint32_t *v = &s->c[ds__cms_col(s, h, g, r)];
-        *v = *v > UINT32_MAX - count ? UINT32_MAX : *v + count;
-        if (*v < est) est = *v;
-    }
-    return est;
-}
-DSDEF uint32_t ds_cms_query_hash(const ds_cms *s, uint64_t h) {
-    uint64_t g;
-    uint32_t r, est = UINT32_MAX;
-    if (!s || !s->c) return 0;
-    g = ds_mix64(h) | 1;
-    for (r = 0; r < s->d; r++) {
-        uint32_t v = s->c[ds__cms_col(s, h, g, r)];
-        if (v < est) est = v;
-    }
-    return est;
-}
-DSDEF uint64_t ds_cms_total(const ds_cms *s) { return s ? s->total : 0; }
-DSDEF ds_status ds_cms_merge(ds_cms *dst, const ds_cms *const *src, const uint32_t *weights,
-                             size_t n) {
-    size_t i, j, cells;
-    uint64_t total = 0;
-    if (!dst || !dst->c || (n && !src)) return DS_EINVAL;
-    for (i = 0; i < n; i++)
-        if (!src[i] || !src[i]->c || src[i]->w != dst->w || src[i]->d != dst->d) return DS_EINVAL;
-    cells = (size_t)dst->w * dst->d;
-    /* Cell by cell, reading every source before writing dst[j]: dst may
-     * be a source. */
-    for (j = 0; j < cells; j++) {
-        uint64_t sum = 0;
-        for (i = 0; i < n; i++) {
-            uint64_t add = (uint64_t)src[i]->c[j] * (weights ? weights[i] : 1u);
-            sum += add;
-            if (sum >= UINT32_MAX) {
-                sum = UINT32_MAX;
-                break;
-            }
-        }
-        dst->c[j] = (uint32_t)sum;
-    }
-    for (i = 0; i < n; i++) {
-        uint64_t w = weights ? weights[i] : 1u, t = src[i]->total;
-        total = (w && t > UINT64_MAX / w) || total > UINT64_MAX - t * w ? UINT64_MAX : total + t * w;
-    }
-    dst->total = total;
-    return DS_OK;
-}
-DSDEF size_t ds_cms_memory(const ds_cms *s) { return s && s->c ? (size_t)s->w * s->d * 4 : 0; }
-DSDEF ds_status ds_cms_save(const ds_cms *s, ds_writer w) {
-    ds__enc e;
-    if (!s || !s->c) return DS_EINVAL;
-    ds__enc_init(&e, w, "DScm", 1);
-    ds__put_u64(&e, s->w);
-    ds__put_u64(&e, s->d);
-    ds__put_u64(&e, (uint64_t)s->conservative);
-    ds__put_u64(&e, s->total);
-    ds__put_words(&e, s->c, (size_t)s->w * s->d, 4);
-    return ds__enc_end(&e);
-}
-DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a) {
-    ds__dec d;
-    ds_cms t;
-    uint64_t w, dd, cons, total;
-    if (!s) return DS_EINVAL;
-    ds__dec_init(&d, r, "DScm", 1);
-    w = ds__get_u64(&d);
-    dd = ds__get_u64(&d);
-    cons = ds__get_u64(&d);
-    total = ds__get_u64(&d);
-    if (d.st != DS_OK) return d.st;
-    if (w == 0 || w > ((uint64_t)1 << 31) || dd == 0 || dd > 64 || cons > 1) return DS_ECORRUPT;
-    if (!ds__dec_room(&d, w * dd * 4)) return d.st;
-    if (w * dd > SIZE_MAX / 4) return DS_ECORRUPT;
-    t.w = (uint32_t)w;
-    t.d = (uint32_t)dd;
-    t.alloc = a;
-    if (!(t.c = (uint32_t *)ds__get_alloc(&d, (size_t)(w * dd), 4, a))) return d.st;
-    if (ds__dec_end(&d) != DS_OK) {
-        ds_cms_free(&t);
-        return d.st;
-    }
-    t.conservative = (int)cons;
-    t.total = total;
-    *s = t;
-    return DS_OK;
-}
-
-/* == ds:topk == */
-
-struct ds__ss_ctr {
-    uint64_t count, err, hash;
-    unsigned char *key;
-    size_t len, kcap;
-    uint32_t hpos;     /* position in t->heap */
-    uint32_t tpos;     /* position in t->top, or UINT32_MAX */
-};
-#define DS__SS_NONE UINT32_MAX
-
-static int ds__ss_less(const ds_topk *t, uint32_t a, uint32_t b) {
-    return t->ctr[a].count < t->ctr[b].count;
-}
-/* Sift counter heaps. `pos` selects the back-pointer field to keep. */
-static void ds__ss_sift(ds_topk *t, uint32_t *h, size_t n, size_t i, int is_top) {
-    uint32_t x = h[i];
-    size_t c;
-    while (i > 0 && ds__ss_less(t, x, h[(i - 1) / 2])) { /* up */
-        h[i] = h[(i - 1) / 2];
-        if (is_top) t->ctr[h[i]].tpos = (uint32_t)i; else t->ctr[h[i]].hpos = (uint32_t)i;
-        i = (i - 1) / 2;
-    }
-    while ((c = 2 * i + 1) < n) { /* down */
-        if (c + 1 < n && ds__ss_less(t, h[c + 1], h[c])) c++;
-        if (!ds__ss_less(t, h[c], x)) break;
-        h[i] = h[c];
-        if (is_top) t->ctr[h[i]].tpos = (uint32_t)i; else t->ctr[h[i]].hpos = (uint32_t)i;
+/* Introsort: median-of-three quicksort, insertion sort below 16 elements,
+ * heapsort when recursion passes 2 log2 n (so O(n log n) worst case). */
+static void ds__sort_heap_down(unsigned char *b, size_t n, size_t i, size_t esz, ds__cmp_fn cmp,
+                               void *ctx) {
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) return;
+        if (c + 1 < n && cmp(b + c * esz, b + (c + 1) * esz, ctx) < 0) c++;
+        if (cmp(b + i * esz, b + c * esz, ctx) >= 0) return;
+        ds__swap_bytes(b + i * esz, b + c * esz, esz);
         i = c;
     }
-    h[i] = x;
-    if (is_top) t->ctr[x].tpos = (uint32_t)i; else t->ctr[x].hpos = (uint32_t)i;
 }
 
-DSDEF ds_status ds_topk_init(ds_topk *t, size_t k, size_t capacity, const ds_alloc *a) {
-    size_t isz = 1, i, b1, b2, b3, b4;
-    if (!t || k == 0) return DS_EINVAL;
-    if (capacity == 0) capacity = k > SIZE_MAX / 8 ? SIZE_MAX : (8 * k < 64 ? 64 : 8 * k);
-    if (capacity < k || capacity >= DS__SS_NONE / 2) return DS_EINVAL;
-    while (isz < 2 * capacity) isz <<= 1;
-    if (!ds_size_mul(capacity, sizeof(ds__ss_ctr), &b1) || !ds_size_mul(capacity, 4, &b2) ||
-        !ds_size_mul(k, 4, &b3) || !ds_size_mul(isz, 4, &b4))
-        return DS_EINVAL;
-    memset(t, 0, sizeof *t);
-    t->alloc = a;
-    t->ctr = (ds__ss_ctr *)DS_MALLOC(a, b1);
-    t->heap = (uint32_t *)DS_MALLOC(a, b2);
-    t->top = (uint32_t *)DS_MALLOC(a, b3);
-    t->index = (uint32_t *)DS_MALLOC(a, b4);
-    if (!t->ctr || !t->heap || !t->top || !t->index) {
-        if (t->ctr) DS_FREE(a, t->ctr, b1);
-        if (t->heap) DS_FREE(a, t->heap, b2);
-        if (t->top) DS_FREE(a, t->top, b3);
-        if (t->index) DS_FREE(a, t->index, b4);
-        memset(t, 0, sizeof *t);
-        return DS_ENOMEM;
-    }
-    for (i = 0; i < capacity; i++) {
-        t->ctr[i].key = NULL;
-        t->ctr[i].kcap = 0;
-    }
-    memset(t->index, 0, b4);
-    t->k = k;
-    t->cap = capacity;
-    t->imask = isz - 1;
-    return DS_OK;
-}
-DSDEF void ds_topk_clear(ds_topk *t) {
-    size_t i;
-    if (!t || !t->ctr) return;
-    t->used = t->ntop = 0;
-    t->total = 0;
-    memset(t->index, 0, (t->imask + 1) * 4);
-    for (i = 0; i < t->cap; i++) t->ctr[i].len = 0;
-}
-DSDEF void ds_topk_free(ds_topk *t) {
-    size_t i;
-    if (!t || !t->ctr) return;
-    for (i = 0; i < t->cap; i++)
-        if (t->ctr[i].key) DS_FREE(t->alloc, t->ctr[i].key, t->ctr[i].kcap);
-    DS_FREE(t->alloc, t->ctr, t->cap * sizeof(ds__ss_ctr));
-    DS_FREE(t->alloc, t->heap, t->cap * 4);
-    DS_FREE(t->alloc, t->top, t->k * 4);
-    DS_FREE(t->alloc, t->index, (t->imask + 1) * 4);
-    if (t->scratch) DS_FREE(t->alloc, t->scratch, t->scratch_cap);
-    memset(t, 0, sizeof *t);
-}
-
-/* Index slot of the key, or of the empty slot where it would go. */
-static size_t ds__ss_slot(const ds_topk *t, uint64_t h, const void *key, size_t len) {
-    size_t i = (size_t)h & t->imask;
-    for (;; i = (i + 1) & t->imask) {
-        uint32_t c = t->index[i];
-        const ds__ss_ctr *e;
-        if (c == 0) return i;
-        e = &t->ctr[c - 1];
-        if (e->hash == h && e->len == len && (len == 0 || memcmp(e->key, key, len) == 0)) return i;
-    }
-}
-/* Remove index slot i, shifting back later entries of the cluster
- * (linear probing: no tombstones). */
-static void ds__ss_unindex(ds_topk *t, size_t i) {
-    size_t j = i;
-    for (;;) {
-        size_t home;
-        j = (j + 1) & t->imask;
-        if (t->index[j] == 0) break;
-        home = (size_t)t->ctr[t->index[j] - 1].hash & t->imask;
-        /* Move j into the hole i unless its home lies cyclically in (i, j]. */
-        if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
-        t->index[i] = t->index[j];
-        i = j;
-    }
-    t->index[i] = 0;
-}
-/* Grow scratch / key buffers without touching the structure on failure. */
-static int ds__ss_reserve(const ds_alloc *a, unsigned char **buf, size_t *cap, size_t need) {
-    void *p;
-    size_t nc = *cap ? *cap : 16;
-    if (need <= *cap) return 1;
-    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
-    p = *buf ? DS_REALLOC(a, *buf, *cap, nc) : DS_MALLOC(a, nc);
-    if (!p) return 0;
-    *buf = (unsigned char *)p;
-    *cap = nc;
-    return 1;
-}
-/* Counter x changed (grew, or is new): keep the top list right. */
-static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled, ds_topk_item *gone) {
-    if (t->ctr[x].tpos != DS__SS_NONE) {
-        ds__ss_sift(t, t->top, t->ntop, t->ctr[x].tpos, 1);
-    } else if (t->ntop < t->k) {
-        t->top[t->ntop] = x;
-        t->ntop++;
-        ds__ss_sift(t, t->top, t->ntop, t->ntop - 1, 1);
-    } else if (ds__ss_less(t, t->top[0], x)) {
-        uint32_t out = t->top[0];
-        ds__ss_ctr *o = &t->ctr[out];
-        memcpy(t->scratch, o->key, o->len);
-        *expelled = 1;
-        gone->len = o->len;
-        gone->count = o->count;
-        gone->err = o->err;
-        o->tpos = DS__SS_NONE;
-        t->top[0] = x;
-        ds__ss_sift(t, t->top, t->ntop, 0, 1);
-    }
-}
-DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t weight,
-                            ds_topk_item *expelled) {
-    uint64_t h;
-    size_t slot;
-    uint32_t x;
-    int ex = 0;
-    ds__ss_ctr *e;
-    ds_topk_item gone;
-    unsigned char *old_scratch = NULL;
-    size_t old_cap = 0;
-    memset(&gone, 0, sizeof gone);
-    if (expelled) memset(expelled, 0, sizeof *expelled);
-    if (!t || !t->ctr || (!key && len) || weight == 0) return DS_EINVAL;
-    /* Re-adding the key an earlier add expelled: it lives in the scratch
-     * this add may overwrite, so give the scratch a fresh buffer first. */
-    if (t->scratch && (uintptr_t)key >= (uintptr_t)t->scratch &&
-        (uintptr_t)key < (uintptr_t)t->scratch + t->scratch_cap) {
-        unsigned char *fresh = (unsigned char *)DS_MALLOC(t->alloc, t->scratch_cap);
-        if (!fresh) return DS_ENOMEM;
-        old_scratch = t->scratch;
-        old_cap = t->scratch_cap;
-        t->scratch = fresh;
-    }
-    h = ds_hash_bytes(key, len, 0x746f706b);
-    slot = ds__ss_slot(t, h, key, len);
-    /* Every buffer a path may need is reserved first: the strong
-     * guarantee. The scratch holds any expelled key (<= longest key). */
-    if (t->index[slot]) {
-        x = t->index[slot] - 1;
-        e = &t->ctr[x];
-        e->count = e->count > UINT64_MAX - weight ? UINT64_MAX : e->count + weight;
-        ds__ss_sift(t, t->heap, t->used, e->hpos, 0);
-    } else {
-        uint32_t victim = t->used < t->cap ? (uint32_t)t->used : t->heap[0];
-        ds__ss_ctr *v = &t->ctr[victim];
-        /* The scratch stays as long as the longest key ever stored, so any
-         * expelled key fits without allocating later. */
-        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1) ||
-            !ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) {
-            if (old_scratch) { /* back to the caller's buffer, as it was */
-                DS_FREE(t->alloc, t->scratch, t->scratch_cap);
-                t->scratch = old_scratch;
-                t->scratch_cap = old_cap;
+static void ds__sort_rec(unsigned char *b, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx,
+                         int depth) {
+    while (n > 16) {
+        size_t i, j, mid = n / 2;
+        unsigned char *lo = b, *md = b + mid * esz, *hi = b + (n - 1) * esz;
+        if (depth-- == 0) {
+            for (i = n / 2; i-- > 0;) ds__sort_heap_down(b, n, i, esz, cmp, ctx);
+            for (i = n - 1; i > 0; i--) {
+                ds__swap_bytes(b, b + i * esz, esz);
+                ds__sort_heap_down(b, i, 0, esz, cmp, ctx);
             }
-            return DS_ENOMEM;
+            return;
         }
-        if (t->used < t->cap) {
-            v->count = 0;
-            v->err = 0;
-            v->tpos = DS__SS_NONE;
-            v->hpos = (uint32_t)t->used;
-            t->heap[t->used++] = victim;
+        /* Median of three into b[0]; it is the pivot. */
+        if (cmp(md, lo, ctx) < 0) ds__swap_bytes(md, lo, esz);
+        if (cmp(hi, md, ctx) < 0) {
+            ds__swap_bytes(hi, md, esz);
+            if (cmp(md, lo, ctx) < 0) ds__swap_bytes(md, lo, esz);
+        }
+        ds__swap_bytes(lo, md, esz);
+        /* Hoare partition around b[0]. */
+        i = 0;
+        j = n;
+        for (;;) {
+            do i++; while (i < n && cmp(b + i * esz, b, ctx) < 0);
+            do j--; while (cmp(b, b + j * esz, ctx) < 0);
+            if (i >= j) break;
+            ds__swap_bytes(b + i * esz, b + j * esz, esz);
+        }
+        ds__swap_bytes(b, b + j * esz, esz);
+        /* Recurse into the smaller side, loop on the larger. */
+        if (j < n - j - 1) {
+            ds__sort_rec(b, j, esz, cmp, ctx, depth);
+            b += (j + 1) * esz;
+            n -= j + 1;
         } else {
-            /* Take over the least counter: unindex it, and if it was in the
-             * top list (ties, or capacity == k) that is the expulsion. */
-            ds__ss_unindex(t, ds__ss_slot(t, v->hash, v->key, v->len));
-            slot = ds__ss_slot(t, h, key, len);
-            if (v->tpos != DS__SS_NONE) {
-                size_t p = v->tpos;
-                memcpy(t->scratch, v->key, v->len);
-                gone.len = v->len;
-                gone.count = v->count;
-                gone.err = v->err;
-                ex = 1;
-                t->top[p] = t->top[--t->ntop];
-                t->ctr[t->top[p]].tpos = (uint32_t)p;
-                v->tpos = DS__SS_NONE;
-                if (p < t->ntop) ds__ss_sift(t, t->top, t->ntop, p, 1);
-            }
-            v->err = v->count;
+            ds__sort_rec(b + (j + 1) * esz, n - j - 1, esz, cmp, ctx, depth);
+            n = j;
         }
-        x = victim;
-        e = v;
-        if (len) memcpy(e->key, key, len);
-        e->len = len;
-        e->hash = h;
-        e->count = e->count > UINT64_MAX - weight ? UINT64_MAX : e->count + weight;
-        t->index[slot] = x + 1;
-        ds__ss_sift(t, t->heap, t->used, e->hpos, 0);
     }
-    t->total = t->total > UINT64_MAX - weight ? UINT64_MAX : t->total + weight;
     {
-        /* If the takeover above already expelled, the top list has room
-         * and this cannot expel again. */
-        int ex2 = 0;
-        ds__ss_top_update(t, x, &ex2, &gone);
-        ex |= ex2;
-    }
-    if (ex && expelled) {
-        *expelled = gone;
-        expelled->key = t->scratch;
-    }
-    if (old_scratch) DS_FREE(t->alloc, old_scratch, old_cap);
-    return DS_OK;
-}
-DSDEF int ds_topk_has(const ds_topk *t, const void *key, size_t len) {
-    size_t slot;
-    if (!t || !t->ctr || (!key && len)) return 0;
-    slot = ds__ss_slot(t, ds_hash_bytes(key, len, 0x746f706b), key, len);
-    return t->index[slot] && t->ctr[t->index[slot] - 1].tpos != DS__SS_NONE;
-}
-DSDEF uint64_t ds_topk_count(const ds_topk *t, const void *key, size_t len) {
-    size_t slot;
-    if (!t || !t->ctr || (!key && len)) return 0;
-    slot = ds__ss_slot(t, ds_hash_bytes(key, len, 0x746f706b), key, len);
-    return t->index[slot] ? t->ctr[t->index[slot] - 1].count : 0;
-}
-DSDEF size_t ds_topk_list(const ds_topk *t, ds_topk_item *out, size_t cap) {
-    size_t i, j, n = 0;
-    if (!t || !t->ctr || !out) return 0;
-    /* Insertion into out, kept sorted and cut at cap: O(k cap), and the
-     * top heap stays untouched (list is a read-only call). */
-    for (i = 0; i < t->ntop; i++) {
-        const ds__ss_ctr *e = &t->ctr[t->top[i]];
-        if (n == cap && (cap == 0 || out[n - 1].count >= e->count)) continue;
-        j = n < cap ? n++ : n - 1;
-        for (; j > 0 && out[j - 1].count < e->count; j--) out[j] = out[j - 1];
-        out[j].key = e->key;
-        out[j].len = e->len;
-        out[j].count = e->count;
-        out[j].err = e->err;
-    }
-    return n;
-}
-DSDEF uint64_t ds_topk_total(const ds_topk *t) { return t ? t->total : 0; }
-
-/* == ds:hll == */
-
-static inline unsigned ds__hll_get(const unsigned char *r, size_t i) {
-    size_t bit = i * 6;
-    unsigned v = (unsigned)r[bit >> 3] | (unsigned)r[(bit >> 3) + 1] << 8;
-    return (v >> (bit & 7)) & 63u;
-}
-static inline void ds__hll_set(unsigned char *r, size_t i, unsigned x) {
-    size_t bit = i * 6;
-    unsigned v = (unsigned)r[bit >> 3] | (unsigned)r[(bit >> 3) + 1] << 8;
-    v = (v & ~(63u << (bit & 7))) | (x << (bit & 7));
-    r[bit >> 3] = (unsigned char)v;
-    r[(bit >> 3) + 1] = (unsigned char)(v >> 8);
-}
-static inline size_t ds__hll_bytes(unsigned p) { return ((size_t)6 << p) / 8 + 1; }
-
-DSDEF ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a) {
-    if (!h || p < 4 || p > 18) return DS_EINVAL;
-    h->reg = (unsigned char *)DS_MALLOC(a, ds__hll_bytes(p));
-    if (!h->reg) return DS_ENOMEM;
-    memset(h->reg, 0, ds__hll_bytes(p));
-    h->p = p;
-    h->alloc = a;
-    return DS_OK;
-}
-DSDEF void ds_hll_free(ds_hll *h) {
-    if (!h) return;
-    if (h->reg) DS_FREE(h->alloc, h->reg, ds__hll_bytes(h->p));
-    h->reg = NULL;
-}
-DSDEF void ds_hll_clear(ds_hll *h) {
-    if (h && h->reg) memset(h->reg, 0, ds__hll_bytes(h->p));
-}
-DSDEF int ds_hll_add_hash(ds_hll *h, uint64_t hash) {
-    size_t i;
-    unsigned rank;
-    if (!h || !h->reg) return 0;
-    i = (size_t)(hash & (((uint64_t)1 << h->p) - 1));
-    /* Rank: position of the first 1 in the other 64 - p bits (a sentinel
-     * bit caps it at 65 - p, which fits 6 bits for p >= 4). */
-    rank = ds__ctz64((hash >> h->p) | ((uint64_t)1 << (64 - h->p))) + 1;
-    if (rank <= ds__hll_get(h->reg, i)) return 0;
-    ds__hll_set(h->reg, i, rank);
-    return 1;
-}
-/* Ertl 2017, Algorithm 6 (the "improved raw estimator"). */
-static double ds__hll_sigma(double x) {
-    double y = 1, z = x, zp;
-    if (x == 1.0) return HUGE_VAL;
-    do {
-        x *= x;
-        zp = z;
-        z += x * y;
-        y += y;
-    } while (zp != z);
-    return z;
-}
-static double ds__hll_tau(double x) {
-    double y = 1, z = 1 - x, zp;
-    if (x == 0.0 || x == 1.0) return 0.0;
-    do {
-        x = sqrt(x);
-        zp = z;
-        y *= 0.5;
-        z -= (1 - x) * (1 - x) * y;
-    } while (zp != z);
-    return z / 3;
-}
-DSDEF double ds_hll_count(const ds_hll *h) {
-    uint64_t c[66];
-    size_t i, m;
-    unsigned q, k;
-    double z;
-    if (!h || !h->reg) return 0.0;
-    m = (size_t)1 << h->p;
-    q = 64 - h->p;
-    memset(c, 0, sizeof c);
-    for (i = 0; i < m; i++) c[ds__hll_get(h->reg, i)]++;
-    z = (double)m * ds__hll_tau(1.0 - (double)c[q + 1] / (double)m);
-    for (k = q; k >= 1; k--) z = 0.5 * (z + (double)c[k]);
-    z += (double)m * ds__hll_sigma((double)c[0] / (double)m);
-    return (0.5 / 0.6931471805599453) * (double)m * (double)m / z;
-}
-DSDEF double ds_hll_error(const ds_hll *h) {
-    return h && h->reg ? 1.04 / sqrt((double)((size_t)1 << h->p)) : 0.0;
-}
-DSDEF ds_status ds_hll_merge(ds_hll *dst, const ds_hll *src) {
-    size_t i, m;
-    if (!dst || !src || !dst->reg || !src->reg || dst->p != src->p) return DS_EINVAL;
-    m = (size_t)1 << dst->p;
-    for (i = 0; i < m; i++) {
-        unsigned a = ds__hll_get(dst->reg, i), b = ds__hll_get(src->reg, i);
-        if (b > a) ds__hll_set(dst->reg, i, b);
-    }
-    return DS_OK;
-}
-DSDEF size_t ds_hll_memory(const ds_hll *h) { return h && h->reg ? ds__hll_bytes(h->p) : 0; }
-DSDEF ds_status ds_hll_save(const ds_hll *h, ds_writer w) {
-    ds__enc e;
-    if (!h || !h->reg) return DS_EINVAL;
-    ds__enc_init(&e, w, "DShl", 1);
-    ds__put_u64(&e, h->p);
-    ds__put_words(&e, h->reg, ds__hll_bytes(h->p), 1);
-    return ds__enc_end(&e);
-}
-DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a) {
-    ds__dec d;
-    ds_hll t;
-    uint64_t p;
-    size_t i, m;
-    ds_status st;
-    if (!h) return DS_EINVAL;
-    ds__dec_init(&d, r, "DShl", 1);
-    p = ds__get_u64(&d);
-    if (d.st != DS_OK) return d.st;
-    if (p < 4 || p > 18) return DS_ECORRUPT;
-    if (!ds__dec_room(&d, ds__hll_bytes((unsigned)p))) return d.st;
-    if ((st = ds_hll_init(&t, (unsigned)p, a)) != DS_OK) return st;
-    ds__get_words(&d, t.reg, ds__hll_bytes(t.p), 1);
-    /* Registers above 65 - p cannot come from any hash; the pad bits stay 0. */
-    m = (size_t)1 << p;
-    for (i = 0; d.st == DS_OK && i < m; i++)
-        if (ds__hll_get(t.reg, i) > 65 - p) d.st = DS_ECORRUPT;
-    if (d.st == DS_OK && (t.reg[ds__hll_bytes(t.p) - 1] != 0 ||
-                          ((6 * m) % 8 && (t.reg[(6 * m) / 8] >> ((6 * m) % 8)) != 0)))
-        d.st = DS_ECORRUPT;
-    if (ds__dec_end(&d) != DS_OK) {
-        ds_hll_free(&t);
-        return d.st;
-    }
-    *h = t;
-    return DS_OK;
-}
-
-/* == ds:cache == */
-
-DSDEF const char *ds_evict_name(ds_evict why) {
-    switch (why) {
-    case DS_EVICT_CAPACITY: return "capacity";
-    case DS_EVICT_EXPIRED: return "expired";
-    case DS_EVICT_DELETED: return "deleted";
-    case DS_EVICT_REPLACED: return "replaced";
-    default: return "?";
+        size_t i, j;
+        for (i = 1; i < n; i++)
+            for (j = i; j > 0 && cmp(b + j * esz, b + (j - 1) * esz, ctx) < 0; j--)
+                ds__swap_bytes(b + j * esz, b + (j - 1) * esz, esz);
     }
 }
 
-
-/* == ds:idem == */
-
-DS__MAP_PROTOS(ds__idem_flymap, ds__idem_key, ds__idem_fly, DS__LINK_STATIC);
-DS__MAP_IMPL(ds__idem_flymap, ds__idem_key, ds__idem_fly, ds__idem_hash, ds__idem_eq, DS__LINK_STATIC)
-DS__LRU_PROTOS(ds__idem_lru, ds__idem_key, ds__idem_done, DS__LINK_STATIC);
-DS__LRU_IMPL(ds__idem_lru, ds__idem_key, ds__idem_done, ds__idem_hash, ds__idem_eq, DS__LINK_STATIC)
-
-static void ds__idem_release(const ds_alloc *a, ds__idem_key *k, ds__idem_done *v) {
-    if (k && k->p) DS_FREE(a, k->p, k->len);
-    if (v && v->resp) DS_FREE(a, v->resp, v->len ? v->len : 1);
-}
-/* Done records leave the LRU only through here: free what they own. */
-static void ds__idem_on_evict(void *ctx, ds__idem_key *k, ds__idem_done *v, ds_evict why) {
-    (void)why;
-    ds__idem_release((const ds_alloc *)ctx, k, v);
-}
-static uint64_t ds__idem_weigh(void *ctx, const ds__idem_key *k, const ds__idem_done *v) {
-    (void)ctx;
-    return (uint64_t)k->len + v->len + 64;
-}
-/* scope and key folded into one owned byte string: 8-byte LE scope length,
- * scope, key. The length prefix keeps ("ab","c") and ("a","bc") apart. */
-static ds_status ds__idem_key_make(const ds_idem *s, const void *scope, size_t slen,
-                                   const void *key, size_t klen, ds__idem_key *out) {
-    size_t len, i;
-    if ((!scope && slen) || (!key && klen) || !ds_size_add(slen, klen, &len) ||
-        !ds_size_add(len, 8, &len))
-        return DS_EINVAL;
-    out->p = (unsigned char *)DS_MALLOC(s->cfg.alloc, len);
-    if (!out->p) return DS_ENOMEM;
-    for (i = 0; i < 8; i++) out->p[i] = (unsigned char)((uint64_t)slen >> (8 * i));
-    if (slen) memcpy(out->p + 8, scope, slen);
-    if (klen) memcpy(out->p + 8 + slen, key, klen);
-    out->len = len;
-    out->h = ds_hash_bytes(out->p, len, s->seed);
-    return DS_OK;
+DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx) {
+    int depth = 0;
+    size_t m = n;
+    if (!base || n < 2 || esz == 0) return;
+    while (m) {
+        depth += 2;
+        m >>= 1;
+    }
+    ds__sort_rec((unsigned char *)base, n, esz, cmp, ctx, depth);
 }
 
-DSDEF ds_status ds_idem_init(ds_idem *s, const ds_idem_config *cfg) {
-    ds__idem_lru_config lc;
-    ds_status st;
-    if (!s) return DS_EINVAL;
-    memset(s, 0, sizeof *s);
-    if (cfg) s->cfg = *cfg;
-    if (s->cfg.retention < 0 || s->cfg.lock_timeout < 0) return DS_EINVAL;
-    if (!s->cfg.retention) s->cfg.retention = (int64_t)24 * 3600 * 1000000000;
-    if (!s->cfg.lock_timeout) s->cfg.lock_timeout = (int64_t)60 * 1000000000;
-    if (!s->cfg.max_keys) s->cfg.max_keys = 1000000;
-    if (!s->cfg.max_bytes) s->cfg.max_bytes = (uint64_t)256 << 20;
-    if (!s->cfg.max_in_flight) s->cfg.max_in_flight = 100000;
-    s->seed = ds__map_default_seed((uintptr_t)(void *)s);
-    memset(&lc, 0, sizeof lc);
-    lc.max_entries = s->cfg.max_keys;
-    lc.max_weight = s->cfg.max_bytes;
-    lc.weigher = ds__idem_weigh;
-    lc.default_ttl = s->cfg.retention;
-    lc.on_evict = ds__idem_on_evict;
-    lc.ctx = (void *)(uintptr_t)s->cfg.alloc;
-    lc.alloc = s->cfg.alloc;
-    if ((st = ds__idem_lru_init(&s->done, &lc)) != DS_OK) return st;
-    ds__idem_flymap_init_seed(&s->fly, s->cfg.alloc, ds_mix64(s->seed));
-    return DS_OK;
-}
-DSDEF void ds_idem_free(ds_idem *s) {
-    ds__idem_flymap_entry *e;
-    if (!s || !s->done.c.index.ctrl) return; /* never initialised (init failed) */
-    for (e = ds__idem_flymap_first(&s->fly); e; e = ds__idem_flymap_next(&s->fly, e))
-        ds__idem_release(s->cfg.alloc, &e->key, NULL);
-    ds__idem_flymap_free(&s->fly);
-    ds__idem_lru_free(&s->done);
-}
-/* The in-flight entry for k, or NULL. */
-static ds__idem_flymap_entry *ds__idem_fly_find(const ds_idem *s, ds__idem_key k) {
-    size_t i = ds__idem_flymap__find(&s->fly, k);
-    return i == DS__NPOS ? NULL : ds__idem_flymap__slot(&s->fly, i);
-}
-DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                              size_t key_len, uint64_t fingerprint, int64_t now,
-                              ds_idem_state *state, const void **response, size_t *response_len) {
-    ds__idem_key k;
-    ds__idem_done *d;
-    ds__idem_flymap_entry *f;
-    ds__idem_fly fly;
-    ds_status st;
-    if (response) *response = NULL;
-    if (response_len) *response_len = 0;
-    if (!s || !state) return DS_EINVAL;
-    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
-    if ((d = ds__idem_lru_get(&s->done, k, now)) != NULL) {
-        *state = d->fp == fingerprint ? DS_IDEM_DONE : DS_IDEM_MISMATCH;
-        if (*state == DS_IDEM_DONE) {
-            if (response) *response = d->resp;
-            if (response_len) *response_len = d->len;
-        }
-        ds__idem_release(s->cfg.alloc, &k, NULL);
-        return DS_OK;
-    }
-    if ((f = ds__idem_fly_find(s, k)) != NULL) {
-        if (now - f->val.started >= s->cfg.lock_timeout) {
-            /* The first attempt went quiet past its lock: presume it died. */
-            f->val.fp = fingerprint;
-            f->val.started = now;
-            *state = DS_IDEM_NEW;
-        } else {
-            *state = f->val.fp == fingerprint ? DS_IDEM_IN_FLIGHT : DS_IDEM_MISMATCH;
-        }
-        ds__idem_release(s->cfg.alloc, &k, NULL);
-        return DS_OK;
-    }
-    if (ds__idem_flymap_len(&s->fly) >= s->cfg.max_in_flight) {
-        ds__idem_release(s->cfg.alloc, &k, NULL);
-        return DS_EFULL;
-    }
-    fly.fp = fingerprint;
-    fly.started = now;
-    if ((st = ds__idem_flymap_put(&s->fly, k, fly, NULL)) != DS_OK) {
-        ds__idem_release(s->cfg.alloc, &k, NULL);
-        return st;
-    }
-    *state = DS_IDEM_NEW;
-    return DS_OK;
-}
-DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                 size_t key_len, const void *response, size_t response_len,
-                                 int64_t now) {
-    ds__idem_key k;
-    ds__idem_flymap_entry *f;
-    ds__idem_done d;
-    ds_status st;
-    if (!s || (!response && response_len)) return DS_EINVAL;
-    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
-    f = ds__idem_fly_find(s, k);
-    ds__idem_release(s->cfg.alloc, &k, NULL);
-    if (!f) return DS_ENOTFOUND;
-    d.fp = f->val.fp;
-    d.len = response_len;
-    d.resp = (unsigned char *)DS_MALLOC(s->cfg.alloc, response_len ? response_len : 1);
-    if (!d.resp) return DS_ENOMEM;
-    if (response_len) memcpy(d.resp, response, response_len);
-    /* The stored key moves from the in-flight map to the done LRU. */
-    if ((st = ds__idem_lru_put(&s->done, f->key, d, now)) != DS_OK) {
-        ds__idem_release(s->cfg.alloc, NULL, &d);
-        return st;
-    }
-    ds__idem_flymap_del_entry(&s->fly, f);
-    return DS_OK;
-}
-DSDEF ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                size_t key_len) {
-    ds__idem_key k;
-    ds__idem_flymap_entry *f;
-    ds_status st;
-    if (!s) return DS_EINVAL;
-    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
-    f = ds__idem_fly_find(s, k);
-    ds__idem_release(s->cfg.alloc, &k, NULL);
-    if (!f) return DS_ENOTFOUND;
-    ds__idem_release(s->cfg.alloc, &f->key, NULL);
-    ds__idem_flymap_del_entry(&s->fly, f);
-    return DS_OK;
-}
-DSDEF size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget) {
-    return s ? ds__idem_lru_expire(&s->done, now, budget) : 0;
-}
-DSDEF size_t ds_idem_in_flight(const ds_idem *s) { return s ? ds__idem_flymap_len(&s->fly) : 0; }
-DSDEF size_t ds_idem_done(const ds_idem *s) { return s ? ds__idem_lru_len(&s->done) : 0; }
+/* == ds:map == */
 
+DSDEF uint64_t ds__map_default_seed(uintptr_t addr) {
+    return ds_mix64((uint64_t)addr ^ ds_mix64((uint64_t)ds_now_ns()));
+}
 
 /* == ds:window == */
 
@@ -9407,6 +7996,1706 @@ DSDEF ds_status ds_router_route_u64(const ds_router *r, uint64_t key, uint32_t *
 }
 
 
+/* == ds:breaker == */
+
+static int64_t ds__bk_add_sat(int64_t t, int64_t d) { return t > INT64_MAX - d ? INT64_MAX : t + d; }
+/* floor(t / w) for w > 0: time buckets stay aligned below zero too. */
+static int64_t ds__bk_epoch(int64_t t, int64_t w) {
+    int64_t q = t / w;
+    return (t % w < 0) ? q - 1 : q;
+}
+/* The slot of bucket epoch e: a true modulo, so consecutive epochs get
+ * distinct slots across zero as well. */
+static uint32_t ds__bk_slot(int64_t e, uint32_t n) {
+    int64_t r = e % (int64_t)n;
+    return (uint32_t)(r < 0 ? r + (int64_t)n : r);
+}
+/* The i-th entry of the epoch queue. */
+static int64_t *ds__bk_q(ds_breaker *b, uint64_t i) {
+    return &b->qepoch[((uint64_t)b->head + i) % b->cfg.window_size];
+}
+static int ds__bk_rate_bad(double r) { return !(r == 0 || r == DS_BREAKER_OFF || (r > 0 && r <= 100)); }
+
+DSDEF ds_status ds_breaker_init(ds_breaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {
+    ds_breaker_config c;
+    size_t bytes;
+    void *mem;
+    if (!b) return DS_EINVAL;
+    if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
+    if (!c.window_size) c.window_size = 100;
+    if (!c.bucket_ns) c.bucket_ns = 1000000000;
+    if (!c.min_calls) c.min_calls = 100;
+    if (c.failure_rate == 0) c.failure_rate = 50;
+    if (c.slow_rate == 0) c.slow_rate = 100;
+    if (!c.slow_call_ns) c.slow_call_ns = 60000000000LL;
+    if (!c.wait_open_ns) c.wait_open_ns = 60000000000LL;
+    if (!c.half_open_calls) c.half_open_calls = 10;
+    if ((c.window != DS_BREAKER_COUNT_BASED && c.window != DS_BREAKER_TIME_BASED) ||
+        ds__bk_rate_bad(c.failure_rate) || ds__bk_rate_bad(c.slow_rate) || c.bucket_ns < 0 ||
+        c.slow_call_ns < 0 || c.wait_open_ns < 0 || c.half_open_max_ns < 0)
+        return DS_EINVAL;
+    if (c.window == DS_BREAKER_COUNT_BASED) {
+        if (c.min_calls > c.window_size) c.min_calls = c.window_size; /* as resilience4j */
+        bytes = c.window_size;
+    } else {
+        if (c.bucket_ns > INT64_MAX / (int64_t)c.window_size) return DS_EINVAL;
+        if (!ds_size_mul(c.window_size, sizeof(ds__bk_bucket) + sizeof(int64_t), &bytes)) return DS_EINVAL;
+    }
+    mem = DS_MALLOC(a, bytes);
+    if (!mem) return DS_ENOMEM;
+    memset(b, 0, sizeof *b);
+    b->cfg = c;
+    b->alloc = a;
+    b->bytes = bytes;
+    if (c.window == DS_BREAKER_COUNT_BASED) {
+        b->ring = (unsigned char *)mem;
+    } else {
+        /* buckets first: int64 epochs after 24-byte buckets stay aligned */
+        b->bucket = (ds__bk_bucket *)mem;
+        b->qepoch = (int64_t *)(void *)(b->bucket + c.window_size);
+        memset(b->bucket, 0, c.window_size * sizeof(ds__bk_bucket));
+    }
+    b->state = DS_BREAKER_CLOSED;
+    b->last_now = INT64_MIN;
+    return DS_OK;
+}
+
+DSDEF void ds_breaker_free(ds_breaker *b) {
+    void *mem;
+    if (!b) return;
+    mem = b->ring ? (void *)b->ring : (void *)b->bucket;
+    if (mem) DS_FREE(b->alloc, mem, b->bytes);
+    b->bytes = 0;
+    b->ring = NULL;
+    b->bucket = NULL;
+    b->qepoch = NULL;
+}
+
+/* Empty the window in O(non-empty buckets). */
+static void ds__bk_clear_window(ds_breaker *b) {
+    if (b->bucket) {
+        uint32_t i;
+        for (i = 0; i < b->len; i++)
+            memset(&b->bucket[ds__bk_slot(*ds__bk_q(b, i), b->cfg.window_size)], 0, sizeof(ds__bk_bucket));
+    }
+    b->head = b->len = 0;
+    b->wcalls = b->wfails = b->wslow = 0;
+}
+
+static void ds__bk_enter(ds_breaker *b, ds_breaker_state to, int64_t t) {
+    ds_breaker_state from = b->state;
+    ds__bk_clear_window(b);
+    b->state = to;
+    b->consec = b->probes_given = b->probes_done = 0;
+    b->since = t;
+    if (to == DS_BREAKER_OPEN) b->deadline = ds__bk_add_sat(t, b->cfg.wait_open_ns);
+    else if (to == DS_BREAKER_HALF_OPEN && b->cfg.half_open_max_ns)
+        b->deadline = ds__bk_add_sat(t, b->cfg.half_open_max_ns);
+    else b->deadline = INT64_MAX;
+    if (from != to) {
+        b->transitions++;
+        if (b->cfg.on_state) b->cfg.on_state(b->cfg.ctx, from, to, t);
+    }
+}
+
+/* Evict the buckets that left a time window ending in the bucket of t. */
+static void ds__bk_evict(ds_breaker *b, int64_t t) {
+    uint32_t n = b->cfg.window_size;
+    int64_t e;
+    if (!b->bucket || b->state != DS_BREAKER_CLOSED) return;
+    e = ds__bk_epoch(t, b->cfg.bucket_ns);
+    while (b->len && (uint64_t)e - (uint64_t)b->qepoch[b->head] >= n) {
+        ds__bk_bucket *k = &b->bucket[ds__bk_slot(b->qepoch[b->head], n)];
+        b->wcalls -= k->calls;
+        b->wfails -= k->fails;
+        b->wslow -= k->slow;
+        memset(k, 0, sizeof *k);
+        b->head = b->head + 1 == n ? 0 : b->head + 1;
+        b->len--;
+    }
+}
+
+/* Clamp now to the latest seen. */
+static int64_t ds__bk_clock(ds_breaker *b, int64_t now) {
+    if (now < b->last_now) now = b->last_now;
+    return b->last_now = now;
+}
+/* ... and apply the timed transitions (at most one: each sets a later deadline). */
+static int64_t ds__bk_tick(ds_breaker *b, int64_t now) {
+    now = ds__bk_clock(b, now);
+    if (b->state == DS_BREAKER_OPEN && now >= b->deadline) ds__bk_enter(b, DS_BREAKER_HALF_OPEN, now);
+    else if (b->state == DS_BREAKER_HALF_OPEN && b->cfg.half_open_max_ns && now >= b->deadline) ds__bk_enter(b, DS_BREAKER_OPEN, now);
+    return now;
+}
+
+/* The thresholds, over calls outcomes of which fails failed and slow were
+ * slow (resilience4j: rate >= threshold, once min outcomes are in). */
+static int ds__bk_over(const ds_breaker *b, uint64_t calls, uint64_t fails, uint64_t slow, uint64_t min) {
+    double c;
+    if (!calls || calls < min) return 0;
+    c = (double)(int64_t)calls; /* counts fit int64: one signed conversion, not the unsigned dance */
+    if (b->cfg.failure_rate > 0 && (double)(int64_t)fails * 100.0 >= b->cfg.failure_rate * c) return 1;
+    if (b->cfg.slow_rate > 0 && (double)(int64_t)slow * 100.0 >= b->cfg.slow_rate * c) return 1;
+    return 0;
+}
+
+DSDEF ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_after_ns) {
+    int64_t t, wait = 0;
+    if (retry_after_ns) *retry_after_ns = 0;
+    if (!b) return DS_EINVAL;
+    t = ds__bk_tick(b, now);
+    switch (b->state) {
+    case DS_BREAKER_CLOSED:
+    case DS_BREAKER_DISABLED:
+        b->permitted++;
+        return DS_OK;
+    case DS_BREAKER_HALF_OPEN:
+        if (b->probes_given < b->cfg.half_open_calls) {
+            b->probes_given++;
+            b->permitted++;
+            return DS_OK;
+        }
+        wait = b->cfg.wait_open_ns;
+        break;
+    case DS_BREAKER_OPEN: wait = b->deadline - t; break;
+    default: wait = INT64_MAX; break; /* forced open */
+    }
+    b->rejected++;
+    if (retry_after_ns) *retry_after_ns = wait;
+    return DS_EBUSY;
+}
+
+DSDEF ds_status ds_breaker_record(ds_breaker *b, ds_breaker_outcome outcome, int64_t duration_ns,
+                                  int64_t now) {
+    int64_t t;
+    int fail = outcome == DS_BREAKER_FAILURE, slow;
+    if (!b || duration_ns < 0 ||
+        (outcome != DS_BREAKER_SUCCESS && outcome != DS_BREAKER_FAILURE && outcome != DS_BREAKER_IGNORED))
+        return DS_EINVAL;
+    t = ds__bk_tick(b, now);
+    if (outcome == DS_BREAKER_IGNORED) {
+        b->ignored++;
+        if (b->state == DS_BREAKER_HALF_OPEN && b->probes_done < b->probes_given)
+            b->probes_given--; /* the permit goes back */
+        return DS_OK;
+    }
+    slow = duration_ns > b->cfg.slow_call_ns;
+    if (fail) b->failures++; else b->successes++;
+    b->slow += (uint64_t)slow;
+    if (b->state == DS_BREAKER_CLOSED) {
+        uint32_t n = b->cfg.window_size;
+        if (b->ring) {
+            if (b->len == n) { /* the oldest outcome leaves */
+                unsigned char old = b->ring[b->head];
+                b->wcalls--;
+                b->wfails -= old & 1u;
+                b->wslow -= (old >> 1) & 1u;
+            } else {
+                b->len++;
+            }
+            b->ring[b->head] = (unsigned char)(fail | slow << 1);
+            b->head = b->head + 1 == n ? 0 : b->head + 1;
+        } else {
+            int64_t e = ds__bk_epoch(t, b->cfg.bucket_ns);
+            ds__bk_bucket *k = &b->bucket[ds__bk_slot(e, n)];
+            ds__bk_evict(b, t); /* a bucket still in use now holds epoch e */
+            if (!k->calls) { /* a bucket comes into use: queue its epoch */
+                *ds__bk_q(b, b->len) = e;
+                b->len++;
+            }
+            k->calls++;
+            k->fails += (uint64_t)fail;
+            k->slow += (uint64_t)slow;
+        }
+        b->wcalls++;
+        b->wfails += (uint64_t)fail;
+        b->wslow += (uint64_t)slow;
+        b->consec = fail ? b->consec + 1 : 0;
+        if ((b->cfg.consecutive_failures && b->consec >= b->cfg.consecutive_failures) ||
+            ds__bk_over(b, b->wcalls, b->wfails, b->wslow, b->cfg.min_calls))
+            ds__bk_enter(b, DS_BREAKER_OPEN, t);
+    } else if (b->state == DS_BREAKER_HALF_OPEN && b->probes_done < b->probes_given) {
+        b->probes_done++;
+        b->wcalls++;
+        b->wfails += (uint64_t)fail;
+        b->wslow += (uint64_t)slow;
+        if (b->probes_done == b->cfg.half_open_calls) {
+            int reopen = ds__bk_over(b, b->wcalls, b->wfails, b->wslow, b->wcalls) ||
+                         (b->cfg.failure_rate < 0 && b->wfails > 0);
+            ds__bk_enter(b, reopen ? DS_BREAKER_OPEN : DS_BREAKER_CLOSED, t);
+        }
+    }
+    return DS_OK;
+}
+
+DSDEF ds_breaker_state ds_breaker_advance(ds_breaker *b, int64_t now) {
+    if (!b) return DS_BREAKER_CLOSED;
+    ds__bk_evict(b, ds__bk_tick(b, now));
+    return b->state;
+}
+
+DSDEF ds_status ds_breaker_force(ds_breaker *b, ds_breaker_state to, int64_t now) {
+    if (!b || (unsigned)to > (unsigned)DS_BREAKER_DISABLED) return DS_EINVAL;
+    ds__bk_enter(b, to, ds__bk_clock(b, now));
+    return DS_OK;
+}
+
+DSDEF void ds_breaker_reset(ds_breaker *b, int64_t now) {
+    int64_t t;
+    if (!b) return;
+    t = ds__bk_clock(b, now);
+    b->permitted = b->rejected = b->successes = b->failures = b->slow = b->ignored = 0;
+    ds__bk_enter(b, DS_BREAKER_CLOSED, t);
+    b->transitions = 0;
+}
+
+DSDEF ds_breaker_state ds_breaker_current(const ds_breaker *b) { return b ? b->state : DS_BREAKER_CLOSED; }
+
+DSDEF void ds_breaker_snapshot(ds_breaker *b, int64_t now, ds_breaker_stats *out) {
+    uint64_t min;
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!b) return;
+    ds_breaker_advance(b, now);
+    out->state = b->state;
+    out->since = b->since;
+    out->transitions = b->transitions;
+    out->permitted = b->permitted;
+    out->rejected = b->rejected;
+    out->successes = b->successes;
+    out->failures = b->failures;
+    out->slow = b->slow;
+    out->ignored = b->ignored;
+    out->window_calls = b->wcalls;
+    out->window_failures = b->wfails;
+    out->window_slow = b->wslow;
+    min = b->state == DS_BREAKER_HALF_OPEN ? b->cfg.half_open_calls : b->cfg.min_calls;
+    if (b->wcalls && b->wcalls >= min) {
+        out->failure_rate = (double)b->wfails * 100.0 / (double)b->wcalls;
+        out->slow_rate = (double)b->wslow * 100.0 / (double)b->wcalls;
+    } else {
+        out->failure_rate = out->slow_rate = -1.0;
+    }
+    out->consecutive_failures = b->consec;
+    out->probes_out = b->state == DS_BREAKER_HALF_OPEN ? b->probes_given - b->probes_done : 0;
+}
+
+DSDEF const char *ds_breaker_state_name(ds_breaker_state s) {
+    static const char *const names[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"};
+    return (unsigned)s <= (unsigned)DS_BREAKER_DISABLED ? names[s] : "?";
+}
+
+/* == ds:bloom == */
+
+#define DS__BLOOM_MAX_BITS ((uint64_t)1 << 48)
+
+static inline uint64_t ds__fastrange64(uint64_t x, uint64_t n) {
+    uint64_t hi = n;
+    ds__mum128(&x, &hi); /* (x * n) >> 64: x scaled into [0, n) */
+    return hi;
+}
+
+static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocked,
+                                 const ds_alloc *a) {
+    size_t bytes;
+    uint64_t *bits;
+    if (m == 0 || m > DS__BLOOM_MAX_BITS || k < 1 || k > 64) return DS_EINVAL;
+    m = blocked ? (m + 511) / 512 * 512 : (m + 63) / 64 * 64;
+    if (m / 64 > SIZE_MAX || !ds_size_mul((size_t)(m / 64), 8, &bytes)) return DS_EINVAL;
+    bits = (uint64_t *)DS_MALLOC(a, bytes);
+    if (!bits) return DS_ENOMEM;
+    memset(bits, 0, bytes);
+    b->bits = bits;
+    b->m = m;
+    b->k = k;
+    b->blocked = blocked != 0;
+    b->set = b->n = 0;
+    b->alloc = a;
+    return DS_OK;
+}
+
+/* FPP of a blocked filter at `bpk` bits per key and k probes: keys per
+ * 512-bit block are Poisson(512/bpk), so average the per-block FPP over
+ * that distribution (Putze, Sanders & Singler 2007, section 3). */
+static double ds__bloom_blocked_fpp(double bpk, unsigned k) {
+    double lam = 512.0 / bpk, pk = exp(-lam), sum = 0, miss = log1p(-1.0 / 512);
+    double top = lam + 12 * sqrt(lam) + 30, x;
+    for (x = 0; x <= top; x += 1) {
+        if (x > 0) pk *= lam / x;
+        sum += pk * pow(1.0 - exp(k * x * miss), (double)k);
+    }
+    return sum;
+}
+
+/* m and k for n keys at rate p. Standard: the textbook optimum. Blocked:
+ * the same k, and bits per key raised (1% steps) until the block model
+ * above meets p, so init_blocked keeps its promise at a memory cost. */
+static ds_status ds__bloom_size(uint64_t n, double p, int blocked, uint64_t *m, unsigned *k) {
+    double bpk, bits, kk;
+    int i;
+    if (n == 0 || !(p > 0.0 && p < 1.0)) return DS_EINVAL;
+    bpk = -log(p) / (0.6931471805599453 * 0.6931471805599453);
+    kk = floor(bpk * 0.6931471805599453 + 0.5);
+    *k = kk < 1 ? 1u : kk > 64 ? 64u : (unsigned)kk;
+    for (i = 0; blocked && i < 400 && ds__bloom_blocked_fpp(bpk, *k) > p; i++) bpk *= 1.01;
+    bits = ceil((double)n * bpk);
+    if (!(bits <= (double)DS__BLOOM_MAX_BITS)) return DS_EINVAL;
+    *m = bits < 64 ? 64 : (uint64_t)bits;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocked,
+                                 const ds_alloc *a) {
+    if (!b) return DS_EINVAL;
+    return ds__bloom_alloc(b, m, k, blocked, a);
+}
+DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
+    uint64_t m;
+    unsigned k;
+    ds_status s;
+    if (!b) return DS_EINVAL;
+    if ((s = ds__bloom_size(n, p, 0, &m, &k)) != DS_OK) return s;
+    return ds__bloom_alloc(b, m, k, 0, a);
+}
+DSDEF ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
+    uint64_t m;
+    unsigned k;
+    ds_status s;
+    if (!b) return DS_EINVAL;
+    if ((s = ds__bloom_size(n, p, 1, &m, &k)) != DS_OK) return s;
+    return ds__bloom_alloc(b, m, k, 1, a);
+}
+DSDEF void ds_bloom_free(ds_bloom *b) {
+    if (!b) return;
+    if (b->bits) DS_FREE(b->alloc, b->bits, (size_t)(b->m / 8));
+    b->bits = NULL;
+    b->m = b->set = b->n = 0;
+}
+DSDEF void ds_bloom_clear(ds_bloom *b) {
+    if (!b || !b->bits) return;
+    memset(b->bits, 0, (size_t)(b->m / 8));
+    b->set = b->n = 0;
+}
+
+/* Probe sequence. Standard: enhanced double hashing over [0, m) by
+ * fast range reduction of a 64-bit x. Blocked: the block from the high
+ * bits of h; offset i inside it is the top 9 bits of (uint32)h * salt[i]
+ * (multiply-shift with a distinct odd multiplier per probe, as Parquet's
+ * split-block filter does), so the k offsets are independent, computed
+ * without a dependency chain, and tested branch-free. (An arithmetic
+ * progression a + i*b was tried first: its correlated patterns doubled
+ * the FPP at p = 0.001.) */
+static const uint32_t ds__bloom_salt[64] = {
+    0x58dc9587u, 0x6297dec5u, 0x558aaf69u, 0x43aab951u, 0x8388d311u, 0x4847b04bu,
+    0x8fe428bbu, 0x8ffc24d1u, 0x4c806d99u, 0xa1effa73u, 0xf5f87dfdu, 0x887e71efu,
+    0x1ae3f845u, 0xb7347dc1u, 0x7a62494du, 0xfab7f841u, 0x11a5addfu, 0x730feb25u,
+    0x17af830bu, 0xa64b22f7u, 0x0d45621du, 0xc4af7f5bu, 0xf35a767bu, 0x6623a735u,
+    0xfba50d1du, 0x70910667u, 0x66159321u, 0x0c279997u, 0x3c464987u, 0x9c283635u,
+    0xe0832fcfu, 0x19b7b0f7u, 0xc81e3c27u, 0x85a3048du, 0x8c820361u, 0x7b611fa1u,
+    0xb3c21255u, 0xe94a24d5u, 0xbafb97ffu, 0x5d13d843u, 0x4f569c7bu, 0xe6275897u,
+    0x3353f5f7u, 0x79c5bfc5u, 0xe30e2545u, 0x6367bfd3u, 0x6e2f9427u, 0x305512d7u,
+    0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
+    0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
+    0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
+DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
+    uint64_t fresh = 0;
+    unsigned i;
+    if (!b || !b->bits) return 0;
+    if (b->blocked) {
+        uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
+        uint32_t h32 = (uint32_t)h;
+        for (i = 0; i < b->k; i++) {
+            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+            uint64_t mask = (uint64_t)1 << (bit & 63);
+            fresh += !(blk[bit >> 6] & mask);
+            blk[bit >> 6] |= mask;
+        }
+    } else {
+        uint64_t x = h, y = ds_mix64(h);
+        for (i = 0; i < b->k; i++) {
+            uint64_t bit = ds__fastrange64(x, b->m), mask = (uint64_t)1 << (bit & 63);
+            fresh += !(b->bits[bit >> 6] & mask);
+            b->bits[bit >> 6] |= mask;
+            x += y;
+            y += i;
+        }
+    }
+    b->set += fresh;
+    b->n += fresh != 0;
+    return fresh != 0;
+}
+DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
+    unsigned i;
+    if (!b || !b->bits) return 0;
+    if (b->blocked) {
+        /* No early exit: all k probes hit the one cache line anyway, and
+         * a branch per probe would mispredict on negatives. */
+        const uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
+        uint32_t h32 = (uint32_t)h;
+        uint64_t ok = 1;
+        for (i = 0; i < b->k; i++) {
+            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+            ok &= blk[bit >> 6] >> (bit & 63);
+        }
+        return (int)(ok & 1);
+    } else {
+        uint64_t x = h, y = ds_mix64(h);
+        for (i = 0; i < b->k; i++) {
+            uint64_t bit = ds__fastrange64(x, b->m);
+            if (!(b->bits[bit >> 6] & ((uint64_t)1 << (bit & 63)))) return 0;
+            x += y;
+            y += i;
+        }
+    }
+    return 1;
+}
+
+static unsigned ds__popcount64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+DSDEF double ds_bloom_fpp(const ds_bloom *b) {
+    if (!b || !b->bits) return 0.0;
+    if (b->blocked) {
+        uint64_t blk, nb = b->m / 512;
+        double sum = 0;
+        for (blk = 0; blk < nb; blk++) {
+            unsigned c = 0, j;
+            for (j = 0; j < 8; j++) c += ds__popcount64(b->bits[blk * 8 + j]);
+            if (c) sum += pow(c / 512.0, (double)b->k);
+        }
+        return sum / (double)nb;
+    }
+    return pow((double)b->set / (double)b->m, (double)b->k);
+}
+DSDEF double ds_bloom_count(const ds_bloom *b) {
+    if (!b || !b->bits) return 0.0;
+    if (b->set >= b->m) return HUGE_VAL;
+    return -((double)b->m / b->k) * log1p(-(double)b->set / (double)b->m);
+}
+
+static ds_status ds__bloom_combine(ds_bloom *dst, const ds_bloom *src, int and_) {
+    size_t i, words;
+    uint64_t set = 0;
+    if (!dst || !src || !dst->bits || !src->bits || dst->m != src->m || dst->k != src->k ||
+        dst->blocked != src->blocked)
+        return DS_EINVAL;
+    words = (size_t)(dst->m / 64);
+    for (i = 0; i < words; i++) {
+        dst->bits[i] = and_ ? dst->bits[i] & src->bits[i] : dst->bits[i] | src->bits[i];
+        set += ds__popcount64(dst->bits[i]);
+    }
+    dst->set = set;
+    /* Keys added is no longer known exactly: keep the fill estimate. */
+    dst->n = set >= dst->m ? dst->m : (uint64_t)(ds_bloom_count(dst) + 0.5);
+    return DS_OK;
+}
+DSDEF ds_status ds_bloom_union(ds_bloom *dst, const ds_bloom *src) {
+    return ds__bloom_combine(dst, src, 0);
+}
+DSDEF ds_status ds_bloom_intersect(ds_bloom *dst, const ds_bloom *src) {
+    return ds__bloom_combine(dst, src, 1);
+}
+DSDEF size_t ds_bloom_memory(const ds_bloom *b) {
+    return b && b->bits ? (size_t)(b->m / 8) : 0;
+}
+
+/* The body shared by ds_bloom and each filter of a ds_sbloom. */
+static void ds__bloom_put(ds__enc *e, const ds_bloom *b) {
+    ds__put_u64(e, b->m);
+    ds__put_u64(e, b->k);
+    ds__put_u64(e, (uint64_t)b->blocked);
+    ds__put_u64(e, b->n);
+    ds__put_words(e, b->bits, (size_t)(b->m / 64), 8);
+}
+static void ds__bloom_get(ds__dec *d, ds_bloom *b, const ds_alloc *a) {
+    uint64_t m = ds__get_u64(d), k = ds__get_u64(d), blocked = ds__get_u64(d);
+    uint64_t n = ds__get_u64(d), set = 0;
+    size_t i;
+    b->bits = NULL;
+    if (d->st != DS_OK) return;
+    if (m == 0 || m > DS__BLOOM_MAX_BITS || m % (blocked ? 512 : 64) || k < 1 || k > 64 ||
+        blocked > 1) {
+        d->st = DS_ECORRUPT;
+        return;
+    }
+    if (!ds__dec_room(d, m / 8) || m / 64 > SIZE_MAX / 8) return;
+    if (!(b->bits = (uint64_t *)ds__get_alloc(d, (size_t)(m / 64), 8, a))) return;
+    for (i = 0; i < m / 64; i++) set += ds__popcount64(b->bits[i]);
+    b->m = m;
+    b->k = (unsigned)k;
+    b->blocked = (int)blocked;
+    b->set = set;
+    b->n = n;
+    b->alloc = a;
+}
+
+DSDEF ds_status ds_bloom_save(const ds_bloom *b, ds_writer w) {
+    ds__enc e;
+    if (!b || !b->bits) return DS_EINVAL;
+    ds__enc_init(&e, w, "DSbf", 1);
+    ds__bloom_put(&e, b);
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_bloom_load(ds_bloom *b, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_bloom t;
+    if (!b) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSbf", 1);
+    ds__bloom_get(&d, &t, a);
+    if (ds__dec_end(&d) != DS_OK) {
+        if (t.bits) ds_bloom_free(&t);
+        return d.st;
+    }
+    *b = t;
+    return DS_OK;
+}
+
+/* -- scalable -- */
+
+DSDEF ds_status ds_sbloom_init(ds_sbloom *s, uint64_t n0, double p, double growth, double ratio,
+                               int blocked, const ds_alloc *a) {
+    uint64_t m;
+    unsigned k;
+    if (!s) return DS_EINVAL;
+    if (!(growth >= 1.0 && growth <= 64.0) || !(ratio > 0.0 && ratio < 1.0)) return DS_EINVAL;
+    if (ds__bloom_size(n0, p, 0, &m, &k) != DS_OK) return DS_EINVAL;
+    s->f = NULL;
+    s->nf = s->capf = 0;
+    s->n0 = n0;
+    s->n = 0;
+    s->p = p;
+    s->growth = growth;
+    s->ratio = ratio;
+    s->blocked = blocked != 0;
+    s->alloc = a;
+    return DS_OK;
+}
+DSDEF void ds_sbloom_clear(ds_sbloom *s) {
+    size_t i;
+    if (!s) return;
+    for (i = 0; i < s->nf; i++) ds_bloom_free(&s->f[i]);
+    s->nf = 0;
+    s->n = 0;
+}
+DSDEF void ds_sbloom_free(ds_sbloom *s) {
+    if (!s) return;
+    ds_sbloom_clear(s);
+    if (s->f) DS_FREE(s->alloc, s->f, s->capf * sizeof *s->f);
+    s->f = NULL;
+    s->capf = 0;
+}
+/* Capacity and error rate of filter i. */
+static void ds__sbloom_params(const ds_sbloom *s, size_t i, uint64_t *cap, double *p) {
+    double c = (double)s->n0 * pow(s->growth, (double)i);
+    *cap = c >= 1e18 ? (uint64_t)1e18 : (uint64_t)c;
+    *p = s->p * (1.0 - s->ratio) * pow(s->ratio, (double)i);
+}
+/* Room in s->f for one more filter (doubling); nothing changes on failure. */
+static ds_status ds__sbloom_room(ds_sbloom *s) {
+    size_t nc = s->capf ? s->capf * 2 : 4, bytes;
+    void *nf = NULL;
+    if (s->nf < s->capf) return DS_OK;
+    if (ds_size_mul(nc, sizeof *s->f, &bytes))
+        nf = s->f ? DS_REALLOC(s->alloc, s->f, s->capf * sizeof *s->f, bytes) : DS_MALLOC(s->alloc, bytes);
+    if (!nf) return DS_ENOMEM;
+    s->f = (ds_bloom *)nf;
+    s->capf = nc;
+    return DS_OK;
+}
+static ds_status ds__sbloom_grow(ds_sbloom *s) {
+    uint64_t cap, m;
+    unsigned k;
+    double p;
+    ds_status st;
+    ds_bloom f;
+    /* The new filter first, then room for it: a failure of either leaves
+     * the chain exactly as it was. */
+    ds__sbloom_params(s, s->nf, &cap, &p);
+    if (!(p > 0.0) || ds__bloom_size(cap, p, s->blocked, &m, &k) != DS_OK) return DS_EFULL;
+    if ((st = ds__bloom_alloc(&f, m, k, s->blocked, s->alloc)) != DS_OK) return st;
+    if ((st = ds__sbloom_room(s)) != DS_OK) {
+        ds_bloom_free(&f);
+        return st;
+    }
+    s->f[s->nf++] = f;
+    return DS_OK;
+}
+DSDEF int ds_sbloom_has_hash(const ds_sbloom *s, uint64_t h) {
+    size_t i;
+    if (!s) return 0;
+    for (i = s->nf; i-- > 0;)
+        if (ds_bloom_has_hash(&s->f[i], h)) return 1;
+    return 0;
+}
+DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
+    uint64_t cap;
+    double p;
+    ds_status st;
+    if (added) *added = 0;
+    if (!s) return DS_EINVAL;
+    if (ds_sbloom_has_hash(s, h)) return DS_OK;
+    if (s->nf) ds__sbloom_params(s, s->nf - 1, &cap, &p);
+    if (s->nf == 0 || s->f[s->nf - 1].n >= cap)
+        if ((st = ds__sbloom_grow(s)) != DS_OK) return st;
+    /* No filter has it, so some bit of the newest is 0: n counts it. */
+    ds_bloom_add_hash(&s->f[s->nf - 1], h);
+    s->n++;
+    if (added) *added = 1;
+    return DS_OK;
+}
+DSDEF uint64_t ds_sbloom_len(const ds_sbloom *s) { return s ? s->n : 0; }
+DSDEF size_t ds_sbloom_filters(const ds_sbloom *s) { return s ? s->nf : 0; }
+DSDEF double ds_sbloom_fpp(const ds_sbloom *s) {
+    double keep = 1.0;
+    size_t i;
+    if (!s) return 0.0;
+    for (i = 0; i < s->nf; i++) keep *= 1.0 - ds_bloom_fpp(&s->f[i]);
+    return 1.0 - keep;
+}
+DSDEF size_t ds_sbloom_memory(const ds_sbloom *s) {
+    size_t i, sum;
+    if (!s) return 0;
+    sum = s->capf * sizeof *s->f;
+    for (i = 0; i < s->nf; i++) sum += ds_bloom_memory(&s->f[i]);
+    return sum;
+}
+DSDEF ds_status ds_sbloom_save(const ds_sbloom *s, ds_writer w) {
+    ds__enc e;
+    size_t i;
+    if (!s) return DS_EINVAL;
+    ds__enc_init(&e, w, "DSsb", 1);
+    ds__put_u64(&e, s->n0);
+    ds__put_f64(&e, s->p);
+    ds__put_f64(&e, s->growth);
+    ds__put_f64(&e, s->ratio);
+    ds__put_u64(&e, (uint64_t)s->blocked);
+    ds__put_u64(&e, s->n);
+    ds__put_u64(&e, s->nf);
+    for (i = 0; i < s->nf; i++) ds__bloom_put(&e, &s->f[i]);
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_sbloom t;
+    uint64_t n0, n, nf, blocked, i;
+    double p, growth, ratio;
+    if (!s) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSsb", 1);
+    n0 = ds__get_u64(&d);
+    p = ds__get_f64(&d);
+    growth = ds__get_f64(&d);
+    ratio = ds__get_f64(&d);
+    blocked = ds__get_u64(&d);
+    n = ds__get_u64(&d);
+    nf = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    /* Each filter takes at least 40 bytes of input: bounds nf. */
+    if (blocked > 1 || nf > 4096 || ds_sbloom_init(&t, n0, p, growth, ratio, (int)blocked, a) != DS_OK)
+        return DS_ECORRUPT;
+    if (!ds__dec_room(&d, nf * 40)) return d.st;
+    for (i = 0; i < nf && d.st == DS_OK; i++) {
+        if ((d.st = ds__sbloom_room(&t)) != DS_OK) break;
+        ds__bloom_get(&d, &t.f[t.nf], a);
+        if (d.st == DS_OK) {
+            if (t.f[t.nf].blocked != (int)blocked) d.st = DS_ECORRUPT;
+            t.nf++;
+        }
+    }
+    t.n = n;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_sbloom_free(&t);
+        return d.st;
+    }
+    *s = t;
+    return DS_OK;
+}
+
+/* == ds:cuckoo == */
+
+#define DS__CK_KICKS_MAX 500
+
+static inline uint32_t ds__ck_get(const ds_cuckoo *c, uint64_t slot) {
+    if (c->slot_bytes == 1) return c->t[slot];
+    {
+        uint16_t v;
+        memcpy(&v, c->t + 2 * slot, 2);
+        return v;
+    }
+}
+static inline void ds__ck_set(ds_cuckoo *c, uint64_t slot, uint32_t fp) {
+    if (c->slot_bytes == 1) {
+        c->t[slot] = (unsigned char)fp;
+    } else {
+        uint16_t v = (uint16_t)fp;
+        memcpy(c->t + 2 * slot, &v, 2);
+    }
+}
+/* Fingerprint from the top bits (never 0: 0 marks an empty slot); first
+ * bucket from the bits below it. The other bucket is (H(fp) - i) mod nb:
+ * an involution like Fan et al.'s i ^ H(fp), so either bucket finds the
+ * other from the print alone, but valid for any bucket count, so the table
+ * need not round up to a power of two (which left it 60% full at 10M). */
+static inline uint32_t ds__ck_fp(const ds_cuckoo *c, uint64_t h) {
+    uint32_t fp = (uint32_t)(h >> (64 - c->fp_bits));
+    return fp ? fp : 1u;
+}
+static inline uint64_t ds__ck_home(const ds_cuckoo *c, uint64_t h) {
+    return ds__fastrange64(h << c->fp_bits, c->nb);
+}
+static inline uint64_t ds__ck_alt(const ds_cuckoo *c, uint64_t i, uint32_t fp) {
+    uint64_t hf = ds__fastrange64(fp * 0x9e3779b97f4a7c15ull, c->nb);
+    return hf >= i ? hf - i : hf + c->nb - i;
+}
+
+#define DS__CK_MAX_BUCKETS ((uint64_t)1 << 40)
+static ds_status ds__cuckoo_alloc(ds_cuckoo *c, uint64_t nb, unsigned fp_bits, const ds_alloc *a) {
+    size_t bytes;
+    unsigned sb = fp_bits <= 8 ? 1u : 2u;
+    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || nb > SIZE_MAX / 8 ||
+        !ds_size_mul((size_t)nb, 4 * sb, &bytes))
+        return DS_EINVAL;
+    c->t = (unsigned char *)DS_MALLOC(a, bytes);
+    if (!c->t) return DS_ENOMEM;
+    memset(c->t, 0, bytes);
+    c->slot_bytes = sb;
+    c->nb = nb;
+    c->len = 0;
+    c->rng = 0x853c49e6748fea9bull;
+    c->fp_bits = fp_bits;
+    c->max_kicks = DS__CK_KICKS_MAX;
+    c->alloc = a;
+    return DS_OK;
+}
+DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
+                               const ds_alloc *a) {
+    double nb;
+    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
+    /* Fan et al. fill b = 4 tables to ~95%; sizing for 92% leaves the
+     * slack that makes inserting `capacity` keys succeed in practice. */
+    nb = ceil((double)capacity / (4 * 0.92));
+    if (nb > (double)DS__CK_MAX_BUCKETS) return DS_EINVAL;
+    return ds__cuckoo_alloc(c, (uint64_t)nb, fp_bits, a);
+}
+DSDEF void ds_cuckoo_free(ds_cuckoo *c) {
+    if (!c) return;
+    if (c->t) DS_FREE(c->alloc, c->t, (size_t)(c->nb * 4 * c->slot_bytes));
+    c->t = NULL;
+    c->nb = c->len = 0;
+}
+DSDEF void ds_cuckoo_clear(ds_cuckoo *c) {
+    if (!c || !c->t) return;
+    memset(c->t, 0, (size_t)(c->nb * 4 * c->slot_bytes));
+    c->len = 0;
+}
+
+static inline int ds__ck_put(ds_cuckoo *c, uint64_t b, uint32_t fp) {
+    unsigned s;
+    for (s = 0; s < 4; s++)
+        if (ds__ck_get(c, b * 4 + s) == 0) {
+            ds__ck_set(c, b * 4 + s, fp);
+            return 1;
+        }
+    return 0;
+}
+DSDEF ds_status ds_cuckoo_add_hash(ds_cuckoo *c, uint64_t h) {
+    /* The path of swaps, so a failed insert can be undone exactly. */
+    uint64_t path[DS__CK_KICKS_MAX];
+    uint32_t fp, i, n;
+    uint64_t b;
+    if (!c || !c->t) return DS_EINVAL;
+    fp = ds__ck_fp(c, h);
+    b = ds__ck_home(c, h);
+    if (ds__ck_put(c, b, fp) || ds__ck_put(c, (b = ds__ck_alt(c, b, fp)), fp)) {
+        c->len++;
+        return DS_OK;
+    }
+    for (n = 0; n < c->max_kicks && n < DS__CK_KICKS_MAX; n++) {
+        uint64_t slot;
+        uint32_t old;
+        c->rng += 0x9e3779b97f4a7c15ull;
+        slot = b * 4 + (ds_mix64(c->rng) >> 62);
+        old = ds__ck_get(c, slot);
+        ds__ck_set(c, slot, fp);
+        path[n] = slot;
+        fp = old;
+        b = ds__ck_alt(c, b, fp);
+        if (ds__ck_put(c, b, fp)) {
+            c->len++;
+            return DS_OK;
+        }
+    }
+    /* Undo: walk the swaps back; fp ends as the new key's print again. */
+    for (i = n; i-- > 0;) {
+        uint32_t cur = ds__ck_get(c, path[i]);
+        ds__ck_set(c, path[i], fp);
+        fp = cur;
+    }
+    return DS_EFULL;
+}
+static inline int ds__ck_find(const ds_cuckoo *c, uint64_t b, uint32_t fp) {
+    unsigned s;
+    for (s = 0; s < 4; s++)
+        if (ds__ck_get(c, b * 4 + s) == fp) return (int)s;
+    return -1;
+}
+DSDEF int ds_cuckoo_has_hash(const ds_cuckoo *c, uint64_t h) {
+    uint32_t fp;
+    uint64_t b1, b2;
+    if (!c || !c->t) return 0;
+    fp = ds__ck_fp(c, h);
+    b1 = ds__ck_home(c, h);
+    b2 = ds__ck_alt(c, b1, fp);
+    /* Both buckets as words, a zero-lane test on each (SWAR): two
+     * independent loads and no data-dependent branch. */
+    if (c->slot_bytes == 1) {
+        const uint32_t lo = 0x01010101u, hi = 0x80808080u;
+        uint32_t w1, w2, x = fp * lo;
+        memcpy(&w1, c->t + 4 * b1, 4);
+        memcpy(&w2, c->t + 4 * b2, 4);
+        w1 ^= x;
+        w2 ^= x;
+        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
+    } else {
+        const uint64_t lo = 0x0001000100010001ull, hi = 0x8000800080008000ull;
+        uint64_t w1, w2, x = fp * lo;
+        memcpy(&w1, c->t + 8 * b1, 8);
+        memcpy(&w2, c->t + 8 * b2, 8);
+        w1 ^= x;
+        w2 ^= x;
+        return (((w1 - lo) & ~w1) | ((w2 - lo) & ~w2)) & hi ? 1 : 0;
+    }
+}
+DSDEF ds_status ds_cuckoo_del_hash(ds_cuckoo *c, uint64_t h) {
+    uint32_t fp;
+    uint64_t b;
+    int s;
+    if (!c || !c->t) return DS_EINVAL;
+    fp = ds__ck_fp(c, h);
+    b = ds__ck_home(c, h);
+    if ((s = ds__ck_find(c, b, fp)) < 0 && (s = ds__ck_find(c, (b = ds__ck_alt(c, b, fp)), fp)) < 0)
+        return DS_ENOTFOUND;
+    ds__ck_set(c, b * 4 + (unsigned)s, 0);
+    c->len--;
+    return DS_OK;
+}
+DSDEF unsigned ds_cuckoo_count_hash(const ds_cuckoo *c, uint64_t h) {
+    uint32_t fp;
+    uint64_t b1, b2;
+    unsigned s, n = 0;
+    if (!c || !c->t) return 0;
+    fp = ds__ck_fp(c, h);
+    b1 = ds__ck_home(c, h);
+    b2 = ds__ck_alt(c, b1, fp);
+    for (s = 0; s < 4; s++) n += ds__ck_get(c, b1 * 4 + s) == fp;
+    if (b2 != b1)
+        for (s = 0; s < 4; s++) n += ds__ck_get(c, b2 * 4 + s) == fp;
+    return n;
+}
+DSDEF uint64_t ds_cuckoo_len(const ds_cuckoo *c) { return c ? c->len : 0; }
+DSDEF uint64_t ds_cuckoo_capacity(const ds_cuckoo *c) { return c && c->t ? c->nb * 4 : 0; }
+DSDEF double ds_cuckoo_fill(const ds_cuckoo *c) {
+    return c && c->t ? (double)c->len / (double)(c->nb * 4) : 0.0;
+}
+DSDEF size_t ds_cuckoo_memory(const ds_cuckoo *c) {
+    return c && c->t ? (size_t)(c->nb * 4 * c->slot_bytes) : 0;
+}
+DSDEF ds_status ds_cuckoo_save(const ds_cuckoo *c, ds_writer w) {
+    ds__enc e;
+    if (!c || !c->t) return DS_EINVAL;
+    ds__enc_init(&e, w, "DSck", 1);
+    ds__put_u64(&e, c->nb);
+    ds__put_u64(&e, c->fp_bits);
+    ds__put_u64(&e, c->len);
+    ds__put_u64(&e, c->rng);
+    ds__put_words(&e, c->t, (size_t)(c->nb * 4), c->slot_bytes);
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_cuckoo t;
+    uint64_t nb, fpb, len, rng, i, used = 0;
+    if (!c) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSck", 1);
+    nb = ds__get_u64(&d);
+    fpb = ds__get_u64(&d);
+    len = ds__get_u64(&d);
+    rng = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    if (nb == 0 || nb > DS__CK_MAX_BUCKETS || fpb < 4 || fpb > 16 || len > nb * 4)
+        return DS_ECORRUPT;
+    if (!ds__dec_room(&d, nb * 4 * (fpb <= 8 ? 1 : 2))) return d.st;
+    if (nb > SIZE_MAX / 8) return DS_ECORRUPT;
+    memset(&t, 0, sizeof t);
+    t.slot_bytes = fpb <= 8 ? 1u : 2u;
+    t.nb = nb;
+    t.fp_bits = (unsigned)fpb;
+    t.max_kicks = DS__CK_KICKS_MAX;
+    t.alloc = a;
+    if (!(t.t = (unsigned char *)ds__get_alloc(&d, (size_t)(nb * 4), t.slot_bytes, a))) return d.st;
+    for (i = 0; d.st == DS_OK && i < nb * 4; i++) {
+        uint32_t v = ds__ck_get(&t, i);
+        used += v != 0;
+        if (v >> fpb) d.st = DS_ECORRUPT;
+    }
+    if (d.st == DS_OK && used != len) d.st = DS_ECORRUPT;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_cuckoo_free(&t);
+        return d.st;
+    }
+    t.len = len;
+    t.rng = rng;
+    *c = t;
+    return DS_OK;
+}
+
+/* == ds:cms == */
+
+DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_alloc *a) {
+    size_t bytes;
+    if (!s || width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
+    if (!ds_size_mul(width, depth, &bytes) || !ds_size_mul(bytes, 4, &bytes)) return DS_EINVAL;
+    s->c = (uint32_t *)DS_MALLOC(a, bytes);
+    if (!s->c) return DS_ENOMEM;
+    memset(s->c, 0, bytes);
+    s->w = width;
+    s->d = depth;
+    s->conservative = 0;
+    s->total = 0;
+    s->alloc = a;
+    return DS_OK;
+}
+DSDEF ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_alloc *a) {
+    double w, d;
+    if (!s || !(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
+    w = ceil(2.718281828459045 / eps);
+    d = ceil(log(1.0 / delta));
+    if (w > 2147483648.0 || d > 64) return DS_EINVAL;
+    return ds_cms_init(s, (uint32_t)w, d < 1 ? 1u : (uint32_t)d, a);
+}
+DSDEF void ds_cms_free(ds_cms *s) {
+    if (!s) return;
+    if (s->c) DS_FREE(s->alloc, s->c, (size_t)s->w * s->d * 4);
+    s->c = NULL;
+    s->w = s->d = 0;
+    s->total = 0;
+}
+DSDEF void ds_cms_clear(ds_cms *s) {
+    if (!s || !s->c) return;
+    memset(s->c, 0, (size_t)s->w * s->d * 4);
+    s->total = 0;
+}
+DSDEF void ds_cms_set_conservative(ds_cms *s, int on) {
+    if (s) s->conservative = on != 0;
+}
+/* Row r's column: double hashing over the one 64-bit hash, reduced by
+ * multiply-shift. */
+static inline size_t ds__cms_col(const ds_cms *s, uint64_t h, uint64_t g, uint32_t r) {
+    uint64_t x = h + r * g;
+    return (size_t)r * s->w + (size_t)(((x >> 32) * s->w) >> 32);
+}
+DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count) {
+    uint64_t g;
+    uint32_t r, est = UINT32_MAX;
+    if (!s || !s->c) return 0;
+    g = ds_mix64(h) | 1;
+    s->total += count;
+    if (s->conservative) {
+        size_t col[64]; /* depth <= 64 */
+        uint32_t target;
+        for (r = 0; r < s->d; r++) {
+            uint32_t v = s->c[col[r] = ds__cms_col(s, h, g, r)];
+            if (v < est) est = v;
+        }
+        target = est > UINT32_MAX - count ? UINT32_MAX : est + count;
+        for (r = 0; r < s->d; r++)
+            if (s->c[col[r]] < target) s->c[col[r]] = target;
+        return target;
+    }
+    for (r = 0; r < s->d; r++) {
+        uint32_t *v = &s->c[ds__cms_col(s, h, g, r)];
+        *v = *v > UINT32_MAX - count ? UINT32_MAX : *v + count;
+        if (*v < est) est = *v;
+    }
+    return est;
+}
+DSDEF uint32_t ds_cms_query_hash(const ds_cms *s, uint64_t h) {
+    uint64_t g;
+    uint32_t r, est = UINT32_MAX;
+    if (!s || !s->c) return 0;
+    g = ds_mix64(h) | 1;
+    for (r = 0; r < s->d; r++) {
+        uint32_t v = s->c[ds__cms_col(s, h, g, r)];
+        if (v < est) est = v;
+    }
+    return est;
+}
+DSDEF uint64_t ds_cms_total(const ds_cms *s) { return s ? s->total : 0; }
+DSDEF ds_status ds_cms_merge(ds_cms *dst, const ds_cms *const *src, const uint32_t *weights,
+                             size_t n) {
+    size_t i, j, cells;
+    uint64_t total = 0;
+    if (!dst || !dst->c || (n && !src)) return DS_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!src[i] || !src[i]->c || src[i]->w != dst->w || src[i]->d != dst->d) return DS_EINVAL;
+    cells = (size_t)dst->w * dst->d;
+    /* Cell by cell, reading every source before writing dst[j]: dst may
+     * be a source. */
+    for (j = 0; j < cells; j++) {
+        uint64_t sum = 0;
+        for (i = 0; i < n; i++) {
+            uint64_t add = (uint64_t)src[i]->c[j] * (weights ? weights[i] : 1u);
+            sum += add;
+            if (sum >= UINT32_MAX) {
+                sum = UINT32_MAX;
+                break;
+            }
+        }
+        dst->c[j] = (uint32_t)sum;
+    }
+    for (i = 0; i < n; i++) {
+        uint64_t w = weights ? weights[i] : 1u, t = src[i]->total;
+        total = (w && t > UINT64_MAX / w) || total > UINT64_MAX - t * w ? UINT64_MAX : total + t * w;
+    }
+    dst->total = total;
+    return DS_OK;
+}
+DSDEF size_t ds_cms_memory(const ds_cms *s) { return s && s->c ? (size_t)s->w * s->d * 4 : 0; }
+DSDEF ds_status ds_cms_save(const ds_cms *s, ds_writer w) {
+    ds__enc e;
+    if (!s || !s->c) return DS_EINVAL;
+    ds__enc_init(&e, w, "DScm", 1);
+    ds__put_u64(&e, s->w);
+    ds__put_u64(&e, s->d);
+    ds__put_u64(&e, (uint64_t)s->conservative);
+    ds__put_u64(&e, s->total);
+    ds__put_words(&e, s->c, (size_t)s->w * s->d, 4);
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_cms_load(ds_cms *s, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_cms t;
+    uint64_t w, dd, cons, total;
+    if (!s) return DS_EINVAL;
+    ds__dec_init(&d, r, "DScm", 1);
+    w = ds__get_u64(&d);
+    dd = ds__get_u64(&d);
+    cons = ds__get_u64(&d);
+    total = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    if (w == 0 || w > ((uint64_t)1 << 31) || dd == 0 || dd > 64 || cons > 1) return DS_ECORRUPT;
+    if (!ds__dec_room(&d, w * dd * 4)) return d.st;
+    if (w * dd > SIZE_MAX / 4) return DS_ECORRUPT;
+    t.w = (uint32_t)w;
+    t.d = (uint32_t)dd;
+    t.alloc = a;
+    if (!(t.c = (uint32_t *)ds__get_alloc(&d, (size_t)(w * dd), 4, a))) return d.st;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_cms_free(&t);
+        return d.st;
+    }
+    t.conservative = (int)cons;
+    t.total = total;
+    *s = t;
+    return DS_OK;
+}
+
+/* == ds:topk == */
+
+struct ds__ss_ctr {
+    uint64_t count, err, hash;
+    unsigned char *key;
+    size_t len, kcap;
+    uint32_t hpos;     /* position in t->heap */
+    uint32_t tpos;     /* position in t->top, or UINT32_MAX */
+};
+#define DS__SS_NONE UINT32_MAX
+
+static int ds__ss_less(const ds_topk *t, uint32_t a, uint32_t b) {
+    return t->ctr[a].count < t->ctr[b].count;
+}
+/* Sift counter heaps. `pos` selects the back-pointer field to keep. */
+static void ds__ss_sift(ds_topk *t, uint32_t *h, size_t n, size_t i, int is_top) {
+    uint32_t x = h[i];
+    size_t c;
+    while (i > 0 && ds__ss_less(t, x, h[(i - 1) / 2])) { /* up */
+        h[i] = h[(i - 1) / 2];
+        if (is_top) t->ctr[h[i]].tpos = (uint32_t)i; else t->ctr[h[i]].hpos = (uint32_t)i;
+        i = (i - 1) / 2;
+    }
+    while ((c = 2 * i + 1) < n) { /* down */
+        if (c + 1 < n && ds__ss_less(t, h[c + 1], h[c])) c++;
+        if (!ds__ss_less(t, h[c], x)) break;
+        h[i] = h[c];
+        if (is_top) t->ctr[h[i]].tpos = (uint32_t)i; else t->ctr[h[i]].hpos = (uint32_t)i;
+        i = c;
+    }
+    h[i] = x;
+    if (is_top) t->ctr[x].tpos = (uint32_t)i; else t->ctr[x].hpos = (uint32_t)i;
+}
+
+DSDEF ds_status ds_topk_init(ds_topk *t, size_t k, size_t capacity, const ds_alloc *a) {
+    size_t isz = 1, i, b1, b2, b3, b4;
+    if (!t || k == 0) return DS_EINVAL;
+    if (capacity == 0) capacity = k > SIZE_MAX / 8 ? SIZE_MAX : (8 * k < 64 ? 64 : 8 * k);
+    if (capacity < k || capacity >= DS__SS_NONE / 2) return DS_EINVAL;
+    while (isz < 2 * capacity) isz <<= 1;
+    if (!ds_size_mul(capacity, sizeof(ds__ss_ctr), &b1) || !ds_size_mul(capacity, 4, &b2) ||
+        !ds_size_mul(k, 4, &b3) || !ds_size_mul(isz, 4, &b4))
+        return DS_EINVAL;
+    memset(t, 0, sizeof *t);
+    t->alloc = a;
+    t->ctr = (ds__ss_ctr *)DS_MALLOC(a, b1);
+    t->heap = (uint32_t *)DS_MALLOC(a, b2);
+    t->top = (uint32_t *)DS_MALLOC(a, b3);
+    t->index = (uint32_t *)DS_MALLOC(a, b4);
+    if (!t->ctr || !t->heap || !t->top || !t->index) {
+        if (t->ctr) DS_FREE(a, t->ctr, b1);
+        if (t->heap) DS_FREE(a, t->heap, b2);
+        if (t->top) DS_FREE(a, t->top, b3);
+        if (t->index) DS_FREE(a, t->index, b4);
+        memset(t, 0, sizeof *t);
+        return DS_ENOMEM;
+    }
+    for (i = 0; i < capacity; i++) {
+        t->ctr[i].key = NULL;
+        t->ctr[i].kcap = 0;
+    }
+    memset(t->index, 0, b4);
+    t->k = k;
+    t->cap = capacity;
+    t->imask = isz - 1;
+    return DS_OK;
+}
+DSDEF void ds_topk_clear(ds_topk *t) {
+    size_t i;
+    if (!t || !t->ctr) return;
+    t->used = t->ntop = 0;
+    t->total = 0;
+    memset(t->index, 0, (t->imask + 1) * 4);
+    for (i = 0; i < t->cap; i++) t->ctr[i].len = 0;
+}
+DSDEF void ds_topk_free(ds_topk *t) {
+    size_t i;
+    if (!t || !t->ctr) return;
+    for (i = 0; i < t->cap; i++)
+        if (t->ctr[i].key) DS_FREE(t->alloc, t->ctr[i].key, t->ctr[i].kcap);
+    DS_FREE(t->alloc, t->ctr, t->cap * sizeof(ds__ss_ctr));
+    DS_FREE(t->alloc, t->heap, t->cap * 4);
+    DS_FREE(t->alloc, t->top, t->k * 4);
+    DS_FREE(t->alloc, t->index, (t->imask + 1) * 4);
+    if (t->scratch) DS_FREE(t->alloc, t->scratch, t->scratch_cap);
+    memset(t, 0, sizeof *t);
+}
+
+/* Index slot of the key, or of the empty slot where it would go. */
+static size_t ds__ss_slot(const ds_topk *t, uint64_t h, const void *key, size_t len) {
+    size_t i = (size_t)h & t->imask;
+    for (;; i = (i + 1) & t->imask) {
+        uint32_t c = t->index[i];
+        const ds__ss_ctr *e;
+        if (c == 0) return i;
+        e = &t->ctr[c - 1];
+        if (e->hash == h && e->len == len && (len == 0 || memcmp(e->key, key, len) == 0)) return i;
+    }
+}
+/* Remove index slot i, shifting back later entries of the cluster
+ * (linear probing: no tombstones). */
+static void ds__ss_unindex(ds_topk *t, size_t i) {
+    size_t j = i;
+    for (;;) {
+        size_t home;
+        j = (j + 1) & t->imask;
+        if (t->index[j] == 0) break;
+        home = (size_t)t->ctr[t->index[j] - 1].hash & t->imask;
+        /* Move j into the hole i unless its home lies cyclically in (i, j]. */
+        if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+        t->index[i] = t->index[j];
+        i = j;
+    }
+    t->index[i] = 0;
+}
+/* Grow scratch / key buffers without touching the structure on failure. */
+static int ds__ss_reserve(const ds_alloc *a, unsigned char **buf, size_t *cap, size_t need) {
+    void *p;
+    size_t nc = *cap ? *cap : 16;
+    if (need <= *cap) return 1;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    p = *buf ? DS_REALLOC(a, *buf, *cap, nc) : DS_MALLOC(a, nc);
+    if (!p) return 0;
+    *buf = (unsigned char *)p;
+    *cap = nc;
+    return 1;
+}
+/* Counter x changed (grew, or is new): keep the top list right. */
+static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled, ds_topk_item *gone) {
+    if (t->ctr[x].tpos != DS__SS_NONE) {
+        ds__ss_sift(t, t->top, t->ntop, t->ctr[x].tpos, 1);
+    } else if (t->ntop < t->k) {
+        t->top[t->ntop] = x;
+        t->ntop++;
+        ds__ss_sift(t, t->top, t->ntop, t->ntop - 1, 1);
+    } else if (ds__ss_less(t, t->top[0], x)) {
+        uint32_t out = t->top[0];
+        ds__ss_ctr *o = &t->ctr[out];
+        memcpy(t->scratch, o->key, o->len);
+        *expelled = 1;
+        gone->len = o->len;
+        gone->count = o->count;
+        gone->err = o->err;
+        o->tpos = DS__SS_NONE;
+        t->top[0] = x;
+        ds__ss_sift(t, t->top, t->ntop, 0, 1);
+    }
+}
+DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t weight,
+                            ds_topk_item *expelled) {
+    uint64_t h;
+    size_t slot;
+    uint32_t x;
+    int ex = 0;
+    ds__ss_ctr *e;
+    ds_topk_item gone;
+    unsigned char *old_scratch = NULL;
+    size_t old_cap = 0;
+    memset(&gone, 0, sizeof gone);
+    if (expelled) memset(expelled, 0, sizeof *expelled);
+    if (!t || !t->ctr || (!key && len) || weight == 0) return DS_EINVAL;
+    /* Re-adding the key an earlier add expelled: it lives in the scratch
+     * this add may overwrite, so give the scratch a fresh buffer first. */
+    if (t->scratch && (uintptr_t)key >= (uintptr_t)t->scratch &&
+        (uintptr_t)key < (uintptr_t)t->scratch + t->scratch_cap) {
+        unsigned char *fresh = (unsigned char *)DS_MALLOC(t->alloc, t->scratch_cap);
+        if (!fresh) return DS_ENOMEM;
+        old_scratch = t->scratch;
+        old_cap = t->scratch_cap;
+        t->scratch = fresh;
+    }
+    h = ds_hash_bytes(key, len, 0x746f706b);
+    slot = ds__ss_slot(t, h, key, len);
+    /* Every buffer a path may need is reserved first: the strong
+     * guarantee. The scratch holds any expelled key (<= longest key). */
+    if (t->index[slot]) {
+        x = t->index[slot] - 1;
+        e = &t->ctr[x];
+        e->count = e->count > UINT64_MAX - weight ? UINT64_MAX : e->count + weight;
+        ds__ss_sift(t, t->heap, t->used, e->hpos, 0);
+    } else {
+        uint32_t victim = t->used < t->cap ? (uint32_t)t->used : t->heap[0];
+        ds__ss_ctr *v = &t->ctr[victim];
+        /* The scratch stays as long as the longest key ever stored, so any
+         * expelled key fits without allocating later. */
+        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1) ||
+            !ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) {
+            if (old_scratch) { /* back to the caller's buffer, as it was */
+                DS_FREE(t->alloc, t->scratch, t->scratch_cap);
+                t->scratch = old_scratch;
+                t->scratch_cap = old_cap;
+            }
+            return DS_ENOMEM;
+        }
+        if (t->used < t->cap) {
+            v->count = 0;
+            v->err = 0;
+            v->tpos = DS__SS_NONE;
+            v->hpos = (uint32_t)t->used;
+            t->heap[t->used++] = victim;
+        } else {
+            /* Take over the least counter: unindex it, and if it was in the
+             * top list (ties, or capacity == k) that is the expulsion. */
+            ds__ss_unindex(t, ds__ss_slot(t, v->hash, v->key, v->len));
+            slot = ds__ss_slot(t, h, key, len);
+            if (v->tpos != DS__SS_NONE) {
+                size_t p = v->tpos;
+                memcpy(t->scratch, v->key, v->len);
+                gone.len = v->len;
+                gone.count = v->count;
+                gone.err = v->err;
+                ex = 1;
+                t->top[p] = t->top[--t->ntop];
+                t->ctr[t->top[p]].tpos = (uint32_t)p;
+                v->tpos = DS__SS_NONE;
+                if (p < t->ntop) ds__ss_sift(t, t->top, t->ntop, p, 1);
+            }
+            v->err = v->count;
+        }
+        x = victim;
+        e = v;
+        if (len) memcpy(e->key, key, len);
+        e->len = len;
+        e->hash = h;
+        e->count = e->count > UINT64_MAX - weight ? UINT64_MAX : e->count + weight;
+        t->index[slot] = x + 1;
+        ds__ss_sift(t, t->heap, t->used, e->hpos, 0);
+    }
+    t->total = t->total > UINT64_MAX - weight ? UINT64_MAX : t->total + weight;
+    {
+        /* If the takeover above already expelled, the top list has room
+         * and this cannot expel again. */
+        int ex2 = 0;
+        ds__ss_top_update(t, x, &ex2, &gone);
+        ex |= ex2;
+    }
+    if (ex && expelled) {
+        *expelled = gone;
+        expelled->key = t->scratch;
+    }
+    if (old_scratch) DS_FREE(t->alloc, old_scratch, old_cap);
+    return DS_OK;
+}
+DSDEF int ds_topk_has(const ds_topk *t, const void *key, size_t len) {
+    size_t slot;
+    if (!t || !t->ctr || (!key && len)) return 0;
+    slot = ds__ss_slot(t, ds_hash_bytes(key, len, 0x746f706b), key, len);
+    return t->index[slot] && t->ctr[t->index[slot] - 1].tpos != DS__SS_NONE;
+}
+DSDEF uint64_t ds_topk_count(const ds_topk *t, const void *key, size_t len) {
+    size_t slot;
+    if (!t || !t->ctr || (!key && len)) return 0;
+    slot = ds__ss_slot(t, ds_hash_bytes(key, len, 0x746f706b), key, len);
+    return t->index[slot] ? t->ctr[t->index[slot] - 1].count : 0;
+}
+DSDEF size_t ds_topk_list(const ds_topk *t, ds_topk_item *out, size_t cap) {
+    size_t i, j, n = 0;
+    if (!t || !t->ctr || !out) return 0;
+    /* Insertion into out, kept sorted and cut at cap: O(k cap), and the
+     * top heap stays untouched (list is a read-only call). */
+    for (i = 0; i < t->ntop; i++) {
+        const ds__ss_ctr *e = &t->ctr[t->top[i]];
+        if (n == cap && (cap == 0 || out[n - 1].count >= e->count)) continue;
+        j = n < cap ? n++ : n - 1;
+        for (; j > 0 && out[j - 1].count < e->count; j--) out[j] = out[j - 1];
+        out[j].key = e->key;
+        out[j].len = e->len;
+        out[j].count = e->count;
+        out[j].err = e->err;
+    }
+    return n;
+}
+DSDEF uint64_t ds_topk_total(const ds_topk *t) { return t ? t->total : 0; }
+
+/* == ds:hll == */
+
+static inline unsigned ds__hll_get(const unsigned char *r, size_t i) {
+    size_t bit = i * 6;
+    unsigned v = (unsigned)r[bit >> 3] | (unsigned)r[(bit >> 3) + 1] << 8;
+    return (v >> (bit & 7)) & 63u;
+}
+static inline void ds__hll_set(unsigned char *r, size_t i, unsigned x) {
+    size_t bit = i * 6;
+    unsigned v = (unsigned)r[bit >> 3] | (unsigned)r[(bit >> 3) + 1] << 8;
+    v = (v & ~(63u << (bit & 7))) | (x << (bit & 7));
+    r[bit >> 3] = (unsigned char)v;
+    r[(bit >> 3) + 1] = (unsigned char)(v >> 8);
+}
+static inline size_t ds__hll_bytes(unsigned p) { return ((size_t)6 << p) / 8 + 1; }
+
+DSDEF ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a) {
+    if (!h || p < 4 || p > 18) return DS_EINVAL;
+    h->reg = (unsigned char *)DS_MALLOC(a, ds__hll_bytes(p));
+    if (!h->reg) return DS_ENOMEM;
+    memset(h->reg, 0, ds__hll_bytes(p));
+    h->p = p;
+    h->alloc = a;
+    return DS_OK;
+}
+DSDEF void ds_hll_free(ds_hll *h) {
+    if (!h) return;
+    if (h->reg) DS_FREE(h->alloc, h->reg, ds__hll_bytes(h->p));
+    h->reg = NULL;
+}
+DSDEF void ds_hll_clear(ds_hll *h) {
+    if (h && h->reg) memset(h->reg, 0, ds__hll_bytes(h->p));
+}
+DSDEF int ds_hll_add_hash(ds_hll *h, uint64_t hash) {
+    size_t i;
+    unsigned rank;
+    if (!h || !h->reg) return 0;
+    i = (size_t)(hash & (((uint64_t)1 << h->p) - 1));
+    /* Rank: position of the first 1 in the other 64 - p bits (a sentinel
+     * bit caps it at 65 - p, which fits 6 bits for p >= 4). */
+    rank = ds__ctz64((hash >> h->p) | ((uint64_t)1 << (64 - h->p))) + 1;
+    if (rank <= ds__hll_get(h->reg, i)) return 0;
+    ds__hll_set(h->reg, i, rank);
+    return 1;
+}
+/* Ertl 2017, Algorithm 6 (the "improved raw estimator"). */
+static double ds__hll_sigma(double x) {
+    double y = 1, z = x, zp;
+    if (x == 1.0) return HUGE_VAL;
+    do {
+        x *= x;
+        zp = z;
+        z += x * y;
+        y += y;
+    } while (zp != z);
+    return z;
+}
+static double ds__hll_tau(double x) {
+    double y = 1, z = 1 - x, zp;
+    if (x == 0.0 || x == 1.0) return 0.0;
+    do {
+        x = sqrt(x);
+        zp = z;
+        y *= 0.5;
+        z -= (1 - x) * (1 - x) * y;
+    } while (zp != z);
+    return z / 3;
+}
+DSDEF double ds_hll_count(const ds_hll *h) {
+    uint64_t c[66];
+    size_t i, m;
+    unsigned q, k;
+    double z;
+    if (!h || !h->reg) return 0.0;
+    m = (size_t)1 << h->p;
+    q = 64 - h->p;
+    memset(c, 0, sizeof c);
+    for (i = 0; i < m; i++) c[ds__hll_get(h->reg, i)]++;
+    z = (double)m * ds__hll_tau(1.0 - (double)c[q + 1] / (double)m);
+    for (k = q; k >= 1; k--) z = 0.5 * (z + (double)c[k]);
+    z += (double)m * ds__hll_sigma((double)c[0] / (double)m);
+    return (0.5 / 0.6931471805599453) * (double)m * (double)m / z;
+}
+DSDEF double ds_hll_error(const ds_hll *h) {
+    return h && h->reg ? 1.04 / sqrt((double)((size_t)1 << h->p)) : 0.0;
+}
+DSDEF ds_status ds_hll_merge(ds_hll *dst, const ds_hll *src) {
+    size_t i, m;
+    if (!dst || !src || !dst->reg || !src->reg || dst->p != src->p) return DS_EINVAL;
+    m = (size_t)1 << dst->p;
+    for (i = 0; i < m; i++) {
+        unsigned a = ds__hll_get(dst->reg, i), b = ds__hll_get(src->reg, i);
+        if (b > a) ds__hll_set(dst->reg, i, b);
+    }
+    return DS_OK;
+}
+DSDEF size_t ds_hll_memory(const ds_hll *h) { return h && h->reg ? ds__hll_bytes(h->p) : 0; }
+DSDEF ds_status ds_hll_save(const ds_hll *h, ds_writer w) {
+    ds__enc e;
+    if (!h || !h->reg) return DS_EINVAL;
+    ds__enc_init(&e, w, "DShl", 1);
+    ds__put_u64(&e, h->p);
+    ds__put_words(&e, h->reg, ds__hll_bytes(h->p), 1);
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_hll t;
+    uint64_t p;
+    size_t i, m;
+    ds_status st;
+    if (!h) return DS_EINVAL;
+    ds__dec_init(&d, r, "DShl", 1);
+    p = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    if (p < 4 || p > 18) return DS_ECORRUPT;
+    if (!ds__dec_room(&d, ds__hll_bytes((unsigned)p))) return d.st;
+    if ((st = ds_hll_init(&t, (unsigned)p, a)) != DS_OK) return st;
+    ds__get_words(&d, t.reg, ds__hll_bytes(t.p), 1);
+    /* Registers above 65 - p cannot come from any hash; the pad bits stay 0. */
+    m = (size_t)1 << p;
+    for (i = 0; d.st == DS_OK && i < m; i++)
+        if (ds__hll_get(t.reg, i) > 65 - p) d.st = DS_ECORRUPT;
+    if (d.st == DS_OK && (t.reg[ds__hll_bytes(t.p) - 1] != 0 ||
+                          ((6 * m) % 8 && (t.reg[(6 * m) / 8] >> ((6 * m) % 8)) != 0)))
+        d.st = DS_ECORRUPT;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_hll_free(&t);
+        return d.st;
+    }
+    *h = t;
+    return DS_OK;
+}
+
+/* == ds:cache == */
+
+DSDEF const char *ds_evict_name(ds_evict why) {
+    switch (why) {
+    case DS_EVICT_CAPACITY: return "capacity";
+    case DS_EVICT_EXPIRED: return "expired";
+    case DS_EVICT_DELETED: return "deleted";
+    case DS_EVICT_REPLACED: return "replaced";
+    default: return "?";
+    }
+}
+
+
+/* == ds:idem == */
+
+DS__MAP_PROTOS(ds__idem_flymap, ds__idem_key, ds__idem_fly, DS__LINK_STATIC);
+DS__MAP_IMPL(ds__idem_flymap, ds__idem_key, ds__idem_fly, ds__idem_hash, ds__idem_eq, DS__LINK_STATIC)
+DS__LRU_PROTOS(ds__idem_lru, ds__idem_key, ds__idem_done, DS__LINK_STATIC);
+DS__LRU_IMPL(ds__idem_lru, ds__idem_key, ds__idem_done, ds__idem_hash, ds__idem_eq, DS__LINK_STATIC)
+
+static void ds__idem_release(const ds_alloc *a, ds__idem_key *k, ds__idem_done *v) {
+    if (k && k->p) DS_FREE(a, k->p, k->len);
+    if (v && v->resp) DS_FREE(a, v->resp, v->len ? v->len : 1);
+}
+/* Done records leave the LRU only through here: free what they own. */
+static void ds__idem_on_evict(void *ctx, ds__idem_key *k, ds__idem_done *v, ds_evict why) {
+    (void)why;
+    ds__idem_release((const ds_alloc *)ctx, k, v);
+}
+static uint64_t ds__idem_weigh(void *ctx, const ds__idem_key *k, const ds__idem_done *v) {
+    (void)ctx;
+    return (uint64_t)k->len + v->len + 64;
+}
+/* scope and key folded into one owned byte string: 8-byte LE scope length,
+ * scope, key. The length prefix keeps ("ab","c") and ("a","bc") apart. */
+static ds_status ds__idem_key_make(const ds_idem *s, const void *scope, size_t slen,
+                                   const void *key, size_t klen, ds__idem_key *out) {
+    size_t len, i;
+    if ((!scope && slen) || (!key && klen) || !ds_size_add(slen, klen, &len) ||
+        !ds_size_add(len, 8, &len))
+        return DS_EINVAL;
+    out->p = (unsigned char *)DS_MALLOC(s->cfg.alloc, len);
+    if (!out->p) return DS_ENOMEM;
+    for (i = 0; i < 8; i++) out->p[i] = (unsigned char)((uint64_t)slen >> (8 * i));
+    if (slen) memcpy(out->p + 8, scope, slen);
+    if (klen) memcpy(out->p + 8 + slen, key, klen);
+    out->len = len;
+    out->h = ds_hash_bytes(out->p, len, s->seed);
+    return DS_OK;
+}
+
+DSDEF ds_status ds_idem_init(ds_idem *s, const ds_idem_config *cfg) {
+    ds__idem_lru_config lc;
+    ds_status st;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s);
+    if (cfg) s->cfg = *cfg;
+    if (s->cfg.retention < 0 || s->cfg.lock_timeout < 0) return DS_EINVAL;
+    if (!s->cfg.retention) s->cfg.retention = (int64_t)24 * 3600 * 1000000000;
+    if (!s->cfg.lock_timeout) s->cfg.lock_timeout = (int64_t)60 * 1000000000;
+    if (!s->cfg.max_keys) s->cfg.max_keys = 1000000;
+    if (!s->cfg.max_bytes) s->cfg.max_bytes = (uint64_t)256 << 20;
+    if (!s->cfg.max_in_flight) s->cfg.max_in_flight = 100000;
+    s->seed = ds__map_default_seed((uintptr_t)(void *)s);
+    memset(&lc, 0, sizeof lc);
+    lc.max_entries = s->cfg.max_keys;
+    lc.max_weight = s->cfg.max_bytes;
+    lc.weigher = ds__idem_weigh;
+    lc.default_ttl = s->cfg.retention;
+    lc.on_evict = ds__idem_on_evict;
+    lc.ctx = (void *)(uintptr_t)s->cfg.alloc;
+    lc.alloc = s->cfg.alloc;
+    if ((st = ds__idem_lru_init(&s->done, &lc)) != DS_OK) return st;
+    ds__idem_flymap_init_seed(&s->fly, s->cfg.alloc, ds_mix64(s->seed));
+    return DS_OK;
+}
+DSDEF void ds_idem_free(ds_idem *s) {
+    ds__idem_flymap_entry *e;
+    if (!s || !s->done.c.index.ctrl) return; /* never initialised (init failed) */
+    for (e = ds__idem_flymap_first(&s->fly); e; e = ds__idem_flymap_next(&s->fly, e))
+        ds__idem_release(s->cfg.alloc, &e->key, NULL);
+    ds__idem_flymap_free(&s->fly);
+    ds__idem_lru_free(&s->done);
+}
+/* The in-flight entry for k, or NULL. */
+static ds__idem_flymap_entry *ds__idem_fly_find(const ds_idem *s, ds__idem_key k) {
+    size_t i = ds__idem_flymap__find(&s->fly, k);
+    return i == DS__NPOS ? NULL : ds__idem_flymap__slot(&s->fly, i);
+}
+DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, const void *key,
+                              size_t key_len, uint64_t fingerprint, int64_t now,
+                              ds_idem_state *state, const void **response, size_t *response_len) {
+    ds__idem_key k;
+    ds__idem_done *d;
+    ds__idem_flymap_entry *f;
+    ds__idem_fly fly;
+    ds_status st;
+    if (response) *response = NULL;
+    if (response_len) *response_len = 0;
+    if (!s || !state) return DS_EINVAL;
+    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
+    if ((d = ds__idem_lru_get(&s->done, k, now)) != NULL) {
+        *state = d->fp == fingerprint ? DS_IDEM_DONE : DS_IDEM_MISMATCH;
+        if (*state == DS_IDEM_DONE) {
+            if (response) *response = d->resp;
+            if (response_len) *response_len = d->len;
+        }
+        ds__idem_release(s->cfg.alloc, &k, NULL);
+        return DS_OK;
+    }
+    if ((f = ds__idem_fly_find(s, k)) != NULL) {
+        if (now - f->val.started >= s->cfg.lock_timeout) {
+            /* The first attempt went quiet past its lock: presume it died. */
+            f->val.fp = fingerprint;
+            f->val.started = now;
+            *state = DS_IDEM_NEW;
+        } else {
+            *state = f->val.fp == fingerprint ? DS_IDEM_IN_FLIGHT : DS_IDEM_MISMATCH;
+        }
+        ds__idem_release(s->cfg.alloc, &k, NULL);
+        return DS_OK;
+    }
+    if (ds__idem_flymap_len(&s->fly) >= s->cfg.max_in_flight) {
+        ds__idem_release(s->cfg.alloc, &k, NULL);
+        return DS_EFULL;
+    }
+    fly.fp = fingerprint;
+    fly.started = now;
+    if ((st = ds__idem_flymap_put(&s->fly, k, fly, NULL)) != DS_OK) {
+        ds__idem_release(s->cfg.alloc, &k, NULL);
+        return st;
+    }
+    *state = DS_IDEM_NEW;
+    return DS_OK;
+}
+DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len, const void *key,
+                                 size_t key_len, const void *response, size_t response_len,
+                                 int64_t now) {
+    ds__idem_key k;
+    ds__idem_flymap_entry *f;
+    ds__idem_done d;
+    ds_status st;
+    if (!s || (!response && response_len)) return DS_EINVAL;
+    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
+    f = ds__idem_fly_find(s, k);
+    ds__idem_release(s->cfg.alloc, &k, NULL);
+    if (!f) return DS_ENOTFOUND;
+    d.fp = f->val.fp;
+    d.len = response_len;
+    d.resp = (unsigned char *)DS_MALLOC(s->cfg.alloc, response_len ? response_len : 1);
+    if (!d.resp) return DS_ENOMEM;
+    if (response_len) memcpy(d.resp, response, response_len);
+    /* The stored key moves from the in-flight map to the done LRU. */
+    if ((st = ds__idem_lru_put(&s->done, f->key, d, now)) != DS_OK) {
+        ds__idem_release(s->cfg.alloc, NULL, &d);
+        return st;
+    }
+    ds__idem_flymap_del_entry(&s->fly, f);
+    return DS_OK;
+}
+DSDEF ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len, const void *key,
+                                size_t key_len) {
+    ds__idem_key k;
+    ds__idem_flymap_entry *f;
+    ds_status st;
+    if (!s) return DS_EINVAL;
+    if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
+    f = ds__idem_fly_find(s, k);
+    ds__idem_release(s->cfg.alloc, &k, NULL);
+    if (!f) return DS_ENOTFOUND;
+    ds__idem_release(s->cfg.alloc, &f->key, NULL);
+    ds__idem_flymap_del_entry(&s->fly, f);
+    return DS_OK;
+}
+DSDEF size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget) {
+    return s ? ds__idem_lru_expire(&s->done, now, budget) : 0;
+}
+DSDEF size_t ds_idem_in_flight(const ds_idem *s) { return s ? ds__idem_flymap_len(&s->fly) : 0; }
+DSDEF size_t ds_idem_done(const ds_idem *s) { return s ? ds__idem_lru_len(&s->done) : 0; }
+
+
 /* == ds:limit == */
 
 DSDEF const char *ds_limit_algo_name(ds_limit_algo a) {
@@ -10093,295 +10382,6 @@ DSDEF ds_limit_stats ds_limiter_table_stats(const ds_limiter_table *t) {
     if (t) return t->stats;
     memset(&z, 0, sizeof z);
     return z;
-}
-
-/* == ds:breaker == */
-
-static int64_t ds__bk_add_sat(int64_t t, int64_t d) { return t > INT64_MAX - d ? INT64_MAX : t + d; }
-/* floor(t / w) for w > 0: time buckets stay aligned below zero too. */
-static int64_t ds__bk_epoch(int64_t t, int64_t w) {
-    int64_t q = t / w;
-    return (t % w < 0) ? q - 1 : q;
-}
-/* The slot of bucket epoch e: a true modulo, so consecutive epochs get
- * distinct slots across zero as well. */
-static uint32_t ds__bk_slot(int64_t e, uint32_t n) {
-    int64_t r = e % (int64_t)n;
-    return (uint32_t)(r < 0 ? r + (int64_t)n : r);
-}
-/* The i-th entry of the epoch queue. */
-static int64_t *ds__bk_q(ds_breaker *b, uint64_t i) {
-    return &b->qepoch[((uint64_t)b->head + i) % b->cfg.window_size];
-}
-static int ds__bk_rate_bad(double r) { return !(r == 0 || r == DS_BREAKER_OFF || (r > 0 && r <= 100)); }
-
-DSDEF ds_status ds_breaker_init(ds_breaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {
-    ds_breaker_config c;
-    size_t bytes;
-    void *mem;
-    if (!b) return DS_EINVAL;
-    if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
-    if (!c.window_size) c.window_size = 100;
-    if (!c.bucket_ns) c.bucket_ns = 1000000000;
-    if (!c.min_calls) c.min_calls = 100;
-    if (c.failure_rate == 0) c.failure_rate = 50;
-    if (c.slow_rate == 0) c.slow_rate = 100;
-    if (!c.slow_call_ns) c.slow_call_ns = 60000000000LL;
-    if (!c.wait_open_ns) c.wait_open_ns = 60000000000LL;
-    if (!c.half_open_calls) c.half_open_calls = 10;
-    if ((c.window != DS_BREAKER_COUNT_BASED && c.window != DS_BREAKER_TIME_BASED) ||
-        ds__bk_rate_bad(c.failure_rate) || ds__bk_rate_bad(c.slow_rate) || c.bucket_ns < 0 ||
-        c.slow_call_ns < 0 || c.wait_open_ns < 0 || c.half_open_max_ns < 0)
-        return DS_EINVAL;
-    if (c.window == DS_BREAKER_COUNT_BASED) {
-        if (c.min_calls > c.window_size) c.min_calls = c.window_size; /* as resilience4j */
-        bytes = c.window_size;
-    } else {
-        if (c.bucket_ns > INT64_MAX / (int64_t)c.window_size) return DS_EINVAL;
-        if (!ds_size_mul(c.window_size, sizeof(ds__bk_bucket) + sizeof(int64_t), &bytes)) return DS_EINVAL;
-    }
-    mem = DS_MALLOC(a, bytes);
-    if (!mem) return DS_ENOMEM;
-    memset(b, 0, sizeof *b);
-    b->cfg = c;
-    b->alloc = a;
-    b->bytes = bytes;
-    if (c.window == DS_BREAKER_COUNT_BASED) {
-        b->ring = (unsigned char *)mem;
-    } else {
-        /* buckets first: int64 epochs after 24-byte buckets stay aligned */
-        b->bucket = (ds__bk_bucket *)mem;
-        b->qepoch = (int64_t *)(void *)(b->bucket + c.window_size);
-        memset(b->bucket, 0, c.window_size * sizeof(ds__bk_bucket));
-    }
-    b->state = DS_BREAKER_CLOSED;
-    b->last_now = INT64_MIN;
-    return DS_OK;
-}
-
-DSDEF void ds_breaker_free(ds_breaker *b) {
-    void *mem;
-    if (!b) return;
-    mem = b->ring ? (void *)b->ring : (void *)b->bucket;
-    if (mem) DS_FREE(b->alloc, mem, b->bytes);
-    b->bytes = 0;
-    b->ring = NULL;
-    b->bucket = NULL;
-    b->qepoch = NULL;
-}
-
-/* Empty the window in O(non-empty buckets). */
-static void ds__bk_clear_window(ds_breaker *b) {
-    if (b->bucket) {
-        uint32_t i;
-        for (i = 0; i < b->len; i++)
-            memset(&b->bucket[ds__bk_slot(*ds__bk_q(b, i), b->cfg.window_size)], 0, sizeof(ds__bk_bucket));
-    }
-    b->head = b->len = 0;
-    b->wcalls = b->wfails = b->wslow = 0;
-}
-
-static void ds__bk_enter(ds_breaker *b, ds_breaker_state to, int64_t t) {
-    ds_breaker_state from = b->state;
-    ds__bk_clear_window(b);
-    b->state = to;
-    b->consec = b->probes_given = b->probes_done = 0;
-    b->since = t;
-    if (to == DS_BREAKER_OPEN) b->deadline = ds__bk_add_sat(t, b->cfg.wait_open_ns);
-    else if (to == DS_BREAKER_HALF_OPEN && b->cfg.half_open_max_ns)
-        b->deadline = ds__bk_add_sat(t, b->cfg.half_open_max_ns);
-    else b->deadline = INT64_MAX;
-    if (from != to) {
-        b->transitions++;
-        if (b->cfg.on_state) b->cfg.on_state(b->cfg.ctx, from, to, t);
-    }
-}
-
-/* Evict the buckets that left a time window ending in the bucket of t. */
-static void ds__bk_evict(ds_breaker *b, int64_t t) {
-    uint32_t n = b->cfg.window_size;
-    int64_t e;
-    if (!b->bucket || b->state != DS_BREAKER_CLOSED) return;
-    e = ds__bk_epoch(t, b->cfg.bucket_ns);
-    while (b->len && (uint64_t)e - (uint64_t)b->qepoch[b->head] >= n) {
-        ds__bk_bucket *k = &b->bucket[ds__bk_slot(b->qepoch[b->head], n)];
-        b->wcalls -= k->calls;
-        b->wfails -= k->fails;
-        b->wslow -= k->slow;
-        memset(k, 0, sizeof *k);
-        b->head = b->head + 1 == n ? 0 : b->head + 1;
-        b->len--;
-    }
-}
-
-/* Clamp now to the latest seen. */
-static int64_t ds__bk_clock(ds_breaker *b, int64_t now) {
-    if (now < b->last_now) now = b->last_now;
-    return b->last_now = now;
-}
-/* ... and apply the timed transitions (at most one: each sets a later deadline). */
-static int64_t ds__bk_tick(ds_breaker *b, int64_t now) {
-    now = ds__bk_clock(b, now);
-    if (b->state == DS_BREAKER_OPEN && now >= b->deadline) ds__bk_enter(b, DS_BREAKER_HALF_OPEN, now);
-    else if (b->state == DS_BREAKER_HALF_OPEN && b->cfg.half_open_max_ns && now >= b->deadline) ds__bk_enter(b, DS_BREAKER_OPEN, now);
-    return now;
-}
-
-/* The thresholds, over calls outcomes of which fails failed and slow were
- * slow (resilience4j: rate >= threshold, once min outcomes are in). */
-static int ds__bk_over(const ds_breaker *b, uint64_t calls, uint64_t fails, uint64_t slow, uint64_t min) {
-    double c;
-    if (!calls || calls < min) return 0;
-    c = (double)(int64_t)calls; /* counts fit int64: one signed conversion, not the unsigned dance */
-    if (b->cfg.failure_rate > 0 && (double)(int64_t)fails * 100.0 >= b->cfg.failure_rate * c) return 1;
-    if (b->cfg.slow_rate > 0 && (double)(int64_t)slow * 100.0 >= b->cfg.slow_rate * c) return 1;
-    return 0;
-}
-
-DSDEF ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_after_ns) {
-    int64_t t, wait = 0;
-    if (retry_after_ns) *retry_after_ns = 0;
-    if (!b) return DS_EINVAL;
-    t = ds__bk_tick(b, now);
-    switch (b->state) {
-    case DS_BREAKER_CLOSED:
-    case DS_BREAKER_DISABLED:
-        b->permitted++;
-        return DS_OK;
-    case DS_BREAKER_HALF_OPEN:
-        if (b->probes_given < b->cfg.half_open_calls) {
-            b->probes_given++;
-            b->permitted++;
-            return DS_OK;
-        }
-        wait = b->cfg.wait_open_ns;
-        break;
-    case DS_BREAKER_OPEN: wait = b->deadline - t; break;
-    default: wait = INT64_MAX; break; /* forced open */
-    }
-    b->rejected++;
-    if (retry_after_ns) *retry_after_ns = wait;
-    return DS_EBUSY;
-}
-
-DSDEF ds_status ds_breaker_record(ds_breaker *b, ds_breaker_outcome outcome, int64_t duration_ns,
-                                  int64_t now) {
-    int64_t t;
-    int fail = outcome == DS_BREAKER_FAILURE, slow;
-    if (!b || duration_ns < 0 ||
-        (outcome != DS_BREAKER_SUCCESS && outcome != DS_BREAKER_FAILURE && outcome != DS_BREAKER_IGNORED))
-        return DS_EINVAL;
-    t = ds__bk_tick(b, now);
-    if (outcome == DS_BREAKER_IGNORED) {
-        b->ignored++;
-        if (b->state == DS_BREAKER_HALF_OPEN && b->probes_done < b->probes_given)
-            b->probes_given--; /* the permit goes back */
-        return DS_OK;
-    }
-    slow = duration_ns > b->cfg.slow_call_ns;
-    if (fail) b->failures++; else b->successes++;
-    b->slow += (uint64_t)slow;
-    if (b->state == DS_BREAKER_CLOSED) {
-        uint32_t n = b->cfg.window_size;
-        if (b->ring) {
-            if (b->len == n) { /* the oldest outcome leaves */
-                unsigned char old = b->ring[b->head];
-                b->wcalls--;
-                b->wfails -= old & 1u;
-                b->wslow -= (old >> 1) & 1u;
-            } else {
-                b->len++;
-            }
-            b->ring[b->head] = (unsigned char)(fail | slow << 1);
-            b->head = b->head + 1 == n ? 0 : b->head + 1;
-        } else {
-            int64_t e = ds__bk_epoch(t, b->cfg.bucket_ns);
-            ds__bk_bucket *k = &b->bucket[ds__bk_slot(e, n)];
-            ds__bk_evict(b, t); /* a bucket still in use now holds epoch e */
-            if (!k->calls) { /* a bucket comes into use: queue its epoch */
-                *ds__bk_q(b, b->len) = e;
-                b->len++;
-            }
-            k->calls++;
-            k->fails += (uint64_t)fail;
-            k->slow += (uint64_t)slow;
-        }
-        b->wcalls++;
-        b->wfails += (uint64_t)fail;
-        b->wslow += (uint64_t)slow;
-        b->consec = fail ? b->consec + 1 : 0;
-        if ((b->cfg.consecutive_failures && b->consec >= b->cfg.consecutive_failures) ||
-            ds__bk_over(b, b->wcalls, b->wfails, b->wslow, b->cfg.min_calls))
-            ds__bk_enter(b, DS_BREAKER_OPEN, t);
-    } else if (b->state == DS_BREAKER_HALF_OPEN && b->probes_done < b->probes_given) {
-        b->probes_done++;
-        b->wcalls++;
-        b->wfails += (uint64_t)fail;
-        b->wslow += (uint64_t)slow;
-        if (b->probes_done == b->cfg.half_open_calls) {
-            int reopen = ds__bk_over(b, b->wcalls, b->wfails, b->wslow, b->wcalls) ||
-                         (b->cfg.failure_rate < 0 && b->wfails > 0);
-            ds__bk_enter(b, reopen ? DS_BREAKER_OPEN : DS_BREAKER_CLOSED, t);
-        }
-    }
-    return DS_OK;
-}
-
-DSDEF ds_breaker_state ds_breaker_advance(ds_breaker *b, int64_t now) {
-    if (!b) return DS_BREAKER_CLOSED;
-    ds__bk_evict(b, ds__bk_tick(b, now));
-    return b->state;
-}
-
-DSDEF ds_status ds_breaker_force(ds_breaker *b, ds_breaker_state to, int64_t now) {
-    if (!b || (unsigned)to > (unsigned)DS_BREAKER_DISABLED) return DS_EINVAL;
-    ds__bk_enter(b, to, ds__bk_clock(b, now));
-    return DS_OK;
-}
-
-DSDEF void ds_breaker_reset(ds_breaker *b, int64_t now) {
-    int64_t t;
-    if (!b) return;
-    t = ds__bk_clock(b, now);
-    b->permitted = b->rejected = b->successes = b->failures = b->slow = b->ignored = 0;
-    ds__bk_enter(b, DS_BREAKER_CLOSED, t);
-    b->transitions = 0;
-}
-
-DSDEF ds_breaker_state ds_breaker_current(const ds_breaker *b) { return b ? b->state : DS_BREAKER_CLOSED; }
-
-DSDEF void ds_breaker_snapshot(ds_breaker *b, int64_t now, ds_breaker_stats *out) {
-    uint64_t min;
-    if (!out) return;
-    memset(out, 0, sizeof *out);
-    if (!b) return;
-    ds_breaker_advance(b, now);
-    out->state = b->state;
-    out->since = b->since;
-    out->transitions = b->transitions;
-    out->permitted = b->permitted;
-    out->rejected = b->rejected;
-    out->successes = b->successes;
-    out->failures = b->failures;
-    out->slow = b->slow;
-    out->ignored = b->ignored;
-    out->window_calls = b->wcalls;
-    out->window_failures = b->wfails;
-    out->window_slow = b->wslow;
-    min = b->state == DS_BREAKER_HALF_OPEN ? b->cfg.half_open_calls : b->cfg.min_calls;
-    if (b->wcalls && b->wcalls >= min) {
-        out->failure_rate = (double)b->wfails * 100.0 / (double)b->wcalls;
-        out->slow_rate = (double)b->wslow * 100.0 / (double)b->wcalls;
-    } else {
-        out->failure_rate = out->slow_rate = -1.0;
-    }
-    out->consecutive_failures = b->consec;
-    out->probes_out = b->state == DS_BREAKER_HALF_OPEN ? b->probes_given - b->probes_done : 0;
-}
-
-DSDEF const char *ds_breaker_state_name(ds_breaker_state s) {
-    static const char *const names[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"};
-    return (unsigned)s <= (unsigned)DS_BREAKER_DISABLED ? names[s] : "?";
 }
 
 /* == ds:geohash == */

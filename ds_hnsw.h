@@ -520,7 +520,7 @@ DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t 
 
 /* Finite means the exponent bits are not all ones (no NaN, no inf); done
  * on the bits so -ffast-math cannot fold it away. */
-static int ds__vec_finite(const float *v, size_t dim) {
+static DS__UNUSED int ds__vec_finite(const float *v, size_t dim) {
     size_t i;
     for (i = 0; i < dim; i++) {
         uint32_t u;
@@ -707,7 +707,7 @@ static int ds__nb_worse(const void *pa, const void *pb) {
     return a->dist > b->dist || (a->dist == b->dist && a->label > b->label);
 }
 /* Offer x to a bounded max-heap (worst on top) of up to k results. */
-static void ds__nb_offer(ds_neighbor *heap, size_t *len, size_t k, ds_neighbor x) {
+static DS__UNUSED void ds__nb_offer(ds_neighbor *heap, size_t *len, size_t k, ds_neighbor x) {
     ds_neighbor tmp;
     if (*len < k) {
         heap[(*len)++] = x;
@@ -718,7 +718,7 @@ static void ds__nb_offer(ds_neighbor *heap, size_t *len, size_t k, ds_neighbor x
     }
 }
 /* Heap-sort the max-heap in place into nearest-first order. */
-static void ds__nb_sort(ds_neighbor *heap, size_t len) {
+static DS__UNUSED void ds__nb_sort(ds_neighbor *heap, size_t len) {
     ds_neighbor tmp;
     while (len > 1) {
         ds_neighbor top = heap[0];

@@ -1,0 +1,1123 @@
+/* src/graph.h - ds_graph, ds_tsp: weighted digraph, BFS, Dijkstra, A*; TSP heuristics
+ *
+ * One module of ds.h: tools/gen.sh pastes the regions between the
+ * marker lines into the generated header, so edit this file, not that
+ * one. Alone (with its dependencies, which it includes itself):
+ *     #define DS_IMPLEMENTATION   (in one file)
+ *     #include "src/graph.h"
+ */
+#ifndef DS_SRC_GRAPH_H
+#define DS_SRC_GRAPH_H
+#include "core.h"
+#include "map.h"
+#include "heap.h"
+#include "vec.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@api*/
+/* ========================================================================
+ * == ds:graph ==  ds_graph: labelled weighted digraph, BFS, Dijkstra, A*; TSP
+ * ========================================================================
+ * A directed multigraph over dense node ids 0..nodes-1 (uint32). Each edge
+ * carries a label (a uint32 of the caller's choosing, or an interned string
+ * id from ds_graph_label_put) and a finite double weight. Parallel edges
+ * and self-loops are allowed. Nodes may have string names (a knowledge
+ * graph's entities): name -> id through a hash map, id -> name through an
+ * array; labels likewise.
+ *
+ * Two storage forms, one type:
+ *   incremental  each node owns a growable vector of its out-arcs:
+ *                add_node / add_edge are O(1) amortised
+ *   frozen (CSR) one offsets array (nodes + 1) and one arc array (edges),
+ *                arcs of a node contiguous and in insertion order: 16 bytes
+ *                an edge plus 8 a node, no per-node allocation, the fastest
+ *                to search. ds_graph_freeze converts in place; ds_graph_build
+ *                bulk-loads an edge list straight into it (counting sort).
+ * Every search runs on either form and gives identical results (same arc
+ * order, same tie-breaking). Adding a node to a frozen graph is O(1)
+ * amortised; adding an edge to one first converts it back to the
+ * incremental form, O(nodes + edges) once.
+ *
+ *   void   ds_graph_init(ds_graph *g, const ds_alloc *a)     allocates nothing
+ *   void   ds_graph_free(ds_graph *g)
+ *   ds_status ds_graph_add_node(ds_graph *g, uint32_t *id)   a new unnamed node
+ *   ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first)
+ *          ids first .. first + count - 1. DS_EINVAL past UINT32_MAX - 1 nodes
+ *   ds_status ds_graph_add_edge(ds_graph *g, uint32_t from, uint32_t to, uint32_t label,
+ *                               double weight)
+ *          DS_EINVAL: a node id >= nodes, weight NaN or infinite, a node
+ *          with UINT32_MAX out-arcs. Negative weights are accepted (BFS
+ *          ignores weights) but make Dijkstra and A* refuse (DS_EINVAL)
+ *   ds_status ds_graph_freeze(ds_graph *g)       to CSR; O(nodes + edges)
+ *   int    ds_graph_is_frozen(const ds_graph *g)
+ *   ds_status ds_graph_build(ds_graph *g, size_t nodes, const ds_graph_edge *edges, size_t m)
+ *          add `nodes` new nodes, then the m edges (ends < the new node
+ *          count), leaving the graph frozen; a node's existing arcs stay
+ *          first, new ones follow in the order given. O(nodes + edges),
+ *          two allocations. Same DS_EINVAL cases as add_edge (checked
+ *          before anything changes)
+ *   const ds_graph_arc *ds_graph_out(const ds_graph *g, uint32_t u, size_t *deg)
+ *          u's out-arcs (to, label, weight) and their count; NULL and 0
+ *          for an unknown u or no arcs. Valid until the graph changes
+ *   size_t ds_graph_nodes(g), ds_graph_edges(g), ds_graph_memory(g) (bytes held)
+ *
+ * Names (NUL-terminated strings, copied into the graph):
+ *   ds_status ds_graph_node_put(ds_graph *g, const char *name, uint32_t *id)
+ *          the id of the node with this name, added if new
+ *   ds_status ds_graph_node_get(const ds_graph *g, const char *name, uint32_t *id)
+ *          DS_ENOTFOUND if no node has this name
+ *   const char *ds_graph_node_name(const ds_graph *g, uint32_t id)   NULL if unnamed
+ *   ds_status ds_graph_label_put / ds_graph_label_get / ds_graph_label_name
+ *          the same for labels: interned ids are dense from 0 in order of
+ *          first use (mixing them with ids of your own is up to you)
+ *   ds_status ds_graph_link(ds_graph *g, const char *from, const char *label,
+ *                           const char *to, double weight)
+ *          put both nodes and the label, then add the edge (the seed's
+ *          add_edge(source, relation, target)); all or nothing
+ *
+ * Searches. A ds_graph_search holds the scratch and the result of one
+ * search: per-node distance and predecessor, plus the heap. It is
+ * sized to the graph on first use and reused: a later search on a graph
+ * no larger allocates nothing (a per-search epoch stamp means nothing is
+ * cleared either; the stamps are reset once every 2^30 searches). Results
+ * stay readable until the next search on the same scratch; path queries
+ * need the graph unchanged since. One scratch per thread: searches only
+ * read the graph, so any number may run on one graph at once.
+ *
+ *   void   ds_graph_search_init(ds_graph_search *s, const ds_alloc *a)   allocates nothing
+ *   void   ds_graph_search_free(ds_graph_search *s)
+ *   ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src,
+ *                          uint32_t dst, uint32_t max_hops)
+ *          breadth-first from src over at most max_hops edges
+ *          (DS_GRAPH_UNLIMITED for no limit): every node within max_hops
+ *          is reached, with its exact hop count as depth. dst ==
+ *          DS_GRAPH_NONE explores all of them; otherwise the search stops
+ *          once dst is reached, and the path to it is an unweighted
+ *          shortest path (fewest edges). DS_ENOTFOUND: dst not within
+ *          max_hops. O(nodes reached + their out-arcs)
+ *   ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
+ *                               uint32_t dst)
+ *          shortest weighted paths from src (Dijkstra 1959) on a DS_HEAP
+ *          binary heap with lazy deletion: DS_HEAP keeps no positions, so
+ *          an improved node is pushed again instead of decreased, and its
+ *          stale entry skipped when popped (the no-decrease-key variant of
+ *          Chen, Chowdhury, Ramachandran, Lan Roche and Tong, "Priority
+ *          Queues and Dijkstra's Algorithm", 2007; on bench_graph's random
+ *          graph about 2 pushes a node). dst == DS_GRAPH_NONE settles every
+ *          reachable node; otherwise it stops once dst is settled.
+ *          DS_EINVAL: the graph has a negative weight. DS_ENOTFOUND: dst
+ *          unreachable (the reachable set is still the result).
+ *          O((nodes + edges) log edges)
+ *   ds_status ds_graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src,
+ *                            uint32_t dst, ds_graph_heuristic h, void *ctx)
+ *          A* (Hart, Nilsson, Raphael 1968) to dst: expands by g + h(v), h
+ *          called once per node reached, ties at equal g + h broken toward
+ *          smaller h (deeper first). With an admissible h (never above the true
+ *          remaining cost) the path to dst is a shortest one; a consistent
+ *          h (h(u) <= w(u,v) + h(v)) expands each node at most once, an
+ *          inconsistent one may reopen nodes. h NULL is Dijkstra stopping
+ *          at dst. DS_EINVAL also when dst is DS_GRAPH_NONE or h returns a
+ *          negative, NaN or infinite value
+ *   Shared errors: DS_EINVAL for NULL g or s, or src/dst >= nodes;
+ *   DS_ENOMEM when the scratch or heap cannot grow (the scratch then holds
+ *   no result; the graph is never changed by a search).
+ *
+ * Reading a result (O(1) unless said otherwise):
+ *   size_t ds_graph_search_count(s); const uint32_t *ds_graph_search_nodes(s)
+ *          the nodes reached: BFS in discovery order (source first, depth
+ *          non-decreasing), Dijkstra and A* in the order they were settled
+ *   size_t ds_graph_search_expanded(s)
+ *          nodes expanded: BFS, those whose arcs were scanned; Dijkstra and
+ *          A*, those taken off the heap to be settled, dst included (A*
+ *          counts a reopened node again)
+ *   int    ds_graph_search_reached(s, v)
+ *   uint32_t ds_graph_search_depth(s, v)   hops on the path found; DS_GRAPH_NONE if not reached
+ *          (O(1) after BFS, O(hops) after Dijkstra and A*)
+ *   double ds_graph_search_dist(s, v)      weight of that path (BFS: hops);
+ *          HUGE_VAL if not reached. After Dijkstra every reached node's
+ *          distance is the shortest; after A* dst's is, and with a
+ *          consistent h so is every settled node's
+ *   ds_status ds_graph_search_path(const ds_graph *g, const ds_graph_search *s, uint32_t v,
+ *                                  ds_graph_step *out, size_t cap, size_t *len)
+ *          the path src -> v as steps (from, label, to, weight), in order;
+ *          *len = its length (0 for v == src). DS_ENOTFOUND: v not reached;
+ *          DS_EFULL: cap < *len (nothing written; call with cap 0 to size);
+ *          DS_EINVAL: NULL s/len, or g is not the graph searched. O(hops)
+ * Scratch memory: 24 bytes a node, plus the heap (16 bytes an entry; lazy
+ * deletion keeps stale entries, up to one per improvement: on bench_graph's
+ * random graph, mean degree 10, its peak stayed under 1.31 x nodes), plus 8
+ * bytes a node for A*.
+ *
+ * TSP heuristic for small instances (up to about a thousand cities):
+ * nearest neighbour (Rosenkrantz, Stearns, Lewis 1977) then 2-opt (Croes
+ * 1958) to a local optimum. Distances come from a callback (a matrix and
+ * planar points are ready-made below) and must be finite, >= 0 and
+ * symmetric. A tour is a permutation of 0..n-1, closed back to its start.
+ * Nothing allocates.
+ *   ds_status ds_tsp_nearest_neighbor(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+ *                                     uint32_t *tour, double *length)
+ *          tour[0] = start, then always the nearest unvisited city; O(n^2)
+ *   ds_status ds_tsp_two_opt(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t *tour,
+ *                            double *length)
+ *          improve a tour in place by segment reversals until none helps;
+ *          the result is never longer than the input. O(n^2) a pass
+ *   ds_status ds_tsp_solve(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+ *                          uint32_t *tour, double *length)
+ *          both; *length (may be NULL) is the closed tour's length
+ *   double ds_tsp_length(size_t n, ds_tsp_dist_fn d, void *ctx, const uint32_t *tour)
+ *   double ds_tsp_matrix_dist(void *ctx, uint32_t i, uint32_t j)  ctx: a ds_tsp_matrix
+ *   double ds_tsp_euclid_dist(void *ctx, uint32_t i, uint32_t j)  ctx: const double xy[2n]
+ *   DS_EINVAL: n == 0 or above UINT32_MAX, NULL d or tour, start >= n, a
+ *   tour entry >= n, a distance negative, NaN or infinite (the tour is
+ *   then still a permutation).
+ * Thread-safety: none for writers; concurrent readers (searches with their
+ * own scratch, out, names) are fine. */
+#define DS_GRAPH_NONE UINT32_MAX      /* no node: "no target", "not reached" */
+#define DS_GRAPH_UNLIMITED UINT32_MAX /* max_hops: no limit */
+
+/* One out-arc as stored: 16 bytes. */
+typedef struct ds_graph_arc {
+    uint32_t to, label;
+    double weight;
+} ds_graph_arc;
+
+/* An edge for ds_graph_build. */
+typedef struct ds_graph_edge {
+    uint32_t from, to, label;
+    double weight;
+} ds_graph_edge;
+
+/* One step of a path: the edge from -label-> to and its weight. */
+typedef struct ds_graph_step {
+    uint32_t from, label, to;
+    double weight;
+} ds_graph_step;
+
+/* A* heuristic: an estimate of the cost from node to target (>= 0). */
+typedef double (*ds_graph_heuristic)(void *ctx, uint32_t node, uint32_t target);
+
+typedef struct ds__garcs { /* a node's out-arcs in the incremental form */
+    ds_graph_arc *a;
+    uint32_t len, cap;
+} ds__garcs;
+
+DS__MAP_TYPES(ds__gnames, const char *, uint32_t);
+
+typedef struct ds_graph {
+    size_t nodes, edges;
+    size_t negative;          /* edges with weight < 0 */
+    ds__garcs *adj;           /* incremental form (NULL when frozen) */
+    size_t adj_cap;
+    size_t *off;              /* frozen: arcs of u are arcs[off[u] .. off[u+1]) */
+    size_t off_cap;
+    ds_graph_arc *arcs;
+    const char **node_name;   /* [0, name_len): NULL for unnamed */
+    size_t name_len, name_cap;
+    const char **label_name;  /* interned labels [0, label_len) */
+    size_t label_len, label_cap;
+    ds__gnames node_ids, label_ids;
+    void *chunks;             /* name bytes: a list of chunks, newest first */
+    size_t chunk_used, chunk_size, chunk_bytes;
+    const ds_alloc *alloc;
+} ds_graph;
+
+typedef struct ds__gslot { /* a node's search state, 16 bytes */
+    double dist;              /* BFS: the hop count */
+    uint32_t pred, via;       /* predecessor and the index of the arc in its out-list */
+} ds__gslot;
+typedef struct ds__gitem {
+    double key;
+    uint32_t node, tie;       /* A*: tie, smaller first at equal key */
+} ds__gitem;
+DS__HEAP_TYPES(ds__gheap, ds__gitem);   /* Dijkstra: by key */
+DS__HEAP_TYPES(ds__gheapt, ds__gitem);  /* A*: by key, then tie */
+
+typedef struct ds_graph_search {
+    /* one block: slot[cap], stamp[cap], order[cap]. stamp: epoch open,
+     * +1 settled, +2 reopened, anything else untouched (4 bytes a node,
+     * apart: it stays in cache, and a settled target costs no miss) */
+    ds__gslot *slot;
+    uint32_t *stamp;
+    uint32_t *order;          /* nodes reached / settled, in that order */
+    double *h;                /* A*: the heuristic of each node reached */
+    size_t cap, hcap;
+    size_t count, expanded;
+    uint32_t epoch, source;
+    int valid;                /* holds a result */
+    int hops;                 /* it was a BFS: slot.dist is the hop count */
+    ds__gheap heap;
+    ds__gheapt theap;
+    const ds_alloc *alloc;
+} ds_graph_search;
+
+DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a);
+DSDEF void ds_graph_free(ds_graph *g);
+DSDEF ds_status ds_graph_add_node(ds_graph *g, uint32_t *id);
+DSDEF ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first);
+DSDEF ds_status ds_graph_add_edge(ds_graph *g, uint32_t from, uint32_t to, uint32_t label,
+                                  double weight);
+DSDEF ds_status ds_graph_freeze(ds_graph *g);
+DSDEF int ds_graph_is_frozen(const ds_graph *g);
+DSDEF ds_status ds_graph_build(ds_graph *g, size_t nodes, const ds_graph_edge *edges, size_t m);
+DSDEF const ds_graph_arc *ds_graph_out(const ds_graph *g, uint32_t u, size_t *deg);
+DSDEF size_t ds_graph_nodes(const ds_graph *g);
+DSDEF size_t ds_graph_edges(const ds_graph *g);
+DSDEF size_t ds_graph_memory(const ds_graph *g);
+DSDEF ds_status ds_graph_node_put(ds_graph *g, const char *name, uint32_t *id);
+DSDEF ds_status ds_graph_node_get(const ds_graph *g, const char *name, uint32_t *id);
+DSDEF const char *ds_graph_node_name(const ds_graph *g, uint32_t id);
+DSDEF ds_status ds_graph_label_put(ds_graph *g, const char *name, uint32_t *id);
+DSDEF ds_status ds_graph_label_get(const ds_graph *g, const char *name, uint32_t *id);
+DSDEF const char *ds_graph_label_name(const ds_graph *g, uint32_t id);
+DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, const char *to,
+                              double weight);
+
+DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a);
+DSDEF void ds_graph_search_free(ds_graph_search *s);
+DSDEF ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
+                             uint32_t max_hops);
+DSDEF ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
+                                  uint32_t dst);
+DSDEF ds_status ds_graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
+                               ds_graph_heuristic h, void *ctx);
+DSDEF size_t ds_graph_search_count(const ds_graph_search *s);
+DSDEF const uint32_t *ds_graph_search_nodes(const ds_graph_search *s);
+DSDEF size_t ds_graph_search_expanded(const ds_graph_search *s);
+DSDEF int ds_graph_search_reached(const ds_graph_search *s, uint32_t v);
+DSDEF uint32_t ds_graph_search_depth(const ds_graph_search *s, uint32_t v);
+DSDEF double ds_graph_search_dist(const ds_graph_search *s, uint32_t v);
+DSDEF ds_status ds_graph_search_path(const ds_graph *g, const ds_graph_search *s, uint32_t v,
+                                     ds_graph_step *out, size_t cap, size_t *len);
+
+typedef double (*ds_tsp_dist_fn)(void *ctx, uint32_t i, uint32_t j);
+/* A row-major n x n distance matrix: d[i * n + j]. */
+typedef struct ds_tsp_matrix {
+    const double *d;
+    size_t n;
+} ds_tsp_matrix;
+DSDEF ds_status ds_tsp_nearest_neighbor(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+                                        uint32_t *tour, double *length);
+DSDEF ds_status ds_tsp_two_opt(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t *tour,
+                               double *length);
+DSDEF ds_status ds_tsp_solve(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+                             uint32_t *tour, double *length);
+DSDEF double ds_tsp_length(size_t n, ds_tsp_dist_fn d, void *ctx, const uint32_t *tour);
+DSDEF double ds_tsp_matrix_dist(void *ctx, uint32_t i, uint32_t j);
+DSDEF double ds_tsp_euclid_dist(void *ctx, uint32_t i, uint32_t j);
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_GRAPH_H */
+
+#if defined(DS_IMPLEMENTATION) && !defined(DS_SRC_GRAPH_IMPL)
+#define DS_SRC_GRAPH_IMPL
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@impl*/
+/* == ds:graph == */
+
+DS__MAP_PROTOS(ds__gnames, const char *, uint32_t, DS__LINK_STATIC);
+DS__MAP_IMPL(ds__gnames, const char *, uint32_t, ds_hash_str, ds_eq_str, DS__LINK_STATIC)
+
+/* Heap order: smaller key, then smaller tie (A* passes UINT32_MAX - hops,
+ * so at equal f the deeper node comes first). */
+#define ds__gitem_less(a, b) ((a).key < (b).key)
+#define ds__gitem_less_tie(a, b) ((a).key < (b).key || ((a).key == (b).key && (a).tie < (b).tie))
+DS__HEAP_PROTOS(ds__gheap, ds__gitem, DS__LINK_STATIC);
+DS__HEAP_IMPL(ds__gheap, ds__gitem, ds__gitem_less, DS__LINK_STATIC)
+DS__HEAP_PROTOS(ds__gheapt, ds__gitem, DS__LINK_STATIC);
+DS__HEAP_IMPL(ds__gheapt, ds__gitem, ds__gitem_less_tie, DS__LINK_STATIC)
+
+/* A chunk of name bytes; the bytes follow the header. */
+typedef struct ds__gchunk {
+    struct ds__gchunk *next;
+    size_t size;
+} ds__gchunk;
+
+static int ds__gw_ok(double w) { return w == w && w != HUGE_VAL && w != -HUGE_VAL; }
+
+/* u's out-arcs on either form; NULL when it has none (no NULL + 0). */
+DS__INLINE const ds_graph_arc *ds__graph_arcs(const ds_graph *g, uint32_t u, size_t *deg) {
+    if (g->off) {
+        size_t d = g->off[u + 1] - g->off[u];
+        *deg = d;
+        return d ? g->arcs + g->off[u] : NULL;
+    }
+    *deg = g->adj[u].len;
+    return g->adj[u].a;
+}
+
+static void ds__graph_free_adj(const ds_alloc *a, ds__garcs *adj, size_t n, size_t cap) {
+    size_t i;
+    if (!adj) return;
+    for (i = 0; i < n; i++)
+        if (adj[i].a) DS_FREE(a, adj[i].a, (size_t)adj[i].cap * sizeof(ds_graph_arc));
+    DS_FREE(a, adj, cap * sizeof *adj);
+}
+
+/* Release the arc storage of whichever form g is in. */
+static void ds__graph_free_storage(ds_graph *g) {
+    ds__graph_free_adj(g->alloc, g->adj, g->nodes, g->adj_cap);
+    if (g->off) DS_FREE(g->alloc, g->off, g->off_cap * sizeof(size_t));
+    if (g->arcs) DS_FREE(g->alloc, g->arcs, g->edges * sizeof(ds_graph_arc));
+    g->adj = NULL;
+    g->off = NULL;
+    g->arcs = NULL;
+    g->adj_cap = g->off_cap = 0;
+}
+
+DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a) {
+    if (!g) return;
+    memset(g, 0, sizeof *g);
+    g->alloc = a;
+    ds__gnames_init_alloc(&g->node_ids, a);
+    ds__gnames_init_alloc(&g->label_ids, a);
+}
+
+DSDEF void ds_graph_free(ds_graph *g) {
+    ds__gchunk *c;
+    const ds_alloc *a;
+    if (!g) return;
+    a = g->alloc;
+    ds__graph_free_storage(g);
+    if (g->node_name) DS_FREE(a, (void *)g->node_name, g->name_cap * sizeof(char *));
+    if (g->label_name) DS_FREE(a, (void *)g->label_name, g->label_cap * sizeof(char *));
+    ds__gnames_free(&g->node_ids);
+    ds__gnames_free(&g->label_ids);
+    for (c = (ds__gchunk *)g->chunks; c;) {
+        ds__gchunk *next = c->next;
+        DS_FREE(a, c, sizeof *c + c->size);
+        c = next;
+    }
+    ds_graph_init(g, a);
+}
+
+/* Room for k more nodes in the node storage of g's current form. */
+static ds_status ds__graph_node_room(ds_graph *g, size_t k) {
+    void *p;
+    ds_status st;
+    if (k > (size_t)UINT32_MAX - g->nodes) return DS_EINVAL; /* ids stay below DS_GRAPH_NONE */
+    if (g->off) {
+        p = g->off;
+        st = ds__vec_grow(&p, &g->off_cap, g->nodes + k + 1, sizeof(size_t), g->alloc);
+        g->off = (size_t *)p;
+    } else {
+        p = g->adj;
+        st = ds__vec_grow(&p, &g->adj_cap, g->nodes + k, sizeof(ds__garcs), g->alloc);
+        g->adj = (ds__garcs *)p;
+    }
+    return st;
+}
+
+/* Add k nodes whose room was made: cannot fail. */
+static void ds__graph_node_commit(ds_graph *g, size_t k) {
+    size_t i;
+    if (g->off) {
+        for (i = 1; i <= k; i++) g->off[g->nodes + i] = g->off[g->nodes];
+    } else if (k) {
+        memset(g->adj + g->nodes, 0, k * sizeof *g->adj);
+    }
+    g->nodes += k;
+}
+
+DSDEF ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first) {
+    ds_status st;
+    if (!g) return DS_EINVAL;
+    if ((st = ds__graph_node_room(g, count)) != DS_OK) return st;
+    if (first) *first = (uint32_t)g->nodes;
+    ds__graph_node_commit(g, count);
+    return DS_OK;
+}
+
+DSDEF ds_status ds_graph_add_node(ds_graph *g, uint32_t *id) { return ds_graph_add_nodes(g, 1, id); }
+
+/* Back to the incremental form, O(nodes + edges). Node `extra` gets room
+ * for one more arc, so the add_edge that asked cannot fail afterwards.
+ * All or nothing. */
+static ds_status ds__graph_thaw(ds_graph *g, uint32_t extra) {
+    size_t cap = g->nodes < 8 ? 8 : g->nodes, bytes, i;
+    ds__garcs *adj;
+    if (!ds_size_mul(cap, sizeof *adj, &bytes)) return DS_EINVAL;
+    adj = (ds__garcs *)DS_MALLOC(g->alloc, bytes);
+    if (!adj) return DS_ENOMEM;
+    for (i = 0; i < g->nodes; i++) {
+        size_t deg = g->off[i + 1] - g->off[i];
+        uint32_t c = (uint32_t)deg + (uint32_t)(i == extra);
+        adj[i].len = (uint32_t)deg;
+        adj[i].cap = c;
+        adj[i].a = NULL;
+        if (c) {
+            adj[i].a = (ds_graph_arc *)DS_MALLOC(g->alloc, (size_t)c * sizeof(ds_graph_arc));
+            if (!adj[i].a) {
+                ds__graph_free_adj(g->alloc, adj, i, cap);
+                return DS_ENOMEM;
+            }
+            if (deg) memcpy(adj[i].a, g->arcs + g->off[i], deg * sizeof(ds_graph_arc));
+        }
+    }
+    ds__graph_free_storage(g);
+    g->adj = adj;
+    g->adj_cap = cap;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_graph_add_edge(ds_graph *g, uint32_t from, uint32_t to, uint32_t label,
+                                  double weight) {
+    ds__garcs *e;
+    ds_status st;
+    if (!g || from >= g->nodes || to >= g->nodes || !ds__gw_ok(weight)) return DS_EINVAL;
+    if (g->off) {
+        if (g->off[from + 1] - g->off[from] >= UINT32_MAX) return DS_EINVAL;
+        if ((st = ds__graph_thaw(g, from)) != DS_OK) return st;
+    }
+    e = &g->adj[from];
+    if (e->len == UINT32_MAX) return DS_EINVAL;
+    if (e->len == e->cap) {
+        uint32_t nc = e->cap == 0 ? 2 : e->cap > UINT32_MAX / 2 ? UINT32_MAX : e->cap * 2;
+        size_t nb = (size_t)nc * sizeof(ds_graph_arc), ob = (size_t)e->cap * sizeof(ds_graph_arc);
+        void *p = e->a ? DS_REALLOC(g->alloc, e->a, ob, nb) : DS_MALLOC(g->alloc, nb);
+        if (!p) return DS_ENOMEM;
+        e->a = (ds_graph_arc *)p;
+        e->cap = nc;
+    }
+    e->a[e->len].to = to;
+    e->a[e->len].label = label;
+    e->a[e->len].weight = weight;
+    e->len++;
+    g->edges++;
+    if (weight < 0) g->negative++;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_graph_freeze(ds_graph *g) {
+    size_t ocap, bytes, i, k = 0;
+    size_t *off;
+    ds_graph_arc *arcs = NULL;
+    if (!g) return DS_EINVAL;
+    if (g->off) return DS_OK;
+    ocap = g->nodes + 1;
+    if (!ds_size_mul(ocap, sizeof(size_t), &bytes)) return DS_EINVAL;
+    off = (size_t *)DS_MALLOC(g->alloc, bytes);
+    if (!off) return DS_ENOMEM;
+    if (g->edges) {
+        if (!ds_size_mul(g->edges, sizeof(ds_graph_arc), &bytes) ||
+            !(arcs = (ds_graph_arc *)DS_MALLOC(g->alloc, bytes))) {
+            DS_FREE(g->alloc, off, ocap * sizeof(size_t));
+            return DS_ENOMEM;
+        }
+    }
+    for (i = 0; i < g->nodes; i++) {
+        off[i] = k;
+        if (g->adj[i].len) memcpy(arcs + k, g->adj[i].a, g->adj[i].len * sizeof(ds_graph_arc));
+        k += g->adj[i].len;
+    }
+    off[g->nodes] = k;
+    DS_ASSERT(k == g->edges);
+    ds__graph_free_storage(g);
+    g->off = off;
+    g->off_cap = ocap;
+    g->arcs = arcs;
+    return DS_OK;
+}
+
+DSDEF int ds_graph_is_frozen(const ds_graph *g) { return g && g->off != NULL; }
+
+/* Bulk load by counting sort (two passes over the edges); the offsets
+ * array doubles as the write cursors, then shifts back by one. */
+DSDEF ds_status ds_graph_build(ds_graph *g, size_t nodes, const ds_graph_edge *edges, size_t m) {
+    size_t n, total, ocap, obytes, abytes, i, neg = 0;
+    size_t *off;
+    ds_graph_arc *arcs = NULL;
+    if (!g || (m && !edges)) return DS_EINVAL;
+    if (nodes > (size_t)UINT32_MAX - g->nodes) return DS_EINVAL;
+    n = g->nodes + nodes;
+    for (i = 0; i < m; i++) {
+        if (edges[i].from >= n || edges[i].to >= n || !ds__gw_ok(edges[i].weight)) return DS_EINVAL;
+        if (edges[i].weight < 0) neg++;
+    }
+    if (!ds_size_add(g->edges, m, &total) || !ds_size_mul(total, sizeof(ds_graph_arc), &abytes) ||
+        !ds_size_mul(n + 1, sizeof(size_t), &obytes))
+        return DS_EINVAL;
+    ocap = n + 1;
+    off = (size_t *)DS_MALLOC(g->alloc, obytes);
+    if (!off) return DS_ENOMEM;
+    memset(off, 0, obytes);
+    for (i = 0; i < g->nodes; i++) {
+        size_t d;
+        ds__graph_arcs(g, (uint32_t)i, &d);
+        off[i + 1] = d;
+    }
+    for (i = 0; i < m; i++) off[edges[i].from + 1]++;
+    for (i = 1; i <= n; i++) {
+        if (off[i] > UINT32_MAX) { /* a node with 2^32 out-arcs */
+            DS_FREE(g->alloc, off, obytes);
+            return DS_EINVAL;
+        }
+    }
+    if (total && !(arcs = (ds_graph_arc *)DS_MALLOC(g->alloc, abytes))) {
+        DS_FREE(g->alloc, off, obytes);
+        return DS_ENOMEM;
+    }
+    for (i = 1; i <= n; i++) off[i] += off[i - 1]; /* off[u] = start of u */
+    for (i = 0; i < g->nodes; i++) { /* existing arcs first; off[u] becomes a cursor */
+        size_t d;
+        const ds_graph_arc *a = ds__graph_arcs(g, (uint32_t)i, &d);
+        if (d) memcpy(arcs + off[i], a, d * sizeof *a);
+        off[i] += d;
+    }
+    for (i = 0; i < m; i++) {
+        ds_graph_arc *x = &arcs[off[edges[i].from]++];
+        x->to = edges[i].to;
+        x->label = edges[i].label;
+        x->weight = edges[i].weight;
+    }
+    for (i = n; i > 0; i--) off[i] = off[i - 1]; /* cursors are at the ends: shift back */
+    off[0] = 0;
+    ds__graph_free_storage(g);
+    g->off = off;
+    g->off_cap = ocap;
+    g->arcs = arcs;
+    g->nodes = n;
+    g->edges = total;
+    g->negative += neg;
+    return DS_OK;
+}
+
+DSDEF const ds_graph_arc *ds_graph_out(const ds_graph *g, uint32_t u, size_t *deg) {
+    size_t d = 0;
+    const ds_graph_arc *a = NULL;
+    if (g && u < g->nodes) a = ds__graph_arcs(g, u, &d);
+    if (deg) *deg = d;
+    return d ? a : NULL;
+}
+
+DSDEF size_t ds_graph_nodes(const ds_graph *g) { return g ? g->nodes : 0; }
+DSDEF size_t ds_graph_edges(const ds_graph *g) { return g ? g->edges : 0; }
+
+DSDEF size_t ds_graph_memory(const ds_graph *g) {
+    size_t b, i;
+    if (!g) return 0;
+    b = g->chunk_bytes + (g->name_cap + g->label_cap) * sizeof(char *) +
+        ds__gnames_memory(&g->node_ids) + ds__gnames_memory(&g->label_ids);
+    if (g->off) return b + g->off_cap * sizeof(size_t) + g->edges * sizeof(ds_graph_arc);
+    b += g->adj_cap * sizeof(ds__garcs);
+    for (i = 0; i < g->nodes; i++) b += (size_t)g->adj[i].cap * sizeof(ds_graph_arc);
+    return b;
+}
+
+/* ---- names ---- */
+
+/* Room for n name bytes in the newest chunk (not yet counted as used). */
+static char *ds__graph_name_room(ds_graph *g, size_t n, ds_status *st) {
+    ds__gchunk *c = (ds__gchunk *)g->chunks;
+    size_t sz, bytes;
+    if (c && g->chunk_size - g->chunk_used >= n) return (char *)(void *)(c + 1) + g->chunk_used;
+    sz = g->chunk_size ? g->chunk_size * 2 : 256;
+    if (sz > 65536) sz = 65536;
+    if (sz < n) sz = n;
+    if (!ds_size_add(sizeof *c, sz, &bytes)) {
+        *st = DS_EINVAL;
+        return NULL;
+    }
+    c = (ds__gchunk *)DS_MALLOC(g->alloc, bytes);
+    if (!c) {
+        *st = DS_ENOMEM;
+        return NULL;
+    }
+    c->next = (ds__gchunk *)g->chunks;
+    c->size = sz;
+    g->chunks = c;
+    g->chunk_size = sz;
+    g->chunk_used = 0;
+    g->chunk_bytes += bytes;
+    return (char *)(void *)(c + 1);
+}
+
+static ds_status ds__graph_grow_names(const char ***arr, size_t *cap, size_t need, const ds_alloc *a) {
+    void *p = (void *)*arr;
+    ds_status st = ds__vec_grow(&p, cap, need, sizeof(char *), a);
+    *arr = (const char **)p;
+    return st;
+}
+
+/* Intern name in map m as id (nodes: g->nodes, a new node; labels:
+ * label_len). Everything that can fail happens before anything changes. */
+static ds_status ds__graph_intern(ds_graph *g, int node, const char *name, uint32_t *id) {
+    ds__gnames *m = node ? &g->node_ids : &g->label_ids;
+    uint32_t *v, nid;
+    size_t len;
+    char *p;
+    ds_status st = DS_OK;
+    if (!name || !id) return DS_EINVAL;
+    if ((v = ds__gnames_get(m, name)) != NULL) {
+        *id = *v;
+        return DS_OK;
+    }
+    len = strlen(name) + 1;
+    if (node) {
+        if ((st = ds__graph_node_room(g, 1)) != DS_OK) return st;
+        if ((st = ds__graph_grow_names(&g->node_name, &g->name_cap, g->nodes + 1, g->alloc)) != DS_OK)
+            return st;
+    } else {
+        if (g->label_len >= UINT32_MAX) return DS_EINVAL;
+        if ((st = ds__graph_grow_names(&g->label_name, &g->label_cap, g->label_len + 1, g->alloc)) != DS_OK)
+            return st;
+    }
+    if ((st = ds__gnames_reserve(m, ds__gnames_len(m) + 1)) != DS_OK) return st;
+    if (!(p = ds__graph_name_room(g, len, &st))) return st;
+    /* nothing below fails */
+    memcpy(p, name, len);
+    g->chunk_used += len;
+    if (node) {
+        nid = (uint32_t)g->nodes;
+        ds__graph_node_commit(g, 1);
+        while (g->name_len < nid) g->node_name[g->name_len++] = NULL;
+        g->node_name[g->name_len++] = p;
+    } else {
+        nid = (uint32_t)g->label_len;
+        g->label_name[g->label_len++] = p;
+    }
+    st = ds__gnames_insert(m, p, nid);
+    DS_ASSERT(st == DS_OK); /* reserved above */
+    *id = nid;
+    return st;
+}
+
+DSDEF ds_status ds_graph_node_put(ds_graph *g, const char *name, uint32_t *id) {
+    return g ? ds__graph_intern(g, 1, name, id) : DS_EINVAL;
+}
+DSDEF ds_status ds_graph_label_put(ds_graph *g, const char *name, uint32_t *id) {
+    return g ? ds__graph_intern(g, 0, name, id) : DS_EINVAL;
+}
+
+DSDEF ds_status ds_graph_node_get(const ds_graph *g, const char *name, uint32_t *id) {
+    uint32_t *v;
+    if (!g || !name || !id) return DS_EINVAL;
+    if (!(v = ds__gnames_get(&g->node_ids, name))) return DS_ENOTFOUND;
+    *id = *v;
+    return DS_OK;
+}
+DSDEF ds_status ds_graph_label_get(const ds_graph *g, const char *name, uint32_t *id) {
+    uint32_t *v;
+    if (!g || !name || !id) return DS_EINVAL;
+    if (!(v = ds__gnames_get(&g->label_ids, name))) return DS_ENOTFOUND;
+    *id = *v;
+    return DS_OK;
+}
+DSDEF const char *ds_graph_node_name(const ds_graph *g, uint32_t id) {
+    return g && id < g->name_len ? g->node_name[id] : NULL;
+}
+DSDEF const char *ds_graph_label_name(const ds_graph *g, uint32_t id) {
+    return g && id < g->label_len ? g->label_name[id] : NULL;
+}
+
+DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, const char *to,
+                              double weight) {
+    size_t nodes, name_len, label_len, used, i;
+    void *chunks;
+    uint32_t a, b, l;
+    ds_status st;
+    if (!g || !from || !label || !to || !ds__gw_ok(weight)) return DS_EINVAL;
+    nodes = g->nodes;
+    name_len = g->name_len;
+    label_len = g->label_len;
+    chunks = g->chunks;
+    used = g->chunk_used;
+    if ((st = ds_graph_node_put(g, from, &a)) == DS_OK && (st = ds_graph_node_put(g, to, &b)) == DS_OK &&
+        (st = ds_graph_label_put(g, label, &l)) == DS_OK && (st = ds_graph_add_edge(g, a, b, l, weight)) == DS_OK)
+        return DS_OK;
+    /* undo the names this call added (erasing from the maps never allocates) */
+    for (i = name_len; i < g->name_len; i++)
+        if (g->node_name[i]) ds__gnames_del(&g->node_ids, g->node_name[i], NULL);
+    for (i = label_len; i < g->label_len; i++) ds__gnames_del(&g->label_ids, g->label_name[i], NULL);
+    g->nodes = nodes;
+    g->name_len = name_len;
+    g->label_len = label_len;
+    g->chunk_used = g->chunks == chunks ? used : 0; /* a chunk added here stays, empty */
+    return st;
+}
+
+/* ---- searches ---- */
+
+DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
+    if (!s) return;
+    memset(s, 0, sizeof *s);
+    s->alloc = a;
+    s->source = DS_GRAPH_NONE;
+    ds__gheap_init_alloc(&s->heap, a);
+    ds__gheapt_init_alloc(&s->theap, a);
+}
+
+#define DS__GS_NODE_BYTES (sizeof(ds__gslot) + 2 * sizeof(uint32_t))
+
+DSDEF void ds_graph_search_free(ds_graph_search *s) {
+    if (!s) return;
+    if (s->slot) DS_FREE(s->alloc, s->slot, s->cap * DS__GS_NODE_BYTES);
+    if (s->h) DS_FREE(s->alloc, s->h, s->hcap * sizeof(double));
+    ds__gheap_free(&s->heap);
+    ds__gheapt_free(&s->theap);
+    ds_graph_search_init(s, s->alloc);
+}
+
+/* Size the scratch for n nodes and start a new epoch. Growing allocates a
+ * fresh block (nothing in it is worth keeping) with every stamp cleared. */
+static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want_h) {
+    s->valid = 0; /* from here on, the previous result is gone */
+    if (s->cap < n) {
+        size_t cap = n + n / 4 + 16, bytes;
+        void *p;
+        if (cap < n) cap = n;
+        if (!ds_size_mul(cap, DS__GS_NODE_BYTES, &bytes)) return DS_EINVAL;
+        if (!(p = DS_MALLOC(s->alloc, bytes))) return DS_ENOMEM;
+        if (s->slot) DS_FREE(s->alloc, s->slot, s->cap * DS__GS_NODE_BYTES);
+        s->slot = (ds__gslot *)p;
+        s->stamp = (uint32_t *)(void *)(s->slot + cap);
+        s->order = s->stamp + cap;
+        s->cap = cap;
+        memset(s->stamp, 0, cap * sizeof(uint32_t));
+        s->epoch = 0;
+    }
+    if (want_h && s->hcap < n) {
+        size_t cap = n + n / 4 + 16, bytes;
+        void *p;
+        if (cap < n) cap = n;
+        if (!ds_size_mul(cap, sizeof(double), &bytes)) return DS_EINVAL;
+        if (!(p = DS_MALLOC(s->alloc, bytes))) return DS_ENOMEM;
+        if (s->h) DS_FREE(s->alloc, s->h, s->hcap * sizeof(double));
+        s->h = (double *)p;
+        s->hcap = cap;
+    }
+    if (s->epoch > UINT32_MAX - 8) { /* once every 2^30 searches */
+        memset(s->stamp, 0, s->cap * sizeof(uint32_t));
+        s->epoch = 0;
+    }
+    s->epoch += 4; /* stamps: epoch open, +1 settled, +2 reopened */
+    s->count = s->expanded = 0;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
+                             uint32_t max_hops) {
+    size_t head = 0;
+    uint32_t seen, *stamp;
+    int found;
+    ds_status st;
+    if (!g || !s || src >= g->nodes || (dst != DS_GRAPH_NONE && dst >= g->nodes)) return DS_EINVAL;
+    if ((st = ds__gs_prepare(s, g->nodes, 0)) != DS_OK) return st;
+    seen = s->epoch + 1; /* discovered = settled: BFS depths are final */
+    stamp = s->stamp;
+    s->source = src;
+    s->hops = 1;
+    s->slot[src].dist = 0;
+    s->slot[src].pred = s->slot[src].via = DS_GRAPH_NONE;
+    stamp[src] = seen;
+    s->order[s->count++] = src;
+    found = src == dst;
+    while (!found && head < s->count) {
+        uint32_t u = s->order[head++], d = (uint32_t)s->slot[u].dist; /* the hop count */
+        size_t deg, i;
+        const ds_graph_arc *a;
+        if (d >= max_hops) break; /* the queue's depths never decrease */
+        s->expanded++;
+        a = ds__graph_arcs(g, u, &deg);
+        for (i = 0; i < deg; i++) {
+            uint32_t v = a[i].to;
+            if (stamp[v] == seen) continue;
+            stamp[v] = seen;
+            s->slot[v].dist = (double)(d + 1);
+            s->slot[v].pred = u;
+            s->slot[v].via = (uint32_t)i;
+            s->order[s->count++] = v;
+            if (v == dst) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    s->valid = 1;
+    return dst == DS_GRAPH_NONE || found ? DS_OK : DS_ENOTFOUND;
+}
+
+static int ds__gh_ok(double h) { return h >= 0 && h != HUGE_VAL; } /* NaN fails h >= 0 */
+/* A*'s tie-break at equal f: smaller h first (= larger g, deeper). The
+ * bits of a non-negative float order as the floats do. */
+static uint32_t ds__gtie(double h) {
+    float f = (float)h;
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+
+/* Dijkstra (use_h 0) and A* (use_h 1), on the lazy-deletion heap: a node
+ * is pushed again whenever its distance drops, and stale entries are
+ * skipped when popped (the node is settled by then). With use_h a constant
+ * at each call, the compiler emits the two loops separately. Dijkstra's
+ * heap orders by key alone (a tie-break costs its branch-free child pick),
+ * and a settled target is skipped on its 4-byte stamp without touching its
+ * 16-byte slot (measured on bench_graph). */
+#define DS__GBF_PUSH(s, it) (use_h ? ds__gheapt_push(&(s)->theap, it) : ds__gheap_push(&(s)->heap, it))
+DS__INLINE ds_status ds__graph_best_first(const ds_graph *g, ds_graph_search *s, uint32_t src,
+                                          uint32_t dst, ds_graph_heuristic h, void *ctx,
+                                          const int use_h) {
+    uint32_t open, settled, reopened, *stamp;
+    ds__gslot *slot;
+    ds__gitem it;
+    ds_status st;
+    int found = 0;
+    double hv = 0;
+    if (g->negative) return DS_EINVAL;
+    if ((st = ds__gs_prepare(s, g->nodes, use_h)) != DS_OK) return st;
+    open = s->epoch;
+    settled = open + 1;
+    reopened = open + 2;
+    stamp = s->stamp;
+    slot = s->slot;
+    s->hops = 0;
+    if (use_h) ds__gheapt_clear(&s->theap);
+    else ds__gheap_clear(&s->heap);
+    s->source = src;
+    if (use_h) {
+        hv = h(ctx, src, dst);
+        if (!ds__gh_ok(hv)) return DS_EINVAL;
+        s->h[src] = hv;
+    }
+    slot[src].dist = 0;
+    slot[src].pred = slot[src].via = DS_GRAPH_NONE;
+    stamp[src] = open;
+    it.key = hv;
+    it.node = src;
+    it.tie = use_h ? ds__gtie(hv) : 0;
+    if ((st = DS__GBF_PUSH(s, it)) != DS_OK) return st;
+    while (use_h ? s->theap.len : s->heap.len) {
+        uint32_t u;
+        double du;
+        size_t deg, i;
+        const ds_graph_arc *a;
+        if (use_h) ds__gheapt_pop(&s->theap, &it);
+        else ds__gheap_pop(&s->heap, &it);
+        u = it.node;
+        if (stamp[u] == settled) continue; /* stale entry */
+        if (stamp[u] == open) s->order[s->count++] = u; /* first settlement */
+        stamp[u] = settled;
+        s->expanded++;
+        if (u == dst) {
+            found = 1;
+            break;
+        }
+        du = slot[u].dist;
+        a = ds__graph_arcs(g, u, &deg);
+        for (i = 0; i < deg; i++) {
+            uint32_t v = a[i].to, sv = stamp[v];
+            double nd;
+            if (!use_h && sv == settled) continue; /* final: no need to read its slot */
+            nd = du + a[i].weight;
+            if (sv - open < 3u) { /* seen this search */
+                if (!(nd < slot[v].dist)) continue;
+                if (sv == settled) stamp[v] = reopened; /* only with an inconsistent h */
+                if (use_h) hv = s->h[v];
+            } else {
+                stamp[v] = open;
+                if (use_h) {
+                    hv = h(ctx, v, dst);
+                    if (!ds__gh_ok(hv)) return DS_EINVAL;
+                    s->h[v] = hv;
+                }
+            }
+            slot[v].dist = nd;
+            slot[v].pred = u;
+            slot[v].via = (uint32_t)i;
+            it.key = use_h ? nd + hv : nd;
+            it.node = v;
+            it.tie = use_h ? ds__gtie(hv) : 0;
+            if ((st = DS__GBF_PUSH(s, it)) != DS_OK) return st;
+        }
+    }
+    s->valid = 1;
+    return dst == DS_GRAPH_NONE || found ? DS_OK : DS_ENOTFOUND;
+}
+#undef DS__GBF_PUSH
+
+DSDEF ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
+                                  uint32_t dst) {
+    if (!g || !s || src >= g->nodes || (dst != DS_GRAPH_NONE && dst >= g->nodes)) return DS_EINVAL;
+    return ds__graph_best_first(g, s, src, dst, NULL, NULL, 0);
+}
+
+DSDEF ds_status ds_graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
+                               ds_graph_heuristic h, void *ctx) {
+    if (!g || !s || src >= g->nodes || dst >= g->nodes) return DS_EINVAL;
+    if (!h) return ds__graph_best_first(g, s, src, dst, NULL, NULL, 0);
+    return ds__graph_best_first(g, s, src, dst, h, ctx, 1);
+}
+
+DSDEF size_t ds_graph_search_count(const ds_graph_search *s) { return s && s->valid ? s->count : 0; }
+DSDEF const uint32_t *ds_graph_search_nodes(const ds_graph_search *s) {
+    return s && s->valid && s->count ? s->order : NULL;
+}
+DSDEF size_t ds_graph_search_expanded(const ds_graph_search *s) { return s && s->valid ? s->expanded : 0; }
+DSDEF int ds_graph_search_reached(const ds_graph_search *s, uint32_t v) {
+    return s && s->valid && v < s->cap && s->stamp[v] == s->epoch + 1;
+}
+/* Hops from the source to a reached v by walking the predecessors;
+ * DS_GRAPH_NONE if the chain is broken (cannot happen for a reached v). */
+static uint32_t ds__gs_hops(const ds_graph_search *s, uint32_t v) {
+    uint32_t x, n = 0;
+    for (x = v; x != s->source; x = s->slot[x].pred)
+        if (s->slot[x].pred >= s->cap || ++n >= s->cap) return DS_GRAPH_NONE;
+    return n;
+}
+
+DSDEF uint32_t ds_graph_search_depth(const ds_graph_search *s, uint32_t v) {
+    if (!ds_graph_search_reached(s, v)) return DS_GRAPH_NONE;
+    return s->hops ? (uint32_t)s->slot[v].dist : ds__gs_hops(s, v);
+}
+DSDEF double ds_graph_search_dist(const ds_graph_search *s, uint32_t v) {
+    return ds_graph_search_reached(s, v) ? s->slot[v].dist : HUGE_VAL;
+}
+
+DSDEF ds_status ds_graph_search_path(const ds_graph *g, const ds_graph_search *s, uint32_t v,
+                                     ds_graph_step *out, size_t cap, size_t *len) {
+    size_t n, i;
+    uint32_t x;
+    if (len) *len = 0;
+    if (!g || !s || !len) return DS_EINVAL;
+    if (!ds_graph_search_reached(s, v)) return DS_ENOTFOUND;
+    if ((x = ds__gs_hops(s, v)) == DS_GRAPH_NONE) return DS_EINVAL;
+    *len = n = x;
+    if (cap < n) return DS_EFULL;
+    if (n && !out) return DS_EINVAL;
+    for (i = n, x = v; i > 0; i--) {
+        uint32_t p = s->slot[x].pred, via = s->slot[x].via;
+        size_t deg;
+        const ds_graph_arc *a;
+        if (p >= g->nodes) return DS_EINVAL;
+        a = ds__graph_arcs(g, p, &deg);
+        if (via >= deg || a[via].to != x) return DS_EINVAL; /* not the graph searched */
+        out[i - 1].from = p;
+        out[i - 1].label = a[via].label;
+        out[i - 1].to = x;
+        out[i - 1].weight = a[via].weight;
+        x = p;
+    }
+    return DS_OK;
+}
+
+/* ---- TSP: nearest neighbour + 2-opt ---- */
+
+static int ds__tsp_ok(double x) { return x >= 0 && x != HUGE_VAL; } /* NaN fails x >= 0 */
+
+DSDEF double ds_tsp_length(size_t n, ds_tsp_dist_fn d, void *ctx, const uint32_t *tour) {
+    double sum = 0;
+    size_t i;
+    if (!d || !tour || n < 2) return 0;
+    for (i = 0; i < n; i++) sum += d(ctx, tour[i], tour[i + 1 < n ? i + 1 : 0]);
+    return sum;
+}
+
+DSDEF ds_status ds_tsp_nearest_neighbor(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+                                        uint32_t *tour, double *length) {
+    size_t i, j;
+    if (!d || !tour || n == 0 || n > UINT32_MAX || start >= n) return DS_EINVAL;
+    for (i = 0; i < n; i++) tour[i] = (uint32_t)i;
+    tour[0] = start;
+    tour[start] = 0;
+    /* tour[i..n) are the unvisited cities: pick the nearest into slot i */
+    for (i = 1; i < n; i++) {
+        uint32_t cur = tour[i - 1], t;
+        size_t best = i;
+        double bd = d(ctx, cur, tour[i]);
+        if (!ds__tsp_ok(bd)) return DS_EINVAL;
+        for (j = i + 1; j < n; j++) {
+            double x = d(ctx, cur, tour[j]);
+            if (!ds__tsp_ok(x)) return DS_EINVAL;
+            if (x < bd) {
+                bd = x;
+                best = j;
+            }
+        }
+        t = tour[i];
+        tour[i] = tour[best];
+        tour[best] = t;
+    }
+    if (n > 1 && !ds__tsp_ok(d(ctx, tour[n - 1], tour[0]))) return DS_EINVAL;
+    if (length) *length = ds_tsp_length(n, d, ctx, tour);
+    return DS_OK;
+}
+
+/* First-improvement 2-opt: replacing edges (a,b) and (c,e) by (a,c) and
+ * (b,e) reverses tour[i+1..j]; with symmetric distances the length changes
+ * by exactly d(a,c) + d(b,e) - d(a,b) - d(c,e). A move is taken only when
+ * that is below a relative 1e-12 of the edges removed, well above the
+ * rounding of four terms, so each move truly shortens the tour and the
+ * loop ends. */
+DSDEF ds_status ds_tsp_two_opt(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t *tour,
+                               double *length) {
+    size_t i, j;
+    int improved = 1;
+    if (!d || !tour || n == 0 || n > UINT32_MAX) return DS_EINVAL;
+    for (i = 0; i < n; i++)
+        if (tour[i] >= n) return DS_EINVAL;
+    while (n >= 4 && improved) {
+        improved = 0;
+        for (i = 0; i + 2 < n; i++) {
+            uint32_t a = tour[i], b = tour[i + 1];
+            double dab = d(ctx, a, b);
+            if (!ds__tsp_ok(dab)) return DS_EINVAL;
+            for (j = i + 2; j < n; j++) {
+                uint32_t c, e;
+                double dce, dac, dbe;
+                if (i == 0 && j == n - 1) continue; /* (c,e) would be (t[n-1], t[0]) = next to (a,b) */
+                c = tour[j];
+                e = tour[j + 1 < n ? j + 1 : 0];
+                dce = d(ctx, c, e);
+                dac = d(ctx, a, c);
+                dbe = d(ctx, b, e);
+                if (!ds__tsp_ok(dce) || !ds__tsp_ok(dac) || !ds__tsp_ok(dbe)) return DS_EINVAL;
+                if ((dac + dbe) - (dab + dce) < -1e-12 * (dab + dce)) {
+                    size_t lo = i + 1, hi = j;
+                    while (lo < hi) {
+                        uint32_t t = tour[lo];
+                        tour[lo++] = tour[hi];
+                        tour[hi--] = t;
+                    }
+                    b = c;
+                    dab = dac;
+                    improved = 1;
+                }
+            }
+        }
+    }
+    if (length) *length = ds_tsp_length(n, d, ctx, tour);
+    return DS_OK;
+}
+
+DSDEF ds_status ds_tsp_solve(size_t n, ds_tsp_dist_fn d, void *ctx, uint32_t start,
+                             uint32_t *tour, double *length) {
+    ds_status st = ds_tsp_nearest_neighbor(n, d, ctx, start, tour, NULL);
+    return st != DS_OK ? st : ds_tsp_two_opt(n, d, ctx, tour, length);
+}
+
+DSDEF double ds_tsp_matrix_dist(void *ctx, uint32_t i, uint32_t j) {
+    const ds_tsp_matrix *m = (const ds_tsp_matrix *)ctx;
+    if (!m || !m->d || i >= m->n || j >= m->n) return -1.0; /* refused as a distance */
+    return m->d[(size_t)i * m->n + j];
+}
+
+DSDEF double ds_tsp_euclid_dist(void *ctx, uint32_t i, uint32_t j) {
+    const double *xy = (const double *)ctx;
+    double dx, dy;
+    if (!xy) return -1.0;
+    dx = xy[2 * (size_t)i] - xy[2 * (size_t)j];
+    dy = xy[2 * (size_t)i + 1] - xy[2 * (size_t)j + 1];
+    return sqrt(dx * dx + dy * dy);
+}
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_GRAPH_IMPL */

@@ -1,0 +1,334 @@
+/* src/vecdist.h - vector-search options and distance kernels (scalar + SIMD)
+ *
+ * One module of ds_hnsw.h: tools/gen.sh pastes the regions between the
+ * marker lines into the generated header, so edit this file, not that
+ * one. Alone (with its dependencies, which it includes itself):
+ *     #define DS_IMPLEMENTATION   (in one file)
+ *     #include "src/vecdist.h"
+ */
+#ifndef DS_SRC_VECDIST_H
+#define DS_SRC_VECDIST_H
+#include "core.h"
+#include "map.h"
+#include "heap.h"
+/*@prelude*/
+/* ========================================================================
+ * == ds_hnsw:options ==
+ * ======================================================================== */
+#define DS_HNSW_VERSION_MAJOR 0
+#define DS_HNSW_VERSION_MINOR 1
+#define DS_HNSW_VERSION_PATCH 0
+
+#if defined(DS_NO_SIMD) && !defined(DS_HNSW_NO_SIMD)
+#define DS_HNSW_NO_SIMD
+#endif
+/* Run-time dispatched x86 kernels need gcc/clang's target attribute and
+ * __builtin_cpu_supports; the header itself compiles without -mavx2. */
+#if !defined(DS_HNSW_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define DS__HNSW_X86 1
+#if (defined(__clang__) && __clang_major__ >= 5) || (!defined(__clang__) && __GNUC__ >= 7)
+#define DS__HNSW_AVX512 1
+#endif
+#endif
+
+/*@end*/
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@api*/
+/* ========================================================================
+ * == ds_hnsw:distance ==
+ * ========================================================================
+ * Metrics (the values are part of the file format):
+ *   DS_METRIC_L2       squared Euclidean distance, sum (a_i - b_i)^2
+ *   DS_METRIC_IP       inner product, as the distance 1 - a.b (hnswlib's
+ *                      convention: smaller is nearer, may be negative)
+ *   DS_METRIC_COSINE   1 - a.b / (|a||b|); the indexes normalise vectors at
+ *                      insert (and the query at search) and then use 1 - a.b,
+ *                      so ds_hnsw_get returns the normalised vector.
+ *
+ *   float ds_dist_l2sq(a, b, dim), ds_dist_dot(a, b, dim)
+ *          the best kernel this CPU runs (raw squared L2 and dot product).
+ *   float ds_distance(metric, a, b, dim)      the metric's distance as above
+ *          (cosine computed in full; a zero vector gives distance 1).
+ *   ds_status ds_l2_normalize(float *v, size_t dim)
+ *          v /= |v|; DS_EINVAL if |v| is 0 or not finite (v unchanged).
+ *   int ds_dist_simd_level(void)   DS_SIMD_SCALAR, DS_SIMD_AVX2 (AVX2+FMA) or
+ *          DS_SIMD_AVX512 (AVX-512F): what this build and CPU use.
+ *   ds_dist_fn ds_dist_l2sq_kernel(int level), ds_dist_dot_kernel(int level)
+ *          one kernel by level, NULL if this build/CPU lacks it (tests
+ *          compare every level against the scalar reference).
+ * The kernels accumulate in a different order than the scalar loop, so
+ * results agree to float rounding (relative ~1e-6), not bit for bit; an
+ * index picks its kernel once at init, so its results are reproducible on
+ * one machine. Complexity O(dim). Thread-safe. */
+typedef enum ds_metric { DS_METRIC_L2 = 1, DS_METRIC_IP = 2, DS_METRIC_COSINE = 3 } ds_metric;
+
+typedef float (*ds_dist_fn)(const float *a, const float *b, size_t dim);
+#define DS_SIMD_SCALAR 0
+#define DS_SIMD_AVX2 1
+#define DS_SIMD_AVX512 2
+
+DSDEF int ds_dist_simd_level(void);
+DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level);
+DSDEF ds_dist_fn ds_dist_dot_kernel(int level);
+DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim);
+DSDEF float ds_dist_dot(const float *a, const float *b, size_t dim);
+DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim);
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim);
+
+/* One search result: the label and its distance under the index's metric.
+ * Results come nearest first; equal distances in ascending label order. */
+typedef struct ds_neighbor {
+    uint64_t label;
+    float dist;
+} ds_neighbor;
+
+/* Label -> slot map shared by both indexes (internal). */
+DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_VECDIST_H */
+
+#if (defined(DS_IMPLEMENTATION) || defined(DS_HNSW_IMPLEMENTATION)) && !defined(DS_SRC_VECDIST_IMPL)
+#define DS_SRC_VECDIST_IMPL
+/*@implprelude*/
+#include <math.h>
+#ifdef DS_HNSW_THREADS
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "DS_HNSW_THREADS needs gcc or clang (__atomic builtins)"
+#endif
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#endif
+#ifdef DS__HNSW_X86
+#include <immintrin.h>
+#endif
+
+/*@end*/
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@impl*/
+/* == ds_hnsw:distance == */
+
+/* Finite means the exponent bits are not all ones (no NaN, no inf); done
+ * on the bits so -ffast-math cannot fold it away. */
+static DS__UNUSED int ds__vec_finite(const float *v, size_t dim) {
+    size_t i;
+    for (i = 0; i < dim; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        if ((u & 0x7f800000u) == 0x7f800000u) return 0;
+    }
+    return 1;
+}
+
+/* Scalar references: one plain accumulator, the order a reader expects. */
+static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
+    float s = 0.0f;
+    size_t i;
+    for (i = 0; i < dim; i++) {
+        float t = a[i] - b[i];
+        s += t * t;
+    }
+    return s;
+}
+static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
+    float s = 0.0f;
+    size_t i;
+    for (i = 0; i < dim; i++) s += a[i] * b[i];
+    return s;
+}
+
+#ifdef DS__HNSW_X86
+/* AVX2+FMA: two 8-lane accumulators (hides the FMA latency), then 8 and
+ * the scalar tail. */
+__attribute__((target("avx2,fma"))) static float ds__hsum256(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+__attribute__((target("avx2,fma"))) static float ds__l2sq_avx2(const float *a, const float *b,
+                                                               size_t dim) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= dim; i += 16) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    if (i + 8 <= dim) {
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(d0, d0, s0);
+        i += 8;
+    }
+    s = ds__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < dim; i++) {
+        float t = a[i] - b[i];
+        s += t * t;
+    }
+    return s;
+}
+__attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, const float *b,
+                                                              size_t dim) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    float s;
+    for (; i + 16 <= dim; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    if (i + 8 <= dim) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        i += 8;
+    }
+    s = ds__hsum256(_mm256_add_ps(s0, s1));
+    for (; i < dim; i++) s += a[i] * b[i];
+    return s;
+}
+#ifdef DS__HNSW_AVX512
+/* gcc 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
+ * -Wuninitialized in C++ at -O2 (gcc bug 105593, fixed in 13): silence
+ * that warning around these kernels only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+/* AVX-512F: 16 lanes, the tail as one masked load (no scalar loop). */
+__attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, const float *b,
+                                                                size_t dim) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+        s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    for (; i < dim; i += 16) {
+        size_t left = dim - i;
+        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
+        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        s0 = _mm512_fmadd_ps(d0, d0, s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+__attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, const float *b,
+                                                               size_t dim) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= dim; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < dim; i += 16) {
+        size_t left = dim - i;
+        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+#endif
+
+DSDEF int ds_dist_simd_level(void) {
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (__builtin_cpu_supports("avx512f")) return DS_SIMD_AVX512;
+#endif
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return DS_SIMD_AVX2;
+#endif
+    return DS_SIMD_SCALAR;
+}
+DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level) {
+    if (level < 0 || level > ds_dist_simd_level()) return NULL;
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (level == DS_SIMD_AVX512) return ds__l2sq_avx512;
+#endif
+    if (level == DS_SIMD_AVX2) return ds__l2sq_avx2;
+#endif
+    return ds__l2sq_scalar;
+}
+DSDEF ds_dist_fn ds_dist_dot_kernel(int level) {
+    if (level < 0 || level > ds_dist_simd_level()) return NULL;
+#ifdef DS__HNSW_X86
+#ifdef DS__HNSW_AVX512
+    if (level == DS_SIMD_AVX512) return ds__dot_avx512;
+#endif
+    if (level == DS_SIMD_AVX2) return ds__dot_avx2;
+#endif
+    return ds__dot_scalar;
+}
+DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim) {
+    return ds_dist_l2sq_kernel(ds_dist_simd_level())(a, b, dim);
+}
+DSDEF float ds_dist_dot(const float *a, const float *b, size_t dim) {
+    return ds_dist_dot_kernel(ds_dist_simd_level())(a, b, dim);
+}
+DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim) {
+    ds_dist_fn dot = ds_dist_dot_kernel(ds_dist_simd_level());
+    if (m == DS_METRIC_L2) return ds_dist_l2sq(a, b, dim);
+    if (m == DS_METRIC_IP) return 1.0f - dot(a, b, dim);
+    {
+        float na = dot(a, a, dim), nb = dot(b, b, dim);
+        if (na <= 0.0f || nb <= 0.0f) return 1.0f;
+        return 1.0f - dot(a, b, dim) / (sqrtf(na) * sqrtf(nb));
+    }
+}
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+    double s = 0.0;
+    size_t i;
+    if (!v || !dim) return DS_EINVAL;
+    for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
+    if (!(s > 0.0) || s > 1e300) return DS_EINVAL; /* zero, NaN or inf */
+    s = 1.0 / sqrt(s);
+    for (i = 0; i < dim; i++) v[i] = (float)((double)v[i] * s);
+    return DS_OK;
+}
+
+/* Result order: nearer first, then smaller label (deterministic ties). */
+static int ds__nb_worse(const void *pa, const void *pb) {
+    const ds_neighbor *a = (const ds_neighbor *)pa, *b = (const ds_neighbor *)pb;
+    return a->dist > b->dist || (a->dist == b->dist && a->label > b->label);
+}
+/* Offer x to a bounded max-heap (worst on top) of up to k results. */
+static DS__UNUSED void ds__nb_offer(ds_neighbor *heap, size_t *len, size_t k, ds_neighbor x) {
+    ds_neighbor tmp;
+    if (*len < k) {
+        heap[(*len)++] = x;
+        ds__heap_sift_up((unsigned char *)heap, *len - 1, sizeof x, ds__nb_worse, &tmp);
+    } else if (ds__nb_worse(heap, &x)) {
+        heap[0] = x;
+        ds__heap_sift_down((unsigned char *)heap, *len, 0, sizeof x, ds__nb_worse, &tmp);
+    }
+}
+/* Heap-sort the max-heap in place into nearest-first order. */
+static DS__UNUSED void ds__nb_sort(ds_neighbor *heap, size_t len) {
+    ds_neighbor tmp;
+    while (len > 1) {
+        ds_neighbor top = heap[0];
+        heap[0] = heap[--len];
+        heap[len] = top;
+        ds__heap_sift_down((unsigned char *)heap, len, 0, sizeof top, ds__nb_worse, &tmp);
+    }
+}
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_VECDIST_IMPL */

@@ -1,0 +1,537 @@
+/* src/vecio.h - save/load of ds_flat and ds_hnsw, .fvecs/.ivecs readers, recall@k
+ *
+ * One module of ds_hnsw.h: tools/gen.sh pastes the regions between the
+ * marker lines into the generated header, so edit this file, not that
+ * one. Alone (with its dependencies, which it includes itself):
+ *     #define DS_IMPLEMENTATION   (in one file)
+ *     #include "src/vecio.h"
+ */
+#ifndef DS_SRC_VECIO_H
+#define DS_SRC_VECIO_H
+#include "hnsw.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@api*/
+/* ========================================================================
+ * == ds_hnsw:io ==
+ * ========================================================================
+ *   ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w)
+ *   ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a)
+ *          format "DShn" v1 (ds.h's ds:io layout): every parameter (ef_search
+ *          and the RNG state included, so a loaded index searches and grows
+ *          exactly as the saved one would), the level-0 records and upper
+ *          link lists in full (unused slots zero, so the file is as large as
+ *          the memory load asks for), the deleted list, a checksum. load
+ *          checks every field before trusting it: parameters in range,
+ *          element count and layers against the bytes left before
+ *          allocating (no allocation much larger than the input), link
+ *          counts <= M/M0, every link < count and pointing at an element
+ *          that has that layer, labels unique, vectors finite, entry point
+ *          on the top layer, deleted flags matching the list. DS_ECORRUPT on
+ *          any mismatch, truncation or bit flip; *h untouched on error.
+ *   ds_status ds_flat_save(const ds_flat *f, ds_writer w)     ("DSfl" v1; a
+ *   ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a)
+ *          view saves its rows and loads as an owning index)
+ *
+ * TEXMEX vector files (http://corpus-texmex.irisa.fr/): records of an
+ * int32 dimension d followed by d float32 (.fvecs) or int32 (.ivecs)
+ * values, little-endian, no header.
+ *   ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+ *                           const ds_alloc *a)
+ *   ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+ *                           const ds_alloc *a)
+ *          read the whole input into one new block of n * dim values (free
+ *          it with ds_vecs_free(a, p, n, dim)). The reader must know its size
+ *          (r->avail: memory readers, seekable files), else DS_EINVAL. An
+ *          empty input gives n = dim = 0, *out = NULL. DS_ECORRUPT: d < 1 or
+ *          > DS_VEC_MAX_DIM, records of different d, a size that is not a
+ *          whole number of records.
+ *   void   ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim)
+ *
+ * Ground truth and recall:
+ *   ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq,
+ *                                  size_t k, uint64_t *labels)
+ *          labels[i * k + j] = label of the j-th nearest to query i
+ *          (UINT64_MAX past the end when len < k). DS_EINVAL as search.
+ *   double ds_recall_at_k(const ds_neighbor *res, size_t nres,
+ *                         const uint64_t *truth, size_t k)
+ *          |first min(nres,k) results  intersect  truth[0..k)| / k; 0 if k = 0.
+ */
+DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w);
+DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a);
+DSDEF ds_status ds_flat_save(const ds_flat *f, ds_writer w);
+DSDEF ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a);
+DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+                              const ds_alloc *a);
+DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+                              const ds_alloc *a);
+DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim);
+DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     uint64_t *labels);
+DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
+                            size_t k);
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_VECIO_H */
+
+#if (defined(DS_IMPLEMENTATION) || defined(DS_HNSW_IMPLEMENTATION)) && !defined(DS_SRC_VECIO_IMPL)
+#define DS_SRC_VECIO_IMPL
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@impl*/
+/* == ds_hnsw:io == */
+
+static int ds__hn_host_le(void) {
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+/* n 32-bit words (u32, or float bits) little-endian, in 256-word pieces;
+ * the reader takes the same pieces so the running checksums agree. */
+#define DS__HN_CHUNK 256
+static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) {
+    const unsigned char *p = (const unsigned char *)a;
+    unsigned char buf[DS__HN_CHUNK * 4];
+    while (n && e->st == DS_OK) {
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        if (ds__hn_host_le()) {
+            ds__put(e, p, c * 4);
+        } else {
+            for (i = 0; i < c; i++) {
+                uint32_t u;
+                memcpy(&u, p + 4 * i, 4);
+                buf[4 * i] = (unsigned char)u;
+                buf[4 * i + 1] = (unsigned char)(u >> 8);
+                buf[4 * i + 2] = (unsigned char)(u >> 16);
+                buf[4 * i + 3] = (unsigned char)(u >> 24);
+            }
+            ds__put(e, buf, c * 4);
+        }
+        p += c * 4;
+        n -= c;
+    }
+}
+static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
+    unsigned char *p = (unsigned char *)a;
+    while (n && d->st == DS_OK) {
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        ds__get(d, p, c * 4);
+        if (d->st == DS_OK && !ds__hn_host_le()) {
+            for (i = 0; i < c; i++) {
+                const unsigned char *b = p + 4 * i;
+                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                             (uint32_t)b[3] << 24;
+                memcpy(p + 4 * i, &u, 4);
+            }
+        }
+        p += c * 4;
+        n -= c;
+    }
+}
+/* Links are stored in full fixed-size lists (unused slots zero), so the
+ * file is as large as the memory it asks for: load never allocates much
+ * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
+ * reader's. */
+static void ds__hn_put_links(ds__enc *e, const uint32_t *ln, size_t cnt, size_t cap) {
+    static const uint32_t zeros[DS__HN_CHUNK] = {0};
+    size_t left = cap - cnt;
+    ds__hn_put_w32(e, ln, cnt);
+    while (left) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_put_w32(e, zeros, c);
+        left -= c;
+    }
+}
+/* Read cnt links then the zero padding to cap into ln[0..cap). */
+static void ds__hn_get_links(ds__dec *d, uint32_t *ln, size_t cnt, size_t cap) {
+    size_t left = cap - cnt, i;
+    uint32_t *p = ln + cnt;
+    ds__hn_get_w32(d, ln, cnt);
+    while (left && d->st == DS_OK) {
+        size_t c = left < DS__HN_CHUNK ? left : DS__HN_CHUNK;
+        ds__hn_get_w32(d, p, c);
+        for (i = 0; i < c && d->st == DS_OK; i++)
+            if (p[i]) d->st = DS_ECORRUPT;
+        p += c;
+        left -= c;
+    }
+}
+static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
+    while (n && e->st == DS_OK) {
+        size_t c = n < 4096 ? n : 4096;
+        ds__put(e, p, c);
+        p += c;
+        n -= c;
+    }
+}
+static void ds__hn_get_bytes(ds__dec *d, unsigned char *p, size_t n) {
+    while (n && d->st == DS_OK) {
+        size_t c = n < 4096 ? n : 4096;
+        ds__get(d, p, c);
+        p += c;
+        n -= c;
+    }
+}
+
+DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
+    ds__enc e;
+    uint32_t id;
+    int i, lc;
+    if (!h) return DS_EINVAL;
+    ds__enc_init(&e, w, "DShn", 1);
+    ds__put_u64(&e, h->dim);
+    ds__put_u64(&e, (uint64_t)h->metric);
+    ds__put_u64(&e, h->M);
+    ds__put_u64(&e, h->efc);
+    ds__put_u64(&e, h->ef);
+    ds__put_u64(&e, h->max_elements);
+    ds__put_u64(&e, h->seed);
+    ds__put_u64(&e, (uint64_t)h->replace_deleted);
+    for (i = 0; i < 4; i++) ds__put_u64(&e, h->rng.s[i]);
+    ds__put_u64(&e, h->n);
+    ds__put_u64(&e, h->ndel);
+    ds__put_u64(&e, (uint64_t)(h->maxlevel + 1));
+    ds__put_u64(&e, h->entry);
+    ds__hn_put_bytes(&e, h->level, h->n);
+    for (id = 0; id < h->n; id++) {
+        size_t cnt;
+        const uint32_t *ln = ds__hn_links(h, id, 0, &cnt);
+        ds__put_u64(&e, ds__hn_label(h, id));
+        ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
+        ds__hn_put_links(&e, ln, cnt, h->M0);
+        ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
+    }
+    for (id = 0; id < h->n; id++) {
+        for (lc = 1; lc <= h->level[id]; lc++) {
+            size_t cnt;
+            const uint32_t *ln = ds__hn_links(h, id, lc, &cnt);
+            ds__hn_put_w32(&e, ln - 1, 1); /* count, then the list: the reader's pieces */
+            ds__hn_put_links(&e, ln, cnt, h->M);
+        }
+    }
+    ds__hn_put_w32(&e, h->del, h->ndel);
+    return ds__enc_end(&e);
+}
+
+/* Read the elements of a freshly initialised, grown t (n slots). */
+static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
+    size_t i, j, upper_words = 0, flagged = 0;
+    uint32_t id;
+    int lc;
+    ds__hn_get_bytes(d, t->level, n);
+    if (d->st != DS_OK) return;
+    for (i = 0; i < n; i++) {
+        if (t->level[i] > DS__HNSW_MAX_LEVEL) {
+            d->st = DS_ECORRUPT;
+            return;
+        }
+        t->uoff[i] = upper_words;
+        upper_words += (size_t)t->level[i] * (t->M + 1);
+    }
+    /* Every upper layer is stored in full: refuse what the input cannot hold. */
+    if (!ds__dec_room(d, (uint64_t)upper_words * 4)) return;
+    if ((d->st = ds__hn_arena(t, upper_words)) != DS_OK) return;
+    t->ulen = upper_words;
+    if ((d->st = ds__vlabel_map_reserve(&t->map, n)) != DS_OK) return;
+    for (id = 0; id < n && d->st == DS_OK; id++) {
+        uint64_t label = ds__get_u64(d), hdr = ds__get_u64(d);
+        size_t cnt = (size_t)(hdr & 0xffffu);
+        unsigned char *rec = ds__hn_rec(t, id);
+        uint32_t *ln;
+        int is_new = 0;
+        if (d->st != DS_OK) return;
+        if ((hdr >> 16) > DS__HNSW_DELETED || cnt > t->M0) {
+            d->st = DS_ECORRUPT;
+            return;
+        }
+        memset(rec, 0, t->vec_off);
+        ds__hn_set_count(t, id, 0, cnt);
+        rec[2] = (unsigned char)(hdr >> 16);
+        flagged += rec[2];
+        ln = ds__hn_links(t, id, 0, &cnt);
+        ds__hn_get_links(d, ln, cnt, t->M0);
+        ds__hn_get_w32(d, rec + t->vec_off, t->dim);
+        if (d->st != DS_OK) return;
+        for (j = 0; j < cnt; j++)
+            if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;
+        if (!ds__vec_finite(ds__hn_vec(t, id), t->dim)) d->st = DS_ECORRUPT;
+        memcpy(rec + t->label_off, &label, 8);
+        if (d->st == DS_OK) (void)ds__vlabel_map_put(&t->map, label, id, &is_new);
+        if (!is_new) d->st = DS_ECORRUPT;
+    }
+    for (id = 0; id < n && d->st == DS_OK; id++) {
+        for (lc = 1; lc <= t->level[id] && d->st == DS_OK; lc++) {
+            uint32_t *u = t->upper + t->uoff[id] + (size_t)(lc - 1) * (t->M + 1);
+            ds__hn_get_w32(d, u, 1);
+            if (d->st != DS_OK) return;
+            if (u[0] > t->M) {
+                d->st = DS_ECORRUPT;
+                return;
+            }
+            ds__hn_get_links(d, u + 1, u[0], t->M);
+            for (j = 0; j < u[0] && d->st == DS_OK; j++)
+                if (u[1 + j] >= n || u[1 + j] == id || t->level[u[1 + j]] < lc)
+                    d->st = DS_ECORRUPT;
+        }
+    }
+    if (d->st != DS_OK) return;
+    /* The deleted list: exactly the flagged slots, each once. */
+    if (flagged != ndel) {
+        d->st = DS_ECORRUPT;
+        return;
+    }
+    ds__hn_get_w32(d, t->del, ndel);
+    if (d->st != DS_OK) return;
+    for (i = 0; i < ndel; i++) {
+        id = t->del[i];
+        if (id >= n || !(ds__hn_rec(t, id)[2] & DS__HNSW_DELETED) || t->build.mark[id] == 1) {
+            d->st = DS_ECORRUPT;
+            break;
+        }
+        t->build.mark[id] = 1;
+    }
+    for (i = 0; i < ndel; i++)
+        if (t->del[i] < n) t->build.mark[t->del[i]] = 0;
+}
+
+DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_hnsw t;
+    ds_hnsw_params p;
+    uint64_t v[8], rs[4], n, ndel, top, entry, per;
+    int i;
+    if (!h) return DS_EINVAL;
+    ds__dec_init(&d, r, "DShn", 1);
+    for (i = 0; i < 8; i++) v[i] = ds__get_u64(&d);
+    for (i = 0; i < 4; i++) rs[i] = ds__get_u64(&d);
+    n = ds__get_u64(&d);
+    ndel = ds__get_u64(&d);
+    top = ds__get_u64(&d);
+    entry = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    /* Parameters exactly as init accepts them (no zero defaults here). */
+    if (v[0] == 0 || v[0] > DS_VEC_MAX_DIM || v[1] < 1 || v[1] > 3 || v[2] < 2 ||
+        v[2] > DS__HNSW_MAX_M || v[3] < 1 || v[3] > DS__HNSW_MAX_EF || v[4] < 1 ||
+        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 ||
+        n > (v[5] ? v[5] : DS__HNSW_NOLIMIT) || ndel > n || top > DS__HNSW_MAX_LEVEL + 1 ||
+        (n == 0) != (top == 0) || (n ? entry >= n : entry != 0))
+        return DS_ECORRUPT;
+    /* Every element costs its level byte, label, header, full level-0 link
+     * list and vector in the input: refuse counts the input cannot hold
+     * (so the level-0 block allocated below is no larger than the input). */
+    per = 1 + 16 + 8 * v[2] + 4 * v[0];
+    if (n > UINT64_MAX / per || !ds__dec_room(&d, n * per)) return DS_ECORRUPT;
+    memset(&p, 0, sizeof p);
+    p.dim = (size_t)v[0];
+    p.metric = (ds_metric)v[1];
+    p.M = (size_t)v[2];
+    p.ef_construction = (size_t)v[3];
+    p.ef_search = (size_t)v[4];
+    p.max_elements = (size_t)v[5];
+    p.seed = v[6];
+    p.replace_deleted = (int)v[7];
+    if (ds_hnsw_init(&t, &p, a) != DS_OK) return DS_ECORRUPT;
+    for (i = 0; i < 4; i++) t.rng.s[i] = rs[i];
+    if (n && (d.st = ds__hn_grow(&t, (size_t)n)) != DS_OK) {
+        ds_hnsw_free(&t);
+        return d.st;
+    }
+    ds__hn_get_payload(&d, &t, (size_t)n, (size_t)ndel);
+    if (d.st == DS_OK && n && t.level[entry] != top - 1) d.st = DS_ECORRUPT;
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_hnsw_free(&t);
+        return d.st;
+    }
+    t.n = (size_t)n;
+    t.ndel = (size_t)ndel;
+    t.maxlevel = (int)top - 1;
+    t.entry = (uint32_t)entry;
+    *h = t;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_flat_save(const ds_flat *f, ds_writer w) {
+    ds__enc e;
+    size_t i;
+    if (!f) return DS_EINVAL;
+    ds__enc_init(&e, w, "DSfl", 1);
+    ds__put_u64(&e, f->dim);
+    ds__put_u64(&e, (uint64_t)f->metric);
+    ds__put_u64(&e, f->len);
+    /* Rows are normalised unless they came from a cosine view. */
+    ds__put_u64(&e, (uint64_t)(f->view && f->metric == DS_METRIC_COSINE));
+    for (i = 0; i < f->len; i++) {
+        ds__put_u64(&e, f->view ? (uint64_t)i : f->labels[i]);
+        ds__hn_put_w32(&e, f->data + i * f->stride, f->dim);
+    }
+    return ds__enc_end(&e);
+}
+DSDEF ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_flat t;
+    uint64_t dim, metric, len, raw, i;
+    if (!f) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSfl", 1);
+    dim = ds__get_u64(&d);
+    metric = ds__get_u64(&d);
+    len = ds__get_u64(&d);
+    raw = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    if (dim == 0 || dim > DS_VEC_MAX_DIM || metric < 1 || metric > 3 || raw > 1 ||
+        len > UINT64_MAX / (8 + 4 * dim) || !ds__dec_room(&d, len * (8 + 4 * dim)) ||
+        len > SIZE_MAX / (4 * dim))
+        return DS_ECORRUPT;
+    (void)ds_flat_init(&t, (size_t)dim, (ds_metric)metric, a);
+    if (len) {
+        /* Exactly len rows, allocated up front (len is bounded by the input). */
+        size_t vb = (size_t)len * (size_t)dim * sizeof(float), lb = (size_t)len * 8;
+        t.own = (float *)DS_MALLOC(a, vb);
+        t.labels = (uint64_t *)DS_MALLOC(a, lb);
+        if (!t.own || !t.labels) {
+            if (t.own) DS_FREE(a, t.own, vb);
+            if (t.labels) DS_FREE(a, t.labels, lb);
+            return DS_ENOMEM;
+        }
+        t.data = t.own;
+        t.cap = (size_t)len;
+        if ((d.st = ds__vlabel_map_reserve(&t.map, (size_t)len)) != DS_OK) {
+            ds_flat_free(&t);
+            return d.st;
+        }
+    }
+    for (i = 0; i < len && d.st == DS_OK; i++) {
+        float *row = t.own + i * dim;
+        int is_new = 0;
+        t.labels[i] = ds__get_u64(&d);
+        ds__hn_get_w32(&d, row, (size_t)dim);
+        if (d.st != DS_OK) break;
+        if (!ds__vec_finite(row, (size_t)dim)) d.st = DS_ECORRUPT;
+        if (raw && ds_l2_normalize(row, (size_t)dim) != DS_OK) d.st = DS_ECORRUPT;
+        if (d.st == DS_OK) (void)ds__vlabel_map_put(&t.map, t.labels[i], (size_t)i, &is_new);
+        if (!is_new) d.st = DS_ECORRUPT;
+        t.len = (size_t)i + 1;
+    }
+    if (ds__dec_end(&d) != DS_OK) {
+        ds_flat_free(&t);
+        return d.st;
+    }
+    *f = t;
+    return DS_OK;
+}
+
+/* -- TEXMEX .fvecs / .ivecs -- */
+
+static ds_status ds__vecs_rd(ds_reader *r, void *p, size_t n) {
+    ds_status st;
+    if (r->avail < n) return DS_ECORRUPT;
+    if ((st = r->read(r->ctx, p, n)) != DS_OK) return st;
+    r->avail -= n;
+    return DS_OK;
+}
+static ds_status ds__vecs_read(ds_reader *r, void **out, size_t *n, size_t *dim,
+                               const ds_alloc *a) {
+    unsigned char hb[4];
+    uint32_t d0;
+    uint64_t rec, cnt, i;
+    size_t bytes;
+    unsigned char *p;
+    ds_status st;
+    if (!r || !r->read || !out || !n || !dim || r->avail == UINT64_MAX) return DS_EINVAL;
+    *out = NULL;
+    *n = *dim = 0;
+    if (r->avail == 0) return DS_OK;
+    if ((st = ds__vecs_rd(r, hb, 4)) != DS_OK) return st;
+    d0 = (uint32_t)hb[0] | (uint32_t)hb[1] << 8 | (uint32_t)hb[2] << 16 | (uint32_t)hb[3] << 24;
+    if (d0 < 1 || d0 > DS_VEC_MAX_DIM) return DS_ECORRUPT;
+    rec = 4 + 4 * (uint64_t)d0;
+    if ((r->avail + 4) % rec) return DS_ECORRUPT;
+    cnt = (r->avail + 4) / rec;
+    if (cnt > SIZE_MAX / (4 * (size_t)d0)) return DS_ECORRUPT;
+    bytes = (size_t)cnt * 4 * d0;
+    if (!(p = (unsigned char *)DS_MALLOC(a, bytes))) return DS_ENOMEM;
+    for (i = 0; i < cnt; i++) {
+        unsigned char *row = p + (size_t)i * 4 * d0;
+        size_t j;
+        if (i && (st = ds__vecs_rd(r, hb, 4)) == DS_OK &&
+            ((uint32_t)hb[0] | (uint32_t)hb[1] << 8 | (uint32_t)hb[2] << 16 |
+             (uint32_t)hb[3] << 24) != d0)
+            st = DS_ECORRUPT;
+        if (st != DS_OK || (st = ds__vecs_rd(r, row, 4 * (size_t)d0)) != DS_OK) {
+            DS_FREE(a, p, bytes);
+            return st;
+        }
+        if (!ds__hn_host_le()) {
+            for (j = 0; j < d0; j++) {
+                const unsigned char *b = row + 4 * j;
+                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                             (uint32_t)b[3] << 24;
+                memcpy(row + 4 * j, &u, 4);
+            }
+        }
+    }
+    *out = p;
+    *n = (size_t)cnt;
+    *dim = d0;
+    return DS_OK;
+}
+DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
+                              const ds_alloc *a) {
+    void *p = NULL;
+    ds_status st = ds__vecs_read(r, &p, n, dim, a);
+    if (out) *out = (float *)p;
+    return st;
+}
+DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
+                              const ds_alloc *a) {
+    void *p = NULL;
+    ds_status st = ds__vecs_read(r, &p, n, dim, a);
+    if (out) *out = (int32_t *)p;
+    return st;
+}
+DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim) {
+    if (p) DS_FREE(a, p, n * dim * 4);
+}
+
+DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
+                                     uint64_t *labels) {
+    size_t i, j, t;
+    if (!f || (!qs && nq) || !k || (!labels && nq) || !ds_size_mul(nq, k, &t) ||
+        k > SIZE_MAX / sizeof(ds_neighbor))
+        return DS_EINVAL;
+    for (i = 0; i < nq; i++) {
+        /* Results go through a stack buffer for the usual small k. */
+        ds_neighbor buf[64], *res = buf;
+        size_t got;
+        ds_status st;
+        if (k > 64 && !(res = (ds_neighbor *)DS_MALLOC(f->alloc, k * sizeof *res)))
+            return DS_ENOMEM;
+        st = ds__flat_query(f, qs + i * f->dim, k, res, &got);
+        for (j = 0; j < k; j++) labels[i * k + j] = j < got && st == DS_OK ? res[j].label : UINT64_MAX;
+        if (res != buf) DS_FREE(f->alloc, res, k * sizeof *res);
+        if (st != DS_OK) return st;
+    }
+    return DS_OK;
+}
+DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
+                            size_t k) {
+    size_t i, j, hit = 0;
+    if (!k || !truth || (!res && nres)) return 0.0;
+    if (nres > k) nres = k;
+    for (i = 0; i < k; i++)
+        for (j = 0; j < nres; j++)
+            if (res[j].label == truth[i]) {
+                hit++;
+                break;
+            }
+    return (double)hit / (double)k;
+}
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_VECIO_IMPL */
