@@ -420,6 +420,15 @@ DSDEF int64_t ds_now_ns(void);
  * ds_now_ns(). Thread-safe. */
 DSDEF int64_t ds_wall_ns(void);
 
+/* Durations in the int64_t nanoseconds that every `now`, period and TTL in
+ * ds uses: `30 * DS_SEC`, `250 * DS_MS`, `24 * DS_HOUR`. */
+#define DS_NS INT64_C(1)
+#define DS_US INT64_C(1000)
+#define DS_MS INT64_C(1000000)
+#define DS_SEC INT64_C(1000000000)
+#define DS_MIN (60 * DS_SEC)
+#define DS_HOUR (3600 * DS_SEC)
+
 /* ========================================================================
  * == ds:io ==  writer/reader callbacks for save/load
  * ========================================================================
@@ -3087,8 +3096,9 @@ DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
  *          replicas: the first n distinct nodes met walking clockwise from
  *          the key (out[0] is get's answer); returns how many were written,
  *          min(n, nodes)
- *   const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len)
- *          NULL if no such node (a live empty name is a non-NULL pointer)
+ *   const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len)
+ *          the node's name bytes (*len of them, not NUL-terminated); NULL
+ *          if no such node (a live empty name is a non-NULL pointer)
  *   uint32_t ds_ring_weight(r, id)  0 if none;  size_t ds_ring_node_points(r, id)
  *   size_t ds_ring_count(r) nodes;  size_t ds_ring_points(r) points
  *   uint64_t ds_ring_point(const ds_ring *r, size_t i, uint32_t *id)
@@ -3152,8 +3162,8 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
 typedef enum ds_ring_mode { DS_RING_DEFAULT = 0, DS_RING_KETAMA = 1 } ds_ring_mode;
 
 typedef struct ds_ring_config {
-    ds_ring_mode mode;
     uint32_t vnodes;            /* DS_RING_DEFAULT: points per weight unit; 0 = 160 */
+    ds_ring_mode mode;
     uint64_t seed;              /* DS_RING_DEFAULT: point and key hash seed */
     const ds_alloc *alloc;
 } ds_ring_config;
@@ -3190,7 +3200,7 @@ DSDEF uint64_t ds_ring_hash(const ds_ring *r, const void *key, size_t len);
 DSDEF uint32_t ds_ring_get_hash(const ds_ring *r, uint64_t h);
 DSDEF uint32_t ds_ring_get(const ds_ring *r, const void *key, size_t len);
 DSDEF size_t ds_ring_get_n(const ds_ring *r, const void *key, size_t len, uint32_t *out, size_t n);
-DSDEF const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len);
+DSDEF const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len);
 DSDEF uint32_t ds_ring_weight(const ds_ring *r, uint32_t id);
 DSDEF size_t ds_ring_node_points(const ds_ring *r, uint32_t id);
 DSDEF size_t ds_ring_count(const ds_ring *r);
@@ -3236,8 +3246,8 @@ typedef struct ds_prefix_route {
 } ds_prefix_route;
 
 typedef struct ds_router_config {
-    ds_route_kind kind;
     uint32_t nshards;                 /* MODULO, JUMP, RENDEZVOUS */
+    ds_route_kind kind;
     uint64_t seed;                    /* their key hash seed */
     const double *weights;            /* RENDEZVOUS: nshards weights, or NULL */
     const ds_ring *ring;              /* RING */
@@ -3258,8 +3268,8 @@ typedef struct ds__brange {
 } ds__brange;
 
 typedef struct ds_router {
-    ds_route_kind kind;
     uint32_t nshards, default_shard;
+    ds_route_kind kind;
     int has_default;
     uint64_t seed;
     const ds_ring *ring;
@@ -3388,8 +3398,8 @@ typedef void (*ds_breaker_fn)(void *ctx, ds_breaker_state from, ds_breaker_state
 
 /* Zero means the default (resilience4j's defaults). */
 typedef struct ds_breaker_config {
-    ds_breaker_window window;       /* COUNT_BASED (default) or TIME_BASED */
     uint32_t window_size;           /* outcomes, or buckets; 0 = 100 */
+    ds_breaker_window window;       /* COUNT_BASED (default) or TIME_BASED */
     int64_t bucket_ns;              /* TIME_BASED bucket width; 0 = 1 s */
     uint32_t min_calls;             /* outcomes before rates count; 0 = 100 */
     double failure_rate;            /* percent in (0, 100]; 0 = 50; or DS_BREAKER_OFF */
@@ -3404,8 +3414,8 @@ typedef struct ds_breaker_config {
 } ds_breaker_config;
 
 typedef struct ds_breaker_stats {
-    ds_breaker_state state;
     int64_t since;                  /* time of the last transition (0 before any) */
+    ds_breaker_state state;
     uint64_t transitions;           /* state changes */
     uint64_t permitted, rejected;   /* allow: DS_OK / DS_EBUSY */
     uint64_t successes, failures, slow, ignored;  /* recorded outcomes, any state */
@@ -5053,8 +5063,8 @@ typedef enum ds_limit_algo {
 DSDEF const char *ds_limit_algo_name(ds_limit_algo a);
 
 typedef struct ds_limit_config {
-    ds_limit_algo algo;
     uint64_t limit;         /* units per period (> 0) */
+    ds_limit_algo algo;
     int64_t period_ns;      /* > 0 */
     uint64_t burst;         /* bucket size / shaper queue bound; 0 = limit */
 } ds_limit_config;
@@ -5095,7 +5105,7 @@ DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns,
 DSDEF void ds_limiter_reset(ds_limiter *l);
 
 typedef struct ds_limiter_table_config {
-    ds_limit_config limit;   /* every key's limiter */
+    ds_limit_config per_key; /* every key's limiter */
     size_t max_bytes;        /* live memory bound; 0 = 64 MiB */
     uint64_t seed;           /* key hashing; 0 = per-instance random */
     const ds_alloc *alloc;
@@ -7740,11 +7750,11 @@ DSDEF size_t ds_ring_get_n(const ds_ring *r, const void *key, size_t len, uint32
     }
     return got;
 }
-DSDEF const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len) {
-    static const unsigned char empty = 0;
+DSDEF const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len) {
+    static const char empty = 0;
     if (!r || id >= r->nslots || !r->nodes[id].weight) return NULL;
     if (len) *len = r->nodes[id].len;
-    return r->nodes[id].len ? (const void *)r->nodes[id].name : (const void *)&empty;
+    return r->nodes[id].len ? (const char *)r->nodes[id].name : &empty;
 }
 DSDEF uint32_t ds_ring_weight(const ds_ring *r, uint32_t id) {
     return r && id < r->nslots ? r->nodes[id].weight : 0;
@@ -10249,15 +10259,15 @@ static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
 }
 DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
     size_t budget;
-    if (!t || !cfg || ds__lim_check(&cfg->limit) != DS_OK) return DS_EINVAL;
+    if (!t || !cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
-    t->key_bytes = ds__ltab_key_bytes(&cfg->limit);
+    t->key_bytes = ds__ltab_key_bytes(&cfg->per_key);
     t->capacity = budget / t->key_bytes;
     if (t->capacity < 16) return DS_EINVAL;
     t->max_slots = t->capacity / 4 * 5;
     t->capacity = t->max_slots / 5 * 4;
-    t->cfg = cfg->limit;
+    t->cfg = cfg->per_key;
     t->alloc = cfg->alloc;
     t->seed = cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)t);
     ds_rng_seed(&t->rng, t->seed ^ 0x6c696d6974ull);

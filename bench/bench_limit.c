@@ -114,9 +114,9 @@ int main(int argc, char **argv) {
             /* 10^6 keys, each 10 per second (burst 10), arrivals ~2x that */
             memset(&tc, 0, sizeof tc);
             tc.limit = c;
-            tc.limit.limit = 10;
-            tc.limit.period_ns = SEC;
-            tc.limit.burst = 10;
+            tc.per_key.limit = 10;
+            tc.per_key.period_ns = SEC;
+            tc.per_key.burst = 10;
             tc.max_bytes = (size_t)1 << 30;
             if (ds_limiter_table_init(&t, &tc) != DS_OK) return 1;
             now = 0;

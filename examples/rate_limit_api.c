@@ -181,10 +181,10 @@ int main(void) {
         int k, refused_good = 0, refused_abuser = 0;
         char key[32];
         memset(&tc, 0, sizeof tc);
-        tc.limit.algo = DS_LIMIT_GCRA;
-        tc.limit.limit = 100;             /* 100 req/min per API key, burst 10 */
-        tc.limit.period_ns = 60 * SEC;
-        tc.limit.burst = 10;
+        tc.per_key.algo = DS_LIMIT_GCRA;
+        tc.per_key.limit = 100;             /* 100 req/min per API key, burst 10 */
+        tc.per_key.period_ns = 60 * SEC;
+        tc.per_key.burst = 10;
         tc.max_bytes = 4 << 20;
         if (ds_limiter_table_init(&t, &tc) != DS_OK) return 1;
         ds_rng_seed(&r, 7);

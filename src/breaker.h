@@ -123,8 +123,8 @@ typedef void (*ds_breaker_fn)(void *ctx, ds_breaker_state from, ds_breaker_state
 
 /* Zero means the default (resilience4j's defaults). */
 typedef struct ds_breaker_config {
-    ds_breaker_window window;       /* COUNT_BASED (default) or TIME_BASED */
     uint32_t window_size;           /* outcomes, or buckets; 0 = 100 */
+    ds_breaker_window window;       /* COUNT_BASED (default) or TIME_BASED */
     int64_t bucket_ns;              /* TIME_BASED bucket width; 0 = 1 s */
     uint32_t min_calls;             /* outcomes before rates count; 0 = 100 */
     double failure_rate;            /* percent in (0, 100]; 0 = 50; or DS_BREAKER_OFF */
@@ -139,8 +139,8 @@ typedef struct ds_breaker_config {
 } ds_breaker_config;
 
 typedef struct ds_breaker_stats {
-    ds_breaker_state state;
     int64_t since;                  /* time of the last transition (0 before any) */
+    ds_breaker_state state;
     uint64_t transitions;           /* state changes */
     uint64_t permitted, rejected;   /* allow: DS_OK / DS_EBUSY */
     uint64_t successes, failures, slow, ignored;  /* recorded outcomes, any state */

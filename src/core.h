@@ -336,6 +336,15 @@ DSDEF int64_t ds_now_ns(void);
  * ds_now_ns(). Thread-safe. */
 DSDEF int64_t ds_wall_ns(void);
 
+/* Durations in the int64_t nanoseconds that every `now`, period and TTL in
+ * ds uses: `30 * DS_SEC`, `250 * DS_MS`, `24 * DS_HOUR`. */
+#define DS_NS INT64_C(1)
+#define DS_US INT64_C(1000)
+#define DS_MS INT64_C(1000000)
+#define DS_SEC INT64_C(1000000000)
+#define DS_MIN (60 * DS_SEC)
+#define DS_HOUR (3600 * DS_SEC)
+
 /* ========================================================================
  * == ds:io ==  writer/reader callbacks for save/load
  * ========================================================================

@@ -143,8 +143,8 @@ typedef enum ds_limit_algo {
 DSDEF const char *ds_limit_algo_name(ds_limit_algo a);
 
 typedef struct ds_limit_config {
-    ds_limit_algo algo;
     uint64_t limit;         /* units per period (> 0) */
+    ds_limit_algo algo;
     int64_t period_ns;      /* > 0 */
     uint64_t burst;         /* bucket size / shaper queue bound; 0 = limit */
 } ds_limit_config;
@@ -185,7 +185,7 @@ DSDEF ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns,
 DSDEF void ds_limiter_reset(ds_limiter *l);
 
 typedef struct ds_limiter_table_config {
-    ds_limit_config limit;   /* every key's limiter */
+    ds_limit_config per_key; /* every key's limiter */
     size_t max_bytes;        /* live memory bound; 0 = 64 MiB */
     uint64_t seed;           /* key hashing; 0 = per-instance random */
     const ds_alloc *alloc;
@@ -801,15 +801,15 @@ static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
 }
 DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
     size_t budget;
-    if (!t || !cfg || ds__lim_check(&cfg->limit) != DS_OK) return DS_EINVAL;
+    if (!t || !cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
-    t->key_bytes = ds__ltab_key_bytes(&cfg->limit);
+    t->key_bytes = ds__ltab_key_bytes(&cfg->per_key);
     t->capacity = budget / t->key_bytes;
     if (t->capacity < 16) return DS_EINVAL;
     t->max_slots = t->capacity / 4 * 5;
     t->capacity = t->max_slots / 5 * 4;
-    t->cfg = cfg->limit;
+    t->cfg = cfg->per_key;
     t->alloc = cfg->alloc;
     t->seed = cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)t);
     ds_rng_seed(&t->rng, t->seed ^ 0x6c696d6974ull);

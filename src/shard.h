@@ -102,8 +102,9 @@ extern "C" {
  *          replicas: the first n distinct nodes met walking clockwise from
  *          the key (out[0] is get's answer); returns how many were written,
  *          min(n, nodes)
- *   const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len)
- *          NULL if no such node (a live empty name is a non-NULL pointer)
+ *   const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len)
+ *          the node's name bytes (*len of them, not NUL-terminated); NULL
+ *          if no such node (a live empty name is a non-NULL pointer)
  *   uint32_t ds_ring_weight(r, id)  0 if none;  size_t ds_ring_node_points(r, id)
  *   size_t ds_ring_count(r) nodes;  size_t ds_ring_points(r) points
  *   uint64_t ds_ring_point(const ds_ring *r, size_t i, uint32_t *id)
@@ -167,8 +168,8 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
 typedef enum ds_ring_mode { DS_RING_DEFAULT = 0, DS_RING_KETAMA = 1 } ds_ring_mode;
 
 typedef struct ds_ring_config {
-    ds_ring_mode mode;
     uint32_t vnodes;            /* DS_RING_DEFAULT: points per weight unit; 0 = 160 */
+    ds_ring_mode mode;
     uint64_t seed;              /* DS_RING_DEFAULT: point and key hash seed */
     const ds_alloc *alloc;
 } ds_ring_config;
@@ -205,7 +206,7 @@ DSDEF uint64_t ds_ring_hash(const ds_ring *r, const void *key, size_t len);
 DSDEF uint32_t ds_ring_get_hash(const ds_ring *r, uint64_t h);
 DSDEF uint32_t ds_ring_get(const ds_ring *r, const void *key, size_t len);
 DSDEF size_t ds_ring_get_n(const ds_ring *r, const void *key, size_t len, uint32_t *out, size_t n);
-DSDEF const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len);
+DSDEF const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len);
 DSDEF uint32_t ds_ring_weight(const ds_ring *r, uint32_t id);
 DSDEF size_t ds_ring_node_points(const ds_ring *r, uint32_t id);
 DSDEF size_t ds_ring_count(const ds_ring *r);
@@ -251,8 +252,8 @@ typedef struct ds_prefix_route {
 } ds_prefix_route;
 
 typedef struct ds_router_config {
-    ds_route_kind kind;
     uint32_t nshards;                 /* MODULO, JUMP, RENDEZVOUS */
+    ds_route_kind kind;
     uint64_t seed;                    /* their key hash seed */
     const double *weights;            /* RENDEZVOUS: nshards weights, or NULL */
     const ds_ring *ring;              /* RING */
@@ -273,8 +274,8 @@ typedef struct ds__brange {
 } ds__brange;
 
 typedef struct ds_router {
-    ds_route_kind kind;
     uint32_t nshards, default_shard;
+    ds_route_kind kind;
     int has_default;
     uint64_t seed;
     const ds_ring *ring;
@@ -793,11 +794,11 @@ DSDEF size_t ds_ring_get_n(const ds_ring *r, const void *key, size_t len, uint32
     }
     return got;
 }
-DSDEF const void *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len) {
-    static const unsigned char empty = 0;
+DSDEF const char *ds_ring_name(const ds_ring *r, uint32_t id, size_t *len) {
+    static const char empty = 0;
     if (!r || id >= r->nslots || !r->nodes[id].weight) return NULL;
     if (len) *len = r->nodes[id].len;
-    return r->nodes[id].len ? (const void *)r->nodes[id].name : (const void *)&empty;
+    return r->nodes[id].len ? (const char *)r->nodes[id].name : &empty;
 }
 DSDEF uint32_t ds_ring_weight(const ds_ring *r, uint32_t id) {
     return r && id < r->nslots ? r->nodes[id].weight : 0;

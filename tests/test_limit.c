@@ -501,25 +501,25 @@ static void limit_table_case(ds_rng *r, uint64_t seed) {
         uint32_t k = (uint32_t)ds_rng_below(r, ds_rng_below(r, 2) ? 10 : KEYS);
         uint64_t n = 1 + ds_rng_below(r, 2);
         ds_status st;
-        now += (int64_t)ds_rng_below(r, (uint64_t)tc.limit.period_ns / 8 + 1);
+        now += (int64_t)ds_rng_below(r, (uint64_t)tc.per_key.period_ns / 8 + 1);
         if (ds_rng_below(r, 50) == 0) {
             CHECK(ds_limiter_table_wait_ns(&t, k, n, now) == ds_limiter_wait_ns(&ref[k], n, now));
             continue;
         }
         if (ds_rng_below(r, 500) == 0) ds_limiter_table_expire(&t, now, 100);
         if (ds_rng_below(r, 2000) == 0) { /* a table-wide rate change */
-            uint64_t lim = 1 + ds_rng_below(r, tc.limit.limit);
+            uint64_t lim = 1 + ds_rng_below(r, tc.per_key.limit);
             int j;
-            CHECK(ds_limiter_table_set(&t, lim, tc.limit.period_ns, 0, now) == DS_OK);
-            for (j = 0; j < KEYS; j++) CHECK(ds_limiter_set(&ref[j], lim, tc.limit.period_ns, 0, now) == DS_OK);
+            CHECK(ds_limiter_table_set(&t, lim, tc.per_key.period_ns, 0, now) == DS_OK);
+            for (j = 0; j < KEYS; j++) CHECK(ds_limiter_set(&ref[j], lim, tc.per_key.period_ns, 0, now) == DS_OK);
         }
         st = ds_limiter_table_allow(&t, k, n, now);
-        CHECKF(st == ds_limiter_allow(&ref[k], n, now), "%s: key %u step %d", ds_limit_algo_name(tc.limit.algo), k, i);
+        CHECKF(st == ds_limiter_allow(&ref[k], n, now), "%s: key %u step %d", ds_limit_algo_name(tc.per_key.algo), k, i);
     }
     s = ds_limiter_table_stats(&t);
     CHECK(s.forced_evictions == 0 && s.idle_evictions > 0 && s.allowed > 0 && s.refused > 0);
     /* much later: every key at rest; expire drops them all */
-    now += 10 * tc.limit.period_ns * (int64_t)(tc.limit.burst + tc.limit.limit);
+    now += 10 * tc.per_key.period_ns * (int64_t)(tc.per_key.burst + tc.per_key.limit);
     ds_limiter_table_expire(&t, now, SIZE_MAX);
     CHECK(ds_limiter_table_len(&t) == 0);
     for (i = 0; i < KEYS; i++) ds_limiter_free(&ref[i]);
@@ -540,9 +540,9 @@ void test_limit_table_memory(void) {
         char key[32];
         prop_alloc_init(&pa);
         memset(&tc, 0, sizeof tc);
-        tc.limit.algo = (ds_limit_algo)a;
-        tc.limit.limit = 20;
-        tc.limit.period_ns = 1000000000;
+        tc.per_key.algo = (ds_limit_algo)a;
+        tc.per_key.limit = 20;
+        tc.per_key.period_ns = 1000000000;
         tc.max_bytes = 200000;
         tc.alloc = &pa.a;
         CHECK(ds_limiter_table_init(&t, &tc) == DS_OK);
@@ -554,7 +554,7 @@ void test_limit_table_memory(void) {
             if (pa.live_bytes > peak) peak = pa.live_bytes;
             CHECK(ds_limiter_table_len(&t) <= ds_limiter_table_capacity(&t));
         }
-        CHECKF(peak <= tc.max_bytes, "%s: %zu bytes live, bound %zu", ds_limit_algo_name(tc.limit.algo), peak, tc.max_bytes);
+        CHECKF(peak <= tc.max_bytes, "%s: %zu bytes live, bound %zu", ds_limit_algo_name(tc.per_key.algo), peak, tc.max_bytes);
         CHECK(ds_limiter_table_memory(&t) <= tc.max_bytes && ds_limiter_table_memory(&t) <= pa.live_bytes);
         CHECK(ds_limiter_table_stats(&t).forced_evictions > 0); /* the table was too small: said so */
         CHECK(ds_limiter_table_len(&t) > ds_limiter_table_capacity(&t) / 2);
@@ -570,8 +570,8 @@ void test_limit_table_memory(void) {
         ds_limiter_table t;
         memset(&tc, 0, sizeof tc);
         CHECK(ds_limiter_table_init(&t, &tc) == DS_EINVAL); /* limit 0 */
-        tc.limit.limit = 5;
-        tc.limit.period_ns = 1000;
+        tc.per_key.limit = 5;
+        tc.per_key.period_ns = 1000;
         tc.max_bytes = 100;
         CHECK(ds_limiter_table_init(&t, &tc) == DS_EINVAL); /* too small */
         CHECK(ds_limiter_table_init(NULL, &tc) == DS_EINVAL);
@@ -590,9 +590,9 @@ static int limit_table_oom_seq(uint64_t seed, prop_alloc *pa) {
     int i;
     ds_rng_seed(&r, seed);
     memset(&tc, 0, sizeof tc);
-    tc.limit.algo = (ds_limit_algo)(seed % DS_LIMIT_ALGOS);
-    tc.limit.limit = 4;
-    tc.limit.period_ns = 1000;
+    tc.per_key.algo = (ds_limit_algo)(seed % DS_LIMIT_ALGOS);
+    tc.per_key.limit = 4;
+    tc.per_key.period_ns = 1000;
     tc.max_bytes = 1 << 16;
     tc.alloc = pa ? &pa->a : NULL;
     tc.seed = 1;
@@ -725,9 +725,9 @@ void test_limit_table_expire(void) {
     uint64_t k;
     const int64_t SEC = 1000000000;
     memset(&tc, 0, sizeof tc);
-    tc.limit.algo = DS_LIMIT_TOKEN_BUCKET;
-    tc.limit.limit = 10;
-    tc.limit.period_ns = SEC;  /* at rest 1 s after the last admission (burst 10) */
+    tc.per_key.algo = DS_LIMIT_TOKEN_BUCKET;
+    tc.per_key.limit = 10;
+    tc.per_key.period_ns = SEC;  /* at rest 1 s after the last admission (burst 10) */
     tc.max_bytes = 1 << 20;
     CHECK(ds_limiter_table_init(&t, &tc) == DS_OK);
     for (k = 0; k < 500; k++) CHECK(ds_limiter_table_allow(&t, k, 10, 0) == DS_OK);         /* old keys */
