@@ -1,13 +1,20 @@
 # ds - build, test, fuzz, bench, install.
 #
-#   make            build the examples and the test binary (runs nothing)
-#   make check      everything CI runs: headers compiled standalone (gcc and
-#                   clang, C99, C11 and C++, strict warnings), examples and
-#                   fuzz replays run under ASan+UBSan, the test suite under
-#                   ASan+UBSan with gcc and clang; last line "N passed, N failed"
+#   make            the examples, optimised (-O2), in parallel: build/examples/
+#   make demo       a short tour: a cache, a rate limiter, autocomplete and a
+#                   vector search on the shipped data, with their output
+#   make check      everything CI runs (installs missing Debian packages
+#                   through tools/deps.sh first): generated headers up to
+#                   date, every src/ module alone, every header in every
+#                   configuration (gcc and clang, C99, C11 and C++), the
+#                   README and docs snippets, examples and fuzz replays under
+#                   ASan+UBSan, the test suite under ASan+UBSan (gcc, clang)
+#                   and TSan; last line "N passed, M failed, K skipped"
+#   make gen        regenerate ds.h, ds_hnsw.h, ds_concurrent.h from src/
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 30)
-#   make bench      benchmarks beside the peers (bench/deps.sh installs them)
-#   make install    PREFIX=/usr/local: headers + pkg-config ds.pc
+#   make bench      benchmarks beside the peers (tools/deps.sh bench installs them)
+#   make install    PREFIX=/usr/local: headers under include/ds/, pkg-config
+#                   ds.pc and ds-concurrent.pc
 #   make clean
 
 PREFIX   ?= /usr/local
@@ -19,7 +26,14 @@ GXX      ?= g++
 CLANGXX  ?= clang++
 FUZZ_SECONDS ?= 30
 
+# Parallel by default (an explicit -jN wins).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(NPROC)
+endif
+
 HEADERS  := ds.h ds_hnsw.h ds_concurrent.h
+MODULES  := $(patsubst src/%.h,%,$(wildcard src/*.h))
 WARN     := -Wall -Wextra -Wpedantic -Werror
 STRICT   := $(WARN) -Wconversion -Wsign-conversion -Wshadow -Wstrict-prototypes
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -28,28 +42,67 @@ CONC_TESTS := $(sort $(wildcard tests/test_conc*.c))
 TEST_SRC := tests/main.c tests/prop.c $(filter-out $(CONC_TESTS),$(sort $(wildcard tests/test_*.c)))
 CONC_SRC := tests/main.c tests/prop.c $(CONC_TESTS)
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
-EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLE_NAMES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+EXAMPLES := $(addprefix $(BUILD)/examples/,$(EXAMPLE_NAMES))
+SAN_EXAMPLES := $(addprefix $(BUILD)/san/examples/,$(EXAMPLE_NAMES))
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-# clang's sanitizer runtime is a separate Debian package; skip clang runs
-# (loudly) when it is missing rather than fail on a machine without it.
-HAVE_CLANG_SAN := $(shell printf 'int main(void){return 0;}' | $(CLANG) -x c $(SAN) - -o /dev/null 2>/dev/null && echo 1)
+# The examples read siftsmall from here (unpacked from tests/data).
+DATA     := $(BUILD)/data
+SIFT     := $(DATA)/siftsmall/siftsmall_base.fvecs $(DATA)/siftsmall/siftsmall_query.fvecs \
+            $(DATA)/siftsmall/siftsmall_groundtruth.ivecs
 
-.PHONY: all check check-headers check-examples check-fuzz-replay check-tests \
-        fuzz bench install uninstall clean
+# clang's sanitizer runtime is a separate Debian package (tools/deps.sh
+# installs it); `make check` fails without it, naming the package.
+HAVE_CLANG_SAN = $(shell printf 'int main(void){return 0;}' | $(CLANG) -x c $(SAN) - -o /dev/null 2>/dev/null && echo 1)
 
-all: $(EXAMPLES) $(BUILD)/test_gcc
+.PHONY: all examples demo deps gen check check-gen check-modules check-headers check-snippets \
+        check-examples check-fuzz-replay check-tests fuzz bench install uninstall clean
 
-$(BUILD) $(BUILD)/examples $(BUILD)/fuzz $(BUILD)/compile:
+all: examples
+
+examples: $(EXAMPLES)
+
+$(BUILD) $(BUILD)/examples $(BUILD)/san/examples $(BUILD)/fuzz $(BUILD)/compile $(BUILD)/modules:
 	@mkdir -p $@
+
+deps:
+	@sh tools/deps.sh check
+
+# ---- generated headers -------------------------------------------------------
+gen:
+	@for h in $(HEADERS); do sh tools/gen.sh src/$$h.in > $$h.tmp && mv $$h.tmp $$h; done; \
+	echo "gen: $(HEADERS) regenerated from src/"
+
+check-gen:
+	@set -e; for h in $(HEADERS); do \
+	  sh tools/gen.sh src/$$h.in > $(BUILD)/$$h.gen; \
+	  cmp -s $(BUILD)/$$h.gen $$h || { diff -u $$h $(BUILD)/$$h.gen | head -n 20; \
+	    echo "check-gen FAILED: $$h differs from what tools/gen.sh makes of src/ (edit src/, then make gen)"; exit 1; }; \
+	done; echo "gen: $(HEADERS) match src/ byte for byte"
+
+# Each module alone (with the modules it includes), implementation included,
+# as C99 (C11 for the ds_concurrent.h modules) and as C++.
+$(BUILD)/modules/%.ok: src/%.h $(wildcard src/*.h) | $(BUILD)/modules
+	@std=c99; grep -q 'DS_CONCURRENT_IMPLEMENTATION' $< && std=c11; \
+	printf '#define DS_IMPLEMENTATION\n#include "%s"\nint main(void){return 0;}\n' $(notdir $<) > $(BUILD)/modules/$*.c; \
+	$(GCC) -std=$$std $(STRICT) -Isrc -c $(BUILD)/modules/$*.c -o $(BUILD)/modules/$*.o && \
+	$(GXX) -x c++ -std=c++11 $(WARN) -Isrc -c $(BUILD)/modules/$*.c -o $(BUILD)/modules/$*.o && touch $@
+
+check-modules: $(patsubst %,$(BUILD)/modules/%.ok,$(MODULES))
+	@echo "modules: $(words $(MODULES)) src/ modules compile alone as C and C++"
+
+check-snippets: | $(BUILD)
+	@sh tools/snippets.sh README.md $(wildcard docs/*.md)
 
 # ---- tests ------------------------------------------------------------------
 $(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
 $(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
+	@test -n "$(HAVE_CLANG_SAN)" || { echo "clang cannot link sanitized programs: apt-get install libclang-rt-14-dev (tools/deps.sh does)"; exit 1; }
 	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # The portable (SWAR) probing path, as on a machine without SSE2.
@@ -67,7 +120,7 @@ $(BUILD)/test_tsan: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.
 $(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -DDS_CONC_NO_FUTEX -I. -Itests $(CONC_SRC) -o $@ -lm
 
-TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(if $(HAVE_CLANG_SAN),$(BUILD)/test_clang) \
+TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(BUILD)/test_clang \
              $(BUILD)/test_conc $(BUILD)/test_tsan $(BUILD)/test_tsan_condvar
 
 check-tests: $(TEST_BINS)
@@ -125,13 +178,32 @@ STD_spsc_pipeline := -std=c11
 STD_concurrent_cache := -std=c11
 STD_concurrent_map := -std=c11
 STD_worker_pool := -std=c11
-$(BUILD)/examples/%: examples/%.c ds.h ds_hnsw.h ds_concurrent.h | $(BUILD)/examples
+# make: optimised. DS_STATIC makes the library's functions static, so the
+# compiler drops the ones an example does not call (a quarter of the time).
+$(BUILD)/examples/%: examples/%.c $(HEADERS) | $(BUILD)/examples
+	$(GCC) $(or $(STD_$*),-std=c99) -O2 $(WARN) -DDS_STATIC -I. $< -o $@ -lm $(LIBS_$*)
+
+# make check: the same programs under ASan+UBSan.
+$(BUILD)/san/examples/%: examples/%.c $(HEADERS) | $(BUILD)/san/examples
 	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
-check-examples: $(EXAMPLES)
-	@set -e; for e in $(EXAMPLES); do \
-	  $$e > $(BUILD)/examples/last.out 2>&1 || { cat $(BUILD)/examples/last.out; echo "example $$e failed"; exit 1; }; \
-	done; echo "examples: $(words $(EXAMPLES)) ran clean under ASan+UBSan"
+$(DATA)/siftsmall/%: tests/data/siftsmall/%.xz
+	@mkdir -p $(dir $@); xz -dc $< > $@.tmp && mv $@.tmp $@
+$(DATA)/siftsmall/%: tests/data/siftsmall/%
+	@mkdir -p $(dir $@); cp $< $@
+
+check-examples: $(SAN_EXAMPLES) $(SIFT)
+	@set -e; for e in $(SAN_EXAMPLES); do \
+	  DS_DATA=$(DATA) $$e > $$e.out 2>&1 || { cat $$e.out; echo "example $$e failed"; exit 1; }; \
+	done; echo "examples: $(words $(SAN_EXAMPLES)) ran clean under ASan+UBSan"
+
+# A short tour of what the library does, optimised builds, seconds in all.
+DEMO := api_response_cache rate_limit_api autocomplete vector_search
+demo: $(addprefix $(BUILD)/examples/,$(DEMO)) $(SIFT)
+	@for e in $(DEMO); do \
+	  printf '\n==== examples/%s.c ====\n' $$e; \
+	  DS_DATA=$(DATA) $(BUILD)/examples/$$e || exit 1; \
+	done
 
 # ---- fuzz targets: replayed as plain programs in check; libFuzzer in fuzz ----
 $(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/fuzz_util.h ds.h ds_hnsw.h | $(BUILD)/fuzz
@@ -151,24 +223,32 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZERS))
 	done
 
 # ---- check: the README's test command; the test runner prints the last line ----
-check: check-headers check-examples check-fuzz-replay
-	@$(if $(HAVE_CLANG_SAN),,echo "note: clang sanitizer runtime missing (apt-get install libclang-rt-14-dev); clang test build skipped")
+# Packages first (a sub-make then sees them), then every static check, then
+# the test binaries; tests/run.sh prints the last line.
+check:
+	@sh tools/deps.sh check
+	@$(MAKE) --no-print-directory check-gen
+	@$(MAKE) --no-print-directory check-modules check-headers check-snippets check-examples check-fuzz-replay
 	@$(MAKE) --no-print-directory check-tests
 
 # ---- bench -------------------------------------------------------------------
 bench:
-	sh bench/deps.sh
+	sh tools/deps.sh bench
 	bash bench/run.sh
 
 # ---- install -----------------------------------------------------------------
+VERSION = $(shell sed -n 's/^\#define DS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' ds.h | paste -sd.)
 install:
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define DS_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' ds.h | paste -sd.)|' \
-	  ds.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds.pc
+	install -d $(DESTDIR)$(PREFIX)/include/ds $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/ds/
+	for pc in ds ds-concurrent; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; \
+	done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/,$(HEADERS)) $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds.pc
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/ds/,$(HEADERS)) \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/ds-concurrent.pc
+	-rmdir $(DESTDIR)$(PREFIX)/include/ds
 
 clean:
 	rm -rf $(BUILD) bench/bin

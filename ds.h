@@ -32,39 +32,86 @@
  *     DS_FOREACH(idmap, &m, e) printf("%llu\n", (unsigned long long)e->key);
  *     idmap_free(&m);
  *
- * TABLE OF CONTENTS (each tag marks a banner in both halves of the file)
- *   ds:options    user-overridable macros
- *   ds:core       ds_status, ds_strerror, ds_alloc, checked size arithmetic
- *   ds:rng        ds_rng: xoshiro256** seeded by splitmix64
- *   ds:hash       ds_hash_bytes, ds_hash_u64, ds_mix64, ready-made hash/eq
- *   ds:time       ds_now_ns (monotonic), ds_wall_ns (Unix epoch)
- *   ds:vec        DS_VEC(name, T)            dynamic array
- *   ds:deque      DS_DEQUE(name, T)          ring deque with optional maxlen
- *   ds:heap       DS_HEAP(name, T, less)     binary heap, top-k helpers
- *   ds:map        DS_MAP(name, K, V, hash, eq), DS_SET(name, K, hash, eq)
- *   ds:btree      DS_BTREE(name, K, V, cmp): ordered map (B+tree)
- *   ds:tstore     DS_TSTORE(name, V): time-indexed storage
- *   ds:window     ds_window (sliding-window stats, exact quantiles), ds_ddsketch
- *   ds:trie       ds_trie: radix tree, longest prefix, autocomplete
- *   ds:ids        ds_snowflake ids; base62 / base58
- *   ds:shard      ds_ring (consistent hashing, ketama mode), ds_jump_hash,
- *                 ds_rendezvous; ds_router (modulo/ring/jump/HRW/range/prefix)
- *   ds:breaker    ds_breaker: circuit breaker (count/time windows, half-open probes)
- *   ds:io         ds_writer/ds_reader for save/load; memory and FILE* adapters
- *   ds:bloom      ds_bloom (standard, blocked), ds_sbloom (scalable)
- *   ds:cuckoo     ds_cuckoo: cuckoo filter with deletion
- *   ds:cms        ds_cms: count-min sketch
- *   ds:topk       ds_topk: heavy hitters (Space-Saving)
- *   ds:hll        ds_hll: HyperLogLog
- *   ds:cache      DS_LRU(name, K, V, hash, eq): LRU / W-TinyLFU cache with TTL;
- *                 DS_MEMO (memoization); ds_idem (idempotency keys)
- *   ds:limit      ds_limiter: token/leaky bucket, GCRA, fixed/sliding windows;
- *                 ds_limiter_table (one limiter per key, bounded memory)
- *   ds:geohash    ds_geohash_*: encode/decode (string and 64-bit), bounding box,
- *                 neighbours, proximity cover; ds_geo_distance (haversine)
- *   ds:quadtree   ds_quadtree: bucket PR quadtree (rect, radius, exact kNN)
- *   ds:graph      ds_graph: labelled weighted digraph (incremental or CSR), BFS,
- *                 Dijkstra, A*, paths, named nodes; ds_tsp (nearest neighbour + 2-opt)
+ * TABLE OF CONTENTS (each tag marks a banner in both halves of the file;
+ * each group is one module under src/, named in brackets)
+ *   [core.h]      ds:options  user-overridable macros
+ *                 ds:core     ds_status, ds_strerror, ds_alloc, checked sizes
+ *                 ds:rng      ds_rng: xoshiro256** seeded by splitmix64
+ *                 ds:hash     ds_hash_bytes, ds_hash_u64, ds_mix64, hash/eq
+ *                 ds:time     ds_now_ns (monotonic), ds_wall_ns; DS_SEC, DS_MS
+ *                 ds:io       ds_writer/ds_reader for save/load; memory, FILE*
+ *   [vec.h]       ds:vec      DS_VEC(name, T)          dynamic array
+ *   [deque.h]     ds:deque    DS_DEQUE(name, T)        ring deque, optional maxlen
+ *   [heap.h]      ds:heap     DS_HEAP(name, T, less)   binary heap, top-k helpers
+ *   [map.h]       ds:map      DS_MAP(name, K, V, hash, eq), DS_SET(name, K, hash, eq)
+ *   [btree.h]     ds:btree    DS_BTREE(name, K, V, cmp): ordered map (B+tree)
+ *   [tstore.h]    ds:tstore   DS_TSTORE(name, V): time-indexed storage
+ *   [window.h]    ds:window   ds_window (sliding-window stats, quantiles), ds_ddsketch
+ *   [trie.h]      ds:trie     ds_trie: radix tree, longest prefix, autocomplete
+ *   [ids.h]       ds:ids      ds_snowflake ids; base62 / base58
+ *   [shard.h]     ds:shard    ds_ring (consistent hashing, ketama), ds_jump_hash,
+ *                             ds_rendezvous; ds_router (modulo/ring/jump/HRW/range/prefix)
+ *   [breaker.h]   ds:breaker  ds_breaker: circuit breaker
+ *   [filter.h]    ds:bloom    ds_bloom (standard, blocked), ds_sbloom (scalable)
+ *                 ds:cuckoo   ds_cuckoo: cuckoo filter with deletion
+ *   [sketch.h]    ds:cms      ds_cms: count-min sketch
+ *                 ds:topk     ds_topk: heavy hitters (Space-Saving)
+ *                 ds:hll      ds_hll: HyperLogLog
+ *   [cache.h]     ds:cache    DS_LRU(name, K, V, hash, eq): LRU / W-TinyLFU with TTL;
+ *                             DS_MEMO (memoization)
+ *   [idem.h]      ds:idem     ds_idem: idempotency keys
+ *   [limit.h]     ds:limit    ds_limiter: token/leaky bucket, GCRA, windows;
+ *                             ds_limiter_table (one limiter per key, bounded memory)
+ *   [geo.h]       ds:geohash  ds_geohash_*, ds_geo_distance (haversine)
+ *                 ds:quadtree ds_quadtree: bucket PR quadtree (rect, radius, kNN)
+ *   [graph.h]     ds:graph    ds_graph: weighted digraph, BFS, Dijkstra, A*;
+ *                             ds_tsp (nearest neighbour + 2-opt)
+ *   This file is generated by tools/gen.sh from src/: edit the module there.
+ *
+ * VERBS (one meaning each, in every module; the README has the same table)
+ *   verb        meaning                                  returns     errors
+ *   init        set up a caller-owned struct; _init_X    ds_status   EINVAL, ENOMEM
+ *               for variants. Allocates nothing where it can.
+ *   free        release it all. A zeroed struct is a     void        -
+ *               no-op to free.
+ *   put         insert or replace by key                 ds_status   ENOMEM, EINVAL
+ *   insert      insert by key only if absent             ds_status   EEXIST, EFULL, ENOMEM
+ *   insert_at   insert at a position (DS_VEC)            ds_status   EINVAL, ENOMEM
+ *   update      replace by key only if present           ds_status   ENOTFOUND
+ *   add         add to an unkeyed set, filter, sketch,   ds_status   EFULL, ENOMEM
+ *               multiset or statistic (duplicates are
+ *               the structure's business, never an error)
+ *   get         look up by key                           pointer or NULL, or
+ *                                                        ds_status + out: ENOTFOUND
+ *   has         is it there (filters: probably)          int 0/1     -
+ *   del         remove by key or id                      ds_status   ENOTFOUND
+ *   del_at      remove at a position (DS_VEC)            ds_status   EINVAL
+ *   push/pop/peek  the ends of a sequence or queue       ds_status   EFULL, EEMPTY,
+ *                                                                    ECLOSED, ETIMEDOUT
+ *   len         number of elements                       size_t      -
+ *   clear       remove every element, keep capacity      void        -
+ *   memory      bytes held                               size_t      -
+ *   first/next  iteration (DS_FOREACH)                   pointer or NULL
+ *   allow/take  rate and breaker decisions (take also    ds_status   EREFUSED
+ *               reports the numbers)
+ *   save/load   persistence, validated                   ds_status   EIO, ECORRUPT, ENOMEM
+ *
+ * STATUSES (ds_status; ds_strerror names each; one meaning each)
+ *   DS_OK 0         success
+ *   DS_ENOMEM       allocation failed; nothing changed (strong guarantee)
+ *   DS_EINVAL       bad argument: NULL, zero size, out of range, overflow
+ *   DS_EEXIST       insert of a key that is present
+ *   DS_ENOTFOUND    no such key, label or id
+ *   DS_EFULL        a bounded structure is at its capacity
+ *   DS_EEMPTY       nothing to pop or peek
+ *   DS_ECORRUPT     load: truncated, altered or inconsistent input
+ *   DS_EIO          the writer or reader (file, socket) failed
+ *   DS_ECLOSED      the queue, pool or wrapper was closed
+ *   DS_ETIMEDOUT    a blocking call's deadline passed
+ *   DS_EBUSY        not now, try again later (snowflake: the clock must move)
+ *   DS_EREFUSED     refused by policy: over a rate limit, circuit open
+ *   DS_EMISMATCH    compare-and-swap: the current value differs
+ *   DS_EDEADLK      would deadlock (a cache loader asking for its own key)
  *
  * OPTIONS (define before including; every default shown)
  *   DS_MALLOC(a, sz), DS_REALLOC(a, p, old_sz, new_sz), DS_FREE(a, p, sz)
@@ -186,7 +233,10 @@
     X(DS_EIO, 8, "input/output error")                      \
     X(DS_ECLOSED, 9, "closed")                              \
     X(DS_ETIMEDOUT, 10, "timed out")                        \
-    X(DS_EBUSY, 11, "busy, try again later")
+    X(DS_EBUSY, 11, "busy, try again later")                \
+    X(DS_EREFUSED, 12, "refused: over the limit or circuit open") \
+    X(DS_EMISMATCH, 13, "current value does not match")     \
+    X(DS_EDEADLK, 14, "would deadlock: the caller holds it")
 
 #define DS__STATUS_ENUM(id, val, msg) id = val,
 typedef enum ds_status { DS_STATUS_LIST(DS__STATUS_ENUM) DS__STATUS_COUNT } ds_status;
@@ -541,8 +591,8 @@ extern "C" {
  *   ds_status name_push(name *v, T x)             amortized O(1)
  *   ds_status name_append(name *v, T const *xs, size_t n)
  *   ds_status name_pop(name *v, T *out)           DS_EEMPTY; out may be NULL
- *   ds_status name_insert(name *v, size_t i, T x) O(len-i); DS_EINVAL if i > len
- *   ds_status name_remove(name *v, size_t i, T *out)      O(len-i), keeps order
+ *   ds_status name_insert_at(name *v, size_t i, T x) O(len-i); DS_EINVAL if i > len
+ *   ds_status name_del_at(name *v, size_t i, T *out)      O(len-i), keeps order
  *   ds_status name_swap_remove(name *v, size_t i, T *out) O(1), last moves to i
  *   void   name_sort(name *v, int (*cmp)(T const *, T const *))
  *          introsort, O(n log n) worst case, not stable
@@ -607,8 +657,8 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     typedef int (*name##_cmp)(T const *, T const *)
 
 #define DS__VEC_PROTOS(name, T, LINK)                                                   \
-    LINK void name##_init(name *v);                                                     \
-    LINK void name##_init_alloc(name *v, const ds_alloc *a);                            \
+    LINK ds_status name##_init(name *v);                                                \
+    LINK ds_status name##_init_alloc(name *v, const ds_alloc *a);                       \
     LINK void name##_free(name *v);                                                     \
     LINK void name##_clear(name *v);                                                    \
     LINK size_t name##_len(const name *v);                                              \
@@ -620,8 +670,8 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     LINK ds_status name##_push(name *v, T x);                                           \
     LINK ds_status name##_append(name *v, T const *xs, size_t n);                       \
     LINK ds_status name##_pop(name *v, T *out);                                         \
-    LINK ds_status name##_insert(name *v, size_t i, T x);                               \
-    LINK ds_status name##_remove(name *v, size_t i, T *out);                            \
+    LINK ds_status name##_insert_at(name *v, size_t i, T x);                               \
+    LINK ds_status name##_del_at(name *v, size_t i, T *out);                            \
     LINK ds_status name##_swap_remove(name *v, size_t i, T *out);                       \
     LINK void name##_sort(name *v, name##_cmp cmp);                                     \
     LINK size_t name##_lower_bound(const name *v, T const *key, name##_cmp cmp);        \
@@ -634,12 +684,13 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     static inline int name##__cmp_tramp(const void *a, const void *b, void *ctx) {      \
         return ((const name##__cmpbox *)ctx)->fn((T const *)a, (T const *)b);           \
     }                                                                                   \
-    LINK void name##_init(name *v) { name##_init_alloc(v, NULL); }                      \
-    LINK void name##_init_alloc(name *v, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!v)) return;                                                   \
+    LINK ds_status name##_init(name *v) { return name##_init_alloc(v, NULL); }          \
+    LINK ds_status name##_init_alloc(name *v, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         v->data = NULL;                                                                 \
         v->len = v->cap = 0;                                                            \
         v->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *v) {                                                    \
         if (DS__UNLIKELY(!v)) return;                                                   \
@@ -712,7 +763,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         if (out) *out = v->data[v->len];                                                \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK ds_status name##_insert(name *v, size_t i, T x) {                              \
+    LINK ds_status name##_insert_at(name *v, size_t i, T x) {                              \
         if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i > v->len) return DS_EINVAL;                                               \
         if (v->len == v->cap) {                                                         \
@@ -724,7 +775,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         v->len++;                                                                       \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK ds_status name##_remove(name *v, size_t i, T *out) {                           \
+    LINK ds_status name##_del_at(name *v, size_t i, T *out) {                           \
         if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i >= v->len) return DS_EINVAL;                                              \
         if (out) *out = v->data[i];                                                     \
@@ -850,8 +901,8 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     typedef T *name##_it
 
 #define DS__DEQUE_PROTOS(name, T, LINK)                                            \
-    LINK void name##_init(name *d);                                                \
-    LINK void name##_init_alloc(name *d, const ds_alloc *a);                       \
+    LINK ds_status name##_init(name *d);                                                 \
+    LINK ds_status name##_init_alloc(name *d, const ds_alloc *a);                        \
     LINK void name##_free(name *d);                                                \
     LINK void name##_clear(name *d);                                               \
     LINK size_t name##_len(const name *d);                                         \
@@ -871,12 +922,13 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK T *name##_next(const name *d, T const *it)
 
 #define DS__DEQUE_IMPL(name, T, LINK)                                                    \
-    LINK void name##_init(name *d) { name##_init_alloc(d, NULL); }                       \
-    LINK void name##_init_alloc(name *d, const ds_alloc *a) {                            \
-        if (DS__UNLIKELY(!d)) return;                                                   \
+    LINK ds_status name##_init(name *d) { return name##_init_alloc(d, NULL); }           \
+    LINK ds_status name##_init_alloc(name *d, const ds_alloc *a) {                       \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         d->buf = NULL;                                                                   \
         d->cap = d->head = d->len = d->maxlen = 0;                                       \
         d->alloc = a;                                                                    \
+        return DS_OK;                                                                    \
     }                                                                                    \
     LINK void name##_free(name *d) {                                                     \
         if (DS__UNLIKELY(!d)) return;                                                   \
@@ -889,7 +941,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK size_t name##_len(const name *d) { if (!d) return 0; return d->len; }           \
     LINK size_t name##_maxlen(const name *d) { if (!d) return 0; return d->maxlen; }     \
     LINK ds_status name##_set_maxlen(name *d, size_t maxlen) {                           \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (maxlen && d->len > maxlen) return DS_EINVAL;                                 \
         d->maxlen = maxlen;                                                              \
         return DS_OK;                                                                    \
@@ -908,14 +960,14 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK T *name##_front(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \
     LINK T *name##_back(const name *d) { if (!d) return NULL; return d->len ? name##_at(d, d->len - 1) : NULL; } \
     LINK ds_status name##_pop_back(name *d, T *out) {                                    \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = *name##_at(d, d->len - 1);                                       \
         d->len--;                                                                        \
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_pop_front(name *d, T *out) {                                   \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = d->buf[d->head];                                                 \
         d->head = (d->head + 1) & (d->cap - 1);                                          \
@@ -923,7 +975,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back_evict(name *d, T x, T *dropped, int *did_drop) {     \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -937,7 +989,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_front_evict(name *d, T x, T *dropped, int *did_drop) {    \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -952,11 +1004,11 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back(name *d, T x) {                                      \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         return name##_push_back_evict(d, x, NULL, NULL);                                 \
     }                                                                                    \
     LINK ds_status name##_push_front(name *d, T x) {                                     \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         return name##_push_front_evict(d, x, NULL, NULL);                                \
     }                                                                                    \
     LINK T *name##_first(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \
@@ -1062,8 +1114,8 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
     } name##_topk
 
 #define DS__HEAP_PROTOS(name, T, LINK)                                                 \
-    LINK void name##_init(name *h);                                                    \
-    LINK void name##_init_alloc(name *h, const ds_alloc *a);                           \
+    LINK ds_status name##_init(name *h);                                                \
+    LINK ds_status name##_init_alloc(name *h, const ds_alloc *a);                       \
     LINK void name##_free(name *h);                                                    \
     LINK void name##_clear(name *h);                                                   \
     LINK size_t name##_len(const name *h);                                             \
@@ -1131,12 +1183,13 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         }                                                                               \
         d[i] = x;                                                                       \
     }                                                                                   \
-    LINK void name##_init(name *h) { name##_init_alloc(h, NULL); }                      \
-    LINK void name##_init_alloc(name *h, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!h)) return;                                                   \
+    LINK ds_status name##_init(name *h) { return name##_init_alloc(h, NULL); }          \
+    LINK ds_status name##_init_alloc(name *h, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         h->data = NULL;                                                                 \
         h->len = h->cap = 0;                                                            \
         h->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *h) {                                                    \
         if (DS__UNLIKELY(!h)) return;                                                   \
@@ -1607,15 +1660,17 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
     static inline name##_entry *name##__slot(const name *m, size_t i) {                 \
         return (name##_entry *)(void *)(m->m.slots + i * sizeof(name##_entry));         \
     }                                                                                   \
-    LINK void name##_init_seed(name *m, const ds_alloc *a, uint64_t seed) {             \
-        if (DS__UNLIKELY(!m)) return;                                                   \
+    LINK ds_status name##_init_seed(name *m, const ds_alloc *a, uint64_t seed) {        \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds__map_init(&m->m, a, seed);                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init_alloc(name *m, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!m)) return;                                                   \
+    LINK ds_status name##_init_alloc(name *m, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds__map_init(&m->m, a, ds__map_default_seed((uintptr_t)(void *)m));                                \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *m) { name##_init_alloc(m, NULL); }                      \
+    LINK ds_status name##_init(name *m) { return name##_init_alloc(m, NULL); }          \
     LINK void name##_free(name *m) { if (!m) return; ds__map_free(&m->m, sizeof(name##_entry)); } \
     LINK void name##_clear(name *m) { if (!m) return; ds__map_clear(&m->m); }            \
     LINK size_t name##_len(const name *m) { if (!m) return 0; return m->m.len; }         \
@@ -1658,9 +1713,9 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
     }
 
 #define DS__TABLE_COMMON_PROTOS(name, K, LINK)                                          \
-    LINK void name##_init(name *m);                                                     \
-    LINK void name##_init_alloc(name *m, const ds_alloc *a);                            \
-    LINK void name##_init_seed(name *m, const ds_alloc *a, uint64_t seed);              \
+    LINK ds_status name##_init(name *m);                                                \
+    LINK ds_status name##_init_alloc(name *m, const ds_alloc *a);                       \
+    LINK ds_status name##_init_seed(name *m, const ds_alloc *a, uint64_t seed);         \
     LINK void name##_free(name *m);                                                     \
     LINK void name##_clear(name *m);                                                    \
     LINK size_t name##_len(const name *m);                                              \
@@ -1885,8 +1940,8 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
     } name##_it
 
 #define DS__BTREE_PROTOS(name, K, V, LINK)                                              \
-    LINK void name##_init(name *t);                                                     \
-    LINK void name##_init_alloc(name *t, const ds_alloc *a);                            \
+    LINK ds_status name##_init(name *t);                                                \
+    LINK ds_status name##_init_alloc(name *t, const ds_alloc *a);                       \
     LINK void name##_free(name *t);                                                     \
     LINK void name##_clear(name *t);                                                    \
     LINK size_t name##_len(const name *t);                                              \
@@ -1949,12 +2004,13 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
         return (name##__leaf *)n;                                                       \
     }                                                                                   \
     static inline void *name##__alloc(name *t, size_t sz) { return DS_MALLOC(t->alloc, sz); } \
-    LINK void name##_init_alloc(name *t, const ds_alloc *a) {                           \
-        if (!t) return;                                                                 \
+    LINK ds_status name##_init_alloc(name *t, const ds_alloc *a) {                      \
+        if (!t) return DS_EINVAL;                                                       \
         memset(t, 0, sizeof *t);                                                        \
         t->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *t) { name##_init_alloc(t, NULL); }                      \
+    LINK ds_status name##_init(name *t) { return name##_init_alloc(t, NULL); }          \
     static void name##__free_node(name *t, void *n, unsigned h) {                       \
         if (h) {                                                                        \
             name##__inner *in = (name##__inner *)n;                                     \
@@ -2234,7 +2290,7 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
                 p->keys[c] = rs->keys[0];                                               \
                 return DS_OK;                                                           \
             }                                                                           \
-            if (!ls && !rs) return DS_OK; /* an only child: nothing to balance with */ \
+            if (!ls && !rs) return DS_OK; /* an only child: nothing to balance with */  \
             if (ls) { /* merge l into ls */                                             \
                 memcpy(&ls->keys[ls->n], l->keys, l->n * sizeof(K));                    \
                 memcpy(&ls->vals[ls->n], l->vals, l->n * sizeof(V));                    \
@@ -2488,16 +2544,16 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
  *   void   name_init(name *s), name_init_alloc(name *s, const ds_alloc *a)
  *   void   name_free(name *s), name_clear(name *s)
  *   size_t name_len(const name *s); int name_is_empty(const name *s)
- *   ds_status name_add(name *s, int64_t ts, V v)          DS_EEXIST on a collision
- *   ds_status name_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
+ *   ds_status name_insert(name *s, int64_t ts, V v)          DS_EEXIST on a collision
+ *   ds_status name_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
  *          stores at the first free timestamp in [ts, ts + max_offset]
  *          (*used says which); DS_EFULL if all are taken, DS_EINVAL if
  *          max_offset < 0 or ts + max_offset overflows
- *   ds_status name_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
+ *   ds_status name_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
  *          adds each pair, skipping collisions (*added counts the rest);
  *          sorted input into an empty store is bulk-loaded in O(n)
  *   V     *name_value_at(const name *s, int64_t ts)      NULL if none
- *   ds_status name_remove(name *s, int64_t ts, V *out)   DS_ENOTFOUND
+ *   ds_status name_del(name *s, int64_t ts, V *out)   DS_ENOTFOUND
  *   size_t name_range(const name *s, int64_t start, int64_t end,
  *                     int64_t *ts_out, V *vals_out, size_t cap)
  *          every entry with start <= ts <= end, in time order: copies the
@@ -2538,17 +2594,17 @@ typedef struct ds_tbucket {
     typedef name##__bt_it name##_it
 
 #define DS__TSTORE_PROTOS(name, V, LINK)                                                 \
-    LINK void name##_init(name *s);                                                      \
-    LINK void name##_init_alloc(name *s, const ds_alloc *a);                             \
+    LINK ds_status name##_init(name *s);                                                \
+    LINK ds_status name##_init_alloc(name *s, const ds_alloc *a);                       \
     LINK void name##_free(name *s);                                                      \
     LINK void name##_clear(name *s);                                                     \
     LINK size_t name##_len(const name *s);                                               \
     LINK int name##_is_empty(const name *s);                                             \
-    LINK ds_status name##_add(name *s, int64_t ts, V v);                                 \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used); \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added); \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v);                                 \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used); \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added); \
     LINK V *name##_value_at(const name *s, int64_t ts);                                  \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out);                           \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out);                           \
     LINK size_t name##_range(const name *s, int64_t start, int64_t end, int64_t *ts_out, \
                              V *vals_out, size_t cap);                                   \
     LINK size_t name##_duration(const name *s, int64_t d, int64_t now, int64_t *ts_out,  \
@@ -2573,19 +2629,21 @@ typedef struct ds_tbucket {
 #define DS__TSTORE_IMPL(name, V, LINK)                                                  \
     DS__BTREE_PROTOS(name##__bt, int64_t, V, static inline DS__UNUSED);                 \
     DS__BTREE_IMPL(name##__bt, int64_t, V, ds_cmp_i64, static inline DS__UNUSED)        \
-    LINK void name##_init_alloc(name *s, const ds_alloc *a) {                           \
-        if (s) name##__bt_init_alloc(&s->t, a);                                         \
+    LINK ds_status name##_init_alloc(name *s, const ds_alloc *a) {                      \
+        if (!s) return DS_EINVAL;                                                       \
+        name##__bt_init_alloc(&s->t, a);                                                \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *s) { name##_init_alloc(s, NULL); }                      \
+    LINK ds_status name##_init(name *s) { return name##_init_alloc(s, NULL); }          \
     LINK void name##_free(name *s) { if (s) name##__bt_free(&s->t); }                   \
     LINK void name##_clear(name *s) { if (s) name##__bt_clear(&s->t); }                 \
     LINK size_t name##_len(const name *s) { return s ? s->t.len : 0; }                  \
     LINK int name##_is_empty(const name *s) { return !s || s->t.len == 0; }             \
-    LINK ds_status name##_add(name *s, int64_t ts, V v) {                               \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v) {                               \
         if (!s) return DS_EINVAL;                                                       \
         return name##__bt_insert(&s->t, ts, v);                                         \
     }                                                                                   \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used) { \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used) { \
         name##_it it;                                                                   \
         int64_t cand = ts;                                                              \
         ds_status st;                                                                   \
@@ -2600,7 +2658,7 @@ typedef struct ds_tbucket {
         if ((st = name##__bt_insert(&s->t, cand, v)) == DS_OK && used) *used = cand;    \
         return st;                                                                      \
     }                                                                                   \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added) { \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added) { \
         size_t i, ok = 0;                                                               \
         int sorted = 1;                                                                 \
         ds_status st = DS_OK;                                                           \
@@ -2623,7 +2681,7 @@ typedef struct ds_tbucket {
     LINK V *name##_value_at(const name *s, int64_t ts) {                                \
         return s ? name##__bt_get(&s->t, ts) : NULL;                                    \
     }                                                                                   \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out) {                         \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out) {                         \
         if (!s) return DS_EINVAL;                                                       \
         return name##__bt_del(&s->t, ts, out);                                          \
     }                                                                                   \
@@ -2881,9 +2939,13 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  * (times the fan-out of the nodes expanded), not a walk of every match.
  * Ties in score are broken by key, lexicographically.
  *
- *   void   ds_trie_init(ds_trie *t, const ds_alloc *a); void ds_trie_free(ds_trie *t)
+ *   ds_status ds_trie_init(ds_trie *t, const ds_alloc *a)   allocates nothing;
+ *          DS_EINVAL if t is NULL.   void ds_trie_free(ds_trie *t)
  *   ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new)
  *          a new key starts with score 0; an existing one keeps its score
+ *   ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val,
+ *                               double score, int *is_new)
+ *          put with a score (finite, else DS_EINVAL), new or existing key
  *   void **ds_trie_get(const ds_trie *t, const void *key, size_t len)   NULL if absent
  *   ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)  DS_ENOTFOUND;
  *          nodes merge back (if that merge cannot allocate, the tree stays
@@ -2908,7 +2970,7 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  *   void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t len, size_t *mlen)
  *          the value of the longest stored key that is a prefix of key
  *          (routing tables, tokenizers); *mlen its length
- *   size_t ds_trie_count(const ds_trie *t), ds_trie_memory(const ds_trie *t)
+ *   size_t ds_trie_len(const ds_trie *t), ds_trie_memory(const ds_trie *t)
  * fn(ctx, key, len, score, val) returns nonzero to stop; the key buffer is
  * valid during the call. Walks return the number of keys reported.
  * Complexity: put/get/del O(len) plus O(fan-out) per node on the path to
@@ -2935,13 +2997,15 @@ typedef struct ds_trie {
     const ds_alloc *alloc;
 } ds_trie;
 
-DSDEF void ds_trie_init(ds_trie *t, const ds_alloc *a);
+DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a);
 DSDEF void ds_trie_free(ds_trie *t);
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new);
 DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len);
 DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out);
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score);
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score);
+DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
+                                  int *is_new);
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len);
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx);
@@ -2950,7 +3014,7 @@ DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
                           void *ctx);
 DSDEF void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t len, size_t *mlen);
-DSDEF size_t ds_trie_count(const ds_trie *t);
+DSDEF size_t ds_trie_len(const ds_trie *t);
 DSDEF size_t ds_trie_memory(const ds_trie *t);
 
 /* ========================================================================
@@ -3346,7 +3410,7 @@ DSDEF ds_status ds_router_route_u64(const ds_router *r, uint64_t key, uint32_t *
  *          DS_ENOMEM (nothing allocated). Starts CLOSED, stats zero.
  *   void   ds_breaker_free(ds_breaker *b)
  *   ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_after_ns)
- *          DS_OK: the call may go ahead (then record it). DS_EBUSY:
+ *          DS_OK: the call may go ahead (then record it). DS_EREFUSED:
  *          rejected; *retry_after_ns (may be NULL) is the time until the
  *          next probe is due: OPEN, the rest of the wait; FORCED_OPEN,
  *          INT64_MAX; HALF_OPEN with every probe out, wait_open_ns (the
@@ -3417,7 +3481,7 @@ typedef struct ds_breaker_stats {
     int64_t since;                  /* time of the last transition (0 before any) */
     ds_breaker_state state;
     uint64_t transitions;           /* state changes */
-    uint64_t permitted, rejected;   /* allow: DS_OK / DS_EBUSY */
+    uint64_t permitted, rejected;   /* allow: DS_OK / DS_EREFUSED */
     uint64_t successes, failures, slow, ignored;  /* recorded outcomes, any state */
     /* The current window: CLOSED, the sliding window; HALF_OPEN, the probes
      * reported so far; otherwise empty. Rates in percent, or -1 while the
@@ -3498,9 +3562,11 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
  *          explicit m bits (rounded up to 64, or 512 when blocked) and k
  *          probes (1..64).
  *   void   ds_bloom_free(ds_bloom *b), ds_bloom_clear(ds_bloom *b)
- *   int    ds_bloom_add(ds_bloom *b, const void *key, size_t len)
- *          1 if the key was certainly new (some bit flipped), else 0
- *          (already present, or a false positive); as RedisBloom's BF.ADD.
+ *   ds_status ds_bloom_add(ds_bloom *b, const void *key, size_t len, int *added)
+ *          DS_OK; *added (may be NULL) = 1 if the key was certainly new
+ *          (some bit flipped), else 0 (already present, or a false
+ *          positive), as RedisBloom's BF.ADD. DS_EINVAL for a NULL or
+ *          freed filter, or a NULL key with len > 0.
  *   int    ds_bloom_has(const ds_bloom *b, const void *key, size_t len)
  *   double ds_bloom_fpp(const ds_bloom *b)     FPP at the current fill:
  *          (bits set / m)^k; blocked: the mean over blocks of
@@ -3525,7 +3591,7 @@ typedef struct ds_bloom {
     uint64_t *bits;
     uint64_t m;        /* bits; a multiple of 64 (512 when blocked) */
     uint64_t set;      /* bits that are 1 */
-    uint64_t n;        /* adds that returned 1 */
+    uint64_t n;        /* adds that flipped a bit */
     unsigned k;        /* probes per key, 1..64 */
     int blocked;
     const ds_alloc *alloc;
@@ -3537,11 +3603,11 @@ DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocke
                                  const ds_alloc *a);
 DSDEF void ds_bloom_free(ds_bloom *b);
 DSDEF void ds_bloom_clear(ds_bloom *b);
-DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h);
+DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added);
 DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h);
-static inline int ds_bloom_add(ds_bloom *b, const void *key, size_t len) {
-    if (!key && len) return 0;
-    return ds_bloom_add_hash(b, ds_hash_bytes(key, len, 0));
+static inline ds_status ds_bloom_add(ds_bloom *b, const void *key, size_t len, int *added) {
+    if (!key && len) return DS_EINVAL;
+    return ds_bloom_add_hash(b, ds_hash_bytes(key, len, 0), added);
 }
 static inline int ds_bloom_has(const ds_bloom *b, const void *key, size_t len) {
     if (!key && len) return 0;
@@ -4984,7 +5050,7 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  *          sliding log grows on demand, up to `limit` entries).
  *   void   ds_limiter_free(ds_limiter *l)
  *   ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now)
- *          DS_OK: admitted (and counted); DS_EBUSY: refused (nothing
+ *          DS_OK: admitted (and counted); DS_EREFUSED: refused (nothing
  *          counted); DS_EINVAL: now < 0; DS_ENOMEM: the sliding log could
  *          not grow (refused, nothing counted). n = 0 only looks: DS_OK.
  *   ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res)
@@ -5030,6 +5096,9 @@ DSDEF size_t ds_idem_done(const ds_idem *s);
  *          stored (refused, table unchanged)
  *   ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
  *                                        uint64_t n, int64_t now)
+ *   ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+ *                                       uint64_t n, int64_t now, ds_limit_result *res)
+ *          allow/take keyed by a byte string (hashed with the table's seed)
  *   int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now)
  *   uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len)
  *          the uint64 key a byte string maps to
@@ -5145,6 +5214,8 @@ DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_
                                       ds_limit_result *res);
 DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
                                            uint64_t n, int64_t now);
+DSDEF ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+                                          uint64_t n, int64_t now, ds_limit_result *res);
 DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
                                        int64_t now);
 DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len);
@@ -5311,9 +5382,9 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          DS_EINVAL for NULL, bounds not finite or x_min >= x_max or
  *          y_min >= y_max, bucket > 256, max_depth > 40. Allocates nothing.
  *   void   ds_quadtree_free(ds_quadtree *q); ds_quadtree_clear (keeps the pools)
- *   ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id)
+ *   ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id)
  *          DS_EINVAL outside the bounds or NaN; DS_EFULL at 2^32 - 1 points
- *   ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n)
+ *   ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n)
  *          all n or none: sorts them along the Z-order curve first (an
  *          LSD radix sort; 16 n bytes of scratch), so the tree is built
  *          leaf after leaf in memory order: about twice as fast as n
@@ -5326,7 +5397,7 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          returns the memory of removed points and makes a tree built by
  *          random inserts as fast to query as one from insert_many (up to
  *          2x on large rectangle queries). O(n); DS_ENOMEM leaves it as is.
- *   ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id)
+ *   ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id)
  *          removes one point with exactly this id and position;
  *          DS_ENOTFOUND. Never allocates.
  *   ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y,
@@ -5417,8 +5488,8 @@ typedef struct ds_quadtree {
 DSDEF ds_status ds_quadtree_init(ds_quadtree *q, const ds_quadtree_config *cfg);
 DSDEF void ds_quadtree_free(ds_quadtree *q);
 DSDEF void ds_quadtree_clear(ds_quadtree *q);
-DSDEF ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id);
-DSDEF ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id);
+DSDEF ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id);
+DSDEF ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id);
 DSDEF ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y, double new_x,
                                  double new_y);
 DSDEF ds_status ds_quadtree_rect(const ds_quadtree *q, double x0, double y0, double x1, double y1,
@@ -5431,7 +5502,7 @@ DSDEF ds_status ds_quadtree_radius_into(const ds_quadtree *q, double x, double y
                                         ds_qt_point *out, size_t cap, size_t *count);
 DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t k, ds_qt_hit *out,
                                 size_t *found);
-DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n);
+DSDEF ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n);
 DSDEF ds_status ds_quadtree_compact(ds_quadtree *q);
 DSDEF size_t ds_quadtree_len(const ds_quadtree *q);
 DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
@@ -6640,11 +6711,12 @@ static void ds__tfree_tree(ds_trie *t, ds__tnode *n) {
     for (i = 0; i < n->nkids; i++) ds__tfree_tree(t, n->kids[i]);
     ds__tdelete_node(t, n);
 }
-DSDEF void ds_trie_init(ds_trie *t, const ds_alloc *a) {
-    if (!t) return;
+DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a) {
+    if (!t) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     t->alloc = a;
     t->root.best = -HUGE_VAL;
+    return DS_OK;
 }
 DSDEF void ds_trie_free(ds_trie *t) {
     uint16_t i;
@@ -6867,6 +6939,13 @@ DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, doubl
     ds__tset_score(n, score);
     return DS_OK;
 }
+DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
+                                  int *is_new) {
+    ds_status st;
+    if (!(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
+    if ((st = ds_trie_put(t, key, len, val, is_new)) != DS_OK) return st;
+    return ds_trie_set_score(t, key, len, score); /* found: put just stored it */
+}
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
     ds__tnode *n;
     ds_status st;
@@ -6887,7 +6966,7 @@ DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
     n = ds__tfind(t, (const unsigned char *)key, len);
     return n && n->has ? n->score : NAN;
 }
-DSDEF size_t ds_trie_count(const ds_trie *t) { return t ? t->count : 0; }
+DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
 DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
 
 /* -- walks: a key buffer that starts on the stack -- */
@@ -8172,7 +8251,7 @@ DSDEF ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_afte
     }
     b->rejected++;
     if (retry_after_ns) *retry_after_ns = wait;
-    return DS_EBUSY;
+    return DS_EREFUSED;
 }
 
 DSDEF ds_status ds_breaker_record(ds_breaker *b, ds_breaker_outcome outcome, int64_t duration_ns,
@@ -8407,10 +8486,10 @@ static const uint32_t ds__bloom_salt[64] = {
     0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
     0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
     0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
-DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
+DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added) {
     uint64_t fresh = 0;
     unsigned i;
-    if (!b || !b->bits) return 0;
+    if (!b || !b->bits) return DS_EINVAL;
     if (b->blocked) {
         uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
         uint32_t h32 = (uint32_t)h;
@@ -8432,7 +8511,8 @@ DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
     }
     b->set += fresh;
     b->n += fresh != 0;
-    return fresh != 0;
+    if (added) *added = fresh != 0;
+    return DS_OK;
 }
 DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
     unsigned i;
@@ -8656,7 +8736,7 @@ DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
     if (s->nf == 0 || s->f[s->nf - 1].n >= cap)
         if ((st = ds__sbloom_grow(s)) != DS_OK) return st;
     /* No filter has it, so some bit of the newest is 0: n counts it. */
-    ds_bloom_add_hash(&s->f[s->nf - 1], h);
+    ds_bloom_add_hash(&s->f[s->nf - 1], h, NULL);
     s->n++;
     if (added) *added = 1;
     return DS_OK;
@@ -10090,7 +10170,7 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
         res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? ds__lim_sat_add(delay, delay ? skew : 0) : 0;
     }
     if (st != DS_OK) return st;
-    return d.ok ? DS_OK : DS_EBUSY;
+    return d.ok ? DS_OK : DS_EREFUSED;
 }
 
 static ds_status ds__lim_check(const ds_limit_config *c) {
@@ -10313,7 +10393,7 @@ DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_
         }
     }
     if (st == DS_OK) t->stats.allowed++;
-    else if (st == DS_EBUSY) t->stats.refused++;
+    else if (st == DS_EREFUSED) t->stats.refused++;
     return st;
 }
 DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now) {
@@ -10322,10 +10402,14 @@ DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64
 DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len) {
     return t && (key || !len) ? ds_hash_bytes(key, len, t->seed) : 0;
 }
+DSDEF ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+                                          uint64_t n, int64_t now, ds_limit_result *res) {
+    if (!t || (!key && len)) return DS_EINVAL;
+    return ds_limiter_table_take(t, ds_limiter_table_hash(t, key, len), n, now, res);
+}
 DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
                                            uint64_t n, int64_t now) {
-    if (!t || (!key && len)) return DS_EINVAL;
-    return ds_limiter_table_take(t, ds_limiter_table_hash(t, key, len), n, now, NULL);
+    return ds_limiter_table_take_str(t, key, len, n, now, NULL);
 }
 DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
                                        int64_t now) {
@@ -10920,7 +11004,7 @@ static uint32_t ds__qt_descend(const ds_quadtree *q, double x, double y, uint32_
     return ni;
 }
 
-DSDEF ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id) {
+DSDEF ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id) {
     uint32_t ni, depth, path[64], i, need_n = 0, need_b = 0, b;
     double box[4];
     ds_status st;
@@ -11011,7 +11095,7 @@ static int ds__qt_find(const ds_quadtree *q, uint32_t ni, double x, double y, ui
     return 0;
 }
 
-DSDEF ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id) {
+DSDEF ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id) {
     uint32_t ni, depth, path[64], b, s, head, *hh, i;
     double *hx, *bx;
     if (!q || !ds__qt_in(q, x, y)) return DS_EINVAL;
@@ -11058,7 +11142,7 @@ static uint32_t ds__qt_morton(const ds_quadtree *q, double x, double y) {
     return (uint32_t)(ds__geo_spread(ix) << 1 | ds__geo_spread(iy));
 }
 
-DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n) {
+DSDEF ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n) {
     uint64_t *a, *b, *t;
     size_t i, bytes;
     unsigned pass;
@@ -11096,12 +11180,12 @@ DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, 
         size_t m = n - i < 256 ? n - i : 256, j;
         for (j = 0; j < m; j++) chunk[j] = pts[(uint32_t)a[i + j]];
         for (j = 0; j < m; j++, i++)
-            if ((st = ds_quadtree_insert(q, chunk[j].x, chunk[j].y, chunk[j].id)) != DS_OK) break;
+            if ((st = ds_quadtree_add(q, chunk[j].x, chunk[j].y, chunk[j].id)) != DS_OK) break;
     }
     if (st != DS_OK) { /* all or nothing: take back what went in (removal cannot fail) */
         while (i-- > 0) {
             const ds_qt_point *p = &pts[(uint32_t)a[i]];
-            ds_status rs = ds_quadtree_remove(q, p->x, p->y, p->id);
+            ds_status rs = ds_quadtree_del(q, p->x, p->y, p->id);
             DS_ASSERT(rs == DS_OK);
             (void)rs;
         }
@@ -11195,8 +11279,8 @@ DSDEF ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y
         DS__QT_BY(q, bx)[s] = new_y;
         return DS_OK;
     }
-    if ((st = ds_quadtree_insert(q, new_x, new_y, id)) != DS_OK) return st;
-    st = ds_quadtree_remove(q, x, y, id);
+    if ((st = ds_quadtree_add(q, new_x, new_y, id)) != DS_OK) return st;
+    st = ds_quadtree_del(q, x, y, id);
     DS_ASSERT(st == DS_OK);
     return st;
 }

@@ -1082,7 +1082,7 @@ DSDEF void ds_pool_snapshot(ds_pool *p, ds_pool_metrics *out);
  *          nothing stored; DS_ENOMEM: make not called, map unchanged.
  *   ds_status name_cas(name *c, K key, V expected, V desired, V *actual)
  *          compare-and-set: if the stored value equals expected (val_eq or
- *          memcmp) it becomes desired: DS_OK; else DS_EBUSY (unchanged);
+ *          memcmp) it becomes desired: DS_OK; else DS_EMISMATCH (unchanged);
  *          DS_ENOTFOUND if absent. *actual (may be NULL) gets the value
  *          found, so a retry loop needs no extra get.
  *   size_t name_len(const name *c)   sum of per-shard counts, read without
@@ -1537,7 +1537,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
                 *p = desired;                                                             \
                 st = DS_OK;                                                               \
             } else {                                                                      \
-                st = DS_EBUSY;                                                            \
+                st = DS_EMISMATCH;                                                            \
             }                                                                             \
         }                                                                                 \
         DS__CMAP_UNLOCK(&s->lock);                                                        \
@@ -1644,7 +1644,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
  *   ds_cbreaker                     ds_breaker shared by many callers
  *
  * Each keeps the ds.h structure's config, semantics and errors, and adds
- * DS_ECLOSED / DS_ETIMEDOUT / DS_EBUSY where it blocks. Values are copied
+ * DS_ECLOSED / DS_ETIMEDOUT where it blocks. Values are copied
  * out under the lock: no pointer into shared storage escapes. One lock is
  * the right grain here: an operation costs less than handing the lock
  * between cores, so more cores are served by sharding (ds_conc:cmap), not
@@ -1719,7 +1719,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *     ttl from the loader is DS_EINVAL for all of them, whether or not an
  *     invalidation raced the load (the value goes to on_evict as DELETED);
  *   - called from a loader for the key that loader is loading (same
- *     thread): DS_EBUSY instead of waiting on itself. A loader may use the
+ *     thread): DS_EDEADLK instead of waiting on itself. A loader may use the
  *     cache for other keys; loaders of different threads waiting on each
  *     other's keys in a cycle deadlock (as in every single-flight cache).
  * The loader runs in the caller's thread and must return (a loader that
@@ -1953,7 +1953,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
             if (nf) DS_FREE(c->lru.cfg.alloc, nf, sizeof *nf); /* a hit after all */     \
             pthread_mutex_unlock(&c->mu);                                                 \
             /* a hit; else its own load: it never waits on itself */                     \
-            return r > 0 ? DS_OK : r < 0 ? DS_ENOTFOUND : DS_EBUSY;                       \
+            return r > 0 ? DS_OK : r < 0 ? DS_ENOTFOUND : DS_EDEADLK;                       \
         }                                                                                 \
         if (f) { /* someone is loading it: wait for that load */                         \
             f->refs++;                                                                    \
@@ -2151,14 +2151,14 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          pthread_cond_init where sleeps use the condvar); allocates nothing
  *   void      name_free(name *s)
  *   void      name_close(name *s); int name_is_closed(const name *s) (lock-free)
- *   ds_status name_add(name *s, int64_t ts, V v)        DS_EEXIST, DS_ENOMEM
+ *   ds_status name_insert(name *s, int64_t ts, V v)        DS_EEXIST, DS_ENOMEM
  *          (store unchanged, nobody woken), DS_ECLOSED
- *   ds_status name_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
- *   ds_status name_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
+ *   ds_status name_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
+ *   ds_status name_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
  *          as DS_TSTORE's, then wake the waiters; DS_ECLOSED
  *   ds_status name_get(name *s, int64_t ts, V *out)     the value at ts
  *          (copied; out may be NULL); DS_ENOTFOUND
- *   ds_status name_remove(name *s, int64_t ts, V *out)  DS_ENOTFOUND
+ *   ds_status name_del(name *s, int64_t ts, V *out)  DS_ENOTFOUND
  *   size_t    name_range(name *s, int64_t start, int64_t end, int64_t *ts_out,
  *                        V *vals_out, size_t cap)
  *   size_t    name_duration(name *s, int64_t d, int64_t now, int64_t *ts_out,
@@ -2174,7 +2174,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *   ds_status name_wait_for_data_timeout(name *s, int64_t timeout_ns)
  *          DS_OK as soon as the store is non-empty (at once if it is);
  *          DS_ECLOSED if closed and empty; DS_ETIMEDOUT
- *   ds_status name_wait_for_add(name *s, uint64_t *seen)
+ *   ds_status name_wait_for_insert(name *s, uint64_t *seen)
  *   ds_status name_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns)
  *          DS_OK once name_adds(s) > *seen, and *seen = name_adds(s): data
  *          added after the version the caller last saw (start with
@@ -2205,13 +2205,13 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK void name##_free(name *s);                                                       \
     LINK void name##_close(name *s);                                                      \
     LINK int name##_is_closed(const name *s);                                             \
-    LINK ds_status name##_add(name *s, int64_t ts, V v);                                  \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v);                                  \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
                                      int64_t *used);                                      \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n,  \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n,  \
                                     size_t *added);                                       \
     LINK ds_status name##_get(name *s, int64_t ts, V *out);                               \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out);                            \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out);                            \
     LINK size_t name##_range(name *s, int64_t start, int64_t end, int64_t *ts_out,        \
                              V *vals_out, size_t cap);                                    \
     LINK size_t name##_duration(name *s, int64_t d, int64_t now, int64_t *ts_out,         \
@@ -2225,7 +2225,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK uint64_t name##_adds(name *s);                                                   \
     LINK ds_status name##_wait_for_data(name *s);                                         \
     LINK ds_status name##_wait_for_data_timeout(name *s, int64_t timeout_ns);             \
-    LINK ds_status name##_wait_for_add(name *s, uint64_t *seen);                          \
+    LINK ds_status name##_wait_for_insert(name *s, uint64_t *seen);                          \
     LINK ds_status name##_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns); \
     LINK ds_status name##_wait_pop(name *s, int64_t *ts, V *out);                         \
     LINK ds_status name##_wait_pop_timeout(name *s, int64_t *ts, V *out, int64_t timeout_ns)
@@ -2264,27 +2264,27 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         return s ? DS__ALOAD(&s->closed, acquire) : 0;                                    \
     }                                                                                     \
     /* The three adds: under the lock unless closed; wake everyone on news. */           \
-    LINK ds_status name##_add(name *s, int64_t ts, V v) {                                 \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v) {                                 \
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!name##__closed(s) && (st = name##_ts_add(&s->s, ts, v)) == DS_OK) s->adds++;         \
+        if (!name##__closed(s) && (st = name##_ts_insert(&s->s, ts, v)) == DS_OK) s->adds++;         \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
         return st;                                                                        \
     }                                                                                     \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset,        \
                                      int64_t *used) {                                     \
         ds_status st = DS_ECLOSED;                                                        \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        if (!name##__closed(s) && (st = name##_ts_add_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
+        if (!name##__closed(s) && (st = name##_ts_insert_unique(&s->s, ts, v, max_offset, used)) == DS_OK) \
             s->adds++;                                                                    \
         pthread_mutex_unlock(&s->mu);                                                     \
         if (st == DS_OK) ds__waitq_notify(&s->added, 1);                                  \
         return st;                                                                        \
     }                                                                                     \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n,  \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n,  \
                                     size_t *added) {                                      \
         ds_status st = DS_ECLOSED;                                                        \
         size_t k = 0;                                                                     \
@@ -2292,7 +2292,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
         if (!name##__closed(s)) {                                                         \
-            st = name##_ts_add_batch(&s->s, ts, vals, n, &k);                             \
+            st = name##_ts_insert_batch(&s->s, ts, vals, n, &k);                             \
             s->adds += k;                                                                 \
         }                                                                                 \
         pthread_mutex_unlock(&s->mu);                                                     \
@@ -2309,11 +2309,11 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         pthread_mutex_unlock(&s->mu);                                                     \
         return p ? DS_OK : DS_ENOTFOUND;                                                  \
     }                                                                                     \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out) {                           \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out) {                           \
         ds_status st;                                                                     \
         if (!s) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&s->mu);                                                       \
-        st = name##_ts_remove(&s->s, ts, out);                                            \
+        st = name##_ts_del(&s->s, ts, out);                                            \
         pthread_mutex_unlock(&s->mu);                                                     \
         return st;                                                                        \
     }                                                                                     \
@@ -2425,7 +2425,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         pthread_mutex_unlock(&s->mu);                                                     \
         return st;                                                                        \
     }                                                                                     \
-    LINK ds_status name##_wait_for_add(name *s, uint64_t *seen) {                         \
+    LINK ds_status name##_wait_for_insert(name *s, uint64_t *seen) {                         \
         return name##__wait_add_until(s, seen, INT64_MAX);                                \
     }                                                                                     \
     LINK ds_status name##_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns) { \
@@ -2494,7 +2494,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          deficit already reaches past the deadline (Guava's tryAcquire
  *          with a timeout), else when the deadline passes
  *   ds_status ds_climiter_try_acquire(ds_climiter *l, uint64_t n, int64_t *retry_after_ns)
- *          never sleeps: DS_OK, or DS_EBUSY with *retry_after_ns (may be
+ *          never sleeps: DS_OK, or DS_EREFUSED with *retry_after_ns (may be
  *          NULL) the deficit now; DS_EINVAL/DS_ECLOSED as acquire
  *   ds_status ds_climiter_set(ds_climiter *l, uint64_t limit, int64_t period_ns, uint64_t burst)
  *          new rate (ds_limiter_set: admitted units stay counted); wakes
@@ -2539,7 +2539,7 @@ DSDEF int ds_climiter_is_closed(const ds_climiter *l);
  *          as ds_breaker_init; DS_ENOMEM also for the mutex
  *   void      ds_cbreaker_free(ds_cbreaker *b)
  *   ds_status ds_cbreaker_allow(ds_cbreaker *b, int64_t now, int64_t *retry_after_ns)
- *          DS_OK (then record the call's outcome), DS_EBUSY
+ *          DS_OK (then record the call's outcome), DS_EREFUSED
  *   ds_status ds_cbreaker_record(ds_cbreaker *b, ds_breaker_outcome outcome,
  *                                int64_t duration_ns, int64_t now)
  *   ds_breaker_state ds_cbreaker_advance(ds_cbreaker *b, int64_t now)
@@ -3479,25 +3479,25 @@ DSDEF void ds_climiter_free(ds_climiter *l) {
     ds__waitq_destroy(&l->wake);
     pthread_mutex_destroy(&l->mu);
 }
-/* One decision under the lock at ds_now_ns(): DS_OK, or DS_EBUSY with the
+/* One decision under the lock at ds_now_ns(): DS_OK, or DS_EREFUSED with the
  * clock reading and the deficit; DS_EINVAL when n is never admissible. */
 static ds_status ds__climiter_try(ds_climiter *l, uint64_t n, int64_t *now, int64_t *wait) {
     ds_status st;
     if (DS__ALOAD(&l->closed, relaxed)) return DS_ECLOSED; /* under mu */
     *now = ds_now_ns();
     st = ds_limiter_allow(&l->l, n, *now);
-    if (st != DS_EBUSY) return st;
+    if (st != DS_EREFUSED) return st;
     *wait = ds_limiter_wait_ns(&l->l, n, *now);
     if (*wait < 0) return DS_EINVAL;
     if (*wait == 0) *wait = 1; /* refused yet due now: retry after the clock moves */
-    return DS_EBUSY;
+    return DS_EREFUSED;
 }
 static ds_status ds__climiter_until(ds_climiter *l, uint64_t n, int64_t deadline) {
     ds_status st;
     int64_t now = 0, wait = 0, at;
     if (!l) return DS_EINVAL;
     pthread_mutex_lock(&l->mu);
-    while ((st = ds__climiter_try(l, n, &now, &wait)) == DS_EBUSY) {
+    while ((st = ds__climiter_try(l, n, &now, &wait)) == DS_EREFUSED) {
         at = wait > INT64_MAX - now ? INT64_MAX - 1 : now + wait;
         if (deadline != INT64_MAX && at > deadline) {
             st = DS_ETIMEDOUT; /* the deficit alone outlasts the timeout */
@@ -3524,7 +3524,7 @@ DSDEF ds_status ds_climiter_try_acquire(ds_climiter *l, uint64_t n, int64_t *ret
     pthread_mutex_lock(&l->mu);
     st = ds__climiter_try(l, n, &now, &wait);
     pthread_mutex_unlock(&l->mu);
-    if (st == DS_EBUSY && retry_after_ns) *retry_after_ns = wait;
+    if (st == DS_EREFUSED && retry_after_ns) *retry_after_ns = wait;
     return st;
 }
 DSDEF ds_status ds_climiter_set(ds_climiter *l, uint64_t limit, int64_t period_ns, uint64_t burst) {

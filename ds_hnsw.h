@@ -164,10 +164,10 @@ DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
  *          and is not validated (NaNs give NaN distances). add/remove give
  *          DS_EINVAL. Cosine divides by both norms at search time.
  *   void   ds_flat_free(ds_flat *f)
- *   ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v)
+ *   ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v)
  *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, or a zero vector
  *          under cosine), DS_ENOMEM. Amortised O(dim).
- *   ds_status ds_flat_remove(ds_flat *f, uint64_t label)
+ *   ds_status ds_flat_del(ds_flat *f, uint64_t label)
  *          DS_ENOTFOUND; moves the last row into the hole. O(dim).
  *   size_t ds_flat_len(const ds_flat *f)
  *   ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k,
@@ -197,8 +197,8 @@ DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_
 DSDEF ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count, size_t dim,
                                   size_t stride, ds_metric metric);
 DSDEF void ds_flat_free(ds_flat *f);
-DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v);
-DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label);
+DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v);
+DSDEF ds_status ds_flat_del(ds_flat *f, uint64_t label);
 DSDEF size_t ds_flat_len(const ds_flat *f);
 DSDEF ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k, ds_neighbor *out,
                                size_t *nout);
@@ -235,7 +235,7 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          > 4096, ef_construction or ef_search > 2^20. Allocates nothing.
  *   ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h)   effective values
  *   void   ds_hnsw_free(ds_hnsw *h)
- *   ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v)
+ *   ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v)
  *          DS_EEXIST if label is present (deleted or not; use update or
  *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine), DS_EFULL
  *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
@@ -252,12 +252,12 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          kept). DS_ENOTFOUND, DS_EINVAL. Allocates nothing. About M0^3
  *          distance computations on layer 0 (M0 = 2M: ~33k at M = 16) plus
  *          an insert's.
- *   ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label)
- *   ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label)
+ *   ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label)
+ *   ds_status ds_hnsw_undel(ds_hnsw *h, uint64_t label)
  *          soft delete: the element stays in the graph as a waypoint but is
  *          never returned. Idempotent; DS_ENOTFOUND if the label is unknown.
  *          mark O(1), unmark O(deleted). No allocation.
- *   int    ds_hnsw_contains(const ds_hnsw *h, uint64_t label)  1 if present
+ *   int    ds_hnsw_has(const ds_hnsw *h, uint64_t label)  1 if present
  *          and not deleted
  *   ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out)
  *          copy the stored vector (normalised under cosine) into out[dim];
@@ -357,11 +357,11 @@ DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim);
 DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a);
 DSDEF ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h);
 DSDEF void ds_hnsw_free(ds_hnsw *h);
-DSDEF ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v);
+DSDEF ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v);
 DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v);
-DSDEF ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label);
-DSDEF ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label);
-DSDEF int ds_hnsw_contains(const ds_hnsw *h, uint64_t label);
+DSDEF ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label);
+DSDEF ds_status ds_hnsw_undel(ds_hnsw *h, uint64_t label);
+DSDEF int ds_hnsw_has(const ds_hnsw *h, uint64_t label);
 DSDEF ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out);
 DSDEF size_t ds_hnsw_len(const ds_hnsw *h);
 DSDEF size_t ds_hnsw_deleted(const ds_hnsw *h);
@@ -385,11 +385,11 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  * is created). If a thread cannot be created the call goes on with the
  * ones it has (the calling thread always works too).
  *
- *   ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels,
+ *   ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels,
  *                               const float *vectors, size_t count,
  *                               size_t threads)
  *          add count elements (labels[i], vectors + i * dim) as
- *          ds_hnsw_add would, linking them into the graph from `threads`
+ *          ds_hnsw_insert would, linking them into the graph from `threads`
  *          threads at once (hnswlib's parallel addPoint: a lock per node
  *          held while its link lists are read or changed, and by the
  *          inserting thread for the whole insertion of its own element; one
@@ -402,7 +402,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *          the batch), DS_EFULL (the new elements would pass max_elements),
  *          DS_ENOMEM (index unchanged); count = 0 is DS_OK. Levels and slots
  *          are drawn serially in batch order, so the RNG, slots, levels and
- *          labels come out exactly as from count ds_hnsw_add calls; with
+ *          labels come out exactly as from count ds_hnsw_insert calls; with
  *          threads = 1 the graph is identical too (deterministic). With
  *          more threads the links depend on timing: recall is the same to
  *          within noise, the graph is not reproducible. With
@@ -430,7 +430,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  * search (batch or not) and no other call on h may run while it does.
  * search_batch only reads h: it may run alongside other searches. */
 #ifdef DS_HNSW_THREADS
-DSDEF ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
+DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
                                   size_t count, size_t threads);
 DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, size_t nq, size_t k,
                                      size_t ef, ds_hnsw_filter filter, void *ctx,
@@ -472,6 +472,12 @@ DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, siz
  *          > DS_VEC_MAX_DIM, records of different d, a size that is not a
  *          whole number of records.
  *   void   ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim)
+ *   ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+ *                                  const ds_alloc *a)
+ *          an .ivecs ground-truth file as uint64_t labels, the type
+ *          ds_recall_at_k and ds_flat_ground_truth use (a negative id is
+ *          DS_ECORRUPT); free with ds_labels_free(a, p, n, dim).
+ *   void   ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim)
  *
  * Ground truth and recall:
  *   ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq,
@@ -491,6 +497,9 @@ DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
 DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
                               const ds_alloc *a);
 DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim);
+DSDEF ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+                                     const ds_alloc *a);
+DSDEF void ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim);
 DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
                                      uint64_t *labels);
 DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
@@ -773,7 +782,7 @@ DSDEF void ds_flat_free(ds_flat *f) {
 }
 DSDEF size_t ds_flat_len(const ds_flat *f) { return f ? f->len : 0; }
 
-DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v) {
+DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     size_t row;
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
@@ -812,7 +821,7 @@ DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v) {
     f->len++;
     return DS_OK;
 }
-DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label) {
+DSDEF ds_status ds_flat_del(ds_flat *f, uint64_t label) {
     uint64_t row;
     size_t last;
     if (!f || f->view) return DS_EINVAL;
@@ -1035,7 +1044,7 @@ static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef
 /* -- build workers and node locks -- */
 
 /* What one building thread works with: the single-threaded build uses
- * h->build and h->sel; ds_hnsw_add_batch gives each extra thread its own. */
+ * h->build and h->sel; ds_hnsw_insert_batch gives each extra thread its own. */
 typedef struct ds__hn_wk {
     ds_hnsw_scratch *s;  /* visited marks and heaps (cand holds every slot) */
     ds__hnsw_pair *sel;  /* candidates being selected: max(efc, M0) + 2 */
@@ -1046,7 +1055,7 @@ typedef struct ds__hn_wk {
 
 #ifdef DS_HNSW_THREADS
 /* The per-node lock: byte 3 of the level-0 record (spare padding, always 0
- * outside ds_hnsw_add_batch, never saved), a test-and-test-and-set spin
+ * outside ds_hnsw_insert_batch, never saved), a test-and-test-and-set spin
  * lock that yields the CPU after a short spin (the holder may be a thread
  * that was preempted, or one still inserting its own element). */
 static unsigned char *ds__hn_lockb(const ds_hnsw *h, uint32_t id) { return ds__hn_rec(h, id) + 3; }
@@ -1582,7 +1591,7 @@ static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int norm
     }
     return DS_OK;
 }
-DSDEF ds_status ds_hnsw_add(ds_hnsw *h, uint64_t label, const float *v) {
+DSDEF ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v) {
     if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
     return ds__hn_add(h, label, v, 1);
 }
@@ -1659,7 +1668,7 @@ DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     ds__hn_link(h, id, h->level[id]);
     return DS_OK;
 }
-DSDEF ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label) {
+DSDEF ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label) {
     uint64_t *slot;
     uint32_t id;
     if (!h) return DS_EINVAL;
@@ -1670,7 +1679,7 @@ DSDEF ds_status ds_hnsw_mark_deleted(ds_hnsw *h, uint64_t label) {
     h->del[h->ndel++] = id;
     return DS_OK;
 }
-DSDEF ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label) {
+DSDEF ds_status ds_hnsw_undel(ds_hnsw *h, uint64_t label) {
     uint64_t *slot;
     uint32_t id;
     size_t i;
@@ -1685,7 +1694,7 @@ DSDEF ds_status ds_hnsw_unmark_deleted(ds_hnsw *h, uint64_t label) {
     h->ndel--;
     return DS_OK;
 }
-DSDEF int ds_hnsw_contains(const ds_hnsw *h, uint64_t label) {
+DSDEF int ds_hnsw_has(const ds_hnsw *h, uint64_t label) {
     const uint64_t *slot;
     if (!h || !(slot = ds__vlabel_map_get(&h->map, label))) return 0;
     return !ds__hn_deleted(h, (uint32_t)*slot);
@@ -1983,7 +1992,7 @@ static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
     return DS_ENOMEM;
 }
 
-DSDEF ds_status ds_hnsw_add_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
+DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
                                   size_t count, size_t threads) {
     size_t limit, nrep, nnew, need, n0, words = 0, i, first, nthr = 1;
     ds_rng r;
@@ -2532,6 +2541,37 @@ DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *di
 }
 DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim) {
     if (p) DS_FREE(a, p, n * dim * 4);
+}
+DSDEF ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+                                     const ds_alloc *a) {
+    int32_t *ids = NULL;
+    uint64_t *labels = NULL;
+    size_t nn = 0, d = 0, i, total, bytes = 0;
+    ds_status st;
+    if (!out || !n || !dim) return DS_EINVAL;
+    if ((st = ds_ivecs_read(r, &ids, &nn, &d, a)) != DS_OK) return st;
+    total = nn * d; /* ds_ivecs_read held total * 4 bytes */
+    if (total && (!ds_size_mul(total, sizeof *labels, &bytes) ||
+                  !(labels = (uint64_t *)DS_MALLOC(a, bytes)))) {
+        ds_vecs_free(a, ids, nn, d);
+        return DS_ENOMEM;
+    }
+    for (i = 0; i < total; i++) {
+        if (ids[i] < 0) {
+            DS_FREE(a, labels, bytes);
+            ds_vecs_free(a, ids, nn, d);
+            return DS_ECORRUPT;
+        }
+        labels[i] = (uint64_t)ids[i];
+    }
+    ds_vecs_free(a, ids, nn, d);
+    *out = labels;
+    *n = nn;
+    *dim = d;
+    return DS_OK;
+}
+DSDEF void ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim) {
+    if (p) DS_FREE(a, p, n * dim * sizeof *p);
 }
 
 DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,

@@ -6,7 +6,7 @@
 // Data sets: siftsmall (shared/data, its shipped ground truth) and a
 // synthetic 128-d clustered Gaussian set (default 10^6 vectors; ground
 // truth by exact search). For each library: build time with 1 and 2
-// threads (ds: ds_hnsw_add in a loop, and ds_hnsw_add_batch with 2
+// threads (ds: ds_hnsw_insert in a loop, and ds_hnsw_insert_batch with 2
 // threads; hnswlib: addPoint from 1 and 2 std::threads, as its Python
 // binding's ParallelFor; faiss: IndexHNSWFlat::add under
 // omp_set_num_threads), index bytes, and the recall@10 / QPS curve over a sweep of ef
@@ -22,7 +22,7 @@
 // build alone takes about half an hour on a 2-core VM; exact search stays.
 // --exact-only: the exact-search rows alone, no HNSW builds.)
 #define DS_IMPLEMENTATION
-#define DS_HNSW_THREADS /* ds_hnsw_add_batch for the 2-thread build */
+#define DS_HNSW_THREADS /* ds_hnsw_insert_batch for the 2-thread build */
 #include "ds_hnsw.h"
 #include "bench/bench.h"
 
@@ -337,7 +337,7 @@ static contender build_ds(const dataset &ds) {
     ds_hnsw &h = kept->h;
     ds_hnsw_scratch_init(&kept->sc, NULL);
     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { fprintf(stderr, "ds_hnsw_init failed\n"); exit(1); }
-    res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_add(&h, i, &ds.base[i * ds.dim]); });
+    res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_insert(&h, i, &ds.base[i * ds.dim]); });
     res.bytes = (double)ds_hnsw_memory(&h);
     {
         // The 2-thread build (DS_HNSW_THREADS): one batch, two threads.
@@ -346,8 +346,8 @@ static contender build_ds(const dataset &ds) {
         for (size_t i = 0; i < ds.n; i++) labels[i] = i;
         if (ds_hnsw_init(&h2, &p, NULL) != DS_OK) exit(1);
         int64_t t0 = bench_now();
-        if (ds_hnsw_add_batch(&h2, labels.data(), ds.base.data(), ds.n, 2) != DS_OK) {
-            fprintf(stderr, "ds_hnsw_add_batch failed\n");
+        if (ds_hnsw_insert_batch(&h2, labels.data(), ds.base.data(), ds.n, 2) != DS_OK) {
+            fprintf(stderr, "ds_hnsw_insert_batch failed\n");
             exit(1);
         }
         res.build2 = (double)(bench_now() - t0) / 1e9;

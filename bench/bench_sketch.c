@@ -17,7 +17,7 @@
  *    For each: ns per add (into a cleared filter), per positive query, per
  *    negative query; bits per key (bytes * 8 / n; libbloom: its `bytes`);
  *    measured FPP (false positives / N negatives) beside the model's.
- *    ds uses the byte-key API (ds_bloom_add(&b, &key, 8)), as libbloom does.
+ *    ds uses the byte-key API (ds_bloom_add(&b, &key, 8, &added)), as libbloom does.
  * 2. Memory: the bytes of a DS_SET(u64set) holding the same N keys (a
  *    counting ds_alloc) against each filter's bytes.
  * 3. Count-min (ds_cms_init_error(eps = 0.0001, delta = 0.01)), plain and
@@ -185,7 +185,11 @@ static void free_data(data *d) {
 static NOINLINE uint64_t dsb_add(ds_bloom *b, const uint64_t *k, size_t n) {
     uint64_t fresh = 0;
     size_t i;
-    for (i = 0; i < n; i++) fresh += (uint64_t)ds_bloom_add(b, &k[i], sizeof k[i]);
+    for (i = 0; i < n; i++) {
+        int added = 0;
+        ds_bloom_add(b, &k[i], sizeof k[i], &added);
+        fresh += (uint64_t)added;
+    }
     return fresh;
 }
 static NOINLINE uint64_t dsb_has(const ds_bloom *b, const uint64_t *k, size_t n) {

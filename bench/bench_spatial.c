@@ -11,7 +11,7 @@
  *   knn-10      the 10 nearest (exact), knn-100 the 100 nearest
  * Every contender reports ids into a buffer. Contenders:
  *   ds          ds_quadtree (default bucket 32 unless --bucket), built by
- *               ds_quadtree_insert_many (Z-order sorted: the bulk load);
+ *               ds_quadtree_add_many (Z-order sorted: the bulk load);
  *               rect via ds_quadtree_rect_into, kNN via ds_quadtree_knn.
  *               Its queries are also timed on the tree built by N single
  *               inserts in random order ("ds ins"), and on that tree after
@@ -100,7 +100,7 @@ static void make_data(int clustered) {
 
 static ds_qt_point *g_in; /* the points as ds_qt_point, for insert_many */
 
-/* many: one ds_quadtree_insert_many; else N inserts in random order. */
+/* many: one ds_quadtree_add_many; else N inserts in random order. */
 static void build_ds(ds_quadtree *q, uint32_t bucket, int many) {
     ds_quadtree_config c;
     size_t i;
@@ -109,11 +109,11 @@ static void build_ds(ds_quadtree *q, uint32_t bucket, int many) {
     c.bucket = bucket;
     if (ds_quadtree_init(q, &c) != DS_OK) die("init");
     if (many) {
-        if (ds_quadtree_insert_many(q, g_in, g_n) != DS_OK) die("insert_many");
+        if (ds_quadtree_add_many(q, g_in, g_n) != DS_OK) die("insert_many");
         return;
     }
     for (i = 0; i < g_n; i++)
-        if (ds_quadtree_insert(q, g_x[i], g_y[i], i) != DS_OK) die("insert");
+        if (ds_quadtree_add(q, g_x[i], g_y[i], i) != DS_OK) die("insert");
 }
 
 /* ---- brute force ---- */

@@ -21,7 +21,7 @@
  * Phases, per key set:
  *   build   insert every key into an empty structure      ns per key
  *   get     look up every key, in a shuffled order (all hits)  ns per get
- *   bytes   per key: ds_trie_memory / ds_trie_count (also checked against
+ *   bytes   per key: ds_trie_memory / ds_trie_len (also checked against
  *           a counting ds_alloc); JudySL: what JudySLFreeArray reports it
  *           freed (JudySL has no MemUsed: FreeArray sums every JudyL array
  *           and shortcut leaf); sorted: arena + pointers. And "malloc'd":
@@ -559,7 +559,7 @@ static void run_rep(const keyset *ks, int words, size_t k, result *res, int firs
                 res->malloced[c] = (double)(heap_in_use() - before);
                 res->ds_counted = cnt.cur;
                 res->ds_memory = ds_trie_memory(&t);
-                res->ds_count = ds_trie_count(&t);
+                res->ds_count = ds_trie_len(&t);
                 res->bytes[c] = (double)res->ds_memory;
             }
             t0 = bench_now();
@@ -717,7 +717,7 @@ static void report(const keyset *ks, int words, size_t k, const result *r) {
            r->bytes[C_SORTED] / n - 8);
     if (r->ds_counted != r->ds_memory) mismatch("%s: ds_trie_memory %zu != bytes allocated %zu", ks->name, r->ds_memory,
                                                  r->ds_counted);
-    if (r->ds_count != ks->n) mismatch("%s: ds_trie_count %zu != %zu keys", ks->name, r->ds_count, ks->n);
+    if (r->ds_count != ks->n) mismatch("%s: ds_trie_len %zu != %zu keys", ks->name, r->ds_count, ks->n);
     printf("  get sums agree: %" PRIu64 " (= n(n+1)/2)\n", r->get_sum[C_DS]);
 
     if (words) {

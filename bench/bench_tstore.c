@@ -8,7 +8,7 @@
  *     inclusive ranges [a, a + width*1000 - 1] (default Q = 100000, width
  *     100: ~100 items per query). Each query copies the timestamps and the
  *     values out (ts64_range(s, a, b, ts_out, vals_out, cap)) and sums them.
- *       ds           ts64_range on a store built by in-order ts64_add
+ *       ds           ts64_range on a store built by in-order ts64_insert
  *       sorted array two arrays (timestamps, values), lower_bound + scan,
  *                    the same copy-out (the seed's dict + sorted keys)
  *       SortedDict   Python sortedcontainers.SortedDict (the seed's
@@ -25,15 +25,15 @@
  *       stream  a reorder buffer: add each arrival, peek the earliest,
  *               pop the earliest while more than W (default 4096) are
  *               held; then drain                             ns per event
- *       ds      ts64_add / ts64_earliest / ts64_pop_earliest
+ *       ds      ts64_insert / ts64_earliest / ts64_pop_earliest
  *       heap    a binary min-heap of (ts, value) written here (the seed's
  *               heapq backend). It does not detect timestamp collisions
  *               (the seed paired it with a dict for that); ds_add does.
  * (c) in-order append of the N timestamps of (a) into an empty store:
- *       ds           ts64_add, one at a time
+ *       ds           ts64_insert, one at a time
  *       sorted array append when ts > last (else binary search + memmove;
  *                    equal: refused), capacity doubling by realloc
- *       ds batch     ts64_add_batch of all N at once (bulk load; shown for
+ *       ds batch     ts64_insert_batch of all N at once (bulk load; shown for
  *                    reference, not a contender)
  *     plus the bytes each holds after the load, per entry (ds: a counting
  *     ds_alloc; sorted array: capacity * 16).
@@ -350,9 +350,9 @@ static NOINLINE uint64_t ds_fill(ts64 *s, const int64_t *ts, const double *v, si
     uint64_t added = 0;
     size_t i;
     for (i = 0; i < n; i++) {
-        ds_status st = ts64_add(s, ts[i], v[i]);
+        ds_status st = ts64_insert(s, ts[i], v[i]);
         if (st == DS_OK) added++;
-        else if (st != DS_EEXIST) check_ok(st, "ts64_add");
+        else if (st != DS_EEXIST) check_ok(st, "ts64_insert");
     }
     return added;
 }
@@ -373,8 +373,8 @@ static NOINLINE pops ds_stream(ts64 *s, const int64_t *ts, const double *vs, siz
     double v, *pv;
     size_t i;
     for (i = 0; i < n; i++) {
-        ds_status st = ts64_add(s, ts[i], vs[i]);
-        if (st != DS_OK && st != DS_EEXIST) check_ok(st, "ts64_add");
+        ds_status st = ts64_insert(s, ts[i], vs[i]);
+        if (st != DS_OK && st != DS_EEXIST) check_ok(st, "ts64_insert");
         if (ts64_earliest(s, &t, &pv) == DS_OK) p.peek += (uint64_t)t;
         while (ts64_len(s) > w) {
             if (ts64_pop_earliest(s, &t, &v) != DS_OK) abort();
@@ -421,7 +421,7 @@ static NOINLINE pops heap_stream(heap *h, const int64_t *ts, const double *vs, s
 static NOINLINE uint64_t ds_append(ts64 *s, const int64_t *ts, const double *v, size_t n) {
     uint64_t added = 0;
     size_t i;
-    for (i = 0; i < n; i++) added += ts64_add(s, ts[i], v[i]) == DS_OK;
+    for (i = 0; i < n; i++) added += ts64_insert(s, ts[i], v[i]) == DS_OK;
     return added;
 }
 static NOINLINE uint64_t sa_append(sarr *a, const int64_t *ts, const double *v, size_t n) {
@@ -432,7 +432,7 @@ static NOINLINE uint64_t sa_append(sarr *a, const int64_t *ts, const double *v, 
 }
 static NOINLINE uint64_t ds_append_batch(ts64 *s, const int64_t *ts, const double *v, size_t n) {
     size_t added = 0;
-    check_ok(ts64_add_batch(s, ts, v, n, &added), "ts64_add_batch");
+    check_ok(ts64_insert_batch(s, ts, v, n, &added), "ts64_insert_batch");
     return added;
 }
 
@@ -778,7 +778,7 @@ int main(int argc, char **argv) {
 
     /* the structures the range queries read (built once; read-only after) */
     ts64_init(&built);
-    for (i = 0; i < (int)n; i++) check_ok(ts64_add(&built, d.ts[i], d.vals[i]), "ts64_add");
+    for (i = 0; i < (int)n; i++) check_ok(ts64_insert(&built, d.ts[i], d.vals[i]), "ts64_insert");
     for (i = 0; i < (int)n; i++)
         if (sarr_add(&sa, d.ts[i], d.vals[i])) abort();
     tb = (int64_t *)xmalloc(d.cap * sizeof *tb);
@@ -908,7 +908,7 @@ int main(int argc, char **argv) {
         for (k = 0; k < NC; k++) {
             double t = bench_median(&res->c[k]) / (double)n;
             printf("  %-14s %12.2f %10.2f %14.1f%s\n", c_name[k], t, bench_ratio(t, tds), res->c_bytes[k],
-                   k == C_BATCH ? "   (ts64_add_batch: bulk load, reference only)" : "");
+                   k == C_BATCH ? "   (ts64_insert_batch: bulk load, reference only)" : "");
         }
         for (k = 0; k < NC; k++)
             if (res->cadded[k] != n) {

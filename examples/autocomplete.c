@@ -106,7 +106,7 @@ int main(void) {
         }
     }
     printf("%zu searches over %zu distinct queries (%zu trie bytes, %.1f per query)\n", searches,
-           ds_trie_count(&t), ds_trie_memory(&t), (double)ds_trie_memory(&t) / (double)ds_trie_count(&t));
+           ds_trie_len(&t), ds_trie_memory(&t), (double)ds_trie_memory(&t) / (double)ds_trie_len(&t));
     printf("suggestion lists: %zu computed, %zu served from the cache\n", computed, served);
 
     /* Show and verify the suggestions for each typed prefix. */

@@ -113,7 +113,7 @@ int main(void) {
         die("prepare", sqlite3_errmsg(db));
     while (sqlite3_step(all) == SQLITE_ROW) {
         const unsigned char *s = sqlite3_column_text(all, 0);
-        ds_bloom_add(&filter, s, (size_t)sqlite3_column_bytes(all, 0));
+        ds_bloom_add(&filter, s, (size_t)sqlite3_column_bytes(all, 0), NULL);
     }
     sqlite3_finalize(all);
     printf("filter: %llu bits (%.1f bits per name, %u probes), %.0f names estimated from the fill\n",

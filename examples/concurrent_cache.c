@@ -20,7 +20,7 @@
 typedef struct profile {
     uint64_t user_id;
     uint32_t followers;
-    char name[24];
+    char name[32];
 } profile;
 
 DS_CLRU(profile_cache, uint64_t, profile, ds_hash_u64, ds_eq_u64)
@@ -63,7 +63,7 @@ static void *worker_main(void *arg) {
     worker *w = (worker *)arg;
     ds_rng r;
     int i;
-    profile p;
+    profile p = {0};
     ds_rng_seed(&r, 1000 + (uint64_t)w->id);
     while (!atomic_load(w->go)) sched_yield(); /* start together */
     for (i = 0; i < (w->herd ? 1 : REQUESTS); i++) {

@@ -284,7 +284,7 @@ int main(void) {
         p->id = i;
         p->kind = (int)ds_rng_below(&rng, sizeof kinds / sizeof kinds[0]);
         if (p->lon < 0 && c->lon > 170) across++;
-        TRY(ds_quadtree_insert(&q, p->lon, p->lat, i));
+        TRY(ds_quadtree_add(&q, p->lon, p->lat, i));
         TRY(ds_geohash_encode_int(p->lat, p->lon, 60, &ghx[i].h));
         ghx[i].i = i;
     }

@@ -101,7 +101,7 @@ int main(void) {
         for (i = 0; i < narrivals; i++) {
             ds_limit_result res;
             ds_status st = ds_limiter_take(&l, 1, arrivals[i], &res);
-            if (st != DS_OK && st != DS_EBUSY) {
+            if (st != DS_OK && st != DS_EREFUSED) {
                 printf("%s: %s\n", ds_limit_algo_name(c.algo), ds_strerror(st));
                 return 1;
             }
@@ -208,7 +208,7 @@ int main(void) {
                (unsigned long long)st.forced_evictions);
         {   /* the abuser's next request gets the headers of a refusal */
             ds_status rc = ds_limiter_table_take(&t, ds_limiter_table_hash(&t, "key_abuser", 10), 1, now, &res);
-            if (rc == DS_EBUSY)
+            if (rc == DS_EREFUSED)
                 printf("  the abuser's next response:\n    HTTP/1.1 429 Too Many Requests\n"
                        "    RateLimit-Limit: %llu\n    RateLimit-Remaining: %llu\n"
                        "    RateLimit-Reset: %lld\n    Retry-After: %lld\n",

@@ -32,7 +32,7 @@ static double celsius(const reading *r) { return r->celsius; }
 int main(void) {
     series s;
     ds_rng rng;
-    int64_t t, used, first_ts, last_ts;
+    int64_t t, used, first_ts = 0, last_ts = 0;
     reading *r;
     ds_tbucket buckets[60];
     size_t n, i, late = 0, bumped = 0, expired;
@@ -52,7 +52,7 @@ int main(void) {
                 ts -= (int64_t)ds_rng_below(&rng, 30) * SEC;
                 late++;
             }
-            st = series_add_unique(&s, ts, rd, 1000, &used);
+            st = series_insert_unique(&s, ts, rd, 1000, &used);
             if (st != DS_OK) {
                 fprintf(stderr, "add_unique: %s\n", ds_strerror(st));
                 return 1;

@@ -287,7 +287,7 @@ static void run_distributed(void) {
             memcpy(prev[k], code[k], strlen(code[k]) + 1);
             /* The seed's code: the first 7 digits only. */
             {
-                uint64_t cut;
+                uint64_t cut = 0;
                 if (ds_base62_decode(code[k], 7, &cut) != DS_OK) bad++;
                 if ((s = u64set_put(&seed7, cut, NULL)) != DS_OK) die("u64set_put", s);
             }

@@ -132,8 +132,8 @@ int main(int argc, char **argv) {
     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) die("ds_hnsw_init", "bad parameters");
     t0 = ds_now_ns();
     for (i = 0; i < nb; i++) {
-        ds_status st = ds_hnsw_add(&h, i, (const float *)(const void *)(map + i * (4 + 4 * d) + 4));
-        if (st != DS_OK) die("ds_hnsw_add", ds_strerror(st));
+        ds_status st = ds_hnsw_insert(&h, i, (const float *)(const void *)(map + i * (4 + 4 * d) + 4));
+        if (st != DS_OK) die("ds_hnsw_insert", ds_strerror(st));
     }
     t_build = (double)(ds_now_ns() - t0) / 1e9;
 

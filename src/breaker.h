@@ -71,7 +71,7 @@ extern "C" {
  *          DS_ENOMEM (nothing allocated). Starts CLOSED, stats zero.
  *   void   ds_breaker_free(ds_breaker *b)
  *   ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_after_ns)
- *          DS_OK: the call may go ahead (then record it). DS_EBUSY:
+ *          DS_OK: the call may go ahead (then record it). DS_EREFUSED:
  *          rejected; *retry_after_ns (may be NULL) is the time until the
  *          next probe is due: OPEN, the rest of the wait; FORCED_OPEN,
  *          INT64_MAX; HALF_OPEN with every probe out, wait_open_ns (the
@@ -142,7 +142,7 @@ typedef struct ds_breaker_stats {
     int64_t since;                  /* time of the last transition (0 before any) */
     ds_breaker_state state;
     uint64_t transitions;           /* state changes */
-    uint64_t permitted, rejected;   /* allow: DS_OK / DS_EBUSY */
+    uint64_t permitted, rejected;   /* allow: DS_OK / DS_EREFUSED */
     uint64_t successes, failures, slow, ignored;  /* recorded outcomes, any state */
     /* The current window: CLOSED, the sliding window; HALF_OPEN, the probes
      * reported so far; otherwise empty. Rates in percent, or -1 while the
@@ -363,7 +363,7 @@ DSDEF ds_status ds_breaker_allow(ds_breaker *b, int64_t now, int64_t *retry_afte
     }
     b->rejected++;
     if (retry_after_ns) *retry_after_ns = wait;
-    return DS_EBUSY;
+    return DS_EREFUSED;
 }
 
 DSDEF ds_status ds_breaker_record(ds_breaker *b, ds_breaker_outcome outcome, int64_t duration_ns,

@@ -91,8 +91,8 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
     } name##_it
 
 #define DS__BTREE_PROTOS(name, K, V, LINK)                                              \
-    LINK void name##_init(name *t);                                                     \
-    LINK void name##_init_alloc(name *t, const ds_alloc *a);                            \
+    LINK ds_status name##_init(name *t);                                                \
+    LINK ds_status name##_init_alloc(name *t, const ds_alloc *a);                       \
     LINK void name##_free(name *t);                                                     \
     LINK void name##_clear(name *t);                                                    \
     LINK size_t name##_len(const name *t);                                              \
@@ -155,12 +155,13 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
         return (name##__leaf *)n;                                                       \
     }                                                                                   \
     static inline void *name##__alloc(name *t, size_t sz) { return DS_MALLOC(t->alloc, sz); } \
-    LINK void name##_init_alloc(name *t, const ds_alloc *a) {                           \
-        if (!t) return;                                                                 \
+    LINK ds_status name##_init_alloc(name *t, const ds_alloc *a) {                      \
+        if (!t) return DS_EINVAL;                                                       \
         memset(t, 0, sizeof *t);                                                        \
         t->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *t) { name##_init_alloc(t, NULL); }                      \
+    LINK ds_status name##_init(name *t) { return name##_init_alloc(t, NULL); }          \
     static void name##__free_node(name *t, void *n, unsigned h) {                       \
         if (h) {                                                                        \
             name##__inner *in = (name##__inner *)n;                                     \
@@ -440,7 +441,7 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
                 p->keys[c] = rs->keys[0];                                               \
                 return DS_OK;                                                           \
             }                                                                           \
-            if (!ls && !rs) return DS_OK; /* an only child: nothing to balance with */ \
+            if (!ls && !rs) return DS_OK; /* an only child: nothing to balance with */  \
             if (ls) { /* merge l into ls */                                             \
                 memcpy(&ls->keys[ls->n], l->keys, l->n * sizeof(K));                    \
                 memcpy(&ls->vals[ls->n], l->vals, l->n * sizeof(V));                    \

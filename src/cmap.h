@@ -122,7 +122,7 @@ extern "C" {
  *          nothing stored; DS_ENOMEM: make not called, map unchanged.
  *   ds_status name_cas(name *c, K key, V expected, V desired, V *actual)
  *          compare-and-set: if the stored value equals expected (val_eq or
- *          memcmp) it becomes desired: DS_OK; else DS_EBUSY (unchanged);
+ *          memcmp) it becomes desired: DS_OK; else DS_EMISMATCH (unchanged);
  *          DS_ENOTFOUND if absent. *actual (may be NULL) gets the value
  *          found, so a retry loop needs no extra get.
  *   size_t name_len(const name *c)   sum of per-shard counts, read without
@@ -577,7 +577,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
                 *p = desired;                                                             \
                 st = DS_OK;                                                               \
             } else {                                                                      \
-                st = DS_EBUSY;                                                            \
+                st = DS_EMISMATCH;                                                            \
             }                                                                             \
         }                                                                                 \
         DS__CMAP_UNLOCK(&s->lock);                                                        \

@@ -102,7 +102,10 @@ extern "C" {
     X(DS_EIO, 8, "input/output error")                      \
     X(DS_ECLOSED, 9, "closed")                              \
     X(DS_ETIMEDOUT, 10, "timed out")                        \
-    X(DS_EBUSY, 11, "busy, try again later")
+    X(DS_EBUSY, 11, "busy, try again later")                \
+    X(DS_EREFUSED, 12, "refused: over the limit or circuit open") \
+    X(DS_EMISMATCH, 13, "current value does not match")     \
+    X(DS_EDEADLK, 14, "would deadlock: the caller holds it")
 
 #define DS__STATUS_ENUM(id, val, msg) id = val,
 typedef enum ds_status { DS_STATUS_LIST(DS__STATUS_ENUM) DS__STATUS_COUNT } ds_status;

@@ -78,8 +78,8 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     typedef T *name##_it
 
 #define DS__DEQUE_PROTOS(name, T, LINK)                                            \
-    LINK void name##_init(name *d);                                                \
-    LINK void name##_init_alloc(name *d, const ds_alloc *a);                       \
+    LINK ds_status name##_init(name *d);                                                 \
+    LINK ds_status name##_init_alloc(name *d, const ds_alloc *a);                        \
     LINK void name##_free(name *d);                                                \
     LINK void name##_clear(name *d);                                               \
     LINK size_t name##_len(const name *d);                                         \
@@ -99,12 +99,13 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK T *name##_next(const name *d, T const *it)
 
 #define DS__DEQUE_IMPL(name, T, LINK)                                                    \
-    LINK void name##_init(name *d) { name##_init_alloc(d, NULL); }                       \
-    LINK void name##_init_alloc(name *d, const ds_alloc *a) {                            \
-        if (DS__UNLIKELY(!d)) return;                                                   \
+    LINK ds_status name##_init(name *d) { return name##_init_alloc(d, NULL); }           \
+    LINK ds_status name##_init_alloc(name *d, const ds_alloc *a) {                       \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         d->buf = NULL;                                                                   \
         d->cap = d->head = d->len = d->maxlen = 0;                                       \
         d->alloc = a;                                                                    \
+        return DS_OK;                                                                    \
     }                                                                                    \
     LINK void name##_free(name *d) {                                                     \
         if (DS__UNLIKELY(!d)) return;                                                   \
@@ -117,7 +118,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK size_t name##_len(const name *d) { if (!d) return 0; return d->len; }           \
     LINK size_t name##_maxlen(const name *d) { if (!d) return 0; return d->maxlen; }     \
     LINK ds_status name##_set_maxlen(name *d, size_t maxlen) {                           \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (maxlen && d->len > maxlen) return DS_EINVAL;                                 \
         d->maxlen = maxlen;                                                              \
         return DS_OK;                                                                    \
@@ -136,14 +137,14 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
     LINK T *name##_front(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \
     LINK T *name##_back(const name *d) { if (!d) return NULL; return d->len ? name##_at(d, d->len - 1) : NULL; } \
     LINK ds_status name##_pop_back(name *d, T *out) {                                    \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = *name##_at(d, d->len - 1);                                       \
         d->len--;                                                                        \
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_pop_front(name *d, T *out) {                                   \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (d->len == 0) return DS_EEMPTY;                                               \
         if (out) *out = d->buf[d->head];                                                 \
         d->head = (d->head + 1) & (d->cap - 1);                                          \
@@ -151,7 +152,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back_evict(name *d, T x, T *dropped, int *did_drop) {     \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -165,7 +166,7 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_front_evict(name *d, T x, T *dropped, int *did_drop) {    \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         if (did_drop) *did_drop = 0;                                                     \
         if (d->maxlen && d->len == d->maxlen) {                                          \
             if (did_drop) *did_drop = 1;                                                 \
@@ -180,11 +181,11 @@ static inline ds_status ds__deque_grow(void **buf, size_t *cap, size_t *head, si
         return DS_OK;                                                                    \
     }                                                                                    \
     LINK ds_status name##_push_back(name *d, T x) {                                      \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         return name##_push_back_evict(d, x, NULL, NULL);                                 \
     }                                                                                    \
     LINK ds_status name##_push_front(name *d, T x) {                                     \
-        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                         \
+        if (DS__UNLIKELY(!d)) return DS_EINVAL;                                          \
         return name##_push_front_evict(d, x, NULL, NULL);                                \
     }                                                                                    \
     LINK T *name##_first(const name *d) { if (!d) return NULL; return name##_at(d, 0); } \

@@ -51,9 +51,11 @@ extern "C" {
  *          explicit m bits (rounded up to 64, or 512 when blocked) and k
  *          probes (1..64).
  *   void   ds_bloom_free(ds_bloom *b), ds_bloom_clear(ds_bloom *b)
- *   int    ds_bloom_add(ds_bloom *b, const void *key, size_t len)
- *          1 if the key was certainly new (some bit flipped), else 0
- *          (already present, or a false positive); as RedisBloom's BF.ADD.
+ *   ds_status ds_bloom_add(ds_bloom *b, const void *key, size_t len, int *added)
+ *          DS_OK; *added (may be NULL) = 1 if the key was certainly new
+ *          (some bit flipped), else 0 (already present, or a false
+ *          positive), as RedisBloom's BF.ADD. DS_EINVAL for a NULL or
+ *          freed filter, or a NULL key with len > 0.
  *   int    ds_bloom_has(const ds_bloom *b, const void *key, size_t len)
  *   double ds_bloom_fpp(const ds_bloom *b)     FPP at the current fill:
  *          (bits set / m)^k; blocked: the mean over blocks of
@@ -78,7 +80,7 @@ typedef struct ds_bloom {
     uint64_t *bits;
     uint64_t m;        /* bits; a multiple of 64 (512 when blocked) */
     uint64_t set;      /* bits that are 1 */
-    uint64_t n;        /* adds that returned 1 */
+    uint64_t n;        /* adds that flipped a bit */
     unsigned k;        /* probes per key, 1..64 */
     int blocked;
     const ds_alloc *alloc;
@@ -90,11 +92,11 @@ DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocke
                                  const ds_alloc *a);
 DSDEF void ds_bloom_free(ds_bloom *b);
 DSDEF void ds_bloom_clear(ds_bloom *b);
-DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h);
+DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added);
 DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h);
-static inline int ds_bloom_add(ds_bloom *b, const void *key, size_t len) {
-    if (!key && len) return 0;
-    return ds_bloom_add_hash(b, ds_hash_bytes(key, len, 0));
+static inline ds_status ds_bloom_add(ds_bloom *b, const void *key, size_t len, int *added) {
+    if (!key && len) return DS_EINVAL;
+    return ds_bloom_add_hash(b, ds_hash_bytes(key, len, 0), added);
 }
 static inline int ds_bloom_has(const ds_bloom *b, const void *key, size_t len) {
     if (!key && len) return 0;
@@ -361,10 +363,10 @@ static const uint32_t ds__bloom_salt[64] = {
     0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
     0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
     0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
-DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
+DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added) {
     uint64_t fresh = 0;
     unsigned i;
-    if (!b || !b->bits) return 0;
+    if (!b || !b->bits) return DS_EINVAL;
     if (b->blocked) {
         uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
         uint32_t h32 = (uint32_t)h;
@@ -386,7 +388,8 @@ DSDEF int ds_bloom_add_hash(ds_bloom *b, uint64_t h) {
     }
     b->set += fresh;
     b->n += fresh != 0;
-    return fresh != 0;
+    if (added) *added = fresh != 0;
+    return DS_OK;
 }
 DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
     unsigned i;
@@ -610,7 +613,7 @@ DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
     if (s->nf == 0 || s->f[s->nf - 1].n >= cap)
         if ((st = ds__sbloom_grow(s)) != DS_OK) return st;
     /* No filter has it, so some bit of the newest is 0: n counts it. */
-    ds_bloom_add_hash(&s->f[s->nf - 1], h);
+    ds_bloom_add_hash(&s->f[s->nf - 1], h, NULL);
     s->n++;
     if (added) *added = 1;
     return DS_OK;

@@ -32,10 +32,10 @@ extern "C" {
  *          and is not validated (NaNs give NaN distances). add/remove give
  *          DS_EINVAL. Cosine divides by both norms at search time.
  *   void   ds_flat_free(ds_flat *f)
- *   ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v)
+ *   ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v)
  *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, or a zero vector
  *          under cosine), DS_ENOMEM. Amortised O(dim).
- *   ds_status ds_flat_remove(ds_flat *f, uint64_t label)
+ *   ds_status ds_flat_del(ds_flat *f, uint64_t label)
  *          DS_ENOTFOUND; moves the last row into the hole. O(dim).
  *   size_t ds_flat_len(const ds_flat *f)
  *   ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k,
@@ -65,8 +65,8 @@ DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_
 DSDEF ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count, size_t dim,
                                   size_t stride, ds_metric metric);
 DSDEF void ds_flat_free(ds_flat *f);
-DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v);
-DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label);
+DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v);
+DSDEF ds_status ds_flat_del(ds_flat *f, uint64_t label);
 DSDEF size_t ds_flat_len(const ds_flat *f);
 DSDEF ds_status ds_flat_search(const ds_flat *f, const float *q, size_t k, ds_neighbor *out,
                                size_t *nout);
@@ -130,7 +130,7 @@ DSDEF void ds_flat_free(ds_flat *f) {
 }
 DSDEF size_t ds_flat_len(const ds_flat *f) { return f ? f->len : 0; }
 
-DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v) {
+DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     size_t row;
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
@@ -169,7 +169,7 @@ DSDEF ds_status ds_flat_add(ds_flat *f, uint64_t label, const float *v) {
     f->len++;
     return DS_OK;
 }
-DSDEF ds_status ds_flat_remove(ds_flat *f, uint64_t label) {
+DSDEF ds_status ds_flat_del(ds_flat *f, uint64_t label) {
     uint64_t row;
     size_t last;
     if (!f || f->view) return DS_EINVAL;

@@ -168,9 +168,9 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          DS_EINVAL for NULL, bounds not finite or x_min >= x_max or
  *          y_min >= y_max, bucket > 256, max_depth > 40. Allocates nothing.
  *   void   ds_quadtree_free(ds_quadtree *q); ds_quadtree_clear (keeps the pools)
- *   ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id)
+ *   ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id)
  *          DS_EINVAL outside the bounds or NaN; DS_EFULL at 2^32 - 1 points
- *   ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n)
+ *   ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n)
  *          all n or none: sorts them along the Z-order curve first (an
  *          LSD radix sort; 16 n bytes of scratch), so the tree is built
  *          leaf after leaf in memory order: about twice as fast as n
@@ -183,7 +183,7 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          returns the memory of removed points and makes a tree built by
  *          random inserts as fast to query as one from insert_many (up to
  *          2x on large rectangle queries). O(n); DS_ENOMEM leaves it as is.
- *   ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id)
+ *   ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id)
  *          removes one point with exactly this id and position;
  *          DS_ENOTFOUND. Never allocates.
  *   ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y,
@@ -274,8 +274,8 @@ typedef struct ds_quadtree {
 DSDEF ds_status ds_quadtree_init(ds_quadtree *q, const ds_quadtree_config *cfg);
 DSDEF void ds_quadtree_free(ds_quadtree *q);
 DSDEF void ds_quadtree_clear(ds_quadtree *q);
-DSDEF ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id);
-DSDEF ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id);
+DSDEF ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id);
+DSDEF ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id);
 DSDEF ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y, double new_x,
                                  double new_y);
 DSDEF ds_status ds_quadtree_rect(const ds_quadtree *q, double x0, double y0, double x1, double y1,
@@ -288,7 +288,7 @@ DSDEF ds_status ds_quadtree_radius_into(const ds_quadtree *q, double x, double y
                                         ds_qt_point *out, size_t cap, size_t *count);
 DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t k, ds_qt_hit *out,
                                 size_t *found);
-DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n);
+DSDEF ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n);
 DSDEF ds_status ds_quadtree_compact(ds_quadtree *q);
 DSDEF size_t ds_quadtree_len(const ds_quadtree *q);
 DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
@@ -832,7 +832,7 @@ static uint32_t ds__qt_descend(const ds_quadtree *q, double x, double y, uint32_
     return ni;
 }
 
-DSDEF ds_status ds_quadtree_insert(ds_quadtree *q, double x, double y, uint64_t id) {
+DSDEF ds_status ds_quadtree_add(ds_quadtree *q, double x, double y, uint64_t id) {
     uint32_t ni, depth, path[64], i, need_n = 0, need_b = 0, b;
     double box[4];
     ds_status st;
@@ -923,7 +923,7 @@ static int ds__qt_find(const ds_quadtree *q, uint32_t ni, double x, double y, ui
     return 0;
 }
 
-DSDEF ds_status ds_quadtree_remove(ds_quadtree *q, double x, double y, uint64_t id) {
+DSDEF ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id) {
     uint32_t ni, depth, path[64], b, s, head, *hh, i;
     double *hx, *bx;
     if (!q || !ds__qt_in(q, x, y)) return DS_EINVAL;
@@ -970,7 +970,7 @@ static uint32_t ds__qt_morton(const ds_quadtree *q, double x, double y) {
     return (uint32_t)(ds__geo_spread(ix) << 1 | ds__geo_spread(iy));
 }
 
-DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, size_t n) {
+DSDEF ds_status ds_quadtree_add_many(ds_quadtree *q, const ds_qt_point *pts, size_t n) {
     uint64_t *a, *b, *t;
     size_t i, bytes;
     unsigned pass;
@@ -1008,12 +1008,12 @@ DSDEF ds_status ds_quadtree_insert_many(ds_quadtree *q, const ds_qt_point *pts, 
         size_t m = n - i < 256 ? n - i : 256, j;
         for (j = 0; j < m; j++) chunk[j] = pts[(uint32_t)a[i + j]];
         for (j = 0; j < m; j++, i++)
-            if ((st = ds_quadtree_insert(q, chunk[j].x, chunk[j].y, chunk[j].id)) != DS_OK) break;
+            if ((st = ds_quadtree_add(q, chunk[j].x, chunk[j].y, chunk[j].id)) != DS_OK) break;
     }
     if (st != DS_OK) { /* all or nothing: take back what went in (removal cannot fail) */
         while (i-- > 0) {
             const ds_qt_point *p = &pts[(uint32_t)a[i]];
-            ds_status rs = ds_quadtree_remove(q, p->x, p->y, p->id);
+            ds_status rs = ds_quadtree_del(q, p->x, p->y, p->id);
             DS_ASSERT(rs == DS_OK);
             (void)rs;
         }
@@ -1107,8 +1107,8 @@ DSDEF ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y
         DS__QT_BY(q, bx)[s] = new_y;
         return DS_OK;
     }
-    if ((st = ds_quadtree_insert(q, new_x, new_y, id)) != DS_OK) return st;
-    st = ds_quadtree_remove(q, x, y, id);
+    if ((st = ds_quadtree_add(q, new_x, new_y, id)) != DS_OK) return st;
+    st = ds_quadtree_del(q, x, y, id);
     DS_ASSERT(st == DS_OK);
     return st;
 }

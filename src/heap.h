@@ -99,8 +99,8 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
     } name##_topk
 
 #define DS__HEAP_PROTOS(name, T, LINK)                                                 \
-    LINK void name##_init(name *h);                                                    \
-    LINK void name##_init_alloc(name *h, const ds_alloc *a);                           \
+    LINK ds_status name##_init(name *h);                                                \
+    LINK ds_status name##_init_alloc(name *h, const ds_alloc *a);                       \
     LINK void name##_free(name *h);                                                    \
     LINK void name##_clear(name *h);                                                   \
     LINK size_t name##_len(const name *h);                                             \
@@ -168,12 +168,13 @@ DS__INLINE void ds__heap_sift_down(unsigned char *b, size_t n, size_t i, size_t 
         }                                                                               \
         d[i] = x;                                                                       \
     }                                                                                   \
-    LINK void name##_init(name *h) { name##_init_alloc(h, NULL); }                      \
-    LINK void name##_init_alloc(name *h, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!h)) return;                                                   \
+    LINK ds_status name##_init(name *h) { return name##_init_alloc(h, NULL); }          \
+    LINK ds_status name##_init_alloc(name *h, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!h)) return DS_EINVAL;                                         \
         h->data = NULL;                                                                 \
         h->len = h->cap = 0;                                                            \
         h->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *h) {                                                    \
         if (DS__UNLIKELY(!h)) return;                                                   \

@@ -64,7 +64,7 @@ extern "C" {
  *          sliding log grows on demand, up to `limit` entries).
  *   void   ds_limiter_free(ds_limiter *l)
  *   ds_status ds_limiter_allow(ds_limiter *l, uint64_t n, int64_t now)
- *          DS_OK: admitted (and counted); DS_EBUSY: refused (nothing
+ *          DS_OK: admitted (and counted); DS_EREFUSED: refused (nothing
  *          counted); DS_EINVAL: now < 0; DS_ENOMEM: the sliding log could
  *          not grow (refused, nothing counted). n = 0 only looks: DS_OK.
  *   ds_status ds_limiter_take(ds_limiter *l, uint64_t n, int64_t now, ds_limit_result *res)
@@ -110,6 +110,9 @@ extern "C" {
  *          stored (refused, table unchanged)
  *   ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
  *                                        uint64_t n, int64_t now)
+ *   ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+ *                                       uint64_t n, int64_t now, ds_limit_result *res)
+ *          allow/take keyed by a byte string (hashed with the table's seed)
  *   int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now)
  *   uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len)
  *          the uint64 key a byte string maps to
@@ -225,6 +228,8 @@ DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_
                                       ds_limit_result *res);
 DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
                                            uint64_t n, int64_t now);
+DSDEF ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+                                          uint64_t n, int64_t now, ds_limit_result *res);
 DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
                                        int64_t now);
 DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len);
@@ -632,7 +637,7 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
         res->delay_ns = c->algo == DS_LIMIT_LEAKY_SHAPER ? ds__lim_sat_add(delay, delay ? skew : 0) : 0;
     }
     if (st != DS_OK) return st;
-    return d.ok ? DS_OK : DS_EBUSY;
+    return d.ok ? DS_OK : DS_EREFUSED;
 }
 
 static ds_status ds__lim_check(const ds_limit_config *c) {
@@ -855,7 +860,7 @@ DSDEF ds_status ds_limiter_table_take(ds_limiter_table *t, uint64_t key, uint64_
         }
     }
     if (st == DS_OK) t->stats.allowed++;
-    else if (st == DS_EBUSY) t->stats.refused++;
+    else if (st == DS_EREFUSED) t->stats.refused++;
     return st;
 }
 DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64_t n, int64_t now) {
@@ -864,10 +869,14 @@ DSDEF ds_status ds_limiter_table_allow(ds_limiter_table *t, uint64_t key, uint64
 DSDEF uint64_t ds_limiter_table_hash(const ds_limiter_table *t, const void *key, size_t len) {
     return t && (key || !len) ? ds_hash_bytes(key, len, t->seed) : 0;
 }
+DSDEF ds_status ds_limiter_table_take_str(ds_limiter_table *t, const void *key, size_t len,
+                                          uint64_t n, int64_t now, ds_limit_result *res) {
+    if (!t || (!key && len)) return DS_EINVAL;
+    return ds_limiter_table_take(t, ds_limiter_table_hash(t, key, len), n, now, res);
+}
 DSDEF ds_status ds_limiter_table_allow_str(ds_limiter_table *t, const void *key, size_t len,
                                            uint64_t n, int64_t now) {
-    if (!t || (!key && len)) return DS_EINVAL;
-    return ds_limiter_table_take(t, ds_limiter_table_hash(t, key, len), n, now, NULL);
+    return ds_limiter_table_take_str(t, key, len, n, now, NULL);
 }
 DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, uint64_t n,
                                        int64_t now) {

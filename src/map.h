@@ -327,15 +327,17 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
     static inline name##_entry *name##__slot(const name *m, size_t i) {                 \
         return (name##_entry *)(void *)(m->m.slots + i * sizeof(name##_entry));         \
     }                                                                                   \
-    LINK void name##_init_seed(name *m, const ds_alloc *a, uint64_t seed) {             \
-        if (DS__UNLIKELY(!m)) return;                                                   \
+    LINK ds_status name##_init_seed(name *m, const ds_alloc *a, uint64_t seed) {        \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds__map_init(&m->m, a, seed);                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init_alloc(name *m, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!m)) return;                                                   \
+    LINK ds_status name##_init_alloc(name *m, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!m)) return DS_EINVAL;                                         \
         ds__map_init(&m->m, a, ds__map_default_seed((uintptr_t)(void *)m));                                \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *m) { name##_init_alloc(m, NULL); }                      \
+    LINK ds_status name##_init(name *m) { return name##_init_alloc(m, NULL); }          \
     LINK void name##_free(name *m) { if (!m) return; ds__map_free(&m->m, sizeof(name##_entry)); } \
     LINK void name##_clear(name *m) { if (!m) return; ds__map_clear(&m->m); }            \
     LINK size_t name##_len(const name *m) { if (!m) return 0; return m->m.len; }         \
@@ -378,9 +380,9 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
     }
 
 #define DS__TABLE_COMMON_PROTOS(name, K, LINK)                                          \
-    LINK void name##_init(name *m);                                                     \
-    LINK void name##_init_alloc(name *m, const ds_alloc *a);                            \
-    LINK void name##_init_seed(name *m, const ds_alloc *a, uint64_t seed);              \
+    LINK ds_status name##_init(name *m);                                                \
+    LINK ds_status name##_init_alloc(name *m, const ds_alloc *a);                       \
+    LINK ds_status name##_init_seed(name *m, const ds_alloc *a, uint64_t seed);         \
     LINK void name##_free(name *m);                                                     \
     LINK void name##_clear(name *m);                                                    \
     LINK size_t name##_len(const name *m);                                              \

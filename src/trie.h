@@ -28,9 +28,13 @@ extern "C" {
  * (times the fan-out of the nodes expanded), not a walk of every match.
  * Ties in score are broken by key, lexicographically.
  *
- *   void   ds_trie_init(ds_trie *t, const ds_alloc *a); void ds_trie_free(ds_trie *t)
+ *   ds_status ds_trie_init(ds_trie *t, const ds_alloc *a)   allocates nothing;
+ *          DS_EINVAL if t is NULL.   void ds_trie_free(ds_trie *t)
  *   ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new)
  *          a new key starts with score 0; an existing one keeps its score
+ *   ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val,
+ *                               double score, int *is_new)
+ *          put with a score (finite, else DS_EINVAL), new or existing key
  *   void **ds_trie_get(const ds_trie *t, const void *key, size_t len)   NULL if absent
  *   ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)  DS_ENOTFOUND;
  *          nodes merge back (if that merge cannot allocate, the tree stays
@@ -55,7 +59,7 @@ extern "C" {
  *   void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t len, size_t *mlen)
  *          the value of the longest stored key that is a prefix of key
  *          (routing tables, tokenizers); *mlen its length
- *   size_t ds_trie_count(const ds_trie *t), ds_trie_memory(const ds_trie *t)
+ *   size_t ds_trie_len(const ds_trie *t), ds_trie_memory(const ds_trie *t)
  * fn(ctx, key, len, score, val) returns nonzero to stop; the key buffer is
  * valid during the call. Walks return the number of keys reported.
  * Complexity: put/get/del O(len) plus O(fan-out) per node on the path to
@@ -82,13 +86,15 @@ typedef struct ds_trie {
     const ds_alloc *alloc;
 } ds_trie;
 
-DSDEF void ds_trie_init(ds_trie *t, const ds_alloc *a);
+DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a);
 DSDEF void ds_trie_free(ds_trie *t);
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new);
 DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len);
 DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out);
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score);
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score);
+DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
+                                  int *is_new);
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len);
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx);
@@ -97,7 +103,7 @@ DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
                           void *ctx);
 DSDEF void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t len, size_t *mlen);
-DSDEF size_t ds_trie_count(const ds_trie *t);
+DSDEF size_t ds_trie_len(const ds_trie *t);
 DSDEF size_t ds_trie_memory(const ds_trie *t);
 
 /*@end*/
@@ -140,11 +146,12 @@ static void ds__tfree_tree(ds_trie *t, ds__tnode *n) {
     for (i = 0; i < n->nkids; i++) ds__tfree_tree(t, n->kids[i]);
     ds__tdelete_node(t, n);
 }
-DSDEF void ds_trie_init(ds_trie *t, const ds_alloc *a) {
-    if (!t) return;
+DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a) {
+    if (!t) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     t->alloc = a;
     t->root.best = -HUGE_VAL;
+    return DS_OK;
 }
 DSDEF void ds_trie_free(ds_trie *t) {
     uint16_t i;
@@ -367,6 +374,13 @@ DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, doubl
     ds__tset_score(n, score);
     return DS_OK;
 }
+DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
+                                  int *is_new) {
+    ds_status st;
+    if (!(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
+    if ((st = ds_trie_put(t, key, len, val, is_new)) != DS_OK) return st;
+    return ds_trie_set_score(t, key, len, score); /* found: put just stored it */
+}
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
     ds__tnode *n;
     ds_status st;
@@ -387,7 +401,7 @@ DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
     n = ds__tfind(t, (const unsigned char *)key, len);
     return n && n->has ? n->score : NAN;
 }
-DSDEF size_t ds_trie_count(const ds_trie *t) { return t ? t->count : 0; }
+DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
 DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
 
 /* -- walks: a key buffer that starts on the stack -- */

@@ -26,16 +26,16 @@ extern "C" {
  *   void   name_init(name *s), name_init_alloc(name *s, const ds_alloc *a)
  *   void   name_free(name *s), name_clear(name *s)
  *   size_t name_len(const name *s); int name_is_empty(const name *s)
- *   ds_status name_add(name *s, int64_t ts, V v)          DS_EEXIST on a collision
- *   ds_status name_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
+ *   ds_status name_insert(name *s, int64_t ts, V v)          DS_EEXIST on a collision
+ *   ds_status name_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used)
  *          stores at the first free timestamp in [ts, ts + max_offset]
  *          (*used says which); DS_EFULL if all are taken, DS_EINVAL if
  *          max_offset < 0 or ts + max_offset overflows
- *   ds_status name_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
+ *   ds_status name_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added)
  *          adds each pair, skipping collisions (*added counts the rest);
  *          sorted input into an empty store is bulk-loaded in O(n)
  *   V     *name_value_at(const name *s, int64_t ts)      NULL if none
- *   ds_status name_remove(name *s, int64_t ts, V *out)   DS_ENOTFOUND
+ *   ds_status name_del(name *s, int64_t ts, V *out)   DS_ENOTFOUND
  *   size_t name_range(const name *s, int64_t start, int64_t end,
  *                     int64_t *ts_out, V *vals_out, size_t cap)
  *          every entry with start <= ts <= end, in time order: copies the
@@ -76,17 +76,17 @@ typedef struct ds_tbucket {
     typedef name##__bt_it name##_it
 
 #define DS__TSTORE_PROTOS(name, V, LINK)                                                 \
-    LINK void name##_init(name *s);                                                      \
-    LINK void name##_init_alloc(name *s, const ds_alloc *a);                             \
+    LINK ds_status name##_init(name *s);                                                \
+    LINK ds_status name##_init_alloc(name *s, const ds_alloc *a);                       \
     LINK void name##_free(name *s);                                                      \
     LINK void name##_clear(name *s);                                                     \
     LINK size_t name##_len(const name *s);                                               \
     LINK int name##_is_empty(const name *s);                                             \
-    LINK ds_status name##_add(name *s, int64_t ts, V v);                                 \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used); \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added); \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v);                                 \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used); \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added); \
     LINK V *name##_value_at(const name *s, int64_t ts);                                  \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out);                           \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out);                           \
     LINK size_t name##_range(const name *s, int64_t start, int64_t end, int64_t *ts_out, \
                              V *vals_out, size_t cap);                                   \
     LINK size_t name##_duration(const name *s, int64_t d, int64_t now, int64_t *ts_out,  \
@@ -111,19 +111,21 @@ typedef struct ds_tbucket {
 #define DS__TSTORE_IMPL(name, V, LINK)                                                  \
     DS__BTREE_PROTOS(name##__bt, int64_t, V, static inline DS__UNUSED);                 \
     DS__BTREE_IMPL(name##__bt, int64_t, V, ds_cmp_i64, static inline DS__UNUSED)        \
-    LINK void name##_init_alloc(name *s, const ds_alloc *a) {                           \
-        if (s) name##__bt_init_alloc(&s->t, a);                                         \
+    LINK ds_status name##_init_alloc(name *s, const ds_alloc *a) {                      \
+        if (!s) return DS_EINVAL;                                                       \
+        name##__bt_init_alloc(&s->t, a);                                                \
+        return DS_OK;                                                                   \
     }                                                                                   \
-    LINK void name##_init(name *s) { name##_init_alloc(s, NULL); }                      \
+    LINK ds_status name##_init(name *s) { return name##_init_alloc(s, NULL); }          \
     LINK void name##_free(name *s) { if (s) name##__bt_free(&s->t); }                   \
     LINK void name##_clear(name *s) { if (s) name##__bt_clear(&s->t); }                 \
     LINK size_t name##_len(const name *s) { return s ? s->t.len : 0; }                  \
     LINK int name##_is_empty(const name *s) { return !s || s->t.len == 0; }             \
-    LINK ds_status name##_add(name *s, int64_t ts, V v) {                               \
+    LINK ds_status name##_insert(name *s, int64_t ts, V v) {                               \
         if (!s) return DS_EINVAL;                                                       \
         return name##__bt_insert(&s->t, ts, v);                                         \
     }                                                                                   \
-    LINK ds_status name##_add_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used) { \
+    LINK ds_status name##_insert_unique(name *s, int64_t ts, V v, int64_t max_offset, int64_t *used) { \
         name##_it it;                                                                   \
         int64_t cand = ts;                                                              \
         ds_status st;                                                                   \
@@ -138,7 +140,7 @@ typedef struct ds_tbucket {
         if ((st = name##__bt_insert(&s->t, cand, v)) == DS_OK && used) *used = cand;    \
         return st;                                                                      \
     }                                                                                   \
-    LINK ds_status name##_add_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added) { \
+    LINK ds_status name##_insert_batch(name *s, const int64_t *ts, const V *vals, size_t n, size_t *added) { \
         size_t i, ok = 0;                                                               \
         int sorted = 1;                                                                 \
         ds_status st = DS_OK;                                                           \
@@ -161,7 +163,7 @@ typedef struct ds_tbucket {
     LINK V *name##_value_at(const name *s, int64_t ts) {                                \
         return s ? name##__bt_get(&s->t, ts) : NULL;                                    \
     }                                                                                   \
-    LINK ds_status name##_remove(name *s, int64_t ts, V *out) {                         \
+    LINK ds_status name##_del(name *s, int64_t ts, V *out) {                         \
         if (!s) return DS_EINVAL;                                                       \
         return name##__bt_del(&s->t, ts, out);                                          \
     }                                                                                   \

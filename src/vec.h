@@ -37,8 +37,8 @@ extern "C" {
  *   ds_status name_push(name *v, T x)             amortized O(1)
  *   ds_status name_append(name *v, T const *xs, size_t n)
  *   ds_status name_pop(name *v, T *out)           DS_EEMPTY; out may be NULL
- *   ds_status name_insert(name *v, size_t i, T x) O(len-i); DS_EINVAL if i > len
- *   ds_status name_remove(name *v, size_t i, T *out)      O(len-i), keeps order
+ *   ds_status name_insert_at(name *v, size_t i, T x) O(len-i); DS_EINVAL if i > len
+ *   ds_status name_del_at(name *v, size_t i, T *out)      O(len-i), keeps order
  *   ds_status name_swap_remove(name *v, size_t i, T *out) O(1), last moves to i
  *   void   name_sort(name *v, int (*cmp)(T const *, T const *))
  *          introsort, O(n log n) worst case, not stable
@@ -103,8 +103,8 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     typedef int (*name##_cmp)(T const *, T const *)
 
 #define DS__VEC_PROTOS(name, T, LINK)                                                   \
-    LINK void name##_init(name *v);                                                     \
-    LINK void name##_init_alloc(name *v, const ds_alloc *a);                            \
+    LINK ds_status name##_init(name *v);                                                \
+    LINK ds_status name##_init_alloc(name *v, const ds_alloc *a);                       \
     LINK void name##_free(name *v);                                                     \
     LINK void name##_clear(name *v);                                                    \
     LINK size_t name##_len(const name *v);                                              \
@@ -116,8 +116,8 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     LINK ds_status name##_push(name *v, T x);                                           \
     LINK ds_status name##_append(name *v, T const *xs, size_t n);                       \
     LINK ds_status name##_pop(name *v, T *out);                                         \
-    LINK ds_status name##_insert(name *v, size_t i, T x);                               \
-    LINK ds_status name##_remove(name *v, size_t i, T *out);                            \
+    LINK ds_status name##_insert_at(name *v, size_t i, T x);                               \
+    LINK ds_status name##_del_at(name *v, size_t i, T *out);                            \
     LINK ds_status name##_swap_remove(name *v, size_t i, T *out);                       \
     LINK void name##_sort(name *v, name##_cmp cmp);                                     \
     LINK size_t name##_lower_bound(const name *v, T const *key, name##_cmp cmp);        \
@@ -130,12 +130,13 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
     static inline int name##__cmp_tramp(const void *a, const void *b, void *ctx) {      \
         return ((const name##__cmpbox *)ctx)->fn((T const *)a, (T const *)b);           \
     }                                                                                   \
-    LINK void name##_init(name *v) { name##_init_alloc(v, NULL); }                      \
-    LINK void name##_init_alloc(name *v, const ds_alloc *a) {                           \
-        if (DS__UNLIKELY(!v)) return;                                                   \
+    LINK ds_status name##_init(name *v) { return name##_init_alloc(v, NULL); }          \
+    LINK ds_status name##_init_alloc(name *v, const ds_alloc *a) {                      \
+        if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         v->data = NULL;                                                                 \
         v->len = v->cap = 0;                                                            \
         v->alloc = a;                                                                   \
+        return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_free(name *v) {                                                    \
         if (DS__UNLIKELY(!v)) return;                                                   \
@@ -208,7 +209,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         if (out) *out = v->data[v->len];                                                \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK ds_status name##_insert(name *v, size_t i, T x) {                              \
+    LINK ds_status name##_insert_at(name *v, size_t i, T x) {                              \
         if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i > v->len) return DS_EINVAL;                                               \
         if (v->len == v->cap) {                                                         \
@@ -220,7 +221,7 @@ DSDEF void ds__sort(void *base, size_t n, size_t esz, ds__cmp_fn cmp, void *ctx)
         v->len++;                                                                       \
         return DS_OK;                                                                   \
     }                                                                                   \
-    LINK ds_status name##_remove(name *v, size_t i, T *out) {                           \
+    LINK ds_status name##_del_at(name *v, size_t i, T *out) {                           \
         if (DS__UNLIKELY(!v)) return DS_EINVAL;                                         \
         if (i >= v->len) return DS_EINVAL;                                              \
         if (out) *out = v->data[i];                                                     \

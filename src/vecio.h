@@ -48,6 +48,12 @@ extern "C" {
  *          > DS_VEC_MAX_DIM, records of different d, a size that is not a
  *          whole number of records.
  *   void   ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim)
+ *   ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+ *                                  const ds_alloc *a)
+ *          an .ivecs ground-truth file as uint64_t labels, the type
+ *          ds_recall_at_k and ds_flat_ground_truth use (a negative id is
+ *          DS_ECORRUPT); free with ds_labels_free(a, p, n, dim).
+ *   void   ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim)
  *
  * Ground truth and recall:
  *   ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq,
@@ -67,6 +73,9 @@ DSDEF ds_status ds_fvecs_read(ds_reader *r, float **out, size_t *n, size_t *dim,
 DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *dim,
                               const ds_alloc *a);
 DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim);
+DSDEF ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+                                     const ds_alloc *a);
+DSDEF void ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim);
 DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
                                      uint64_t *labels);
 DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t *truth,
@@ -495,6 +504,37 @@ DSDEF ds_status ds_ivecs_read(ds_reader *r, int32_t **out, size_t *n, size_t *di
 }
 DSDEF void ds_vecs_free(const ds_alloc *a, void *p, size_t n, size_t dim) {
     if (p) DS_FREE(a, p, n * dim * 4);
+}
+DSDEF ds_status ds_ivecs_read_labels(ds_reader *r, uint64_t **out, size_t *n, size_t *dim,
+                                     const ds_alloc *a) {
+    int32_t *ids = NULL;
+    uint64_t *labels = NULL;
+    size_t nn = 0, d = 0, i, total, bytes = 0;
+    ds_status st;
+    if (!out || !n || !dim) return DS_EINVAL;
+    if ((st = ds_ivecs_read(r, &ids, &nn, &d, a)) != DS_OK) return st;
+    total = nn * d; /* ds_ivecs_read held total * 4 bytes */
+    if (total && (!ds_size_mul(total, sizeof *labels, &bytes) ||
+                  !(labels = (uint64_t *)DS_MALLOC(a, bytes)))) {
+        ds_vecs_free(a, ids, nn, d);
+        return DS_ENOMEM;
+    }
+    for (i = 0; i < total; i++) {
+        if (ids[i] < 0) {
+            DS_FREE(a, labels, bytes);
+            ds_vecs_free(a, ids, nn, d);
+            return DS_ECORRUPT;
+        }
+        labels[i] = (uint64_t)ids[i];
+    }
+    ds_vecs_free(a, ids, nn, d);
+    *out = labels;
+    *n = nn;
+    *dim = d;
+    return DS_OK;
+}
+DSDEF void ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim) {
+    if (p) DS_FREE(a, p, n * dim * sizeof *p);
 }
 
 DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,

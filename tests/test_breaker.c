@@ -81,8 +81,8 @@ void test_breaker_transitions(void) {
     CHECK(bk_last(&log, DS_BREAKER_CLOSED, DS_BREAKER_OPEN, t));
 
     /* OPEN rejects, saying how long until the probe */
-    CHECK(ds_breaker_allow(&b, t + 30, &wait) == DS_EBUSY && wait == 70);
-    CHECK(ds_breaker_allow(&b, t + 99, &wait) == DS_EBUSY && wait == 1);
+    CHECK(ds_breaker_allow(&b, t + 30, &wait) == DS_EREFUSED && wait == 70);
+    CHECK(ds_breaker_allow(&b, t + 99, &wait) == DS_EREFUSED && wait == 1);
     ds_breaker_snapshot(&b, t + 99, &s);
     CHECK(s.state == DS_BREAKER_OPEN && s.rejected == 2 && s.since == t && s.window_calls == 0);
 
@@ -91,7 +91,7 @@ void test_breaker_transitions(void) {
     CHECK(ds_breaker_allow(&b, t, &wait) == DS_OK && wait == 0);
     CHECK(bk_last(&log, DS_BREAKER_OPEN, DS_BREAKER_HALF_OPEN, t));
     CHECK(ds_breaker_allow(&b, t, &wait) == DS_OK);
-    CHECK(ds_breaker_allow(&b, t, &wait) == DS_EBUSY && wait == 100); /* P = 2 out */
+    CHECK(ds_breaker_allow(&b, t, &wait) == DS_EREFUSED && wait == 100); /* P = 2 out */
 
     /* HALF_OPEN -> CLOSED: both probes succeed */
     CHECK(ds_breaker_record(&b, DS_BREAKER_SUCCESS, 1, t + 1) == DS_OK);
@@ -123,7 +123,7 @@ void test_breaker_transitions(void) {
     /* forced states */
     CHECK(ds_breaker_force(&b, DS_BREAKER_FORCED_OPEN, t + 1) == DS_OK);
     CHECK(bk_last(&log, DS_BREAKER_OPEN, DS_BREAKER_FORCED_OPEN, t + 1));
-    CHECK(ds_breaker_allow(&b, t + 1000000, &wait) == DS_EBUSY && wait == INT64_MAX);
+    CHECK(ds_breaker_allow(&b, t + 1000000, &wait) == DS_EREFUSED && wait == INT64_MAX);
     CHECK(ds_breaker_current(&b) == DS_BREAKER_FORCED_OPEN);
     CHECK(ds_breaker_force(&b, DS_BREAKER_DISABLED, t + 1000000) == DS_OK);
     for (i = 0; i < 50; i++) CHECK(bk_call(&b, DS_BREAKER_FAILURE, 1, t + 1000000) == DS_OK);
@@ -132,10 +132,10 @@ void test_breaker_transitions(void) {
     CHECK(ds_breaker_force(&b, DS_BREAKER_HALF_OPEN, t) == DS_OK);
     CHECK(bk_last(&log, DS_BREAKER_DISABLED, DS_BREAKER_HALF_OPEN, t));
     CHECK(ds_breaker_force(&b, DS_BREAKER_OPEN, t) == DS_OK);
-    CHECK(ds_breaker_allow(&b, t + 40, &wait) == DS_EBUSY && wait == 60);
+    CHECK(ds_breaker_allow(&b, t + 40, &wait) == DS_EREFUSED && wait == 60);
     i = log.n;
     CHECK(ds_breaker_force(&b, DS_BREAKER_OPEN, t + 40) == DS_OK); /* restarts the wait, no callback */
-    CHECK(log.n == i && ds_breaker_allow(&b, t + 80, &wait) == DS_EBUSY && wait == 60);
+    CHECK(log.n == i && ds_breaker_allow(&b, t + 80, &wait) == DS_EREFUSED && wait == 60);
     CHECK(ds_breaker_force(&b, DS_BREAKER_CLOSED, t + 80) == DS_OK);
     CHECK(bk_last(&log, DS_BREAKER_OPEN, DS_BREAKER_CLOSED, t + 80));
     CHECK(ds_breaker_force(&b, (ds_breaker_state)5, t) == DS_EINVAL);
@@ -195,7 +195,7 @@ void test_breaker_transitions(void) {
     CHECK(ds_breaker_allow(&b, 10, NULL) == DS_OK); /* half-open at 10, one probe lost */
     CHECK(ds_breaker_advance(&b, 59) == DS_BREAKER_HALF_OPEN);
     CHECK(ds_breaker_advance(&b, 60) == DS_BREAKER_OPEN);
-    CHECK(ds_breaker_allow(&b, 65, &wait) == DS_EBUSY && wait == 5);
+    CHECK(ds_breaker_allow(&b, 65, &wait) == DS_EREFUSED && wait == 5);
     ds_breaker_record(&b, DS_BREAKER_SUCCESS, 1, 66); /* the lost probe, late: not a probe now */
     CHECK(ds_breaker_allow(&b, 70, NULL) == DS_OK && ds_breaker_allow(&b, 70, NULL) == DS_OK);
     ds_breaker_snapshot(&b, 70, &s);
@@ -220,11 +220,11 @@ void test_breaker_probes(void) {
         bk_call(&b, DS_BREAKER_FAILURE, 0, 0);
         CHECK(ds_breaker_current(&b) == DS_BREAKER_OPEN);
         for (i = 0; i < P; i++) CHECK(ds_breaker_allow(&b, 1000 + i, NULL) == DS_OK);
-        CHECK(ds_breaker_allow(&b, 1000 + P, &wait) == DS_EBUSY && wait == 1000);
+        CHECK(ds_breaker_allow(&b, 1000 + P, &wait) == DS_EREFUSED && wait == 1000);
         /* outcomes coming in do not free permits: still P in all */
         for (i = 0; i + 1 < P; i++) {
             CHECK(ds_breaker_record(&b, DS_BREAKER_SUCCESS, 0, 2000) == DS_OK);
-            CHECK(ds_breaker_allow(&b, 2000, NULL) == DS_EBUSY);
+            CHECK(ds_breaker_allow(&b, 2000, NULL) == DS_EREFUSED);
         }
         /* an ignored probe gives its permit back, exactly one */
         CHECK(ds_breaker_record(&b, DS_BREAKER_IGNORED, 0, 2000) == DS_OK);
@@ -232,7 +232,7 @@ void test_breaker_probes(void) {
         CHECK(s.state == DS_BREAKER_HALF_OPEN && s.probes_out == 0 && s.window_calls == P - 1);
         CHECK(s.failure_rate == -1.0); /* fewer than P probes reported */
         CHECK(ds_breaker_allow(&b, 2000, NULL) == DS_OK);
-        CHECK(ds_breaker_allow(&b, 2000, NULL) == DS_EBUSY);
+        CHECK(ds_breaker_allow(&b, 2000, NULL) == DS_EREFUSED);
         CHECK(ds_breaker_record(&b, DS_BREAKER_SUCCESS, 0, 2001) == DS_OK);
         CHECK(ds_breaker_current(&b) == DS_BREAKER_CLOSED);
         /* a record with no probe outstanding is not a probe */
@@ -570,7 +570,7 @@ static ds_status bm_allow(bmodel *m, int64_t now, int64_t *wait) {
     bm_ho_rejects += m->state == DS_BREAKER_HALF_OPEN;
     *wait = m->state == DS_BREAKER_OPEN ? m->deadline - t
           : m->state == DS_BREAKER_HALF_OPEN ? m->c.wait_open_ns : INT64_MAX;
-    return DS_EBUSY;
+    return DS_EREFUSED;
 }
 
 static void bm_record(bmodel *m, ds_breaker_outcome o, int64_t dur, int64_t now) {

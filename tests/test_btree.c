@@ -357,17 +357,17 @@ static void tstore_case(ds_rng *rng, uint64_t seed) {
         int found = p < m->n && m->ts[p] == t;
         if (m->n > 1800) op = 60;
         if (op < 30) { /* add: collisions refused */
-            CHECK(tseries_add(&s, t, RD(v, 1)) == (found ? DS_EEXIST : DS_OK));
+            CHECK(tseries_insert(&s, t, RD(v, 1)) == (found ? DS_EEXIST : DS_OK));
             if (!found) tm_insert(m, p, t, v);
         } else if (op < 40) { /* in-order arrival */
             if (m->n && m->ts[m->n - 1] > now) now = m->ts[m->n - 1]; /* add_unique may have gone past */
             now += 1 + (int64_t)ds_rng_below(rng, 3);
-            CHECK(tseries_add(&s, now, RD(v, 2)) == DS_OK);
+            CHECK(tseries_insert(&s, now, RD(v, 2)) == DS_OK);
             tm_insert(m, m->n, now, v);
         } else if (op < 50) { /* add_unique within an offset */
             int64_t off = (int64_t)ds_rng_below(rng, 4), used = -1, c = t;
             size_t q = p;
-            ds_status st = tseries_add_unique(&s, t, RD(v, 3), off, &used);
+            ds_status st = tseries_insert_unique(&s, t, RD(v, 3), off, &used);
             while (q < m->n && m->ts[q] == c && c <= t + off) {
                 q++;
                 c++;
@@ -380,7 +380,7 @@ static void tstore_case(ds_rng *rng, uint64_t seed) {
             }
         } else if (op < 60) { /* remove */
             reading out;
-            ds_status st = tseries_remove(&s, t, &out);
+            ds_status st = tseries_del(&s, t, &out);
             CHECK(st == (found ? DS_OK : DS_ENOTFOUND));
             if (found) {
                 CHECK(out.celsius == m->v[p]);
@@ -481,16 +481,16 @@ void test_tstore_edges(void) {
     for (i = 0; i < 5; i++) vs[i] = RD((double)i, 0);
     tseries_init(&s);
     /* Sorted batch into an empty store: bulk-loaded. */
-    CHECK(tseries_add_batch(&s, ts, vs, 5, &added) == DS_OK && added == 5 && tseries_len(&s) == 5);
+    CHECK(tseries_insert_batch(&s, ts, vs, 5, &added) == DS_OK && added == 5 && tseries_len(&s) == 5);
     /* Unsorted batch with collisions: the new ones go in. */
     {
         int64_t t2[3] = {35, 20, 5};
-        CHECK(tseries_add_batch(&s, t2, vs, 3, &added) == DS_OK && added == 2 && tseries_len(&s) == 7);
+        CHECK(tseries_insert_batch(&s, t2, vs, 3, &added) == DS_OK && added == 2 && tseries_len(&s) == 7);
     }
-    CHECK(tseries_add_unique(&s, 20, vs[0], 0, &used) == DS_EFULL);
-    CHECK(tseries_add_unique(&s, 20, vs[0], 1, &used) == DS_OK && used == 21);
-    CHECK(tseries_add_unique(&s, 1, vs[0], -1, &used) == DS_EINVAL);
-    CHECK(tseries_add_unique(&s, INT64_MAX, vs[0], 5, &used) == DS_EINVAL);
+    CHECK(tseries_insert_unique(&s, 20, vs[0], 0, &used) == DS_EFULL);
+    CHECK(tseries_insert_unique(&s, 20, vs[0], 1, &used) == DS_OK && used == 21);
+    CHECK(tseries_insert_unique(&s, 1, vs[0], -1, &used) == DS_EINVAL);
+    CHECK(tseries_insert_unique(&s, INT64_MAX, vs[0], 5, &used) == DS_EINVAL);
     CHECK(tseries_range(&s, 30, 10, NULL, NULL, 0) == 0);            /* inverted: empty */
     CHECK(tseries_range(&s, 11, 19, NULL, NULL, 0) == 0);            /* between keys */
     CHECK(tseries_range(&s, 20, 21, NULL, NULL, 0) == 2);            /* bounds inclusive */
@@ -504,7 +504,7 @@ void test_tstore_edges(void) {
     CHECK(image_rejected(mb.data, mb.len, tseries_try_load));
     ds_membuf_free(&mb);
     tseries_free(&s);
-    CHECK(tseries_add(NULL, 1, vs[0]) == DS_EINVAL && tseries_len(NULL) == 0);
+    CHECK(tseries_insert(NULL, 1, vs[0]) == DS_EINVAL && tseries_len(NULL) == 0);
 }
 
 static ds_status bt64_try_load(ds_reader *r) {

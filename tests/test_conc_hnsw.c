@@ -1,13 +1,13 @@
 /* tests/test_conc_hnsw.c - ds_hnsw.h's multi-threaded build and batch search
- * (DS_HNSW_THREADS): ds_hnsw_add_batch and ds_hnsw_search_batch.
+ * (DS_HNSW_THREADS): ds_hnsw_insert_batch and ds_hnsw_search_batch.
  *
  * A batch built by 2-8 threads reaches the recall of the single-threaded
  * build (>= 0.95, within 0.01) on clustered synthetic sets, every label is
  * found again by its own vector, the link lists keep every invariant (sizes,
  * no self or duplicate links, links only to elements that have the layer,
  * node locks released); levels, slots, labels and the RNG come out exactly
- * as from ds_hnsw_add, and with threads = 1 the whole index is byte-identical
- * (saved images) to the one ds_hnsw_add builds, deleted-slot reuse included.
+ * as from ds_hnsw_insert, and with threads = 1 the whole index is byte-identical
+ * (saved images) to the one ds_hnsw_insert builds, deleted-slot reuse included.
  * Batch search gives exactly the single searches' results. Bad input,
  * duplicates, max_elements and every allocation failure leave the index as
  * it was. Built into the C11 pthread binaries (ASan+UBSan, TSan), so TSan
@@ -124,25 +124,25 @@ static void hmt_build_recall(void) {
         CHECK(ds_flat_init(&f, D, met, NULL) == DS_OK);
         for (i = 0; i < N; i++) {
             labels[i] = 5000 + i * 3;
-            CHECK(ds_flat_add(&f, labels[i], x + i * D) == DS_OK);
+            CHECK(ds_flat_insert(&f, labels[i], x + i * D) == DS_OK);
         }
         CHECK(ds_flat_ground_truth(&f, q, NQ, K, truth) == DS_OK);
         ds_flat_free(&f);
         CHECK(ds_hnsw_init(&st, &p, NULL) == DS_OK && ds_hnsw_init(&mt, &p, NULL) == DS_OK);
-        for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&st, labels[i], x + i * D) == DS_OK);
+        for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&st, labels[i], x + i * D) == DS_OK);
         if (round == 0) {
-            CHECK(ds_hnsw_add_batch(&mt, labels, x, N, threads) == DS_OK);
+            CHECK(ds_hnsw_insert_batch(&mt, labels, x, N, threads) == DS_OK);
         } else {
             const size_t a = N / 6, b = N / 2;
-            for (i = 0; i < a; i++) CHECK(ds_hnsw_add(&mt, labels[i], x + i * D) == DS_OK);
-            CHECK(ds_hnsw_add_batch(&mt, labels + a, x + a * D, b - a, threads) == DS_OK);
-            CHECK(ds_hnsw_add_batch(&mt, labels + b, x + b * D, N - b, threads) == DS_OK);
+            for (i = 0; i < a; i++) CHECK(ds_hnsw_insert(&mt, labels[i], x + i * D) == DS_OK);
+            CHECK(ds_hnsw_insert_batch(&mt, labels + a, x + a * D, b - a, threads) == DS_OK);
+            CHECK(ds_hnsw_insert_batch(&mt, labels + b, x + b * D, N - b, threads) == DS_OK);
         }
         CHECK(ds_hnsw_len(&mt) == N && mt.n == N);
         bad = hmt_graph_bad(&mt);
         CHECKF(bad == 0, "threads %zu: bad link list at slot %zu", threads, bad - 1);
         CHECK(hmt_graph_bad(&st) == 0);
-        /* levels, slots and the RNG come out as from ds_hnsw_add */
+        /* levels, slots and the RNG come out as from ds_hnsw_insert */
         CHECK(memcmp(st.level, mt.level, N) == 0);
         CHECK(memcmp(&st.rng, &mt.rng, sizeof st.rng) == 0);
         CHECK(st.maxlevel == mt.maxlevel && st.ulen == mt.ulen);
@@ -191,9 +191,9 @@ static void hmt_contention(void) {
     CHECK(x && labels);
     for (i = 0; i < N; i++) labels[i] = i;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK && ds_hnsw_init(&st, &p, NULL) == DS_OK);
-    CHECK(ds_hnsw_add_batch(&h, labels, x, N / 2, 8) == DS_OK); /* 8 threads on any machine */
-    CHECK(ds_hnsw_add_batch(&h, labels + N / 2, x + (N / 2) * D, N - N / 2, 0) == DS_OK);
-    CHECK(ds_hnsw_add_batch(&st, labels, x, N, 1) == DS_OK);
+    CHECK(ds_hnsw_insert_batch(&h, labels, x, N / 2, 8) == DS_OK); /* 8 threads on any machine */
+    CHECK(ds_hnsw_insert_batch(&h, labels + N / 2, x + (N / 2) * D, N - N / 2, 0) == DS_OK);
+    CHECK(ds_hnsw_insert_batch(&st, labels, x, N, 1) == DS_OK);
     CHECK(ds_hnsw_len(&h) == N);
     bad = hmt_graph_bad(&h);
     CHECKF(bad == 0, "bad link list at slot %zu", bad - 1);
@@ -228,7 +228,7 @@ static void hmt_batch_matches_add(void) {
     x = clustered(&r, N + B, D, 6, 0.2f);
     CHECK(x != NULL);
     for (i = 0; i < N + B; i++) labels[i] = 1000 + i * 7;
-    /* 0: ds_hnsw_add; 1: one batch, threads = 1; 2: batches of 1..37, threads = 1;
+    /* 0: ds_hnsw_insert; 1: one batch, threads = 1; 2: batches of 1..37, threads = 1;
      * 3: one batch, 3 threads */
     for (k = 0; k < 4; k++) {
         ds_hnsw h;
@@ -236,28 +236,28 @@ static void hmt_batch_matches_add(void) {
         p.replace_deleted = 1;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         if (k == 0) {
-            for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, labels[i], x + i * D) == DS_OK);
+            for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, labels[i], x + i * D) == DS_OK);
         } else if (k == 1 || k == 3) {
-            CHECK(ds_hnsw_add_batch(&h, labels, x, N, k == 1 ? 1 : 3) == DS_OK);
+            CHECK(ds_hnsw_insert_batch(&h, labels, x, N, k == 1 ? 1 : 3) == DS_OK);
         } else {
             size_t at = 0, step = 1;
             while (at < N) {
                 size_t c = step < N - at ? step : N - at;
-                CHECK(ds_hnsw_add_batch(&h, labels + at, x + at * D, c, 1) == DS_OK);
+                CHECK(ds_hnsw_insert_batch(&h, labels + at, x + at * D, c, 1) == DS_OK);
                 at += c;
                 step = step % 37 + 1;
             }
         }
-        for (i = 0; i < DEL; i++) CHECK(ds_hnsw_mark_deleted(&h, labels[i * 5]) == DS_OK);
+        for (i = 0; i < DEL; i++) CHECK(ds_hnsw_del(&h, labels[i * 5]) == DS_OK);
         /* DEL of the B reuse deleted slots, the rest are new */
         if (k == 0) {
-            for (i = N; i < N + B; i++) CHECK(ds_hnsw_add(&h, labels[i], x + i * D) == DS_OK);
+            for (i = N; i < N + B; i++) CHECK(ds_hnsw_insert(&h, labels[i], x + i * D) == DS_OK);
         } else {
-            CHECK(ds_hnsw_add_batch(&h, labels + N, x + N * D, B, k == 3 ? 3 : 1) == DS_OK);
+            CHECK(ds_hnsw_insert_batch(&h, labels + N, x + N * D, B, k == 3 ? 3 : 1) == DS_OK);
         }
         CHECK(ds_hnsw_deleted(&h) == 0 && ds_hnsw_len(&h) == N + B - DEL && h.n == N + B - DEL);
         CHECK(hmt_graph_bad(&h) == 0);
-        for (i = 0; i < N + B; i++) CHECK(ds_hnsw_contains(&h, labels[i]) == (i >= DEL * 5 || i % 5));
+        for (i = 0; i < N + B; i++) CHECK(ds_hnsw_has(&h, labels[i]) == (i >= DEL * 5 || i % 5));
         hmt_image(&h, &img[k]);
         CHECK(img[k].len > 0);
         if (k == 0) {
@@ -313,7 +313,7 @@ static void hmt_search_batch(void) {
     x = clustered(&r, N + NQ, D, 10, 0.2f);
     CHECK(x && want && got);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
     for (f = 0; f < 2; f++) {
         ds_hnsw_filter filt = f ? hmt_mod3 : NULL;
         for (i = 0; i < NQ; i++)
@@ -339,7 +339,7 @@ static void hmt_search_batch(void) {
         ds_neighbor res[3 * 20];
         size_t n3[3];
         CHECK(ds_hnsw_init(&small, &p, NULL) == DS_OK);
-        for (i = 0; i < 7; i++) CHECK(ds_hnsw_add(&small, i, x + i * D) == DS_OK);
+        for (i = 0; i < 7; i++) CHECK(ds_hnsw_insert(&small, i, x + i * D) == DS_OK);
         CHECK(ds_hnsw_search_batch(&small, x, 3, 20, 0, NULL, NULL, res, n3, 2) == DS_OK);
         CHECK(n3[0] == 7 && n3[1] == 7 && n3[2] == 7 && res[0].label == 0 && res[20].label == 1);
         ds_hnsw_free(&small);
@@ -373,37 +373,37 @@ static void hmt_batch_errors(void) {
     for (i = 0; i < 12; i++) lab[i] = 100 + i;
     p.max_elements = 20;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    CHECK(ds_hnsw_add_batch(NULL, lab, v, 2, 2) == DS_EINVAL);
-    CHECK(ds_hnsw_add_batch(&h, NULL, v, 2, 2) == DS_EINVAL);
-    CHECK(ds_hnsw_add_batch(&h, lab, NULL, 2, 2) == DS_EINVAL);
-    CHECK(ds_hnsw_add_batch(&h, NULL, NULL, 0, 2) == DS_OK && ds_hnsw_len(&h) == 0);
-    CHECK(ds_hnsw_add_batch(&h, lab, v, 10, 2) == DS_OK && ds_hnsw_len(&h) == 10);
+    CHECK(ds_hnsw_insert_batch(NULL, lab, v, 2, 2) == DS_EINVAL);
+    CHECK(ds_hnsw_insert_batch(&h, NULL, v, 2, 2) == DS_EINVAL);
+    CHECK(ds_hnsw_insert_batch(&h, lab, NULL, 2, 2) == DS_EINVAL);
+    CHECK(ds_hnsw_insert_batch(&h, NULL, NULL, 0, 2) == DS_OK && ds_hnsw_len(&h) == 0);
+    CHECK(ds_hnsw_insert_batch(&h, lab, v, 10, 2) == DS_OK && ds_hnsw_len(&h) == 10);
     hmt_image(&h, &before);
     /* a NaN, a zero vector under cosine: nothing added */
     v[10 * D + 1] = NAN;
-    CHECK(ds_hnsw_add_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EINVAL);
+    CHECK(ds_hnsw_insert_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EINVAL);
     v[10 * D + 1] = 0;
     memset(v + 11 * D, 0, D * sizeof(float));
-    CHECK(ds_hnsw_add_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EINVAL);
+    CHECK(ds_hnsw_insert_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EINVAL);
     v[11 * D] = 1;
     /* a label already there; one repeated inside the batch */
     lab[11] = 105;
-    CHECK(ds_hnsw_add_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EEXIST);
+    CHECK(ds_hnsw_insert_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EEXIST);
     lab[11] = 110;
-    CHECK(ds_hnsw_add_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EEXIST);
-    CHECK(!ds_hnsw_contains(&h, 110) && ds_hnsw_len(&h) == 10);
+    CHECK(ds_hnsw_insert_batch(&h, lab + 10, v + 10 * D, 2, 2) == DS_EEXIST);
+    CHECK(!ds_hnsw_has(&h, 110) && ds_hnsw_len(&h) == 10);
     /* past max_elements (20): all or nothing */
     {
         uint64_t many[11];
         float mv[11 * D];
         for (i = 0; i < 11; i++) many[i] = 500 + i;
         for (i = 0; i < 11 * D; i++) mv[i] = 1.0f + (float)i;
-        CHECK(ds_hnsw_add_batch(&h, many, mv, 11, 2) == DS_EFULL);
+        CHECK(ds_hnsw_insert_batch(&h, many, mv, 11, 2) == DS_EFULL);
         hmt_image(&h, &after);
         CHECK(hmt_same_image(&before, &after));
         ds_membuf_free(&after);
-        CHECK(ds_hnsw_add_batch(&h, many, mv, 10, 2) == DS_OK && ds_hnsw_len(&h) == 20);
-        CHECK(ds_hnsw_add_batch(&h, many + 10, mv, 1, 2) == DS_EFULL);
+        CHECK(ds_hnsw_insert_batch(&h, many, mv, 10, 2) == DS_OK && ds_hnsw_len(&h) == 20);
+        CHECK(ds_hnsw_insert_batch(&h, many + 10, mv, 1, 2) == DS_EFULL);
     }
     ds_membuf_free(&before);
     /* search_batch */
@@ -450,7 +450,7 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
         ds_status st;
         if (c > N - at) c = N - at;
         hmt_image(&h, &before);
-        st = ds_hnsw_add_batch(&h, lab + at, v + at * D, c, 1 + (size_t)ds_rng_below(&r, 3));
+        st = ds_hnsw_insert_batch(&h, lab + at, v + at * D, c, 1 + (size_t)ds_rng_below(&r, 3));
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, f0), 1);
             hmt_image(&h, &after);
@@ -462,7 +462,7 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
         }
         ds_membuf_free(&before);
         if (at >= 30 && at < 40) /* delete a few: later batches reuse them */
-            CHECK_OR(ds_hnsw_mark_deleted(&h, lab[at - 20]) == DS_OK, 1);
+            CHECK_OR(ds_hnsw_del(&h, lab[at - 20]) == DS_OK, 1);
         f0 = PROP_FAILS(pa);
         st = ds_hnsw_search_batch(&h, v, 4, 3, 0, NULL, NULL, res, nres, 2);
         CHECK_OR(st == DS_OK || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, f0)), 1);

@@ -304,7 +304,7 @@ static void cmap_model_case(ds_rng *rng, uint64_t seed) {
                     CHECK(s == DS_OK);
                     m.val[k] = v + 7;
                 } else {
-                    CHECK(s == DS_EBUSY);
+                    CHECK(s == DS_EMISMATCH);
                 }
             }
         } else if (r < 96) { /* snapshot */
@@ -582,7 +582,7 @@ void test_conc_cmap_edges(void) {
     CHECK(ptmap_init(&pm, &pcfg) == DS_OK);
     CHECK(ptmap_put(&pm, 1, a, NULL) == DS_OK);
     CHECK(ptmap_cas(&pm, 1, b, d, &got) == DS_OK && got.y == 2); /* b.x == a.x */
-    CHECK(ptmap_cas(&pm, 1, a, d, &got) == DS_EBUSY && got.x == 3 && got.y == 4);
+    CHECK(ptmap_cas(&pm, 1, a, d, &got) == DS_EMISMATCH && got.x == 3 && got.y == 4);
     CHECK(ptmap_cas(&pm, 2, a, d, NULL) == DS_ENOTFOUND);
     ptmap_free(&pm);
     /* string keys: equal strings at different addresses are one key */
@@ -662,7 +662,7 @@ static void *disjoint_main(void *arg) {
             s = cm_cas(w->c, k, exp, v + 1, &out);
             if (!w->present[j]) {
                 if (s != DS_ENOTFOUND) w->bad++;
-            } else if (out != w->val[j] || s != (exp == w->val[j] ? DS_OK : DS_EBUSY)) {
+            } else if (out != w->val[j] || s != (exp == w->val[j] ? DS_OK : DS_EMISMATCH)) {
                 w->bad++;
             } else if (s == DS_OK) {
                 w->val[j] = v + 1;
@@ -747,7 +747,7 @@ static void *counter_main(void *arg) {
             uint64_t cur = 0;
             ds_status s = cm_get(w->c, k, &cur);
             if (s != DS_OK) w->bad++; /* all 16 exist from the start */
-            while ((s = cm_cas(w->c, k, cur, cur + 1, &cur)) == DS_EBUSY) busy++;
+            while ((s = cm_cas(w->c, k, cur, cur + 1, &cur)) == DS_EMISMATCH) busy++;
             if (s != DS_OK) w->bad++;
         }
         w->adds[k]++;
@@ -993,7 +993,7 @@ void test_conc_cmap_bounded(void) {
 
 /* cas under contention: all threads increment the same two counters with
  * get + cas retry loops (a yield now and then between the read and the
- * cas widens the race); losers get DS_EBUSY and the value they lost to,
+ * cas widens the race); losers get DS_EMISMATCH and the value they lost to,
  * and retry from it. No increment may be lost or doubled. */
 static void *cas_main(void *arg) {
     worker *w = (worker *)arg;
@@ -1005,7 +1005,7 @@ static void *cas_main(void *arg) {
         ds_status s;
         if (cm_get(w->c, k, &cur) != DS_OK) w->bad++;
         if (ds_rng_below(&r, 16) == 0) sched_yield();
-        while ((s = cm_cas(w->c, k, cur, cur + 1, &seen)) == DS_EBUSY) {
+        while ((s = cm_cas(w->c, k, cur, cur + 1, &seen)) == DS_EMISMATCH) {
             if (seen <= cur) w->bad++; /* lost to an older value: impossible */
             cur = seen;
             w->ops++;

@@ -289,14 +289,14 @@ static void gl_start(gl_arg *a, sf_ctx *x, uint64_t key, int64_t timeout, pthrea
     if (pthread_create(t, NULL, gl_main, a) != 0) abort();
 }
 
-/* A loader that calls back into the cache: the same key (DS_EBUSY) and
+/* A loader that calls back into the cache: the same key (DS_EDEADLK) and
  * another key (works: the lock is not held while loading). */
 static ds_status reentrant_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
     wcache *c = (wcache *)lctx;
     uint64_t v = 0;
     (void)ttl;
     if (*key == 1) {
-        if (wcache_get_or_load(c, 1, 0, reentrant_loader, c, &v) != DS_EBUSY) return DS_EIO;
+        if (wcache_get_or_load(c, 1, 0, reentrant_loader, c, &v) != DS_EDEADLK) return DS_EIO;
         if (wcache_get_or_load(c, 2, 0, reentrant_loader, c, &v) != DS_OK || v != 22) return DS_EIO;
         if (wcache_put(c, 3, 33, 0) != DS_OK) return DS_EIO;
     }
@@ -382,7 +382,7 @@ void test_conc_wrap_clru_invalidate(void) {
     x.ttl = 100;
     CHECK(wcache_get_or_load(&c, 30, 50, sf_loader, &x, &v) == DS_OK);
     CHECK(wcache_get(&c, 30, 149, &v) == DS_OK && wcache_get(&c, 30, 150, &v) == DS_ENOTFOUND);
-    /* re-entry from the loader: same key DS_EBUSY, other keys work */
+    /* re-entry from the loader: same key DS_EDEADLK, other keys work */
     wcache_clear(&c);
     CHECK(wcache_get_or_load(&c, 1, 0, reentrant_loader, &c, &v) == DS_OK && v == 11);
     CHECK(wcache_get(&c, 2, 0, &v) == DS_OK && v == 22);
@@ -766,7 +766,7 @@ static void *ws_main(void *p) {
     ws_arg *a = (ws_arg *)p;
     switch (a->op) {
     case 0: a->st = wstore_wait_for_data(a->s); break;
-    case 1: a->st = wstore_wait_for_add(a->s, &a->seen); break;
+    case 1: a->st = wstore_wait_for_insert(a->s, &a->seen); break;
     case 2: a->st = wstore_wait_pop(a->s, &a->ts, &a->v); break;
     case 3: a->st = wstore_wait_for_data_timeout(a->s, a->timeout); break;
     case 4: a->st = wstore_wait_for_add_timeout(a->s, &a->seen, a->timeout); break;
@@ -804,7 +804,7 @@ void test_conc_wrap_tstore_wait(void) {
     for (i = 0; i < 6; i++)
         if (i != 2 && i != 5) CHECK(pthread_create(&t[i], NULL, ws_main, &a[i]) == 0);
     if (!wait_sleepers(&s.added, 4)) wstore_close(&s); /* fail below, not hang */
-    CHECK(wstore_add(&s, 100, 7) == DS_OK);
+    CHECK(wstore_insert(&s, 100, 7) == DS_OK);
     {   /* a lost wake-up fails below (close wakes them) instead of hanging */
         int64_t end = ds_now_ns() + 3 * SEC;
         while (!(atomic_load(&a[0].done) && atomic_load(&a[1].done) && atomic_load(&a[3].done) &&
@@ -821,7 +821,7 @@ void test_conc_wrap_tstore_wait(void) {
     CHECK(pthread_create(&t[2], NULL, ws_main, &a[2]) == 0);
     CHECK(pthread_create(&t[5], NULL, ws_main, &a[5]) == 0);
     if (!wait_sleepers(&s.added, 2)) wstore_close(&s);
-    CHECK(wstore_add(&s, 200, 8) == DS_OK);
+    CHECK(wstore_insert(&s, 200, 8) == DS_OK);
     {
         int64_t end = ds_now_ns() + 5 * SEC;
         while (!atomic_load(&a[2].done) && !atomic_load(&a[5].done) && ds_now_ns() < end) sched_yield();
@@ -837,17 +837,17 @@ void test_conc_wrap_tstore_wait(void) {
         CHECK(got->ts == 200 && got->v == 8);
     }
     CHECK(wstore_len(&s) == 0 && wstore_adds(&s) == 2);
-    CHECK(wstore_is_closed((const wstore *)&s) && wstore_add(&s, 1, 1) == DS_ECLOSED);
+    CHECK(wstore_is_closed((const wstore *)&s) && wstore_insert(&s, 1, 1) == DS_ECLOSED);
     CHECK(DS__ALOAD(&s.added.waiters, acquire) == 0);
     wstore_free(&s);
     /* wait_for_add: nothing missed between two calls; closed with nothing newer */
     CHECK(wstore_init(&s) == DS_OK);
     seen = wstore_adds(&s);
-    CHECK(wstore_add(&s, 1, 1) == DS_OK && wstore_add(&s, 2, 2) == DS_OK);
-    CHECK(wstore_add(&s, 2, 9) == DS_EEXIST && wstore_adds(&s) == 2); /* a collision adds nothing */
-    CHECK(wstore_wait_for_add(&s, &seen) == DS_OK && seen == 2);
+    CHECK(wstore_insert(&s, 1, 1) == DS_OK && wstore_insert(&s, 2, 2) == DS_OK);
+    CHECK(wstore_insert(&s, 2, 9) == DS_EEXIST && wstore_adds(&s) == 2); /* a collision adds nothing */
+    CHECK(wstore_wait_for_insert(&s, &seen) == DS_OK && seen == 2);
     CHECK(wstore_wait_for_add_timeout(&s, &seen, 1 * MS) == DS_ETIMEDOUT && seen == 2);
-    CHECK(wstore_wait_for_add(&s, NULL) == DS_EINVAL);
+    CHECK(wstore_wait_for_insert(&s, NULL) == DS_EINVAL);
     /* a sleeping add-waiter is woken by close */
     memset(&a[0], 0, sizeof a[0]);
     a[0].s = &s;
@@ -861,8 +861,8 @@ void test_conc_wrap_tstore_wait(void) {
     CHECK(a[0].st == DS_ECLOSED);
     /* after close: data waits succeed while there is data; pops drain in time order */
     seen = 0;
-    CHECK(wstore_wait_for_add(&s, &seen) == DS_OK && seen == 2); /* newer than 0: still reported */
-    CHECK(wstore_wait_for_add(&s, &seen) == DS_ECLOSED);
+    CHECK(wstore_wait_for_insert(&s, &seen) == DS_OK && seen == 2); /* newer than 0: still reported */
+    CHECK(wstore_wait_for_insert(&s, &seen) == DS_ECLOSED);
     CHECK(wstore_wait_for_data(&s) == DS_OK);
     CHECK(wstore_wait_pop(&s, &ts, &v) == DS_OK && ts == 1 && v == 1);
     CHECK(wstore_wait_pop(&s, &ts, &v) == DS_OK && ts == 2 && v == 2);
@@ -898,7 +898,7 @@ static void *tsp_main(void *arg) {
     if (p->mode == 0) {
         for (i = 0; i < p->n; i++) {
             int64_t ts = (int64_t)i * TS_PRODUCERS + p->id;
-            if (wstore_add(p->s, ts, ts_val(ts)) != DS_OK) p->bad = 1;
+            if (wstore_insert(p->s, ts, ts_val(ts)) != DS_OK) p->bad = 1;
             if (ds_rng_below(&r, 8) == 0) sched_yield();
         }
     } else if (p->mode == 1) {
@@ -930,11 +930,11 @@ static void *tsp_main(void *arg) {
             uint64_t v = 0;
             unsigned kind = (unsigned)ds_rng_below(&r, 3);
             if (kind == 0) {
-                ds_status st = wstore_add(p->s, ts, ts_val(ts));
+                ds_status st = wstore_insert(p->s, ts, ts_val(ts));
                 if (st != (p->mpresent[j] ? DS_EEXIST : DS_OK)) p->bad = 1;
                 p->mpresent[j] = 1;
             } else if (kind == 1) {
-                ds_status st = wstore_remove(p->s, ts, &v);
+                ds_status st = wstore_del(p->s, ts, &v);
                 if (st != (p->mpresent[j] ? DS_OK : DS_ENOTFOUND) || (st == DS_OK && v != ts_val(ts))) p->bad = 1;
                 p->mpresent[j] = 0;
             } else {
@@ -1027,10 +1027,10 @@ static void tstore_replay_case(ds_rng *r, uint64_t seed) {
         ds_status a, b;
         size_t n1, n2;
         switch (kind) {
-        case 0: CHECK(wstore_add(&s, ts, v) == pstore_add(&m, ts, v)); break;
+        case 0: CHECK(wstore_insert(&s, ts, v) == pstore_insert(&m, ts, v)); break;
         case 1:
-            a = wstore_add_unique(&s, ts, v, 3, &used);
-            b = pstore_add_unique(&m, ts, v, 3, &mused);
+            a = wstore_insert_unique(&s, ts, v, 3, &used);
+            b = pstore_insert_unique(&m, ts, v, 3, &mused);
             CHECK(a == b && (a != DS_OK || used == mused));
             break;
         case 2:
@@ -1040,8 +1040,8 @@ static void tstore_replay_case(ds_rng *r, uint64_t seed) {
             break;
         case 3: {
             uint64_t mv = 0;
-            a = wstore_remove(&s, ts, &got);
-            CHECK(a == pstore_remove(&m, ts, &mv) && (a != DS_OK || got == mv));
+            a = wstore_del(&s, ts, &got);
+            CHECK(a == pstore_del(&m, ts, &mv) && (a != DS_OK || got == mv));
             break;
         }
         case 4:
@@ -1078,8 +1078,8 @@ static void tstore_replay_case(ds_rng *r, uint64_t seed) {
                 bts[k] = ts + (int64_t)k * 2;
                 bv[k] = v + k;
             }
-            a = wstore_add_batch(&s, bts, bv, 5, &added);
-            CHECK(a == pstore_add_batch(&m, bts, bv, 5, &madded) && added == madded);
+            a = wstore_insert_batch(&s, bts, bv, 5, &added);
+            CHECK(a == pstore_insert_batch(&m, bts, bv, 5, &madded) && added == madded);
             break;
         }
         default:
@@ -1105,12 +1105,12 @@ void test_conc_wrap_tstore_model_oom(void) {
     prop_run("conc_wrap_tstore_replay", tstore_replay_case, 8 * WRAP_SCALE);
     /* bad input */
     CHECK(wstore_init(NULL) == DS_EINVAL && wstore_init_alloc(NULL, NULL) == DS_EINVAL);
-    CHECK(wstore_add(NULL, 1, 1) == DS_EINVAL && wstore_add_unique(NULL, 1, 1, 1, &ts) == DS_EINVAL);
-    CHECK(wstore_add_batch(NULL, &ts, &v, 1, &added) == DS_EINVAL && added == 0);
-    CHECK(wstore_get(NULL, 1, &v) == DS_EINVAL && wstore_remove(NULL, 1, &v) == DS_EINVAL);
+    CHECK(wstore_insert(NULL, 1, 1) == DS_EINVAL && wstore_insert_unique(NULL, 1, 1, 1, &ts) == DS_EINVAL);
+    CHECK(wstore_insert_batch(NULL, &ts, &v, 1, &added) == DS_EINVAL && added == 0);
+    CHECK(wstore_get(NULL, 1, &v) == DS_EINVAL && wstore_del(NULL, 1, &v) == DS_EINVAL);
     CHECK(wstore_earliest(NULL, &ts, &v) == DS_EINVAL && wstore_latest(NULL, &ts, &v) == DS_EINVAL);
     CHECK(wstore_pop_earliest(NULL, &ts, &v) == DS_EINVAL);
-    CHECK(wstore_wait_for_data(NULL) == DS_EINVAL && wstore_wait_for_add(NULL, &seen) == DS_EINVAL);
+    CHECK(wstore_wait_for_data(NULL) == DS_EINVAL && wstore_wait_for_insert(NULL, &seen) == DS_EINVAL);
     CHECK(wstore_wait_pop(NULL, &ts, &v) == DS_EINVAL && wstore_wait_pop_timeout(NULL, &ts, &v, 1) == DS_EINVAL);
     CHECK(wstore_range(NULL, 0, 9, NULL, NULL, 0) == 0 && wstore_len(NULL) == 0 && wstore_adds(NULL) == 0);
     CHECK(wstore_duration(NULL, 1, 1, NULL, NULL, 0) == 0 && wstore_expire_before(NULL, 5) == 0);
@@ -1119,10 +1119,10 @@ void test_conc_wrap_tstore_model_oom(void) {
     wstore_clear(NULL);
     wstore_free(NULL);
     CHECK(wstore_init(&s) == DS_OK);
-    CHECK(wstore_add_unique(&s, INT64_MAX, 1, 1, &ts) == DS_EINVAL && wstore_adds(&s) == 0);
-    CHECK(wstore_add_batch(&s, NULL, &v, 1, &added) == DS_EINVAL);
+    CHECK(wstore_insert_unique(&s, INT64_MAX, 1, 1, &ts) == DS_EINVAL && wstore_adds(&s) == 0);
+    CHECK(wstore_insert_batch(&s, NULL, &v, 1, &added) == DS_EINVAL);
     CHECK(wstore_earliest(&s, &ts, &v) == DS_EEMPTY && wstore_pop_earliest(&s, &ts, &v) == DS_EEMPTY);
-    CHECK(wstore_add(&s, 4, 4) == DS_OK && wstore_earliest(&s, NULL, NULL) == DS_OK);
+    CHECK(wstore_insert(&s, 4, 4) == DS_OK && wstore_earliest(&s, NULL, NULL) == DS_OK);
     wstore_free(&s);
     /* allocation failure: DS_ENOMEM, store and version unchanged, no leak */
     prop_alloc_init(&pa);
@@ -1133,7 +1133,7 @@ void test_conc_wrap_tstore_model_oom(void) {
         size_t len = wstore_len(&s);
         uint64_t adds = wstore_adds(&s);
         if (i % 97 == 5) prop_alloc_fail_in(&pa, 1, 0);
-        st = wstore_add(&s, (int64_t)(i * 7919 % 3001), (uint64_t)i);
+        st = wstore_insert(&s, (int64_t)(i * 7919 % 3001), (uint64_t)i);
         if (st == DS_ENOMEM) {
             CHECK(pa.fails > before && wstore_len(&s) == len && wstore_adds(&s) == adds);
             fails++;
@@ -1309,7 +1309,7 @@ void test_conc_wrap_limiter_edges(void) {
      * that scheduling delays on a loaded machine cannot reach) */
     t0 = ds_now_ns(); /* before the bucket empties: 2 more units come 20 ms after */
     CHECK(ds_climiter_try_acquire(&l, 2, &retry) == DS_OK && retry == 0);
-    CHECK(ds_climiter_try_acquire(&l, 1, &retry) == DS_EBUSY && retry > 0 && retry <= SEC / 100);
+    CHECK(ds_climiter_try_acquire(&l, 1, &retry) == DS_EREFUSED && retry > 0 && retry <= SEC / 100);
     CHECK(ds_climiter_acquire(&l, 2) == DS_OK);
     el = ds_now_ns() - t0;
     CHECKF(el >= 2 * SEC / 100 && el < 2 * SEC / 100 + SEC, "acquire(2) came %.2f ms after", (double)el / 1e6);
@@ -1372,7 +1372,7 @@ void test_conc_wrap_limiter_edges(void) {
     prop_alloc_fail_in(&pa, 1, 1);
     CHECK(ds_climiter_try_acquire(&l, 1, NULL) == DS_ENOMEM && ds_climiter_acquire(&l, 1) == DS_ENOMEM);
     prop_alloc_disarm(&pa);
-    CHECK(ds_climiter_acquire(&l, 50) == DS_OK && ds_climiter_try_acquire(&l, 1, &retry) == DS_EBUSY);
+    CHECK(ds_climiter_acquire(&l, 50) == DS_OK && ds_climiter_try_acquire(&l, 1, &retry) == DS_EREFUSED);
     CHECK(retry > 0 && retry <= SEC && ds_climiter_acquire(&l, 51) == DS_EINVAL);
     ds_climiter_free(&l);
     CHECK(pa.live_blocks == 0 && pa.size_errors == 0);
@@ -1413,7 +1413,7 @@ static void *bk_main(void *arg) {
                 ds_breaker_outcome out = o < 4 ? DS_BREAKER_FAILURE : o < 9 ? DS_BREAKER_SUCCESS : DS_BREAKER_IGNORED;
                 if (ds_cbreaker_record(t->b, out, (int64_t)ds_rng_below(&r, 2000), ds_now_ns()) != DS_OK) t->bad = 1;
                 t->records++;
-            } else if (s != DS_EBUSY || retry < 0) {
+            } else if (s != DS_EREFUSED || retry < 0) {
                 t->bad = 1;
             }
             if (ds_rng_below(&r, 16) == 0) sched_yield();
@@ -1457,7 +1457,7 @@ void test_conc_wrap_breaker_probes(void) {
         cfg.wait_open_ns = 500;
         CHECK(ds_cbreaker_init(&b, &cfg, NULL) == DS_OK);
         CHECK(ds_cbreaker_force(&b, DS_BREAKER_OPEN, now) == DS_OK);
-        CHECK(ds_cbreaker_allow(&b, now + 499, NULL) == DS_EBUSY);
+        CHECK(ds_cbreaker_allow(&b, now + 499, NULL) == DS_EREFUSED);
         atomic_init(&go, 0);
         for (i = 0; i < NT; i++) {
             memset(&th[i], 0, sizeof th[i]);
@@ -1570,7 +1570,7 @@ void test_conc_wrap_breaker_mix(void) {
     CHECK(ds_cbreaker_record(&b, DS_BREAKER_SUCCESS, -1, 0) == DS_EINVAL);
     CHECK(ds_cbreaker_force(&b, (ds_breaker_state)9, 0) == DS_EINVAL);
     CHECK(ds_cbreaker_force(&b, DS_BREAKER_FORCED_OPEN, 0) == DS_OK);
-    CHECK(ds_cbreaker_allow(&b, 5, &retry) == DS_EBUSY && retry == INT64_MAX);
+    CHECK(ds_cbreaker_allow(&b, 5, &retry) == DS_EREFUSED && retry == INT64_MAX);
     ds_cbreaker_snapshot(&b, 5, NULL);
     ds_cbreaker_free(&b);
     /* allocation failure: the window's allocation at init */
@@ -1603,7 +1603,7 @@ static void *nj_main(void *p) {
     atomic_store(&a->done, 1);
     return NULL;
 }
-/* A loader that invalidates its own key, then asks for it again: DS_EBUSY
+/* A loader that invalidates its own key, then asks for it again: DS_EDEADLK
  * (its own load is still running), never a nested load of the same key. */
 static atomic_int self_depth, self_nested;
 static ds_status self_inval_loader(void *lctx, uint64_t const *key, uint64_t *out, int64_t *ttl) {
@@ -1616,8 +1616,8 @@ static ds_status self_inval_loader(void *lctx, uint64_t const *key, uint64_t *ou
     } else {
         if (*key == 40) (void)wcache_del(c, 40, NULL);
         else wcache_clear(c);
-        if (wcache_get_or_load(c, *key, 0, self_inval_loader, c, &v) != DS_EBUSY) s = DS_EIO;
-        if (wcache_get_or_load_timeout(c, *key, 0, self_inval_loader, c, &v, SEC) != DS_EBUSY) s = DS_EIO;
+        if (wcache_get_or_load(c, *key, 0, self_inval_loader, c, &v) != DS_EDEADLK) s = DS_EIO;
+        if (wcache_get_or_load_timeout(c, *key, 0, self_inval_loader, c, &v, SEC) != DS_EDEADLK) s = DS_EIO;
     }
     atomic_fetch_sub(&self_depth, 1);
     *out = *key + 1;
@@ -1664,7 +1664,7 @@ void test_conc_wrap_clru_no_join_after_invalidate(void) {
         CHECK(c.flights == NULL && c.detached == NULL);
         wcache_clear(&c);
     }
-    /* a loader that invalidates its own key and re-enters: DS_EBUSY */
+    /* a loader that invalidates its own key and re-enters: DS_EDEADLK */
     atomic_init(&self_depth, 0);
     atomic_init(&self_nested, 0);
     CHECK(wcache_get_or_load(&c, 40, 0, self_inval_loader, &c, &v) == DS_OK && v == 41);

@@ -2,8 +2,9 @@
  * exact index, TEXMEX readers, HNSW recall/deletes/filters/updates/resize,
  * determinism, allocation failures, save/load against corruption.
  *
- * Recall checks use siftsmall (../shared/data or $DS_DATA; skipped with a
- * message when absent) and small synthetic clustered sets against ds_flat
+ * Recall checks use siftsmall (shipped in tests/data, the base xz-compressed;
+ * $DS_DATA overrides the folder, where a missing file is a counted skip
+ * rather than a failure) and small synthetic clustered sets against ds_flat
  * ground truth; thresholds are stated next to each check. */
 #define _POSIX_C_SOURCE 200809L /* pthreads, for concurrent searches */
 #include "prop.h"
@@ -20,16 +21,69 @@ void check_load_rejects(const unsigned char *img, size_t len, hn_load_fn load,
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static const char *data_dir(void) {
-    const char *d = getenv("DS_DATA");
-    return d ? d : "../shared/data";
-}
-
 typedef struct sift {
     float *base, *query;
     int32_t *gt;
     size_t nb, nq, ngt, dim, kgt;
 } sift;
+
+static void sift_free(sift *s) {
+    ds_vecs_free(NULL, s->base, s->nb, s->dim);
+    ds_vecs_free(NULL, s->query, s->nq, s->dim);
+    ds_vecs_free(NULL, s->gt, s->ngt, s->kgt);
+}
+
+/* The whole file <dir>/siftsmall/<name>.xz (through `xz -dc`) or, if that is
+ * absent, <dir>/siftsmall/<name> (an uncompressed copy such as
+ * ../shared/data), into malloc'd memory: 1 read, -1 neither file exists,
+ * 0 present but not read whole (no xz, a damaged or empty file). */
+static int sift_slurp(const char *name, char *path, size_t pathsz, unsigned char **out,
+                      size_t *len) {
+    char cmd[600];
+    unsigned char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    FILE *f;
+    int piped = 0, bad;
+    *out = NULL;
+    *len = 0;
+    snprintf(path, pathsz, "%s/siftsmall/%s.xz", prop_data_dir(), name);
+    if ((f = fopen(path, "rb")) != NULL) {
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "xz -dc '%s' 2>/dev/null", path);
+        if (!(f = popen(cmd, "r"))) return 0;
+        piped = 1;
+    } else {
+        snprintf(path, pathsz, "%s/siftsmall/%s", prop_data_dir(), name);
+        if (!(f = fopen(path, "rb"))) {
+            snprintf(path, pathsz, "%s/siftsmall/%s[.xz]", prop_data_dir(), name);
+            return -1;
+        }
+    }
+    for (;;) {
+        if (n == cap) {
+            unsigned char *p;
+            cap = cap ? 2 * cap : 1 << 16;
+            if (!(p = (unsigned char *)realloc(buf, cap))) break;
+            buf = p;
+        }
+        if (!(got = fread(buf + n, 1, cap - n, f))) break;
+        n += got;
+    }
+    bad = ferror(f) || !feof(f);
+    if (piped) bad |= pclose(f) != 0;
+    else fclose(f);
+    if (bad || !n) {
+        free(buf);
+        return 0;
+    }
+    *out = buf;
+    *len = n;
+    return 1;
+}
+
+/* 1 loaded; 0 a file missing (a counted skip under $DS_DATA, a failed
+ * check for the shipped tests/data) or present but unreadable (a failed
+ * check); -1 a file did not parse. */
 static int sift_load(sift *s) {
     char path[512];
     const char *names[3] = {"siftsmall_base.fvecs", "siftsmall_query.fvecs",
@@ -37,31 +91,39 @@ static int sift_load(sift *s) {
     int i;
     memset(s, 0, sizeof *s);
     for (i = 0; i < 3; i++) {
-        FILE *f;
+        unsigned char *img;
+        size_t len, n = 0, d = 0;
+        ds_memsrc src;
         ds_reader r;
         ds_status st;
-        size_t n = 0, d = 0;
-        snprintf(path, sizeof path, "%s/siftsmall/%s", data_dir(), names[i]);
-        if (!(f = fopen(path, "rb"))) {
-            fprintf(stderr, "  SKIP: %s not readable (set DS_DATA)\n", path);
+        int rd = sift_slurp(names[i], path, sizeof path, &img, &len);
+        if (rd != 1) {
+            if (rd < 0 && prop_data_overridden()) {
+                prop_skip("%s missing (DS_DATA)", path);
+            } else {
+                char msg[600];
+                snprintf(msg, sizeof msg, "%s %s", path,
+                         rd < 0 ? "missing (run from the repository root)"
+                                : "not readable (xz -dc failed, or a damaged file)");
+                prop_fail(__FILE__, __LINE__, msg);
+            }
+            sift_free(s);
+            memset(s, 0, sizeof *s);
             return 0;
         }
-        r = ds_file_reader(f);
+        r = ds_mem_reader(&src, img, len);
         if (i == 0) st = ds_fvecs_read(&r, &s->base, &n, &d, NULL), s->nb = n, s->dim = d;
         else if (i == 1) st = ds_fvecs_read(&r, &s->query, &n, &d, NULL), s->nq = n;
         else st = ds_ivecs_read(&r, &s->gt, &n, &d, NULL), s->ngt = n, s->kgt = d;
-        fclose(f);
+        free(img);
         if (st != DS_OK) {
             fprintf(stderr, "  %s: %s\n", path, ds_status_name(st));
+            sift_free(s);
+            memset(s, 0, sizeof *s);
             return -1;
         }
     }
     return 1;
-}
-static void sift_free(sift *s) {
-    ds_vecs_free(NULL, s->base, s->nb, s->dim);
-    ds_vecs_free(NULL, s->query, s->nq, s->dim);
-    ds_vecs_free(NULL, s->gt, s->ngt, s->kgt);
 }
 
 /* ---- distances ----------------------------------------------------------- */
@@ -166,7 +228,7 @@ static void flat_model_case(ds_rng *r, uint64_t seed) {
             x.label = ds_rng_below(r, 300);
             for (i = 0; i < dim; i++) x.v[i] = (float)ds_rng_below(r, 5); /* ties on purpose */
             for (i = 0; i < n; i++) dup |= m[i].label == x.label;
-            st = ds_flat_add(&f, x.label, x.v);
+            st = ds_flat_insert(&f, x.label, x.v);
             CHECK(st == (dup ? DS_EEXIST : DS_OK));
             if (!dup) m[n++] = x;
         } else if (op < 7) {
@@ -174,7 +236,7 @@ static void flat_model_case(ds_rng *r, uint64_t seed) {
             size_t at = n;
             for (i = 0; i < n; i++)
                 if (m[i].label == l) at = i;
-            CHECK(ds_flat_remove(&f, l) == (at < n ? DS_OK : DS_ENOTFOUND));
+            CHECK(ds_flat_del(&f, l) == (at < n ? DS_OK : DS_ENOTFOUND));
             if (at < n) m[at] = m[--n];
         } else {
             float q[8];
@@ -218,9 +280,9 @@ void test_hnsw_flat_view_batch(void) {
         ds_flat own, view;
         CHECK(ds_flat_init(&own, D, (ds_metric)met, NULL) == DS_OK);
         CHECK(ds_flat_init_view(&view, img + 1, N, D, D + 1, (ds_metric)met) == DS_OK);
-        for (i = 0; i < N; i++) CHECK(ds_flat_add(&own, i, img + i * (D + 1) + 1) == DS_OK);
+        for (i = 0; i < N; i++) CHECK(ds_flat_insert(&own, i, img + i * (D + 1) + 1) == DS_OK);
         CHECK(ds_flat_len(&view) == N);
-        CHECK(ds_flat_add(&view, 999, qs) == DS_EINVAL && ds_flat_remove(&view, 1) == DS_EINVAL);
+        CHECK(ds_flat_insert(&view, 999, qs) == DS_EINVAL && ds_flat_del(&view, 1) == DS_EINVAL);
         CHECK(ds_flat_search_batch(&view, qs, NQ, 7, a, na) == DS_OK);
         for (i = 0; i < NQ; i++) {
             CHECK(na[i] == 7);
@@ -251,10 +313,10 @@ void test_hnsw_flat_bad_input(void) {
     CHECK(ds_flat_init_view(&f, NULL, 1, 4, 4, DS_METRIC_L2) == DS_EINVAL);
     CHECK(ds_flat_init(&f, 4, DS_METRIC_COSINE, NULL) == DS_OK);
     CHECK(ds_flat_search(&f, v, 3, out, &n) == DS_OK && n == 0); /* empty */
-    CHECK(ds_flat_add(&f, 1, nanv) == DS_EINVAL);
-    CHECK(ds_flat_add(&f, 1, zero) == DS_EINVAL); /* no direction */
-    CHECK(ds_flat_add(&f, 1, NULL) == DS_EINVAL);
-    CHECK(ds_flat_add(&f, 1, v) == DS_OK && ds_flat_add(&f, 1, v) == DS_EEXIST);
+    CHECK(ds_flat_insert(&f, 1, nanv) == DS_EINVAL);
+    CHECK(ds_flat_insert(&f, 1, zero) == DS_EINVAL); /* no direction */
+    CHECK(ds_flat_insert(&f, 1, NULL) == DS_EINVAL);
+    CHECK(ds_flat_insert(&f, 1, v) == DS_OK && ds_flat_insert(&f, 1, v) == DS_EEXIST);
     CHECK(ds_flat_search(&f, v, 0, out, &n) == DS_EINVAL);
     CHECK(ds_flat_search(&f, nanv, 1, out, &n) == DS_EINVAL);
     CHECK(ds_flat_search(&f, zero, 1, out, &n) == DS_EINVAL);
@@ -262,7 +324,7 @@ void test_hnsw_flat_bad_input(void) {
           fabsf(out[0].dist) < 1e-6f);
     CHECK(ds_flat_ground_truth(&f, v, 1, 2, gt) == DS_OK && gt[0] == 1 && gt[1] == UINT64_MAX);
     CHECK(ds_flat_ground_truth(&f, v, 1, 0, gt) == DS_EINVAL);
-    CHECK(ds_flat_remove(&f, 2) == DS_ENOTFOUND && ds_flat_remove(&f, 1) == DS_OK);
+    CHECK(ds_flat_del(&f, 2) == DS_ENOTFOUND && ds_flat_del(&f, 1) == DS_OK);
     CHECK(ds_flat_len(&f) == 0);
     ds_flat_free(&f);
     ds_flat_free(NULL);
@@ -282,7 +344,7 @@ static int flat_oom_seq(uint64_t seed, prop_alloc *pa) {
         ds_status st;
         v[0] = (float)i;
         v[1] = v[2] = gauss(&r);
-        st = ds_flat_add(&f, i, v);
+        st = ds_flat_insert(&f, i, v);
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
             CHECK_OR(ds_flat_len(&f) == n, 1);
@@ -292,7 +354,7 @@ static int flat_oom_seq(uint64_t seed, prop_alloc *pa) {
         }
     }
     for (i = 0; i < 70; i++) {
-        if (ds_flat_remove(&f, i) == DS_OK) n--;
+        if (ds_flat_del(&f, i) == DS_OK) n--;
     }
     CHECK_OR(n == 0 && ds_flat_len(&f) == 0, 1);
     ds_flat_free(&f);
@@ -412,7 +474,7 @@ void test_hnsw_siftsmall_recall(void) {
     p = hparams(s.dim, DS_METRIC_L2, 16, 100, 42);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
     CHECK(ds_hnsw_resize(&h, s.nb) == DS_OK);
-    for (i = 0; i < s.nb; i++) CHECK(ds_hnsw_add(&h, i, s.base + i * s.dim) == DS_OK);
+    for (i = 0; i < s.nb; i++) CHECK(ds_hnsw_insert(&h, i, s.base + i * s.dim) == DS_OK);
     CHECK(ds_hnsw_len(&h) == s.nb);
     truth = (uint64_t *)malloc(s.nq * 100 * sizeof *truth);
     CHECK(truth != NULL);
@@ -450,8 +512,8 @@ void test_hnsw_synthetic_recall(void) {
         CHECK(ds_flat_init(&f, D, (ds_metric)met, NULL) == DS_OK);
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         for (i = 0; i < N; i++) {
-            CHECK(ds_flat_add(&f, 1000 + i, x + i * D) == DS_OK);
-            CHECK(ds_hnsw_add(&h, 1000 + i, x + i * D) == DS_OK);
+            CHECK(ds_flat_insert(&f, 1000 + i, x + i * D) == DS_OK);
+            CHECK(ds_hnsw_insert(&h, 1000 + i, x + i * D) == DS_OK);
         }
         CHECK(ds_flat_ground_truth(&f, q, NQ, K, truth) == DS_OK);
         rec = hnsw_recall(&h, q, NQ, D, truth, K, K, 64);
@@ -493,16 +555,16 @@ void test_hnsw_delete_filter(void) {
     CHECK(x != NULL);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
     CHECK(ds_flat_init(&f, D, DS_METRIC_L2, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
     /* delete every label divisible by 3; the flat model keeps the rest */
     for (i = 0; i < N; i++) {
-        if (i % 3 == 0) CHECK(ds_hnsw_mark_deleted(&h, i) == DS_OK);
-        else CHECK(ds_flat_add(&f, i, x + i * D) == DS_OK);
+        if (i % 3 == 0) CHECK(ds_hnsw_del(&h, i) == DS_OK);
+        else CHECK(ds_flat_insert(&f, i, x + i * D) == DS_OK);
     }
-    CHECK(ds_hnsw_mark_deleted(&h, 0) == DS_OK); /* idempotent */
-    CHECK(ds_hnsw_mark_deleted(&h, N + 5) == DS_ENOTFOUND);
+    CHECK(ds_hnsw_del(&h, 0) == DS_OK); /* idempotent */
+    CHECK(ds_hnsw_del(&h, N + 5) == DS_ENOTFOUND);
     CHECK(ds_hnsw_len(&h) == N - N / 3 && ds_hnsw_deleted(&h) == N / 3);
-    CHECK(!ds_hnsw_contains(&h, 3) && ds_hnsw_contains(&h, 4));
+    CHECK(!ds_hnsw_has(&h, 3) && ds_hnsw_has(&h, 4));
     for (i = 0; i < NQ; i++) {
         const float *q = x + (N + i) * D;
         CHECK(ds_hnsw_search(&h, q, K, 64, NULL, NULL, res, &got) == DS_OK && got == K);
@@ -530,14 +592,14 @@ void test_hnsw_delete_filter(void) {
         ds_neighbor all[10];
         CHECK(ds_hnsw_init(&small, &sp, NULL) == DS_OK);
         CHECK(ds_hnsw_search(&small, x, 3, 0, NULL, NULL, all, &got) == DS_OK && got == 0);
-        for (i = 0; i < 5; i++) CHECK(ds_hnsw_add(&small, i, x + i * D) == DS_OK);
-        CHECK(ds_hnsw_mark_deleted(&small, 2) == DS_OK);
+        for (i = 0; i < 5; i++) CHECK(ds_hnsw_insert(&small, i, x + i * D) == DS_OK);
+        CHECK(ds_hnsw_del(&small, 2) == DS_OK);
         CHECK(ds_hnsw_search(&small, x, 10, 0, NULL, NULL, all, &got) == DS_OK && got == 4);
         for (i = 0; i < got; i++) CHECK(all[i].label != 2);
-        CHECK(ds_hnsw_unmark_deleted(&small, 2) == DS_OK && ds_hnsw_unmark_deleted(&small, 2) == DS_OK);
+        CHECK(ds_hnsw_undel(&small, 2) == DS_OK && ds_hnsw_undel(&small, 2) == DS_OK);
         CHECK(ds_hnsw_search(&small, x + 2 * D, 1, 0, NULL, NULL, all, &got) == DS_OK && got == 1 &&
               all[0].label == 2);
-        for (i = 0; i < 5; i++) CHECK(ds_hnsw_mark_deleted(&small, i) == DS_OK);
+        for (i = 0; i < 5; i++) CHECK(ds_hnsw_del(&small, i) == DS_OK);
         CHECK(ds_hnsw_search(&small, x, 10, 0, NULL, NULL, all, &got) == DS_OK && got == 0);
         ds_hnsw_free(&small);
     }
@@ -573,9 +635,9 @@ static void exhaustive_ties_case(ds_rng *r, uint64_t seed) {
         cell[i] = c;
         v[0] = (float)(c % G);
         v[1] = (float)(c / G);
-        CHECK(ds_hnsw_add(&h, label, v) == DS_OK);
-        if (ds_rng_below(r, 5) == 0) CHECK(ds_hnsw_mark_deleted(&h, label) == DS_OK);
-        else CHECK(ds_flat_add(&f, label, v) == DS_OK);
+        CHECK(ds_hnsw_insert(&h, label, v) == DS_OK);
+        if (ds_rng_below(r, 5) == 0) CHECK(ds_hnsw_del(&h, label) == DS_OK);
+        else CHECK(ds_flat_insert(&f, label, v) == DS_OK);
     }
     for (j = 0; j < 8; j++) {
         float q[D];
@@ -612,8 +674,8 @@ void test_hnsw_update_replace_compact(void) {
     CHECK(x != NULL);
     p.replace_deleted = 1;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
-    CHECK(ds_hnsw_add(&h, 5, x) == DS_EEXIST);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 5, x) == DS_EEXIST);
     /* move label 7 far away: the nearest to `far` must be 7, at distance 0 */
     for (i = 0; i < D; i++) far[i] = 10.0f + (float)i;
     CHECK(ds_hnsw_update(&h, 7, far) == DS_OK);
@@ -626,11 +688,11 @@ void test_hnsw_update_replace_compact(void) {
     CHECK(ds_hnsw_update(&h, 99999, far) == DS_ENOTFOUND);
     CHECK(ds_hnsw_get(&h, 99999, v) == DS_ENOTFOUND);
     /* replace_deleted: deleting 100 then adding 100 new labels keeps the slot count */
-    for (i = 0; i < 100; i++) CHECK(ds_hnsw_mark_deleted(&h, i * 3) == DS_OK);
+    for (i = 0; i < 100; i++) CHECK(ds_hnsw_del(&h, i * 3) == DS_OK);
     CHECK(ds_hnsw_get(&h, 3, v) == DS_ENOTFOUND);
-    for (i = 0; i < 100; i++) CHECK(ds_hnsw_add(&h, 10000 + i, x + (i * 3 + 1) * D) == DS_OK);
+    for (i = 0; i < 100; i++) CHECK(ds_hnsw_insert(&h, 10000 + i, x + (i * 3 + 1) * D) == DS_OK);
     CHECK(h.n == N && ds_hnsw_deleted(&h) == 0 && ds_hnsw_len(&h) == N);
-    CHECK(ds_hnsw_add(&h, 0, x) == DS_OK); /* 0 was replaced away: a new label now */
+    CHECK(ds_hnsw_insert(&h, 0, x) == DS_OK); /* 0 was replaced away: a new label now */
     CHECK(h.n == N + 1);
     /* every new label finds itself */
     for (i = 0, found = 0; i < 100; i++) {
@@ -639,14 +701,14 @@ void test_hnsw_update_replace_compact(void) {
     }
     CHECKF(found >= 98, "replaced labels found %zu/100", found);
     /* compaction */
-    for (i = 0; i < 300; i++) CHECK(ds_hnsw_mark_deleted(&h, 10000 + i % 100) == DS_OK || i >= 100);
+    for (i = 0; i < 300; i++) CHECK(ds_hnsw_del(&h, 10000 + i % 100) == DS_OK || i >= 100);
     CHECK(ds_hnsw_deleted(&h) == 100);
     CHECK(ds_hnsw_compact(&h) == DS_OK);
     CHECK(ds_hnsw_deleted(&h) == 0 && ds_hnsw_len(&h) == N + 1 - 100 && h.n == N + 1 - 100);
-    CHECK(!ds_hnsw_contains(&h, 10000) && ds_hnsw_contains(&h, 7));
+    CHECK(!ds_hnsw_has(&h, 10000) && ds_hnsw_has(&h, 7));
     CHECK(ds_hnsw_get(&h, 7, v) == DS_OK && memcmp(v, far, sizeof v) == 0);
     for (i = 0, found = 0; i < N; i += 2) {
-        if (!ds_hnsw_contains(&h, i)) continue;
+        if (!ds_hnsw_has(&h, i)) continue;
         CHECK(ds_hnsw_get(&h, i, v) == DS_OK);
         CHECK(ds_hnsw_search(&h, v, 1, 32, NULL, NULL, res, &got) == DS_OK && got == 1);
         found += res[0].dist == 0.0f;
@@ -683,7 +745,7 @@ void test_hnsw_update_repair(void) {
         for (j = 0; j < D; j++) x[i * D + j] = c[j] + 0.5f * gauss(&r);
     }
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
     for (round = 0; round < 2; round++) {
         for (i = 0; i < N; i++) {
             const float *c;
@@ -694,7 +756,7 @@ void test_hnsw_update_repair(void) {
         }
     }
     CHECK(ds_flat_init(&f, D, DS_METRIC_L2, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_flat_add(&f, i, x + i * D) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_flat_insert(&f, i, x + i * D) == DS_OK);
     CHECK(ds_flat_ground_truth(&f, x + N * D, NQ, K, truth) == DS_OK);
     rec = hnsw_recall(&h, x + N * D, NQ, D, truth, K, K, 24);
     for (i = 0; i < N; i++) {
@@ -727,14 +789,14 @@ void test_hnsw_resize(void) {
     CHECK(x != NULL);
     p.max_elements = 100;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    for (i = 0; i < 100; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
-    CHECK(ds_hnsw_add(&h, 100, x + 100 * D) == DS_EFULL);
+    for (i = 0; i < 100; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 100, x + 100 * D) == DS_EFULL);
     CHECK(ds_hnsw_resize(&h, 50) == DS_EINVAL);
     CHECK(ds_hnsw_resize(&h, 300) == DS_OK && h.room >= 300);
-    for (i = 100; i < 300; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
-    CHECK(ds_hnsw_add(&h, 300, x) == DS_EFULL);
+    for (i = 100; i < 300; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 300, x) == DS_EFULL);
     CHECK(ds_hnsw_resize(&h, 0) == DS_OK); /* no limit */
-    for (i = 300; i < 500; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 300; i < 500; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
     CHECK(ds_hnsw_get_params(&h).max_elements == 0 && ds_hnsw_len(&h) == 500);
     /* every element is reachable: searching each for itself under IP with a
      * large ef finds a vector at least as good (IP is not a metric: a longer
@@ -770,7 +832,7 @@ void test_hnsw_determinism(void) {
         ds_hnsw_params p = hparams(D, DS_METRIC_COSINE, 8, 50, k == 2 ? 99 : 1);
         size_t i;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-        for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i * 7, x + i * D) == DS_OK);
+        for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i * 7, x + i * D) == DS_OK);
         hnsw_image(&h, &img[k]);
         CHECK(img[k].len > 0);
         ds_hnsw_free(&h);
@@ -800,9 +862,9 @@ static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
         unsigned op = (unsigned)ds_rng_below(&r, 10);
         for (j = 0; j < D; j++) v[j] = gauss(&r);
         hnsw_image(&h, &before);
-        if (op < 7) st = ds_hnsw_add(&h, i, v);
+        if (op < 7) st = ds_hnsw_insert(&h, i, v);
         else if (op == 7) st = ds_hnsw_resize(&h, h.n + 1 + (size_t)ds_rng_below(&r, 40));
-        else if (op == 8) st = ds_hnsw_mark_deleted(&h, ds_rng_below(&r, i + 1));
+        else if (op == 8) st = ds_hnsw_del(&h, ds_rng_below(&r, i + 1));
         else st = ds_hnsw_compact(&h);
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, f0), 1);
@@ -856,10 +918,10 @@ void test_hnsw_bad_input(void) {
     ds_hnsw_free(&h);
     p.metric = DS_METRIC_COSINE;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    CHECK(ds_hnsw_add(&h, 1, nanv) == DS_EINVAL && ds_hnsw_add(&h, 1, inf) == DS_EINVAL);
-    CHECK(ds_hnsw_add(&h, 1, zero) == DS_EINVAL && ds_hnsw_add(&h, 1, NULL) == DS_EINVAL);
-    CHECK(ds_hnsw_add(NULL, 1, v) == DS_EINVAL);
-    CHECK(ds_hnsw_add(&h, 1, v) == DS_OK && ds_hnsw_len(&h) == 1);
+    CHECK(ds_hnsw_insert(&h, 1, nanv) == DS_EINVAL && ds_hnsw_insert(&h, 1, inf) == DS_EINVAL);
+    CHECK(ds_hnsw_insert(&h, 1, zero) == DS_EINVAL && ds_hnsw_insert(&h, 1, NULL) == DS_EINVAL);
+    CHECK(ds_hnsw_insert(NULL, 1, v) == DS_EINVAL);
+    CHECK(ds_hnsw_insert(&h, 1, v) == DS_OK && ds_hnsw_len(&h) == 1);
     CHECK(ds_hnsw_update(&h, 1, nanv) == DS_EINVAL);
     CHECK(ds_hnsw_search(&h, v, 0, 0, NULL, NULL, res, &got) == DS_EINVAL);
     CHECK(ds_hnsw_search(&h, nanv, 1, 0, NULL, NULL, res, &got) == DS_EINVAL);
@@ -868,7 +930,7 @@ void test_hnsw_bad_input(void) {
     CHECK(ds_hnsw_search(&h, v, 1, 0, NULL, NULL, NULL, &got) == DS_EINVAL);
     CHECK(ds_hnsw_search(&h, v, 2, 1, NULL, NULL, res, &got) == DS_OK && got == 1 &&
           res[0].label == 1 && fabsf(res[0].dist) < 1e-6f);
-    CHECK(ds_hnsw_unmark_deleted(&h, 5) == DS_ENOTFOUND && ds_hnsw_get(&h, 1, NULL) == DS_EINVAL);
+    CHECK(ds_hnsw_undel(&h, 5) == DS_ENOTFOUND && ds_hnsw_get(&h, 1, NULL) == DS_EINVAL);
     CHECK(ds_hnsw_resize(&h, (size_t)UINT32_MAX) == DS_EINVAL);
     ds_hnsw_free(&h);
     ds_hnsw_free(NULL);
@@ -907,8 +969,8 @@ void test_hnsw_save_load(void) {
         p.ef_search = 33;
         p.max_elements = N + 10;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-        for (i = 0; i < N - 50; i++) CHECK(ds_hnsw_add(&h, i + 5, x + i * D) == DS_OK);
-        for (i = 0; i < N - 50; i += 9) CHECK(ds_hnsw_mark_deleted(&h, i + 5) == DS_OK);
+        for (i = 0; i < N - 50; i++) CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
+        for (i = 0; i < N - 50; i += 9) CHECK(ds_hnsw_del(&h, i + 5) == DS_OK);
         ds_membuf_init(&b, NULL);
         CHECK(ds_hnsw_save(&h, ds_membuf_writer(&b)) == DS_OK);
         rd = ds_mem_reader(&src, b.data, b.len);
@@ -928,8 +990,8 @@ void test_hnsw_save_load(void) {
         }
         /* both grow identically after the load */
         for (i = N - 50; i < N; i++) {
-            CHECK(ds_hnsw_add(&h, i + 5, x + i * D) == DS_OK);
-            CHECK(ds_hnsw_add(&g, i + 5, x + i * D) == DS_OK);
+            CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
+            CHECK(ds_hnsw_insert(&g, i + 5, x + i * D) == DS_OK);
         }
         hnsw_image(&h, &b2);
         hnsw_image(&g, &b3);
@@ -947,9 +1009,9 @@ void test_hnsw_save_load(void) {
         ds_membuf b;
         size_t i;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-        for (i = 0; i < 24; i++) CHECK(ds_hnsw_add(&h, i * 11, x + i * D) == DS_OK);
+        for (i = 0; i < 24; i++) CHECK(ds_hnsw_insert(&h, i * 11, x + i * D) == DS_OK);
         CHECK(h.maxlevel >= 1); /* upper layers in the image */
-        CHECK(ds_hnsw_mark_deleted(&h, 22) == DS_OK && ds_hnsw_mark_deleted(&h, 0) == DS_OK);
+        CHECK(ds_hnsw_del(&h, 22) == DS_OK && ds_hnsw_del(&h, 0) == DS_OK);
         hnsw_image(&h, &b);
         CHECK(b.len > 0);
         check_load_rejects(b.data, b.len, hnsw_load_v, hnsw_free_v, sizeof(ds_hnsw), 1);
@@ -1015,8 +1077,8 @@ void test_hnsw_flat_save_load(void) {
         ds_neighbor a[5], c[5];
         size_t i, n1, n2;
         CHECK(ds_flat_init(&f, D, (ds_metric)met, NULL) == DS_OK);
-        for (i = 0; i < N; i++) CHECK(ds_flat_add(&f, i * 3, x + i * D) == DS_OK);
-        CHECK(ds_flat_remove(&f, 6) == DS_OK);
+        for (i = 0; i < N; i++) CHECK(ds_flat_insert(&f, i * 3, x + i * D) == DS_OK);
+        CHECK(ds_flat_del(&f, 6) == DS_OK);
         ds_membuf_init(&b, NULL);
         CHECK(ds_flat_save(&f, ds_membuf_writer(&b)) == DS_OK);
         rd = ds_mem_reader(&src, b.data, b.len);
@@ -1024,7 +1086,7 @@ void test_hnsw_flat_save_load(void) {
         CHECK(ds_flat_search(&f, x + N * D, 5, a, &n1) == DS_OK);
         CHECK(ds_flat_search(&g, x + N * D, 5, c, &n2) == DS_OK && n1 == n2);
         for (i = 0; i < n1; i++) CHECK(a[i].label == c[i].label && a[i].dist == c[i].dist);
-        CHECK(ds_flat_add(&g, 6, x) == DS_OK); /* the loaded index is a normal one */
+        CHECK(ds_flat_insert(&g, 6, x) == DS_OK); /* the loaded index is a normal one */
         if (met == 1) check_load_rejects(b.data, b.len, flat_load_v, flat_free_v, sizeof(ds_flat), 1);
         ds_membuf_free(&b);
         /* a view saves its rows and loads as an owning index */
@@ -1094,7 +1156,7 @@ void test_hnsw_concurrent_search(void) {
     x = clustered(&r, N + NQ, D, 10, 0.2f);
     CHECK(x && want);
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
-    for (i = 0; i < N; i++) CHECK(ds_hnsw_add(&h, i, x + i * D) == DS_OK);
+    for (i = 0; i < N; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
     for (i = 0; i < NQ; i++)
         CHECK(ds_hnsw_search(&h, x + (N + i) * D, 10, 40, NULL, NULL, want + i * 10, &got) == DS_OK &&
               got == 10);

@@ -148,7 +148,7 @@ static void limit_model_case(ds_rng *r, uint64_t seed) {
                 uint64_t tok_before = model_tokens(&m, now);
                 st = ds_limiter_take(&l, n, now, &res);
                 ok = model_take(&m, n, now);
-                CHECKF((st == DS_OK) == ok && (st == DS_OK || st == DS_EBUSY), "%s step %d: st %d model %d",
+                CHECKF((st == DS_OK) == ok && (st == DS_OK || st == DS_EREFUSED), "%s step %d: st %d model %d",
                        ds_limit_algo_name(m.algo), step, (int)st, ok);
                 CHECK(res.remaining == model_remaining(&m, now));
                 CHECK(res.limit == (is_bucket(m.algo) ? m.B : m.L));
@@ -353,7 +353,7 @@ void test_limit_gcra_redis_cell(void) {
     for (i = 0; i < sizeof v / sizeof v[0]; i++) {
         ds_limit_result res;
         ds_status st = ds_limiter_take(&l, v[i].n, start + v[i].ms * MS, &res);
-        CHECKF((st == DS_EBUSY) == v[i].limited && res.limit == 5 && res.remaining == v[i].rem &&
+        CHECKF((st == DS_EREFUSED) == v[i].limited && res.limit == 5 && res.remaining == v[i].rem &&
                    res.reset_after_ns == v[i].reset * MS && res.retry_after_ns == (v[i].retry < 0 ? -1 : v[i].retry * MS),
                "case %d: st %d remaining %llu reset %lld retry %lld", (int)i, (int)st,
                (unsigned long long)res.remaining, (long long)res.reset_after_ns, (long long)res.retry_after_ns);
@@ -395,9 +395,9 @@ void test_limit_edges(void) {
         CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
         CHECK(ds_limiter_allow(&l, 1, -1) == DS_EINVAL);
         CHECK(ds_limiter_allow(&l, 0, 5) == DS_OK && ds_limiter_remaining(&l, 5) == 10); /* a look */
-        CHECK(ds_limiter_allow(&l, 11, 5) == DS_EBUSY && ds_limiter_wait_ns(&l, 11, 5) == -1);
-        CHECK(ds_limiter_take(&l, 11, 5, &res) == DS_EBUSY && res.retry_after_ns == -1);
-        CHECK(ds_limiter_allow(&l, 10, 5000) == DS_OK && ds_limiter_allow(&l, 1, 5000) == DS_EBUSY);
+        CHECK(ds_limiter_allow(&l, 11, 5) == DS_EREFUSED && ds_limiter_wait_ns(&l, 11, 5) == -1);
+        CHECK(ds_limiter_take(&l, 11, 5, &res) == DS_EREFUSED && res.retry_after_ns == -1);
+        CHECK(ds_limiter_allow(&l, 10, 5000) == DS_OK && ds_limiter_allow(&l, 1, 5000) == DS_EREFUSED);
         /* the clock steps back: nothing more is admitted */
         for (t = 4999, got = 0; t > 4000; t -= 37) got += ds_limiter_allow(&l, 1, t) == DS_OK;
         CHECKF(got == 0, "%s admitted %llu after a step back", ds_limit_algo_name(c.algo), (unsigned long long)got);
@@ -411,7 +411,7 @@ void test_limit_edges(void) {
         CHECKF(ds_limiter_remaining(&l, 6000) == 10, "%s: %llu after raising the limit", ds_limit_algo_name(c.algo),
                (unsigned long long)ds_limiter_remaining(&l, 6000));
         CHECK(ds_limiter_set(&l, 5, 1000, 0, 6000) == DS_OK);
-        CHECK(ds_limiter_allow(&l, 1, 6000) == DS_EBUSY); /* 10 already admitted */
+        CHECK(ds_limiter_allow(&l, 1, 6000) == DS_EREFUSED); /* 10 already admitted */
         CHECK(ds_limiter_remaining(&l, 6000 + 3000) == 5); /* rest again */
         ds_limiter_free(&l);
         /* extremes: no overflow, no UB */
@@ -421,7 +421,7 @@ void test_limit_edges(void) {
         CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
         if (a != DS_LIMIT_SLIDING_LOG) { /* a log that long cannot be allocated */
             CHECK(ds_limiter_allow(&l, UINT64_MAX / 2, INT64_MAX - 1) == DS_OK);
-            CHECKF(ds_limiter_take(&l, UINT64_MAX, INT64_MAX - 1, &res) == DS_EBUSY, "%s", ds_limit_algo_name(c.algo));
+            CHECKF(ds_limiter_take(&l, UINT64_MAX, INT64_MAX - 1, &res) == DS_EREFUSED, "%s", ds_limit_algo_name(c.algo));
             /* the buckets owe (2^63 - 1) units x P / L ~ P / 2; the fixed
              * window's ends 1 ns later; the sliding counter's a period after */
             if (is_bucket(c.algo)) CHECKF(res.reset_after_ns >= INT64_MAX / 2 - 2 && res.reset_after_ns <= INT64_MAX / 2 + 2, "%lld", (long long)res.reset_after_ns);
@@ -434,7 +434,7 @@ void test_limit_edges(void) {
         c.period_ns = INT64_MAX;
         c.burst = 1;
         CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
-        CHECK(ds_limiter_allow(&l, 1, 0) == DS_OK && ds_limiter_allow(&l, 1, INT64_MAX - 1) == DS_EBUSY);
+        CHECK(ds_limiter_allow(&l, 1, 0) == DS_OK && ds_limiter_allow(&l, 1, INT64_MAX - 1) == DS_EREFUSED);
         CHECK(ds_limiter_wait_ns(&l, 1, INT64_MAX - 1) > 0);
         ds_limiter_free(&l);
     }
@@ -492,11 +492,11 @@ static void limit_table_case(ds_rng *r, uint64_t seed) {
     int64_t now = 0;
     int i, a = (int)(seed % DS_LIMIT_ALGOS);
     memset(&tc, 0, sizeof tc);
-    random_config(r, &tc.limit, (ds_limit_algo)a);
+    random_config(r, &tc.per_key, (ds_limit_algo)a);
     tc.max_bytes = 1 << 20;
     CHECK(ds_limiter_table_init(&t, &tc) == DS_OK);
     CHECK(ds_limiter_table_capacity(&t) > KEYS);
-    for (i = 0; i < KEYS; i++) CHECK(ds_limiter_init(&ref[i], &tc.limit, NULL) == DS_OK);
+    for (i = 0; i < KEYS; i++) CHECK(ds_limiter_init(&ref[i], &tc.per_key, NULL) == DS_OK);
     for (i = 0; i < 20000; i++) {
         uint32_t k = (uint32_t)ds_rng_below(r, ds_rng_below(r, 2) ? 10 : KEYS);
         uint64_t n = 1 + ds_rng_below(r, 2);
@@ -561,7 +561,7 @@ void test_limit_table_memory(void) {
         /* one hot key among the churn is still limited (it stays recent) */
         now += 1;
         for (i = 0; i < 25; i++) ds_limiter_table_allow_str(&t, "hot", 3, 1, now);
-        CHECK(ds_limiter_table_allow_str(&t, "hot", 3, 1, now) == DS_EBUSY);
+        CHECK(ds_limiter_table_allow_str(&t, "hot", 3, 1, now) == DS_EREFUSED);
         ds_limiter_table_free(&t);
         CHECK(pa.live_bytes == 0 && pa.size_errors == 0);
     }
@@ -602,7 +602,7 @@ static int limit_table_oom_seq(uint64_t seed, prop_alloc *pa) {
         ds_status st;
         now += (int64_t)ds_rng_below(&r, 30);
         st = ds_limiter_table_allow(&t, ds_rng_below(&r, 64), 1, now);
-        CHECK_OR(st == DS_OK || st == DS_EBUSY || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before)), 1);
+        CHECK_OR(st == DS_OK || st == DS_EREFUSED || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before)), 1);
     }
     ds_limiter_table_free(&t);
     return 0;
@@ -642,12 +642,12 @@ void test_limit_set_and_clock(void) {
         /* lower the limit below what was admitted: n = 0 still only looks */
         CHECK(ds_limiter_set(&l, 2, 2 * SEC, 0, 100 * SEC) == DS_OK);
         CHECK(ds_limiter_allow(&l, 0, 100 * SEC) == DS_OK && ds_limiter_wait_ns(&l, 0, 100 * SEC) == 0);
-        CHECK(ds_limiter_allow(&l, 1, 100 * SEC) == DS_EBUSY);
+        CHECK(ds_limiter_allow(&l, 1, 100 * SEC) == DS_EREFUSED);
         /* the clock steps back 3.3 s: the wait is from the caller's clock */
         t = 100 * SEC - 3300 * (SEC / 1000);
         w = ds_limiter_wait_ns(&l, 1, t);
         CHECKF(w > 0, "%s: wait %lld", ds_limit_algo_name(c.algo), (long long)w);
-        CHECKF(ds_limiter_allow(&l, 1, t + w - 1) == DS_EBUSY && ds_limiter_allow(&l, 1, t + w) == DS_OK,
+        CHECKF(ds_limiter_allow(&l, 1, t + w - 1) == DS_EREFUSED && ds_limiter_allow(&l, 1, t + w) == DS_OK,
                "%s: wait %lld after a step back is not exact", ds_limit_algo_name(c.algo), (long long)w);
         ds_limiter_free(&l);
     }
@@ -736,7 +736,7 @@ void test_limit_table_expire(void) {
     CHECK(ds_limiter_table_expire(&t, 5 * SEC, 100) == 100);
     CHECK(ds_limiter_table_expire(&t, 5 * SEC, SIZE_MAX) == 400);
     CHECK(ds_limiter_table_len(&t) == 300 && ds_limiter_table_stats(&t).idle_evictions == 500);
-    for (k = 500; k < 800; k++) CHECK(ds_limiter_table_allow(&t, k, 10, 5 * SEC) == DS_EBUSY); /* still limited */
+    for (k = 500; k < 800; k++) CHECK(ds_limiter_table_allow(&t, k, 10, 5 * SEC) == DS_EREFUSED); /* still limited */
     ds_limiter_table_free(&t);
 
     prop_alloc_init(&pa);

@@ -19,7 +19,7 @@ void test_null_container_args(void) {
     nvec_clear(NULL);
     CHECK(nvec_len(NULL) == 0 && nvec_at(NULL, 0) == NULL && nvec_last(NULL) == NULL);
     CHECK(nvec_push(NULL, 1) == DS_EINVAL && nvec_pop(NULL, &x) == DS_EINVAL);
-    CHECK(nvec_insert(NULL, 0, 1) == DS_EINVAL && nvec_remove(NULL, 0, NULL) == DS_EINVAL);
+    CHECK(nvec_insert_at(NULL, 0, 1) == DS_EINVAL && nvec_del_at(NULL, 0, NULL) == DS_EINVAL);
     CHECK(nvec_swap_remove(NULL, 0, NULL) == DS_EINVAL && nvec_append(NULL, &x, 1) == DS_EINVAL);
     CHECK(nvec_reserve(NULL, 4) == DS_EINVAL && nvec_shrink(NULL) == DS_EINVAL);
     CHECK(nvec_resize(NULL, 4, 0) == DS_EINVAL);

@@ -143,7 +143,7 @@ void test_sketch_io(void) {
     CHECK(r.read(r.ctx, buf, 3) == DS_ECORRUPT);
     /* A FILE round trip, and the FILE reader's avail from the file size. */
     CHECK(ds_bloom_init(&f, 1000, 0.01, NULL) == DS_OK);
-    for (i = 0; i < 500; i++) ds_bloom_add(&f, &i, sizeof i);
+    for (i = 0; i < 500; i++) ds_bloom_add(&f, &i, sizeof i, NULL);
     fp = tmpfile();
     CHECK(fp != NULL);
     CHECK(ds_bloom_save(&f, ds_file_writer(fp)) == DS_OK);
@@ -181,7 +181,8 @@ static void bloom_case(ds_rng *rng, uint64_t seed) {
     CHECK((blocked ? ds_bloom_init_blocked(&f, n, p, NULL) : ds_bloom_init(&f, n, p, NULL)) == DS_OK);
     for (i = 0; i < 2 * n; i++) {
         uint64_t k = ds_rng_below(rng, 4 * n);
-        int had = ds_bloom_has(&f, &k, 8), added = ds_bloom_add(&f, &k, 8);
+        int had = ds_bloom_has(&f, &k, 8), added = -1;
+        CHECK(ds_bloom_add(&f, &k, 8, &added) == DS_OK);
         CHECKF(added == !had, "add returned %d after has %d", added, had);
         keys[nkeys++] = k;
         if (ds_rng_below(rng, 50) == 0) {
@@ -237,8 +238,8 @@ void test_bloom_fpp_random(void) {
             CHECK(ds_bloom_init_blocked(&g, n, ps[a], NULL) == DS_OK);
             for (i = 0; i < n; i++) {
                 uint64_t k = key_of(i);
-                ds_bloom_add(&f, &k, 8);
-                ds_bloom_add(&g, &k, 8);
+                ds_bloom_add(&f, &k, 8, NULL);
+                ds_bloom_add(&g, &k, 8, NULL);
             }
             th = theory_fpp(&f, n);
             ms = measure_fpp(&f, 1ull << 40, q);
@@ -297,7 +298,7 @@ void test_bloom_fpp_words(void) {
         uint64_t fpc = 0, neg = 0, ins = 0;
         double th, ms, sigma, tol;
         CHECK(ds_bloom_init(&f, (n + 1) / 2, ps[a], NULL) == DS_OK);
-        for (i = 0; i < n; i += 2, ins++) ds_bloom_add(&f, words[i], strlen(words[i]));
+        for (i = 0; i < n; i += 2, ins++) ds_bloom_add(&f, words[i], strlen(words[i]), NULL);
         for (i = 0; i < n; i += 2) CHECK(ds_bloom_has(&f, words[i], strlen(words[i])));
         for (i = 1; i < n; i += 2, neg++) fpc += (uint64_t)ds_bloom_has(&f, words[i], strlen(words[i]));
         th = theory_fpp(&f, ins);
@@ -331,12 +332,15 @@ void test_bloom_ops(void) {
     CHECK(ds_bloom_init_mk(&a, 64, 0, 0, NULL) == DS_EINVAL);
     CHECK(ds_bloom_init_mk(&a, 64, 65, 0, NULL) == DS_EINVAL);
     CHECK(ds_bloom_init(NULL, 10, 0.1, NULL) == DS_EINVAL);
-    CHECK(ds_bloom_add(NULL, "x", 1) == 0 && ds_bloom_has(NULL, "x", 1) == 0);
+    CHECK(ds_bloom_add(NULL, "x", 1, NULL) == DS_EINVAL && ds_bloom_has(NULL, "x", 1) == 0);
     /* Sizing formula: n = 1000, p = 0.01 -> m = 9586 bits (-> 9600), k = 7. */
     CHECK(ds_bloom_init(&a, 1000, 0.01, NULL) == DS_OK);
     CHECKF(a.m == 9600 && a.k == 7, "m=%llu k=%u", (unsigned long long)a.m, a.k);
-    CHECK(ds_bloom_add(&a, NULL, 3) == 0 && a.set == 0);
-    CHECK(ds_bloom_add(&a, NULL, 0) == 1 && ds_bloom_has(&a, "", 0));
+    CHECK(ds_bloom_add(&a, NULL, 3, NULL) == DS_EINVAL && a.set == 0);
+    {
+        int added = 0;
+        CHECK(ds_bloom_add(&a, NULL, 0, &added) == DS_OK && added == 1 && ds_bloom_has(&a, "", 0));
+    }
     ds_bloom_free(&a);
     CHECK(ds_bloom_init_mk(&a, 1000, 5, 1, NULL) == DS_OK && a.m == 1024);
     ds_bloom_free(&a);
@@ -349,10 +353,10 @@ void test_bloom_ops(void) {
         CHECK(ds_bloom_init_mk(&both, 20000, 5, blocked, NULL) == DS_OK);
         for (i = 0; i < 1500; i++) {
             uint64_t k = key_of(i);
-            if (i < 1000) ds_bloom_add(&a, &k, 8);
-            if (i >= 500) ds_bloom_add(&b, &k, 8);
-            ds_bloom_add(&u, &k, 8);
-            if (i >= 500 && i < 1000) ds_bloom_add(&both, &k, 8);
+            if (i < 1000) ds_bloom_add(&a, &k, 8, NULL);
+            if (i >= 500) ds_bloom_add(&b, &k, 8, NULL);
+            ds_bloom_add(&u, &k, 8, NULL);
+            if (i >= 500 && i < 1000) ds_bloom_add(&both, &k, 8, NULL);
         }
         CHECK(ds_bloom_init_mk(&x, 20000, 5, blocked, NULL) == DS_OK);
         CHECK(ds_bloom_union(&x, &a) == DS_OK && ds_bloom_union(&x, &b) == DS_OK);
@@ -377,7 +381,7 @@ void test_bloom_ops(void) {
     }
     /* Saturated: count is infinite, fpp 1. */
     CHECK(ds_bloom_init_mk(&a, 64, 1, 0, NULL) == DS_OK);
-    for (i = 0; i < 10000; i++) ds_bloom_add(&a, &i, sizeof i);
+    for (i = 0; i < 10000; i++) ds_bloom_add(&a, &i, sizeof i, NULL);
     CHECK(a.set == 64 && ds_bloom_count(&a) == HUGE_VAL && ds_bloom_fpp(&a) == 1.0);
     ds_bloom_free(&a);
 }
@@ -388,7 +392,7 @@ void test_bloom_save_load(void) {
     uint64_t i;
     for (int blocked = 0; blocked < 2; blocked++) {
         CHECK(ds_bloom_init_mk(&f, 1024, 4, blocked, NULL) == DS_OK);
-        for (i = 0; i < 100; i++) ds_bloom_add(&f, &i, sizeof i);
+        for (i = 0; i < 100; i++) ds_bloom_add(&f, &i, sizeof i, NULL);
         CHECK(save_to(&b, ds_bloom_save_v, &f));
         {
             ds_memsrc src;

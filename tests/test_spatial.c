@@ -679,10 +679,10 @@ static void quad_case(ds_rng *r, uint64_t seed) {
                 size_t bad = (size_t)ds_rng_below(r, nb);
                 double keep = batch[bad].x;
                 batch[bad].x = ds_rng_below(r, 2) ? NAN : q.x1 + (q.x1 - q.x0);
-                CHECK(ds_quadtree_insert_many(&q, batch, nb) == DS_EINVAL);
+                CHECK(ds_quadtree_add_many(&q, batch, nb) == DS_EINVAL);
                 batch[bad].x = keep;
             }
-            CHECK(ds_quadtree_insert_many(&q, batch, nb) == DS_OK);
+            CHECK(ds_quadtree_add_many(&q, batch, nb) == DS_OK);
             for (j = 0; j < nb; j++) CHECK(qm_push(&m, batch[j].x, batch[j].y, batch[j].id));
         } else if (op < 5) {
             CHECK(ds_quadtree_compact(&q) == DS_OK);
@@ -692,17 +692,17 @@ static void quad_case(ds_rng *r, uint64_t seed) {
             /* ids: mostly fresh, sometimes repeated */
             {
                 uint64_t id = ds_rng_below(r, 8) ? next_id++ : ds_rng_below(r, next_id + 1);
-                CHECK(ds_quadtree_insert(&q, x, y, id) == DS_OK);
+                CHECK(ds_quadtree_add(&q, x, y, id) == DS_OK);
                 CHECK(qm_push(&m, x, y, id));
             }
         } else if (op < 80) {
             size_t i = (size_t)ds_rng_below(r, m.n);
             qpt p = m.p[i];
-            CHECK(ds_quadtree_remove(&q, p.x, p.y, p.id) == DS_OK);
+            CHECK(ds_quadtree_del(&q, p.x, p.y, p.id) == DS_OK);
             m.p[i] = m.p[--m.n];
             if (ds_rng_below(r, 4) == 0) { /* absent: a fresh id, or a moved position */
-                if (qm_find(&m, p.x, p.y, p.id) < 0) CHECK(ds_quadtree_remove(&q, p.x, p.y, p.id) == DS_ENOTFOUND);
-                CHECK(ds_quadtree_remove(&q, p.x, p.y, next_id + 5) == DS_ENOTFOUND);
+                if (qm_find(&m, p.x, p.y, p.id) < 0) CHECK(ds_quadtree_del(&q, p.x, p.y, p.id) == DS_ENOTFOUND);
+                CHECK(ds_quadtree_del(&q, p.x, p.y, next_id + 5) == DS_ENOTFOUND);
             }
         } else if (op < 92) {
             size_t i = (size_t)ds_rng_below(r, m.n);
@@ -740,7 +740,7 @@ static void quad_case(ds_rng *r, uint64_t seed) {
     /* drain: every point removes, the tree folds back to one empty leaf */
     while (m.n) {
         size_t i = (size_t)ds_rng_below(r, m.n);
-        CHECK(ds_quadtree_remove(&q, m.p[i].x, m.p[i].y, m.p[i].id) == DS_OK);
+        CHECK(ds_quadtree_del(&q, m.p[i].x, m.p[i].y, m.p[i].id) == DS_OK);
         m.p[i] = m.p[--m.n];
     }
     CHECK(ds_quadtree_len(&q) == 0 && q.node[0].kids == UINT32_MAX && q.node[0].blk == UINT32_MAX);
@@ -767,7 +767,7 @@ static void quad_ties_case(ds_rng *r, uint64_t seed) {
     for (i = 0; i < 300; i++) {
         double x = (double)ds_rng_below(r, 9), y = (double)ds_rng_below(r, 9);
         uint64_t id = ds_rng_below(r, 1000);
-        CHECK(ds_quadtree_insert(&q, x, y, id) == DS_OK && qm_push(&m, x, y, id));
+        CHECK(ds_quadtree_add(&q, x, y, id) == DS_OK && qm_push(&m, x, y, id));
     }
     for (i = 0; i < 25; i++) {
         double x = (double)ds_rng_below(r, 17) / 2, y = (double)ds_rng_below(r, 17) / 2;
@@ -792,8 +792,8 @@ void test_quad_duplicates(void) {
     cfg.x_max = cfg.y_max = 1;
     cfg.bucket = 8;
     CHECK(ds_quadtree_init(&q, &cfg) == DS_OK);
-    for (id = 5000; id > 0; id--) CHECK(ds_quadtree_insert(&q, 0.3, 0.3, id) == DS_OK); /* ids descending */
-    CHECK(ds_quadtree_insert(&q, 0.9, 0.9, 9001) == DS_OK && ds_quadtree_insert(&q, 0.3, 0.30001, 9002) == DS_OK);
+    for (id = 5000; id > 0; id--) CHECK(ds_quadtree_add(&q, 0.3, 0.3, id) == DS_OK); /* ids descending */
+    CHECK(ds_quadtree_add(&q, 0.9, 0.9, 9001) == DS_OK && ds_quadtree_add(&q, 0.3, 0.30001, 9002) == DS_OK);
     CHECK(ds_quadtree_len(&q) == 5002 && qt_check(&q) == 0);
     nodes_full = q.node_hw;
     CHECK(nodes_full <= 4 * 32 + 1); /* one cascade down to max_depth, not one per point */
@@ -807,24 +807,24 @@ void test_quad_duplicates(void) {
     CHECK(ds_quadtree_move(&q, 77, 0.3, 0.3, 0.31, 0.3) == DS_ENOTFOUND);
     CHECK(qt_check(&q) == 0);
     for (id = 1; id <= 5000; id++)
-        if (id != 77) CHECK(ds_quadtree_remove(&q, 0.3, 0.3, id) == DS_OK);
-    CHECK(ds_quadtree_remove(&q, 0.3, 0.3, 1) == DS_ENOTFOUND);
+        if (id != 77) CHECK(ds_quadtree_del(&q, 0.3, 0.3, id) == DS_OK);
+    CHECK(ds_quadtree_del(&q, 0.3, 0.3, 1) == DS_ENOTFOUND);
     CHECK(ds_quadtree_len(&q) == 3 && qt_check(&q) == 0);
     CHECK(q.node[0].kids == UINT32_MAX); /* folded back into the root leaf */
     /* the pools are reused: refilling needs no new nodes */
-    for (id = 1; id <= 5000; id++) CHECK(ds_quadtree_insert(&q, 0.3, 0.3, id) == DS_OK);
+    for (id = 1; id <= 5000; id++) CHECK(ds_quadtree_add(&q, 0.3, 0.3, id) == DS_OK);
     CHECK(q.node_hw == nodes_full && qt_check(&q) == 0);
     ds_quadtree_clear(&q);
     CHECK(ds_quadtree_len(&q) == 0 && ds_quadtree_knn(&q, 0, 0, 3, hits, &n) == DS_OK && n == 0);
     CHECK(ds_quadtree_memory(&q) > 0);
-    CHECK(ds_quadtree_insert(&q, 1, 1, 1) == DS_OK && ds_quadtree_len(&q) == 1);
+    CHECK(ds_quadtree_add(&q, 1, 1, 1) == DS_OK && ds_quadtree_len(&q) == 1);
     ds_quadtree_free(&q);
     CHECK(ds_quadtree_memory(&q) == 0 && ds_quadtree_len(&q) == 0);
     /* max_depth 1 and bucket 1: long chains in four leaves */
     cfg.bucket = 1;
     cfg.max_depth = 1;
     CHECK(ds_quadtree_init(&q, &cfg) == DS_OK);
-    for (id = 0; id < 400; id++) CHECK(ds_quadtree_insert(&q, (double)(id % 7) / 6, (double)(id % 5) / 4, id) == DS_OK);
+    for (id = 0; id < 400; id++) CHECK(ds_quadtree_add(&q, (double)(id % 7) / 6, (double)(id % 5) / 4, id) == DS_OK);
     CHECK(qt_check(&q) == 0 && ds_quadtree_knn(&q, 0, 0, 400, NULL, &n) == DS_EINVAL);
     {
         ds_qt_hit *all = (ds_qt_hit *)malloc(400 * sizeof *all);
@@ -884,16 +884,16 @@ void test_quad_bad_input(void) {
     /* queries on an empty tree */
     CHECK(ds_quadtree_rect(&q, -1, -1, 1, 1, q_never, NULL, &n) == DS_OK && n == 0);
     CHECK(ds_quadtree_knn(&q, 0, 0, 2, h, &n) == DS_OK && n == 0);
-    CHECK(ds_quadtree_remove(&q, 0, 0, 1) == DS_ENOTFOUND && ds_quadtree_move(&q, 1, 0, 0, 0, 0) == DS_ENOTFOUND);
+    CHECK(ds_quadtree_del(&q, 0, 0, 1) == DS_ENOTFOUND && ds_quadtree_move(&q, 1, 0, 0, 0, 0) == DS_ENOTFOUND);
     /* outside, NaN */
-    CHECK(ds_quadtree_insert(&q, 1.0000001, 0, 1) == DS_EINVAL);
-    CHECK(ds_quadtree_insert(&q, 0, -2.5, 1) == DS_EINVAL);
-    CHECK(ds_quadtree_insert(&q, NAN, 0, 1) == DS_EINVAL && ds_quadtree_insert(&q, 0, NAN, 1) == DS_EINVAL);
-    CHECK(ds_quadtree_insert(&q, INFINITY, 0, 1) == DS_EINVAL && ds_quadtree_insert(NULL, 0, 0, 1) == DS_EINVAL);
+    CHECK(ds_quadtree_add(&q, 1.0000001, 0, 1) == DS_EINVAL);
+    CHECK(ds_quadtree_add(&q, 0, -2.5, 1) == DS_EINVAL);
+    CHECK(ds_quadtree_add(&q, NAN, 0, 1) == DS_EINVAL && ds_quadtree_add(&q, 0, NAN, 1) == DS_EINVAL);
+    CHECK(ds_quadtree_add(&q, INFINITY, 0, 1) == DS_EINVAL && ds_quadtree_add(NULL, 0, 0, 1) == DS_EINVAL);
     CHECK(ds_quadtree_len(&q) == 0);
-    CHECK(ds_quadtree_insert(&q, 1, 2, 1) == DS_OK && ds_quadtree_insert(&q, -1, -2, 2) == DS_OK); /* corners are in */
-    CHECK(ds_quadtree_remove(&q, 5, 5, 1) == DS_EINVAL && ds_quadtree_remove(&q, 1, 2, 3) == DS_ENOTFOUND);
-    CHECK(ds_quadtree_remove(&q, 1, 1.9, 1) == DS_ENOTFOUND && ds_quadtree_remove(NULL, 1, 2, 1) == DS_EINVAL);
+    CHECK(ds_quadtree_add(&q, 1, 2, 1) == DS_OK && ds_quadtree_add(&q, -1, -2, 2) == DS_OK); /* corners are in */
+    CHECK(ds_quadtree_del(&q, 5, 5, 1) == DS_EINVAL && ds_quadtree_del(&q, 1, 2, 3) == DS_ENOTFOUND);
+    CHECK(ds_quadtree_del(&q, 1, 1.9, 1) == DS_ENOTFOUND && ds_quadtree_del(NULL, 1, 2, 1) == DS_EINVAL);
     CHECK(ds_quadtree_move(&q, 1, 1, 2, 1, 3) == DS_EINVAL && ds_quadtree_move(&q, 1, 1, 3, 1, 1) == DS_EINVAL);
     CHECK(ds_quadtree_move(&q, 1, 1, 2, NAN, 1) == DS_EINVAL && ds_quadtree_move(&q, 9, 1, 2, 0, 0) == DS_ENOTFOUND);
     CHECK(ds_quadtree_len(&q) == 2);
@@ -921,11 +921,11 @@ void test_quad_bad_input(void) {
     CHECK(ds_quadtree_knn(&q, 100, -100, 5, h, &n) == DS_OK && n == 2 && h[0].id == 2); /* far outside */
     {
         ds_qt_point batch[3] = {{0, 0, 7}, {0.5, 0.5, 8}, {1, 2.5, 9}};
-        CHECK(ds_quadtree_insert_many(&q, batch, 3) == DS_EINVAL && ds_quadtree_len(&q) == 2);
-        CHECK(ds_quadtree_insert_many(&q, NULL, 1) == DS_EINVAL && ds_quadtree_insert_many(NULL, batch, 1) == DS_EINVAL);
-        CHECK(ds_quadtree_insert_many(&q, NULL, 0) == DS_OK && ds_quadtree_insert_many(&q, batch, 2) == DS_OK);
-        CHECK(ds_quadtree_len(&q) == 4 && ds_quadtree_remove(&q, 0.5, 0.5, 8) == DS_OK);
-        CHECK(ds_quadtree_remove(&q, 0, 0, 7) == DS_OK && ds_quadtree_compact(NULL) == DS_EINVAL);
+        CHECK(ds_quadtree_add_many(&q, batch, 3) == DS_EINVAL && ds_quadtree_len(&q) == 2);
+        CHECK(ds_quadtree_add_many(&q, NULL, 1) == DS_EINVAL && ds_quadtree_add_many(NULL, batch, 1) == DS_EINVAL);
+        CHECK(ds_quadtree_add_many(&q, NULL, 0) == DS_OK && ds_quadtree_add_many(&q, batch, 2) == DS_OK);
+        CHECK(ds_quadtree_len(&q) == 4 && ds_quadtree_del(&q, 0.5, 0.5, 8) == DS_OK);
+        CHECK(ds_quadtree_del(&q, 0, 0, 7) == DS_OK && ds_quadtree_compact(NULL) == DS_EINVAL);
     }
     CHECK(ds_quadtree_len(NULL) == 0 && ds_quadtree_memory(NULL) == 0);
     ds_quadtree_clear(NULL);
@@ -965,7 +965,7 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
                 batch[j].y = j % 3 ? ds_rng_double(&r) * 100 : 50;
                 batch[j].id = 100000 + (uint64_t)step * 32 + j;
             }
-            st = ds_quadtree_insert_many(&q, batch, nb);
+            st = ds_quadtree_add_many(&q, batch, nb);
             if (st == DS_OK) {
                 for (j = 0; j < nb; j++) CHECK_OR(qm_push(&m, batch[j].x, batch[j].y, batch[j].id), 1);
             } else {
@@ -975,7 +975,7 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
             st = ds_quadtree_compact(&q);
             CHECK_OR(st == DS_OK || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before)), 1);
         } else if (op < 6 || m.n == 0) {
-            st = ds_quadtree_insert(&q, x, y, (uint64_t)step);
+            st = ds_quadtree_add(&q, x, y, (uint64_t)step);
             if (st == DS_OK) CHECK_OR(qm_push(&m, x, y, (uint64_t)step), 1);
             else CHECK_OR(st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before), 1);
         } else if (op < 8) {
@@ -985,7 +985,7 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
             else CHECK_OR(st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before), 1);
         } else if (op < 9) {
             size_t i = (size_t)ds_rng_below(&r, m.n);
-            CHECK_OR(ds_quadtree_remove(&q, m.p[i].x, m.p[i].y, m.p[i].id) == DS_OK, 1); /* never allocates */
+            CHECK_OR(ds_quadtree_del(&q, m.p[i].x, m.p[i].y, m.p[i].id) == DS_OK, 1); /* never allocates */
             m.p[i] = m.p[--m.n];
         } else {
             size_t n;

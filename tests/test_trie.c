@@ -179,10 +179,10 @@ static void trie_case(ds_rng *rng, uint64_t seed) {
                        "complete #%zu differs (score %g vs %g)", i, g.score[i], all[i].score);
             free(all);
         }
-        CHECK(ds_trie_count(&t) == l->n);
+        CHECK(ds_trie_len(&t) == l->n);
     }
     ds_trie_free(&t);
-    CHECK(ds_trie_count(&t) == 0 && ds_trie_memory(&t) == 0);
+    CHECK(ds_trie_len(&t) == 0 && ds_trie_memory(&t) == 0);
     free(l);
 }
 void test_trie_model(void) { prop_run("trie_model", trie_case, 40); }
@@ -195,11 +195,11 @@ static int trie_oom_seq(uint64_t seed, prop_alloc *pa) {
     ds_rng_seed(&r, seed);
     for (step = 0; step < 300; step++) {
         unsigned char k[12];
-        size_t len = rand_key(&r, k), n = ds_trie_count(&t);
+        size_t len = rand_key(&r, k), n = ds_trie_len(&t);
         int had = ds_trie_get(&t, k, len) != NULL;
         long before = PROP_FAILS(pa);
         ds_status st = ds_rng_below(&r, 4) ? ds_trie_put(&t, k, len, NULL, NULL) : ds_trie_del(&t, k, len, NULL);
-        if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_count(&t) == n && (ds_trie_get(&t, k, len) != NULL) == had, 1);
+        if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_len(&t) == n && (ds_trie_get(&t, k, len) != NULL) == had, 1);
         else CHECK_OR(st == DS_OK || st == DS_ENOTFOUND, 1);
     }
     ds_trie_free(&t);
@@ -225,7 +225,7 @@ void test_trie_words(void) {
         CHECK(ds_trie_incr(&t, line, len, (double)(len * 7 % 11), NULL) == DS_OK);
     }
     fclose(f);
-    CHECK(ds_trie_count(&t) == n && n > 100000);
+    CHECK(ds_trie_len(&t) == n && n > 100000);
     {
         got g;
         memset(&g, 0, sizeof g);

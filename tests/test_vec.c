@@ -51,7 +51,7 @@ static int vec_seq(uint64_t seed, prop_alloc *pa) {
             if (s == DS_OK) CHECK_OR(out == m->a[--m->n], 1);
             break;
         case 4:
-            s = ivec_insert(&v, i, x);
+            s = ivec_insert_at(&v, i, x);
             if (i > m->n) { CHECK_OR(s == DS_EINVAL, 1); break; }
             if (s == DS_OK) {
                 memmove(m->a + i + 1, m->a + i, (m->n - i) * sizeof(int));
@@ -60,7 +60,7 @@ static int vec_seq(uint64_t seed, prop_alloc *pa) {
             }
             break;
         case 5:
-            s = ivec_remove(&v, i, &out);
+            s = ivec_del_at(&v, i, &out);
             if (i >= m->n) { CHECK_OR(s == DS_EINVAL, 1); break; }
             CHECK_OR(s == DS_OK && out == m->a[i], 1);
             memmove(m->a + i, m->a + i + 1, (m->n - i - 1) * sizeof(int));
@@ -127,9 +127,9 @@ void test_vec_edges(void) {
     ivec_init(&v);
     CHECK(ivec_len(&v) == 0 && ivec_first(&v) == NULL && ivec_last(&v) == NULL);
     CHECK(ivec_pop(&v, &out) == DS_EEMPTY && out == 7);
-    CHECK(ivec_remove(&v, 0, NULL) == DS_EINVAL);
+    CHECK(ivec_del_at(&v, 0, NULL) == DS_EINVAL);
     CHECK(ivec_swap_remove(&v, 0, NULL) == DS_EINVAL);
-    CHECK(ivec_insert(&v, 1, 5) == DS_EINVAL);
+    CHECK(ivec_insert_at(&v, 1, 5) == DS_EINVAL);
     CHECK(ivec_at(&v, 0) == NULL);
     CHECK(ivec_append(&v, NULL, 0) == DS_OK);
     CHECK(ivec_append(&v, NULL, 3) == DS_EINVAL);
@@ -153,7 +153,7 @@ void test_vec_edges(void) {
     CHECK(ivec_reserve(&v, SIZE_MAX / sizeof(int) / 2) == DS_ENOMEM);
     CHECK(v.cap == 0);
     /* One element, growth boundary at 8, iteration. */
-    CHECK(ivec_insert(&v, 0, 1) == DS_OK && *ivec_last(&v) == 1);
+    CHECK(ivec_insert_at(&v, 0, 1) == DS_OK && *ivec_last(&v) == 1);
     {
         int i, sum = 0, cnt = 0;
         for (i = 2; i <= 9; i++) CHECK(ivec_push(&v, i) == DS_OK);

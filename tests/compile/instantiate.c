@@ -49,7 +49,7 @@ int main(void) {
     if (strtree_put(&st, "b", 2, NULL) || strtree_put(&st, "a", 1, NULL) || *strtree_it_key(strtree_first(&st))[0] != 'a') return 1;
     strtree_free(&st);
     series_init(&ser);
-    if (series_add(&ser, 5, 1.0f) || !series_value_at(&ser, 5)) return 1;
+    if (series_insert(&ser, 5, 1.0f) || !series_value_at(&ser, 5)) return 1;
     series_free(&ser);
     ivec_init(&v);
     if (ivec_push(&v, 3) || ivec_push(&v, 1)) return 1;

@@ -24,7 +24,7 @@ int split_use(void) {
          split_set_put(&s, 9, NULL) == DS_OK && split_set_has(&s, 9) &&
          split_lru_put(&c, 5, 6, 0) == DS_OK && *split_lru_get(&c, 5, 0) == 6 &&
          split_bt_put(&bt, 3, 4, NULL) == DS_OK && *split_bt_get(&bt, 3) == 4 &&
-         split_ts_add(&ts, 7, 1.5) == DS_OK && split_ts_range(&ts, 0, 10, NULL, NULL, 0) == 1;
+         split_ts_insert(&ts, 7, 1.5) == DS_OK && split_ts_range(&ts, 0, 10, NULL, NULL, 0) == 1;
     split_map_free(&m);
     split_vec_free(&v);
     split_deque_free(&d);

@@ -101,7 +101,7 @@ static void fuzz_vec(fz_reader *rd, fz_alloc *fa) {
             i = fz_u16(rd) % (vn + 2);
             x = e3_of(fz_u8(rd));
             if (vn == VMAX) break;
-            s = fvec_insert(&v, i, x);
+            s = fvec_insert_at(&v, i, x);
             FZ_ENOMEM_MATCHES(fa, f0, s == DS_ENOMEM);
             if (i > vn) {
                 FZ_CHECK(s == DS_EINVAL);
@@ -114,7 +114,7 @@ static void fuzz_vec(fz_reader *rd, fz_alloc *fa) {
         case 6: case 7: { /* remove / swap_remove */
             int swap = op == 7;
             i = fz_u16(rd) % (vn + 2);
-            s = swap ? fvec_swap_remove(&v, i, &out) : fvec_remove(&v, i, &out);
+            s = swap ? fvec_swap_remove(&v, i, &out) : fvec_del_at(&v, i, &out);
             if (i >= vn) {
                 FZ_CHECK(s == DS_EINVAL);
             } else {

@@ -91,16 +91,16 @@ static void build(int kind, fz_reader *in, ds_membuf *out) {
         for (j = 0; j < dim; j++) v[j] = (float)((int)fz_u8(in) - 128) / 16.0f;
         v[0] = v[0] == 0 ? 1.0f : v[0]; /* never a zero vector under cosine */
         if (kind) {
-            if (op < 6) (void)ds_flat_add(&f, label, v);
-            else (void)ds_flat_remove(&f, label);
+            if (op < 6) (void)ds_flat_insert(&f, label, v);
+            else (void)ds_flat_del(&f, label);
         } else if (op < 5) {
-            (void)ds_hnsw_add(&h, label, v);
+            (void)ds_hnsw_insert(&h, label, v);
         } else if (op == 5) {
             (void)ds_hnsw_update(&h, label, v);
         } else if (op == 6) {
-            (void)ds_hnsw_mark_deleted(&h, label);
+            (void)ds_hnsw_del(&h, label);
         } else {
-            (void)ds_hnsw_unmark_deleted(&h, label);
+            (void)ds_hnsw_undel(&h, label);
         }
     }
     ds_membuf_init(out, NULL);
