@@ -4679,7 +4679,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     }                                                                                   \
     LINK void name##_clear(name *c) {                                                   \
         unsigned s;                                                                     \
-        if (!c) return;                                                                 \
+        if (!c || !c->c.nodes) return; /* zeroed, freed or never filled: empty */      \
         for (s = 0; s < 3; s++)                                                         \
             while (c->c.tail[s] != DS__CNIL) name##__remove(c, c->c.tail[s], DS_EVICT_DELETED, 1); \
     }                                                                                   \
