@@ -1,8 +1,30 @@
 /* tests/prop.c - implementation of the harness declared in prop.h */
 #include "prop.h"
+#include <stdarg.h>
 
 int prop_test_failed;
 uint64_t prop_cur_seed;
+int prop_test_skipped;
+const char *prop_cur_test;
+
+void prop_skip(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "    SKIP %s: ", prop_cur_test ? prop_cur_test : "?");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    prop_test_skipped++;
+}
+
+int prop_data_overridden(void) {
+    const char *d = getenv("DS_DATA");
+    return d && *d;
+}
+
+const char *prop_data_dir(void) {
+    return prop_data_overridden() ? getenv("DS_DATA") : "tests/data";
+}
 
 void prop_fail(const char *file, int line, const char *what) {
     if (prop_cur_seed)

@@ -15,10 +15,22 @@
  *                           allocations T, then again for every k in 1..T with
  *                           the k-th failing (transient and persistent mode).
  *
+ *   prop_skip(fmt, ...)     record that the running test could not check
+ *                           something (prints "SKIP <test>: <reason>"); the
+ *                           test then counts as skipped, not passed (unless
+ *                           it also failed). PROP_SKIP(fmt, ...) also returns.
+ *   prop_data_dir()         the test data folder: $DS_DATA if set, else the
+ *                           shipped tests/data (tests run from the repository
+ *                           root). PROP_DATA_MISSING(fmt, ...): a data file
+ *                           could not be read: a counted skip when $DS_DATA
+ *                           points elsewhere, a failed check for tests/data
+ *                           (it ships with the repository); then returns.
+ *
  * Tests are `void test_x(void)` functions listed in tests/main.c; the
- * runner prints one line per failure and ends with "N passed, N failed".
- * Every check can fail: a failed CHECK marks the test failed and the
- * runner's exit status nonzero. */
+ * runner prints one line per failure or skip and ends with
+ * "N passed, M failed, K skipped". Every check can fail: a failed CHECK
+ * marks the test failed and the runner's exit status nonzero. Nothing is
+ * skipped silently: tests/run.sh with DS_NO_SKIP=1 fails on any skip. */
 #ifndef DS_TESTS_PROP_H
 #define DS_TESTS_PROP_H
 
@@ -33,6 +45,39 @@ extern int prop_test_failed;  /* set by CHECK; reset by the runner per test */
 extern uint64_t prop_cur_seed; /* seed of the running property case, or 0 */
 
 void prop_fail(const char *file, int line, const char *what);
+
+/* ---- skips ------------------------------------------------------------ */
+
+extern int prop_test_skipped;    /* skips recorded in the running test; reset per test */
+extern const char *prop_cur_test; /* name of the running test (set by the runner) */
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void prop_skip(const char *fmt, ...);
+
+#define PROP_SKIP(...)          \
+    do {                        \
+        prop_skip(__VA_ARGS__); \
+        return;                 \
+    } while (0)
+
+/* ---- test data ---------------------------------------------------------- */
+
+const char *prop_data_dir(void);
+int prop_data_overridden(void); /* 1 if $DS_DATA chose the folder */
+
+#define PROP_DATA_MISSING(...)                                   \
+    do {                                                         \
+        if (prop_data_overridden()) {                            \
+            prop_skip(__VA_ARGS__);                              \
+        } else {                                                 \
+            char prop_msg_[512];                                 \
+            snprintf(prop_msg_, sizeof prop_msg_, __VA_ARGS__);  \
+            prop_fail(__FILE__, __LINE__, prop_msg_);            \
+        }                                                        \
+        return;                                                  \
+    } while (0)
 
 #define CHECK(cond)                                              \
     do {                                                         \

@@ -30,13 +30,6 @@
 #endif
 #endif
 
-/* The second TSan binary differs only in ds_concurrent.h's sleep
- * (DS_CONC_NO_FUTEX), which nothing here uses: these tests skip there. */
-#if defined(HMT_TSAN) && defined(DS_CONC_NO_FUTEX)
-#define HMT_SKIP 1
-#else
-#define HMT_SKIP 0
-#endif
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -473,16 +466,15 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
 }
 #endif
 static void hmt_batch_oom(void) {
-#ifndef HMT_TSAN /* every allocation is on the calling thread: ASan's binary covers it */
+    /* every allocation is on the calling thread: not in the TSan lists */
     CHECK(prop_oom_sweep(hmt_oom_seq, 4, NULL) == 0);
     CHECK(prop_oom_sweep(hmt_oom_seq, 5, NULL) == 0);
-#endif
 }
 
 /* The registered tests (tests/tests.h). */
 #define HMT_TEST(name)                   \
     void test_conc_hnsw_##name(void) {   \
-        if (!HMT_SKIP) hmt_##name();     \
+        hmt_##name();                    \
     }
 HMT_TEST(build_recall)
 HMT_TEST(contention)
