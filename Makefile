@@ -26,10 +26,13 @@ GXX      ?= g++
 CLANGXX  ?= clang++
 FUZZ_SECONDS ?= 30
 
-# Parallel by default (an explicit -jN wins).
+# Parallel by default at the top level (an explicit -jN wins; sub-makes
+# share the top level's job server).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(MAKELEVEL),0)
 ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(NPROC)
+endif
 endif
 
 HEADERS  := ds.h ds_hnsw.h ds_concurrent.h

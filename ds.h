@@ -1,4 +1,4 @@
-/* ds.h - data structures for production systems                 v0.1.0
+/* ds.h - data structures for production systems                 v0.2.0
  *
  * Header-only, STB-style. In exactly one C or C++ file write
  *
@@ -146,7 +146,7 @@
 #define DS_H_INCLUDED
 
 #define DS_VERSION_MAJOR 0
-#define DS_VERSION_MINOR 1
+#define DS_VERSION_MINOR 2
 #define DS_VERSION_PATCH 0
 
 /* The clock needs POSIX clock_gettime, which strict -std=c99 hides unless a

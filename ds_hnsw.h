@@ -1,4 +1,4 @@
-/* ds_hnsw.h - vector search for ds: exact (flat) index and HNSW   v0.1.0
+/* ds_hnsw.h - vector search for ds: exact (flat) index and HNSW   v0.2.0
  *
  * Float32 vectors: distance kernels (scalar + AVX2/FMA + AVX-512, picked at
  * run time), an exact index (ds_flat) that can also scan vectors the caller
@@ -74,7 +74,7 @@
  * == ds_hnsw:options ==
  * ======================================================================== */
 #define DS_HNSW_VERSION_MAJOR 0
-#define DS_HNSW_VERSION_MINOR 1
+#define DS_HNSW_VERSION_MINOR 2
 #define DS_HNSW_VERSION_PATCH 0
 
 #if defined(DS_NO_SIMD) && !defined(DS_HNSW_NO_SIMD)

@@ -12,7 +12,7 @@
 /*@prelude*/
 /* == ds_conc:options == */
 #define DS_CONCURRENT_VERSION_MAJOR 0
-#define DS_CONCURRENT_VERSION_MINOR 1
+#define DS_CONCURRENT_VERSION_MINOR 2
 #define DS_CONCURRENT_VERSION_PATCH 0
 
 #if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)

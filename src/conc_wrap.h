@@ -561,7 +561,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          DS_OK as soon as the store is non-empty (at once if it is);
  *          DS_ECLOSED if closed and empty; DS_ETIMEDOUT
  *   ds_status name_wait_for_insert(name *s, uint64_t *seen)
- *   ds_status name_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns)
+ *   ds_status name_wait_for_insert_timeout(name *s, uint64_t *seen, int64_t timeout_ns)
  *          DS_OK once name_adds(s) > *seen, and *seen = name_adds(s): data
  *          added after the version the caller last saw (start with
  *          seen = name_adds(s); no add is missed between two calls);
@@ -612,7 +612,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_wait_for_data(name *s);                                         \
     LINK ds_status name##_wait_for_data_timeout(name *s, int64_t timeout_ns);             \
     LINK ds_status name##_wait_for_insert(name *s, uint64_t *seen);                          \
-    LINK ds_status name##_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns); \
+    LINK ds_status name##_wait_for_insert_timeout(name *s, uint64_t *seen, int64_t timeout_ns); \
     LINK ds_status name##_wait_pop(name *s, int64_t *ts, V *out);                         \
     LINK ds_status name##_wait_pop_timeout(name *s, int64_t *ts, V *out, int64_t timeout_ns)
 
@@ -814,7 +814,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_wait_for_insert(name *s, uint64_t *seen) {                         \
         return name##__wait_add_until(s, seen, INT64_MAX);                                \
     }                                                                                     \
-    LINK ds_status name##_wait_for_add_timeout(name *s, uint64_t *seen, int64_t timeout_ns) { \
+    LINK ds_status name##_wait_for_insert_timeout(name *s, uint64_t *seen, int64_t timeout_ns) { \
         return name##__wait_add_until(s, seen, ds__conc_deadline(timeout_ns));            \
     }                                                                                     \
     static inline ds_status name##__wait_pop_until(name *s, int64_t *ts, V *out,          \

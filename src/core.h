@@ -10,7 +10,7 @@
 #define DS_SRC_CORE_H
 /*@prelude*/
 #define DS_VERSION_MAJOR 0
-#define DS_VERSION_MINOR 1
+#define DS_VERSION_MINOR 2
 #define DS_VERSION_PATCH 0
 
 /* The clock needs POSIX clock_gettime, which strict -std=c99 hides unless a

@@ -16,7 +16,7 @@
  * == ds_hnsw:options ==
  * ======================================================================== */
 #define DS_HNSW_VERSION_MAJOR 0
-#define DS_HNSW_VERSION_MINOR 1
+#define DS_HNSW_VERSION_MINOR 2
 #define DS_HNSW_VERSION_PATCH 0
 
 #if defined(DS_NO_SIMD) && !defined(DS_HNSW_NO_SIMD)

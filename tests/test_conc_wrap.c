@@ -754,7 +754,7 @@ void test_conc_wrap_clru_edges_oom(void) {
 
 typedef struct ws_arg {
     wstore *s;
-    int op;            /* 0 wait_for_data, 1 wait_for_add, 2 wait_pop, 3..5 the _timeout forms */
+    int op;            /* 0 wait_for_data, 1 wait_for_insert, 2 wait_pop, 3..5 the _timeout forms */
     int64_t timeout;
     uint64_t seen;
     int64_t ts;
@@ -769,14 +769,14 @@ static void *ws_main(void *p) {
     case 1: a->st = wstore_wait_for_insert(a->s, &a->seen); break;
     case 2: a->st = wstore_wait_pop(a->s, &a->ts, &a->v); break;
     case 3: a->st = wstore_wait_for_data_timeout(a->s, a->timeout); break;
-    case 4: a->st = wstore_wait_for_add_timeout(a->s, &a->seen, a->timeout); break;
+    case 4: a->st = wstore_wait_for_insert_timeout(a->s, &a->seen, a->timeout); break;
     default: a->st = wstore_wait_pop_timeout(a->s, &a->ts, &a->v, a->timeout); break;
     }
     atomic_store(&a->done, 1);
     return NULL;
 }
 
-/* Wakes on add, on close; times out; wait_for_add counts versions; pops drain. */
+/* Wakes on add, on close; times out; wait_for_insert counts versions; pops drain. */
 void test_conc_wrap_tstore_wait(void) {
     wstore s;
     ws_arg a[6];
@@ -787,7 +787,7 @@ void test_conc_wrap_tstore_wait(void) {
     CHECK(wstore_init(&s) == DS_OK);
     /* one try, and timeouts no shorter than asked */
     CHECK(wstore_wait_for_data_timeout(&s, 0) == DS_ETIMEDOUT);
-    CHECK(wstore_wait_for_add_timeout(&s, &seen, -1) == DS_ETIMEDOUT);
+    CHECK(wstore_wait_for_insert_timeout(&s, &seen, -1) == DS_ETIMEDOUT);
     t0 = ds_now_ns();
     CHECK(wstore_wait_for_data_timeout(&s, 15 * MS) == DS_ETIMEDOUT && ds_now_ns() - t0 >= 15 * MS);
     t0 = ds_now_ns();
@@ -840,13 +840,13 @@ void test_conc_wrap_tstore_wait(void) {
     CHECK(wstore_is_closed((const wstore *)&s) && wstore_insert(&s, 1, 1) == DS_ECLOSED);
     CHECK(DS__ALOAD(&s.added.waiters, acquire) == 0);
     wstore_free(&s);
-    /* wait_for_add: nothing missed between two calls; closed with nothing newer */
+    /* wait_for_insert: nothing missed between two calls; closed with nothing newer */
     CHECK(wstore_init(&s) == DS_OK);
     seen = wstore_adds(&s);
     CHECK(wstore_insert(&s, 1, 1) == DS_OK && wstore_insert(&s, 2, 2) == DS_OK);
     CHECK(wstore_insert(&s, 2, 9) == DS_EEXIST && wstore_adds(&s) == 2); /* a collision adds nothing */
     CHECK(wstore_wait_for_insert(&s, &seen) == DS_OK && seen == 2);
-    CHECK(wstore_wait_for_add_timeout(&s, &seen, 1 * MS) == DS_ETIMEDOUT && seen == 2);
+    CHECK(wstore_wait_for_insert_timeout(&s, &seen, 1 * MS) == DS_ETIMEDOUT && seen == 2);
     CHECK(wstore_wait_for_insert(&s, NULL) == DS_EINVAL);
     /* a sleeping add-waiter is woken by close */
     memset(&a[0], 0, sizeof a[0]);

@@ -70,7 +70,7 @@ static int wrappers(void) {
     icache_free(&ic);
     if (pstore_init(&ps) != DS_OK || istore_init(&is) != DS_OK) return 14;
     if (pstore_insert(&ps, 5, p) != DS_OK || pstore_wait_for_data_timeout(&ps, 1000) != DS_OK) return 15;
-    if (istore_add(&is, 5, 9) != DS_OK || istore_wait_for_add(&is, &seen) != DS_OK || seen != 1) return 16;
+    if (istore_insert(&is, 5, 9) != DS_OK || istore_wait_for_insert(&is, &seen) != DS_OK || seen != 1) return 16;
     if (istore_wait_pop(&is, &ts, &x) != DS_OK || ts != 5 || x != 9) return 17;
     pstore_close(&ps);
     pstore_free(&ps);
