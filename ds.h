@@ -215,6 +215,10 @@
 #define DS_STATIC_ASSERT(cond, msg) \
     typedef char DS__CAT(ds__static_assert_, __LINE__)[(cond) ? 1 : -1] DS__UNUSED
 
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 /* ========================================================================
  * == ds:core ==  status codes, allocator, checked size arithmetic
  * ======================================================================== */
@@ -562,10 +566,6 @@ DSDEF void ds__get(ds__dec *d, void *p, size_t n);
 DSDEF uint64_t ds__get_u64(ds__dec *d);
 DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes);
 DSDEF ds_status ds__dec_end(ds__dec *d);
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* ========================================================================
  * == ds:vec ==  DS_VEC(name, T): dynamic array

@@ -27,11 +27,6 @@
 #include <stdio.h>
 #endif
 
-/*@end*/
-#ifdef __cplusplus
-extern "C" {
-#endif
-/*@api*/
 /* ========================================================================
  * == ds:options ==  user-overridable macros
  * ======================================================================== */
@@ -84,6 +79,11 @@ extern "C" {
 #define DS_STATIC_ASSERT(cond, msg) \
     typedef char DS__CAT(ds__static_assert_, __LINE__)[(cond) ? 1 : -1] DS__UNUSED
 
+/*@end*/
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@api*/
 /* ========================================================================
  * == ds:core ==  status codes, allocator, checked size arithmetic
  * ======================================================================== */
