@@ -79,7 +79,7 @@ gen:
 	@for h in $(HEADERS); do sh tools/gen.sh src/$$h.in > $$h.tmp && mv $$h.tmp $$h; done; \
 	echo "gen: $(HEADERS) regenerated from src/"
 
-check-gen:
+check-gen: | $(BUILD)
 	@set -e; for h in $(HEADERS); do \
 	  sh tools/gen.sh src/$$h.in > $(BUILD)/$$h.gen; \
 	  cmp -s $(BUILD)/$$h.gen $$h || { diff -u $$h $(BUILD)/$$h.gen | head -n 20; \
