@@ -280,9 +280,11 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *   ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_t ef,
  *                            ds_hnsw_filter filter, void *ctx,
  *                            ds_neighbor *out, size_t *nout)
- *          up to k results into out (room for k), nearest first. ef = 0 means
- *          the index's ef_search; ef < k is raised to k. DS_EINVAL: k = 0,
- *          ef > 2^20, NaN in q, zero q under cosine. Allocates a visited list
+ *          up to k results into out (room for min(k, len)), nearest first.
+ *          ef = 0 means the index's ef_search; ef < k is raised to k, or to
+ *          the element count when k is larger (k = SIZE_MAX asks for all).
+ *          DS_EINVAL: k = 0, that effective ef > 2^20, NaN in q, zero q
+ *          under cosine. Allocates a visited list
  *          for the call (O(n) bytes, DS_ENOMEM).
  *   void   ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
  *   void   ds_hnsw_scratch_free(ds_hnsw_scratch *s)
@@ -1742,6 +1744,16 @@ DSDEF ds_status ds_hnsw_compact(ds_hnsw *h) {
 
 /* -- search (Algorithm 5) -- */
 
+/* The ef a search runs with: the caller's (0: the index's), raised to k
+ * but never past the element count, so a k of "all" (SIZE_MAX, or n - 1
+ * with n = 0) sizes nothing from k. The caller checks the result against
+ * DS__HNSW_MAX_EF after this adjustment, not before. */
+static size_t ds__hn_ef(const ds_hnsw *h, size_t k, size_t ef) {
+    size_t kk = k < h->n ? k : h->n;
+    if (!ef) ef = h->ef;
+    return ef < kk ? kk : ef;
+}
+
 DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, const float *q,
                                        size_t k, size_t ef, ds_hnsw_filter filter, void *ctx,
                                        ds_neighbor *out, size_t *nout) {
@@ -1750,10 +1762,9 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
     int oom = 0;
     uint32_t ep;
     float epd;
-    if (!h || !s || !q || !k || !out || !nout || ef > DS__HNSW_MAX_EF || !ds__hn_vec_ok(h, q))
+    if (!h || !s || !q || !k || !out || !nout || (ef = ds__hn_ef(h, k, ef)) > DS__HNSW_MAX_EF ||
+        !ds__hn_vec_ok(h, q))
         return DS_EINVAL;
-    if (!ef) ef = h->ef;
-    if (ef < k) ef = k;
     *nout = 0;
     if ((st = ds__scratch_reserve(s, h->n, ef, h->dim)) != DS_OK) return st;
     if (h->maxlevel < 0 || h->n == h->ndel) return DS_OK;
@@ -2093,12 +2104,12 @@ DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, siz
     ds__hn_mem mem;
     ds__hn_job job;
     ds_status st = DS_OK;
-    if (!h || (nq && (!queries || !out || !nout)) || !k || ef > DS__HNSW_MAX_EF) return DS_EINVAL;
+    if (!h || (nq && (!queries || !out || !nout)) || !k || !ds_size_mul(nq, k, &t) ||
+        !ds_size_mul(t, sizeof *out, &t) || (efx = ds__hn_ef(h, k, ef)) > DS__HNSW_MAX_EF)
+        return DS_EINVAL; /* out holds nq * k results: that must be a size */
     for (i = 0; i < nq; i++)
         if (!ds__hn_vec_ok(h, queries + i * h->dim)) return DS_EINVAL;
     if (!nq) return DS_OK;
-    efx = ef ? ef : h->ef;
-    if (efx < k) efx = k;
     nthr = ds__hn_nthreads(threads, (nq + 7) / 8);
     if ((st = ds__hn_mem_alloc(&mem, nthr, h->alloc)) != DS_OK) return st;
     for (t = 0; t < nthr && st == DS_OK; t++) st = ds__scratch_reserve(&mem.sc[t], h->n, efx, h->dim);

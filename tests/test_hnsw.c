@@ -1176,3 +1176,49 @@ void test_hnsw_concurrent_search(void) {
     free(x);
     free(want);
 }
+
+/* Sizes from a caller's count are checked after every adjustment: a k far
+ * above the element count (SIZE_MAX, SIZE_MAX - 1, n - 1 with n = 0) asks
+ * for "all of them" and gets at most len results, or DS_EINVAL; never an
+ * overflowed allocation (issue 15, defect 1). `out` has room for the
+ * results that can exist, which is all a caller can rely on. */
+void test_hnsw_huge_k(void) {
+    static const size_t ks[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX / 2, (size_t)1 << 40, 100};
+    float v[4], q[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    ds_neighbor out[64];
+    uint64_t truth[64];
+    size_t i, n, j, sizes[2] = {0, 40};
+    for (j = 0; j < 2; j++) {
+        ds_hnsw_params p = ds_hnsw_params_default(4);
+        ds_hnsw h;
+        ds_hnsw_scratch s;
+        ds_flat f;
+        CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+        CHECK(ds_flat_init(&f, 4, DS_METRIC_L2, NULL) == DS_OK);
+        ds_hnsw_scratch_init(&s, NULL);
+        for (i = 0; i < sizes[j]; i++) {
+            v[0] = (float)i, v[1] = (float)(i % 7), v[2] = (float)(i % 3), v[3] = 1.0f;
+            CHECK(ds_hnsw_insert(&h, i, v) == DS_OK && ds_flat_insert(&f, i, v) == DS_OK);
+        }
+        for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+            ds_status st;
+            n = 99;
+            st = ds_hnsw_search(&h, q, ks[i], 0, NULL, NULL, out, &n);
+            CHECKF(st == DS_OK && n == sizes[j], "hnsw k=%zu: %s, %zu results", ks[i], ds_status_name(st), n);
+            n = 99;
+            st = ds_hnsw_search_scratch(&h, &s, q, ks[i], 16, NULL, NULL, out, &n);
+            CHECKF(st == DS_OK && n == sizes[j], "scratch k=%zu: %s, %zu results", ks[i], ds_status_name(st), n);
+            n = 99;
+            st = ds_flat_search(&f, q, ks[i], out, &n);
+            CHECKF(st == DS_OK && n == sizes[j], "flat k=%zu: %s, %zu results", ks[i], ds_status_name(st), n);
+            n = 99;
+            st = ds_flat_search_batch(&f, q, 1, ks[i], out, &n);
+            CHECKF(st == DS_OK ? n == sizes[j] : st == DS_EINVAL, "flat batch k=%zu: %s", ks[i], ds_status_name(st));
+            if (ks[i] <= 64) /* ground truth writes all k labels: a caller's buffer */
+                CHECK(ds_flat_ground_truth(&f, q, 1, ks[i], truth) == DS_OK);
+        }
+        ds_hnsw_scratch_free(&s);
+        ds_flat_free(&f);
+        ds_hnsw_free(&h);
+    }
+}
