@@ -73,7 +73,9 @@ extern "C" {
  *          0 if n would be admitted now, else the ns until it would be
  *          (assuming nothing else is admitted meanwhile), measured from
  *          `now` even after a clock step back; -1 if never (n exceeds
- *          burst, or limit for the windows) or on bad input (NULL, now < 0)
+ *          burst, or limit for the windows, or the wait would end past
+ *          INT64_MAX) or on bad input (NULL, now < 0). take's
+ *          retry_after_ns follows the same rule.
  *   uint64_t ds_limiter_remaining(const ds_limiter *l, int64_t now)
  *          units that would be admitted now
  *   ds_status ds_limiter_set(ds_limiter *l, uint64_t limit, int64_t period_ns, uint64_t burst,
@@ -543,7 +545,7 @@ static int64_t ds__lim_wait(const ds_limit_config *c, const ds__lstate *s, uint6
         return d.t * c->period_ns - now + c->period_ns;
     case DS_LIMIT_SLIDING_COUNTER: { /* this window, else the next (p = k, k = 0) */
         int64_t W = d.t * c->period_ns, e = ds__lim_counter_from(c, d.prev, d.cur, n);
-        if (e < c->period_ns && W + e > now) return W + e - now;
+        if (e < c->period_ns && e > now - W) return e - (now - W); /* W <= now: no overflow */
         return ds__lim_sat_add(W - now + c->period_ns, ds__lim_counter_from(c, d.cur, 0, n));
     }
     case DS_LIMIT_SLIDING_LOG: {
@@ -580,7 +582,9 @@ static int64_t ds__lim_clamp(const ds_limit_config *c, const ds__lstate *s, int6
  * time may be ahead of it after a step back). */
 static int64_t ds__lim_wait_from(const ds_limit_config *c, const ds__lstate *s, uint64_t n, int64_t now) {
     int64_t own = ds__lim_clamp(c, s, now), w = ds__lim_wait(c, s, n, own);
-    return w > 0 ? ds__lim_sat_add(w, own - now) : w;
+    if (w > 0) w = ds__lim_sat_add(w, own - now);
+    /* A wait that would end past INT64_MAX never ends: -1, "never". */
+    return w > 0 && now >= 0 && w > INT64_MAX - now ? -1 : w;
 }
 /* allow/take on a bare state: the one code path for limiters and tables. */
 static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t n, int64_t now,
@@ -885,7 +889,7 @@ DSDEF int64_t ds_limiter_table_wait_ns(const ds_limiter_table *t, uint64_t key, 
     if (!t || now < 0) return -1;
     if ((i = ds__ltab_find(t, key)) != SIZE_MAX) return ds__lim_wait_from(&t->cfg, &t->slots[i].s, n, now);
     memset(&rest, 0, sizeof rest);
-    return ds__lim_wait(&t->cfg, &rest, n, now);
+    return ds__lim_wait_from(&t->cfg, &rest, n, now);
 }
 DSDEF ds_status ds_limiter_table_set(ds_limiter_table *t, uint64_t limit, int64_t period_ns,
                                      uint64_t burst, int64_t now) {
