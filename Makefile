@@ -152,6 +152,7 @@ check-headers: | $(BUILD)/compile
 	    run $$cc -std=c99 $(STRICT) $$defs -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
 	  done; \
 	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
+	  for std in c99 c11; do run $$cc -std=$$std $(WARN) -I. tests/compile/clock_order.c -o $$B/clock -lm; run $$B/clock; done; \
 	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX" "-DDS_CMAP_RWLOCK" "-DDS_CONC_NO_MEMBARRIER"; do \
 	    run $$cc -std=c11 $(STRICT) $$defs -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	  done; \
@@ -164,9 +165,10 @@ check-headers: | $(BUILD)/compile
 	  printf '#define DS_IMPLEMENTATION\n#define DS_HNSW_THREADS\n#include "ds_hnsw.h"\nint main(){return 0;}\n' > $$B/ht.cc; \
 	  run $$cxx -std=c++11 $(WARN) -I. -c $$B/ht.cc -o $$B/h.o; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate.c -o $$B/inst -lm; run $$B/inst; \
+	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/clock_order.c -o $$B/clock -lm; run $$B/clock; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; DS_STATIC, DS_NO_SIMD, DS_HNSW_THREADS, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++, futex/condvar, with and without membarrier)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; the clock with system headers first; DS_STATIC, DS_NO_SIMD, DS_HNSW_THREADS, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++, futex/condvar, with and without membarrier)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.

@@ -326,16 +326,15 @@ static inline int ds_eq_str(const char *a, const char *b) { return strcmp(a, b) 
 
 /* Nanoseconds from an arbitrary fixed point, never decreasing: the default
  * `now` for every time-taking call in ds. Uses CLOCK_MONOTONIC on POSIX and
- * QueryPerformanceCounter on Windows. If the implementation file included a
- * system header before ds.h under strict -std=c99, POSIX clocks are hidden
- * and it falls back to timespec_get (C11) or time() (seconds): include ds.h
- * first there. Thread-safe. */
+ * QueryPerformanceCounter on Windows, whatever the include order (where it
+ * cannot, the implementation fails to compile with a message saying how to
+ * fix it; there is no coarse fallback). Thread-safe. */
 DSDEF int64_t ds_now_ns(void);
 
 /* Wall-clock nanoseconds since the Unix epoch (CLOCK_REALTIME; jumps when
  * the system clock is set). For what must carry real dates, such as
  * ds_snowflake's `now`: ds_now_ns()'s zero is arbitrary (boot, on Linux),
- * so a snowflake fed it would be before its epoch. Same fallbacks as
+ * so a snowflake fed it would be before its epoch. Same clock rules as
  * ds_now_ns(). Thread-safe. */
 DSDEF int64_t ds_wall_ns(void);
 
@@ -588,6 +587,21 @@ DSDEF uint64_t ds_hash_bytes(const void *key, size_t n, uint64_t seed) {
 
 /* == ds:time == */
 
+/* A system header included before ds.h under strict -std=c99/c11 hides
+ * clock_gettime (no POSIX feature macro was set in time). The function is
+ * in libc all the same: on LP64 Linux with gcc/clang, declare it under a
+ * name of our own (struct timespec is two longs there, and CLOCK_REALTIME
+ * 0 / CLOCK_MONOTONIC 1 are the kernel's ABI). Elsewhere that case is a
+ * compile error that says how to fix it, never a silent 1 s clock. */
+#if !defined(_WIN32) && !defined(CLOCK_MONOTONIC) && defined(__linux__) && defined(__LP64__) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define DS__CLOCK_BY_NAME 1
+typedef struct ds__timespec {
+    long sec, nsec;
+} ds__timespec;
+extern int ds__clock_gettime(int clk, ds__timespec *ts) __asm__("clock_gettime");
+#endif
+
 /* Both clocks in one place: they differ only in which one is read. */
 static int64_t ds__clock_ns(int wall) {
 #if defined(_WIN32)
@@ -608,14 +622,12 @@ static int64_t ds__clock_ns(int wall) {
     struct timespec ts;
     clock_gettime(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
-#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && defined(TIME_UTC)
-    struct timespec ts;
-    (void)wall; /* only the wall clock is available */
-    timespec_get(&ts, TIME_UTC);
-    return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+#elif defined(DS__CLOCK_BY_NAME)
+    ds__timespec ts;
+    ds__clock_gettime(wall ? 0 : 1, &ts); /* CLOCK_REALTIME, CLOCK_MONOTONIC */
+    return (int64_t)ts.sec * 1000000000 + (int64_t)ts.nsec;
 #else
-    (void)wall;
-    return (int64_t)time(NULL) * 1000000000;
+#error "ds.h: no monotonic clock here. In the file that defines DS_IMPLEMENTATION, include ds.h before any system header, or compile with -D_POSIX_C_SOURCE=200809L"
 #endif
 }
 DSDEF int64_t ds_now_ns(void) { return ds__clock_ns(0); }
