@@ -10,8 +10,9 @@
  *   4. the same key from another account: a different request entirely;
  *   5. the first attempt fails (card network down) and abandons the key:
  *      the retry runs and succeeds; one charge;
- *   6. the first worker dies holding the key: after the lock timeout a
- *      retry takes it over.
+ *   6. the first worker stalls holding the key: after the lock timeout a
+ *      retry takes it over, and when the stalled worker wakes up its
+ *      fencing token is dead, so its late complete is refused.
  * The ledger counts real charges; the program exits 0 when every account
  * was charged exactly once per logical payment.
  *
@@ -39,13 +40,14 @@ static uint64_t fingerprint(const request *r) {
 }
 
 /* Phase one: claim the key. Returns the HTTP status to send now, or 0 if
- * the caller should go on and charge (and then call finish). */
-static int begin(ds_idem *s, const request *r, int64_t now, char *out, size_t cap) {
+ * the caller should go on and charge (and then call finish with *token,
+ * the fencing token that proves it still owns the key). */
+static int begin(ds_idem *s, const request *r, int64_t now, uint64_t *token, char *out, size_t cap) {
     ds_idem_state st;
     const void *resp;
     size_t len;
     ds_status rc = ds_idem_begin(s, r->account, strlen(r->account), r->key, strlen(r->key),
-                                 fingerprint(r), now, &st, &resp, &len);
+                                 fingerprint(r), now, &st, token, &resp, &len);
     if (rc != DS_OK) {
         snprintf(out, cap, "503 %s", ds_strerror(rc));
         return 503;
@@ -58,22 +60,24 @@ static int begin(ds_idem *s, const request *r, int64_t now, char *out, size_t ca
     }
 }
 /* Phase two: the side effect, then record the outcome. */
-static int charge_and_finish(ds_idem *s, const request *r, int64_t now, char *out, size_t cap) {
+static int charge_and_finish(ds_idem *s, const request *r, int64_t now, uint64_t token, char *out,
+                             size_t cap) {
     if (g_network_down) {
-        ds_idem_abandon(s, r->account, strlen(r->account), r->key, strlen(r->key));
+        ds_idem_abandon(s, r->account, strlen(r->account), r->key, strlen(r->key), token);
         snprintf(out, cap, "502 card network unavailable");
         return 502;
     }
     g_charges++;
     snprintf(out, cap, "200 charged %s %d cents (charge #%d)", r->account, r->amount_cents, g_charges);
-    if (ds_idem_complete(s, r->account, strlen(r->account), r->key, strlen(r->key), out,
+    if (ds_idem_complete(s, r->account, strlen(r->account), r->key, strlen(r->key), token, out,
                          strlen(out), now) != DS_OK)
         return 500;
     return 200;
 }
 static int handle(ds_idem *s, const request *r, int64_t now, char *out, size_t cap) {
-    int code = begin(s, r, now, out, cap);
-    return code ? code : charge_and_finish(s, r, now, out, cap);
+    uint64_t token = 0;
+    int code = begin(s, r, now, &token, out, cap);
+    return code ? code : charge_and_finish(s, r, now, token, out, cap);
 }
 
 #define EXPECT(cond, what)                                      \
@@ -88,6 +92,8 @@ int main(void) {
     ds_idem s;
     ds_idem_config cfg;
     char out[160];
+    uint64_t tok = 0, dup = 0;
+    ds_status rc;
     request pay = {"acct_42", "key-A", 1999};
     request other_amount = {"acct_42", "key-A", 5000};
     request other_account = {"acct_77", "key-A", 1999};
@@ -103,10 +109,10 @@ int main(void) {
     printf("   retry after a timeout:   %s\n", (handle(&s, &pay, t += SEC, out, sizeof out), out));
     EXPECT(g_charges == 1, "a retry charged again");
 
-    EXPECT(begin(&s, &flaky, t, out, sizeof out) == 0, "fresh key refused");
-    printf("2. duplicate while running: %s\n", (begin(&s, &flaky, t + 1, out, sizeof out), out));
+    EXPECT(begin(&s, &flaky, t, &tok, out, sizeof out) == 0, "fresh key refused");
+    printf("2. duplicate while running: %s\n", (begin(&s, &flaky, t + 1, &dup, out, sizeof out), out));
     g_network_down = 1;
-    printf("5. the first attempt fails: %s\n", (charge_and_finish(&s, &flaky, t + 2, out, sizeof out), out));
+    printf("5. the first attempt fails: %s\n", (charge_and_finish(&s, &flaky, t + 2, tok, out, sizeof out), out));
     g_network_down = 0;
     printf("   retry after the failure: %s\n", (handle(&s, &flaky, t += SEC, out, sizeof out), out));
     EXPECT(g_charges == 2, "the flaky payment was not charged exactly once");
@@ -116,10 +122,16 @@ int main(void) {
     printf("4. same key, other account: %s\n", (handle(&s, &other_account, t, out, sizeof out), out));
     EXPECT(g_charges == 3, "the other account's payment was not charged");
 
-    EXPECT(begin(&s, &orphan, t, out, sizeof out) == 0, "fresh key refused");
-    printf("6. worker dies; retry at +10 s: %s\n", (handle(&s, &orphan, t + 10 * SEC, out, sizeof out), out));
-    printf("   retry at +31 s:              %s\n", (handle(&s, &orphan, t + 31 * SEC, out, sizeof out), out));
+    EXPECT(begin(&s, &orphan, t, &tok, out, sizeof out) == 0, "fresh key refused");
+    printf("6. worker stalls; retry at +10 s: %s\n", (handle(&s, &orphan, t + 10 * SEC, out, sizeof out), out));
+    printf("   retry at +31 s:                %s\n", (handle(&s, &orphan, t + 31 * SEC, out, sizeof out), out));
     EXPECT(g_charges == 4, "the orphaned payment was not taken over exactly once");
+    /* The stalled worker wakes up and reports its own result: its fencing
+     * token died with the takeover, so it cannot overwrite the new owner's. */
+    rc = ds_idem_complete(&s, orphan.account, strlen(orphan.account), orphan.key, strlen(orphan.key), tok,
+                          "stale", 5, t + 40 * SEC);
+    printf("   the stalled worker's late complete: %s\n", ds_status_name(rc));
+    EXPECT(rc != DS_OK, "a stale owner overwrote the result");
 
     printf("ledger: %d charges for 4 logical payments; %zu keys done, %zu in flight\n", g_charges,
            ds_idem_done(&s), ds_idem_in_flight(&s));

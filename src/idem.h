@@ -23,19 +23,25 @@ extern "C" {
  * A request carries a fingerprint (a hash of its body) so a reused key
  * with a different request is caught.
  *
- *   begin(scope, key, fingerprint, now) answers
- *     DS_IDEM_NEW        first sight: the caller runs the request, then
- *                        calls complete (or abandon if it failed)
+ *   begin(scope, key, fingerprint, now, &token) answers
+ *     DS_IDEM_NEW        first sight: the caller owns the key, runs the
+ *                        request, then calls complete (or abandon if it
+ *                        failed) with the fencing token begin gave it
  *     DS_IDEM_IN_FLIGHT  a duplicate while the first is running: answer
  *                        "409 conflict, retry later"
  *     DS_IDEM_DONE       a retry of a finished request: *response points
  *                        at the stored response bytes (valid until the
  *                        next call on s); replay it, do not re-run
  *     DS_IDEM_MISMATCH   same key, different fingerprint: refuse (422)
- *   complete(scope, key, response, len, now): in-flight -> done, response
- *     copied; DS_ENOTFOUND if not in flight (never begun, abandoned, or
- *     its lock expired and was taken over).
- *   abandon(scope, key): releases an in-flight key so a retry can run.
+ *   complete(scope, key, token, response, len, now): in-flight -> done,
+ *     response copied; DS_ENOTFOUND if not in flight (never begun,
+ *     abandoned, or already completed), DS_EMISMATCH if in flight under
+ *     another token: the lock expired, a retry took the key over, and only
+ *     that new owner may finish it (a stale owner never overwrites it).
+ *   abandon(scope, key, token): releases an in-flight key so a retry can
+ *     run; the same token rule.
+ * Tokens (fencing tokens, Kleppmann's term) are nonzero, never reused by
+ * an instance, and increase with every NEW, takeovers included.
  *
  * Done records are kept for `retention` (default 24 h) in an LRU bounded
  * by max_keys and max_bytes (key + response + 64 bytes each); when memory
@@ -48,18 +54,19 @@ extern "C" {
  *   ds_status ds_idem_init(ds_idem *s, const ds_idem_config *cfg)   cfg may be NULL
  *   ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len,
  *                           const void *key, size_t key_len, uint64_t fingerprint,
- *                           int64_t now, ds_idem_state *state,
+ *                           int64_t now, ds_idem_state *state, uint64_t *token,
  *                           const void **response, size_t *response_len)
+ *          *token (may be NULL) is set on NEW, else 0
  *   ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len,
- *                              const void *key, size_t key_len,
+ *                              const void *key, size_t key_len, uint64_t token,
  *                              const void *response, size_t response_len, int64_t now)
  *   ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len,
- *                             const void *key, size_t key_len)
+ *                             const void *key, size_t key_len, uint64_t token)
  *   size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget)
  *   size_t ds_idem_in_flight(const ds_idem *s), ds_idem_done(const ds_idem *s)
  *   void   ds_idem_free(ds_idem *s)
  * Errors: DS_EINVAL (NULL with a nonzero length, bad config), DS_ENOMEM
- * (nothing changes), DS_EFULL. Complexity: O(1) expected per call plus
+ * (nothing changes), DS_EFULL, DS_ENOTFOUND / DS_EMISMATCH (above). Complexity: O(1) expected per call plus
  * copying the key and response. Thread-safety: none (ds_concurrent.h). */
 typedef enum ds_idem_state {
     DS_IDEM_NEW = 0,
@@ -85,6 +92,7 @@ typedef struct ds__idem_key {
 typedef struct ds__idem_fly {
     uint64_t fp;
     int64_t started;
+    uint64_t token;         /* the current owner's fencing token */
 } ds__idem_fly;
 typedef struct ds__idem_done {
     uint64_t fp;
@@ -103,18 +111,20 @@ typedef struct ds_idem {
     ds__idem_lru done;
     ds_idem_config cfg;
     uint64_t seed;          /* keys hash with it: per instance (HashDoS) */
+    uint64_t last_token;    /* the last fencing token handed out */
 } ds_idem;
 
 DSDEF ds_status ds_idem_init(ds_idem *s, const ds_idem_config *cfg);
 DSDEF void ds_idem_free(ds_idem *s);
 DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, const void *key,
                               size_t key_len, uint64_t fingerprint, int64_t now,
-                              ds_idem_state *state, const void **response, size_t *response_len);
+                              ds_idem_state *state, uint64_t *token, const void **response,
+                              size_t *response_len);
 DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                 size_t key_len, const void *response, size_t response_len,
-                                 int64_t now);
+                                 size_t key_len, uint64_t token, const void *response,
+                                 size_t response_len, int64_t now);
 DSDEF ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                size_t key_len);
+                                size_t key_len, uint64_t token);
 DSDEF size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget);
 DSDEF size_t ds_idem_in_flight(const ds_idem *s);
 DSDEF size_t ds_idem_done(const ds_idem *s);
@@ -209,7 +219,8 @@ static ds__idem_flymap_entry *ds__idem_fly_find(const ds_idem *s, ds__idem_key k
 }
 DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, const void *key,
                               size_t key_len, uint64_t fingerprint, int64_t now,
-                              ds_idem_state *state, const void **response, size_t *response_len) {
+                              ds_idem_state *state, uint64_t *token, const void **response,
+                              size_t *response_len) {
     ds__idem_key k;
     ds__idem_done *d;
     ds__idem_flymap_entry *f;
@@ -217,6 +228,7 @@ DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, c
     ds_status st;
     if (response) *response = NULL;
     if (response_len) *response_len = 0;
+    if (token) *token = 0;
     if (!s || !state) return DS_EINVAL;
     if ((st = ds__idem_key_make(s, scope, scope_len, key, key_len, &k)) != DS_OK) return st;
     if ((d = ds__idem_lru_get(&s->done, k, now)) != NULL) {
@@ -233,6 +245,8 @@ DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, c
             /* The first attempt went quiet past its lock: presume it died. */
             f->val.fp = fingerprint;
             f->val.started = now;
+            f->val.token = ++s->last_token; /* the old owner's token is dead */
+            if (token) *token = f->val.token;
             *state = DS_IDEM_NEW;
         } else {
             *state = f->val.fp == fingerprint ? DS_IDEM_IN_FLIGHT : DS_IDEM_MISMATCH;
@@ -246,16 +260,19 @@ DSDEF ds_status ds_idem_begin(ds_idem *s, const void *scope, size_t scope_len, c
     }
     fly.fp = fingerprint;
     fly.started = now;
+    fly.token = s->last_token + 1;
     if ((st = ds__idem_flymap_put(&s->fly, k, fly, NULL)) != DS_OK) {
         ds__idem_release(s->cfg.alloc, &k, NULL);
         return st;
     }
+    s->last_token = fly.token; /* only now: a failed begin uses no token */
+    if (token) *token = fly.token;
     *state = DS_IDEM_NEW;
     return DS_OK;
 }
 DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                 size_t key_len, const void *response, size_t response_len,
-                                 int64_t now) {
+                                 size_t key_len, uint64_t token, const void *response,
+                                 size_t response_len, int64_t now) {
     ds__idem_key k;
     ds__idem_flymap_entry *f;
     ds__idem_done d;
@@ -265,6 +282,7 @@ DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len
     f = ds__idem_fly_find(s, k);
     ds__idem_release(s->cfg.alloc, &k, NULL);
     if (!f) return DS_ENOTFOUND;
+    if (f->val.token != token) return DS_EMISMATCH; /* taken over: not the owner */
     d.fp = f->val.fp;
     d.len = response_len;
     d.resp = (unsigned char *)DS_MALLOC(s->cfg.alloc, response_len ? response_len : 1);
@@ -279,7 +297,7 @@ DSDEF ds_status ds_idem_complete(ds_idem *s, const void *scope, size_t scope_len
     return DS_OK;
 }
 DSDEF ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len, const void *key,
-                                size_t key_len) {
+                                size_t key_len, uint64_t token) {
     ds__idem_key k;
     ds__idem_flymap_entry *f;
     ds_status st;
@@ -288,6 +306,7 @@ DSDEF ds_status ds_idem_abandon(ds_idem *s, const void *scope, size_t scope_len,
     f = ds__idem_fly_find(s, k);
     ds__idem_release(s->cfg.alloc, &k, NULL);
     if (!f) return DS_ENOTFOUND;
+    if (f->val.token != token) return DS_EMISMATCH;
     ds__idem_release(s->cfg.alloc, &f->key, NULL);
     ds__idem_flymap_del_entry(&s->fly, f);
     return DS_OK;

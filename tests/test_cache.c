@@ -574,6 +574,7 @@ void test_idem_states(void) {
     ds_idem s;
     ds_idem_config cfg;
     ds_idem_state st;
+    uint64_t t = 0, t1 = 0, t2 = 0;
     const void *resp;
     size_t rlen;
     const int64_t sec = 1000000000;
@@ -583,40 +584,70 @@ void test_idem_states(void) {
     cfg.max_in_flight = 2;
     CHECK(ds_idem_init(&s, &cfg) == DS_OK);
     /* NEW -> IN_FLIGHT for a duplicate -> MISMATCH for another body. */
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 0, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_NEW);
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 1, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_IN_FLIGHT);
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 222, 1, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH);
+    /* NEW -> IN_FLIGHT for a duplicate -> MISMATCH for another body. */
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 0, &st, &t1, &resp, &rlen) == DS_OK && st == DS_IDEM_NEW && t1 != 0);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 1, &st, &t, &resp, &rlen) == DS_OK && st == DS_IDEM_IN_FLIGHT && t == 0);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 222, 1, &st, &t, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH && t == 0);
     /* Another tenant's equal key is a different record; length prefixes
      * keep ("acct1","k1") apart from ("acct1k","1"). */
-    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 1, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
-    CHECK(ds_idem_begin(&s, "acct1k", 6, "1", 1, 5, 1, &st, NULL, NULL) == DS_EFULL); /* max_in_flight */
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 1, &st, &t2, NULL, NULL) == DS_OK && st == DS_IDEM_NEW && t2 > t1);
+    CHECK(ds_idem_begin(&s, "acct1k", 6, "1", 1, 5, 1, &st, &t, NULL, NULL) == DS_EFULL); /* max_in_flight */
     CHECK(ds_idem_in_flight(&s) == 2);
     /* complete -> DONE with the stored response; a different body -> MISMATCH. */
-    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, "charged 10", 10, 2) == DS_OK);
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 3, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_DONE);
+    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, t2, "charged 10", 10, 2) == DS_EMISMATCH); /* not its token */
+    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, t1, "charged 10", 10, 2) == DS_OK);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 3, &st, NULL, &resp, &rlen) == DS_OK && st == DS_IDEM_DONE);
     CHECK(rlen == 10 && memcmp(resp, "charged 10", 10) == 0);
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 333, 3, &st, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 333, 3, &st, NULL, &resp, &rlen) == DS_OK && st == DS_IDEM_MISMATCH);
     CHECK(resp == NULL && rlen == 0);
-    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, "x", 1, 3) == DS_ENOTFOUND); /* not in flight */
+    CHECK(ds_idem_complete(&s, "acct1", 5, "k1", 2, t1, "x", 1, 3) == DS_ENOTFOUND); /* not in flight */
     CHECK(ds_idem_in_flight(&s) == 1 && ds_idem_done(&s) == 1);
     /* abandon releases: the retry runs as NEW. */
-    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2) == DS_OK);
-    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2) == DS_ENOTFOUND);
-    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
-    /* A lock older than lock_timeout is taken over. */
-    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 29 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_IN_FLIGHT);
-    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 30 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2, t1) == DS_EMISMATCH);
+    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2, t2) == DS_OK);
+    CHECK(ds_idem_abandon(&s, "acct2", 5, "k1", 2, t2) == DS_ENOTFOUND);
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4, &st, &t1, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    /* A lock older than lock_timeout is taken over, with a new token. */
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 29 * sec, &st, NULL, NULL, NULL) == DS_OK && st == DS_IDEM_IN_FLIGHT);
+    CHECK(ds_idem_begin(&s, "acct2", 5, "k1", 2, 999, 4 + 30 * sec, &st, &t2, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(t2 > t1);
     /* Retention: the done record expires (lazily, or by expire()). */
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec - 1, &st, NULL, NULL) == DS_OK && st == DS_IDEM_DONE);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec - 1, &st, NULL, NULL, NULL) == DS_OK && st == DS_IDEM_DONE);
     CHECK(ds_idem_expire(&s, 2 + 3600 * sec, 10) == 1 && ds_idem_done(&s) == 0);
-    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec, &st, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ds_idem_begin(&s, "acct1", 5, "k1", 2, 111, 2 + 3600 * sec, &st, NULL, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
     /* Bad input. */
-    CHECK(ds_idem_begin(&s, NULL, 3, "k", 1, 1, 0, &st, NULL, NULL) == DS_EINVAL);
-    CHECK(ds_idem_begin(&s, "a", 1, "k", 1, 1, 0, NULL, NULL, NULL) == DS_EINVAL);
-    CHECK(ds_idem_complete(&s, "a", 1, "k", 1, NULL, 4, 0) == DS_EINVAL);
+    CHECK(ds_idem_begin(&s, NULL, 3, "k", 1, 1, 0, &st, NULL, NULL, NULL) == DS_EINVAL);
+    CHECK(ds_idem_begin(&s, "a", 1, "k", 1, 1, 0, NULL, NULL, NULL, NULL) == DS_EINVAL);
+    CHECK(ds_idem_complete(&s, "a", 1, "k", 1, 1, NULL, 4, 0) == DS_EINVAL);
     ds_idem_free(&s);
     cfg.retention = -1;
     CHECK(ds_idem_init(&s, &cfg) == DS_EINVAL);
+    ds_idem_free(&s);
+}
+
+/* Fencing (issue 15, defect 3): A begins with a 1 us lock, goes quiet; B
+ * takes the key over after the lock timeout. A's late complete must be
+ * refused, B's accepted, and a retry must replay B's response. Before the
+ * tokens, A's complete was stored and B's got DS_ENOTFOUND. */
+void test_idem_fencing(void) {
+    ds_idem s;
+    ds_idem_config cfg;
+    ds_idem_state st;
+    uint64_t ta = 0, tb = 0;
+    const void *resp = NULL;
+    size_t rlen = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock_timeout = 1000; /* 1 us */
+    CHECK(ds_idem_init(&s, &cfg) == DS_OK);
+    CHECK(ds_idem_begin(&s, "acct", 4, "pay-1", 5, 42, 0, &st, &ta, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ds_idem_begin(&s, "acct", 4, "pay-1", 5, 42, 5000, &st, &tb, NULL, NULL) == DS_OK && st == DS_IDEM_NEW);
+    CHECK(ta != 0 && tb != 0 && ta != tb);
+    CHECK(ds_idem_complete(&s, "acct", 4, "pay-1", 5, ta, "A", 1, 6000) == DS_EMISMATCH);
+    CHECK(ds_idem_abandon(&s, "acct", 4, "pay-1", 5, ta) == DS_EMISMATCH);
+    CHECK(ds_idem_complete(&s, "acct", 4, "pay-1", 5, tb, "B", 1, 6000) == DS_OK);
+    CHECK(ds_idem_complete(&s, "acct", 4, "pay-1", 5, ta, "A", 1, 7000) == DS_ENOTFOUND);
+    CHECK(ds_idem_begin(&s, "acct", 4, "pay-1", 5, 42, 8000, &st, NULL, &resp, &rlen) == DS_OK && st == DS_IDEM_DONE);
+    CHECK(rlen == 1 && memcmp(resp, "B", 1) == 0);
     ds_idem_free(&s);
 }
 
@@ -635,11 +666,12 @@ static int idem_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (step = 0; step < 200; step++) {
         char key[16];
         ds_idem_state st;
+        uint64_t tok = 0;
         size_t fly = ds_idem_in_flight(&s);
         long before = PROP_FAILS(pa);
         ds_status rc;
         snprintf(key, sizeof key, "k%u", (unsigned)ds_rng_below(&r, 40));
-        rc = ds_idem_begin(&s, "t", 1, key, strlen(key), 7, step, &st, NULL, NULL);
+        rc = ds_idem_begin(&s, "t", 1, key, strlen(key), 7, step, &st, &tok, NULL, NULL);
         if (rc == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_idem_in_flight(&s) == fly, 1);
             continue;
@@ -647,7 +679,7 @@ static int idem_oom_seq(uint64_t seed, prop_alloc *pa) {
         CHECK_OR(rc == DS_OK, 1);
         if (st == DS_IDEM_NEW) {
             before = PROP_FAILS(pa);
-            rc = ds_idem_complete(&s, "t", 1, key, strlen(key), "response body", 13, step);
+            rc = ds_idem_complete(&s, "t", 1, key, strlen(key), tok, "response body", 13, step);
             if (rc == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_idem_in_flight(&s) == fly + 1, 1);
             else CHECK_OR(rc == DS_OK && ds_idem_in_flight(&s) == fly, 1);
         }
