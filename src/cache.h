@@ -80,10 +80,15 @@ extern "C" {
  *          stats, no removal
  *   ds_status name_put(name *c, K key, V val, int64_t now)   default TTL
  *   ds_status name_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now)
- *          insert or replace (REPLACED callback for the old pair), then
- *          evict down to the bounds. DS_EINVAL: ttl < 0 or now + ttl
- *          overflows; DS_ENOMEM (cache unchanged). An entry heavier than
- *          the whole bound is admitted and evicted at once (CAPACITY).
+ *          insert or replace (REPLACED callback for the old pair; an old
+ *          pair already expired goes as EXPIRED), then evict down to the
+ *          bounds. A deadline past INT64_MAX - 1 saturates there. An entry
+ *          heavier than max_weight is not kept: the callback gets it at
+ *          once (CAPACITY) and nothing else is evicted for it (Caffeine's
+ *          rule). DS_EINVAL: ttl < 0, or with no max_weight a total weight
+ *          past UINT64_MAX (with max_weight, colder entries go first so
+ *          the total never wraps); DS_ENOMEM: the cache, its timed state
+ *          and W-TinyLFU's sketch are unchanged.
  *   ds_status name_del(name *c, K key, V *out)   DS_ENOTFOUND; with out,
  *          the value moves to the caller and no callback runs; without,
  *          the callback runs with DELETED
@@ -203,6 +208,27 @@ static inline void ds__cache_push_front(ds__cache *c, unsigned s, uint32_t id) {
     l->next = c->head[s];
     if (c->head[s] != DS__CNIL) ds__cl(c, c->head[s])->prev = id; else c->tail[s] = id;
     c->head[s] = id;
+}
+
+/* now + ttl (ttl > 0), saturating at INT64_MAX - 1 (INT64_MAX is "never"):
+ * a TTL that reaches past the end of time is as good as forever, and a
+ * negative now cannot overflow the sum. */
+static inline int64_t ds__cache_deadline(int64_t now, int64_t ttl) {
+    return now > 0 && ttl > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + ttl;
+}
+/* Undo a first put_ttl's switch to timed when that put then fails: free the
+ * deadline arrays it allocated (no entry has a deadline yet). */
+static inline void ds__cache_untime(ds__cache *c, const ds_alloc *a) {
+    if (c->expire) {
+        DS_FREE(a, c->expire, c->node_cap * 8);
+        DS_FREE(a, c->hpos, c->node_cap * 4);
+        DS_FREE(a, c->heap, c->node_cap * 4);
+        if (c->ttl) DS_FREE(a, c->ttl, c->node_cap * 8);
+    }
+    c->expire = c->ttl = NULL;
+    c->hpos = c->heap = NULL;
+    c->nheap = 0;
+    c->timed = 0;
 }
 
 /* Deadline min-heap over node ids (nodes that never expire are not in it). */
@@ -660,50 +686,84 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             ds__cache_push_front(x, s, id);                                             \
         }                                                                               \
         if (x->ttl && x->ttl[id] > 0)                                                   \
-            ds__cache_set_expire(x, id, x->ttl[id] > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + x->ttl[id]); \
+            ds__cache_set_expire(x, id, ds__cache_deadline(now, x->ttl[id]));           \
     }                                                                                   \
     static inline ds_status name##__insert(name *c, K key, V val, int64_t ttl, int64_t now, \
                                            unsigned flags) {                            \
         ds__cache *x = &c->c;                                                           \
-        uint64_t h, w;                                                                  \
+        uint64_t h, nw, ow;                                                             \
         uint32_t id;                                                                    \
         int64_t deadline;                                                               \
+        int flipped = 0;                                                                \
         ds_status st;                                                                   \
-        if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) return DS_EINVAL; \
-        deadline = ttl ? now + ttl : INT64_MAX;                                         \
+        if (ttl < 0) return DS_EINVAL;                                                  \
+        deadline = ttl ? ds__cache_deadline(now, ttl) : INT64_MAX;                      \
+        h = hash(key, x->index.seed);                                                   \
+        id = name##__find(c, key, h, NULL);                                             \
+        if (id != DS__CNIL && ds__cache_dead(x, id, now)) { /* an expiry, not a replace */ \
+            name##__remove(c, id, DS_EVICT_EXPIRED, 1);                                 \
+            id = DS__CNIL;                                                              \
+        }                                                                               \
+        nw = c->cfg.weigher ? c->cfg.weigher(c->cfg.ctx, &key, &val) : 1u;              \
+        ow = id != DS__CNIL ? name##__weight_of(c, id) : 0;                             \
+        if (c->cfg.max_weight && nw > c->cfg.max_weight) {                              \
+            /* Heavier than the whole bound: it leaves at once and nothing              \
+             * else is evicted for it (Caffeine's rule); an old pair under              \
+             * the key is replaced all the same. */                                     \
+            if (x->freq.rows) ds__freq_add(&x->freq, h);                                \
+            if (id != DS__CNIL) name##__remove(c, id, DS_EVICT_REPLACED, 1);            \
+            x->stats.evictions[DS_EVICT_CAPACITY]++;                                    \
+            if (c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &key, &val, DS_EVICT_CAPACITY); \
+            return DS_OK;                                                               \
+        }                                                                               \
+        if (nw > UINT64_MAX - (x->weight - ow)) { /* the total would wrap */            \
+            if (!c->cfg.max_weight) return DS_EINVAL;                                   \
+            /* Past max_weight anyway: evict the coldest others first, so the           \
+             * sum never wraps (a node freed here means no allocation below). */        \
+            while (nw > UINT64_MAX - (x->weight - ow)) {                                \
+                unsigned s;                                                             \
+                uint32_t v = DS__CNIL;                                                  \
+                for (s = 0; s < 3 && v == DS__CNIL; s++) {                              \
+                    v = x->tail[s == 0 ? DS__CSEG_PROBATION : s == 1 ? DS__CSEG_WINDOW : DS__CSEG_PROTECTED]; \
+                    if (v == id && v != DS__CNIL) v = ds__cl(x, v)->prev;               \
+                }                                                                       \
+                if (v == DS__CNIL) return DS_EINVAL; /* only id itself: cannot be */    \
+                name##__remove(c, v, ds__cache_dead(x, v, now) ? DS_EVICT_EXPIRED : DS_EVICT_CAPACITY, 1); \
+            }                                                                           \
+        }                                                                               \
         if (ttl && !x->timed) { /* the first TTL: start keeping deadlines */            \
-            x->timed = 1;                                                               \
+            x->timed = flipped = 1;                                                     \
             if (x->node_cap &&                                                          \
                 (st = ds__cache_grow(x, x->node_cap, c->cfg.expire_after_access, c->cfg.alloc)) != DS_OK) { \
                 x->timed = 0;                                                           \
                 return st;                                                              \
             }                                                                           \
         }                                                                               \
-        h = hash(key, x->index.seed);                                                   \
-        id = name##__find(c, key, h, NULL);                                             \
-        if (x->freq.rows) ds__freq_add(&x->freq, h);                                    \
         if (id != DS__CNIL) { /* replace: the old pair goes to the callback */          \
             K ok = *name##__k(c, id);                                                   \
             V ov = *name##__v(c, id);                                                   \
             unsigned s = ds__cache_seg(x, id);                                          \
-            w = name##__weight_of(c, id);                                               \
-            x->segw[s] -= w;                                                            \
-            x->weight -= w;                                                             \
+            if (x->freq.rows) ds__freq_add(&x->freq, h);                                \
+            x->segw[s] -= ow;                                                           \
+            x->weight -= ow;                                                            \
             *name##__k(c, id) = key;                                                    \
             *name##__v(c, id) = val;                                                    \
             ds__cl(x, id)->flags = (uint8_t)((ds__cl(x, id)->flags & DS__CF_SEG) | flags); \
-            w = name##__weight_of(c, id);                                               \
-            x->segw[s] += w;                                                            \
-            x->weight += w;                                                             \
+            x->segw[s] += nw;                                                           \
+            x->weight += nw;                                                            \
             if (x->ttl) x->ttl[id] = ttl;                                               \
             name##__touch(c, id, now);                                                  \
             ds__cache_set_expire(x, id, deadline);                                      \
             x->stats.evictions[DS_EVICT_REPLACED]++;                                    \
             if (c->cfg.on_evict) c->cfg.on_evict(c->cfg.ctx, &ok, &ov, DS_EVICT_REPLACED); \
-            name##__maintain(c, now);                                                        \
+            name##__maintain(c, now);                                                   \
             return DS_OK;                                                               \
         }                                                                               \
-        if ((st = name##__reserve_one(c)) != DS_OK) return st;                          \
+        if ((st = name##__reserve_one(c)) != DS_OK) {                                   \
+            if (flipped) ds__cache_untime(x, c->cfg.alloc); /* as it was: untimed */    \
+            return st;                                                                  \
+        }                                                                               \
+        if (x->freq.rows) ds__freq_add(&x->freq, h); /* counted once it cannot fail */  \
         if (x->free_list != DS__CNIL) {                                                 \
             id = x->free_list;                                                          \
             x->free_list = ds__cl(x, id)->next;                                         \
@@ -727,9 +787,8 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             x->index.len++;                                                             \
         }                                                                               \
         ds__cache_push_front(x, DS__CSEG_WINDOW, id);                                   \
-        w = name##__weight_of(c, id);                                                   \
-        x->segw[DS__CSEG_WINDOW] += w;                                                  \
-        x->weight += w;                                                                 \
+        x->segw[DS__CSEG_WINDOW] += nw;                                                 \
+        x->weight += nw;                                                                \
         x->len++;                                                                       \
         name##__maintain(c, now);                                                            \
         return DS_OK;                                                                   \

@@ -127,6 +127,10 @@ static void cache_case(ds_rng *rng, uint64_t seed) {
         } else if (op < 70) { /* put, with the default (none) or a TTL */
             int64_t ttl = ds_rng_below(rng, 3) ? ((int64_t)(1 + ds_rng_below(rng, 6)) << 20) + seq++ : 0;
             CHECK(lru_put_ttl(&c, k, v, ttl, now) == DS_OK);
+            if (i >= 0 && m->e[i].deadline <= now) { /* over a dead entry: an expiry */
+                cm_remove(m, (size_t)i, DS_EVICT_EXPIRED, want, 1);
+                i = -1;
+            }
             if (i >= 0) {
                 ev_push(want, m->e[i].key, m->e[i].val, DS_EVICT_REPLACED);
                 m->st.evictions[DS_EVICT_REPLACED]++;
@@ -179,9 +183,8 @@ static void cache_case(ds_rng *rng, uint64_t seed) {
             lru_clear(&c);
             while (m->n) cm_remove(m, m->n - 1, DS_EVICT_DELETED, want, 1);
         } else {
-            /* Bad TTLs: nothing changes. */
+            /* A bad TTL: nothing changes. */
             CHECK(lru_put_ttl(&c, k, v, -1, now) == DS_EINVAL);
-            CHECK(lru_put_ttl(&c, k, v, INT64_MAX, now + 1) == DS_EINVAL);
         }
         /* Same callbacks in the same order, same contents in the same
          * order, same stats. */
@@ -248,10 +251,12 @@ void test_cache_edges(void) {
     CHECK(lru_peek(&c, 1, 99) != NULL && lru_peek(&c, 1, 100) == NULL);
     CHECK(lru_get(&c, 1, 100) == NULL && lru_len(&c) == 0);
     CHECK(lru_stats(&c).evictions[DS_EVICT_EXPIRED] == 1);
-    /* TTL 0: never expires; overflow: DS_EINVAL. */
+    /* TTL 0: never expires; a deadline past the end of time saturates at
+     * INT64_MAX - 1 instead of refusing every put (issue 15, defect 7). */
     CHECK(lru_put_ttl(&c, 2, 20, 0, 0) == DS_OK);
     CHECK(lru_get(&c, 2, INT64_MAX) != NULL);
-    CHECK(lru_put_ttl(&c, 3, 30, INT64_MAX - 5, 10) == DS_EINVAL);
+    CHECK(lru_put_ttl(&c, 3, 30, INT64_MAX - 5, 10) == DS_OK && lru_peek(&c, 3, INT64_MAX - 2) != NULL);
+    CHECK(lru_peek(&c, 3, INT64_MAX - 1) == NULL && lru_del(&c, 3, NULL) == DS_OK);
     CHECK(lru_put_ttl(&c, 3, 30, -5, 10) == DS_EINVAL && lru_len(&c) == 1);
     /* Read-through: one load per miss, errors cache nothing, DS_ENOTFOUND
      * is cached negatively for negative_ttl. */
@@ -692,4 +697,132 @@ void test_idem_oom(void) {
     long total = 0;
     CHECK(prop_oom_sweep(idem_oom_seq, 9, &total) == 0);
     CHECK(total > 10);
+}
+
+/* ---- weights and time at the edges, and the strong guarantee (issue 15,
+ *      defects 7, 8 and 11) ---------------------------------------------- */
+
+DS_LRU(wlru, uint32_t, uint64_t, ds_hash_u32, ds_eq_u32)
+typedef struct wlog {
+    uint32_t k[16];
+    uint64_t v[16];
+    ds_evict why[16];
+    int n;
+} wlog;
+static uint64_t w_value(void *ctx, const uint32_t *k, const uint64_t *v) {
+    (void)ctx, (void)k;
+    return *v;
+}
+static void w_evict(void *ctx, uint32_t *k, uint64_t *v, ds_evict why) {
+    wlog *l = (wlog *)ctx;
+    if (l->n < 16) l->k[l->n] = *k, l->v[l->n] = *v, l->why[l->n] = why;
+    l->n++;
+}
+void test_cache_weight_edges(void) {
+    wlru c;
+    wlru_config cfg;
+    wlog log;
+    memset(&cfg, 0, sizeof cfg);
+    memset(&log, 0, sizeof log);
+    cfg.max_entries = 10;
+    cfg.max_weight = 100;
+    cfg.weigher = w_value;
+    cfg.on_evict = w_evict;
+    cfg.ctx = &log;
+    /* An entry heavier than the bound leaves at once, alone (Caffeine). */
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 1, 10, 0) == DS_OK && wlru_put(&c, 2, 10, 0) == DS_OK);
+    CHECK(wlru_put(&c, 3, UINT64_MAX, 0) == DS_OK);
+    CHECK(log.n == 1 && log.k[0] == 3 && log.why[0] == DS_EVICT_CAPACITY);
+    CHECK(wlru_len(&c) == 2 && wlru_weight(&c) == 20 && wlru_peek(&c, 3, 0) == NULL);
+    /* ... also over an existing key: the old pair is replaced, the new leaves. */
+    CHECK(wlru_put(&c, 1, 101, 0) == DS_OK);
+    CHECK(log.n == 3 && log.k[1] == 1 && log.v[1] == 10 && log.why[1] == DS_EVICT_REPLACED);
+    CHECK(log.k[2] == 1 && log.v[2] == 101 && log.why[2] == DS_EVICT_CAPACITY);
+    CHECK(wlru_len(&c) == 1 && wlru_weight(&c) == 10);
+    wlru_free(&c);
+    /* max_weight = UINT64_MAX: two entries of 2^63 cannot wrap the total to 0. */
+    log.n = 0;
+    cfg.max_weight = UINT64_MAX;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 1, (uint64_t)1 << 63, 0) == DS_OK && wlru_put(&c, 2, (uint64_t)1 << 63, 0) == DS_OK);
+    CHECK(wlru_len(&c) == 1 && wlru_weight(&c) == (uint64_t)1 << 63 && wlru_peek(&c, 2, 0) != NULL);
+    CHECK(log.n == 1 && log.k[0] == 1 && log.why[0] == DS_EVICT_CAPACITY);
+    wlru_free(&c);
+    /* No weight bound: a total past UINT64_MAX is refused, nothing changes. */
+    log.n = 0;
+    cfg.max_weight = 0;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 1, UINT64_MAX, 0) == DS_OK && wlru_put(&c, 2, 1, 0) == DS_EINVAL);
+    CHECK(wlru_len(&c) == 1 && wlru_weight(&c) == UINT64_MAX && log.n == 0);
+    wlru_free(&c);
+    /* Time: a negative now with expire_after_access; default_ttl = INT64_MAX. */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = 4;
+    cfg.expire_after_access = 1;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put_ttl(&c, 5, 1, 100, -50) == DS_OK && wlru_get(&c, 5, -40) != NULL);
+    CHECK(wlru_get(&c, 5, 59) != NULL && wlru_get(&c, 5, 160) == NULL);
+    wlru_free(&c);
+    cfg.default_ttl = INT64_MAX;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 6, 1, 1000) == DS_OK && wlru_get(&c, 6, INT64_MAX - 2) != NULL);
+    wlru_free(&c);
+}
+
+/* A put that fails with DS_ENOMEM changes nothing observable: not the
+ * timed state of an empty cache (put_ttl), not W-TinyLFU's sketch. */
+typedef struct flaky {
+    ds_alloc a;
+    int fail;
+} flaky;
+static void *fl_malloc(void *ctx, size_t n) { return ((flaky *)ctx)->fail ? NULL : malloc(n); }
+static void *fl_realloc(void *ctx, void *p, size_t o, size_t n) {
+    (void)o;
+    return ((flaky *)ctx)->fail ? NULL : realloc(p, n);
+}
+static void fl_free(void *ctx, void *p, size_t n) {
+    (void)ctx, (void)n;
+    free(p);
+}
+void test_cache_oom_state(void) {
+    flaky fa;
+    wlru c;
+    wlru_config cfg;
+    size_t mem;
+    int pol;
+    fa.a.malloc_fn = fl_malloc;
+    fa.a.realloc_fn = fl_realloc;
+    fa.a.free_fn = fl_free;
+    fa.a.ctx = &fa;
+    for (pol = 0; pol < 2; pol++) {
+        unsigned char *rows = NULL, *door = NULL;
+        size_t rbytes = 0, dbytes = 0;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.max_entries = 64;
+        cfg.policy = pol ? DS_CACHE_WTINYLFU : DS_CACHE_LRU;
+        cfg.alloc = &fa.a;
+        fa.fail = 0;
+        CHECK(wlru_init(&c, &cfg) == DS_OK);
+        if (c.c.freq.rows) {
+            rbytes = c.c.freq.width * 2; /* 4 rows of 4-bit counters */
+            dbytes = c.c.freq.width / 8; /* the doorkeeper's bits */
+            rows = (unsigned char *)malloc(rbytes);
+            door = (unsigned char *)malloc(dbytes);
+            CHECK(rows != NULL && door != NULL);
+            memcpy(rows, c.c.freq.rows, rbytes);
+            memcpy(door, c.c.freq.door, dbytes);
+        }
+        mem = wlru_memory(&c);
+        fa.fail = 1;
+        CHECK(wlru_put_ttl(&c, 1, 1, 100, 0) == DS_ENOMEM);
+        CHECK(wlru_put_ttl(&c, 1, 1, 100, 0) == DS_ENOMEM);
+        CHECK(c.c.timed == 0 && c.c.expire == NULL && wlru_len(&c) == 0 && wlru_memory(&c) == mem);
+        if (rows) CHECK(memcmp(rows, c.c.freq.rows, rbytes) == 0 && memcmp(door, c.c.freq.door, dbytes) == 0);
+        fa.fail = 0;
+        CHECK(wlru_put_ttl(&c, 1, 1, 100, 0) == DS_OK && wlru_get(&c, 1, 99) != NULL);
+        wlru_free(&c);
+        free(rows);
+        free(door);
+    }
 }
