@@ -4489,41 +4489,49 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     static inline uint64_t name##__key_hash(const name *c, uint32_t id) {              \
         return hash(*name##__k(c, id), c->c.index.seed);                                \
     }                                                                                   \
-    /* Evict down to the bounds: dead entries first (soonest deadline), then   \
-     * by policy. W-TinyLFU: window overflow goes to main's probation only if   \
-     * its frequency beats main's victim. */                                    \
+    /* Evict down to the bounds, and only while over them: dead entries first           \
+     * (soonest deadline), then by policy. W-TinyLFU: the window's overflow             \
+     * moves to main's probation (nothing evicted for it); while the cache is           \
+     * over its bound, the entries it moved (oldest first) contest probation's          \
+     * LRU victim on estimated frequency and the loser leaves (Caffeine's               \
+     * evictFromMain). With no contest left, LRU order: probation, protected,           \
+     * window. */                                                                       \
     static inline void name##__maintain(name *c, int64_t now) {                         \
         ds__cache *x = &c->c;                                                           \
+        uint32_t cand = DS__CNIL;                                                       \
         while (x->len && name##__over(c) && x->nheap && x->expire[x->heap[0]] <= now)   \
             name##__remove(c, x->heap[0], DS_EVICT_EXPIRED, 1);                         \
         if (c->cfg.policy != DS_CACHE_WTINYLFU) {                                       \
             while (x->len && name##__over(c)) name##__remove(c, x->tail[0], DS_EVICT_CAPACITY, 1); \
             return;                                                                     \
         }                                                                               \
-        while (x->segw[DS__CSEG_WINDOW] > c->wmax) {                                    \
-            uint32_t cand = x->tail[DS__CSEG_WINDOW];                                   \
-            uint64_t w = name##__weight_of(c, cand);                                    \
-            ds__cache_unlink(x, cand);                                                  \
+        while (x->segw[DS__CSEG_WINDOW] > c->wmax && x->tail[DS__CSEG_WINDOW] != DS__CNIL) { \
+            uint32_t m = x->tail[DS__CSEG_WINDOW];                                      \
+            uint64_t w = name##__weight_of(c, m);                                       \
+            ds__cache_unlink(x, m);                                                     \
             x->segw[DS__CSEG_WINDOW] -= w;                                              \
-            ds__cache_push_front(x, DS__CSEG_PROBATION, cand);                          \
+            ds__cache_push_front(x, DS__CSEG_PROBATION, m);                             \
             x->segw[DS__CSEG_PROBATION] += w;                                           \
-            while (x->segw[DS__CSEG_PROBATION] + x->segw[DS__CSEG_PROTECTED] > c->main_max) { \
-                uint32_t victim = x->tail[DS__CSEG_PROBATION];                          \
-                if (victim == cand) victim = x->tail[DS__CSEG_PROTECTED];               \
-                if (victim == DS__CNIL ||                                               \
-                    ds__freq_estimate(&x->freq, name##__key_hash(c, cand)) <=           \
-                        ds__freq_estimate(&x->freq, name##__key_hash(c, victim))) {     \
-                    name##__remove(c, cand, DS_EVICT_CAPACITY, 1);                      \
-                    break;                                                              \
-                }                                                                       \
-                name##__remove(c, victim, DS_EVICT_CAPACITY, 1);                        \
-            }                                                                           \
+            if (cand == DS__CNIL) cand = m; /* the first moved is the oldest */         \
         }                                                                               \
-        /* After a capacity cut main may still be over: trim it from the tails. */       \
-        while (x->segw[DS__CSEG_PROBATION] + x->segw[DS__CSEG_PROTECTED] > c->main_max) { \
-            uint32_t v = x->tail[DS__CSEG_PROBATION] != DS__CNIL ? x->tail[DS__CSEG_PROBATION] \
-                                                                 : x->tail[DS__CSEG_PROTECTED]; \
-            name##__remove(c, v, DS_EVICT_CAPACITY, 1);                                 \
+        while (x->len && name##__over(c)) {                                             \
+            uint32_t victim = x->tail[DS__CSEG_PROBATION];                              \
+            if (cand != DS__CNIL && victim != DS__CNIL && victim != cand) {             \
+                if (ds__freq_estimate(&x->freq, name##__key_hash(c, cand)) >            \
+                    ds__freq_estimate(&x->freq, name##__key_hash(c, victim))) {         \
+                    name##__remove(c, victim, DS_EVICT_CAPACITY, 1);                    \
+                } else {                                                                \
+                    uint32_t next = ds__cl(x, cand)->prev; /* the next one moved */     \
+                    name##__remove(c, cand, DS_EVICT_CAPACITY, 1);                      \
+                    cand = next;                                                        \
+                }                                                                       \
+            } else {                                                                    \
+                uint32_t v = victim != DS__CNIL ? victim                                \
+                             : x->tail[DS__CSEG_PROTECTED] != DS__CNIL ? x->tail[DS__CSEG_PROTECTED] \
+                                                                      : x->tail[DS__CSEG_WINDOW]; \
+                if (v == cand) cand = ds__cl(x, cand)->prev;                            \
+                name##__remove(c, v, DS_EVICT_CAPACITY, 1);                             \
+            }                                                                           \
         }                                                                               \
         while (x->segw[DS__CSEG_PROTECTED] > c->prot_max) {                             \
             uint32_t d = x->tail[DS__CSEG_PROTECTED];                                   \

@@ -826,3 +826,104 @@ void test_cache_oom_state(void) {
         free(door);
     }
 }
+
+/* W-TinyLFU's eviction rule, the promise the header makes, for both
+ * policies, with weights, TTLs, deletes and set_capacity: nothing is
+ * evicted for capacity while the cache is within its bound (each op's last
+ * CAPACITY eviction was needed: the total was over just before it), and
+ * dead entries go before live ones (after an op that evicted for capacity,
+ * no dead entry is left). The issue's two sequences first. */
+typedef struct wrule {
+    uint64_t evicted_w, last_w;
+    int capacity;
+} wrule;
+static void wr_evict(void *ctx, uint32_t *k, uint64_t *v, ds_evict why) {
+    wrule *r = (wrule *)ctx;
+    (void)k;
+    if (why == DS_EVICT_CAPACITY) {
+        r->capacity++;
+        r->evicted_w += *v;
+        r->last_w = *v;
+    }
+}
+static int wr_dead_left(wlru *c, int64_t now) {
+    uint32_t it;
+    int dead = 0;
+    for (it = wlru_first(c); it != DS_CACHE_END; it = wlru_next(c, it))
+        dead += wlru_peek(c, *wlru_key(c, it), now) == NULL;
+    return dead;
+}
+void test_cache_evict_rule(void) {
+    wlru c;
+    wlru_config cfg;
+    wrule r;
+    int pol, weighted;
+    uint64_t seed = (uint64_t)prop_env_long("DS_SEED", 20261207); /* DS_SEED replays another */
+    /* max_entries 8: put 1..4, del 4, shrink to 3: nothing to evict. */
+    memset(&cfg, 0, sizeof cfg);
+    memset(&r, 0, sizeof r);
+    cfg.max_entries = 8;
+    cfg.policy = DS_CACHE_WTINYLFU;
+    cfg.on_evict = wr_evict;
+    cfg.ctx = &r;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 1, 1, 0) == DS_OK && wlru_put(&c, 2, 1, 0) == DS_OK);
+    CHECK(wlru_put(&c, 3, 1, 0) == DS_OK && wlru_put(&c, 4, 1, 0) == DS_OK);
+    CHECK(wlru_del(&c, 4, NULL) == DS_OK && wlru_set_capacity(&c, 3, 0, 0) == DS_OK);
+    CHECK(r.capacity == 0 && wlru_len(&c) == 3);
+    wlru_free(&c);
+    /* max_weight 10, weight = value: (1,3) (2,3) (3,2) (4,2) is exactly 10. */
+    cfg.max_entries = 0;
+    cfg.max_weight = 10;
+    cfg.weigher = w_value;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECK(wlru_put(&c, 1, 3, 0) == DS_OK && wlru_put(&c, 2, 3, 0) == DS_OK);
+    CHECK(wlru_put(&c, 3, 2, 0) == DS_OK && wlru_put(&c, 4, 2, 0) == DS_OK);
+    CHECK(r.capacity == 0 && wlru_len(&c) == 4 && wlru_weight(&c) == 10);
+    wlru_free(&c);
+    /* Random streams. */
+    for (pol = 0; pol < 2; pol++)
+        for (weighted = 0; weighted < 2; weighted++) {
+            ds_rng g;
+            int64_t now = 0;
+            int step;
+            uint64_t bound = 40;
+            ds_rng_seed(&g, seed + (uint64_t)(2 * pol + weighted));
+            memset(&cfg, 0, sizeof cfg);
+            cfg.policy = pol ? DS_CACHE_WTINYLFU : DS_CACHE_LRU;
+            if (weighted) cfg.max_weight = bound, cfg.weigher = w_value;
+            else cfg.max_entries = (size_t)bound;
+            cfg.on_evict = wr_evict;
+            cfg.ctx = &r;
+            CHECK(wlru_init(&c, &cfg) == DS_OK);
+            for (step = 0; step < 20000; step++) {
+                uint32_t k = (uint32_t)ds_rng_below(&g, 120);
+                uint64_t v = 1 + ds_rng_below(&g, weighted ? 6 : 1), before = weighted ? wlru_weight(&c) : wlru_len(&c);
+                unsigned op = (unsigned)ds_rng_below(&g, 100);
+                now += (int64_t)ds_rng_below(&g, 3);
+                memset(&r, 0, sizeof r);
+                if (op < 40) (void)wlru_get(&c, k, now);
+                else if (op < 75) CHECK(wlru_put(&c, k, v, now) == DS_OK);
+                else if (op < 88) CHECK(wlru_put_ttl(&c, k, v, 1 + (int64_t)ds_rng_below(&g, 50), now) == DS_OK);
+                else if (op < 96) (void)wlru_del(&c, k, NULL);
+                else {
+                    bound = 10 + ds_rng_below(&g, 60);
+                    CHECK(wlru_set_capacity(&c, weighted ? 0 : (size_t)bound, weighted ? bound : 0, now) == DS_OK);
+                }
+                {
+                    uint64_t total = weighted ? wlru_weight(&c) : wlru_len(&c);
+                    uint64_t last = weighted ? r.last_w : 1;
+                    CHECKF(total <= bound, "step %d: total %llu over %llu", step, (unsigned long long)total,
+                           (unsigned long long)bound);
+                    if (r.capacity)
+                        CHECKF(total + last > bound && wr_dead_left(&c, now) == 0,
+                               "policy %d weighted %d step %d op %u: evicted %d (last %llu) at total %llu of %llu "
+                               "(was %llu), %d dead left",
+                               pol, weighted, step, op, r.capacity, (unsigned long long)last,
+                               (unsigned long long)total, (unsigned long long)bound, (unsigned long long)before,
+                               wr_dead_left(&c, now));
+                }
+            }
+            wlru_free(&c);
+        }
+}
