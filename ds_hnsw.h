@@ -2226,14 +2226,6 @@ static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
         n -= c;
     }
 }
-static void ds__hn_get_bytes(ds__dec *d, unsigned char *p, size_t n) {
-    while (n && d->st == DS_OK) {
-        size_t c = n < 4096 ? n : 4096;
-        ds__get(d, p, c);
-        p += c;
-        n -= c;
-    }
-}
 
 DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     ds__enc e;
@@ -2275,37 +2267,89 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     return ds__enc_end(&e);
 }
 
-/* Read the elements of a freshly initialised, grown t (n slots). */
+/* How many of n claimed items of `per` bytes to make room for before any
+ * arrives: all of them when the input's size is known (the caller checked
+ * it can hold them), else at most about 1 MiB's worth; the loaders then
+ * grow as items actually arrive, so a hostile count costs at most about
+ * twice the bytes really sent (issue 15: pipes and sockets). */
+static size_t ds__vec_trust(const ds__dec *d, uint64_t n, size_t per) {
+    size_t most = ((size_t)1 << 20) / (per ? per : 1) + 1;
+    if (d->r->avail != UINT64_MAX) return (size_t)n;
+    return n < most ? (size_t)n : most;
+}
+/* n bytes into a new block that grows as they arrive (ds__vec_trust). */
+static unsigned char *ds__vec_get_bytes(ds__dec *d, size_t n, const ds_alloc *a, size_t *cap) {
+    unsigned char *p;
+    size_t got = 0;
+    *cap = ds__vec_trust(d, n, 1);
+    if (d->st != DS_OK) return NULL;
+    if (!(p = (unsigned char *)DS_MALLOC(a, *cap ? *cap : 1))) {
+        d->st = DS_ENOMEM;
+        return NULL;
+    }
+    if (!*cap) *cap = 1;
+    while (got < n && d->st == DS_OK) {
+        size_t c = n - got < 4096 ? n - got : 4096;
+        if (got + c > *cap) {
+            size_t nc = *cap > n / 2 ? n : *cap * 2;
+            void *q = DS_REALLOC(a, p, *cap, nc);
+            if (!q) {
+                d->st = DS_ENOMEM;
+                break;
+            }
+            p = (unsigned char *)q;
+            *cap = nc;
+        }
+        ds__get(d, p + got, c);
+        got += c;
+    }
+    if (d->st != DS_OK) {
+        DS_FREE(a, p, *cap);
+        return NULL;
+    }
+    return p;
+}
+
+/* Read the elements into a freshly initialised t with room for at least
+ * ds__vec_trust of them; t grows (doubling) as elements arrive, with t->n
+ * tracking what has been read so a growth keeps it. */
 static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
-    size_t i, j, upper_words = 0, flagged = 0;
+    size_t i, j, upper_words = 0, flagged = 0, lvcap = 0;
     uint32_t id;
     int lc;
-    ds__hn_get_bytes(d, t->level, n);
-    if (d->st != DS_OK) return;
-    for (i = 0; i < n; i++) {
-        if (t->level[i] > DS__HNSW_MAX_LEVEL) {
-            d->st = DS_ECORRUPT;
-            return;
-        }
-        t->uoff[i] = upper_words;
-        upper_words += (size_t)t->level[i] * (t->M + 1);
-    }
+    unsigned char *lv = ds__vec_get_bytes(d, n, t->alloc, &lvcap);
+    if (!lv) return;
+    for (i = 0; i < n; i++)
+        if (lv[i] > DS__HNSW_MAX_LEVEL) d->st = DS_ECORRUPT;
     /* Every upper layer is stored in full: refuse what the input cannot hold. */
-    if (!ds__dec_room(d, (uint64_t)upper_words * 4)) return;
-    if ((d->st = ds__hn_arena(t, upper_words)) != DS_OK) return;
-    t->ulen = upper_words;
-    if ((d->st = ds__vlabel_map_reserve(&t->map, n)) != DS_OK) return;
+    for (i = 0; i < n; i++) upper_words += (size_t)lv[i] * (t->M + 1);
+    if (!ds__dec_room(d, (uint64_t)upper_words * 4)) {
+        DS_FREE(t->alloc, lv, lvcap);
+        return;
+    }
+    upper_words = 0;
     for (id = 0; id < n && d->st == DS_OK; id++) {
-        uint64_t label = ds__get_u64(d), hdr = ds__get_u64(d);
-        size_t cnt = (size_t)(hdr & 0xffffu);
-        unsigned char *rec = ds__hn_rec(t, id);
+        uint64_t label, hdr;
+        size_t cnt;
+        unsigned char *rec;
         uint32_t *ln;
         int is_new = 0;
-        if (d->st != DS_OK) return;
+        if (id == t->room) { /* arrived so far: grow to twice that, at most n */
+            t->n = id;
+            if ((d->st = ds__hn_grow(t, id > n / 2 ? n : 2 * (size_t)id)) != DS_OK) break;
+        }
+        label = ds__get_u64(d);
+        hdr = ds__get_u64(d);
+        cnt = (size_t)(hdr & 0xffffu);
+        rec = ds__hn_rec(t, id);
+        if (d->st != DS_OK) break;
         if ((hdr >> 16) > DS__HNSW_DELETED || cnt > t->M0) {
             d->st = DS_ECORRUPT;
-            return;
+            break;
         }
+        t->level[id] = lv[id];
+        t->uoff[id] = upper_words;
+        upper_words += (size_t)lv[id] * (t->M + 1);
         memset(rec, 0, t->vec_off);
         ds__hn_set_count(t, id, 0, cnt);
         rec[2] = (unsigned char)(hdr >> 16);
@@ -2313,15 +2357,23 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         ln = ds__hn_links(t, id, 0, &cnt);
         ds__hn_get_links(d, ln, cnt, t->M0);
         ds__hn_get_w32(d, rec + t->vec_off, t->dim);
-        if (d->st != DS_OK) return;
+        if (d->st != DS_OK) break;
         for (j = 0; j < cnt; j++)
             if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;
         if (!ds__vec_finite(ds__hn_vec(t, id), t->dim)) d->st = DS_ECORRUPT;
         memcpy(rec + t->label_off, &label, 8);
-        if (d->st == DS_OK) (void)ds__vlabel_map_put(&t->map, label, id, &is_new);
-        if (!is_new) d->st = DS_ECORRUPT;
+        if (d->st == DS_OK && (d->st = ds__vlabel_map_put(&t->map, label, id, &is_new)) == DS_OK && !is_new)
+            d->st = DS_ECORRUPT;
     }
+    t->n = 0; /* the caller sets it once everything checked out */
+    DS_FREE(t->alloc, lv, lvcap);
+    if (d->st != DS_OK) return;
     for (id = 0; id < n && d->st == DS_OK; id++) {
+        size_t need = t->uoff[id] + (size_t)t->level[id] * (t->M + 1);
+        if (need > t->ulen) { /* room for this element's layers, as they arrive */
+            if ((d->st = ds__hn_arena(t, need - t->ulen)) != DS_OK) return;
+            t->ulen = need;
+        }
         for (lc = 1; lc <= t->level[id] && d->st == DS_OK; lc++) {
             uint32_t *u = t->upper + t->uoff[id] + (size_t)(lc - 1) * (t->M + 1);
             ds__hn_get_w32(d, u, 1);
@@ -2394,7 +2446,7 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     p.replace_deleted = (int)v[7];
     if (ds_hnsw_init(&t, &p, a) != DS_OK) return DS_ECORRUPT;
     for (i = 0; i < 4; i++) t.rng.s[i] = rs[i];
-    if (n && (d.st = ds__hn_grow(&t, (size_t)n)) != DS_OK) {
+    if (n && (d.st = ds__hn_grow(&t, ds__vec_trust(&d, n, (size_t)per))) != DS_OK) {
         ds_hnsw_free(&t);
         return d.st;
     }
@@ -2444,33 +2496,44 @@ DSDEF ds_status ds_flat_load(ds_flat *f, ds_reader *r, const ds_alloc *a) {
         len > SIZE_MAX / (4 * dim))
         return DS_ECORRUPT;
     (void)ds_flat_init(&t, (size_t)dim, (ds_metric)metric, a);
-    if (len) {
-        /* Exactly len rows, allocated up front (len is bounded by the input). */
-        size_t vb = (size_t)len * (size_t)dim * sizeof(float), lb = (size_t)len * 8;
-        t.own = (float *)DS_MALLOC(a, vb);
-        t.labels = (uint64_t *)DS_MALLOC(a, lb);
-        if (!t.own || !t.labels) {
-            if (t.own) DS_FREE(a, t.own, vb);
-            if (t.labels) DS_FREE(a, t.labels, lb);
-            return DS_ENOMEM;
-        }
-        t.data = t.own;
-        t.cap = (size_t)len;
-        if ((d.st = ds__vlabel_map_reserve(&t.map, (size_t)len)) != DS_OK) {
-            ds_flat_free(&t);
-            return d.st;
-        }
-    }
     for (i = 0; i < len && d.st == DS_OK; i++) {
-        float *row = t.own + i * dim;
+        float *row;
         int is_new = 0;
+        if (i == t.cap) {
+            /* Room for all len rows when the input's size is known (it can
+             * hold them); through a pipe, about 1 MiB first, then doubling
+             * as rows arrive. Rows and labels both, before anything moves. */
+            size_t nc = t.cap ? (t.cap > len / 2 ? (size_t)len : 2 * t.cap)
+                              : ds__vec_trust(&d, len, 8 + 4 * (size_t)dim);
+            size_t vb = nc * (size_t)dim * sizeof(float), lb = nc * 8;
+            float *nv = (float *)DS_MALLOC(a, vb);
+            uint64_t *nl = (uint64_t *)DS_MALLOC(a, lb);
+            if (!nv || !nl) {
+                if (nv) DS_FREE(a, nv, vb);
+                if (nl) DS_FREE(a, nl, lb);
+                d.st = DS_ENOMEM;
+                break;
+            }
+            if (t.len) {
+                memcpy(nv, t.own, t.len * (size_t)dim * sizeof(float));
+                memcpy(nl, t.labels, t.len * 8);
+                DS_FREE(a, t.own, t.cap * (size_t)dim * sizeof(float));
+                DS_FREE(a, t.labels, t.cap * 8);
+            }
+            t.own = nv;
+            t.data = nv;
+            t.labels = nl;
+            t.cap = nc;
+        }
+        row = t.own + i * dim;
         t.labels[i] = ds__get_u64(&d);
         ds__hn_get_w32(&d, row, (size_t)dim);
         if (d.st != DS_OK) break;
         if (!ds__vec_finite(row, (size_t)dim)) d.st = DS_ECORRUPT;
         if (raw && ds_l2_normalize(row, (size_t)dim) != DS_OK) d.st = DS_ECORRUPT;
-        if (d.st == DS_OK) (void)ds__vlabel_map_put(&t.map, t.labels[i], (size_t)i, &is_new);
-        if (!is_new) d.st = DS_ECORRUPT;
+        if (d.st == DS_OK && (d.st = ds__vlabel_map_put(&t.map, t.labels[i], (size_t)i, &is_new)) == DS_OK &&
+            !is_new)
+            d.st = DS_ECORRUPT;
         t.len = (size_t)i + 1;
     }
     if (ds__dec_end(&d) != DS_OK) {

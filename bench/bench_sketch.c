@@ -227,7 +227,11 @@ static NOINLINE uint64_t ck_has(const ds_cuckoo *c, const uint64_t *k, size_t n)
 static NOINLINE uint64_t cms_update(ds_cms *s, const uint64_t *k, size_t n) {
     uint64_t sum = 0;
     size_t i;
-    for (i = 0; i < n; i++) sum += ds_cms_add(s, &k[i], sizeof k[i], 1);
+    for (i = 0; i < n; i++) {
+        uint32_t est = 0;
+        ds_cms_add(s, &k[i], sizeof k[i], 1, &est);
+        sum += est;
+    }
     return sum;
 }
 static NOINLINE uint64_t cms_query(const ds_cms *s, const uint64_t *k, size_t n) {
@@ -239,7 +243,11 @@ static NOINLINE uint64_t cms_query(const ds_cms *s, const uint64_t *k, size_t n)
 static NOINLINE uint64_t hll_add(ds_hll *h, const uint64_t *k, size_t n) {
     uint64_t changed = 0;
     size_t i;
-    for (i = 0; i < n; i++) changed += (uint64_t)ds_hll_add(h, &k[i], sizeof k[i]);
+    for (i = 0; i < n; i++) {
+        int c = 0;
+        ds_hll_add(h, &k[i], sizeof k[i], &c);
+        changed += (uint64_t)c;
+    }
     return changed;
 }
 

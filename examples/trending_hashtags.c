@@ -82,7 +82,7 @@ int main(void) {
             len = tag_name(t, tag, sizeof tag);
         }
         exact[t]++;
-        ds_cms_add(&cms, tag, len, 1);
+        ds_cms_add(&cms, tag, len, 1, NULL);
         if ((s = ds_topk_add(&trending, tag, len, 1, &out)) != DS_OK) die("ds_topk_add", s);
         if (t == VOCAB && out.key && !reported_entry) {
             printf("post %zu: #breaking enters the trending list, pushing out %.*s\n", i,

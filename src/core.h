@@ -362,7 +362,15 @@ DSDEF int64_t ds_wall_ns(void);
  *   parameter and length against its limits and against the bytes the
  *   reader says are left, before allocating; then the checksum. Any
  *   mismatch, truncation or bit flip gives DS_ECORRUPT, never a crash or
- *   an oversized allocation. */
+ *   an oversized allocation. When the reader cannot tell how much is left
+ *   (avail = UINT64_MAX: a pipe, a socket), buffers start small (about
+ *   1 MiB) and grow as bytes actually arrive, so a hostile length costs at
+ *   most a small multiple of the bytes really sent.
+ *   A load reads exactly one image and leaves the reader just past it:
+ *   several structures can be saved back to back into one stream and
+ *   loaded in the same order. Bytes after an image are not its concern;
+ *   to reject a file with anything appended, check that the reader is at
+ *   its end afterwards (for ds_mem_reader: src.pos == src.len). */
 
 /* write: store all n bytes, return DS_OK or an error (DS_EIO, DS_ENOMEM),
  * which save() passes through unchanged. */

@@ -33,8 +33,11 @@ extern "C" {
  *   ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_alloc *a)
  *          eps, delta in (0,1).
  *   void   ds_cms_set_conservative(ds_cms *s, int on)
- *   uint32_t ds_cms_add(ds_cms *s, const void *key, size_t len, uint32_t count)
- *          adds count, returns the key's new estimate (as CMS.INCRBY).
+ *   ds_status ds_cms_add(ds_cms *s, const void *key, size_t len, uint32_t count,
+ *                        uint32_t *estimate)
+ *          adds count; *estimate (may be NULL) = the key's new estimate (as
+ *          CMS.INCRBY). DS_EINVAL: a NULL or freed sketch, a NULL key with
+ *          len > 0.
  *   uint32_t ds_cms_query(const ds_cms *s, const void *key, size_t len)
  *   uint64_t ds_cms_total(const ds_cms *s)   sum of all counts added
  *   ds_status ds_cms_merge(ds_cms *dst, const ds_cms *const *src, const uint32_t *weights,
@@ -57,11 +60,12 @@ DSDEF ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_
 DSDEF void ds_cms_free(ds_cms *s);
 DSDEF void ds_cms_clear(ds_cms *s);
 DSDEF void ds_cms_set_conservative(ds_cms *s, int on);
-DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count);
+DSDEF ds_status ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count, uint32_t *estimate);
 DSDEF uint32_t ds_cms_query_hash(const ds_cms *s, uint64_t h);
-static inline uint32_t ds_cms_add(ds_cms *s, const void *key, size_t len, uint32_t count) {
-    if (!key && len) return 0;
-    return ds_cms_add_hash(s, ds_hash_bytes(key, len, 0), count);
+static inline ds_status ds_cms_add(ds_cms *s, const void *key, size_t len, uint32_t count,
+                                   uint32_t *estimate) {
+    if (!key && len) return DS_EINVAL;
+    return ds_cms_add_hash(s, ds_hash_bytes(key, len, 0), count, estimate);
 }
 static inline uint32_t ds_cms_query(const ds_cms *s, const void *key, size_t len) {
     if (!key && len) return 0;
@@ -153,7 +157,9 @@ DSDEF uint64_t ds_topk_total(const ds_topk *t);
  * packed; standard error 1.04/sqrt(m) (0.81% at p = 14, 12 KiB).
  *
  *   ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a)   p in 4..18
- *   int    ds_hll_add(ds_hll *h, const void *key, size_t len)  1 if a register changed
+ *   ds_status ds_hll_add(ds_hll *h, const void *key, size_t len, int *changed)
+ *          *changed (may be NULL) = 1 if a register changed; DS_EINVAL for a
+ *          NULL or freed sketch, or a NULL key with len > 0
  *   double ds_hll_count(const ds_hll *h)       estimated distinct keys
  *   double ds_hll_error(const ds_hll *h)       1.04 / sqrt(m)
  *   ds_status ds_hll_merge(ds_hll *dst, const ds_hll *src)  register max;
@@ -169,10 +175,10 @@ typedef struct ds_hll {
 DSDEF ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a);
 DSDEF void ds_hll_free(ds_hll *h);
 DSDEF void ds_hll_clear(ds_hll *h);
-DSDEF int ds_hll_add_hash(ds_hll *h, uint64_t hash);
-static inline int ds_hll_add(ds_hll *h, const void *key, size_t len) {
-    if (!key && len) return 0;
-    return ds_hll_add_hash(h, ds_hash_bytes(key, len, 0));
+DSDEF ds_status ds_hll_add_hash(ds_hll *h, uint64_t hash, int *changed);
+static inline ds_status ds_hll_add(ds_hll *h, const void *key, size_t len, int *changed) {
+    if (!key && len) return DS_EINVAL;
+    return ds_hll_add_hash(h, ds_hash_bytes(key, len, 0), changed);
 }
 DSDEF double ds_hll_count(const ds_hll *h);
 DSDEF double ds_hll_error(const ds_hll *h);
@@ -238,7 +244,7 @@ static inline size_t ds__cms_col(const ds_cms *s, uint64_t h, uint64_t g, uint32
     uint64_t x = h + r * g;
     return (size_t)r * s->w + (size_t)(((x >> 32) * s->w) >> 32);
 }
-DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count) {
+static uint32_t ds__cms_add(ds_cms *s, uint64_t h, uint32_t count) {
     uint64_t g;
     uint32_t r, est = UINT32_MAX;
     if (!s || !s->c) return 0;
@@ -262,6 +268,14 @@ DSDEF uint32_t ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count) {
         if (*v < est) est = *v;
     }
     return est;
+}
+DSDEF ds_status ds_cms_add_hash(ds_cms *s, uint64_t h, uint32_t count, uint32_t *estimate) {
+    uint32_t e;
+    if (estimate) *estimate = 0;
+    if (!s || !s->c) return DS_EINVAL;
+    e = ds__cms_add(s, h, count);
+    if (estimate) *estimate = e;
+    return DS_OK;
 }
 DSDEF uint32_t ds_cms_query_hash(const ds_cms *s, uint64_t h) {
     uint64_t g;
@@ -651,17 +665,19 @@ DSDEF void ds_hll_free(ds_hll *h) {
 DSDEF void ds_hll_clear(ds_hll *h) {
     if (h && h->reg) memset(h->reg, 0, ds__hll_bytes(h->p));
 }
-DSDEF int ds_hll_add_hash(ds_hll *h, uint64_t hash) {
+DSDEF ds_status ds_hll_add_hash(ds_hll *h, uint64_t hash, int *changed) {
     size_t i;
     unsigned rank;
-    if (!h || !h->reg) return 0;
+    if (changed) *changed = 0;
+    if (!h || !h->reg) return DS_EINVAL;
     i = (size_t)(hash & (((uint64_t)1 << h->p) - 1));
     /* Rank: position of the first 1 in the other 64 - p bits (a sentinel
      * bit caps it at 65 - p, which fits 6 bits for p >= 4). */
     rank = ds__ctz64((hash >> h->p) | ((uint64_t)1 << (64 - h->p))) + 1;
-    if (rank <= ds__hll_get(h->reg, i)) return 0;
+    if (rank <= ds__hll_get(h->reg, i)) return DS_OK;
     ds__hll_set(h->reg, i, rank);
-    return 1;
+    if (changed) *changed = 1;
+    return DS_OK;
 }
 /* Ertl 2017, Algorithm 6 (the "improved raw estimator"). */
 static double ds__hll_sigma(double x) {

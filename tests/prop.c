@@ -73,6 +73,7 @@ void prop_run(const char *name, prop_case_fn fn, int n) {
 
 static int prop_alloc_should_fail(prop_alloc *pa, size_t size) {
     pa->attempts++;
+    if (size > pa->max_request) pa->max_request = size;
     if ((pa->limit && size > pa->limit) ||
         (pa->fail_at &&
          (pa->attempts == pa->fail_at || (pa->persistent && pa->attempts > pa->fail_at)))) {
@@ -92,6 +93,7 @@ static void *prop_malloc(void *ctx, size_t size) {
     h[1] = PROP_MAGIC;
     pa->live_bytes += size;
     pa->live_blocks++;
+    if (pa->live_bytes > pa->peak_bytes) pa->peak_bytes = pa->live_bytes;
     return h + 2;
 }
 
@@ -117,6 +119,7 @@ static void *prop_realloc(void *ctx, void *p, size_t old_size, size_t new_size) 
     nh = (uint64_t *)realloc(h, new_size + 16);
     if (!nh) return NULL;
     pa->live_bytes = pa->live_bytes - (size_t)nh[0] + new_size;
+    if (pa->live_bytes > pa->peak_bytes) pa->peak_bytes = pa->live_bytes;
     nh[0] = (uint64_t)new_size;
     return nh + 2;
 }

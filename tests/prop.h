@@ -129,6 +129,8 @@ typedef struct prop_alloc {
     long live_blocks;
     size_t limit;         /* 0 = none; else attempts whose block exceeds it fail */
     int size_errors;      /* frees/reallocs that passed the wrong size */
+    size_t max_request;   /* the largest block asked for (granted or not) */
+    size_t peak_bytes;    /* the most bytes live at once */
 } prop_alloc;
 
 void prop_alloc_init(prop_alloc *pa);

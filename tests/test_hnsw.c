@@ -18,6 +18,7 @@
 typedef ds_status (*hn_load_fn)(void *obj, ds_reader *r, const ds_alloc *a);
 void check_load_rejects(const unsigned char *img, size_t len, hn_load_fn load,
                         void (*fr)(void *), size_t objsz, size_t stride);
+extern size_t check_load_fixed_bytes;
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1014,7 +1015,10 @@ void test_hnsw_save_load(void) {
         CHECK(ds_hnsw_del(&h, 22) == DS_OK && ds_hnsw_del(&h, 0) == DS_OK);
         hnsw_image(&h, &b);
         CHECK(b.len > 0);
+        /* the build buffers: two of ef_construction + 2 pairs, up to 2^20 */
+        check_load_fixed_bytes = (size_t)18 << 20;
         check_load_rejects(b.data, b.len, hnsw_load_v, hnsw_free_v, sizeof(ds_hnsw), 1);
+        check_load_fixed_bytes = (size_t)2 << 20;
         /* A hostile element count (or dimension) is refused before any
          * allocation beyond the input's size: with blocks over 64 KiB
          * failing, the answer is DS_ECORRUPT, not DS_ENOMEM. The count sits

@@ -50,6 +50,10 @@ typedef void (*free_fn)(void *obj);
 /* Also used by tests/test_hnsw.c (hence not static). */
 void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free_fn fr,
                         size_t objsz, size_t stride);
+/* What a load may hold beyond 16 x its input through a pipe: buffers sized
+ * by a bounded parameter rather than a count (2 MiB; HNSW's build buffers,
+ * ef_construction <= 2^20, raise it for its own test). */
+size_t check_load_fixed_bytes = (size_t)2 << 20;
 void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free_fn fr,
                         size_t objsz, size_t stride) {
     prop_alloc pa;
@@ -80,6 +84,45 @@ void check_load_rejects(const unsigned char *img, size_t len, load_fn load, free
         CHECK(memcmp(target, before, objsz) == 0);
     }
     CHECKF(pa.live_bytes == 0 && pa.size_errors == 0, "load leaked %zu bytes", pa.live_bytes);
+    /* The same damage through a reader that cannot tell the size (a pipe):
+     * the load must grow as bytes arrive, never to a size the input merely
+     * claims. Every request above 64 MiB fails (a hostile claim), and the
+     * peak held stays within a small multiple of the image plus 2 MiB. */
+    {
+        size_t cap = 16 * len + check_load_fixed_bytes;
+        pa.limit = (size_t)64 << 20;
+        for (cut = 0; cut <= len; cut++) {
+            ds_memsrc src;
+            ds_reader r = ds_mem_reader(&src, img, cut);
+            ds_status s;
+            r.avail = UINT64_MAX; /* unknown size */
+            pa.max_request = pa.peak_bytes = 0;
+            s = load(target, &r, &pa.a);
+            if (s == DS_OK) fr(target);
+            CHECKF(cut == len ? s == DS_OK : s == DS_ECORRUPT, "pipe truncated to %zu of %zu: %s", cut, len,
+                   ds_status_name(s));
+            CHECKF(pa.max_request <= cap && pa.peak_bytes <= cap, "pipe, %zu of %zu bytes: asked %zu, held %zu",
+                   cut, len, pa.max_request, pa.peak_bytes);
+        }
+        for (bit = 0; bit < len * 8; bit += (bit % 8 == 7) ? 1 + 8 * (stride - 1) : 1) {
+            ds_memsrc src;
+            ds_reader r;
+            ds_status s;
+            copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            r = ds_mem_reader(&src, copy, len);
+            r.avail = UINT64_MAX;
+            pa.max_request = pa.peak_bytes = 0;
+            s = load(target, &r, &pa.a);
+            copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            if (s == DS_OK) fr(target);
+            CHECKF(s == DS_ECORRUPT, "pipe, bit %zu of %zu flipped: %s", bit, len * 8, ds_status_name(s));
+            CHECKF(pa.max_request <= cap && pa.peak_bytes <= cap, "pipe, bit %zu flipped: asked %zu, held %zu",
+                   bit, pa.max_request, pa.peak_bytes);
+            if (prop_test_failed) break;
+        }
+        pa.limit = 0;
+        CHECKF(pa.live_bytes == 0, "pipe loads leaked %zu bytes", pa.live_bytes);
+    }
     /* The intact image loads, and nothing survives a failed allocation. */
     {
         long t, k;
@@ -742,7 +785,8 @@ void test_cms_zipf(void) {
     for (i = 0; i < N; i++) {
         size_t k = zipf_draw(&z, &r);
         uint64_t key = key_of(k);
-        uint32_t e1 = ds_cms_add(&plain, &key, 8, 1), e2 = ds_cms_add(&cons, &key, 8, 1);
+        uint32_t e1 = 0, e2 = 0;
+        CHECK(ds_cms_add(&plain, &key, 8, 1, &e1) == DS_OK && ds_cms_add(&cons, &key, 8, 1, &e2) == DS_OK);
         truth[k]++;
         CHECK(e1 >= truth[k] && e2 >= truth[k] && e2 <= e1);
     }
@@ -774,6 +818,7 @@ void test_cms_zipf(void) {
 
 void test_cms_ops(void) {
     ds_cms a, b, c, m;
+    uint32_t est = 0;
     const ds_cms *src[3];
     uint32_t w[3] = {1, 2, 3};
     uint64_t i;
@@ -785,14 +830,15 @@ void test_cms_ops(void) {
     CHECK(ds_cms_init_error(&a, 0.1, 1.0, NULL) == DS_EINVAL);
     CHECK(ds_cms_init_error(&a, NAN, 0.1, NULL) == DS_EINVAL);
     CHECK(ds_cms_init_error(&a, 1e-12, 0.1, NULL) == DS_EINVAL);
-    CHECK(ds_cms_add(NULL, "k", 1, 1) == 0 && ds_cms_query(NULL, "k", 1) == 0);
+    CHECK(ds_cms_add(NULL, "k", 1, 1, NULL) == DS_EINVAL && ds_cms_query(NULL, "k", 1) == 0);
     /* Saturation, not wrap-around. */
     CHECK(ds_cms_init(&a, 16, 3, NULL) == DS_OK);
-    CHECK(ds_cms_add(&a, "k", 1, UINT32_MAX - 1) == UINT32_MAX - 1);
-    CHECK(ds_cms_add(&a, "k", 1, 5) == UINT32_MAX && ds_cms_query(&a, "k", 1) == UINT32_MAX);
+    CHECK(ds_cms_add(&a, NULL, 1, 1, NULL) == DS_EINVAL);
+    CHECK(ds_cms_add(&a, "k", 1, UINT32_MAX - 1, &est) == DS_OK && est == UINT32_MAX - 1);
+    CHECK(ds_cms_add(&a, "k", 1, 5, &est) == DS_OK && est == UINT32_MAX && ds_cms_query(&a, "k", 1) == UINT32_MAX);
     CHECK(ds_cms_total(&a) == (uint64_t)UINT32_MAX + 4);
     ds_cms_set_conservative(&a, 1);
-    CHECK(ds_cms_add(&a, "k", 1, 5) == UINT32_MAX);
+    CHECK(ds_cms_add(&a, "k", 1, 5, &est) == DS_OK && est == UINT32_MAX);
     ds_cms_clear(&a);
     CHECK(ds_cms_query(&a, "k", 1) == 0 && ds_cms_total(&a) == 0);
     ds_cms_free(&a);
@@ -802,9 +848,9 @@ void test_cms_ops(void) {
     CHECK(ds_cms_init(&c, 50, 4, NULL) == DS_OK);
     CHECK(ds_cms_init(&m, 50, 4, NULL) == DS_OK);
     for (i = 0; i < 300; i++) {
-        ds_cms_add(&a, &i, sizeof i, 1);
-        if (i % 2) ds_cms_add(&b, &i, sizeof i, 2);
-        if (i % 3) ds_cms_add(&c, &i, sizeof i, 3);
+        ds_cms_add(&a, &i, sizeof i, 1, NULL);
+        if (i % 2) ds_cms_add(&b, &i, sizeof i, 2, NULL);
+        if (i % 3) ds_cms_add(&c, &i, sizeof i, 3, NULL);
     }
     src[0] = &a;
     src[1] = &b;
@@ -838,7 +884,7 @@ void test_cms_ops(void) {
         ds_reader r;
         CHECK(ds_cms_init(&a, 24, 3, NULL) == DS_OK);
         ds_cms_set_conservative(&a, 1);
-        for (i = 0; i < 100; i++) ds_cms_add(&a, &i, sizeof i, (uint32_t)i);
+        for (i = 0; i < 100; i++) ds_cms_add(&a, &i, sizeof i, (uint32_t)i, NULL);
         CHECK(save_to(&bf, ds_cms_save_v, &a));
         r = ds_mem_reader(&s, bf.data, bf.len);
         CHECK(ds_cms_load(&b, &r, NULL) == DS_OK);
@@ -1059,7 +1105,7 @@ void test_hll_accuracy(void) {
     ds_hll h;
     size_t a;
     CHECK(ds_hll_init(&h, 3, NULL) == DS_EINVAL && ds_hll_init(&h, 19, NULL) == DS_EINVAL);
-    CHECK(ds_hll_add(NULL, "x", 1) == 0 && ds_hll_count(NULL) == 0.0);
+    CHECK(ds_hll_add(NULL, "x", 1, NULL) == DS_EINVAL && ds_hll_count(NULL) == 0.0);
     for (a = 0; a < 2; a++) {
         uint64_t next = 0, target;
         double se;
@@ -1071,12 +1117,13 @@ void test_hll_accuracy(void) {
             double est, rel;
             for (; next < target; next++) {
                 uint64_t k = key_of(next + 1000000000ull * a);
-                ds_hll_add(&h, &k, 8);
+                ds_hll_add(&h, &k, 8, NULL);
             }
             /* Duplicates change nothing. */
             {
                 uint64_t k = key_of(a * 1000000000ull);
-                CHECK(ds_hll_add(&h, &k, 8) == 0);
+                int changed = -1;
+                CHECK(ds_hll_add(&h, &k, 8, &changed) == DS_OK && changed == 0);
             }
             est = ds_hll_count(&h);
             rel = (est - (double)target) / (double)target;
@@ -1100,9 +1147,9 @@ void test_hll_merge_save(void) {
     CHECK(ds_hll_init(&u, 12, NULL) == DS_OK && ds_hll_init(&c, 11, NULL) == DS_OK);
     for (i = 0; i < 300000; i++) {
         uint64_t k = key_of(i);
-        if (i < 200000) ds_hll_add(&a, &k, 8);
-        if (i >= 100000) ds_hll_add(&b, &k, 8);
-        ds_hll_add(&u, &k, 8);
+        if (i < 200000) ds_hll_add(&a, &k, 8, NULL);
+        if (i >= 100000) ds_hll_add(&b, &k, 8, NULL);
+        ds_hll_add(&u, &k, 8, NULL);
     }
     CHECK(ds_hll_merge(&a, &b) == DS_OK);
     CHECK(memcmp(a.reg, u.reg, ds_hll_memory(&u)) == 0 && ds_hll_count(&a) == ds_hll_count(&u));
@@ -1122,9 +1169,42 @@ void test_hll_merge_save(void) {
     ds_membuf_free(&bf);
     /* Corruption checks on the smallest sketch (every bit flipped). */
     CHECK(ds_hll_init(&u, 4, NULL) == DS_OK);
-    for (i = 0; i < 100; i++) ds_hll_add(&u, &i, sizeof i);
+    for (i = 0; i < 100; i++) ds_hll_add(&u, &i, sizeof i, NULL);
     CHECK(save_to(&bf, ds_hll_save_v, &u));
     check_load_rejects(bf.data, bf.len, ds_hll_load_v, ds_hll_free_v, sizeof(ds_hll), 1);
     ds_membuf_free(&bf);
     ds_hll_free(&u);
+}
+
+/* The io promise: a load reads exactly one image and leaves the reader
+ * just past it, so images saved back to back load in order, and what
+ * follows an image is the caller's to check. */
+void test_io_back_to_back(void) {
+    ds_bloom b, b2;
+    ds_hll h, h2;
+    ds_membuf mb;
+    ds_memsrc src;
+    ds_reader r;
+    size_t one;
+    uint32_t i;
+    CHECK(ds_bloom_init(&b, 1000, 0.01, NULL) == DS_OK && ds_hll_init(&h, 10, NULL) == DS_OK);
+    for (i = 0; i < 300; i++) {
+        CHECK(ds_bloom_add(&b, &i, sizeof i, NULL) == DS_OK);
+        ds_hll_add(&h, &i, sizeof i, NULL);
+    }
+    ds_membuf_init(&mb, NULL);
+    CHECK(ds_bloom_save(&b, ds_membuf_writer(&mb)) == DS_OK);
+    one = mb.len;
+    CHECK(ds_hll_save(&h, ds_membuf_writer(&mb)) == DS_OK);
+    {
+        ds_writer w = ds_membuf_writer(&mb);
+        CHECK(w.write(w.ctx, "junk", 4) == DS_OK);
+    }
+    r = ds_mem_reader(&src, mb.data, mb.len);
+    CHECK(ds_bloom_load(&b2, &r, NULL) == DS_OK && src.pos == one);
+    CHECK(ds_hll_load(&h2, &r, NULL) == DS_OK && src.pos == mb.len - 4); /* the junk is left */
+    for (i = 0; i < 300; i++) CHECK(ds_bloom_has(&b2, &i, sizeof i));
+    CHECK(ds_hll_count(&h2) == ds_hll_count(&h));
+    ds_bloom_free(&b), ds_bloom_free(&b2), ds_hll_free(&h), ds_hll_free(&h2);
+    ds_membuf_free(&mb);
 }

@@ -106,8 +106,8 @@ static int build(size_t i, fz_reader *in, ds_membuf *out) {
         case 0: ds_bloom_add(&o.b, &key, 4, NULL); break;
         case 1: FZ_CHECK(ds_sbloom_add(&o.s, &key, 4, NULL) == DS_OK); break;
         case 2: (void)ds_cuckoo_add(&o.c, &key, 4); break;
-        case 3: ds_cms_add(&o.m, &key, 4, key & 0xff); break;
-        default: ds_hll_add(&o.h, &key, 4); break;
+        case 3: ds_cms_add(&o.m, &key, 4, key & 0xff, NULL); break;
+        default: ds_hll_add(&o.h, &key, 4, NULL); break;
         }
     }
     ds_membuf_init(out, NULL);
