@@ -10114,7 +10114,7 @@ static void ds__lim_decide(const ds_limit_config *c, const ds__lstate *s, uint64
         const ds__llog *g = (const ds__llog *)s->log;
         uint64_t sum = g ? g->sum : 0, i;
         for (i = 0; g && i < g->len && DS__LOG_AT(g, i).t <= now - c->period_ns; i++)
-            sum -= DS__LOG_AT(g, i).n; /* left the window (take drops them first) */
+            sum -= DS__LOG_AT(g, i).n; /* left the window (an admission drops them) */
         d->cur = sum;
         d->never = n > c->limit;
         d->ok = !d->never && sum <= c->limit - n;
@@ -10249,7 +10249,6 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
     if (now < 0) return DS_EINVAL;
     skew = ds__lim_clamp(c, s, now) - now; /* > 0: the clock stepped back */
     now += skew;
-    if (c->algo == DS_LIMIT_SLIDING_LOG) ds__llog_expire((ds__llog *)s->log, now, c->period_ns);
     ds__lim_decide(c, s, n, now, &d);
     if (d.ok && n) {
         switch (c->algo) {
@@ -10260,7 +10259,11 @@ static ds_status ds__lim_take(const ds_limit_config *c, ds__lstate *s, uint64_t 
             s->lo = d.cur + n;
             break;
         case DS_LIMIT_SLIDING_LOG: {
+            /* Entries leave the log only when something is admitted: a
+             * refused call far ahead must not wipe the memory a clock step
+             * back would then need (issue 15, defect 9). */
             ds__llog *g = (ds__llog *)s->log;
+            ds__llog_expire(g, now, c->period_ns);
             if (g && g->len && DS__LOG_AT(g, g->len - 1).t == now) { /* merge */
                 DS__LOG_AT(g, g->len - 1).n += n;
             } else {

@@ -757,3 +757,23 @@ void test_limit_table_expire(void) {
     ds_limiter_table_free(&t);
     CHECK(pa.live_bytes == 0);
 }
+
+/* A clock step back never admits more than the limit: the issue's sliding
+ * log sequence (limit 2 per 1000 ns: 1 at 1000, 3 refused at 2500, then 2
+ * at 500 was admitted: 3 units in one period), for every algorithm. */
+void test_limit_step_back(void) {
+    int a;
+    for (a = 0; a < DS_LIMIT_ALGOS; a++) {
+        ds_limit_config c;
+        ds_limiter l;
+        memset(&c, 0, sizeof c);
+        c.algo = (ds_limit_algo)a;
+        c.limit = 2;
+        c.period_ns = 1000;
+        CHECK(ds_limiter_init(&l, &c, NULL) == DS_OK);
+        CHECK(ds_limiter_allow(&l, 1, 1000) == DS_OK);
+        CHECK(ds_limiter_allow(&l, 3, 2500) == DS_EREFUSED);
+        CHECKF(ds_limiter_allow(&l, 2, 500) == DS_EREFUSED, "%s admitted after the step back", ds_limit_algo_name(c.algo));
+        ds_limiter_free(&l);
+    }
+}

@@ -44,7 +44,7 @@
     X(cache_traces) X(cache_memo) X(cache_weight_edges) X(cache_oom_state) X(cache_evict_rule) X(idem_states) X(idem_fencing) X(idem_oom)               \
     /* rate limiters */                                                    \
     X(limit_model) X(limit_bounds) X(limit_long_run) X(limit_conforming)   \
-    X(limit_gcra_redis_cell) X(limit_edges) X(limit_oom)                   \
+    X(limit_gcra_redis_cell) X(limit_edges) X(limit_step_back) X(limit_oom)                   \
     X(limit_table_model) X(limit_table_memory) X(limit_table_oom)          \
     X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
     /* geohash, quadtree */                                                \
