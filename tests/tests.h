@@ -96,6 +96,7 @@
 #endif
 
 #define DS_TEST_LIST_CONC(X)                                               \
+    X(conc_free_zeroed)                                                    \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
     X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
