@@ -1010,7 +1010,10 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
  *          W-TinyLFU or an on_evict that frees owned results.
  *   R      name_call(name *m, A arg)   fn(arg), from the cache when it can;
  *          if the cache cannot take a new result (DS_ENOMEM) the computed
- *          result is still returned, just not kept
+ *          result is still returned, just not kept. With a default_ttl in
+ *          the config it measures TTLs on ds_now_ns().
+ *   R      name_call_at(name *m, A arg, int64_t now)   the same at a
+ *          caller's clock (simulated time, tests)
  *   ds_memo_info name_info(const name *m)   hits, misses, maxsize, currsize
  *   void   name_clear(name *m)          forget every result and the stats
  *   void   name_free(name *m)
@@ -1036,13 +1039,17 @@ typedef struct ds_memo_info {
         cfg.alloc = a;                                                                  \
         return name##_init_config(m, &cfg);                                             \
     }                                                                                   \
-    static inline DS__UNUSED R name##_call(name *m, A arg) {                            \
-        R *hit = name##_lru_get(&m->lru, arg, 0);                                       \
+    static inline DS__UNUSED R name##_call_at(name *m, A arg, int64_t now) {            \
+        R *hit = name##_lru_get(&m->lru, arg, now);                                     \
         R r;                                                                            \
         if (hit) return *hit;                                                           \
         r = fn(arg);                                                                    \
-        (void)name##_lru_put(&m->lru, arg, r, 0);                                       \
+        (void)name##_lru_put(&m->lru, arg, r, now);                                     \
         return r;                                                                       \
+    }                                                                                   \
+    /* The clock is read only when the config has a TTL to measure. */                  \
+    static inline DS__UNUSED R name##_call(name *m, A arg) {                            \
+        return name##_call_at(m, arg, m->lru.cfg.default_ttl ? ds_now_ns() : 0);        \
     }                                                                                   \
     static inline DS__UNUSED ds_memo_info name##_info(const name *m) {                  \
         ds_memo_info i;                                                                 \

@@ -571,6 +571,30 @@ void test_cache_memo(void) {
     CHECK(i.hits == 0 && i.misses == 0 && i.currsize == 0);
     CHECK(sqmemo_call(&m, 1) == 1 && g_calls == 6);
     sqmemo_free(&m);
+    /* TTLs set through init_config expire (issue 15, defect 11: the call
+     * passed now = 0, so they never did): on the caller's clock ... */
+    {
+        sqmemo_lru_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.max_entries = 8;
+        cfg.default_ttl = 100;
+        CHECK(sqmemo_init_config(&m, &cfg) == DS_OK);
+        g_calls = 0;
+        CHECK(sqmemo_call_at(&m, 3, 1000) == 9 && sqmemo_call_at(&m, 3, 1099) == 9 && g_calls == 1);
+        CHECK(sqmemo_call_at(&m, 3, 1100) == 9 && g_calls == 2); /* expired: computed again */
+        sqmemo_free(&m);
+        /* ... and on ds_now_ns() through name_call */
+        cfg.default_ttl = 1; /* 1 ns: gone by the next call */
+        CHECK(sqmemo_init_config(&m, &cfg) == DS_OK);
+        g_calls = 0;
+        CHECK(sqmemo_call(&m, 4) == 16);
+        {
+            int64_t t0 = ds_now_ns();
+            while (ds_now_ns() <= t0 + 1) {} /* past the 1 ns TTL, surely */
+        }
+        CHECK(sqmemo_call(&m, 4) == 16 && g_calls == 2);
+        sqmemo_free(&m);
+    }
 }
 
 /* ---- idempotency keys ---------------------------------------------------------- */
