@@ -131,7 +131,8 @@ DSDEF const char *ds_evict_name(ds_evict why);
 typedef enum ds_cache_policy { DS_CACHE_LRU = 0, DS_CACHE_WTINYLFU = 1 } ds_cache_policy;
 
 typedef struct ds_cache_stats {
-    uint64_t hits, misses;           /* get, get_or_load lookups */
+    uint64_t hits, misses;           /* get, get_or_load lookups: a value returned, or not */
+    uint64_t negative_hits;          /* misses answered by a cached "not found" (no load) */
     uint64_t loads, load_errors;     /* loader calls that succeeded / failed */
     uint64_t evictions[DS_EVICT_REASONS];
 } ds_cache_stats;
@@ -863,11 +864,16 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             c->climb_misses++;                                                          \
             return NULL;                                                                \
         }                                                                               \
-        c->c.stats.hits++;                                                              \
-        c->climb_hits++;                                                                \
+        c->climb_hits++; /* the policy served it, value or not */                       \
         name##__touch(c, id, now);                                                      \
-        name##__maintain(c, now);                                                            \
-        return (ds__cl(&c->c, id)->flags & DS__CF_NEG) ? NULL : name##__v(c, id);       \
+        name##__maintain(c, now);                                                       \
+        if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                    \
+            c->c.stats.misses++;                                                        \
+            c->c.stats.negative_hits++;                                                 \
+            return NULL;                                                                \
+        }                                                                               \
+        c->c.stats.hits++;                                                              \
+        return name##__v(c, id);                                                        \
     }                                                                                   \
     LINK V *name##_peek(const name *c, K key, int64_t now) {                            \
         uint32_t id;                                                                    \
@@ -905,11 +911,15 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         name##__climb(c, now);                                                               \
         id = name##__lookup(c, key, now, NULL);                                         \
         if (id != DS__CNIL) {                                                           \
-            c->c.stats.hits++;                                                          \
             c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
-            name##__maintain(c, now);                                                        \
-            if (ds__cl(&c->c, id)->flags & DS__CF_NEG) return DS_ENOTFOUND;             \
+            name##__maintain(c, now);                                                   \
+            if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                \
+                c->c.stats.misses++;                                                    \
+                c->c.stats.negative_hits++;                                             \
+                return DS_ENOTFOUND;                                                    \
+            }                                                                           \
+            c->c.stats.hits++;                                                          \
             if (out) *out = name##__v(c, id);                                           \
             return DS_OK;                                                               \
         }                                                                               \

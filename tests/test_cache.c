@@ -267,8 +267,16 @@ void test_cache_edges(void) {
     CHECK(lru_get_or_load(&c, 2000, 1, load_sq, &calls, &p) == DS_EIO && p == NULL && calls == 3);
     CHECK(lru_get_or_load(&c, 2000, 1, load_sq, &calls, &p) == DS_EIO && calls == 4);
     CHECK(lru_get_or_load(&c, 1000, 1, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 5);
-    CHECK(lru_get_or_load(&c, 1000, 50, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 5);
-    CHECK(lru_get(&c, 1000, 50) == NULL);
+    {
+        /* A cached "not found" answers without a load, and is a miss (no
+         * value came back), counted as a negative hit (issue 15, defect 11). */
+        ds_cache_stats before = lru_stats(&c), after;
+        CHECK(lru_get_or_load(&c, 1000, 50, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 5);
+        CHECK(lru_get(&c, 1000, 50) == NULL);
+        after = lru_stats(&c);
+        CHECK(after.hits == before.hits && after.misses == before.misses + 2);
+        CHECK(after.negative_hits == before.negative_hits + 2);
+    }
     CHECK(lru_get_or_load(&c, 1000, 51, load_sq, &calls, &p) == DS_ENOTFOUND && calls == 6);
     {
         ds_cache_stats s = lru_stats(&c);
