@@ -701,11 +701,19 @@ DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim)
         return 1.0f - dot(a, b, dim) / (sqrtf(na) * sqrtf(nb));
     }
 }
-DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+/* |v|^2 in double: a float sum underflows to 0 for norms near 1e-20 and
+ * below, which would call such a vector zero under cosine. */
+static DS__UNUSED double ds__vec_norm2(const float *v, size_t dim) {
     double s = 0.0;
     size_t i;
-    if (!v || !dim) return DS_EINVAL;
     for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
+    return s;
+}
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+    double s;
+    size_t i;
+    if (!v || !dim) return DS_EINVAL;
+    s = ds__vec_norm2(v, dim);
     if (!(s > 0.0) || s > 1e300) return DS_EINVAL; /* zero, NaN or inf */
     s = 1.0 / sqrt(s);
     for (i = 0; i < dim; i++) v[i] = (float)((double)v[i] * s);
@@ -789,7 +797,7 @@ DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
     if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
-    if (f->metric == DS_METRIC_COSINE && !(ds_dist_dot(v, v, f->dim) > 0.0f)) return DS_EINVAL;
+    if (f->metric == DS_METRIC_COSINE && !(ds__vec_norm2(v, f->dim) > 0.0)) return DS_EINVAL;
     if ((st = ds__vlabel_map_reserve(&f->map, f->len + 1)) != DS_OK) return st;
     if (f->len == f->cap) {
         /* Both new blocks first, then commit: nothing changes on ENOMEM. */
@@ -847,11 +855,11 @@ static float ds__flat_dist(const ds_flat *f, ds_dist_fn l2, ds_dist_fn dot, cons
     return rn > 0.0f ? 1.0f - dot(q, row, f->dim) / (qn * rn) : 1.0f;
 }
 /* Check a query; its norm under cosine (1 otherwise). */
-static ds_status ds__flat_prep(const ds_flat *f, ds_dist_fn dot, const float *q, float *qn) {
+static ds_status ds__flat_prep(const ds_flat *f, const float *q, float *qn) {
     *qn = 1.0f;
     if (!ds__vec_finite(q, f->dim)) return DS_EINVAL;
     if (f->metric == DS_METRIC_COSINE) {
-        *qn = sqrtf(dot(q, q, f->dim));
+        *qn = (float)sqrt(ds__vec_norm2(q, f->dim));
         if (!(*qn > 0.0f)) return DS_EINVAL;
     }
     return DS_OK;
@@ -873,7 +881,7 @@ static ds_status ds__flat_block(const ds_flat *f, const float *qs, size_t nq, si
     for (b = 0; b < nq; b += DS__FLAT_BLOCK) {
         size_t m = nq - b < DS__FLAT_BLOCK ? nq - b : DS__FLAT_BLOCK;
         for (j = 0; j < m; j++) {
-            ds_status st = ds__flat_prep(f, dot, qs + (b + j) * f->dim, &qn[j]);
+            ds_status st = ds__flat_prep(f, qs + (b + j) * f->dim, &qn[j]);
             if (st != DS_OK) return st;
             nout[b + j] = 0;
         }
@@ -1507,7 +1515,7 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
 /* Is v acceptable for this index (finite; nonzero under cosine)? */
 static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
     if (!ds__vec_finite(v, h->dim)) return 0;
-    return h->metric != DS_METRIC_COSINE || ds__dot_scalar(v, v, h->dim) > 0.0f;
+    return h->metric != DS_METRIC_COSINE || ds__vec_norm2(v, h->dim) > 0.0;
 }
 /* Store v (normalised under cosine unless it already is) in slot id. */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {

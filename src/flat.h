@@ -135,7 +135,7 @@ DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
     if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
-    if (f->metric == DS_METRIC_COSINE && !(ds_dist_dot(v, v, f->dim) > 0.0f)) return DS_EINVAL;
+    if (f->metric == DS_METRIC_COSINE && !(ds__vec_norm2(v, f->dim) > 0.0)) return DS_EINVAL;
     if ((st = ds__vlabel_map_reserve(&f->map, f->len + 1)) != DS_OK) return st;
     if (f->len == f->cap) {
         /* Both new blocks first, then commit: nothing changes on ENOMEM. */
@@ -193,11 +193,11 @@ static float ds__flat_dist(const ds_flat *f, ds_dist_fn l2, ds_dist_fn dot, cons
     return rn > 0.0f ? 1.0f - dot(q, row, f->dim) / (qn * rn) : 1.0f;
 }
 /* Check a query; its norm under cosine (1 otherwise). */
-static ds_status ds__flat_prep(const ds_flat *f, ds_dist_fn dot, const float *q, float *qn) {
+static ds_status ds__flat_prep(const ds_flat *f, const float *q, float *qn) {
     *qn = 1.0f;
     if (!ds__vec_finite(q, f->dim)) return DS_EINVAL;
     if (f->metric == DS_METRIC_COSINE) {
-        *qn = sqrtf(dot(q, q, f->dim));
+        *qn = (float)sqrt(ds__vec_norm2(q, f->dim));
         if (!(*qn > 0.0f)) return DS_EINVAL;
     }
     return DS_OK;
@@ -219,7 +219,7 @@ static ds_status ds__flat_block(const ds_flat *f, const float *qs, size_t nq, si
     for (b = 0; b < nq; b += DS__FLAT_BLOCK) {
         size_t m = nq - b < DS__FLAT_BLOCK ? nq - b : DS__FLAT_BLOCK;
         for (j = 0; j < m; j++) {
-            ds_status st = ds__flat_prep(f, dot, qs + (b + j) * f->dim, &qn[j]);
+            ds_status st = ds__flat_prep(f, qs + (b + j) * f->dim, &qn[j]);
             if (st != DS_OK) return st;
             nout[b + j] = 0;
         }

@@ -857,7 +857,7 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
 /* Is v acceptable for this index (finite; nonzero under cosine)? */
 static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
     if (!ds__vec_finite(v, h->dim)) return 0;
-    return h->metric != DS_METRIC_COSINE || ds__dot_scalar(v, v, h->dim) > 0.0f;
+    return h->metric != DS_METRIC_COSINE || ds__vec_norm2(v, h->dim) > 0.0;
 }
 /* Store v (normalised under cosine unless it already is) in slot id. */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {

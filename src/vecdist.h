@@ -289,11 +289,19 @@ DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim)
         return 1.0f - dot(a, b, dim) / (sqrtf(na) * sqrtf(nb));
     }
 }
-DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+/* |v|^2 in double: a float sum underflows to 0 for norms near 1e-20 and
+ * below, which would call such a vector zero under cosine. */
+static DS__UNUSED double ds__vec_norm2(const float *v, size_t dim) {
     double s = 0.0;
     size_t i;
-    if (!v || !dim) return DS_EINVAL;
     for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
+    return s;
+}
+DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
+    double s;
+    size_t i;
+    if (!v || !dim) return DS_EINVAL;
+    s = ds__vec_norm2(v, dim);
     if (!(s > 0.0) || s > 1e300) return DS_EINVAL; /* zero, NaN or inf */
     s = 1.0 / sqrt(s);
     for (i = 0; i < dim; i++) v[i] = (float)((double)v[i] * s);

@@ -1226,3 +1226,26 @@ void test_hnsw_huge_k(void) {
         ds_hnsw_free(&h);
     }
 }
+
+/* Under cosine only the direction counts: a vector of norm 1e-30 is not
+ * zero (the check ran in float, where its squared norm underflows; issue
+ * 15, defect 11). Flat and HNSW both take it and find it. */
+void test_hnsw_tiny_cosine(void) {
+    float tiny[4] = {1e-30f, 0.0f, 0.0f, 0.0f}, other[4] = {0.0f, 1.0f, 0.0f, 0.0f}, q[4] = {1.0f, 0.0f, 0.0f, 0.0f};
+    float zero[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    ds_neighbor out[2];
+    size_t n = 0;
+    ds_flat f;
+    ds_hnsw h;
+    ds_hnsw_params p = ds_hnsw_params_default(4);
+    p.metric = DS_METRIC_COSINE;
+    CHECK(ds_flat_init(&f, 4, DS_METRIC_COSINE, NULL) == DS_OK && ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    CHECK(ds_flat_insert(&f, 1, tiny) == DS_OK && ds_flat_insert(&f, 2, other) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 1, tiny) == DS_OK && ds_hnsw_insert(&h, 2, other) == DS_OK);
+    CHECK(ds_flat_insert(&f, 3, zero) == DS_EINVAL && ds_hnsw_insert(&h, 3, zero) == DS_EINVAL);
+    CHECK(ds_flat_search(&f, q, 1, out, &n) == DS_OK && n == 1 && out[0].label == 1 && out[0].dist < 1e-6f);
+    CHECK(ds_flat_search(&f, tiny, 1, out, &n) == DS_OK && n == 1 && out[0].label == 1); /* tiny query too */
+    CHECK(ds_hnsw_search(&h, q, 1, 0, NULL, NULL, out, &n) == DS_OK && n == 1 && out[0].label == 1);
+    ds_flat_free(&f);
+    ds_hnsw_free(&h);
+}
