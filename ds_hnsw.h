@@ -249,7 +249,8 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          re-selects its links (the heuristic over the ef_construction
  *          nearest of the element, its neighbours and their neighbours),
  *          then the element is re-linked from the entry point (its level is
- *          kept). DS_ENOTFOUND, DS_EINVAL. Allocates nothing. About M0^3
+ *          kept). DS_ENOTFOUND (also for a deleted label, as get and
+ *          has), DS_EINVAL. Allocates nothing. About M0^3
  *          distance computations on layer 0 (M0 = 2M: ~33k at M = 16) plus
  *          an insert's.
  *   ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label)
@@ -1670,7 +1671,9 @@ DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     uint64_t *slot;
     uint32_t id;
     if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
-    if (!(slot = ds__vlabel_map_get(&h->map, label))) return DS_ENOTFOUND;
+    /* A deleted label is absent, as for get and has (undel restores it). */
+    if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
+        return DS_ENOTFOUND;
     id = (uint32_t)*slot;
     ds__hn_store(h, id, v, 1);
     if (h->n == 1) return DS_OK;

@@ -1249,3 +1249,18 @@ void test_hnsw_tiny_cosine(void) {
     ds_flat_free(&f);
     ds_hnsw_free(&h);
 }
+
+/* update follows get and has: a deleted label is absent (it returned
+ * DS_OK and left the element deleted; issue 15, defect 11). */
+void test_hnsw_update_deleted(void) {
+    float a[4] = {1, 2, 3, 4}, b[4] = {4, 3, 2, 1}, got[4];
+    ds_hnsw_params p = ds_hnsw_params_default(4);
+    ds_hnsw h;
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 7, a) == DS_OK && ds_hnsw_insert(&h, 8, b) == DS_OK && ds_hnsw_del(&h, 7) == DS_OK);
+    CHECK(!ds_hnsw_has(&h, 7) && ds_hnsw_get(&h, 7, got) == DS_ENOTFOUND);
+    CHECK(ds_hnsw_update(&h, 7, b) == DS_ENOTFOUND);
+    CHECK(ds_hnsw_undel(&h, 7) == DS_OK && ds_hnsw_get(&h, 7, got) == DS_OK && got[0] == 1.0f); /* unchanged */
+    CHECK(ds_hnsw_update(&h, 7, b) == DS_OK && ds_hnsw_get(&h, 7, got) == DS_OK && got[0] == 4.0f);
+    ds_hnsw_free(&h);
+}

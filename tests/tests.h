@@ -65,7 +65,7 @@
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
-    X(null_container_args) X(free_zeroed) X(hnsw_huge_k) X(hnsw_tiny_cosine)               \
+    X(null_container_args) X(free_zeroed) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
     X(edges_sizes) X(edges_doubles) X(edges_times)
 
 /* ds_concurrent.h (C11, pthreads): run by their own binaries
