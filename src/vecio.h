@@ -58,8 +58,9 @@ extern "C" {
  * Ground truth and recall:
  *   ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq,
  *                                  size_t k, uint64_t *labels)
- *          labels[i * k + j] = label of the j-th nearest to query i
- *          (UINT64_MAX past the end when len < k). DS_EINVAL as search.
+ *          labels[i * k + j] = label of the j-th nearest to query i.
+ *          k must be <= len (every label is legal, so there is no padding
+ *          value): DS_EINVAL for k > len, and as search.
  *   double ds_recall_at_k(const ds_neighbor *res, size_t nres,
  *                         const uint64_t *truth, size_t k)
  *          |first min(nres,k) results  intersect  truth[0..k)| / k; 0 if k = 0.
@@ -603,7 +604,7 @@ DSDEF void ds_labels_free(const ds_alloc *a, uint64_t *p, size_t n, size_t dim) 
 DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t nq, size_t k,
                                      uint64_t *labels) {
     size_t i, j, t;
-    if (!f || (!qs && nq) || !k || (!labels && nq) || !ds_size_mul(nq, k, &t) ||
+    if (!f || (!qs && nq) || !k || k > f->len || (!labels && nq) || !ds_size_mul(nq, k, &t) ||
         k > SIZE_MAX / sizeof(ds_neighbor))
         return DS_EINVAL;
     for (i = 0; i < nq; i++) {
@@ -614,7 +615,7 @@ DSDEF ds_status ds_flat_ground_truth(const ds_flat *f, const float *qs, size_t n
         if (k > 64 && !(res = (ds_neighbor *)DS_MALLOC(f->alloc, k * sizeof *res)))
             return DS_ENOMEM;
         st = ds__flat_query(f, qs + i * f->dim, k, res, &got);
-        for (j = 0; j < k; j++) labels[i * k + j] = j < got && st == DS_OK ? res[j].label : UINT64_MAX;
+        for (j = 0; j < k && j < got && st == DS_OK; j++) labels[i * k + j] = res[j].label; /* got == k */
         if (res != buf) DS_FREE(f->alloc, res, k * sizeof *res);
         if (st != DS_OK) return st;
     }

@@ -323,7 +323,9 @@ void test_hnsw_flat_bad_input(void) {
     CHECK(ds_flat_search(&f, zero, 1, out, &n) == DS_EINVAL);
     CHECK(ds_flat_search(&f, v, 4, out, &n) == DS_OK && n == 1 && out[0].label == 1 &&
           fabsf(out[0].dist) < 1e-6f);
-    CHECK(ds_flat_ground_truth(&f, v, 1, 2, gt) == DS_OK && gt[0] == 1 && gt[1] == UINT64_MAX);
+    /* no padding label (UINT64_MAX is a legal one): k > len is refused */
+    CHECK(ds_flat_ground_truth(&f, v, 1, 2, gt) == DS_EINVAL);
+    CHECK(ds_flat_ground_truth(&f, v, 1, 1, gt) == DS_OK && gt[0] == 1);
     CHECK(ds_flat_ground_truth(&f, v, 1, 0, gt) == DS_EINVAL);
     CHECK(ds_flat_del(&f, 2) == DS_ENOTFOUND && ds_flat_del(&f, 1) == DS_OK);
     CHECK(ds_flat_len(&f) == 0);
