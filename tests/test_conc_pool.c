@@ -508,6 +508,7 @@ typedef struct bound_ctx {
     ds_pool *p;
     DS__ATOMIC(long) stop;
     size_t worst;
+    uint64_t worst_running; /* a snapshot's running: never more than the workers */
 } bound_ctx;
 static void *queue_watcher(void *arg) {
     bound_ctx *b = (bound_ctx *)arg;
@@ -515,6 +516,7 @@ static void *queue_watcher(void *arg) {
     while (!DS__ALOAD(&b->stop, acquire)) {
         ds_pool_snapshot(b->p, &m);
         if (m.queued > b->worst) b->worst = (size_t)m.queued;
+        if (m.running > b->worst_running) b->worst_running = m.running;
         sched_yield();
     }
     return NULL;
@@ -603,6 +605,7 @@ void test_conc_pool_backpressure(void) {
         CHECK(ds_pool_init(&p, 1, 8) == DS_OK);
         bc.p = &p;
         bc.worst = 0;
+        bc.worst_running = 0;
         DS__AINIT(&bc.stop, 0L);
         CHECK(pthread_create(&w, NULL, queue_watcher, &bc) == 0);
         for (i = 0; i < 3; i++) CHECK(pthread_create(&fl[i], NULL, flood, &p) == 0);
@@ -612,6 +615,8 @@ void test_conc_pool_backpressure(void) {
         CHECK(ds_pool_wait_idle(&p) == DS_OK);
         ds_pool_snapshot(&p, &m);
         CHECK(bc.worst <= 8);
+        CHECKF(bc.worst_running <= ds_pool_workers(&p), "running %llu of %zu workers",
+               (unsigned long long)bc.worst_running, ds_pool_workers(&p)); /* issue 15, defect 11 */
         CHECK(m.queue_high_water <= 8 && m.queue_high_water >= 1);
         CHECK(m.submitted == (uint64_t)(3 * (POOL_PER_SUBMITTER / 4)) && m.succeeded == m.submitted);
         CHECK(m.rejected == 0);
