@@ -823,8 +823,8 @@ DSDEF void ds_pool_snapshot(ds_pool *p, ds_pool_metrics *out) {
     if (out->queued > (uint64_t)p->mask + 1) out->queued = (uint64_t)p->mask + 1;
     out->running = taken > fin ? taken - fin : 0;
     /* fin was read first: tasks taken and finished between the two reads
-     * show as running. A worker runs one task at a time. */
-    if (out->running > p->nworkers) out->running = p->nworkers;
+     * would show as running. A worker holds at most one batch. */
+    if (out->running > (uint64_t)p->nworkers * DS__POOL_BATCH) out->running = (uint64_t)p->nworkers * DS__POOL_BATCH;
     out->queue_high_water = (size_t)DS__ALOAD(&p->high_water, relaxed);
     out->capacity = p->mask + 1;
     out->workers = p->nworkers;
