@@ -4203,17 +4203,40 @@ static inline void ds__freq_free(ds__freq *f, const ds_alloc *a) {
     if (f->rows) DS_FREE(a, f->rows, f->width / 4 * 8);
     memset(f, 0, sizeof *f);
 }
-static inline ds_status ds__freq_init(ds__freq *f, size_t entries, const ds_alloc *a) {
+/* Counters for about `entries` keys (4 per key), zeroed; the old ones go. */
+static inline ds_status ds__freq_alloc(ds__freq *f, size_t entries, const ds_alloc *a) {
     size_t w = 64;
+    uint64_t *rows;
     while (w < 4 * entries && w < ((size_t)1 << 40)) w <<= 1;
     /* 4 rows * w counters * 4 bits = w / 2 bytes = w / 16 words per row */
-    f->rows = (uint64_t *)DS_MALLOC(a, w / 4 * 8);
-    if (!f->rows) return DS_ENOMEM;
-    memset(f->rows, 0, w / 4 * 8);
+    if (!(rows = (uint64_t *)DS_MALLOC(a, w / 4 * 8))) return DS_ENOMEM;
+    memset(rows, 0, w / 4 * 8);
+    if (f->rows) DS_FREE(a, f->rows, f->width / 4 * 8);
+    f->rows = rows;
     f->width = w;
     f->adds = 0;
-    f->sample = 10 * (uint64_t)(entries ? entries : 1);
     return DS_OK;
+}
+/* At init, sized for max_entries up to 2^16 entries (512 KiB; weight
+ * bounds: 1024 entries), so the sketch has counts from the first access,
+ * as in Caffeine's simulator; past that it grows with the entries actually
+ * held (below): a cache bounded at 2^31 entries does not pay 17 GiB up
+ * front. Aging runs every 10 x capacity accesses. */
+static inline ds_status ds__freq_init(ds__freq *f, size_t max_entries, const ds_alloc *a) {
+    size_t first = max_entries ? max_entries : 1024;
+    memset(f, 0, sizeof *f);
+    f->sample = 10 * (uint64_t)first;
+    return ds__freq_alloc(f, first < ((size_t)1 << 16) ? first : ((size_t)1 << 16), a);
+}
+/* Caffeine's ensureCapacity: once the keys held outgrow the sketch (4
+ * counters each) it moves to twice their number, at most max_entries when
+ * bounded by entries; counts restart. A failed allocation keeps the old,
+ * smaller sketch: it only estimates less well. */
+static inline void ds__freq_ensure(ds__freq *f, size_t len, size_t max_entries, const ds_alloc *a) {
+    size_t want = 2 * len;
+    if (4 * len <= f->width || f->width >= ((size_t)1 << 40)) return;
+    if (max_entries && want > max_entries) want = max_entries;
+    (void)ds__freq_alloc(f, want, a);
 }
 /* Counter r of a key (x = ds_mix64 of its hash, mixed once per access):
  * its word and nibble. All four counters of a key sit in
@@ -4710,6 +4733,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         x->segw[DS__CSEG_WINDOW] += nw;                                                 \
         x->weight += nw;                                                                \
         x->len++;                                                                       \
+        if (x->freq.rows) ds__freq_ensure(&x->freq, x->len, c->cfg.max_entries, c->cfg.alloc); \
         name##__maintain(c, now);                                                            \
         return DS_OK;                                                                   \
     }                                                                                   \
@@ -4753,7 +4777,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
                      cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)c)); \
         name##__sizes(c);                                                               \
         if (cfg->policy == DS_CACHE_WTINYLFU)                                           \
-            return ds__freq_init(&c->c.freq, cfg->max_entries ? cfg->max_entries : 1024, cfg->alloc); \
+            return ds__freq_init(&c->c.freq, cfg->max_entries, cfg->alloc);             \
         return DS_OK;                                                                   \
     }                                                                                   \
     LINK void name##_clear(name *c) {                                                   \

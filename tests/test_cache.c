@@ -978,3 +978,20 @@ void test_cache_evict_rule(void) {
             wlru_free(&c);
         }
 }
+
+/* W-TinyLFU sizes its sketch from the entries it holds, not from the bound
+ * (it asked for about 17 GiB at max_entries = 2^31 - 1; issue 15, defect
+ * 11): small at init, 4 counters per key held as it fills. */
+void test_cache_sketch_size(void) {
+    wlru c;
+    wlru_config cfg;
+    uint32_t k;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_entries = ((size_t)1 << 31) - 1;
+    cfg.policy = DS_CACHE_WTINYLFU;
+    CHECK(wlru_init(&c, &cfg) == DS_OK);
+    CHECKF(wlru_memory(&c) <= (size_t)1 << 20, "%zu bytes at init", wlru_memory(&c));
+    for (k = 0; k < 100000; k++) CHECK(wlru_put(&c, k, k, 0) == DS_OK);
+    CHECK(wlru_len(&c) == 100000 && c.c.freq.width >= 4 * 100000 && c.c.freq.width <= 16 * 100000);
+    wlru_free(&c);
+}

@@ -41,7 +41,7 @@
     X(hll_accuracy) X(hll_merge_save)                                      \
     /* caches */                                                           \
     X(cache_model) X(cache_edges) X(cache_oom) X(cache_tinylfu)            \
-    X(cache_traces) X(cache_memo) X(cache_weight_edges) X(cache_oom_state) X(cache_evict_rule) X(idem_states) X(idem_fencing) X(idem_oom)               \
+    X(cache_traces) X(cache_memo) X(cache_weight_edges) X(cache_oom_state) X(cache_evict_rule) X(cache_sketch_size) X(idem_states) X(idem_fencing) X(idem_oom)               \
     /* rate limiters */                                                    \
     X(limit_model) X(limit_bounds) X(limit_long_run) X(limit_conforming)   \
     X(limit_gcra_redis_cell) X(limit_edges) X(limit_step_back) X(limit_oom)                   \
