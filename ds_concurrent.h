@@ -1427,7 +1427,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
         s = name##__shard_of(c, h);                                                       \
         DS__CMAP_WRLOCK(&s->lock);                                                        \
         if (c->cfg.capacity) {                                                            \
-            st = name##__l_del(&s->u.lru, key, out); /* DELETED when out == NULL */       \
+            st = name##__l_del(&s->u.lru, key, out, 0); /* DELETED when out == NULL */    \
         } else {                                                                          \
             size_t i = name##__find(s, key, h);                                           \
             if (i == DS__NPOS) {                                                          \
@@ -1456,7 +1456,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
             if (p) {                                                                      \
                 if (fn(ctx, &key, p, 0)) {                                                \
                     V gone;                                                               \
-                    (void)name##__l_del(&s->u.lru, key, &gone);                           \
+                    (void)name##__l_del(&s->u.lru, key, &gone, 0);                        \
                 }                                                                         \
             } else if ((st = name##__l__reserve_one(&s->u.lru)) == DS_OK) {               \
                 V v;                                                                      \
@@ -1741,7 +1741,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *          negative entry. Promotes, counts a hit/miss, drops it if expired
  *   ds_status name_put(name *c, K key, V val, int64_t now)
  *   ds_status name_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now)
- *   ds_status name_del(name *c, K key, V *out)   as DS_LRU (DS_ENOTFOUND)
+ *   ds_status name_del(name *c, K key, V *out, int64_t now)   as DS_LRU (DS_ENOTFOUND)
  *   ds_status name_get_or_load(name *c, K key, int64_t now, name_loader load,
  *                              void *lctx, V *out)
  *   ds_status name_get_or_load_timeout(name *c, K key, int64_t now,
@@ -1791,7 +1791,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_get(name *c, K key, int64_t now, V *out);                       \
     LINK ds_status name##_put(name *c, K key, V val, int64_t now);                        \
     LINK ds_status name##_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now);       \
-    LINK ds_status name##_del(name *c, K key, V *out);                                    \
+    LINK ds_status name##_del(name *c, K key, V *out, int64_t now);                       \
     LINK ds_status name##_get_or_load(name *c, K key, int64_t now, name##_loader load,    \
                                       void *lctx, V *out);                                \
     LINK ds_status name##_get_or_load_timeout(name *c, K key, int64_t now,                \
@@ -2063,12 +2063,12 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         pthread_mutex_unlock(&c->mu);                                                     \
         return st;                                                                        \
     }                                                                                     \
-    LINK ds_status name##_del(name *c, K key, V *out) {                                   \
+    LINK ds_status name##_del(name *c, K key, V *out, int64_t now) {                      \
         ds_status st;                                                                     \
         if (!c) return DS_EINVAL;                                                         \
         pthread_mutex_lock(&c->mu);                                                       \
         name##__invalidate(c, key); /* found or not: a load in flight may be older */    \
-        st = name##_lru_del(&c->lru, key, out);                                           \
+        st = name##_lru_del(&c->lru, key, out, now);                                      \
         pthread_mutex_unlock(&c->mu);                                                     \
         return st;                                                                        \
     }                                                                                     \

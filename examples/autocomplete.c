@@ -90,7 +90,7 @@ int main(void) {
         size_t ql = strlen(q), p;
         if (ds_trie_incr(&t, q, ql, 1.0, NULL) != DS_OK) return 1;
         searches++;
-        for (p = 1; p <= ql && p <= 7; p++) sugg_cache_del(&cache, pack(q, p), NULL); /* invalidate */
+        for (p = 1; p <= ql && p <= 7; p++) sugg_cache_del(&cache, pack(q, p), NULL, 0); /* invalidate */
         if (i % 20 == 0) { /* someone types a prefix */
             const char *pre = typed[(i / 20) % 8];
             size_t pl = strlen(pre);

@@ -194,10 +194,11 @@ static void client_set(cluster *c, const char *key, const char *val, write_strat
         snprintf(v.s, sizeof v.s, "%s", val);
         if (cnode_put(n, mkkey(key), v, now) != DS_OK) die("put", key);
     } else {
-        cnode_del(n, mkkey(key), NULL);
+        cnode_del(n, mkkey(key), NULL, now);
     }
 }
-static void client_invalidate(cluster *c, const char *key) { cnode_del(node_of(c, key), mkkey(key), NULL); }
+/* Invalidation removes whatever is cached, live or expired (now = 0 finds it live). */
+static void client_invalidate(cluster *c, const char *key) { cnode_del(node_of(c, key), mkkey(key), NULL, 0); }
 
 static ds_cache_stats cluster_stats(const cluster *c) {
     ds_cache_stats t;

@@ -91,9 +91,10 @@ extern "C" {
  *          past UINT64_MAX (with max_weight, colder entries go first so
  *          the total never wraps); DS_ENOMEM: the cache, its timed state
  *          and W-TinyLFU's sketch are unchanged.
- *   ds_status name_del(name *c, K key, V *out)   DS_ENOTFOUND; with out,
- *          the value moves to the caller and no callback runs; without,
- *          the callback runs with DELETED
+ *   ds_status name_del(name *c, K key, V *out, int64_t now)   DS_ENOTFOUND
+ *          (also for an entry expired at now, which goes as EXPIRED); with
+ *          out, the value moves to the caller and no callback runs;
+ *          without, the callback runs with DELETED
  *   ds_status name_get_or_load(name *c, K key, int64_t now,
  *              ds_status (*loader)(void *lctx, K const *key, V *out, int64_t *ttl),
  *              void *lctx, V **out)
@@ -470,7 +471,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     LINK V *name##_peek(const name *c, K key, int64_t now);                            \
     LINK ds_status name##_put(name *c, K key, V val, int64_t now);                     \
     LINK ds_status name##_put_ttl(name *c, K key, V val, int64_t ttl, int64_t now);    \
-    LINK ds_status name##_del(name *c, K key, V *out);                                 \
+    LINK ds_status name##_del(name *c, K key, V *out, int64_t now);                    \
     LINK ds_status name##_get_or_load(name *c, K key, int64_t now, name##_loader load, \
                                       void *lctx, V **out);                            \
     LINK ds_status name##_set_capacity(name *c, size_t max_entries, uint64_t max_weight, \
@@ -914,11 +915,15 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         if (!c) return DS_EINVAL;                                                       \
         return name##__insert(c, key, val, c->cfg.default_ttl, now, 0);                 \
     }                                                                                   \
-    LINK ds_status name##_del(name *c, K key, V *out) {                                 \
+    LINK ds_status name##_del(name *c, K key, V *out, int64_t now) {                    \
         uint32_t id;                                                                    \
         if (!c) return DS_EINVAL;                                                       \
         id = name##__find(c, key, hash(key, c->c.index.seed), NULL);                    \
         if (id == DS__CNIL) return DS_ENOTFOUND;                                        \
+        if (ds__cache_dead(&c->c, id, now)) { /* gone already: an expiry, not a del */  \
+            name##__remove(c, id, DS_EVICT_EXPIRED, 1);                                 \
+            return DS_ENOTFOUND;                                                        \
+        }                                                                               \
         if (out) *out = *name##__v(c, id);                                              \
         name##__remove(c, id, DS_EVICT_DELETED, out == NULL);                           \
         return DS_OK;                                                                   \

@@ -467,7 +467,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
         s = name##__shard_of(c, h);                                                       \
         DS__CMAP_WRLOCK(&s->lock);                                                        \
         if (c->cfg.capacity) {                                                            \
-            st = name##__l_del(&s->u.lru, key, out); /* DELETED when out == NULL */       \
+            st = name##__l_del(&s->u.lru, key, out, 0); /* DELETED when out == NULL */    \
         } else {                                                                          \
             size_t i = name##__find(s, key, h);                                           \
             if (i == DS__NPOS) {                                                          \
@@ -496,7 +496,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
             if (p) {                                                                      \
                 if (fn(ctx, &key, p, 0)) {                                                \
                     V gone;                                                               \
-                    (void)name##__l_del(&s->u.lru, key, &gone);                           \
+                    (void)name##__l_del(&s->u.lru, key, &gone, 0);                        \
                 }                                                                         \
             } else if ((st = name##__l__reserve_one(&s->u.lru)) == DS_OK) {               \
                 V v;                                                                      \

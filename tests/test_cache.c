@@ -147,7 +147,11 @@ static void cache_case(ds_rng *rng, uint64_t seed) {
         } else if (op < 80) { /* del, half with an out pointer */
             uint32_t out = 12345;
             int with_out = (int)ds_rng_below(rng, 2);
-            ds_status s = lru_del(&c, k, with_out ? &out : NULL);
+            ds_status s = lru_del(&c, k, with_out ? &out : NULL, now);
+            if (i >= 0 && m->e[i].deadline <= now) { /* expired: gone, not deleted */
+                cm_remove(m, (size_t)i, DS_EVICT_EXPIRED, want, 1);
+                i = -1;
+            }
             if (i < 0) {
                 CHECK(s == DS_ENOTFOUND);
             } else {
@@ -256,7 +260,7 @@ void test_cache_edges(void) {
     CHECK(lru_put_ttl(&c, 2, 20, 0, 0) == DS_OK);
     CHECK(lru_get(&c, 2, INT64_MAX) != NULL);
     CHECK(lru_put_ttl(&c, 3, 30, INT64_MAX - 5, 10) == DS_OK && lru_peek(&c, 3, INT64_MAX - 2) != NULL);
-    CHECK(lru_peek(&c, 3, INT64_MAX - 1) == NULL && lru_del(&c, 3, NULL) == DS_OK);
+    CHECK(lru_peek(&c, 3, INT64_MAX - 1) == NULL && lru_del(&c, 3, NULL, 10) == DS_OK);
     CHECK(lru_put_ttl(&c, 3, 30, -5, 10) == DS_EINVAL && lru_len(&c) == 1);
     /* Read-through: one load per miss, errors cache nothing, DS_ENOTFOUND
      * is cached negatively for negative_ttl. */
@@ -313,7 +317,7 @@ void test_cache_edges(void) {
         for (k = 0; k < 5000; k++) CHECK(lru_put(&c, k, k + 1, 0) == DS_OK);
         CHECK(lru_len(&c) == 5000);
         for (k = 0; k < 5000; k++) CHECK((p = lru_get(&c, k, 0)) && *p == k + 1);
-        for (k = 0; k < 5000; k += 2) CHECK(lru_del(&c, k, NULL) == DS_OK);
+        for (k = 0; k < 5000; k += 2) CHECK(lru_del(&c, k, NULL, 0) == DS_OK);
         for (k = 0; k < 5000; k += 2) CHECK(lru_put(&c, k + 10000, k, 0) == DS_OK);
         CHECK(lru_len(&c) == 5000 && lru_memory(&c) > 5000 * 8);
     }
@@ -823,6 +827,21 @@ void test_cache_weight_edges(void) {
     CHECK(wlru_init(&c, &cfg) == DS_OK);
     CHECK(wlru_put(&c, 6, 1, 1000) == DS_OK && wlru_get(&c, 6, INT64_MAX - 2) != NULL);
     wlru_free(&c);
+    /* del at now: an expired entry is not handed back as if live; it goes
+     * as EXPIRED and del says DS_ENOTFOUND (issue 15, defect 11). */
+    {
+        uint64_t out = 77;
+        memset(&cfg, 0, sizeof cfg);
+        memset(&log, 0, sizeof log);
+        cfg.max_entries = 4;
+        cfg.on_evict = w_evict;
+        cfg.ctx = &log;
+        CHECK(wlru_init(&c, &cfg) == DS_OK);
+        CHECK(wlru_put_ttl(&c, 9, 5, 10, 0) == DS_OK && wlru_del(&c, 9, &out, 20) == DS_ENOTFOUND);
+        CHECK(out == 77 && log.n == 1 && log.k[0] == 9 && log.why[0] == DS_EVICT_EXPIRED && wlru_len(&c) == 0);
+        CHECK(wlru_put_ttl(&c, 9, 6, 10, 30) == DS_OK && wlru_del(&c, 9, &out, 39) == DS_OK && out == 6);
+        wlru_free(&c);
+    }
 }
 
 /* A put that fails with DS_ENOMEM changes nothing observable: not the
@@ -920,7 +939,7 @@ void test_cache_evict_rule(void) {
     CHECK(wlru_init(&c, &cfg) == DS_OK);
     CHECK(wlru_put(&c, 1, 1, 0) == DS_OK && wlru_put(&c, 2, 1, 0) == DS_OK);
     CHECK(wlru_put(&c, 3, 1, 0) == DS_OK && wlru_put(&c, 4, 1, 0) == DS_OK);
-    CHECK(wlru_del(&c, 4, NULL) == DS_OK && wlru_set_capacity(&c, 3, 0, 0) == DS_OK);
+    CHECK(wlru_del(&c, 4, NULL, 0) == DS_OK && wlru_set_capacity(&c, 3, 0, 0) == DS_OK);
     CHECK(r.capacity == 0 && wlru_len(&c) == 3);
     wlru_free(&c);
     /* max_weight 10, weight = value: (1,3) (2,3) (3,2) (4,2) is exactly 10. */
@@ -956,7 +975,7 @@ void test_cache_evict_rule(void) {
                 if (op < 40) (void)wlru_get(&c, k, now);
                 else if (op < 75) CHECK(wlru_put(&c, k, v, now) == DS_OK);
                 else if (op < 88) CHECK(wlru_put_ttl(&c, k, v, 1 + (int64_t)ds_rng_below(&g, 50), now) == DS_OK);
-                else if (op < 96) (void)wlru_del(&c, k, NULL);
+                else if (op < 96) (void)wlru_del(&c, k, NULL, now);
                 else {
                     bound = 10 + ds_rng_below(&g, 60);
                     CHECK(wlru_set_capacity(&c, weighted ? 0 : (size_t)bound, weighted ? bound : 0, now) == DS_OK);

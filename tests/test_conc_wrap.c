@@ -322,7 +322,7 @@ void test_conc_wrap_clru_invalidate(void) {
         gl_start(&a, &x, 9, -1, &ta);
         CHECK(wait_flag(&x.entered));
         if (mode == 0) CHECK(wcache_put(&c, 9, 4242, 0) == DS_OK);
-        if (mode == 1) CHECK(wcache_del(&c, 9, NULL) == DS_ENOTFOUND); /* absent, still invalidates */
+        if (mode == 1) CHECK(wcache_del(&c, 9, NULL, 0) == DS_ENOTFOUND); /* absent, still invalidates */
         if (mode == 2) wcache_clear(&c);
         atomic_store(&x.release, 1);
         pthread_join(ta, NULL);
@@ -373,7 +373,7 @@ void test_conc_wrap_clru_invalidate(void) {
     atomic_store(&x.entered, 0);
     gl_start(&a, &x, 31, -1, &ta);
     CHECK(wait_flag(&x.entered));
-    CHECK(wcache_del(&c, 31, NULL) == DS_ENOTFOUND);
+    CHECK(wcache_del(&c, 31, NULL, 0) == DS_ENOTFOUND);
     atomic_store(&x.release, 1);
     pthread_join(ta, NULL);
     CHECKF(a.st == DS_EINVAL, "a bad loader ttl after a racing del gave %s", ds_status_name(a.st));
@@ -423,7 +423,7 @@ static void *mix_main(void *arg) {
                 s = wcache_put(m->c, k, k << 32 | (uint64_t)op, 0);
                 if (s != DS_OK) m->bad = 1;
             } else if (kind < 45) {
-                s = wcache_del(m->c, k, &v);
+                s = wcache_del(m->c, k, &v, 0);
                 if ((s != DS_OK && s != DS_ENOTFOUND) || (s == DS_OK && v >> 32 != k && v != db_value(k))) m->bad = 1;
             } else if (kind < 70) {
                 s = wcache_get(m->c, k, 0, &v);
@@ -445,7 +445,7 @@ static void *mix_main(void *arg) {
                 m->model[i] = val;
                 m->present[i] = 1;
             } else if (kind < 40) {
-                s = wcache_del(m->c, k, &v);
+                s = wcache_del(m->c, k, &v, 0);
                 if (s != (m->present[i] ? DS_OK : DS_ENOTFOUND) || (s == DS_OK && v != m->model[i])) m->bad = 1;
                 m->present[i] = 0;
             } else if (kind < 65) {
@@ -634,7 +634,7 @@ static int clru_oom_seq(uint64_t seed, prop_alloc *pa) {
                 }
             }
         } else {
-            s = wcache_del(&c, k, &v);
+            s = wcache_del(&c, k, &v, 0);
             if (live) CHECK_OR(s == DS_OK && v == model[k], 1);
             else if (!present[k]) CHECK_OR(s == DS_ENOTFOUND, 1);
             else CHECK_OR(s == DS_ENOTFOUND || (s == DS_OK && v == model[k]), 1); /* expired, maybe still stored */
@@ -675,7 +675,7 @@ void test_conc_wrap_clru_edges_oom(void) {
     cfg.policy = DS_CACHE_WTINYLFU; /* needs exactly one bound */
     CHECK(wcache_init(&c, &cfg) == DS_EINVAL);
     CHECK(wcache_get(NULL, 1, 0, &v) == DS_EINVAL && wcache_put(NULL, 1, 1, 0) == DS_EINVAL);
-    CHECK(wcache_put_ttl(NULL, 1, 1, 5, 0) == DS_EINVAL && wcache_del(NULL, 1, NULL) == DS_EINVAL);
+    CHECK(wcache_put_ttl(NULL, 1, 1, 5, 0) == DS_EINVAL && wcache_del(NULL, 1, NULL, 0) == DS_EINVAL);
     CHECK(wcache_get_or_load(NULL, 1, 0, sf_loader, x, &v) == DS_EINVAL);
     CHECK(wcache_get_or_load_timeout(NULL, 1, 0, sf_loader, x, &v, 5) == DS_EINVAL);
     CHECK(wcache_set_capacity(NULL, 1, 0, 0) == DS_EINVAL && wcache_expire(NULL, 0, 9) == 0);
@@ -1614,7 +1614,7 @@ static ds_status self_inval_loader(void *lctx, uint64_t const *key, uint64_t *ou
     if (atomic_fetch_add(&self_depth, 1) > 0) {
         atomic_store(&self_nested, 1);
     } else {
-        if (*key == 40) (void)wcache_del(c, 40, NULL);
+        if (*key == 40) (void)wcache_del(c, 40, NULL, 0);
         else wcache_clear(c);
         if (wcache_get_or_load(c, *key, 0, self_inval_loader, c, &v) != DS_EDEADLK) s = DS_EIO;
         if (wcache_get_or_load_timeout(c, *key, 0, self_inval_loader, c, &v, SEC) != DS_EDEADLK) s = DS_EIO;
@@ -1644,9 +1644,9 @@ void test_conc_wrap_clru_no_join_after_invalidate(void) {
         CHECK(pthread_create(&ta, NULL, nj_main, &a) == 0);
         CHECK(wait_flag(&x.entered));
         atomic_store(&nj_version, 2); /* the source changes, then the cache is invalidated */
-        if (mode == 0) CHECK(wcache_del(&c, 9, NULL) == DS_ENOTFOUND);
+        if (mode == 0) CHECK(wcache_del(&c, 9, NULL, 0) == DS_ENOTFOUND);
         else if (mode == 1) wcache_clear(&c);
-        else CHECK(wcache_put(&c, 9, 2, 0) == DS_OK && wcache_del(&c, 9, NULL) == DS_OK);
+        else CHECK(wcache_put(&c, 9, 2, 0) == DS_OK && wcache_del(&c, 9, NULL, 0) == DS_OK);
         CHECK(pthread_create(&tb, NULL, nj_main, &b) == 0);
         /* b either loads itself (done at once: only the first load waits) or,
          * the bug, waits on a's load */
