@@ -672,34 +672,48 @@ DSDEF size_t ds_quadtree_memory(const ds_quadtree *q) {
 
 /* Room for `nodes` more nodes and `blocks` more buckets past the
  * high-water marks (free lists aside): after this, nothing can fail. */
+/* The new capacity for an array at hw of cap holding `more`: doubling,
+ * at least `least`; 0 if it cannot be done. */
+static uint32_t ds__qt_grow_cap(uint32_t hw, uint32_t cap, uint32_t more, uint32_t least) {
+    uint64_t want = (uint64_t)hw + more, nc = (uint64_t)cap * 2;
+    if (want <= cap) return cap;
+    if (nc < want) nc = want;
+    if (nc < least) nc = least;
+    if (nc >= DS__QT_NIL) nc = DS__QT_NIL - 1;
+    return nc < want ? 0 : (uint32_t)nc;
+}
+/* Room for `nodes` more nodes and `blocks` more buckets. Both new arrays
+ * are allocated before either old one is let go: on DS_ENOMEM nothing
+ * changed, capacities included (a grown node array beside a failed bucket
+ * array was a change a caller could see in ds_quadtree_memory). */
 static ds_status ds__qt_reserve(ds_quadtree *q, uint32_t nodes, uint32_t blocks) {
-    if ((uint64_t)q->node_hw + nodes > q->node_cap) {
-        uint64_t want = (uint64_t)q->node_hw + nodes, cap = (uint64_t)q->node_cap * 2;
-        size_t bytes;
-        void *p;
-        if (cap < want) cap = want;
-        if (cap < 64) cap = 64;
-        if (cap >= DS__QT_NIL) cap = DS__QT_NIL - 1;
-        if (cap < want || !ds_size_mul((size_t)cap, sizeof(ds__qtnode), &bytes)) return DS_ENOMEM;
-        p = q->node ? DS_REALLOC(q->alloc, q->node, (size_t)q->node_cap * sizeof(ds__qtnode), bytes)
-                    : DS_MALLOC(q->alloc, bytes);
-        if (!p) return DS_ENOMEM;
-        q->node = (ds__qtnode *)p;
-        q->node_cap = (uint32_t)cap;
+    uint32_t ncap = ds__qt_grow_cap(q->node_hw, q->node_cap, nodes, 64);
+    uint32_t bcap = ds__qt_grow_cap(q->blk_hw, q->blk_cap, blocks, 16);
+    size_t nbytes = 0, bbytes = 0;
+    void *np = NULL, *bp = NULL;
+    if (!ncap || !bcap || !ds_size_mul(ncap, sizeof(ds__qtnode), &nbytes) ||
+        !ds_size_mul(bcap, q->blk_stride, &bbytes))
+        return DS_ENOMEM;
+    if (ncap != q->node_cap && !(np = DS_MALLOC(q->alloc, nbytes))) return DS_ENOMEM;
+    if (bcap != q->blk_cap && !(bp = DS_MALLOC(q->alloc, bbytes))) {
+        if (np) DS_FREE(q->alloc, np, nbytes);
+        return DS_ENOMEM;
     }
-    if ((uint64_t)q->blk_hw + blocks > q->blk_cap) {
-        uint64_t want = (uint64_t)q->blk_hw + blocks, cap = (uint64_t)q->blk_cap * 2;
-        size_t bytes;
-        void *p;
-        if (cap < want) cap = want;
-        if (cap < 16) cap = 16;
-        if (cap >= DS__QT_NIL) cap = DS__QT_NIL - 1;
-        if (cap < want || !ds_size_mul((size_t)cap, q->blk_stride, &bytes)) return DS_ENOMEM;
-        p = q->blk ? DS_REALLOC(q->alloc, q->blk, (size_t)q->blk_cap * q->blk_stride, bytes)
-                   : DS_MALLOC(q->alloc, bytes);
-        if (!p) return DS_ENOMEM;
-        q->blk = (unsigned char *)p;
-        q->blk_cap = (uint32_t)cap;
+    if (np) {
+        if (q->node) {
+            memcpy(np, q->node, (size_t)q->node_hw * sizeof(ds__qtnode));
+            DS_FREE(q->alloc, q->node, (size_t)q->node_cap * sizeof(ds__qtnode));
+        }
+        q->node = (ds__qtnode *)np;
+        q->node_cap = ncap;
+    }
+    if (bp) {
+        if (q->blk) {
+            memcpy(bp, q->blk, (size_t)q->blk_hw * q->blk_stride);
+            DS_FREE(q->alloc, q->blk, (size_t)q->blk_cap * q->blk_stride);
+        }
+        q->blk = (unsigned char *)bp;
+        q->blk_cap = bcap;
     }
     return DS_OK;
 }

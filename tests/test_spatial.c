@@ -954,6 +954,7 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (step = 0; step < 300; step++) {
         uint64_t op = ds_rng_below(&r, 10);
         long before = PROP_FAILS(pa);
+        size_t mem0 = ds_quadtree_memory(&q);
         ds_status st;
         double x = ds_rng_double(&r) * 100, y = ds_rng_double(&r) * 100;
         if (ds_rng_below(&r, 4) == 0) x = y = 50; /* duplicates: chains at max_depth */
@@ -993,6 +994,8 @@ static int quad_oom_seq(uint64_t seed, prop_alloc *pa) {
             CHECK_OR(st == DS_OK ? n == m.n : st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before) && n == 0, 1);
         }
         CHECK_OR(ds_quadtree_len(&q) == m.n, 1);
+        /* an operation that failed changed nothing, capacities included */
+        if (PROP_ENOMEM_LEGIT(pa, before)) CHECK_OR(ds_quadtree_memory(&q) == mem0, 1);
         if (PROP_ENOMEM_LEGIT(pa, before) || step % 50 == 0) {
             /* unchanged: the same points, the invariants intact */
             qpt *a = (qpt *)malloc((m.n + 1) * sizeof *a);
