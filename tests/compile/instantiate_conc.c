@@ -65,7 +65,7 @@ static int wrappers(void) {
     if (pcache_init(&pc, NULL) != DS_OK || icache_init(&ic, NULL) != DS_OK) return 10;
     if (pcache_get_or_load(&pc, 3, 0, load_pair, NULL, &p) != DS_OK || p.b != 4) return 11;
     if (icache_get_or_load_timeout(&ic, 3, 0, load_int, NULL, &x, 1000) != DS_OK || x != 6) return 12;
-    if (pcache_get(&pc, 3, 0, &p) != DS_OK || icache_del(&ic, 3, &x) != DS_OK || pcache_stats(&pc).cache.loads != 1) return 13;
+    if (pcache_get(&pc, 3, 0, &p) != DS_OK || icache_del(&ic, 3, &x, 0) != DS_OK || pcache_stats(&pc).cache.loads != 1) return 13;
     pcache_free(&pc);
     icache_free(&ic);
     if (pstore_init(&ps) != DS_OK || istore_init(&is) != DS_OK) return 14;
