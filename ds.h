@@ -4758,6 +4758,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         name##_config z;                                                                \
         unsigned s;                                                                     \
         if (!c) return DS_EINVAL;                                                       \
+        memset(c, 0, sizeof *c); /* a failed init leaves a struct free accepts */       \
         if (!cfg) {                                                                     \
             memset(&z, 0, sizeof z);                                                    \
             cfg = &z;                                                                   \
@@ -6546,11 +6547,15 @@ static ds_status ds__window_init(ds_window *w, size_t n, int64_t span, const ds_
     return DS_OK;
 }
 DSDEF ds_status ds_window_init_count(ds_window *w, size_t n, const ds_alloc *a) {
-    if (!w || n == 0 || n >= UINT32_MAX - 1) return DS_EINVAL;
+    if (!w) return DS_EINVAL;
+    memset(w, 0, sizeof *w); /* a failed init leaves a struct free accepts */
+    if (n == 0 || n >= UINT32_MAX - 1) return DS_EINVAL;
     return ds__window_init(w, n, 0, a);
 }
 DSDEF ds_status ds_window_init_time(ds_window *w, int64_t span, const ds_alloc *a) {
-    if (!w || span < 1) return DS_EINVAL;
+    if (!w) return DS_EINVAL;
+    memset(w, 0, sizeof *w); /* a failed init leaves a struct free accepts */
+    if (span < 1) return DS_EINVAL;
     return ds__window_init(w, 0, span, a);
 }
 DSDEF void ds_window_free(ds_window *w) {
@@ -6708,7 +6713,9 @@ DSDEF double ds_window_quantile(const ds_window *w, double q) {
 /* -- DDSketch -- */
 
 DSDEF ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_buckets, const ds_alloc *a) {
-    if (!s || !(alpha > 0.0 && alpha < 1.0) || (max_buckets && max_buckets < 16)) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (!(alpha > 0.0 && alpha < 1.0) || (max_buckets && max_buckets < 16)) return DS_EINVAL;
     memset(s, 0, sizeof *s);
     s->alpha = alpha;
     s->gamma = (1 + alpha) / (1 - alpha);
@@ -7401,6 +7408,7 @@ static void ds__snowflake_defaults(ds_snowflake_config *c) {
 DSDEF ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg) {
     ds_snowflake_config c;
     if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
     if (c.time_bits < 20 || c.time_bits + c.node_bits + c.seq_bits > 63 || c.node_bits > 32 ||
@@ -7812,6 +7820,7 @@ static ds_status ds__ring_update(ds_ring *r) {
 
 DSDEF ds_status ds_ring_init(ds_ring *r, const ds_ring_config *cfg) {
     if (!r) return DS_EINVAL;
+    memset(r, 0, sizeof *r); /* a failed init leaves a struct free accepts */
     memset(r, 0, sizeof *r);
     if (cfg) {
         if (cfg->mode != DS_RING_DEFAULT && cfg->mode != DS_RING_KETAMA) return DS_EINVAL;
@@ -8138,6 +8147,7 @@ static ds_status ds__router_setup(ds_router *r, const ds_router_config *cfg) {
 DSDEF ds_status ds_router_init(ds_router *r, const ds_router_config *cfg) {
     ds_status st;
     if (!r) return DS_EINVAL;
+    memset(r, 0, sizeof *r); /* a failed init leaves a struct free accepts */
     memset(r, 0, sizeof *r);
     if (!cfg) return DS_EINVAL;
     r->kind = cfg->kind;
@@ -8259,6 +8269,7 @@ DSDEF ds_status ds_breaker_init(ds_breaker *b, const ds_breaker_config *cfg, con
     size_t bytes;
     void *mem;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     if (!c.window_size) c.window_size = 100;
     if (!c.bucket_ns) c.bucket_ns = 1000000000;
@@ -8585,6 +8596,7 @@ static ds_status ds__bloom_size(uint64_t n, double p, int blocked, uint64_t *m, 
 DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocked,
                                  const ds_alloc *a) {
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     return ds__bloom_alloc(b, m, k, blocked, a);
 }
 DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
@@ -8592,6 +8604,7 @@ DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc 
     unsigned k;
     ds_status s;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((s = ds__bloom_size(n, p, 0, &m, &k)) != DS_OK) return s;
     return ds__bloom_alloc(b, m, k, 0, a);
 }
@@ -8600,6 +8613,7 @@ DSDEF ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const d
     unsigned k;
     ds_status s;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((s = ds__bloom_size(n, p, 1, &m, &k)) != DS_OK) return s;
     return ds__bloom_alloc(b, m, k, 1, a);
 }
@@ -8804,6 +8818,7 @@ DSDEF ds_status ds_sbloom_init(ds_sbloom *s, uint64_t n0, double p, double growt
     uint64_t m;
     unsigned k;
     if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (!(growth >= 1.0 && growth <= 64.0) || !(ratio > 0.0 && ratio < 1.0)) return DS_EINVAL;
     if (ds__bloom_size(n0, p, 0, &m, &k) != DS_OK) return DS_EINVAL;
     s->f = NULL;
@@ -9016,7 +9031,9 @@ static ds_status ds__cuckoo_alloc(ds_cuckoo *c, uint64_t nb, unsigned fp_bits, c
 DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
                                const ds_alloc *a) {
     double nb;
-    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
+    if (!c) return DS_EINVAL;
+    memset(c, 0, sizeof *c); /* a failed init leaves a struct free accepts */
+    if (capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
     /* Fan et al. fill b = 4 tables to ~95%; sizing for 92% leaves the
      * slack that makes inserting `capacity` keys succeed in practice. */
     nb = ceil((double)capacity / (4 * 0.92));
@@ -9199,7 +9216,9 @@ DSDEF ds_status ds_cuckoo_load(ds_cuckoo *c, ds_reader *r, const ds_alloc *a) {
 
 DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_alloc *a) {
     size_t bytes;
-    if (!s || width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
     if (!ds_size_mul(width, depth, &bytes) || !ds_size_mul(bytes, 4, &bytes)) return DS_EINVAL;
     s->c = (uint32_t *)DS_MALLOC(a, bytes);
     if (!s->c) return DS_ENOMEM;
@@ -9213,7 +9232,9 @@ DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_
 }
 DSDEF ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_alloc *a) {
     double w, d;
-    if (!s || !(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (!(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
     w = ceil(2.718281828459045 / eps);
     d = ceil(log(1.0 / delta));
     if (w > 2147483648.0 || d > 64) return DS_EINVAL;
@@ -9390,7 +9411,9 @@ static void ds__ss_sift(ds_topk *t, uint32_t *h, size_t n, size_t i, int is_top)
 
 DSDEF ds_status ds_topk_init(ds_topk *t, size_t k, size_t capacity, const ds_alloc *a) {
     size_t isz = 1, i, b1, b2, b3, b4;
-    if (!t || k == 0) return DS_EINVAL;
+    if (!t) return DS_EINVAL;
+    memset(t, 0, sizeof *t); /* a failed init leaves a struct free accepts */
+    if (k == 0) return DS_EINVAL;
     if (capacity == 0) capacity = k > SIZE_MAX / 8 ? SIZE_MAX : (8 * k < 64 ? 64 : 8 * k);
     if (capacity < k || capacity >= DS__SS_NONE / 2) return DS_EINVAL;
     while (isz < 2 * capacity) isz <<= 1;
@@ -9645,7 +9668,9 @@ static inline void ds__hll_set(unsigned char *r, size_t i, unsigned x) {
 static inline size_t ds__hll_bytes(unsigned p) { return ((size_t)6 << p) / 8 + 1; }
 
 DSDEF ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a) {
-    if (!h || p < 4 || p > 18) return DS_EINVAL;
+    if (!h) return DS_EINVAL;
+    memset(h, 0, sizeof *h); /* a failed init leaves a struct free accepts */
+    if (p < 4 || p > 18) return DS_EINVAL;
     h->reg = (unsigned char *)DS_MALLOC(a, ds__hll_bytes(p));
     if (!h->reg) return DS_ENOMEM;
     memset(h->reg, 0, ds__hll_bytes(p));
@@ -10379,7 +10404,9 @@ static void ds__lim_convert(const ds_limit_config *old, const ds_limit_config *n
 }
 
 DSDEF ds_status ds_limiter_init(ds_limiter *l, const ds_limit_config *cfg, const ds_alloc *a) {
-    if (!l || ds__lim_check(cfg) != DS_OK) return DS_EINVAL;
+    if (!l) return DS_EINVAL;
+    memset(l, 0, sizeof *l); /* a failed init leaves a struct free accepts */
+    if (ds__lim_check(cfg) != DS_OK) return DS_EINVAL;
     memset(l, 0, sizeof *l);
     l->cfg = *cfg;
     l->alloc = a;
@@ -10512,7 +10539,9 @@ static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
 }
 DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
     size_t budget;
-    if (!t || !cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
+    if (!t) return DS_EINVAL;
+    memset(t, 0, sizeof *t); /* a failed init leaves a struct free accepts */
+    if (!cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
     t->key_bytes = ds__ltab_key_bytes(&cfg->per_key);
@@ -10970,7 +10999,9 @@ static void ds__qt_prefetch(const ds_quadtree *q, uint32_t ni) {
 
 DSDEF ds_status ds_quadtree_init(ds_quadtree *q, const ds_quadtree_config *cfg) {
     uint32_t bucket, depth;
-    if (!q || !cfg) return DS_EINVAL;
+    if (!q) return DS_EINVAL;
+    memset(q, 0, sizeof *q); /* a failed init leaves a struct free accepts */
+    if (!cfg) return DS_EINVAL;
     if (!(cfg->x_min < cfg->x_max) || !(cfg->y_min < cfg->y_max) || !ds__qt_finite(cfg->x_min) ||
         !ds__qt_finite(cfg->x_max) || !ds__qt_finite(cfg->y_min) || !ds__qt_finite(cfg->y_max))
         return DS_EINVAL;

@@ -424,6 +424,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         size_t mask = 0;                                                                 \
         ds_status s;                                                                     \
         if (DS__UNLIKELY(!q)) return DS_EINVAL;                                          \
+        memset((void *)q, 0, sizeof *q); /* a failed init leaves a struct free accepts */ \
         s = ds__ring_alloc(&b, &mask, capacity, sizeof(T), a);                           \
         if (s != DS_OK) return s;                                                        \
         s = ds__ring_waitqs_init(&q->not_empty, &q->not_full);                           \
@@ -646,6 +647,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         size_t mask = 0, i;                                                              \
         ds_status s;                                                                     \
         if (DS__UNLIKELY(!q)) return DS_EINVAL;                                          \
+        memset((void *)q, 0, sizeof *q); /* a failed init leaves a struct free accepts */ \
         /* One cell would make seq == pos + 1 (full) and the next free turn \
          * (pos + 1) indistinguishable. */                                               \
         s = ds__ring_alloc(&b, &mask, capacity < 2 ? (capacity ? 2 : 0) : capacity,      \
@@ -1273,6 +1275,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
         name##__shard *sh;                                                                \
         ds_status st;                                                                     \
         if (DS__UNLIKELY(!c)) return DS_EINVAL;                                           \
+        memset((void *)c, 0, sizeof *c); /* a failed init leaves a struct free accepts */ \
         if (!cfg) {                                                                       \
             memset(&z, 0, sizeof z);                                                      \
             cfg = &z;                                                                     \
@@ -2008,6 +2011,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_init(name *c, const name##_config *cfg) {                       \
         ds_status st;                                                                     \
         if (!c) return DS_EINVAL;                                                         \
+        memset((void *)c, 0, sizeof *c); /* a failed init leaves a struct free accepts */ \
         if ((st = name##_lru_init(&c->lru, cfg)) != DS_OK) return st;                     \
         if ((st = ds__conc_mutex_init(&c->mu)) != DS_OK) {                                \
             name##_lru_free(&c->lru);                                                     \
@@ -3123,6 +3127,7 @@ DSDEF ds_status ds_pool_init_config(ds_pool *p, const ds_pool_config *cfg, const
     ds_status s;
     int have_attr = 0, rc;
     if (!p) return DS_EINVAL;
+    memset((void *)p, 0, sizeof *p); /* a failed init leaves a struct free accepts */
     p->cells = NULL;
     if (!cfg || cfg->workers == 0 || cfg->workers > DS_POOL_MAX_WORKERS || cfg->capacity == 0)
         return DS_EINVAL;
@@ -3462,7 +3467,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline) {
 /* -- ds_climiter -- */
 DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a) {
     ds_status st;
-    if (!l || !cfg || cfg->algo == DS_LIMIT_LEAKY_SHAPER) return DS_EINVAL;
+    if (!l) return DS_EINVAL;
+    memset((void *)l, 0, sizeof *l); /* a failed init leaves a struct free accepts */
+    if (!cfg || cfg->algo == DS_LIMIT_LEAKY_SHAPER) return DS_EINVAL;
     if ((st = ds_limiter_init(&l->l, cfg, a)) != DS_OK) return st;
     if ((st = ds__conc_mutex_init(&l->mu)) != DS_OK) {
         ds_limiter_free(&l->l);
@@ -3560,6 +3567,7 @@ DSDEF int ds_climiter_is_closed(const ds_climiter *l) { return l ? DS__ALOAD(&l-
 DSDEF ds_status ds_cbreaker_init(ds_cbreaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {
     ds_status st;
     if (!b) return DS_EINVAL;
+    memset((void *)b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((st = ds_breaker_init(&b->b, cfg, a)) != DS_OK) return st;
     if ((st = ds__conc_mutex_init(&b->mu)) != DS_OK) ds_breaker_free(&b->b);
     return st;

@@ -222,6 +222,7 @@ DSDEF ds_status ds_breaker_init(ds_breaker *b, const ds_breaker_config *cfg, con
     size_t bytes;
     void *mem;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     if (!c.window_size) c.window_size = 100;
     if (!c.bucket_ns) c.bucket_ns = 1000000000;

@@ -842,6 +842,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         name##_config z;                                                                \
         unsigned s;                                                                     \
         if (!c) return DS_EINVAL;                                                       \
+        memset(c, 0, sizeof *c); /* a failed init leaves a struct free accepts */       \
         if (!cfg) {                                                                     \
             memset(&z, 0, sizeof z);                                                    \
             cfg = &z;                                                                   \

@@ -313,6 +313,7 @@ static inline size_t ds__cmap_block_bytes(size_t n, size_t ssz) { return n * ssz
         name##__shard *sh;                                                                \
         ds_status st;                                                                     \
         if (DS__UNLIKELY(!c)) return DS_EINVAL;                                           \
+        memset((void *)c, 0, sizeof *c); /* a failed init leaves a struct free accepts */ \
         if (!cfg) {                                                                       \
             memset(&z, 0, sizeof z);                                                      \
             cfg = &z;                                                                     \

@@ -394,6 +394,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
     LINK ds_status name##_init(name *c, const name##_config *cfg) {                       \
         ds_status st;                                                                     \
         if (!c) return DS_EINVAL;                                                         \
+        memset((void *)c, 0, sizeof *c); /* a failed init leaves a struct free accepts */ \
         if ((st = name##_lru_init(&c->lru, cfg)) != DS_OK) return st;                     \
         if ((st = ds__conc_mutex_init(&c->mu)) != DS_OK) {                                \
             name##_lru_free(&c->lru);                                                     \
@@ -990,7 +991,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline) {
 /* -- ds_climiter -- */
 DSDEF ds_status ds_climiter_init(ds_climiter *l, const ds_limit_config *cfg, const ds_alloc *a) {
     ds_status st;
-    if (!l || !cfg || cfg->algo == DS_LIMIT_LEAKY_SHAPER) return DS_EINVAL;
+    if (!l) return DS_EINVAL;
+    memset((void *)l, 0, sizeof *l); /* a failed init leaves a struct free accepts */
+    if (!cfg || cfg->algo == DS_LIMIT_LEAKY_SHAPER) return DS_EINVAL;
     if ((st = ds_limiter_init(&l->l, cfg, a)) != DS_OK) return st;
     if ((st = ds__conc_mutex_init(&l->mu)) != DS_OK) {
         ds_limiter_free(&l->l);
@@ -1088,6 +1091,7 @@ DSDEF int ds_climiter_is_closed(const ds_climiter *l) { return l ? DS__ALOAD(&l-
 DSDEF ds_status ds_cbreaker_init(ds_cbreaker *b, const ds_breaker_config *cfg, const ds_alloc *a) {
     ds_status st;
     if (!b) return DS_EINVAL;
+    memset((void *)b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((st = ds_breaker_init(&b->b, cfg, a)) != DS_OK) return st;
     if ((st = ds__conc_mutex_init(&b->mu)) != DS_OK) ds_breaker_free(&b->b);
     return st;

@@ -313,6 +313,7 @@ static ds_status ds__bloom_size(uint64_t n, double p, int blocked, uint64_t *m, 
 DSDEF ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocked,
                                  const ds_alloc *a) {
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     return ds__bloom_alloc(b, m, k, blocked, a);
 }
 DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc *a) {
@@ -320,6 +321,7 @@ DSDEF ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc 
     unsigned k;
     ds_status s;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((s = ds__bloom_size(n, p, 0, &m, &k)) != DS_OK) return s;
     return ds__bloom_alloc(b, m, k, 0, a);
 }
@@ -328,6 +330,7 @@ DSDEF ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const d
     unsigned k;
     ds_status s;
     if (!b) return DS_EINVAL;
+    memset(b, 0, sizeof *b); /* a failed init leaves a struct free accepts */
     if ((s = ds__bloom_size(n, p, 1, &m, &k)) != DS_OK) return s;
     return ds__bloom_alloc(b, m, k, 1, a);
 }
@@ -532,6 +535,7 @@ DSDEF ds_status ds_sbloom_init(ds_sbloom *s, uint64_t n0, double p, double growt
     uint64_t m;
     unsigned k;
     if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (!(growth >= 1.0 && growth <= 64.0) || !(ratio > 0.0 && ratio < 1.0)) return DS_EINVAL;
     if (ds__bloom_size(n0, p, 0, &m, &k) != DS_OK) return DS_EINVAL;
     s->f = NULL;
@@ -744,7 +748,9 @@ static ds_status ds__cuckoo_alloc(ds_cuckoo *c, uint64_t nb, unsigned fp_bits, c
 DSDEF ds_status ds_cuckoo_init(ds_cuckoo *c, uint64_t capacity, unsigned fp_bits,
                                const ds_alloc *a) {
     double nb;
-    if (!c || capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
+    if (!c) return DS_EINVAL;
+    memset(c, 0, sizeof *c); /* a failed init leaves a struct free accepts */
+    if (capacity == 0 || fp_bits < 4 || fp_bits > 16) return DS_EINVAL;
     /* Fan et al. fill b = 4 tables to ~95%; sizing for 92% leaves the
      * slack that makes inserting `capacity` keys succeed in practice. */
     nb = ceil((double)capacity / (4 * 0.92));

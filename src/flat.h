@@ -92,7 +92,9 @@ static int ds__metric_ok(ds_metric m) {
 }
 
 DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_alloc *a) {
-    if (!f || dim == 0 || dim > DS_VEC_MAX_DIM || !ds__metric_ok(metric)) return DS_EINVAL;
+    if (!f) return DS_EINVAL;
+    memset(f, 0, sizeof *f); /* a failed init leaves a struct free accepts */
+    if (dim == 0 || dim > DS_VEC_MAX_DIM || !ds__metric_ok(metric)) return DS_EINVAL;
     memset(f, 0, sizeof *f);
     f->dim = f->stride = dim;
     f->metric = metric;
@@ -103,7 +105,9 @@ DSDEF ds_status ds_flat_init(ds_flat *f, size_t dim, ds_metric metric, const ds_
 DSDEF ds_status ds_flat_init_view(ds_flat *f, const float *data, size_t count, size_t dim,
                                   size_t stride, ds_metric metric) {
     size_t t;
-    if (!f || (!data && count) || dim == 0 || dim > DS_VEC_MAX_DIM || stride < dim ||
+    if (!f) return DS_EINVAL;
+    memset(f, 0, sizeof *f); /* a failed init leaves a struct free accepts */
+    if ((!data && count) || dim == 0 || dim > DS_VEC_MAX_DIM || stride < dim ||
         !ds__metric_ok(metric) || (count && !ds_size_muladd(count - 1, stride, dim, &t)))
         return DS_EINVAL;
     memset(f, 0, sizeof *f);

@@ -625,7 +625,9 @@ static void ds__qt_prefetch(const ds_quadtree *q, uint32_t ni) {
 
 DSDEF ds_status ds_quadtree_init(ds_quadtree *q, const ds_quadtree_config *cfg) {
     uint32_t bucket, depth;
-    if (!q || !cfg) return DS_EINVAL;
+    if (!q) return DS_EINVAL;
+    memset(q, 0, sizeof *q); /* a failed init leaves a struct free accepts */
+    if (!cfg) return DS_EINVAL;
     if (!(cfg->x_min < cfg->x_max) || !(cfg->y_min < cfg->y_max) || !ds__qt_finite(cfg->x_min) ||
         !ds__qt_finite(cfg->x_max) || !ds__qt_finite(cfg->y_min) || !ds__qt_finite(cfg->y_max))
         return DS_EINVAL;

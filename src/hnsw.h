@@ -776,7 +776,9 @@ DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim) {
 }
 DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a) {
     ds_hnsw_params q;
-    if (!h || !p) return DS_EINVAL;
+    if (!h) return DS_EINVAL;
+    memset(h, 0, sizeof *h); /* a failed init leaves a struct free accepts */
+    if (!p) return DS_EINVAL;
     q = *p;
     if (!q.metric) q.metric = DS_METRIC_L2;
     if (!q.M) q.M = 16;

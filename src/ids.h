@@ -95,6 +95,7 @@ static void ds__snowflake_defaults(ds_snowflake_config *c) {
 DSDEF ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg) {
     ds_snowflake_config c;
     if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
     if (c.time_bits < 20 || c.time_bits + c.node_bits + c.seq_bits > 63 || c.node_bits > 32 ||

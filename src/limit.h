@@ -680,7 +680,9 @@ static void ds__lim_convert(const ds_limit_config *old, const ds_limit_config *n
 }
 
 DSDEF ds_status ds_limiter_init(ds_limiter *l, const ds_limit_config *cfg, const ds_alloc *a) {
-    if (!l || ds__lim_check(cfg) != DS_OK) return DS_EINVAL;
+    if (!l) return DS_EINVAL;
+    memset(l, 0, sizeof *l); /* a failed init leaves a struct free accepts */
+    if (ds__lim_check(cfg) != DS_OK) return DS_EINVAL;
     memset(l, 0, sizeof *l);
     l->cfg = *cfg;
     l->alloc = a;
@@ -813,7 +815,9 @@ static size_t ds__ltab_key_bytes(const ds_limit_config *c) {
 }
 DSDEF ds_status ds_limiter_table_init(ds_limiter_table *t, const ds_limiter_table_config *cfg) {
     size_t budget;
-    if (!t || !cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
+    if (!t) return DS_EINVAL;
+    memset(t, 0, sizeof *t); /* a failed init leaves a struct free accepts */
+    if (!cfg || ds__lim_check(&cfg->per_key) != DS_OK) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     budget = cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20;
     t->key_bytes = ds__ltab_key_bytes(&cfg->per_key);

@@ -585,6 +585,7 @@ DSDEF ds_status ds_pool_init_config(ds_pool *p, const ds_pool_config *cfg, const
     ds_status s;
     int have_attr = 0, rc;
     if (!p) return DS_EINVAL;
+    memset((void *)p, 0, sizeof *p); /* a failed init leaves a struct free accepts */
     p->cells = NULL;
     if (!cfg || cfg->workers == 0 || cfg->workers > DS_POOL_MAX_WORKERS || cfg->capacity == 0)
         return DS_EINVAL;

@@ -108,6 +108,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         size_t mask = 0;                                                                 \
         ds_status s;                                                                     \
         if (DS__UNLIKELY(!q)) return DS_EINVAL;                                          \
+        memset((void *)q, 0, sizeof *q); /* a failed init leaves a struct free accepts */ \
         s = ds__ring_alloc(&b, &mask, capacity, sizeof(T), a);                           \
         if (s != DS_OK) return s;                                                        \
         s = ds__ring_waitqs_init(&q->not_empty, &q->not_full);                           \
@@ -330,6 +331,7 @@ DSDEF ds_status ds__ring_waitqs_init(ds__waitq *w1, ds__waitq *w2);
         size_t mask = 0, i;                                                              \
         ds_status s;                                                                     \
         if (DS__UNLIKELY(!q)) return DS_EINVAL;                                          \
+        memset((void *)q, 0, sizeof *q); /* a failed init leaves a struct free accepts */ \
         /* One cell would make seq == pos + 1 (full) and the next free turn \
          * (pos + 1) indistinguishable. */                                               \
         s = ds__ring_alloc(&b, &mask, capacity < 2 ? (capacity ? 2 : 0) : capacity,      \

@@ -628,6 +628,7 @@ static ds_status ds__ring_update(ds_ring *r) {
 
 DSDEF ds_status ds_ring_init(ds_ring *r, const ds_ring_config *cfg) {
     if (!r) return DS_EINVAL;
+    memset(r, 0, sizeof *r); /* a failed init leaves a struct free accepts */
     memset(r, 0, sizeof *r);
     if (cfg) {
         if (cfg->mode != DS_RING_DEFAULT && cfg->mode != DS_RING_KETAMA) return DS_EINVAL;
@@ -954,6 +955,7 @@ static ds_status ds__router_setup(ds_router *r, const ds_router_config *cfg) {
 DSDEF ds_status ds_router_init(ds_router *r, const ds_router_config *cfg) {
     ds_status st;
     if (!r) return DS_EINVAL;
+    memset(r, 0, sizeof *r); /* a failed init leaves a struct free accepts */
     memset(r, 0, sizeof *r);
     if (!cfg) return DS_EINVAL;
     r->kind = cfg->kind;

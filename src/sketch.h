@@ -203,7 +203,9 @@ extern "C" {
 
 DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_alloc *a) {
     size_t bytes;
-    if (!s || width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (width == 0 || width > ((uint32_t)1 << 31) || depth == 0 || depth > 64) return DS_EINVAL;
     if (!ds_size_mul(width, depth, &bytes) || !ds_size_mul(bytes, 4, &bytes)) return DS_EINVAL;
     s->c = (uint32_t *)DS_MALLOC(a, bytes);
     if (!s->c) return DS_ENOMEM;
@@ -217,7 +219,9 @@ DSDEF ds_status ds_cms_init(ds_cms *s, uint32_t width, uint32_t depth, const ds_
 }
 DSDEF ds_status ds_cms_init_error(ds_cms *s, double eps, double delta, const ds_alloc *a) {
     double w, d;
-    if (!s || !(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (!(eps > 0.0 && eps < 1.0) || !(delta > 0.0 && delta < 1.0)) return DS_EINVAL;
     w = ceil(2.718281828459045 / eps);
     d = ceil(log(1.0 / delta));
     if (w > 2147483648.0 || d > 64) return DS_EINVAL;
@@ -394,7 +398,9 @@ static void ds__ss_sift(ds_topk *t, uint32_t *h, size_t n, size_t i, int is_top)
 
 DSDEF ds_status ds_topk_init(ds_topk *t, size_t k, size_t capacity, const ds_alloc *a) {
     size_t isz = 1, i, b1, b2, b3, b4;
-    if (!t || k == 0) return DS_EINVAL;
+    if (!t) return DS_EINVAL;
+    memset(t, 0, sizeof *t); /* a failed init leaves a struct free accepts */
+    if (k == 0) return DS_EINVAL;
     if (capacity == 0) capacity = k > SIZE_MAX / 8 ? SIZE_MAX : (8 * k < 64 ? 64 : 8 * k);
     if (capacity < k || capacity >= DS__SS_NONE / 2) return DS_EINVAL;
     while (isz < 2 * capacity) isz <<= 1;
@@ -649,7 +655,9 @@ static inline void ds__hll_set(unsigned char *r, size_t i, unsigned x) {
 static inline size_t ds__hll_bytes(unsigned p) { return ((size_t)6 << p) / 8 + 1; }
 
 DSDEF ds_status ds_hll_init(ds_hll *h, unsigned p, const ds_alloc *a) {
-    if (!h || p < 4 || p > 18) return DS_EINVAL;
+    if (!h) return DS_EINVAL;
+    memset(h, 0, sizeof *h); /* a failed init leaves a struct free accepts */
+    if (p < 4 || p > 18) return DS_EINVAL;
     h->reg = (unsigned char *)DS_MALLOC(a, ds__hll_bytes(p));
     if (!h->reg) return DS_ENOMEM;
     memset(h->reg, 0, ds__hll_bytes(p));

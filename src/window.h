@@ -194,11 +194,15 @@ static ds_status ds__window_init(ds_window *w, size_t n, int64_t span, const ds_
     return DS_OK;
 }
 DSDEF ds_status ds_window_init_count(ds_window *w, size_t n, const ds_alloc *a) {
-    if (!w || n == 0 || n >= UINT32_MAX - 1) return DS_EINVAL;
+    if (!w) return DS_EINVAL;
+    memset(w, 0, sizeof *w); /* a failed init leaves a struct free accepts */
+    if (n == 0 || n >= UINT32_MAX - 1) return DS_EINVAL;
     return ds__window_init(w, n, 0, a);
 }
 DSDEF ds_status ds_window_init_time(ds_window *w, int64_t span, const ds_alloc *a) {
-    if (!w || span < 1) return DS_EINVAL;
+    if (!w) return DS_EINVAL;
+    memset(w, 0, sizeof *w); /* a failed init leaves a struct free accepts */
+    if (span < 1) return DS_EINVAL;
     return ds__window_init(w, 0, span, a);
 }
 DSDEF void ds_window_free(ds_window *w) {
@@ -356,7 +360,9 @@ DSDEF double ds_window_quantile(const ds_window *w, double q) {
 /* -- DDSketch -- */
 
 DSDEF ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_buckets, const ds_alloc *a) {
-    if (!s || !(alpha > 0.0 && alpha < 1.0) || (max_buckets && max_buckets < 16)) return DS_EINVAL;
+    if (!s) return DS_EINVAL;
+    memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
+    if (!(alpha > 0.0 && alpha < 1.0) || (max_buckets && max_buckets < 16)) return DS_EINVAL;
     memset(s, 0, sizeof *s);
     s->alpha = alpha;
     s->gamma = (1 + alpha) / (1 - alpha);

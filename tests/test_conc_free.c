@@ -29,3 +29,35 @@ void test_conc_free_zeroed(void) {
     ZCF(ds_climiter, ds_climiter_free);
     ZCF(ds_cbreaker, ds_cbreaker_free);
 }
+
+/* ... and after an init that failed on a garbage-filled struct. */
+#define ZCINIT(T, call, fr)                                   \
+    do {                                                      \
+        T z_;                                                 \
+        ds_status st_;                                        \
+        memset((void *)&z_, 0xA5, sizeof z_);                 \
+        st_ = call;                                           \
+        CHECKF(st_ != DS_OK, "%s succeeded", #call);          \
+        fr(&z_);                                              \
+        fr(&z_);                                              \
+    } while (0)
+void test_conc_free_after_failed_init(void) {
+    ds_limit_config lc;
+    ds_breaker_config bc;
+    zclru_config cc;
+    zcmap_config mc;
+    memset(&lc, 0, sizeof lc); /* limit 0 */
+    memset(&bc, 0, sizeof bc);
+    bc.failure_rate = 200;
+    memset(&cc, 0, sizeof cc);
+    cc.default_ttl = -1;
+    memset(&mc, 0, sizeof mc);
+    mc.shards = (size_t)1 << 40; /* absurd */
+    ZCINIT(zspsc, zspsc_init(&z_, 0), zspsc_free);
+    ZCINIT(zmpmc, zmpmc_init(&z_, 0), zmpmc_free);
+    ZCINIT(zclru, zclru_init(&z_, &cc), zclru_free);
+    ZCINIT(zcmap, zcmap_init(&z_, &mc), zcmap_free);
+    ZCINIT(ds_pool, ds_pool_init(&z_, 1, 0), ds_pool_free);
+    ZCINIT(ds_climiter, ds_climiter_init(&z_, &lc, NULL), ds_climiter_free);
+    ZCINIT(ds_cbreaker, ds_cbreaker_init(&z_, &bc, NULL), ds_cbreaker_free);
+}

@@ -124,3 +124,63 @@ void test_free_zeroed(void) {
     ZF(ds_hnsw, ds_hnsw_free);
     ZF(ds_hnsw_scratch, ds_hnsw_scratch_free);
 }
+
+/* ... and after an init that failed, whatever the struct held before (the
+ * caller need not have zeroed it): every init that can refuse leaves a
+ * struct that free accepts. Filled with garbage first; init fails; free
+ * runs twice; ASan sees any bad free or leak. */
+#define ZINIT(T, call, fr)                                    \
+    do {                                                      \
+        T z_;                                                 \
+        ds_status st_;                                        \
+        memset(&z_, 0xA5, sizeof z_);                         \
+        st_ = call;                                           \
+        CHECKF(st_ != DS_OK, "%s succeeded", #call);          \
+        fr(&z_);                                              \
+        fr(&z_);                                              \
+    } while (0)
+void test_free_after_failed_init(void) {
+    ds_breaker_config bc;
+    ds_limit_config lc;
+    ds_limiter_table_config tc;
+    ds_quadtree_config qc;
+    ds_ring_config rc;
+    ds_router_config roc;
+    ds_idem_config ic;
+    ds_hnsw_params hp = ds_hnsw_params_default(0); /* dim 0: refused */
+    zlru_config zc;
+    memset(&bc, 0, sizeof bc);
+    bc.failure_rate = 200; /* out of (0, 100] */
+    memset(&lc, 0, sizeof lc); /* limit 0 */
+    memset(&tc, 0, sizeof tc);
+    memset(&qc, 0, sizeof qc); /* an empty rectangle */
+    memset(&rc, 0, sizeof rc);
+    rc.mode = (ds_ring_mode)99;
+    memset(&roc, 0, sizeof roc);
+    roc.kind = (ds_route_kind)99;
+    memset(&ic, 0, sizeof ic);
+    ic.retention = -1;
+    memset(&zc, 0, sizeof zc);
+    zc.default_ttl = -1;
+    ZINIT(ds_bloom, ds_bloom_init(&z_, 0, 0.01, NULL), ds_bloom_free);
+    ZINIT(ds_bloom, ds_bloom_init_blocked(&z_, 100, 2.0, NULL), ds_bloom_free);
+    ZINIT(ds_sbloom, ds_sbloom_init(&z_, 100, 0.01, 0.5, 0.5, 0, NULL), ds_sbloom_free);
+    ZINIT(ds_cuckoo, ds_cuckoo_init(&z_, 0, 12, NULL), ds_cuckoo_free);
+    ZINIT(ds_cms, ds_cms_init(&z_, 0, 4, NULL), ds_cms_free);
+    ZINIT(ds_cms, ds_cms_init_error(&z_, 2.0, 0.1, NULL), ds_cms_free);
+    ZINIT(ds_topk, ds_topk_init(&z_, 0, 0, NULL), ds_topk_free);
+    ZINIT(ds_hll, ds_hll_init(&z_, 2, NULL), ds_hll_free);
+    ZINIT(ds_window, ds_window_init_count(&z_, 0, NULL), ds_window_free);
+    ZINIT(ds_window, ds_window_init_time(&z_, -5, NULL), ds_window_free);
+    ZINIT(ds_ddsketch, ds_ddsketch_init(&z_, 2.0, 100, NULL), ds_ddsketch_free);
+    ZINIT(ds_breaker, ds_breaker_init(&z_, &bc, NULL), ds_breaker_free);
+    ZINIT(ds_limiter, ds_limiter_init(&z_, &lc, NULL), ds_limiter_free);
+    ZINIT(ds_limiter_table, ds_limiter_table_init(&z_, &tc), ds_limiter_table_free);
+    ZINIT(ds_quadtree, ds_quadtree_init(&z_, &qc), ds_quadtree_free);
+    ZINIT(ds_ring, ds_ring_init(&z_, &rc), ds_ring_free);
+    ZINIT(ds_router, ds_router_init(&z_, &roc), ds_router_free);
+    ZINIT(ds_idem, ds_idem_init(&z_, &ic), ds_idem_free);
+    ZINIT(zlru, zlru_init(&z_, &zc), zlru_free);
+    ZINIT(ds_flat, ds_flat_init(&z_, 0, DS_METRIC_L2, NULL), ds_flat_free);
+    ZINIT(ds_hnsw, ds_hnsw_init(&z_, &hp, NULL), ds_hnsw_free);
+}

@@ -65,7 +65,7 @@
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
-    X(null_container_args) X(free_zeroed) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
+    X(null_container_args) X(free_zeroed) X(free_after_failed_init) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
     X(edges_sizes) X(edges_doubles) X(edges_times)
 
 /* ds_concurrent.h (C11, pthreads): run by their own binaries
@@ -96,7 +96,7 @@
 #endif
 
 #define DS_TEST_LIST_CONC(X)                                               \
-    X(conc_free_zeroed)                                                    \
+    X(conc_free_zeroed) X(conc_free_after_failed_init)                     \
     X(conc_spsc_model) X(conc_mpmc_model) X(conc_ring_edges)               \
     X(conc_wakeup) X(conc_mpmc_many_sleepers) X(conc_spsc_threads)         \
     X(conc_mpmc_threads) X(conc_mpmc_close_race)                          \
