@@ -530,7 +530,7 @@ typedef struct ds_membuf {
     size_t len, cap;
     const ds_alloc *alloc;
 } ds_membuf;
-DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a);
+DSDEF ds_status ds_membuf_init(ds_membuf *b, const ds_alloc *a);
 DSDEF void ds_membuf_free(ds_membuf *b);
 DSDEF ds_writer ds_membuf_writer(ds_membuf *b);
 
@@ -5668,7 +5668,7 @@ DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
  * amortised; adding an edge to one first converts it back to the
  * incremental form, O(nodes + edges) once.
  *
- *   void   ds_graph_init(ds_graph *g, const ds_alloc *a)     allocates nothing
+ *   ds_status ds_graph_init(ds_graph *g, const ds_alloc *a)     allocates nothing
  *   void   ds_graph_free(ds_graph *g)
  *   ds_status ds_graph_add_node(ds_graph *g, uint32_t *id)   a new unnamed node
  *   ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first)
@@ -5714,7 +5714,7 @@ DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
  * need the graph unchanged since. One scratch per thread: searches only
  * read the graph, so any number may run on one graph at once.
  *
- *   void   ds_graph_search_init(ds_graph_search *s, const ds_alloc *a)   allocates nothing
+ *   ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a)   allocates nothing
  *   void   ds_graph_search_free(ds_graph_search *s)
  *   ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src,
  *                          uint32_t dst, uint32_t max_hops)
@@ -5880,7 +5880,7 @@ typedef struct ds_graph_search {
     const ds_alloc *alloc;
 } ds_graph_search;
 
-DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a);
+DSDEF ds_status ds_graph_init(ds_graph *g, const ds_alloc *a);
 DSDEF void ds_graph_free(ds_graph *g);
 DSDEF ds_status ds_graph_add_node(ds_graph *g, uint32_t *id);
 DSDEF ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first);
@@ -5902,7 +5902,7 @@ DSDEF const char *ds_graph_label_name(const ds_graph *g, uint32_t id);
 DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, const char *to,
                               double weight);
 
-DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a);
+DSDEF ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a);
 DSDEF void ds_graph_search_free(ds_graph_search *s);
 DSDEF ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
                              uint32_t max_hops);
@@ -6149,11 +6149,12 @@ static int ds__little_endian(void) {
     return c == 1;
 }
 
-DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a) {
-    if (!b) return;
+DSDEF ds_status ds_membuf_init(ds_membuf *b, const ds_alloc *a) {
+    if (!b) return DS_EINVAL;
     b->data = NULL;
     b->len = b->cap = 0;
     b->alloc = a;
+    return DS_OK;
 }
 DSDEF void ds_membuf_free(ds_membuf *b) {
     if (!b) return;
@@ -11949,12 +11950,13 @@ static void ds__graph_free_storage(ds_graph *g) {
     g->adj_cap = g->off_cap = 0;
 }
 
-DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a) {
-    if (!g) return;
+DSDEF ds_status ds_graph_init(ds_graph *g, const ds_alloc *a) {
+    if (!g) return DS_EINVAL;
     memset(g, 0, sizeof *g);
     g->alloc = a;
     ds__gnames_init_alloc(&g->node_ids, a);
     ds__gnames_init_alloc(&g->label_ids, a);
+    return DS_OK;
 }
 
 DSDEF void ds_graph_free(ds_graph *g) {
@@ -12322,13 +12324,14 @@ DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, 
 
 /* ---- searches ---- */
 
-DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
-    if (!s) return;
+DSDEF ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
+    if (!s) return DS_EINVAL;
     memset(s, 0, sizeof *s);
     s->alloc = a;
     s->source = DS_GRAPH_NONE;
     ds__gheap_init_alloc(&s->heap, a);
     ds__gheapt_init_alloc(&s->theap, a);
+    return DS_OK;
 }
 
 #define DS__GS_NODE_BYTES (sizeof(ds__gslot) + 2 * sizeof(uint32_t))

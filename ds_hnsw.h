@@ -287,7 +287,7 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          DS_EINVAL: k = 0, that effective ef > 2^20, NaN in q, zero q
  *          under cosine. Allocates a visited list
  *          for the call (O(n) bytes, DS_ENOMEM).
- *   void   ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
+ *   ds_status ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
  *   void   ds_hnsw_scratch_free(ds_hnsw_scratch *s)
  *   ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, ...same)
  *          the same with a reusable per-thread scratch (epoch-stamped u16
@@ -371,7 +371,7 @@ DSDEF size_t ds_hnsw_deleted(const ds_hnsw *h);
 DSDEF ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements);
 DSDEF ds_status ds_hnsw_compact(ds_hnsw *h);
 DSDEF size_t ds_hnsw_memory(const ds_hnsw *h);
-DSDEF void ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a);
+DSDEF ds_status ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a);
 DSDEF void ds_hnsw_scratch_free(ds_hnsw_scratch *s);
 DSDEF ds_status ds_hnsw_search(const ds_hnsw *h, const float *q, size_t k, size_t ef,
                                ds_hnsw_filter filter, void *ctx, ds_neighbor *out, size_t *nout);
@@ -1004,10 +1004,11 @@ static void ds__pair_sort(ds__hnsw_pair *p, size_t n) {
 
 /* -- scratch -- */
 
-DSDEF void ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a) {
-    if (!s) return;
+DSDEF ds_status ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a) {
+    if (!s) return DS_EINVAL;
     memset(s, 0, sizeof *s);
     s->alloc = a;
+    return DS_OK;
 }
 DSDEF void ds_hnsw_scratch_free(ds_hnsw_scratch *s) {
     if (!s) return;

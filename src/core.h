@@ -396,7 +396,7 @@ typedef struct ds_membuf {
     size_t len, cap;
     const ds_alloc *alloc;
 } ds_membuf;
-DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a);
+DSDEF ds_status ds_membuf_init(ds_membuf *b, const ds_alloc *a);
 DSDEF void ds_membuf_free(ds_membuf *b);
 DSDEF ds_writer ds_membuf_writer(ds_membuf *b);
 
@@ -650,11 +650,12 @@ static int ds__little_endian(void) {
     return c == 1;
 }
 
-DSDEF void ds_membuf_init(ds_membuf *b, const ds_alloc *a) {
-    if (!b) return;
+DSDEF ds_status ds_membuf_init(ds_membuf *b, const ds_alloc *a) {
+    if (!b) return DS_EINVAL;
     b->data = NULL;
     b->len = b->cap = 0;
     b->alloc = a;
+    return DS_OK;
 }
 DSDEF void ds_membuf_free(ds_membuf *b) {
     if (!b) return;

@@ -39,7 +39,7 @@ extern "C" {
  * amortised; adding an edge to one first converts it back to the
  * incremental form, O(nodes + edges) once.
  *
- *   void   ds_graph_init(ds_graph *g, const ds_alloc *a)     allocates nothing
+ *   ds_status ds_graph_init(ds_graph *g, const ds_alloc *a)     allocates nothing
  *   void   ds_graph_free(ds_graph *g)
  *   ds_status ds_graph_add_node(ds_graph *g, uint32_t *id)   a new unnamed node
  *   ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first)
@@ -85,7 +85,7 @@ extern "C" {
  * need the graph unchanged since. One scratch per thread: searches only
  * read the graph, so any number may run on one graph at once.
  *
- *   void   ds_graph_search_init(ds_graph_search *s, const ds_alloc *a)   allocates nothing
+ *   ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a)   allocates nothing
  *   void   ds_graph_search_free(ds_graph_search *s)
  *   ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src,
  *                          uint32_t dst, uint32_t max_hops)
@@ -251,7 +251,7 @@ typedef struct ds_graph_search {
     const ds_alloc *alloc;
 } ds_graph_search;
 
-DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a);
+DSDEF ds_status ds_graph_init(ds_graph *g, const ds_alloc *a);
 DSDEF void ds_graph_free(ds_graph *g);
 DSDEF ds_status ds_graph_add_node(ds_graph *g, uint32_t *id);
 DSDEF ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first);
@@ -273,7 +273,7 @@ DSDEF const char *ds_graph_label_name(const ds_graph *g, uint32_t id);
 DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, const char *to,
                               double weight);
 
-DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a);
+DSDEF ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a);
 DSDEF void ds_graph_search_free(ds_graph_search *s);
 DSDEF ds_status ds_graph_bfs(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
                              uint32_t max_hops);
@@ -370,12 +370,13 @@ static void ds__graph_free_storage(ds_graph *g) {
     g->adj_cap = g->off_cap = 0;
 }
 
-DSDEF void ds_graph_init(ds_graph *g, const ds_alloc *a) {
-    if (!g) return;
+DSDEF ds_status ds_graph_init(ds_graph *g, const ds_alloc *a) {
+    if (!g) return DS_EINVAL;
     memset(g, 0, sizeof *g);
     g->alloc = a;
     ds__gnames_init_alloc(&g->node_ids, a);
     ds__gnames_init_alloc(&g->label_ids, a);
+    return DS_OK;
 }
 
 DSDEF void ds_graph_free(ds_graph *g) {
@@ -743,13 +744,14 @@ DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, 
 
 /* ---- searches ---- */
 
-DSDEF void ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
-    if (!s) return;
+DSDEF ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
+    if (!s) return DS_EINVAL;
     memset(s, 0, sizeof *s);
     s->alloc = a;
     s->source = DS_GRAPH_NONE;
     ds__gheap_init_alloc(&s->heap, a);
     ds__gheapt_init_alloc(&s->theap, a);
+    return DS_OK;
 }
 
 #define DS__GS_NODE_BYTES (sizeof(ds__gslot) + 2 * sizeof(uint32_t))
