@@ -293,8 +293,10 @@ static void ds__window_pop(ds_window *w) {
     w->len--;
 }
 DSDEF void ds_window_advance(ds_window *w, int64_t now) {
-    if (!w || !w->span) return;
-    while (w->len && now - w->ring_t[w->head] >= w->span) ds__window_pop(w);
+    int64_t cut;
+    if (!w || !w->span || now < INT64_MIN + w->span) return; /* nothing is that old */
+    cut = now - w->span; /* an entry at t leaves when now - t >= span: t <= cut, no overflow */
+    while (w->len && w->ring_t[w->head] <= cut) ds__window_pop(w);
 }
 DSDEF ds_status ds_window_add(ds_window *w, double x, int64_t now) {
     uint32_t k, l, r;

@@ -147,3 +147,104 @@ void test_edges_times(void) {
                 ds_limiter_free(&l);
             }
 }
+
+static int e_less(int a, int b) { return a < b; }
+DS_HEAP(eheap, int, e_less)
+DS_TSTORE(etstore, int)
+
+/* More modules at their extremes: times through the window, breaker,
+ * snowflake and time store; counts through heaps, deques, rings and
+ * graphs; positions through vectors. */
+void test_edges_more(void) {
+    size_t i, j;
+    for (i = 0; i < E_NT; i++) {
+        int64_t t = E_TIMES[i];
+        ds_window w;
+        ds_breaker b;
+        ds_breaker_config bc;
+        ds_snowflake sf;
+        uint64_t id;
+        int64_t wait;
+        ds_status st;
+        etstore s;
+        int64_t ts[4];
+        int vals[4];
+        CHECK(ds_window_init_time(&w, 1000, NULL) == DS_OK);
+        for (j = 0; j < E_NT; j++) {
+            st = ds_window_add(&w, 1.0, E_TIMES[j]);
+            CHECK(st == DS_OK || st == DS_EINVAL);
+        }
+        ds_window_advance(&w, t);
+        (void)ds_window_sum(&w);
+        ds_window_free(&w);
+        memset(&bc, 0, sizeof bc);
+        bc.window = DS_BREAKER_TIME_BASED;
+        CHECK(ds_breaker_init(&b, &bc, NULL) == DS_OK);
+        for (j = 0; j < E_NT; j++) {
+            int64_t retry = 0;
+            st = ds_breaker_record(&b, DS_BREAKER_FAILURE, INT64_MAX, E_TIMES[j]);
+            CHECK(st == DS_OK || st == DS_EINVAL);
+            st = ds_breaker_allow(&b, E_TIMES[j], &retry);
+            CHECK(st == DS_OK || st == DS_EREFUSED || st == DS_EINVAL);
+            CHECK(st != DS_EREFUSED || retry == -1 || retry == INT64_MAX ||
+                  (retry >= 0 && (E_TIMES[j] < 0 || retry <= INT64_MAX - E_TIMES[j])));
+        }
+        ds_breaker_free(&b);
+        CHECK(ds_snowflake_init(&sf, NULL) == DS_OK);
+        st = ds_snowflake_next(&sf, t, &id, &wait);
+        CHECK(st == DS_OK || st == DS_EINVAL || st == DS_EBUSY || st == DS_EFULL); /* EFULL: past the layout */
+        CHECK(etstore_init(&s) == DS_OK);
+        st = etstore_insert(&s, t, 1);
+        CHECK(st == DS_OK || st == DS_EINVAL);
+        for (j = 0; j < E_NT; j++) {
+            size_t n = etstore_range(&s, E_TIMES[j], E_TIMES[E_NT - 1 - j], ts, vals, 4);
+            CHECK(n <= 1);
+            (void)etstore_duration(&s, INT64_MAX, E_TIMES[j], ts, vals, 4);
+        }
+        etstore_free(&s);
+    }
+    for (i = 0; i < E_NS; i++) {
+        size_t n = E_SIZES[i];
+        eheap_topk tk;
+        edeque d;
+        evec v;
+        ds_status st;
+        st = eheap_topk_init(&tk, n, NULL);
+        CHECKF(e_sizing(st), "topk_init %zu", n);
+        if (st == DS_OK) {
+            int ev, did;
+            (void)eheap_topk_offer(&tk, 1, &ev, &did);
+            eheap_topk_free(&tk);
+        }
+        edeque_init(&d);
+        CHECKF(e_sizing(edeque_set_maxlen(&d, n)), "set_maxlen %zu", n);
+        CHECK(edeque_push_back(&d, 1) == DS_OK || n == 0);
+        edeque_free(&d);
+        evec_init(&v);
+        CHECK(evec_push(&v, 1) == DS_OK);
+        CHECKF(evec_insert_at(&v, n, 2) == (n <= 1 ? DS_OK : DS_EINVAL), "insert_at %zu", n);
+        {
+            size_t len = evec_len(&v);
+            CHECKF(evec_del_at(&v, n, NULL) == (n < len ? DS_OK : DS_EINVAL), "del_at %zu of %zu", n, len);
+        }
+        evec_free(&v);
+        {
+            ds_ring_config rc;
+            ds_ring r;
+            uint32_t out[4];
+            memset(&rc, 0, sizeof rc);
+            CHECK(ds_ring_init(&r, &rc) == DS_OK);
+            CHECK(ds_ring_add(&r, "a", 1, 1, NULL) == DS_OK && ds_ring_add(&r, "b", 1, 1, NULL) == DS_OK);
+            CHECKF(ds_ring_get_n(&r, "k", 1, out, n < 4 ? n : 4) == (n < 2 ? n : 2), "get_n %zu", n);
+            ds_ring_free(&r);
+        }
+        {
+            ds_graph g;
+            uint32_t first;
+            CHECK(ds_graph_init(&g, NULL) == DS_OK);
+            st = ds_graph_add_nodes(&g, n, &first);
+            CHECKF(e_sizing(st) || st == DS_EFULL, "graph add_nodes %zu: %s", n, ds_status_name(st));
+            ds_graph_free(&g);
+        }
+    }
+}

@@ -66,7 +66,7 @@
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* bad input */                                                        \
     X(null_container_args) X(free_zeroed) X(free_after_failed_init) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
-    X(edges_sizes) X(edges_doubles) X(edges_times)
+    X(edges_sizes) X(edges_doubles) X(edges_times) X(edges_more)
 
 /* ds_concurrent.h (C11, pthreads): run by their own binaries
  * (build/test_conc, build/test_tsan*), built with -DDS_TESTS_CONC. */
