@@ -6584,29 +6584,47 @@ DSDEF void ds_window_clear(ds_window *w) {
 }
 /* Room for one more sample (ring slot and node), allocating before any
  * change: on DS_ENOMEM the window is as it was. */
+/* Room for one more sample: the ring and the node pool grow together,
+ * every new block allocated before any old one goes, so on DS_ENOMEM the
+ * window is exactly as it was, capacities included. */
 static ds_status ds__window_reserve(ds_window *w) {
     /* A full count window evicts its oldest sample into the slot it frees:
      * its ring (allocated at max_len) never grows. */
-    if (w->len == w->cap && !(w->max_len && w->cap >= w->max_len)) {
-        size_t nc = w->max_len ? w->max_len : (w->cap ? w->cap * 2 : 64), i;
-        double *nx;
-        int64_t *nt;
-        uint32_t *nn;
-        if (nc > UINT32_MAX - 2 || nc > SIZE_MAX / 8) return DS_EINVAL;
-        nx = (double *)DS_MALLOC(w->alloc, nc * sizeof(double));
-        nt = (int64_t *)DS_MALLOC(w->alloc, nc * sizeof(int64_t));
-        nn = (uint32_t *)DS_MALLOC(w->alloc, nc * sizeof(uint32_t));
-        if (!nx || !nt || !nn) {
-            if (nx) DS_FREE(w->alloc, nx, nc * sizeof(double));
-            if (nt) DS_FREE(w->alloc, nt, nc * sizeof(int64_t));
-            if (nn) DS_FREE(w->alloc, nn, nc * sizeof(uint32_t));
-            return DS_ENOMEM;
-        }
+    int grow_ring = w->len == w->cap && !(w->max_len && w->cap >= w->max_len);
+    int grow_nodes = !w->free_node;
+    size_t rc = 0, ncap = 0, i, nbytes = 0;
+    double *nx = NULL;
+    int64_t *nt = NULL;
+    uint32_t *nr = NULL;
+    ds__wnode *nn = NULL;
+    if (!grow_ring && !grow_nodes) return DS_OK;
+    if (grow_ring) {
+        rc = w->max_len ? w->max_len : (w->cap ? w->cap * 2 : 64);
+        if (rc > UINT32_MAX - 2 || rc > SIZE_MAX / 8) return DS_EINVAL;
+    }
+    if (grow_nodes) {
+        ncap = w->node_cap ? w->node_cap * 2 : (w->max_len ? w->max_len + 1 : 64);
+        if (ncap > UINT32_MAX - 2 || !ds_size_mul(ncap + 1, sizeof(ds__wnode), &nbytes)) return DS_EINVAL;
+    }
+    if (grow_ring) {
+        nx = (double *)DS_MALLOC(w->alloc, rc * sizeof(double));
+        nt = (int64_t *)DS_MALLOC(w->alloc, rc * sizeof(int64_t));
+        nr = (uint32_t *)DS_MALLOC(w->alloc, rc * sizeof(uint32_t));
+    }
+    if (grow_nodes) nn = (ds__wnode *)DS_MALLOC(w->alloc, nbytes);
+    if ((grow_ring && (!nx || !nt || !nr)) || (grow_nodes && !nn)) {
+        if (nx) DS_FREE(w->alloc, nx, rc * sizeof(double));
+        if (nt) DS_FREE(w->alloc, nt, rc * sizeof(int64_t));
+        if (nr) DS_FREE(w->alloc, nr, rc * sizeof(uint32_t));
+        if (nn) DS_FREE(w->alloc, nn, nbytes);
+        return DS_ENOMEM;
+    }
+    if (grow_ring) {
         for (i = 0; i < w->len; i++) { /* unroll the ring */
             size_t j = (w->head + i) % w->cap;
             nx[i] = w->ring_x[j];
             nt[i] = w->ring_t[j];
-            nn[i] = w->ring_node[j];
+            nr[i] = w->ring_node[j];
         }
         if (w->cap) {
             DS_FREE(w->alloc, w->ring_x, w->cap * sizeof(double));
@@ -6615,24 +6633,21 @@ static ds_status ds__window_reserve(ds_window *w) {
         }
         w->ring_x = nx;
         w->ring_t = nt;
-        w->ring_node = nn;
-        w->cap = nc;
+        w->ring_node = nr;
+        w->cap = rc;
         w->head = 0;
     }
-    if (!w->free_node) {
-        size_t nc = w->node_cap ? w->node_cap * 2 : (w->max_len ? w->max_len + 1 : 64), i;
-        ds__wnode *nn;
-        if (nc > UINT32_MAX - 2 || !ds_size_mul(nc + 1, sizeof(ds__wnode), &i)) return DS_EINVAL;
-        nn = (ds__wnode *)(w->nodes ? DS_REALLOC(w->alloc, w->nodes, (w->node_cap + 1) * sizeof(ds__wnode),
-                                                 (nc + 1) * sizeof(ds__wnode))
-                                    : DS_MALLOC(w->alloc, (nc + 1) * sizeof(ds__wnode)));
-        if (!nn) return DS_ENOMEM;
+    if (grow_nodes) {
+        if (w->nodes) {
+            memcpy(nn, w->nodes, (w->node_cap + 1) * sizeof(ds__wnode));
+            DS_FREE(w->alloc, w->nodes, (w->node_cap + 1) * sizeof(ds__wnode));
+        }
         w->nodes = nn;
-        for (i = nc; i > w->node_cap; i--) {
+        for (i = ncap; i > w->node_cap; i--) {
             w->nodes[i].left = w->free_node;
             w->free_node = (uint32_t)i;
         }
-        w->node_cap = nc;
+        w->node_cap = ncap;
     }
     return DS_OK;
 }

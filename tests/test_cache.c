@@ -351,10 +351,16 @@ static int cache_oom_seq(uint64_t seed, prop_alloc *pa) {
         size_t len = lru_len(&c);
         int had = lru_peek(&c, k, 0) != NULL;
         long before = PROP_FAILS(pa);
+        size_t mem0 = lru_memory(&c);
+        ds_cache_stats st0 = lru_stats(&c);
+        uint64_t adds0 = c.c.freq.adds;
         ds_status s = lru_put(&c, k, k * 3, 0);
         if (s == DS_ENOMEM) {
+            /* nothing observable moved: contents, memory, stats, the sketch */
+            ds_cache_stats st1 = lru_stats(&c);
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
             CHECK_OR(lru_len(&c) == len && (lru_peek(&c, k, 0) != NULL) == had, 1);
+            CHECK_OR(lru_memory(&c) == mem0 && memcmp(&st0, &st1, sizeof st0) == 0 && c.c.freq.adds == adds0, 1);
         } else {
             uint32_t *p = lru_get(&c, k, 0);
             CHECK_OR(s == DS_OK, 1);

@@ -344,13 +344,14 @@ static int flat_oom_seq(uint64_t seed, prop_alloc *pa) {
     CHECK_OR(ds_flat_init(&f, 3, DS_METRIC_L2, &pa->a) == DS_OK, 1);
     for (i = 0; i < 70; i++) {
         long before = PROP_FAILS(pa);
+        size_t cap0 = f.cap;
         ds_status st;
         v[0] = (float)i;
         v[1] = v[2] = gauss(&r);
         st = ds_flat_insert(&f, i, v);
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
-            CHECK_OR(ds_flat_len(&f) == n, 1);
+            CHECK_OR(ds_flat_len(&f) == n && f.cap == cap0, 1);
         } else {
             CHECK_OR(st == DS_OK, 1);
             n++;

@@ -198,8 +198,11 @@ static int trie_oom_seq(uint64_t seed, prop_alloc *pa) {
         size_t len = rand_key(&r, k), n = ds_trie_len(&t);
         int had = ds_trie_get(&t, k, len) != NULL;
         long before = PROP_FAILS(pa);
+        size_t mem0 = ds_trie_memory(&t);
         ds_status st = ds_rng_below(&r, 4) ? ds_trie_put(&t, k, len, NULL, NULL) : ds_trie_del(&t, k, len, NULL);
-        if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_len(&t) == n && (ds_trie_get(&t, k, len) != NULL) == had, 1);
+        if (st == DS_ENOMEM)
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_len(&t) == n && (ds_trie_get(&t, k, len) != NULL) == had &&
+                         ds_trie_memory(&t) == mem0, 1);
         else CHECK_OR(st == DS_OK || st == DS_ENOTFOUND, 1);
     }
     ds_trie_free(&t);

@@ -82,8 +82,13 @@ static int window_oom_seq(uint64_t seed, prop_alloc *pa) {
         size_t n = ds_window_count(&w);
         double s = ds_window_sum(&w);
         long before = PROP_FAILS(pa);
+        ds_window w0 = w; /* capacities and cursors too */
         ds_status st = ds_window_add(&w, (double)ds_rng_below(&r, 10), step / 2);
-        if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_window_count(&w) == n && ds_window_sum(&w) == s, 1);
+        if (st == DS_ENOMEM)
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_window_count(&w) == n && ds_window_sum(&w) == s &&
+                         w.cap == w0.cap && w.head == w0.head && w.ring_x == w0.ring_x && w.nodes == w0.nodes &&
+                         w.node_cap == w0.node_cap && w.free_node == w0.free_node && w.last_now == w0.last_now,
+                     1);
         else CHECK_OR(st == DS_OK, 1);
     }
     ds_window_free(&w);
