@@ -216,10 +216,11 @@ static int btree_oom_seq(uint64_t seed, prop_alloc *pa) {
         size_t len = btfat_len(&t);
         int had = btfat_has(&t, FK(k));
         long before = PROP_FAILS(pa);
+        size_t mem0 = btfat_memory(&t);
         ds_status s = ds_rng_below(&r, 4) ? btfat_put(&t, FK(k), FV(k), NULL) : btfat_del(&t, FK(k), NULL);
         if (s == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
-            CHECK_OR(btfat_len(&t) == len && btfat_has(&t, FK(k)) == had, 1);
+            CHECK_OR(btfat_len(&t) == len && btfat_has(&t, FK(k)) == had && btfat_memory(&t) == mem0, 1);
         } else {
             CHECK_OR(s == DS_OK || s == DS_ENOTFOUND, 1);
         }
