@@ -52,6 +52,14 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 export ASAN_OPTIONS := allocator_may_return_null=1:detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
+# Optional headers keep their rules in mk/<name>.mk: each may add to HEADERS
+# (generated from src/<h>.in, checked standalone, installed), EXTRA_TEST_BINS
+# (run by tests/run.sh with the others) and EXTRA_CHECKS (targets make check
+# runs beside check-examples).
+EXTRA_TEST_BINS :=
+EXTRA_CHECKS :=
+include $(sort $(wildcard mk/*.mk))
+
 # The examples read siftsmall from here (unpacked from tests/data).
 DATA     := $(BUILD)/data
 SIFT     := $(DATA)/siftsmall/siftsmall_base.fvecs $(DATA)/siftsmall/siftsmall_query.fvecs \
@@ -124,7 +132,7 @@ $(BUILD)/test_tsan_condvar: $(CONC_SRC) tests/prop.h tests/tests.h tests/hnsw_da
 	$(GCC) -std=c11 -O1 -g $(WARN) $(TSAN) -pthread -DDS_TESTS_CONC -DDS_CONC_NO_FUTEX -I. -Itests $(CONC_SRC) -o $@ -lm
 
 TEST_BINS := $(BUILD)/test_gcc $(BUILD)/test_nosimd $(BUILD)/test_clang \
-             $(BUILD)/test_conc $(BUILD)/test_tsan $(BUILD)/test_tsan_condvar
+             $(BUILD)/test_conc $(BUILD)/test_tsan $(BUILD)/test_tsan_condvar $(EXTRA_TEST_BINS)
 
 check-tests: $(TEST_BINS)
 	@sh tests/run.sh $(TEST_BINS)
@@ -233,7 +241,7 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZERS))
 check:
 	@sh tools/deps.sh check
 	@$(MAKE) --no-print-directory check-gen
-	@$(MAKE) --no-print-directory check-modules check-headers check-snippets check-examples check-fuzz-replay
+	@$(MAKE) --no-print-directory check-modules check-headers check-snippets check-examples check-fuzz-replay $(EXTRA_CHECKS)
 	@$(MAKE) --no-print-directory check-tests
 
 # ---- bench -------------------------------------------------------------------

@@ -11,8 +11,8 @@
 # everything is present. POSIX sh.
 set -eu
 
-CHECK_PKGS="make gcc g++ clang libclang-rt-14-dev wamerican libsqlite3-dev xz-utils zstd gzip"
-BENCH_PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev uuid-dev libmemcached-dev libhnswlib-dev libfaiss-dev libopenblas-dev libck-dev libglib2.0-dev python3-cachetools python3-sortedcontainers wamerican hyperfine gnuplot-nox"
+CHECK_PKGS="make gcc g++ clang libclang-rt-14-dev wamerican libsqlite3-dev xz-utils zstd gzip redis-server redis-tools libhiredis-dev"
+BENCH_PKGS="libboost1.81-dev libabsl-dev uthash-dev libbloom-dev libjudy-dev uuid-dev libmemcached-dev libhnswlib-dev libfaiss-dev libopenblas-dev libck-dev libglib2.0-dev python3-cachetools python3-sortedcontainers wamerican hyperfine gnuplot-nox sentencepiece libsentencepiece-dev"
 
 case "${1:-check}" in
     check) pkgs=$CHECK_PKGS ;;
