@@ -4237,6 +4237,9 @@ static inline void ds__freq_ensure(ds__freq *f, size_t len, size_t max_entries, 
     size_t want = 2 * len;
     if (4 * len <= f->width || f->width >= ((size_t)1 << 40)) return;
     if (max_entries && want > max_entries) want = max_entries;
+    /* At the bound already (len passes max_entries for a moment in every
+     * insert into a full cache): reallocating would only zero the counts. */
+    if (4 * want <= f->width) return;
     (void)ds__freq_alloc(f, want, a);
 }
 /* Counter r of a key (x = ds_mix64 of its hash, mixed once per access):

@@ -678,54 +678,74 @@ static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
 
 /* -- storage -- */
 
-/* Grow every per-slot array (and the build scratch) to nroom slots: all new
- * blocks are allocated before anything is copied or freed, so ENOMEM
- * leaves the index exactly as it was. */
-static ds_status ds__hn_grow(ds_hnsw *h, size_t nroom) {
-    enum { L0, LEV, UOFF, DEL, MARK, CAND, NB };
-    size_t esz[NB], i;
-    void *nw[NB];
-    size_t old_cand = h->build.ncand;
-    esz[L0] = h->rec;
-    esz[LEV] = 1;
-    esz[UOFF] = sizeof(uint64_t);
-    esz[DEL] = sizeof(uint32_t);
-    esz[MARK] = sizeof(uint16_t);
-    esz[CAND] = sizeof(ds__hnsw_pair);
+/* Room for more slots, in two steps. ds__hn_room_alloc allocates every
+ * per-slot array (and, the first time, the build's fixed buffers) for nroom
+ * slots without touching the index; ds__hn_room_commit installs them,
+ * ds__hn_room_drop frees them. An insert allocates everything it needs
+ * (room, arena, label map) before it installs anything, so DS_ENOMEM at
+ * any step leaves the index exactly as it was, memory() included. */
+enum { DS__HN_L0, DS__HN_LEV, DS__HN_UOFF, DS__HN_DEL, DS__HN_MARK, DS__HN_CAND, DS__HN_NB };
+typedef struct ds__hn_room {
+    size_t nroom; /* 0: nothing allocated */
+    void *nw[DS__HN_NB];
+    void *sel, *top;
+    size_t nsel, ntop;
+} ds__hn_room;
+static size_t ds__hn_esz(const ds_hnsw *h, int i) {
+    static const size_t esz[DS__HN_NB] = {0, 1, sizeof(uint64_t), sizeof(uint32_t), sizeof(uint16_t),
+                                          sizeof(ds__hnsw_pair)};
+    return i == DS__HN_L0 ? h->rec : esz[i];
+}
+static void ds__hn_room_drop(ds_hnsw *h, ds__hn_room *r) {
+    int i;
+    for (i = 0; i < DS__HN_NB; i++)
+        if (r->nw[i]) DS_FREE(h->alloc, r->nw[i], (r->nroom + (i == DS__HN_CAND)) * ds__hn_esz(h, i));
+    if (r->sel) DS_FREE(h->alloc, r->sel, r->nsel * sizeof(ds__hnsw_pair));
+    if (r->top) DS_FREE(h->alloc, r->top, r->ntop * sizeof(ds__hnsw_pair));
+    memset(r, 0, sizeof *r);
+}
+static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
+    int i;
+    memset(r, 0, sizeof *r);
     if (nroom <= h->room) return DS_OK;
-    for (i = 0; i < NB; i++) {
+    r->nroom = nroom;
+    for (i = 0; i < DS__HN_NB; i++) {
         size_t bytes;
-        nw[i] = NULL;
-        if (!ds_size_mul(nroom + (i == CAND), esz[i], &bytes)) bytes = 0;
-        if (bytes) nw[i] = DS_MALLOC(h->alloc, bytes);
-        if (!nw[i]) {
-            while (i-- > 0) DS_FREE(h->alloc, nw[i], (nroom + (i == CAND)) * esz[i]);
-            return bytes ? DS_ENOMEM : DS_EINVAL;
+        if (!ds_size_mul(nroom + (i == DS__HN_CAND), ds__hn_esz(h, i), &bytes)) {
+            ds__hn_room_drop(h, r);
+            return DS_EINVAL;
         }
-    }
-    /* The fixed-size build buffers come with the first growth. */
-    if (!h->sel) {
-        size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
-        void *p = NULL, *t = NULL;
-        size_t cap = 0, tcap = 0;
-        if (!ds__scratch_grow(h->alloc, &p, &cap, nsel, sizeof(ds__hnsw_pair)) ||
-            !ds__scratch_grow(h->alloc, &t, &tcap, h->efc + 2, sizeof(ds__hnsw_pair))) {
-            if (p) DS_FREE(h->alloc, p, cap * sizeof(ds__hnsw_pair));
-            for (i = 0; i < NB; i++) DS_FREE(h->alloc, nw[i], (nroom + (i == CAND)) * esz[i]);
+        if (!(r->nw[i] = DS_MALLOC(h->alloc, bytes))) {
+            ds__hn_room_drop(h, r);
             return DS_ENOMEM;
         }
-        h->sel = (ds__hnsw_pair *)p;
-        h->nsel = cap;
-        h->build.top = (ds__hnsw_pair *)t;
-        h->build.ntop = tcap;
+    }
+    if (!h->sel) { /* the fixed-size build buffers come with the first growth */
+        size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
+        int ok = ds__scratch_grow(h->alloc, &r->sel, &r->nsel, nsel, sizeof(ds__hnsw_pair));
+        if (!ok || !ds__scratch_grow(h->alloc, &r->top, &r->ntop, h->efc + 2, sizeof(ds__hnsw_pair))) {
+            ds__hn_room_drop(h, r);
+            return DS_ENOMEM;
+        }
+    }
+    return DS_OK;
+}
+static void ds__hn_room_commit(ds_hnsw *h, ds__hn_room *r) {
+    size_t nroom = r->nroom;
+    if (!nroom) return;
+    if (r->sel) {
+        h->sel = (ds__hnsw_pair *)r->sel;
+        h->nsel = r->nsel;
+        h->build.top = (ds__hnsw_pair *)r->top;
+        h->build.ntop = r->ntop;
     }
     if (h->n) {
-        memcpy(nw[L0], h->l0, h->n * h->rec);
-        memcpy(nw[LEV], h->level, h->n);
-        memcpy(nw[UOFF], h->uoff, h->n * sizeof(uint64_t));
+        memcpy(r->nw[DS__HN_L0], h->l0, h->n * h->rec);
+        memcpy(r->nw[DS__HN_LEV], h->level, h->n);
+        memcpy(r->nw[DS__HN_UOFF], h->uoff, h->n * sizeof(uint64_t));
     }
-    if (h->ndel) memcpy(nw[DEL], h->del, h->ndel * sizeof(uint32_t));
-    memset(nw[MARK], 0, nroom * sizeof(uint16_t));
+    if (h->ndel) memcpy(r->nw[DS__HN_DEL], h->del, h->ndel * sizeof(uint32_t));
+    memset(r->nw[DS__HN_MARK], 0, nroom * sizeof(uint16_t));
     if (h->l0) {
         DS_FREE(h->alloc, h->l0, h->room * h->rec);
         DS_FREE(h->alloc, h->level, h->room);
@@ -733,33 +753,53 @@ static ds_status ds__hn_grow(ds_hnsw *h, size_t nroom) {
         DS_FREE(h->alloc, h->del, h->room * sizeof(uint32_t));
     }
     if (h->build.mark) DS_FREE(h->alloc, h->build.mark, h->build.nmark * sizeof(uint16_t));
-    if (h->build.cand) DS_FREE(h->alloc, h->build.cand, old_cand * sizeof(ds__hnsw_pair));
-    h->l0 = (unsigned char *)nw[L0];
-    h->level = (uint8_t *)nw[LEV];
-    h->uoff = (uint64_t *)nw[UOFF];
-    h->del = (uint32_t *)nw[DEL];
-    h->build.mark = (uint16_t *)nw[MARK];
+    if (h->build.cand) DS_FREE(h->alloc, h->build.cand, h->build.ncand * sizeof(ds__hnsw_pair));
+    h->l0 = (unsigned char *)r->nw[DS__HN_L0];
+    h->level = (uint8_t *)r->nw[DS__HN_LEV];
+    h->uoff = (uint64_t *)r->nw[DS__HN_UOFF];
+    h->del = (uint32_t *)r->nw[DS__HN_DEL];
+    h->build.mark = (uint16_t *)r->nw[DS__HN_MARK];
     h->build.nmark = nroom;
     h->build.epoch = 0;
-    h->build.cand = (ds__hnsw_pair *)nw[CAND];
+    h->build.cand = (ds__hnsw_pair *)r->nw[DS__HN_CAND];
     h->build.ncand = nroom + 1;
     h->room = nroom;
-    return DS_OK;
+    memset(r, 0, sizeof *r);
 }
-/* Room for `words` more u32 in the upper-link arena. */
-static ds_status ds__hn_arena(ds_hnsw *h, size_t words) {
+/* Grow every per-slot array (and the build scratch) to nroom slots. */
+static ds_status ds__hn_grow(ds_hnsw *h, size_t nroom) {
+    ds__hn_room r;
+    ds_status st = ds__hn_room_alloc(h, nroom, &r);
+    if (st == DS_OK) ds__hn_room_commit(h, &r);
+    return st;
+}
+/* Room for `words` more u32 in the upper-link arena: a new block in *p (NULL
+ * when the arena has room) for ds__hn_arena_commit to install. */
+static ds_status ds__hn_arena_alloc(const ds_hnsw *h, size_t words, uint32_t **p, size_t *ncap) {
     size_t need, nc;
-    uint32_t *p;
+    *p = NULL;
+    *ncap = 0;
     if (!ds_size_add(h->ulen, words, &need)) return DS_EINVAL;
     if (need <= h->ucap) return DS_OK;
     nc = h->ucap * 2 > need ? h->ucap * 2 : need;
     if (nc < 256) nc = 256;
-    if (nc > SIZE_MAX / 4 || !(p = (uint32_t *)DS_MALLOC(h->alloc, nc * 4))) return DS_ENOMEM;
+    if (nc > SIZE_MAX / 4 || !(*p = (uint32_t *)DS_MALLOC(h->alloc, nc * 4))) return DS_ENOMEM;
+    *ncap = nc;
+    return DS_OK;
+}
+static void ds__hn_arena_commit(ds_hnsw *h, uint32_t *p, size_t nc) {
+    if (!p) return;
     if (h->ulen) memcpy(p, h->upper, h->ulen * 4);
     if (h->upper) DS_FREE(h->alloc, h->upper, h->ucap * 4);
     h->upper = p;
     h->ucap = nc;
-    return DS_OK;
+}
+static ds_status ds__hn_arena(ds_hnsw *h, size_t words) {
+    uint32_t *p;
+    size_t nc;
+    ds_status st = ds__hn_arena_alloc(h, words, &p, &nc);
+    if (st == DS_OK) ds__hn_arena_commit(h, p, nc);
+    return st;
 }
 
 DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim) {
@@ -910,25 +950,33 @@ static void ds__hn_init_slot(ds_hnsw *h, uint32_t id, uint64_t label, const floa
 }
 
 static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int normalize) {
-    size_t limit = h->max_elements ? h->max_elements : DS__HNSW_NOLIMIT;
+    size_t limit = h->max_elements ? h->max_elements : DS__HNSW_NOLIMIT, ucap = 0;
     ds_rng r = h->rng;
-    uint32_t id;
+    ds__hn_room room;
+    uint32_t id, *up = NULL;
     int L;
     ds_status st;
     if (ds__vlabel_map_get(&h->map, label)) return DS_EEXIST;
     if (h->replace_deleted && h->ndel) return ds__hn_replace(h, label, v, normalize);
     if (h->n >= limit) return DS_EFULL;
+    /* Allocate all, then install all (ds__hn_room_alloc). */
+    memset(&room, 0, sizeof room);
     if (h->n == h->room) {
         size_t nr = h->room < 8 ? 16 : h->room * 2;
         if (nr > limit) nr = limit;
-        if ((st = ds__hn_grow(h, nr)) != DS_OK) return st;
+        if ((st = ds__hn_room_alloc(h, nr, &room)) != DS_OK) return st;
     }
     /* The level comes from a copy of the RNG, committed with the insert. */
     L = ds__hn_draw_level(h, &r);
-    if ((st = ds__hn_arena(h, (size_t)L * (h->M + 1))) != DS_OK) return st;
-    if ((st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1)) != DS_OK)
+    if ((st = ds__hn_arena_alloc(h, (size_t)L * (h->M + 1), &up, &ucap)) != DS_OK ||
+        (st = ds__vlabel_map_reserve(&h->map, ds__vlabel_map_len(&h->map) + 1)) != DS_OK) {
+        if (up) DS_FREE(h->alloc, up, ucap * 4);
+        ds__hn_room_drop(h, &room);
         return st;
+    }
     /* Commit: nothing below can fail. */
+    ds__hn_room_commit(h, &room);
+    ds__hn_arena_commit(h, up, ucap);
     (void)ds__vlabel_map_put(&h->map, label, h->n, NULL);
     h->rng = r;
     id = (uint32_t)h->n;
@@ -1324,12 +1372,14 @@ static int ds__hn_buf(const ds_alloc *a, void **out, size_t *cap, size_t n, size
     void *p = NULL;
     size_t c = 0;
     if (!ds__scratch_grow(a, &p, &c, n, esz)) return 0;
-    if (zero) memset(p, 0, n * esz);
+    if (zero && p) memset(p, 0, n * esz);
     *out = p;
     *cap = c;
     return 1;
 }
-static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
+/* Per-thread build buffers for an index of room slots (the insert's room,
+ * possibly not installed yet: thread 0's sel is set once it is). */
+static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads, size_t room) {
     size_t t, cap, nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
     ds_status st = ds__hn_mem_alloc(m, threads, h->alloc);
     if (st != DS_OK) return st;
@@ -1347,9 +1397,9 @@ static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
         w->sel = (ds__hnsw_pair *)p;
         /* as h->build: a visited mark and a candidate slot for every slot
          * (the build never runs out), the result heap for ef_construction */
-        if (!ds__hn_buf(h->alloc, &p, &s->nmark, h->room, sizeof *s->mark, 1)) break;
+        if (!ds__hn_buf(h->alloc, &p, &s->nmark, room, sizeof *s->mark, 1)) break;
         s->mark = (uint16_t *)p;
-        if (!ds__hn_buf(h->alloc, &p, &s->ncand, h->room + 1, sizeof *s->cand, 0)) break;
+        if (!ds__hn_buf(h->alloc, &p, &s->ncand, room + 1, sizeof *s->cand, 0)) break;
         s->cand = (ds__hnsw_pair *)p;
         if (!ds__hn_buf(h->alloc, &p, &s->ntop, h->efc + 2, sizeof *s->top, 0)) break;
         s->top = (ds__hnsw_pair *)p;
@@ -1361,9 +1411,12 @@ static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
 
 DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const float *vectors,
                                   size_t count, size_t threads) {
-    size_t limit, nrep, nnew, need, n0, words = 0, i, first, nthr = 1;
+    size_t limit, nrep, nnew, need, n0, words = 0, i, first, nthr = 1, ucap = 0;
     ds_rng r;
-    ds_status st;
+    ds_status st = DS_OK;
+    ds__hn_room room;
+    uint8_t *lev;
+    uint32_t *up = NULL;
     ds__hn_mem mem;
     ds__hn_job job;
     if (!h || (count && (!labels || !vectors))) return DS_EINVAL;
@@ -1378,34 +1431,50 @@ DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const f
     n0 = h->n;
     if (nnew > limit - n0) return DS_EFULL;
     need = n0 + nnew;
-    /* Everything that can fail, before the index changes. */
+    /* Everything that can fail, allocated before anything is installed (the
+     * label map last), so a failure leaves the index as it was. */
     if (need > h->room) {
         size_t nr = h->room < 8 ? 16 : h->room * 2;
         if (nr < need) nr = need;
         if (nr > limit) nr = limit;
-        if ((st = ds__hn_grow(h, nr)) != DS_OK) return st;
+        if ((st = ds__hn_room_alloc(h, nr, &room)) != DS_OK) return st;
+    } else {
+        memset(&room, 0, sizeof room);
     }
+    lev = room.nroom ? (uint8_t *)room.nw[DS__HN_LEV] : h->level;
     r = h->rng;
-    for (i = n0; i < need; i++) { /* slots past n: free to write */
+    for (i = n0; i < need; i++) { /* slots past n: free to write (commit copies [0, n)) */
         int L = ds__hn_draw_level(h, &r);
-        h->level[i] = (uint8_t)L;
-        if (!ds_size_add(words, (size_t)L * (h->M + 1), &words)) return DS_ENOMEM;
+        lev[i] = (uint8_t)L;
+        if (!ds_size_add(words, (size_t)L * (h->M + 1), &words)) st = DS_ENOMEM;
     }
-    if ((st = ds__hn_arena(h, words)) != DS_OK) return st;
-    if (!ds_size_add(ds__vlabel_map_len(&h->map), count, &i)) return DS_ENOMEM;
-    if ((st = ds__vlabel_map_reserve(&h->map, i)) != DS_OK) return st;
+    if (st == DS_OK) st = ds__hn_arena_alloc(h, words, &up, &ucap);
     /* The first new element of an empty index becomes the entry point
      * unlinked (as in add); the rest are linked by the threads. */
     first = n0;
     if (h->maxlevel < 0 && nnew) first++;
     if (need > first) nthr = ds__hn_nthreads(threads, need - first);
-    if (nthr > 1) {
-        if ((st = ds__hn_wk_alloc(h, &mem, nthr)) != DS_OK) return st;
-        if (pthread_mutex_init(&job.global, NULL) != 0) {
+    if (st == DS_OK && nthr > 1) {
+        if ((st = ds__hn_wk_alloc(h, &mem, nthr, room.nroom ? room.nroom : h->room)) == DS_OK &&
+            pthread_mutex_init(&job.global, NULL) != 0) {
             ds__hn_wk_free(h, &mem, nthr);
-            return DS_ENOMEM;
+            st = DS_ENOMEM;
         }
+        if (st != DS_OK) nthr = 1; /* nothing of the workers' to free below */
     }
+    if (st == DS_OK && !ds_size_add(ds__vlabel_map_len(&h->map), count, &i)) st = DS_ENOMEM;
+    if (st == DS_OK && (st = ds__vlabel_map_reserve(&h->map, i)) != DS_OK && nthr > 1) {
+        pthread_mutex_destroy(&job.global);
+        ds__hn_wk_free(h, &mem, nthr);
+    }
+    if (st != DS_OK) {
+        if (up) DS_FREE(h->alloc, up, ucap * 4);
+        ds__hn_room_drop(h, &room);
+        return st;
+    }
+    ds__hn_room_commit(h, &room);
+    ds__hn_arena_commit(h, up, ucap);
+    if (nthr > 1) mem.wk[0].sel = h->sel; /* the first growth brings it */
     /* Labels: all new to the index, but the batch may repeat one. */
     for (i = 0; i < count; i++) {
         uint64_t slot = i < nrep ? h->del[h->ndel - 1 - i] : n0 + (i - nrep);

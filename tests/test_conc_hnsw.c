@@ -441,6 +441,7 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
         ds_membuf before, after;
         long f0 = PROP_FAILS(pa);
         ds_status st;
+        size_t mem0 = ds_hnsw_memory(&h);
         if (c > N - at) c = N - at;
         hmt_image(&h, &before);
         st = ds_hnsw_insert_batch(&h, lab + at, v + at * D, c, 1 + (size_t)ds_rng_below(&r, 3));
@@ -448,6 +449,7 @@ static int hmt_oom_seq(uint64_t seed, prop_alloc *pa) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, f0), 1);
             hmt_image(&h, &after);
             CHECK_OR(hmt_same_image(&before, &after), 1);
+            CHECK_OR(ds_hnsw_memory(&h) == mem0, 1); /* nothing grown and kept */
             ds_membuf_free(&after);
         } else {
             CHECK_OR(st == DS_OK, 1);

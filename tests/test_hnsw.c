@@ -848,7 +848,8 @@ void test_hnsw_determinism(void) {
 }
 
 /* Allocation failure at every allocation of add/resize/compact/search:
- * DS_ENOMEM leaves the index byte-identical (its saved image) to before. */
+ * DS_ENOMEM leaves the index byte-identical (its saved image) to before,
+ * and its memory() unchanged. */
 static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
     enum { D = 4 };
     ds_hnsw h;
@@ -864,6 +865,7 @@ static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
         long f0 = PROP_FAILS(pa);
         ds_status st;
         unsigned op = (unsigned)ds_rng_below(&r, 10);
+        size_t mem0 = ds_hnsw_memory(&h);
         for (j = 0; j < D; j++) v[j] = gauss(&r);
         hnsw_image(&h, &before);
         if (op < 7) st = ds_hnsw_insert(&h, i, v);
@@ -874,6 +876,8 @@ static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, f0), 1);
             hnsw_image(&h, &after);
             CHECK_OR(before.len == after.len && memcmp(before.data, after.data, before.len) == 0, 1);
+            /* and its memory: nothing grown and kept (issue 15, item 8's class) */
+            CHECK_OR(ds_hnsw_memory(&h) == mem0, 1);
             ds_membuf_free(&after);
         } else {
             CHECK_OR(st == DS_OK || st == DS_ENOTFOUND || st == DS_EFULL, 1);
