@@ -31,15 +31,24 @@ stop_all() {
 trap 'stop_all' EXIT
 trap 'stop_all; exit 1' INT TERM HUP
 
-# A free port: ask the kernel (bind to port 0) when python3 is there,
-# else try random ones until nothing answers.
+# A free port below 55535 whose cluster bus port (+10000) is free too:
+# tried by binding when python3 is there, else by pinging.
 free_port() {
     if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+        python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass'
     else
         while :; do
-            p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000 ))
-            redis-cli -p $p ping >/dev/null 2>&1 || { echo $p; return; }
+            p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 25000 ))
+            redis-cli -p $p ping >/dev/null 2>&1 || redis-cli -p $((p + 10000)) ping >/dev/null 2>&1 || { echo $p; return; }
         done
     fi
 }
