@@ -4,7 +4,7 @@
  * through Redis (Debian redis-server >= 6, client hiredis >= 0.14): rate
  * limiters with the same decisions as ds_limiter, idempotency keys with
  * fencing tokens (ds_idem's protocol), id blocks and snowflake worker-id
- * leases, on one node, N nodes behind a ketama ring, or a Redis Cluster.
+ * leases, a two-tier cache (DS_LRU in front of Redis), on one node, N nodes behind a ketama ring, or a Redis Cluster.
  *
  * Needs ds.h (included below) and hiredis. In exactly one file:
  *
@@ -30,6 +30,8 @@
  *                    fixed window, sliding counter, sliding log)
  *   ds:redis_idem    idempotency keys with fencing tokens
  *   ds:redis_ids     INCRBY id blocks, snowflake worker-id leases
+ *   ds:redis_cache   two-tier cache: DS_LRU in front of Redis, pub/sub
+ *                    invalidation
  *
  * OPTIONS
  *   As ds.h (DS_MALLOC..., DS_STATIC, DS_API). hiredis allocates its own
@@ -382,6 +384,99 @@ DSDEF ds_status ds_redis_worker_next(ds_redis_worker *w, uint64_t *id, int64_t *
 DSDEF ds_status ds_redis_worker_renew(ds_redis_worker *w);
 DSDEF void ds_redis_worker_release(ds_redis_worker *w);
 DSDEF uint64_t ds_redis_worker_id(const ds_redis_worker *w);
+
+/* == ds:redis_cache ==  two-tier cache: DS_LRU in front of Redis
+ * ds_redis_cache: byte-string keys and values. Reads go to the local LRU
+ * (L1, per process), then Redis (L2, shared), then the caller's loader
+ * (the database), filling both tiers on the way back (read-through).
+ * Writes go to Redis first (write-through), then an invalidation of the
+ * key is PUBLISHed on the cache's channel; every ds_redis_cache of that
+ * name SUBSCRIBEs to it and drops the key from its L1 on its next call
+ * (each call first drains pending invalidations, without blocking).
+ * Staleness bound: another process's L1 may serve the old value until it
+ * makes its next call after the invalidation reaches it (pub/sub latency:
+ * normally well under a millisecond on a LAN); when invalidations may have
+ * been lost (the subscriber connection dropped) the L1 is cleared on
+ * resubscribing, and in any case no L1 entry outlives l1_ttl_ns: that is
+ * the hard bound on staleness. Entries live ttl_ns in Redis.
+ * Redis unreachable: get falls back to the loader (and the L1), set/del
+ * return DS_EIO after updating the L1 (the L1 of other processes then
+ * stays stale up to l1_ttl_ns).
+ *
+ *   ds_status ds_redis_cache_init(ds_redis_cache *c, ds_redis *r, const ds_redis_cache_config *cfg)
+ *          DS_EINVAL: NULL, a bad name, negative times; DS_ENOMEM. The
+ *          subscription is opened lazily (first call) and retried with the
+ *          handle's backoff.
+ *   void   ds_redis_cache_free(ds_redis_cache *c)
+ *   ds_status ds_redis_cache_get(ds_redis_cache *c, const void *key, size_t len, int64_t now,
+ *                                ds_redis_cache_loader loader, void *lctx,
+ *                                const void **val, size_t *val_len)
+ *          DS_OK with *val (valid until the next call on c); DS_ENOTFOUND
+ *          if absent and no loader (or the loader said DS_ENOTFOUND); a
+ *          loader's other errors are returned as is. now: the caller's
+ *          monotonic ns (ds_now_ns()), for the L1's TTL.
+ *   ds_status ds_redis_cache_set(ds_redis_cache *c, const void *key, size_t len,
+ *                                const void *val, size_t val_len, int64_t now)
+ *   ds_status ds_redis_cache_del(ds_redis_cache *c, const void *key, size_t len, int64_t now)
+ *   ds_status ds_redis_cache_poll(ds_redis_cache *c)   drain invalidations now
+ * The loader: ds_status loader(void *lctx, const void *key, size_t len,
+ * const void **val, size_t *val_len) sets *val to bytes that stay valid
+ * until it returns to the cache (they are copied).
+ * Errors: DS_EINVAL (NULL, empty or too long key), DS_EIO, DS_ENOMEM,
+ * DS_EFULL from get for a value heavier than l1_max_bytes (not cached).
+ * Complexity: an L1 hit is O(1) and no round trip; a miss one or two.
+ * Thread-safety: as the handle (the subscriber connection is the cache's
+ * own). */
+typedef ds_status (*ds_redis_cache_loader)(void *lctx, const void *key, size_t len, const void **val,
+                                           size_t *val_len);
+typedef struct ds_redis_cache_config {
+    const char *name;         /* keys and channel namespace; NULL = "cache" */
+    size_t l1_max_entries;    /* 0 = 10000 */
+    uint64_t l1_max_bytes;    /* 0 = 64 MiB (keys + values + 64 bytes each) */
+    int64_t l1_ttl_ns;        /* 0 = 1 s: the staleness bound */
+    int64_t ttl_ns;           /* in Redis; 0 = 1 h */
+} ds_redis_cache_config;
+
+typedef struct ds__rdc_key {
+    unsigned char *p;
+    size_t len;
+    uint64_t h;
+} ds__rdc_key;
+typedef struct ds__rdc_val {
+    unsigned char *p;
+    size_t len;
+} ds__rdc_val;
+static inline uint64_t ds__rdc_hash(ds__rdc_key k, uint64_t seed) { return ds_mix64(k.h ^ seed); }
+static inline int ds__rdc_eq(ds__rdc_key a, ds__rdc_key b) {
+    return a.h == b.h && a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+DS__LRU_TYPES(ds__rdc_lru, ds__rdc_key, ds__rdc_val);
+
+typedef struct ds_redis_cache_stats {
+    uint64_t l1_hits, l2_hits, loads, invalidations, resubscribes;
+} ds_redis_cache_stats;
+
+typedef struct ds_redis_cache {
+    ds_redis *r;
+    ds__rdc_lru l1;
+    int l1_on;
+    redisContext *sub;
+    int64_t sub_retry_at;
+    int64_t l1_ttl, ttl;
+    char name[65];
+    char chan[110];
+    ds_redis_cache_stats stats;
+} ds_redis_cache;
+
+DSDEF ds_status ds_redis_cache_init(ds_redis_cache *c, ds_redis *r, const ds_redis_cache_config *cfg);
+DSDEF void ds_redis_cache_free(ds_redis_cache *c);
+DSDEF ds_status ds_redis_cache_get(ds_redis_cache *c, const void *key, size_t len, int64_t now,
+                                   ds_redis_cache_loader loader, void *lctx, const void **val,
+                                   size_t *val_len);
+DSDEF ds_status ds_redis_cache_set(ds_redis_cache *c, const void *key, size_t len, const void *val,
+                                   size_t val_len, int64_t now);
+DSDEF ds_status ds_redis_cache_del(ds_redis_cache *c, const void *key, size_t len, int64_t now);
+DSDEF ds_status ds_redis_cache_poll(ds_redis_cache *c);
 
 
 #ifdef __cplusplus
@@ -1652,5 +1747,294 @@ DSDEF void ds_redis_worker_release(ds_redis_worker *w) {
 }
 
 DSDEF uint64_t ds_redis_worker_id(const ds_redis_worker *w) { return w ? w->sf.cfg.node : 0; }
+
+/* ---- two-tier cache ---- */
+#include <poll.h>
+DS__LRU_PROTOS(ds__rdc_lru, ds__rdc_key, ds__rdc_val, DS__LINK_STATIC);
+DS__LRU_IMPL(ds__rdc_lru, ds__rdc_key, ds__rdc_val, ds__rdc_hash, ds__rdc_eq, DS__LINK_STATIC)
+
+static void ds__rdc_on_evict(void *ctx, ds__rdc_key *k, ds__rdc_val *v, ds_evict why) {
+    const ds_alloc *a = (const ds_alloc *)ctx;
+    (void)why;
+    if (k->p) DS_FREE(a, k->p, k->len ? k->len : 1);
+    if (v->p) DS_FREE(a, v->p, v->len ? v->len : 1);
+}
+static uint64_t ds__rdc_weigh(void *ctx, const ds__rdc_key *k, const ds__rdc_val *v) {
+    (void)ctx;
+    return (uint64_t)k->len + v->len + 64;
+}
+
+DSDEF ds_status ds_redis_cache_init(ds_redis_cache *c, ds_redis *r, const ds_redis_cache_config *cfg) {
+    ds__rdc_lru_config lc;
+    const char *name = cfg && cfg->name ? cfg->name : "cache";
+    ds_status st;
+    if (!c) return DS_EINVAL;
+    memset(c, 0, sizeof *c);
+    if (!r || !ds__rd_name_ok(name) || (cfg && (cfg->l1_ttl_ns < 0 || cfg->ttl_ns < 0))) return DS_EINVAL;
+    c->r = r;
+    strcpy(c->name, name);
+    snprintf(c->chan, sizeof c->chan, "%sc:%s", r->prefix, name);
+    c->l1_ttl = cfg && cfg->l1_ttl_ns ? cfg->l1_ttl_ns : 1000000000;
+    c->ttl = cfg && cfg->ttl_ns ? cfg->ttl_ns : (int64_t)3600 * 1000000000;
+    memset(&lc, 0, sizeof lc);
+    lc.max_entries = cfg && cfg->l1_max_entries ? cfg->l1_max_entries : 10000;
+    lc.max_weight = cfg && cfg->l1_max_bytes ? cfg->l1_max_bytes : (uint64_t)64 << 20;
+    lc.weigher = ds__rdc_weigh;
+    lc.default_ttl = c->l1_ttl;
+    lc.on_evict = ds__rdc_on_evict;
+    lc.ctx = (void *)(uintptr_t)r->alloc;
+    lc.alloc = r->alloc;
+    if ((st = ds__rdc_lru_init(&c->l1, &lc)) != DS_OK) return st;
+    c->l1_on = 1;
+    return DS_OK;
+}
+
+DSDEF void ds_redis_cache_free(ds_redis_cache *c) {
+    if (!c) return;
+    if (c->sub) redisFree(c->sub);
+    if (c->l1_on) ds__rdc_lru_free(&c->l1);
+    memset(c, 0, sizeof *c);
+}
+
+static void ds__rdc_l1_del(ds_redis_cache *c, const void *key, size_t len) {
+    ds__rdc_key k;
+    k.p = (unsigned char *)(uintptr_t)key;
+    k.len = len;
+    k.h = ds_hash_bytes(key, len, 0);
+    ds__rdc_lru_del(&c->l1, k, NULL, 0);
+}
+
+/* Open the subscription (on the node that serves the channel's name). */
+static void ds__rdc_subscribe(ds_redis_cache *c) {
+    ds_redis *r = c->r;
+    size_t node;
+    ds__rdnode *nd;
+    redisReply *y;
+    redisContext *s;
+    if (c->sub || ds_now_ns() < c->sub_retry_at) return;
+    node = ds__rd_route(r, c->chan, strlen(c->chan));
+    if (node == SIZE_MAX) return;
+    nd = &r->nodes[node];
+    s = nd->port ? redisConnectWithTimeout(nd->addr, nd->port, ds__rd_tv(r->conn_to))
+                 : redisConnectUnixWithTimeout(nd->addr, ds__rd_tv(r->conn_to));
+    c->sub_retry_at = ds_now_ns() + r->bo_max;
+    if (!s || s->err) goto fail;
+    redisSetTimeout(s, ds__rd_tv(r->cmd_to));
+    if (r->pass[0]) {
+        y = r->user[0] ? (redisReply *)redisCommand(s, "AUTH %s %s", r->user, r->pass)
+                       : (redisReply *)redisCommand(s, "AUTH %s", r->pass);
+        if (!y || y->type == REDIS_REPLY_ERROR) { if (y) freeReplyObject(y); goto fail; }
+        freeReplyObject(y);
+    }
+    y = (redisReply *)redisCommand(s, "SUBSCRIBE %s", c->chan);
+    if (!y || y->type != REDIS_REPLY_ARRAY) { if (y) freeReplyObject(y); goto fail; }
+    freeReplyObject(y);
+    c->sub = s;
+    c->sub_retry_at = 0;
+    /* Invalidations may have been missed while unsubscribed. */
+    ds__rdc_lru_clear(&c->l1);
+    c->stats.resubscribes++;
+    return;
+fail:
+    if (s) redisFree(s);
+}
+
+DSDEF ds_status ds_redis_cache_poll(ds_redis_cache *c) {
+    struct pollfd pfd;
+    void *y;
+    if (!c || !c->r) return DS_EINVAL;
+    ds__rdc_subscribe(c);
+    if (!c->sub) return DS_EIO;
+    for (;;) {
+        while (redisGetReplyFromReader(c->sub, &y) == REDIS_OK && y) {
+            redisReply *m = (redisReply *)y;
+            if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 && m->element[2]->type == REDIS_REPLY_STRING &&
+                m->element[0]->type == REDIS_REPLY_STRING && !strcmp(m->element[0]->str, "message")) {
+                if (m->element[2]->len) ds__rdc_l1_del(c, m->element[2]->str, m->element[2]->len);
+                else ds__rdc_lru_clear(&c->l1);
+                c->stats.invalidations++;
+            }
+            freeReplyObject(y);
+        }
+        if (c->sub->err) break;
+        pfd.fd = c->sub->fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) <= 0) return DS_OK;
+        if (redisBufferRead(c->sub) != REDIS_OK) break;
+    }
+    redisFree(c->sub); /* lost: resubscribe (and clear the L1) later */
+    c->sub = NULL;
+    c->sub_retry_at = 0;
+    ds__rdc_lru_clear(&c->l1);
+    return DS_EIO;
+}
+
+/* "<prefix>c:<name>:{key}" */
+static ds_status ds__rdc_key_make(ds_redis_cache *c, const void *key, size_t len, char *stack, size_t cap,
+                                  char **out, size_t *olen, size_t *ocap) {
+    size_t pl = strlen(c->chan), need = pl + 3 + len;
+    *out = stack;
+    *ocap = need;
+    if (need > cap && !(*out = (char *)DS_MALLOC(c->r->alloc, need))) return DS_ENOMEM;
+    memcpy(*out, c->chan, pl);
+    memcpy(*out + pl, ":{", 2);
+    memcpy(*out + pl + 2, key, len);
+    (*out)[pl + 2 + len] = '}';
+    *olen = need;
+    return DS_OK;
+}
+
+static ds_status ds__rdc_l1_put(ds_redis_cache *c, const void *key, size_t len, const void *val, size_t vlen,
+                                int64_t now, const void **outv) {
+    ds__rdc_key k;
+    ds__rdc_val v;
+    ds_status st;
+    ds__rdc_val *got;
+    k.len = len;
+    v.len = vlen;
+    k.p = (unsigned char *)DS_MALLOC(c->r->alloc, len ? len : 1);
+    v.p = (unsigned char *)DS_MALLOC(c->r->alloc, vlen ? vlen : 1);
+    if (!k.p || !v.p) {
+        if (k.p) DS_FREE(c->r->alloc, k.p, len ? len : 1);
+        if (v.p) DS_FREE(c->r->alloc, v.p, vlen ? vlen : 1);
+        return DS_ENOMEM;
+    }
+    memcpy(k.p, key, len);
+    if (vlen) memcpy(v.p, val, vlen);
+    k.h = ds_hash_bytes(key, len, 0);
+    if ((st = ds__rdc_lru_put(&c->l1, k, v, now)) != DS_OK) {
+        DS_FREE(c->r->alloc, k.p, len ? len : 1);
+        DS_FREE(c->r->alloc, v.p, vlen ? vlen : 1);
+        return st;
+    }
+    if (outv) {
+        got = ds__rdc_lru_peek(&c->l1, k, now);
+        if (!got) return DS_EFULL; /* heavier than the L1's bound: not kept */
+        *outv = got->p;
+    }
+    return DS_OK;
+}
+
+static ds_status ds__rdc_cmd(ds_redis_cache *c, const char *cmd, const char *k, size_t kl, const void *v,
+                             size_t vl, int px, redisReply **out) {
+    ds__rdcall call;
+    char ttl[24];
+    memset(&call, 0, sizeof call);
+    call.script = -1;
+    call.k[0] = k; call.kl[0] = kl;
+    call.a[0] = cmd; call.al[0] = strlen(cmd);
+    call.a[1] = k; call.al[1] = kl;
+    call.nargs = 2;
+    if (v) { call.a[2] = (const char *)v; call.al[2] = vl; call.nargs = 3; }
+    if (px) {
+        snprintf(ttl, sizeof ttl, "%lld", (long long)ds__rd_ms_ceil(c->ttl));
+        call.a[3] = "PX"; call.al[3] = 2;
+        call.a[4] = ttl; call.al[4] = strlen(ttl);
+        call.nargs = 5;
+    }
+    ds__rd_run(c->r, &call, 1);
+    *out = call.y;
+    if (call.st == DS_OK && call.y->type == REDIS_REPLY_ERROR) {
+        ds__rd_seterr(c->r, "cache: error reply", call.y->str);
+        freeReplyObject(call.y);
+        *out = NULL;
+        return DS_EIO;
+    }
+    return call.st;
+}
+
+DSDEF ds_status ds_redis_cache_get(ds_redis_cache *c, const void *key, size_t len, int64_t now,
+                                   ds_redis_cache_loader loader, void *lctx, const void **val,
+                                   size_t *val_len) {
+    ds__rdc_key k;
+    ds__rdc_val *hit;
+    char stack[600], *kb;
+    size_t kl, cap, vl = 0;
+    redisReply *y = NULL;
+    ds_status st;
+    const void *v = NULL;
+    if (val) *val = NULL;
+    if (val_len) *val_len = 0;
+    if (!c || !c->r || !key || !len || len > c->r->max_key_len || !val || !val_len) return DS_EINVAL;
+    ds_redis_cache_poll(c);
+    k.p = (unsigned char *)(uintptr_t)key;
+    k.len = len;
+    k.h = ds_hash_bytes(key, len, 0);
+    if ((hit = ds__rdc_lru_get(&c->l1, k, now)) != NULL) {
+        c->stats.l1_hits++;
+        *val = hit->p;
+        *val_len = hit->len;
+        return DS_OK;
+    }
+    if ((st = ds__rdc_key_make(c, key, len, stack, sizeof stack, &kb, &kl, &cap)) != DS_OK) return st;
+    st = ds__rdc_cmd(c, "GET", kb, kl, NULL, 0, 0, &y);
+    if (st == DS_OK && y->type == REDIS_REPLY_STRING) {
+        c->stats.l2_hits++;
+        st = ds__rdc_l1_put(c, key, len, y->str, y->len, now, &v);
+        vl = y->len;
+    } else if (!loader) {
+        st = st == DS_OK ? DS_ENOTFOUND : st;
+    } else {
+        int redis_up = st == DS_OK;
+        c->stats.loads++;
+        if ((st = loader(lctx, key, len, &v, &vl)) == DS_OK) {
+            if (!v && vl) st = DS_EINVAL;
+            else {
+                if (redis_up) { /* fill L2; its failure is not the caller's */
+                    redisReply *z = NULL;
+                    if (ds__rdc_cmd(c, "SET", kb, kl, v ? v : "", vl, 1, &z) == DS_OK && z) freeReplyObject(z);
+                }
+                st = ds__rdc_l1_put(c, key, len, v ? v : "", vl, now, &v);
+            }
+        }
+    }
+    if (y) freeReplyObject(y);
+    if (kb != stack) DS_FREE(c->r->alloc, kb, cap);
+    if (st == DS_OK) {
+        *val = v;
+        *val_len = vl;
+    }
+    return st;
+}
+
+static ds_status ds__rdc_write(ds_redis_cache *c, const void *key, size_t len, const void *val, size_t vl,
+                               int64_t now, int del) {
+    char stack[600], *kb;
+    size_t kl, cap;
+    redisReply *y = NULL;
+    ds_status st, l1 = DS_OK;
+    if (!c || !c->r || !key || !len || len > c->r->max_key_len || (!del && !val && vl)) return DS_EINVAL;
+    ds_redis_cache_poll(c);
+    ds__rdc_l1_del(c, key, len);
+    if ((st = ds__rdc_key_make(c, key, len, stack, sizeof stack, &kb, &kl, &cap)) != DS_OK) return st;
+    st = del ? ds__rdc_cmd(c, "DEL", kb, kl, NULL, 0, 0, &y) : ds__rdc_cmd(c, "SET", kb, kl, val ? val : "", vl, 1, &y);
+    if (y) freeReplyObject(y);
+    y = NULL;
+    if (st == DS_OK) {
+        ds__rdcall call;
+        memset(&call, 0, sizeof call);
+        call.script = -1;
+        call.k[0] = c->chan; call.kl[0] = strlen(c->chan);
+        call.a[0] = "PUBLISH"; call.al[0] = 7;
+        call.a[1] = c->chan; call.al[1] = strlen(c->chan);
+        call.a[2] = (const char *)key; call.al[2] = len;
+        call.nargs = 3;
+        ds__rd_run(c->r, &call, 1);
+        st = call.st;
+        ds__rd_calls_free(&call, 1);
+        if (!del && st == DS_OK) l1 = ds__rdc_l1_put(c, key, len, val ? val : "", vl, now, NULL);
+    }
+    if (kb != stack) DS_FREE(c->r->alloc, kb, cap);
+    return st != DS_OK ? st : l1;
+}
+
+DSDEF ds_status ds_redis_cache_set(ds_redis_cache *c, const void *key, size_t len, const void *val,
+                                   size_t val_len, int64_t now) {
+    return ds__rdc_write(c, key, len, val, val_len, now, 0);
+}
+DSDEF ds_status ds_redis_cache_del(ds_redis_cache *c, const void *key, size_t len, int64_t now) {
+    return ds__rdc_write(c, key, len, NULL, 0, now, 1);
+}
 
 #endif

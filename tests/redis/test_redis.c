@@ -1089,6 +1089,96 @@ static void test_cluster(void) {
     ds_redis_free(&r);
 }
 
+
+/* ---------------------------------------------------------------------- */
+static int loads;
+static ds_status db_loader(void *ctx, const void *key, size_t len, const void **val, size_t *vlen) {
+    static char buf[64];
+    (void)ctx;
+    loads++;
+    if (len == 7 && !memcmp(key, "missing", 7)) return DS_ENOTFOUND;
+    snprintf(buf, sizeof buf, "db:%.*s", (int)len, (const char *)key);
+    *val = buf;
+    *vlen = strlen(buf);
+    return DS_OK;
+}
+static void test_cache_two_tier(void) {
+    ds_redis ra, rb;
+    ds_redis_cache a, b;
+    ds_redis_cache_config cc;
+    const void *v;
+    size_t vl;
+    int64_t now = ds_now_ns();
+    int i, seen = 0;
+    memset(&cc, 0, sizeof cc);
+    cc.name = "c2";
+    cc.l1_ttl_ns = 300000000;
+    CHECKST(&ra, open_node(&ra, env("DS_REDIS_SOCK"), 1000000000), DS_OK);
+    CHECKST(&rb, open_node(&rb, env("DS_REDIS_SOCK"), 1000000000), DS_OK);
+    CHECKST(&ra, ds_redis_cache_init(&a, &ra, &cc), DS_OK);
+    CHECKST(&rb, ds_redis_cache_init(&b, &rb, &cc), DS_OK);
+    loads = 0;
+    /* read-through: loader once, then Redis (b), then L1 */
+    CHECKST(&ra, ds_redis_cache_get(&a, "u1", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+    CHECK(vl == 5 && !memcmp(v, "db:u1", 5) && loads == 1);
+    CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+    CHECK(vl == 5 && !memcmp(v, "db:u1", 5) && loads == 1 && b.stats.l2_hits == 1);
+    CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+    CHECK(b.stats.l1_hits == 1);
+    CHECKST(&ra, ds_redis_cache_get(&a, "missing", 7, now, db_loader, NULL, &v, &vl), DS_ENOTFOUND);
+    CHECKST(&ra, ds_redis_cache_get(&a, "nope", 4, now, NULL, NULL, &v, &vl), DS_ENOTFOUND);
+    /* write-through + invalidation: b's L1 drops u1 and sees the new value */
+    CHECKST(&ra, ds_redis_cache_set(&a, "u1", 2, "new", 3, now), DS_OK);
+    for (i = 0; i < 100 && !seen; i++) {
+        CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+        seen = vl == 3 && !memcmp(v, "new", 3);
+        if (!seen) sleep_ms(2);
+    }
+    CHECK(seen && b.stats.invalidations >= 1);
+    CHECKST(&ra, ds_redis_cache_del(&a, "u1", 2, now), DS_OK);
+    sleep_ms(20);
+    loads = 0;
+    CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+    CHECK(loads == 1 && vl == 5);
+    /* the hard bound: a stale L1 entry (no invalidation: written behind
+     * the cache's back) is gone after l1_ttl */
+    raw_int(env("DS_REDIS_SOCK"), "SET ds:c:c2:{u1} behind");
+    CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now + 100000000, NULL, NULL, &v, &vl), DS_OK);
+    CHECK(vl == 5); /* still the L1's */
+    CHECKST(&rb, ds_redis_cache_get(&b, "u1", 2, now + 400000000, NULL, NULL, &v, &vl), DS_OK);
+    CHECK(vl == 6 && !memcmp(v, "behind", 6));
+    CHECK(ds_redis_cache_get(&b, "", 0, now, NULL, NULL, &v, &vl) == DS_EINVAL);
+    CHECK(ds_redis_cache_get(NULL, "a", 1, now, NULL, NULL, &v, &vl) == DS_EINVAL);
+    ds_redis_cache_free(&a);
+    ds_redis_cache_free(&b);
+    ds_redis_free(&ra);
+    ds_redis_free(&rb);
+}
+
+/* Redis killed: reads fall back to the loader and L1; restarted: back. */
+static void test_cache_server_down(void) {
+    priv_server ps;
+    ds_redis r;
+    ds_redis_cache c;
+    const void *v;
+    size_t vl;
+    int64_t now = ds_now_ns();
+    if (!priv_start(&ps, "cache1")) {
+        CHECK(0);
+        return;
+    }
+    CHECKST(&r, open_node(&r, ps.sock, 300000000), DS_OK);
+    CHECKST(&r, ds_redis_cache_init(&c, &r, NULL), DS_OK);
+    CHECKST(&r, ds_redis_cache_get(&c, "k", 1, now, db_loader, NULL, &v, &vl), DS_OK);
+    priv_kill(&ps);
+    CHECKST(&r, ds_redis_cache_get(&c, "k", 1, now, db_loader, NULL, &v, &vl), DS_OK); /* L1 cleared: loader */
+    CHECKST(&r, ds_redis_cache_get(&c, "k2", 2, now, db_loader, NULL, &v, &vl), DS_OK);
+    CHECK(vl == 5 && !memcmp(v, "db:k2", 5));
+    CHECK(ds_redis_cache_set(&c, "k", 1, "x", 1, now) == DS_EIO);
+    ds_redis_cache_free(&c);
+    ds_redis_free(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 typedef struct tcase {
     const char *name;
@@ -1108,6 +1198,8 @@ static const tcase cases[] = {
     {"faults_slow_server", test_faults_slow_server},
     {"sharded_ketama", test_sharded_ketama},
     {"cluster", test_cluster},
+    {"cache_two_tier", test_cache_two_tier},
+    {"cache_server_down", test_cache_server_down},
 };
 
 int main(void) {
