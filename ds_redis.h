@@ -4,7 +4,8 @@
  * through Redis (Debian redis-server >= 6, client hiredis >= 0.14): rate
  * limiters with the same decisions as ds_limiter, idempotency keys with
  * fencing tokens (ds_idem's protocol), id blocks and snowflake worker-id
- * leases, a two-tier cache (DS_LRU in front of Redis), on one node, N nodes behind a ketama ring, or a Redis Cluster.
+ * leases, a two-tier cache (DS_LRU in front of Redis), on one node, N
+ * nodes behind a ketama ring, or a Redis Cluster.
  *
  * Needs ds.h (included below) and hiredis. In exactly one file:
  *
@@ -92,6 +93,9 @@ extern "C" {
  *          with braces or longer than 32 bytes, a password over 255);
  *          DS_EIO: no node could be reached (DS_REDIS_CLUSTER: no seed
  *          answered CLUSTER SLOTS); DS_ENOMEM. On failure *r is freed.
+ *          Unless cfg->keep_sigpipe, init ignores SIGPIPE process-wide when
+ *          its handler is the default (a write to a closed connection
+ *          then gives DS_EIO instead of killing the process).
  *   void   ds_redis_free(ds_redis *r)        closes everything; NULL and a
  *          zeroed or failed-init handle are fine
  *   ds_status ds_redis_ping(ds_redis *r)     PING every known node: DS_OK if
@@ -127,6 +131,10 @@ typedef struct ds_redis_config {
     const char *password;        /* AUTH password; NULL = no AUTH */
     const char *prefix;          /* of every key; NULL = "ds:" */
     size_t max_key_len;          /* longest caller key; 0 = 512 */
+    int keep_sigpipe;            /* 0: init sets SIGPIPE to SIG_IGN if it is SIG_DFL
+                                    (hiredis writes with write(): a peer that closed
+                                    would kill the process); 1: leave it alone (then
+                                    the application must ignore or handle SIGPIPE) */
     const ds_alloc *alloc;
 } ds_redis_config;
 
@@ -487,6 +495,7 @@ DSDEF ds_status ds_redis_cache_poll(ds_redis_cache *c);
 #if (defined(DS_IMPLEMENTATION) || defined(DS_REDIS_IMPLEMENTATION)) && !defined(DS_REDIS_IMPLEMENTATION_DONE)
 #define DS_REDIS_IMPLEMENTATION_DONE
 /* == ds:redis == */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -860,6 +869,10 @@ DSDEF ds_status ds_redis_init(ds_redis *r, const ds_redis_config *cfg) {
     if (cfg && cfg->username) {
         if (strlen(cfg->username) >= sizeof r->user || !r->pass[0]) return DS_EINVAL;
         strcpy(r->user, cfg->username);
+    }
+    if (!(cfg && cfg->keep_sigpipe)) {
+        void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+        if (old != SIG_DFL && old != SIG_ERR) signal(SIGPIPE, old); /* the application's own */
     }
     if ((unsigned)r->mode > DS_REDIS_CLUSTER || (r->mode == DS_REDIS_SINGLE && n != 1) ||
         r->max_key_len > (1u << 20) || n > 1024)

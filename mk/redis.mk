@@ -3,9 +3,9 @@
 HEADERS += ds_redis.h
 
 # Examples that use it link hiredis.
-LIBS_rate_limit_cluster := -lhiredis -pthread
-LIBS_idempotent_payments_redis := -lhiredis -pthread
-LIBS_cache_cluster_redis := -lhiredis -pthread -lsqlite3
+LIBS_rate_limit_cluster := -lhiredis
+LIBS_idempotent_payments_redis := -lhiredis -lsqlite3
+LIBS_cache_cluster_redis := -lhiredis -lsqlite3
 
 # The tests: tests/redis/run.sh starts its own redis-server instances (unix
 # sockets and ports under build/redis), a 3-master cluster, runs the binary
