@@ -522,22 +522,35 @@ static const char ds__rd_lua_big[] =
     "local p=2^bit local c=math.floor(a[i]/p)%2 for j=1,8 do local s=r[j]*2+c if s>=Z then r[j]=s-Z c=1 else r[j]=s c=0 end end "
     "if CMP(r,d)>=0 then r=SUB(r,d) q[i]=q[i]+p end end end return q,r end\n"
     "local function DBL(a) local x=0 for i=8,1,-1 do x=x*Z+a[i] end return x end\n"
-    "local ZERO=N(0) local ONE=N(1)\n"
+    "local ZERO={0,0,0,0,0,0,0,0} local ONE={1,0,0,0,0,0,0,0}\n"
     "local function NOW() if ARGV[1]~='' then return H(ARGV[1]) end local t=redis.call('TIME') "
     "return ADD(MUL(N(tonumber(t[1])),N(1000000000)),N(tonumber(t[2])*1000)) end\n"
     "local function TTL(ns) local ms=math.ceil(ns/1e6)+tonumber(ARGV[#ARGV]) if ms>1e12 then ms=1e12 end "
     "if ms<1 then ms=1 end return ms end\n";
 
-/* Buckets. ARGV: now limit period burst n slack. State: TAT (32 hex). */
+/* Buckets. ARGV: now (16 hex, '' = the server's TIME), now * limit (32
+ * hex, '' with TIME), limit, burst * period (32 hex), n * period (32 hex),
+ * slack. The client computes the 128-bit products, so the script only adds
+ * and compares, on 4 limbs of 32 bits. State: TAT (32 hex). */
 static const char ds__rd_lua_bucket[] =
-    "local now=NOW() local L=H(ARGV[2]) local P=H(ARGV[3]) local B=H(ARGV[4]) local n=H(ARGV[5])\n"
-    "local s=redis.call('GET',KEYS[1]) local tat=ZERO if s then tat=H(s) end\n"
-    "local nowL=MUL(now,L) local tau=MUL(B,P) local ok=1\n"
-    "if CMP(n,ZERO)~=0 then local inc=MUL(n,P) local base=tat if CMP(tat,nowL)<0 then base=nowL end\n"
-    " local t2=ADD(base,inc)\n"
-    " if CMP(inc,tau)>0 or CMP(SUB(t2,nowL),tau)>0 then ok=0 else tat=t2\n"
-    "  redis.call('SET',KEYS[1],X(tat),'PX',TTL(DBL(SUB(tat,nowL))/DBL(L))) end end\n"
-    "return {ok,X(tat),X16(now)}\n";
+    "local W=4294967296\n"
+    "local function H4(s) return {tonumber(string.sub(s,25,32),16),tonumber(string.sub(s,17,24),16),"
+    "tonumber(string.sub(s,9,16),16),tonumber(string.sub(s,1,8),16)} end\n"
+    "local function X4(a) return string.format('%08x%08x%08x%08x',a[4],a[3],a[2],a[1]) end\n"
+    "local function A4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]+b[i]+c "
+    "if s>=W then r[i]=s-W c=1 else r[i]=s c=0 end end return r end\n"
+    "local function S4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]-b[i]-c "
+    "if s<0 then r[i]=s+W c=1 else r[i]=s c=0 end end return r end\n"
+    "local function C4(a,b) for i=4,1,-1 do if a[i]~=b[i] then if a[i]<b[i] then return -1 end return 1 end end return 0 end\n"
+    "local nowx=ARGV[1] local nowL\n"
+    "if nowx=='' then local now=NOW() nowx=X16(now) nowL=H4(X(MUL(now,H(ARGV[3])))) else nowL=H4(ARGV[2]) end\n"
+    "local s=redis.call('GET',KEYS[1]) local tat={0,0,0,0} if s then tat=H4(s) end\n"
+    "local tau=H4(ARGV[4]) local inc=H4(ARGV[5]) local ok=1\n"
+    "if inc[1]+inc[2]+inc[3]+inc[4]~=0 then local base=tat if C4(tat,nowL)<0 then base=nowL end\n"
+    " local t2=A4(base,inc)\n"
+    " if C4(inc,tau)>0 or C4(S4(t2,nowL),tau)>0 then ok=0 else tat=t2 local d=S4(tat,nowL)\n"
+    "  redis.call('SET',KEYS[1],X4(tat),'PX',TTL((((d[4]*W+d[3])*W+d[2])*W+d[1])/tonumber(ARGV[3],16))) end end\n"
+    "return {ok,X4(tat),nowx}\n";
 
 /* Windows. ARGV: now limit period kind(f|c) n slack. State: t cur prev (3 x 16 hex). */
 static const char ds__rd_lua_window[] =
@@ -1200,7 +1213,15 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
 
 typedef struct ds__rdlimargs {
     char now[17], lim[17], per[17], burst[17], slack[24];
+    char nowL[33], tau[33];  /* buckets: now * limit, burst * period */
 } ds__rdlimargs;
+#define DS__RD_NBUF 33       /* per call: n (16 hex), or n * period (32 hex) */
+
+static void ds__rd_hex32(uint64_t a, uint64_t b, char out[33]) { /* the 128-bit product a * b */
+    ds__mum128(&a, &b); /* a = low, b = high */
+    ds__rd_hex16(b, out);
+    ds__rd_hex16(a, out + 16);
+}
 
 /* Key bytes for one limiter key: prefix "l:" name ":{" key "}" (+ ":l"/":s"). */
 static size_t ds__rd_limkey_len(const ds_redis_limiter *l, size_t len) {
@@ -1217,7 +1238,7 @@ static void ds__rd_limkeys(const ds_redis_limiter *l, const void *key, size_t le
     *kl = p;
 }
 
-/* Fill one call; kbuf holds 2 * ds__rd_limkey_len bytes, nbuf 17. */
+/* Fill one call; kbuf holds 2 * ds__rd_limkey_len bytes, nbuf DS__RD_NBUF. */
 static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__rdlimargs *A, const void *key,
                            size_t len, uint64_t n, char *kbuf, char *nbuf) {
     size_t kl, full = ds__rd_limkey_len(l, len);
@@ -1233,8 +1254,11 @@ static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__r
     c->a[2] = A->per; c->al[2] = 16;
     if (g <= DS_LIMIT_GCRA) {
         c->script = DS__RD_BUCKET;
-        c->a[3] = A->burst; c->al[3] = 16;
-        c->a[4] = nbuf; c->al[4] = 16;
+        ds__rd_hex32(n, (uint64_t)l->cfg.period_ns, nbuf);
+        c->a[1] = A->nowL; c->al[1] = strlen(A->nowL);
+        c->a[2] = A->lim; c->al[2] = 16;
+        c->a[3] = A->tau; c->al[3] = 32;
+        c->a[4] = nbuf; c->al[4] = 32;
         c->a[5] = A->slack; c->al[5] = strlen(A->slack);
         c->nargs = 6;
     } else if (g == DS_LIMIT_SLIDING_LOG) {
@@ -1259,8 +1283,14 @@ static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__r
 }
 
 static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs *A) {
-    if (now == DS_REDIS_NOW_SERVER) A->now[0] = 0;
-    else ds__rd_hex16((uint64_t)now, A->now);
+    if (now == DS_REDIS_NOW_SERVER) {
+        A->now[0] = 0;
+        A->nowL[0] = 0;
+    } else {
+        ds__rd_hex16((uint64_t)now, A->now);
+        ds__rd_hex32((uint64_t)now, l->cfg.limit, A->nowL);
+    }
+    ds__rd_hex32(l->cfg.burst, (uint64_t)l->cfg.period_ns, A->tau);
     ds__rd_hex16(l->cfg.limit, A->lim);
     ds__rd_hex16((uint64_t)l->cfg.period_ns, A->per);
     ds__rd_hex16(l->cfg.burst, A->burst);
@@ -1380,15 +1410,15 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         kbytes += 2 * ds__rd_limkey_len(l, lens[i]);
     }
     if (!count) return DS_OK;
-    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + 17)) return DS_ENOMEM;
-    total = count * (sizeof(ds__rdcall) + 17) + kbytes;
+    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF)) return DS_ENOMEM;
+    total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes;
     calls = (ds__rdcall *)DS_MALLOC(l->r->alloc, total);
     if (!calls) return DS_ENOMEM;
     nb = (char *)(calls + count);
-    kb = nb + count * 17;
+    kb = nb + count * DS__RD_NBUF;
     ds__rd_limargs(l, now, &A);
     for (i = 0; i < count; i++) {
-        ds__rd_limcall(l, &calls[i], &A, keys[i], lens[i], ns[i], kb + off, nb + i * 17);
+        ds__rd_limcall(l, &calls[i], &A, keys[i], lens[i], ns[i], kb + off, nb + i * DS__RD_NBUF);
         off += 2 * ds__rd_limkey_len(l, lens[i]);
     }
     ds__rd_run(l->r, calls, count);
@@ -1405,7 +1435,7 @@ DSDEF ds_status ds_redis_limiter_take(ds_redis_limiter *l, const void *key, size
                                       int64_t now, ds_limit_result *res) {
     ds__rdlimargs A;
     ds__rdcall call;
-    char stack[1200], nbuf[17], *kb = stack;
+    char stack[1200], nbuf[DS__RD_NBUF], *kb = stack;
     size_t need;
     ds_status st;
     if (!l || !l->r || !key || !len || len > l->r->max_key_len || now < DS_REDIS_NOW_SERVER) return DS_EINVAL;
