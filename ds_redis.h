@@ -1126,11 +1126,11 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 size_t to;
                 if (!c->pending || c->node != node || c->round != attempt) continue;
                 if (!broken && c->ask) {
-                    if (redisGetReply(nd->c, &y) != REDIS_OK || !y) broken = 1;
+                    if (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y) broken = 1;
                     else freeReplyObject(y);
                     y = NULL;
                 }
-                if (!broken && (redisGetReply(nd->c, &y) != REDIS_OK || !y)) broken = 1;
+                if (!broken && (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y)) broken = 1;
                 if (broken) {
                     c->pending = 0;
                     r->stats.errors++;
@@ -1163,6 +1163,8 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                     freeReplyObject(y);
                 }
             }
+            /* a redirect may have added a node (r->nodes moved): index again */
+            nd = &r->nodes[node];
             if (broken) ds__rd_drop(r, nd, "connection lost or timed out");
             else if (reload) ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
             if (reload) nd->retry_at = 0;

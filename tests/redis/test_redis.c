@@ -123,6 +123,21 @@ static long long raw_int(const char *addr, const char *cmd) {
     redisFree(c);
     return v;
 }
+static int raw_str(const char *addr, const char *cmd, char *out, size_t cap) {
+    redisContext *c = raw_connect(addr);
+    redisReply *y;
+    int ok = 0;
+    if (!c || c->err) { if (c) redisFree(c); return 0; }
+    y = (redisReply *)redisCommand(c, cmd);
+    if (y && (y->type == REDIS_REPLY_STRING || y->type == REDIS_REPLY_STATUS) && y->len < cap) {
+        memcpy(out, y->str, y->len);
+        out[y->len] = 0;
+        ok = 1;
+    }
+    if (y) freeReplyObject(y);
+    redisFree(c);
+    return ok;
+}
 static void flush_all(void) {
     static char buf[8][64];
     const char *n[8];
@@ -1081,6 +1096,39 @@ static void test_cluster(void) {
     CHECKST(&r, ds_redis_limiter_take_batch(&l, 64, keys, lens, ns, 1000, out, NULL), DS_OK);
     CHECKST(&r, ds_redis_limiter_take_batch(&l, 64, keys, lens, ns, 1000, out, NULL), DS_OK);
     for (k = 0; k < 64; k++) CHECK(out[k] == DS_EREFUSED);
+    /* ASK: the key's slot is being migrated (MIGRATING on its owner,
+     * IMPORTING on another node) and the key is not on the owner: the
+     * owner answers ASK, the handle sends ASKING + the script there. */
+    {
+        char a_addr[64], b_addr[64], a_id[64], b_id[64], cmd[200];
+        unsigned slot = ds_redis_slot("ds:l:ask:{askkey}", 17);
+        size_t ai, bi;
+        ds_redis_limiter la;
+        rc.limit.algo = DS_LIMIT_GCRA; /* one key (a log's two keys get TRYAGAIN mid-migration) */
+        rc.name = "ask";
+        CHECKST(&r, ds_redis_limiter_init(&la, &r, &rc), DS_OK);
+        ds_redis_refresh(&r);
+        ai = r.slots[slot];
+        bi = (ai + 1) % 3;
+        snprintf(a_addr, sizeof a_addr, "%s:%d", r.nodes[ai].addr, r.nodes[ai].port);
+        snprintf(b_addr, sizeof b_addr, "%s:%d", r.nodes[bi].addr, r.nodes[bi].port);
+        CHECK(raw_str(a_addr, "CLUSTER MYID", a_id, sizeof a_id) && raw_str(b_addr, "CLUSTER MYID", b_id, sizeof b_id));
+        snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u IMPORTING %s", slot, a_id);
+        CHECK(raw_int(b_addr, cmd) == 0);
+        snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u MIGRATING %s", slot, b_id);
+        CHECK(raw_int(a_addr, cmd) == 0);
+        CHECKST(&r, ds_redis_limiter_take(&la, "askkey", 6, 1, 1000, NULL), DS_OK);
+        CHECK(ds_redis_get_stats(&r).ask >= 1);
+        snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u STABLE", slot);
+        raw_int(a_addr, cmd);
+        raw_int(b_addr, cmd);
+        {
+            redisContext *c = raw_connect(b_addr); /* the key landed on b: drop it */
+            redisReply *y = (redisReply *)redisCommand(c, "DEL ds:l:ask:{askkey}");
+            if (y) freeReplyObject(y);
+            redisFree(c);
+        }
+    }
     CHECKST(&r, ds_redis_idem_init(&s, &r, NULL), DS_OK);
     CHECKST(&r, ds_redis_idem_begin(&s, "c", 1, "k", 1, 5, DS_REDIS_NOW_SERVER, &st, &tok, NULL, NULL), DS_OK);
     CHECK(st == DS_IDEM_NEW);
