@@ -1055,6 +1055,7 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
             if (ds__rd_connect(r, nd) != DS_OK) {
                 for (j = i; j < n; j++)
                     if (calls[j].pending && calls[j].node == node) { calls[j].pending = 0; r->stats.errors++; }
+                r->refresh = 1; /* cluster: a failover may have moved its slots */
                 continue;
             }
             for (j = i; j < n; j++) {
@@ -1128,7 +1129,10 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
             }
             /* a redirect may have added a node (r->nodes moved): index again */
             nd = &r->nodes[node];
-            if (broken) ds__rd_drop(r, nd, "connection lost or timed out");
+            if (broken) {
+                ds__rd_drop(r, nd, "connection lost or timed out");
+                r->refresh = 1;
+            }
             else if (reload) ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
             if (reload) nd->retry_at = 0;
         }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/redis/run.sh BIN - run the ds_redis.h tests (BIN, built by
 # mk/redis.mk) against redis-server instances it starts itself: one node
-# on a unix socket, three independent nodes (ketama shards) and a
-# three-master Redis Cluster on free local ports, no persistence, all
+# on a unix socket, three independent nodes (ketama shards) and a Redis
+# Cluster of three masters with one replica each on free local ports (the
+# failover test kills a master), no persistence, all
 # under build/redis/<pid>/. Every server is stopped on exit, also on
 # failure or interrupt. Forwards BIN's output (its last line is
 # "N passed, M failed, K skipped") and exit status. Without redis-server
@@ -75,10 +76,10 @@ for i in 1 2 3; do
     shards="$shards${shards:+,}127.0.0.1:$p"
 done
 cports=""
-for i in 1 2 3; do
+for i in 1 2 3 4 5 6; do
     p=$(free_port)
-    start cluster$i --port $p --bind 127.0.0.1 --cluster-enabled yes \
-        --cluster-config-file "$dir/nodes-$p.conf" --cluster-node-timeout 2000
+    start cluster-$p --port $p --bind 127.0.0.1 --cluster-enabled yes \
+        --cluster-config-file "$dir/nodes-$p.conf" --cluster-node-timeout 1000
     cports="$cports $p"
 done
 wait_up -s "$dir/single.sock" || fail "redis-server did not start (see $dir/single.log)"
@@ -90,12 +91,20 @@ for p in $cports; do
     wait_up -p $p || fail "cluster node on port $p did not start"
     cnodes="$cnodes${cnodes:+ }127.0.0.1:$p"
 done
-redis-cli --cluster create $cnodes --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 ||
+redis-cli --cluster create $cnodes --cluster-replicas 1 --cluster-yes >"$dir/cluster-create.log" 2>&1 ||
     { cat "$dir/cluster-create.log"; fail "redis-cli --cluster create failed"; }
+# every node agrees, and every replica has synced (a failover needs it)
 i=0
 for p in $cports; do
     while [ "$(redis-cli -p $p cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_state://p')" != ok ]; do
         i=$((i + 1)); [ $i -gt 200 ] && fail "the cluster did not reach cluster_state:ok"
+        sleep 0.05
+    done
+done
+for p in $cports; do
+    while redis-cli -p $p info replication | tr -d '\r' | grep -q '^role:slave' &&
+          ! redis-cli -p $p info replication | tr -d '\r' | grep -q '^master_link_status:up'; do
+        i=$((i + 1)); [ $i -gt 400 ] && fail "a cluster replica did not sync"
         sleep 0.05
     done
 done

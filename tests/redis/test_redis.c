@@ -1072,7 +1072,7 @@ static void test_cluster(void) {
           ds_redis_slot("foo{}{bar}", 10) != ds_redis_slot("bar", 3));
     CHECK(ds_redis_slot("foo{{bar}}zap", 13) == ds_redis_slot("{bar", 4));
     CHECKST(&r, open_multi(&r, DS_REDIS_CLUSTER, env("DS_REDIS_CLUSTER")), DS_OK);
-    CHECK(r.n_nodes == 3);
+    CHECK(r.n_nodes == 6); /* the seeds: 3 masters, 3 replicas */
     limiter_differential_on(&r, "c", 40);
     batch_differential(&r, "cbatch", DS_LIMIT_TOKEN_BUCKET, 20);
     /* A wrong slot map: MOVED is followed and the map refreshed. */
@@ -1109,7 +1109,7 @@ static void test_cluster(void) {
         CHECKST(&r, ds_redis_limiter_init(&la, &r, &rc), DS_OK);
         ds_redis_refresh(&r);
         ai = r.slots[slot];
-        bi = (ai + 1) % 3;
+        for (bi = ai, i = 0; i < 16384 && bi == ai; i++) bi = r.slots[i]; /* another master */
         snprintf(a_addr, sizeof a_addr, "%s:%d", r.nodes[ai].addr, r.nodes[ai].port);
         snprintf(b_addr, sizeof b_addr, "%s:%d", r.nodes[bi].addr, r.nodes[bi].port);
         CHECK(raw_str(a_addr, "CLUSTER MYID", a_id, sizeof a_id) && raw_str(b_addr, "CLUSTER MYID", b_id, sizeof b_id));
@@ -1227,6 +1227,69 @@ static void test_cache_server_down(void) {
     ds_redis_free(&r);
 }
 
+/* A master killed: calls fail fast (DS_EIO within the timeout) until its
+ * replica takes over, then the refreshed slot map routes to it. */
+static void test_cluster_failover(void) {
+    ds_redis r;
+    ds_redis_limiter l;
+    ds_redis_limiter_config rc;
+    char pidfile[300];
+    unsigned slot = ds_redis_slot("ds:l:fo:{fokey}", 15);
+    size_t m;
+    FILE *f;
+    int pid = 0, ok = 0, fails = 0;
+    int64_t t0, worst = 0;
+    static char buf[8][64];
+    const char *nodes[8];
+    ds_redis_config c;
+    memset(&c, 0, sizeof c);
+    c.mode = DS_REDIS_CLUSTER;
+    c.n_nodes = split(env("DS_REDIS_CLUSTER"), buf, nodes);
+    c.nodes = nodes;
+    c.command_timeout_ns = 300000000;
+    c.connect_timeout_ns = 300000000;
+    c.backoff_min_ns = 20000000;
+    c.backoff_max_ns = 200000000;
+    CHECKST(&r, ds_redis_init(&r, &c), DS_OK);
+    memset(&rc, 0, sizeof rc);
+    rc.limit.limit = 1000;
+    rc.limit.algo = DS_LIMIT_GCRA;
+    rc.limit.period_ns = 1000000000;
+    rc.name = "fo";
+    rc.on_error = DS_REDIS_FAIL_REPORT;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&l, "fokey", 5, 1, DS_REDIS_NOW_SERVER, NULL), DS_OK);
+    m = r.slots[slot];
+    snprintf(pidfile, sizeof pidfile, "%s/cluster-%d.pid", env("DS_REDIS_DIR"), r.nodes[m].port);
+    f = fopen(pidfile, "r");
+    if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0) {
+        printf("  no pid file %s\n", pidfile);
+        CHECK(0);
+        if (f) fclose(f);
+        ds_redis_free(&r);
+        return;
+    }
+    fclose(f);
+    kill((pid_t)pid, SIGKILL);
+    t0 = ds_now_ns();
+    while (ds_now_ns() - t0 < 20000000000) {
+        int64_t s0 = ds_now_ns(), d;
+        ds_status st = ds_redis_limiter_take(&l, "fokey", 5, 1, DS_REDIS_NOW_SERVER, NULL);
+        d = ds_now_ns() - s0;
+        if (d > worst) worst = d;
+        if (st == DS_OK) { ok = 1; break; }
+        CHECK(st == DS_EIO);
+        fails++;
+        sleep_ms(50);
+    }
+    printf("    failover: master on port %d killed; %d calls got DS_EIO (slowest %lld ms), served again after %.1f s\n",
+           r.nodes[m].port, fails, (long long)(worst / 1000000), (double)(ds_now_ns() - t0) / 1e9);
+    CHECK(ok);
+    CHECK(worst < 1500000000); /* nothing hangs past the timeouts */
+    CHECK(r.slots[slot] != m);
+    ds_redis_free(&r);
+}
+
 /* ---------------------------------------------------------------------- */
 typedef struct tcase {
     const char *name;
@@ -1248,6 +1311,7 @@ static const tcase cases[] = {
     {"cluster", test_cluster},
     {"cache_two_tier", test_cache_two_tier},
     {"cache_server_down", test_cache_server_down},
+    {"cluster_failover", test_cluster_failover}, /* last: leaves the cluster with a dead master */
 };
 
 int main(void) {
