@@ -260,7 +260,7 @@ static void limiter_differential_on(ds_redis *r, const char *tag, int steps) {
     static const uint64_t limits[] = {1, 3, 10, 1000, 7};
     static const int64_t periods[] = {1000, 1000000007, 1000000000, 3, 60000000000};
     static const uint64_t bursts[] = {0, 2, 0, 50, 20};
-    static const int64_t starts[] = {0, 1765000000000000000, 5, 987654321, INT64_MAX / 2};
+    static const int64_t starts[] = {0, 1765000000000000000, 5, INT64_MAX / 2, 987654321};
     int algo, k;
     for (algo = 0; algo < DS_LIMIT_ALGOS; algo++)
         for (k = 0; k < 5; k++) {
@@ -361,6 +361,23 @@ static void test_limiter_server_time(void) {
     CHECK(ok == 5);
     CHECK(res.retry_after_ns > 0 && res.retry_after_ns <= 2000000000);
     CHECK(res.remaining == 0 && res.limit == 5);
+    /* Every other algorithm on the server's clock: 5 admitted, then refused. */
+    {
+        int algo;
+        for (algo = 0; algo < DS_LIMIT_ALGOS; algo++) {
+            ds_redis_limiter la;
+            char nm[32];
+            int got = 0;
+            snprintf(nm, sizeof nm, "srvtime%d", algo);
+            rc.limit.algo = (ds_limit_algo)algo;
+            rc.limit.period_ns = 60000000000;
+            rc.name = nm;
+            CHECKST(&r, ds_redis_limiter_init(&la, &r, &rc), DS_OK);
+            for (i = 0; i < 7; i++) got += ds_redis_limiter_take(&la, "u", 1, 1, DS_REDIS_NOW_SERVER, &res) == DS_OK;
+            CHECK(got == 5);
+            CHECK(res.retry_after_ns > 0 && res.retry_after_ns <= 60000000000);
+        }
+    }
     /* Idle keys vanish: the key has a TTL. */
     {
         long long ttl = raw_int(env("DS_REDIS_SOCK"), "PTTL ds:l:srvtime:{u}");
