@@ -1244,6 +1244,39 @@ static void test_cache_server_down(void) {
     ds_redis_free(&r);
 }
 
+/* AUTH: none, wrong, right; a username (ACL). */
+static void test_auth(void) {
+    priv_server ps;
+    ds_redis r;
+    ds_redis_config c;
+    const char *nodes[1];
+    if (!priv_start(&ps, "auth1")) {
+        CHECK(0);
+        return;
+    }
+    CHECK(raw_int(ps.sock, "CONFIG SET requirepass s3cret") == 0);
+    memset(&c, 0, sizeof c);
+    nodes[0] = ps.sock;
+    c.nodes = nodes;
+    c.n_nodes = 1;
+    c.command_timeout_ns = 500000000;
+    CHECK(ds_redis_init(&r, &c) == DS_EIO); /* NOAUTH: the scripts cannot load */
+    c.password = "wrong";
+    CHECK(ds_redis_init(&r, &c) == DS_EIO);
+    c.password = "s3cret";
+    CHECKST(&r, ds_redis_init(&r, &c), DS_OK);
+    CHECKST(&r, ds_redis_ping(&r), DS_OK);
+    ds_redis_free(&r);
+    c.username = "default";
+    CHECKST(&r, ds_redis_init(&r, &c), DS_OK);
+    ds_redis_free(&r);
+    c.username = "nobody";
+    CHECK(ds_redis_init(&r, &c) == DS_EIO);
+    c.password = NULL; /* a username without a password */
+    CHECK(ds_redis_init(&r, &c) == DS_EINVAL);
+    priv_kill(&ps);
+}
+
 /* A master killed: calls fail fast (DS_EIO within the timeout) until its
  * replica takes over, then the refreshed slot map routes to it. */
 static void test_cluster_failover(void) {
@@ -1324,6 +1357,7 @@ static const tcase cases[] = {
     {"worker_leases", test_worker_leases},
     {"faults_kill_restart", test_faults_kill_restart},
     {"faults_slow_server", test_faults_slow_server},
+    {"auth", test_auth},
     {"sharded_ketama", test_sharded_ketama},
     {"cluster", test_cluster},
     {"cache_two_tier", test_cache_two_tier},
