@@ -493,28 +493,38 @@ static const char ds__rd_lua_big[] =
     "local function TTL(ns) local ms=math.ceil(ns/1e6)+tonumber(ARGV[#ARGV]) if ms>1e12 then ms=1e12 end "
     "if ms<1 then ms=1 end return ms end\n";
 
-/* Buckets. ARGV: now (16 hex, '' = the server's TIME), now * limit (32
- * hex, '' with TIME), limit, burst * period (32 hex), n * period (32 hex),
- * slack. The client computes the 128-bit products, so the script only adds
- * and compares, on 4 limbs of 32 bits. State: TAT (32 hex). */
+/* Buckets. ARGV: now (16 hex; '' = the server's TIME), now * limit (32
+ * hex; with TIME: 1e9 * limit then 1000 * limit, 64 hex), limit, burst *
+ * period (32 hex), n * period (32 hex), slack. The client computes the
+ * 128-bit products, so the script only adds and compares, on 4 limbs of 32
+ * bits (with TIME it scales the two products by seconds and microseconds
+ * on 16-bit limbs). Standalone: no shared prelude to run per call. State:
+ * TAT (32 hex). */
 static const char ds__rd_lua_bucket[] =
-    "local W=4294967296\n"
-    "local function H4(s) return {tonumber(string.sub(s,25,32),16),tonumber(string.sub(s,17,24),16),"
-    "tonumber(string.sub(s,9,16),16),tonumber(string.sub(s,1,8),16)} end\n"
+    "local W=4294967296 local Z=65536\n"
+    "local function H4(s,o) return {tonumber(string.sub(s,o+25,o+32),16),tonumber(string.sub(s,o+17,o+24),16),"
+    "tonumber(string.sub(s,o+9,o+16),16),tonumber(string.sub(s,o+1,o+8),16)} end\n"
     "local function X4(a) return string.format('%08x%08x%08x%08x',a[4],a[3],a[2],a[1]) end\n"
     "local function A4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]+b[i]+c "
     "if s>=W then r[i]=s-W c=1 else r[i]=s c=0 end end return r end\n"
     "local function S4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]-b[i]-c "
     "if s<0 then r[i]=s+W c=1 else r[i]=s c=0 end end return r end\n"
     "local function C4(a,b) for i=4,1,-1 do if a[i]~=b[i] then if a[i]<b[i] then return -1 end return 1 end end return 0 end\n"
+    /* a (4 x 32 bits) * k (< 2^36), mod 2^128, through 16-bit halves */
+    "local function M4(a,k) local r={} local c=0 for i=1,4 do local hi=math.floor(a[i]/Z) local lo=a[i]-hi*Z "
+    "local x=lo*k+c local xl=x%Z c=(x-xl)/Z local y=hi*k+c local yl=y%Z c=(y-yl)/Z r[i]=xl+yl*Z end return r end\n"
     "local nowx=ARGV[1] local nowL\n"
-    "if nowx=='' then local now=NOW() nowx=X16(now) nowL=H4(X(MUL(now,H(ARGV[3])))) else nowL=H4(ARGV[2]) end\n"
-    "local s=redis.call('GET',KEYS[1]) local tat={0,0,0,0} if s then tat=H4(s) end\n"
-    "local tau=H4(ARGV[4]) local inc=H4(ARGV[5]) local ok=1\n"
+    "if nowx=='' then local t=redis.call('TIME') local sec=tonumber(t[1]) local us=tonumber(t[2])\n"
+    " nowL=A4(M4(H4(ARGV[2],0),sec),M4(H4(ARGV[2],32),us))\n"
+    " local n=A4(M4({1000000000,0,0,0},sec),{us*1000,0,0,0}) nowx=string.format('%08x%08x',n[2],n[1])\n"
+    "else nowL=H4(ARGV[2],0) end\n"
+    "local s=redis.call('GET',KEYS[1]) local tat={0,0,0,0} if s then tat=H4(s,0) end\n"
+    "local tau=H4(ARGV[4],0) local inc=H4(ARGV[5],0) local ok=1\n"
     "if inc[1]+inc[2]+inc[3]+inc[4]~=0 then local base=tat if C4(tat,nowL)<0 then base=nowL end\n"
     " local t2=A4(base,inc)\n"
     " if C4(inc,tau)>0 or C4(S4(t2,nowL),tau)>0 then ok=0 else tat=t2 local d=S4(tat,nowL)\n"
-    "  redis.call('SET',KEYS[1],X4(tat),'PX',TTL((((d[4]*W+d[3])*W+d[2])*W+d[1])/tonumber(ARGV[3],16))) end end\n"
+    "  local ms=math.ceil((((d[4]*W+d[3])*W+d[2])*W+d[1])/tonumber(ARGV[3],16)/1e6)+tonumber(ARGV[6])\n"
+    "  if ms>1e12 then ms=1e12 end redis.call('SET',KEYS[1],X4(tat),'PX',ms) end end\n"
     "return {ok,X4(tat),nowx}\n";
 
 /* Windows. ARGV: now limit period kind(f|c) n slack. State: t cur prev (3 x 16 hex). */
@@ -600,7 +610,7 @@ static const char *ds__rd_script(int i, int *big) {
     static const char *const s[DS__RD_NSCRIPTS] = {ds__rd_lua_bucket, ds__rd_lua_window, ds__rd_lua_log,
                                                    ds__rd_lua_ibegin, ds__rd_lua_icomplete, ds__rd_lua_iabandon,
                                                    ds__rd_lua_renew, ds__rd_lua_release};
-    *big = i <= DS__RD_LOG;
+    *big = i == DS__RD_WINDOW || i == DS__RD_LOG;
     return s[i];
 }
 
@@ -1184,7 +1194,7 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
 
 typedef struct ds__rdlimargs {
     char now[17], lim[17], per[17], burst[17], slack[24];
-    char nowL[33], tau[33];  /* buckets: now * limit, burst * period */
+    char nowL[65], tau[33];  /* buckets: now * limit (TIME: 1e9 * limit, 1000 * limit), burst * period */
 } ds__rdlimargs;
 #define DS__RD_NBUF 33       /* per call: n (16 hex), or n * period (32 hex) */
 
@@ -1256,7 +1266,8 @@ static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__r
 static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs *A) {
     if (now == DS_REDIS_NOW_SERVER) {
         A->now[0] = 0;
-        A->nowL[0] = 0;
+        ds__rd_hex32(1000000000u, l->cfg.limit, A->nowL);
+        ds__rd_hex32(1000u, l->cfg.limit, A->nowL + 32);
     } else {
         ds__rd_hex16((uint64_t)now, A->now);
         ds__rd_hex32((uint64_t)now, l->cfg.limit, A->nowL);

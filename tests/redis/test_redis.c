@@ -361,6 +361,19 @@ static void test_limiter_server_time(void) {
     CHECK(ok == 5);
     CHECK(res.retry_after_ns > 0 && res.retry_after_ns <= 2000000000);
     CHECK(res.remaining == 0 && res.limit == 5);
+    /* The script's now * limit on the server's clock agrees with the now it
+     * reports: from rest, one unit leaves exactly period / limit of debt. */
+    {
+        ds_redis_limiter lb;
+        ds_limit_config c3 = {3, DS_LIMIT_TOKEN_BUCKET, 1000000000, 1};
+        rc.limit = c3;
+        rc.name = "srvexact";
+        CHECKST(&r, ds_redis_limiter_init(&lb, &r, &rc), DS_OK);
+        CHECKST(&r, ds_redis_limiter_take(&lb, "e", 1, 1, DS_REDIS_NOW_SERVER, &res), DS_OK);
+        CHECK(res.reset_after_ns == 333333334 && res.remaining == 0);
+        rc.limit.limit = 5;
+        rc.limit.burst = 0;
+    }
     /* Every other algorithm on the server's clock: 5 admitted, then refused. */
     {
         int algo;
