@@ -538,31 +538,42 @@ static const char ds__rd_lua_big[] =
  * on 16-bit limbs). Standalone: no shared prelude to run per call. State:
  * TAT (32 hex). */
 static const char ds__rd_lua_bucket[] =
-    "local W=4294967296 local Z=65536\n"
-    "local function H4(s,o) return {tonumber(string.sub(s,o+25,o+32),16),tonumber(string.sub(s,o+17,o+24),16),"
-    "tonumber(string.sub(s,o+9,o+16),16),tonumber(string.sub(s,o+1,o+8),16)} end\n"
-    "local function X4(a) return string.format('%08x%08x%08x%08x',a[4],a[3],a[2],a[1]) end\n"
-    "local function A4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]+b[i]+c "
-    "if s>=W then r[i]=s-W c=1 else r[i]=s c=0 end end return r end\n"
-    "local function S4(a,b) local r={} local c=0 for i=1,4 do local s=a[i]-b[i]-c "
-    "if s<0 then r[i]=s+W c=1 else r[i]=s c=0 end end return r end\n"
-    "local function C4(a,b) for i=4,1,-1 do if a[i]~=b[i] then if a[i]<b[i] then return -1 end return 1 end end return 0 end\n"
-    /* a (4 x 32 bits) * k (< 2^36), mod 2^128, through 16-bit halves */
-    "local function M4(a,k) local r={} local c=0 for i=1,4 do local hi=math.floor(a[i]/Z) local lo=a[i]-hi*Z "
-    "local x=lo*k+c local xl=x%Z c=(x-xl)/Z local y=hi*k+c local yl=y%Z c=(y-yl)/Z r[i]=xl+yl*Z end return r end\n"
-    "local nowx=ARGV[1] local nowL\n"
-    "if nowx=='' then local t=redis.call('TIME') local sec=tonumber(t[1]) local us=tonumber(t[2])\n"
-    " nowL=A4(M4(H4(ARGV[2],0),sec),M4(H4(ARGV[2],32),us))\n"
-    " local n=A4(M4({1000000000,0,0,0},sec),{us*1000,0,0,0}) nowx=string.format('%08x%08x',n[2],n[1])\n"
-    "else nowL=H4(ARGV[2],0) end\n"
-    "local s=redis.call('GET',KEYS[1]) local tat={0,0,0,0} if s then tat=H4(s,0) end\n"
-    "local tau=H4(ARGV[4],0) local inc=H4(ARGV[5],0) local ok=1\n"
-    "if inc[1]+inc[2]+inc[3]+inc[4]~=0 then local base=tat if C4(tat,nowL)<0 then base=nowL end\n"
-    " local t2=A4(base,inc)\n"
-    " if C4(inc,tau)>0 or C4(S4(t2,nowL),tau)>0 then ok=0 else tat=t2 local d=S4(tat,nowL)\n"
-    "  local ms=math.ceil((((d[4]*W+d[3])*W+d[2])*W+d[1])/tonumber(ARGV[3],16)/1e6)+tonumber(ARGV[6])\n"
-    "  if ms>1e12 then ms=1e12 end redis.call('SET',KEYS[1],X4(tat),'PX',ms) end end\n"
-    "return {ok,X4(tat),nowx}\n";
+    "local W=4294967296 local Z=65536 local sub=string.sub local tn=tonumber local fmt=string.format\n"
+    /* 128-bit values as 4 limbs in locals (multiple returns: no tables) */
+    "local function H4(s,o) return tn(sub(s,o+25,o+32),16),tn(sub(s,o+17,o+24),16),tn(sub(s,o+9,o+16),16),"
+    "tn(sub(s,o+1,o+8),16) end\n"
+    "local function A4(a1,a2,a3,a4,b1,b2,b3,b4) local c=0 local s=a1+b1 if s>=W then s=s-W c=1 end local r1=s\n"
+    " s=a2+b2+c c=0 if s>=W then s=s-W c=1 end local r2=s s=a3+b3+c c=0 if s>=W then s=s-W c=1 end local r3=s\n"
+    " s=a4+b4+c if s>=W then s=s-W end return r1,r2,r3,s end\n"
+    "local function S4(a1,a2,a3,a4,b1,b2,b3,b4) local c=0 local s=a1-b1 if s<0 then s=s+W c=1 end local r1=s\n"
+    " s=a2-b2-c c=0 if s<0 then s=s+W c=1 end local r2=s s=a3-b3-c c=0 if s<0 then s=s+W c=1 end local r3=s\n"
+    " s=a4-b4-c if s<0 then s=s+W end return r1,r2,r3,s end\n"
+    "local function C4(a1,a2,a3,a4,b1,b2,b3,b4) if a4~=b4 then if a4<b4 then return -1 end return 1 end\n"
+    " if a3~=b3 then if a3<b3 then return -1 end return 1 end if a2~=b2 then if a2<b2 then return -1 end return 1 end\n"
+    " if a1~=b1 then if a1<b1 then return -1 end return 1 end return 0 end\n"
+    /* one 32-bit limb times k (< 2^36) plus a carry, through 16-bit halves */
+    "local function M1(a,k,c) local hi=math.floor(a/Z) local lo=a-hi*Z local x=lo*k+c local xl=x%Z "
+    "local y=hi*k+(x-xl)/Z local yl=y%Z return xl+yl*Z,(y-yl)/Z end\n"
+    "local function M4(a1,a2,a3,a4,k) local r1,r2,r3,r4,c r1,c=M1(a1,k,0) r2,c=M1(a2,k,c) r3,c=M1(a3,k,c) "
+    "r4,c=M1(a4,k,c) return r1,r2,r3,r4 end\n"
+    "local n1,n2,n3,n4 local nowx=ARGV[1]\n"
+    "if nowx=='' then local t=redis.call('TIME') local sec=tn(t[1]) local us=tn(t[2])\n"
+    " local p1,p2,p3,p4=M4(tn(sub(ARGV[2],25,32),16),tn(sub(ARGV[2],17,24),16),tn(sub(ARGV[2],9,16),16),"
+    "tn(sub(ARGV[2],1,8),16),sec)\n"
+    " local q1,q2,q3,q4=M4(tn(sub(ARGV[2],57,64),16),tn(sub(ARGV[2],49,56),16),tn(sub(ARGV[2],41,48),16),"
+    "tn(sub(ARGV[2],33,40),16),us)\n"
+    " n1,n2,n3,n4=A4(p1,p2,p3,p4,q1,q2,q3,q4)\n"
+    " local w1,w2=M4(1000000000,0,0,0,sec) w1,w2=A4(w1,w2,0,0,us*1000,0,0,0) nowx=fmt('%08x%08x',w2,w1)\n"
+    "else n1,n2,n3,n4=H4(ARGV[2],0) end\n"
+    "local st=redis.call('GET',KEYS[1]) local t1,t2,t3,t4=0,0,0,0 if st then t1,t2,t3,t4=H4(st,0) end\n"
+    "local u1,u2,u3,u4=H4(ARGV[4],0) local i1,i2,i3,i4=H4(ARGV[5],0) local ok=1\n"
+    "if i1+i2+i3+i4~=0 then local b1,b2,b3,b4=t1,t2,t3,t4\n"
+    " if C4(t1,t2,t3,t4,n1,n2,n3,n4)<0 then b1,b2,b3,b4=n1,n2,n3,n4 end\n"
+    " local x1,x2,x3,x4=A4(b1,b2,b3,b4,i1,i2,i3,i4) local d1,d2,d3,d4=S4(x1,x2,x3,x4,n1,n2,n3,n4)\n"
+    " if C4(i1,i2,i3,i4,u1,u2,u3,u4)>0 or C4(d1,d2,d3,d4,u1,u2,u3,u4)>0 then ok=0 else t1,t2,t3,t4=x1,x2,x3,x4\n"
+    "  local ms=math.ceil((((d4*W+d3)*W+d2)*W+d1)/tn(ARGV[3],16)/1e6)+tn(ARGV[6]) if ms>1e12 then ms=1e12 end\n"
+    "  st=fmt('%08x%08x%08x%08x',t4,t3,t2,t1) redis.call('SET',KEYS[1],st,'PX',ms) return {1,st,nowx} end end\n"
+    "return {ok,fmt('%08x%08x%08x%08x',t4,t3,t2,t1),nowx}\n";
 
 /* Windows. ARGV: now limit period kind(f|c) n slack. State: t cur prev (3 x 16 hex). */
 static const char ds__rd_lua_window[] =
@@ -1330,7 +1341,13 @@ static ds_status ds__rd_limdecode(ds_redis_limiter *l, const redisReply *y, uint
         (y->element[0]->integer != 0 && y->element[0]->integer != 1))
         goto bad;
     ok = (uint64_t)y->element[0]->integer;
-    if (!res) res = &tmp;
+    if (!res) { /* allow: the decision only (the reply's shape is still checked) */
+        size_t k;
+        if (y->elements != (c->algo == DS_LIMIT_SLIDING_LOG ? 6u : 3u)) goto bad;
+        for (k = 1; k < y->elements; k++)
+            if (y->element[k]->type != REDIS_REPLY_STRING) goto bad;
+        return ok ? DS_OK : DS_EREFUSED;
+    }
     memset(res, 0, sizeof *res);
     if (c->algo == DS_LIMIT_SLIDING_LOG) {
         int64_t own, skew, w = -1, rest = 0;
