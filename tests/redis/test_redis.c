@@ -1257,6 +1257,42 @@ static void test_cache_server_down(void) {
     ds_redis_free(&r);
 }
 
+/* The two-tier cache on the cluster: keys spread over the masters, the
+ * invalidation channel on one of them (PUBLISH reaches every node). */
+static void test_cache_cluster(void) {
+    ds_redis ra, rb;
+    ds_redis_cache a, b;
+    ds_redis_cache_config cc;
+    const void *v;
+    size_t vl;
+    int k, seen = 0, i;
+    int64_t now = ds_now_ns();
+    memset(&cc, 0, sizeof cc);
+    cc.name = "cc";
+    CHECKST(&ra, open_multi(&ra, DS_REDIS_CLUSTER, env("DS_REDIS_CLUSTER")), DS_OK);
+    CHECKST(&rb, open_multi(&rb, DS_REDIS_CLUSTER, env("DS_REDIS_CLUSTER")), DS_OK);
+    CHECKST(&ra, ds_redis_cache_init(&a, &ra, &cc), DS_OK);
+    CHECKST(&rb, ds_redis_cache_init(&b, &rb, &cc), DS_OK);
+    for (k = 0; k < 50; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "item%d", k);
+        CHECKST(&ra, ds_redis_cache_get(&a, key, strlen(key), now, db_loader, NULL, &v, &vl), DS_OK);
+        CHECKST(&rb, ds_redis_cache_get(&b, key, strlen(key), now, db_loader, NULL, &v, &vl), DS_OK);
+    }
+    CHECK(b.stats.l2_hits == 50); /* b found every key a loaded, on its master */
+    CHECKST(&ra, ds_redis_cache_set(&a, "item7", 5, "v2", 2, now), DS_OK);
+    for (i = 0; i < 200 && !seen; i++) {
+        CHECKST(&rb, ds_redis_cache_get(&b, "item7", 5, now, db_loader, NULL, &v, &vl), DS_OK);
+        seen = vl == 2 && !memcmp(v, "v2", 2);
+        if (!seen) sleep_ms(2);
+    }
+    CHECK(seen);
+    ds_redis_cache_free(&a);
+    ds_redis_cache_free(&b);
+    ds_redis_free(&ra);
+    ds_redis_free(&rb);
+}
+
 /* AUTH: none, wrong, right; a username (ACL). */
 static void test_auth(void) {
     priv_server ps;
@@ -1375,6 +1411,7 @@ static const tcase cases[] = {
     {"cluster", test_cluster},
     {"cache_two_tier", test_cache_two_tier},
     {"cache_server_down", test_cache_server_down},
+    {"cache_cluster", test_cache_cluster},
     {"cluster_failover", test_cluster_failover}, /* last: leaves the cluster with a dead master */
 };
 
