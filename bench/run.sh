@@ -20,7 +20,9 @@
 #                                then hyperfine whole-process
 #                                comparisons (maps; cache op replay beside
 #                                Python lru_cache / TTLCache); rate limiter
-#                                decisions (one key, 10^6 keys); the SPSC
+#                                decisions (one key, 10^6 keys); the
+#                                distributed limiters on a local
+#                                redis-server (bench_redis); the SPSC
 #                                ring beside ck_ring and boost.lockfree, the
 #                                MPMC queue beside ck_ring and a mutex queue;
 #                                the quadtree's rectangle and kNN queries at
@@ -54,7 +56,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,49p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,51p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -102,6 +104,8 @@ $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
+# ds_redis.h: hiredis; the benchmark starts its own redis-server.
+$CC $CFLAGS bench/bench_redis.c -o "$BIN/bench_redis" -lhiredis -lm
 $CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
 $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 # libmemcached (ketama peer) is Debian's shared library, never connected.
@@ -174,6 +178,9 @@ echo "== $BIN/bench_cache $QUICK"
 echo
 echo "== $BIN/bench_limit $QUICK"
 "$BIN/bench_limit" $QUICK
+echo
+echo "== $BIN/bench_redis $QUICK (a local redis-server it starts; needs redis-server, redis-tools)"
+"$BIN/bench_redis" $QUICK || echo "(bench_redis failed: is redis-server installed?)"
 DATA=${DS_DATA:-../shared/data}
 echo
 if [ -d "$DATA/cache-traces" ]; then

@@ -23,6 +23,7 @@ for md in "$@"; do
         std=c99; libs=-lm
         if grep -q 'ds_concurrent.h' "$src"; then std=c11; libs="-pthread -lm"; fi
         if grep -q 'DS_HNSW_THREADS' "$src"; then libs="-pthread -lm"; fi
+        if grep -q 'ds_redis.h' "$src"; then libs="$libs -lhiredis"; fi
         where="$md, \`\`\`c block $i (extracted to $src)"
         $CC -std=$std -Wall -Wextra -Wpedantic -Werror -I. "$src" -o "$src.bin" $libs ||
             { echo "snippets: $where does not compile as C ($std)"; exit 1; }

@@ -1,0 +1,23 @@
+# ds_redis.h: the distributed structures on Redis (needs hiredis, and
+# redis-server + redis-cli for the tests; tools/deps.sh check installs them).
+HEADERS += ds_redis.h
+
+# Examples that use it link hiredis.
+LIBS_rate_limit_cluster := -lhiredis
+LIBS_idempotent_payments_redis := -lhiredis -lsqlite3
+LIBS_cache_cluster_redis := -lhiredis -lsqlite3
+
+# The tests: tests/redis/run.sh starts its own redis-server instances (unix
+# sockets and ports under build/redis), a 3-master cluster, runs the binary
+# built with ASan+UBSan, and stops every server on exit, also on failure.
+REDIS_TEST_BIN := $(BUILD)/test_redis
+EXTRA_TEST_BINS += $(BUILD)/test_redis.sh
+
+$(REDIS_TEST_BIN): tests/redis/test_redis.c tests/tests.h ds.h ds_redis.h | $(BUILD)
+	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests tests/redis/test_redis.c -o $@ -lhiredis -pthread -lm
+
+$(BUILD)/test_redis.sh: tests/redis/run.sh $(REDIS_TEST_BIN) | $(BUILD)
+	@printf '#!/bin/sh\nexec sh %s/tests/redis/run.sh %s "$$@"\n' "$(CURDIR)" "$(abspath $(REDIS_TEST_BIN))" > $@ && chmod +x $@
+
+$(BUILD)/bench_redis: bench/bench_redis.c ds.h ds_redis.h | $(BUILD)
+	$(GCC) -std=c99 -O2 $(WARN) -I. bench/bench_redis.c -o $@ -lhiredis -lm
