@@ -332,7 +332,7 @@ static void text_case(ds_rng *r, uint64_t seed) {
     free(m);
 }
 
-void test_text_model(void) { prop_run("text_model", text_case, 60); }
+void test_text_model(void) { prop_run("text_model", text_case, 200); }
 
 /* ---- pruning touches few postings on a larger corpus ------------------------ */
 
