@@ -585,6 +585,85 @@ void test_text_save_load(void) {
     ds_index_free(&ix);
 }
 
+/* Hostile payloads with valid checksums: every byte of a saved image's
+ * payload (and the header counts) changed, the checksum recomputed: load
+ * says DS_OK or DS_ECORRUPT, leaks nothing, and what it accepts saves back
+ * to a loadable image. */
+static void reseal(const unsigned char *img, size_t len, ds_membuf *out) {
+    ds__enc e;
+    size_t i, off = 12 + 7 * 8;
+    ds_membuf_init(out, NULL);
+    ds__enc_init(&e, ds_membuf_writer(out), "DSix", 1);
+    for (i = 0; i < 7; i++) {
+        uint64_t v = 0;
+        int j;
+        for (j = 7; j >= 0; j--) v = (v << 8) | img[12 + 8 * i + (size_t)j];
+        ds__put_u64(&e, v);
+    }
+    while (off < len - 8) {
+        size_t c = len - 8 - off < 4096 ? len - 8 - off : 4096;
+        ds__put(&e, img + off, c);
+        off += c;
+    }
+    (void)ds__enc_end(&e);
+}
+
+void test_text_hostile(void) {
+    ds_index ix;
+    ds_membuf b;
+    size_t i, pos, accepted = 0;
+    prop_alloc pa;
+    unsigned char *copy;
+    CHECK(ds_index_init(&ix, NULL, NULL) == DS_OK);
+    CHECK(ds_index_add_stopword(&ix, "zz", 2) == DS_OK);
+    for (i = 0; i < 6; i++) {
+        char t[64];
+        int l = snprintf(t, sizeof t, "a%u b c%u a", (unsigned)(i % 2), (unsigned)i);
+        CHECK(ds_index_put(&ix, i * 5, t, (size_t)l) == DS_OK);
+    }
+    tx_save(&ix, &b);
+    ds_index_free(&ix);
+    CHECK((copy = (unsigned char *)malloc(b.len)) != NULL);
+    prop_alloc_init(&pa);
+    for (pos = 20; pos + 8 < b.len; pos++) {
+        static const unsigned char vals[] = {0, 1, 2, 3, 5, 0x7f, 0x80, 0xff};
+        size_t v;
+        for (v = 0; v < sizeof vals; v++) {
+            ds_membuf h;
+            ds_memsrc src;
+            ds_reader r;
+            ds_index t;
+            ds_status st;
+            memcpy(copy, b.data, b.len);
+            if (pos < 12 + 56 && (pos - 12) % 8 != 0) continue; /* header: low bytes only */
+            copy[pos] = vals[v];
+            reseal(copy, b.len, &h);
+            r = ds_mem_reader(&src, h.data, h.len);
+            st = ds_index_load(&t, &r, &pa.a);
+            CHECKF(st == DS_OK || st == DS_ECORRUPT, "byte %zu = %u: %s", pos, vals[v], ds_status_name(st));
+            if (st == DS_OK) {
+                ds_membuf again;
+                ds_index t2;
+                ds_index_hit hh[4];
+                size_t nh;
+                accepted++;
+                CHECK(ds_index_search(&t, "a0 b c3", 7, 0, 4, hh, &nh, NULL) == DS_OK);
+                tx_save(&t, &again);
+                r = ds_mem_reader(&src, again.data, again.len);
+                CHECK(ds_index_load(&t2, &r, NULL) == DS_OK);
+                ds_index_free(&t2);
+                ds_membuf_free(&again);
+                ds_index_free(&t);
+            }
+            ds_membuf_free(&h);
+        }
+    }
+    CHECKF(pa.live_bytes == 0 && pa.size_errors == 0, "hostile loads leaked %zu bytes", pa.live_bytes);
+    CHECK(accepted > 0); /* some edits are consistent (an id changed) */
+    free(copy);
+    ds_membuf_free(&b);
+}
+
 /* ---- reciprocal-rank fusion -------------------------------------------- */
 
 void test_text_rrf(void) {
