@@ -171,6 +171,9 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *   ds_status ds_index_del(ds_index *ix, uint64_t doc)          DS_ENOTFOUND
  *   int ds_index_has(const ds_index *ix, uint64_t doc)
  *   size_t ds_index_len(const ds_index *ix)       live documents
+ *   size_t ds_index_df(const ds_index *ix, const char *term, size_t len)
+ *          live documents holding the term (as the tokenizer outputs it);
+ *          0 if unknown. O(len).
  *   ds_status ds_index_search(const ds_index *ix, const char *q, size_t len, int flags,
  *                             size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st)
  *   ds_status ds_index_search_tokens(const ds_index *ix, const char *const *toks,
@@ -303,6 +306,7 @@ DSDEF ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids
 DSDEF ds_status ds_index_del(ds_index *ix, uint64_t doc);
 DSDEF int ds_index_has(const ds_index *ix, uint64_t doc);
 DSDEF size_t ds_index_len(const ds_index *ix);
+DSDEF size_t ds_index_df(const ds_index *ix, const char *term, size_t len);
 DSDEF ds_status ds_index_search(const ds_index *ix, const char *q, size_t len, int flags, size_t k,
                                 ds_index_hit *hits, size_t *n, ds_index_qstats *st);
 DSDEF ds_status ds_index_search_tokens(const ds_index *ix, const char *const *toks,
@@ -1143,6 +1147,11 @@ DSDEF ds_status ds_index_del(ds_index *ix, uint64_t doc) {
 }
 DSDEF int ds_index_has(const ds_index *ix, uint64_t doc) { return ix && ds__ix_doc(ix, doc) >= 0; }
 DSDEF size_t ds_index_len(const ds_index *ix) { return ix ? ix->nlive : 0; }
+DSDEF size_t ds_index_df(const ds_index *ix, const char *term, size_t len) {
+    long t;
+    if (!ix || !term || !len || (t = ds__ix_find(ix, term, len)) < 0) return 0;
+    return ix->terms[t].df;
+}
 
 DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s) {
     size_t i, mem = 0;

@@ -435,6 +435,8 @@ void test_text_edges(void) {
     CHECK(ds_index_search(&ix, "the dog", 7, DS_INDEX_ALL, 4, h, &n, NULL) == DS_OK && n == 1 && h[0].doc == 4);
     ds_index_info(&ix, &s);
     CHECK(s.docs == 4 && s.tokens == 3 && s.stopwords == 1);
+    CHECK(ds_index_df(&ix, "dog", 3) == 1 && ds_index_df(&ix, "cat", 3) == 1 && ds_index_df(&ix, "cow", 3) == 0);
+    CHECK(ds_index_df(NULL, "dog", 3) == 0 && ds_index_df(&ix, NULL, 3) == 0);
     /* Tokens and ids. */
     CHECK(ds_index_put_tokens(&ix, 5, toks, lens, 3) == DS_OK);
     CHECK(ds_index_put_tokens(&ix, 6, toks, zl, 1) == DS_EINVAL && !ds_index_has(&ix, 6));
