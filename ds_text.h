@@ -2319,7 +2319,7 @@ DSDEF ds_status ds_bpe_decode(const ds_bpe *b, const uint32_t *ids, size_t n, vo
     if (len) *len = 0;
     if (!b || !len || (!ids && n) || (!out && cap)) return DS_EINVAL;
     for (i = 0; i < n; i++) {
-        size_t tl;
+        size_t tl = 0;
         const unsigned char *t = ds_bpe_token(b, ids[i], &tl);
         if (!t) return DS_EINVAL;
         if (need + tl <= cap) memcpy(o + need, t, tl);
@@ -2706,7 +2706,7 @@ typedef struct ds__gpt2map {
 static size_t ds__gpt2_find(const ds__gpt2map *m, const ds_bpe *b, const unsigned char *s, size_t n) {
     size_t i = (size_t)ds_hash_bytes(s, n, 0x67) & (m->n - 1);
     while (m->slot[i]) {
-        size_t tl;
+        size_t tl = 0;
         const unsigned char *t = ds_bpe_token(b, m->slot[i] - 1, &tl);
         if (tl == n && memcmp(t, s, n) == 0) break;
         i = (i + 1) & (m->n - 1);
@@ -2715,7 +2715,7 @@ static size_t ds__gpt2_find(const ds__gpt2map *m, const ds_bpe *b, const unsigne
 }
 /* Adds the newest merge of b to m, growing it first. */
 static ds_status ds__gpt2_add(ds__gpt2map *m, const ds_bpe *b) {
-    size_t tl, j;
+    size_t tl = 0, j;
     const unsigned char *t;
     if ((b->nmerges + 1) * 2 > m->n) {
         ds__gpt2map g;
