@@ -153,11 +153,12 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *   ds_status ds_index_save(const ds_index *ix, ds_writer w)
  *   ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a)
  *          format "DSix" v1 (ds.h's ds:io layout): k1, b, counts, then one
- *          checksummed payload of variable-byte fields: the stop words and
- *          terms with their live postings (renumbered densely), and every
- *          live document's id and length. load checks the checksum before
+ *          checksummed payload of variable-byte fields: every live
+ *          document's id and length, then the stop words and terms in byte
+ *          order with their live postings (renumbered densely), so the
+ *          same documents give the same bytes whatever the history. load checks the checksum before
  *          parsing, then every field: counts against the payload's size
- *          before allocating, terms distinct and non-empty, document
+ *          before allocating, terms non-empty and in increasing order, document
  *          numbers increasing and in range, frequencies >= 1 and summing to
  *          each document's length, ids distinct, no trailing bytes.
  *          DS_ECORRUPT on any mismatch, truncation or bit flip; *ix
@@ -377,7 +378,24 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
     if (!emit || (!text && len)) return DS_EINVAL;
     while (i < len) {
         uint32_t c;
-        size_t w = ds__utf8(s + i, len - i, &c);
+        size_t w;
+        /* ASCII fast path: letters and digits straight into the token. */
+        while (i < len && s[i] < 0x80) {
+            unsigned char a = s[i];
+            if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+                if (bl == DS_TEXT_MAX_TOKEN) {
+                    if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+                    bl = 0;
+                }
+                buf[bl++] = (unsigned char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+            } else if (bl) {
+                if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+                bl = 0;
+            }
+            i++;
+        }
+        if (i >= len) break;
+        w = ds__utf8(s + i, len - i, &c);
         if (w && ds__tx_wordcp(c)) {
             if (bl + w > DS_TEXT_MAX_TOKEN) {
                 if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
@@ -697,6 +715,8 @@ static void ds__ix_kill(ds_index *ix, uint32_t d) {
 /* ---- adding a document ---- */
 
 /* The tokens of one document or query, gathered before anything changes. */
+#define DS__IX_SBYTES 1024
+#define DS__IX_SOFF 128
 typedef struct ds__ixtoks {
     char *bytes;
     size_t blen, bcap;
@@ -704,7 +724,39 @@ typedef struct ds__ixtoks {
     size_t n, ocap;
     ds_status st;
     const ds_alloc *a;
+    char sbytes[DS__IX_SBYTES]; /* small documents need no allocation */
+    size_t soff[DS__IX_SOFF];
 } ds__ixtoks;
+
+static void ds__ixtoks_init(ds__ixtoks *t, const ds_alloc *a) {
+    t->bytes = t->sbytes;
+    t->blen = 0;
+    t->bcap = DS__IX_SBYTES;
+    t->off = t->soff;
+    t->n = 0;
+    t->ocap = DS__IX_SOFF;
+    t->st = DS_OK;
+    t->a = a;
+}
+
+/* Growth of a buffer that starts in caller storage (inl). */
+static ds_status ds__ix_grow_inl(const ds_alloc *a, void **p, size_t *cap, size_t need, size_t elt,
+                                 const void *inl) {
+    void *q;
+    size_t nc;
+    if (need <= *cap) return DS_OK;
+    if (*p != inl) return ds__ix_grow(a, p, cap, need, elt);
+    nc = *cap * 2;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) return DS_ENOMEM;
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elt || !(q = DS_MALLOC(a, nc * elt))) return DS_ENOMEM;
+    memcpy(q, *p, *cap * elt);
+    *p = q;
+    *cap = nc;
+    return DS_OK;
+}
 
 static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
     ds__ixtoks *t = (ds__ixtoks *)ctx;
@@ -712,10 +764,14 @@ static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
     ds_status st;
     if (!len || !tok) return DS_EINVAL;
     if (!ds_size_add(t->blen, len, &need)) return DS_ENOMEM;
-    DS__IX_GROW(st, t->a, t->bytes, t->bcap, need, char);
-    if (st != DS_OK) return st;
-    DS__IX_GROW(st, t->a, t->off, t->ocap, t->n + 2, size_t);
-    if (st != DS_OK) return st;
+    {
+        void *q = t->bytes;
+        if ((st = ds__ix_grow_inl(t->a, &q, &t->bcap, need, 1, t->sbytes)) != DS_OK) return st;
+        t->bytes = (char *)q;
+        q = t->off;
+        if ((st = ds__ix_grow_inl(t->a, &q, &t->ocap, t->n + 2, sizeof(size_t), t->soff)) != DS_OK) return st;
+        t->off = (size_t *)q;
+    }
     memcpy(t->bytes + t->blen, tok, len);
     if (t->n == 0) t->off[0] = 0;
     t->blen += len;
@@ -723,8 +779,9 @@ static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
     return DS_OK;
 }
 static void ds__ixtoks_free(ds__ixtoks *t) {
-    if (t->bytes) DS_FREE(t->a, t->bytes, t->bcap);
-    if (t->off) DS_FREE(t->a, t->off, t->ocap * sizeof(size_t));
+    if (t->bytes != t->sbytes) DS_FREE(t->a, t->bytes, t->bcap);
+    if (t->off != t->soff) DS_FREE(t->a, t->off, t->ocap * sizeof(size_t));
+    ds__ixtoks_init(t, t->a);
 }
 
 /* Distinct tokens of a document: a small open-addressing table. */
@@ -743,17 +800,22 @@ static int ds__ix_cmp_tid(const void *a, const void *b) {
 
 /* Builds the distinct-token table of toks: fills *dist (allocated, ndist
  * entries) and the document length (non-stop tokens). */
-static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__ixdist **dist, size_t *ndist,
-                                 size_t *dcap_out, uint64_t *dlen) {
-    size_t cap = 16, i, nd = 0, *tab, tb;
-    ds__ixdist *d;
+#define DS__IX_SDIST 64
+static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__ixdist *sd, ds__ixdist **dist,
+                                 size_t *ndist, size_t *dcap_out, uint64_t *dlen) {
+    size_t cap = 16, i, nd = 0, *tab, tb, stab[2 * DS__IX_SDIST];
+    ds__ixdist *d = sd;
     uint64_t len = 0;
     while (cap < tk->n * 2) cap *= 2;
     if (!ds_size_mul(cap, sizeof(size_t), &tb)) return DS_ENOMEM;
-    if (!(tab = (size_t *)DS_MALLOC(ix->alloc, tb))) return DS_ENOMEM;
-    if (!(d = (ds__ixdist *)DS_MALLOC(ix->alloc, (tk->n ? tk->n : 1) * sizeof(ds__ixdist)))) {
-        DS_FREE(ix->alloc, tab, tb);
-        return DS_ENOMEM;
+    if (cap <= 2 * DS__IX_SDIST) {
+        tab = stab;
+    } else {
+        if (!(tab = (size_t *)DS_MALLOC(ix->alloc, tb))) return DS_ENOMEM;
+        if (!(d = (ds__ixdist *)DS_MALLOC(ix->alloc, tk->n * sizeof(ds__ixdist)))) {
+            DS_FREE(ix->alloc, tab, tb);
+            return DS_ENOMEM;
+        }
     }
     memset(tab, 0, tb);
     for (i = 0; i < tk->n; i++) {
@@ -783,16 +845,16 @@ static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__i
         if (d[nd - 1].term >= 0 && ix->terms[d[nd - 1].term].stop) d[nd - 1].tf = 0;
         else len++;
     }
-    DS_FREE(ix->alloc, tab, tb);
+    if (tab != stab) DS_FREE(ix->alloc, tab, tb);
     *dist = d;
     *ndist = nd;
-    *dcap_out = tk->n ? tk->n : 1;
+    *dcap_out = d == sd ? 0 : tk->n;
     *dlen = len;
     return DS_OK;
 }
 
 static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk, int replace) {
-    ds__ixdist *d = NULL;
+    ds__ixdist sd[DS__IX_SDIST], *d = NULL;
     size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0;
     uint64_t dlen = 0;
     long old = ds__ix_doc(ix, id);
@@ -800,7 +862,7 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
     uint32_t dn, prev = 0;
     unsigned char *fp;
     if (old >= 0 && !replace) return DS_EEXIST;
-    if ((st = ds__ix_distinct(ix, tk, &d, &nd, &dcap, &dlen)) != DS_OK) return st;
+    if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen)) != DS_OK) return st;
     if (dlen > 0xFFFFFFFEu) {
         st = DS_EINVAL;
         goto out;
@@ -850,7 +912,19 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
         }
         if (bufs) DS_FREE(ix->alloc, bufs, nnew * sizeof *bufs);
     }
-    qsort(d, nd, sizeof *d, ds__ix_cmp_tid);
+    if (nd > 32) {
+        qsort(d, nd, sizeof *d, ds__ix_cmp_tid);
+    } else { /* insertion sort: documents have few distinct terms */
+        for (i = 1; i < nd; i++) {
+            ds__ixdist x = d[i];
+            size_t j = i;
+            while (j && d[j - 1].tid > x.tid) {
+                d[j] = d[j - 1];
+                j--;
+            }
+            d[j] = x;
+        }
+    }
     dn = (uint32_t)ix->ndocs;
     ix->docs[dn].id = id;
     ix->docs[dn].fwd = ix->fwdlen;
@@ -873,14 +947,13 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
     ix->tokens += dlen;
     ix->dslots[ds__ix_dslot(ix, id)] = dn + 1;
 out:
-    if (d) DS_FREE(ix->alloc, d, dcap * sizeof(ds__ixdist));
+    if (d && d != sd) DS_FREE(ix->alloc, d, dcap * sizeof(ds__ixdist));
     return st;
 }
 
 static ds_status ds__ix_tokenize(const ds_index *ix, const char *text, size_t len, ds__ixtoks *tk) {
     ds_status st;
-    memset(tk, 0, sizeof *tk);
-    tk->a = ix->alloc;
+    ds__ixtoks_init(tk, ix->alloc);
     if (!text && len) return DS_EINVAL;
     st = ix->tok ? ix->tok(ix->tokctx, text, len, ds__ixtoks_emit, tk)
                  : ds_text_tokenize(text, len, ds__ixtoks_emit, tk);
@@ -910,8 +983,7 @@ static ds_status ds__ix_toks_from(const ds_index *ix, const char *const *toks, c
                                   const uint32_t *ids, size_t n, ds__ixtoks *tk) {
     size_t i;
     ds_status st = DS_OK;
-    memset(tk, 0, sizeof *tk);
-    tk->a = ix->alloc;
+    ds__ixtoks_init(tk, ix->alloc);
     for (i = 0; i < n && st == DS_OK; i++) {
         if (ids) {
             unsigned char b[5];
@@ -1452,19 +1524,48 @@ static unsigned char *ds__tx_get_blob(ds__dec *d, size_t n, const ds_alloc *a, s
     return p;
 }
 
-static void ds__ix_payload(const ds_index *ix, ds__txsink *s, const uint32_t *dense) {
-    size_t i;
+/* Term a before term b in byte order (shorter first on a common prefix). */
+static int ds__ix_key_less(const ds_index *ix, uint32_t a, uint32_t b) {
+    const ds__ixterm *x = &ix->terms[a], *y = &ix->terms[b];
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(ix->keys + x->koff, ix->keys + y->koff, n);
+    return c < 0 || (c == 0 && x->klen < y->klen);
+}
+/* Sorts ids[0..n) by key bytes (bottom-up merge sort through tmp), so a
+ * saved image does not depend on the order terms were first seen. */
+static void ds__ix_sort_terms(const ds_index *ix, uint32_t *ids, uint32_t *tmp, size_t n) {
+    size_t w, i;
+    uint32_t *a = ids, *b = tmp;
+    for (w = 1; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t l = i, m = i + w < n ? i + w : n, r = i + 2 * w < n ? i + 2 * w : n, x = l, y = m, o = l;
+            while (x < m && y < r) b[o++] = ds__ix_key_less(ix, a[y], a[x]) ? a[y++] : a[x++];
+            while (x < m) b[o++] = a[x++];
+            while (y < r) b[o++] = a[y++];
+        }
+        {
+            uint32_t *t = a;
+            a = b;
+            b = t;
+        }
+    }
+    if (a != ids) memcpy(ids, a, n * sizeof *ids);
+}
+
+static void ds__ix_payload(const ds_index *ix, ds__txsink *s, const uint32_t *dense, const uint32_t *order,
+                           size_t nterms) {
+    size_t i, oi;
     uint32_t j;
     for (i = 0; i < ix->ndocs; i++) {
         if (!ix->docs[i].alive) continue;
         ds__txs_v(s, ix->docs[i].id);
         ds__txs_v(s, ix->docs[i].len);
     }
-    for (i = 0; i < ix->nterms; i++) {
-        const ds__ixterm *t = &ix->terms[i];
+    for (oi = 0; oi < nterms; oi++) {
+        const ds__ixterm *t = &ix->terms[order[oi]];
         uint32_t nb = t->nblk + (t->open.cnt ? 1u : 0u), prev = 0;
         int first = 1;
-        if (!t->df && !t->stop) continue;
+        (void)i;
         ds__txs_v(s, t->klen);
         ds__txs_bytes(s, ix->keys + t->koff, t->klen);
         ds__txs_v(s, t->stop);
@@ -1490,22 +1591,30 @@ static void ds__ix_payload(const ds_index *ix, ds__txsink *s, const uint32_t *de
 DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w) {
     ds__enc e;
     ds__txsink *s;
-    uint32_t *dense = NULL;
-    size_t i, nterms = 0;
+    uint32_t *dense = NULL, *order = NULL, *tmp = NULL;
+    size_t i, nterms = 0, tb = (ix && ix->nterms ? ix->nterms : 1) * sizeof(uint32_t);
     uint32_t nd = 0;
     uint64_t k1, b;
     if (!ix) return DS_EINVAL;
-    if (!(s = (ds__txsink *)DS_MALLOC(ix->alloc, sizeof *s))) return DS_ENOMEM;
-    if (ix->ndocs && !(dense = (uint32_t *)DS_MALLOC(ix->alloc, ix->ndocs * sizeof(uint32_t)))) {
-        DS_FREE(ix->alloc, s, sizeof *s);
+    s = (ds__txsink *)DS_MALLOC(ix->alloc, sizeof *s);
+    order = (uint32_t *)DS_MALLOC(ix->alloc, tb);
+    tmp = (uint32_t *)DS_MALLOC(ix->alloc, tb);
+    if (ix->ndocs) dense = (uint32_t *)DS_MALLOC(ix->alloc, ix->ndocs * sizeof(uint32_t));
+    if (!s || !order || !tmp || (ix->ndocs && !dense)) {
+        if (s) DS_FREE(ix->alloc, s, sizeof *s);
+        if (order) DS_FREE(ix->alloc, order, tb);
+        if (tmp) DS_FREE(ix->alloc, tmp, tb);
+        if (dense) DS_FREE(ix->alloc, dense, ix->ndocs * sizeof(uint32_t));
         return DS_ENOMEM;
     }
     for (i = 0; i < ix->ndocs; i++) dense[i] = ix->docs[i].alive ? nd++ : 0;
     for (i = 0; i < ix->nterms; i++)
-        if (ix->terms[i].df || ix->terms[i].stop) nterms++;
+        if (ix->terms[i].df || ix->terms[i].stop) order[nterms++] = (uint32_t)i;
+    ds__ix_sort_terms(ix, order, tmp, nterms);
+    DS_FREE(ix->alloc, tmp, tb);
     memset(s, 0, sizeof *s);
     s->count = 1;
-    ds__ix_payload(ix, s, dense);
+    ds__ix_payload(ix, s, dense, order, nterms);
     ds__enc_init(&e, w, "DSix", 1);
     memcpy(&k1, &ix->p.k1, 8);
     memcpy(&b, &ix->p.b, 8);
@@ -1519,8 +1628,9 @@ DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w) {
     s->count = 0;
     s->e = &e;
     s->total = 0;
-    ds__ix_payload(ix, s, dense);
+    ds__ix_payload(ix, s, dense, order, nterms);
     ds__txs_flush(s);
+    DS_FREE(ix->alloc, order, tb);
     if (dense) DS_FREE(ix->alloc, dense, ix->ndocs * sizeof(uint32_t));
     DS_FREE(ix->alloc, s, sizeof *s);
     return ds__enc_end(&e);
@@ -1618,7 +1728,12 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
         df = ds__txin_v(in);
         if (in->bad || stop > 1 || df > ndocs || (!df && !stop) || df > (uint64_t)(in->end - in->p) / 2) goto bad;
         h = ds__ix_hash(t, k, (size_t)kl);
-        if (ds__ix_find(t, k, (size_t)kl) >= 0) goto bad;
+        if (i) { /* strictly increasing byte order: canonical, so no duplicates */
+            const ds__ixterm *pt = &t->terms[t->nterms - 1];
+            size_t mn = pt->klen < kl ? pt->klen : (size_t)kl;
+            int c = memcmp(t->keys + pt->koff, k, mn);
+            if (c > 0 || (c == 0 && pt->klen >= kl)) goto bad;
+        }
         if ((st = ds__ix_reserve_terms(t, 1, (size_t)kl)) != DS_OK) goto out;
         tid = ds__ix_new_term(t, k, (size_t)kl, h);
         tm = &t->terms[tid];
