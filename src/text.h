@@ -87,10 +87,12 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * Flood 1995): lists ordered by their score bound; once the k-th score
  * exceeds the bounds of the weakest lists together, documents found only
  * in those are never scored and the lists are only probed through their
- * skip entries for candidates from the others. The result is exactly that
- * of scoring every document (the bounds are upper bounds in floating
- * point, compared with a 1e-9 relative margin); DS_INDEX_EXHAUSTIVE
- * turns pruning off for measurements.
+ * skip entries for candidates from the others, each block's bound checked
+ * before it is decoded; when a single list is left essential, its blocks
+ * whose bound cannot reach the k-th score are skipped undecoded. The
+ * result is exactly that of scoring every document (the bounds are upper
+ * bounds in floating point, compared with a 1e-9 relative margin);
+ * DS_INDEX_EXHAUSTIVE turns pruning off for measurements.
  *
  * Deletes mark the document dead (its postings stay until ds_index_compact
  * or a save/load, and are skipped); statistics (N, df, avgdl) always count
@@ -697,7 +699,7 @@ static void ds__ix_dmap_del(ds_index *ix, uint64_t id) {
 /* Marks internal doc d dead: df of each of its terms, stats. */
 static void ds__ix_kill(ds_index *ix, uint32_t d) {
     ds__ixdoc *doc = &ix->docs[d];
-    const unsigned char *p = ix->fwd + doc->fwd;
+    const unsigned char *p = doc->nterm ? ix->fwd + doc->fwd : NULL; /* no terms: fwd may be NULL */
     uint32_t i, tid = 0;
     for (i = 0; i < doc->nterm; i++) {
         uint32_t delta;
@@ -860,7 +862,6 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
     long old = ds__ix_doc(ix, id);
     ds_status st;
     uint32_t dn, prev = 0;
-    unsigned char *fp;
     if (old >= 0 && !replace) return DS_EEXIST;
     if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen)) != DS_OK) return st;
     if (dlen > 0xFFFFFFFEu) {
@@ -931,17 +932,15 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
     ix->docs[dn].len = (uint32_t)dlen;
     ix->docs[dn].alive = 1;
     ix->docs[dn].pad_ = 0;
-    fp = ix->fwd + ix->fwdlen;
     k = 0;
     for (i = 0; i < nd; i++) {
         if (!d[i].tf) continue;
         ds__ix_append(ix, &ix->terms[d[i].tid], dn, d[i].tf, (uint32_t)dlen);
-        fp += ds__vput(fp, d[i].tid - prev);
+        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, d[i].tid - prev); /* reserved: fwd is not NULL */
         prev = d[i].tid;
         k++;
     }
     ix->docs[dn].nterm = (uint32_t)k;
-    ix->fwdlen = (size_t)(fp - ix->fwd);
     ix->ndocs++;
     ix->nlive++;
     ix->tokens += dlen;
@@ -1347,6 +1346,23 @@ static ds_status ds__ix_run(const ds_index *ix, const ds__ixtoks *tk, int flags,
             if (!exh && nh == kk)
                 while (ne < nq && ds__ix_prunable(pre[ne + 1], heap[0].score)) ne++;
             if (ne == nq) break;
+            if (!exh && nh == kk && ne == nq - 1 && ord[ne]->cur != UINT32_MAX) {
+                /* One essential list left: skip its blocks whose bound,
+                 * with every other list's, cannot reach the k-th score
+                 * (block-max), without decoding them. */
+                ds__ixcur *e = ord[ne];
+                const ds__ixblk *bk = ds__ix_block(e->t, e->bi);
+                if (ds__ix_prunable(pre[ne] + ds__ix_bound(&q, e->idf, bk->maxtf, bk->mindl), heap[0].score)) {
+                    do {
+                        e->bi++;
+                        bk = ds__ix_block(e->t, e->bi);
+                    } while (e->bi < e->nb &&
+                             ds__ix_prunable(pre[ne] + ds__ix_bound(&q, e->idf, bk->maxtf, bk->mindl), heap[0].score));
+                    if (e->bi >= e->nb) break;
+                    ds__ixcur_load(&q, e);
+                    continue;
+                }
+            }
             for (j = ne; j < nq; j++)
                 if (ord[j]->cur < d) d = ord[j]->cur;
             if (d == UINT32_MAX) break;
