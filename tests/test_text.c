@@ -277,6 +277,12 @@ static void text_case(ds_rng *r, uint64_t seed) {
             CHECK(!ds_index_has(&ix, id));
         } else if (op == 11 && ds_rng_below(r, 4) == 0) {
             CHECK(ds_index_compact(&ix) == DS_OK);
+        } else if (op == 11 && ds_rng_below(r, 8) == 0) {
+            /* A stop word mid-stream: indexed documents keep it (and their
+             * lengths), later ones and queries drop it. */
+            int w = (int)ds_rng_below(r, TX_VOCAB);
+            m->stop[w] = 1;
+            CHECK(ds_index_add_stopword(&ix, m->words[w], strlen(m->words[w])) == DS_OK);
         } else if (op == 12 && ds_rng_below(r, 4) == 0) {
             ds_membuf b1, b2;
             ds_memsrc src;
