@@ -35,6 +35,10 @@
 #                                the worker pool beside GLib's GThreadPool
 #                                (10^6 tiny tasks, 1 and 2 workers; submit
 #                                latency)
+#                                ds_index beside SQLite FTS5 (build, size,
+#                                top-10 BM25 latency) and ds_bpe beside
+#                                sentencepiece BPE (train, encode, bytes
+#                                per token) on Debian package descriptions
 #   bash bench/run.sh --quick    smoke run (100k elements, 1 rep; only the
 #                                lirs traces for hit rates): seconds
 #
@@ -56,7 +60,7 @@ QUICK=""
 for a in "$@"; do
     case "$a" in
     --quick) QUICK="--quick" ;;
-    -h | --help) sed -n '2,51p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,55p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -79,6 +83,8 @@ missing=""
 [ -f /usr/include/faiss/IndexHNSW.h ] || missing="$missing libfaiss-dev"
 [ -f /usr/include/ck_ring.h ] || missing="$missing libck-dev"
 pkg-config --exists glib-2.0 2>/dev/null || missing="$missing libglib2.0-dev"
+[ -f /usr/include/sqlite3.h ] || missing="$missing libsqlite3-dev"
+[ -f /usr/include/sentencepiece_processor.h ] || missing="$missing libsentencepiece-dev"
 if [ -n "$missing" ]; then
     echo "bench/run.sh: missing peers:$missing -- run: sh bench/deps.sh" >&2
     exit 1
@@ -103,6 +109,9 @@ $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm
 $CC $CFLAGS bench/bench_trie.c -o "$BIN/bench_trie" -lJudy -lm
+# ds_text.h beside SQLite FTS5 and sentencepiece (Debian's shared libraries).
+$CC $CFLAGS bench/bench_text.c -o "$BIN/bench_text" -lsqlite3 -lm
+$CXX $CXXFLAGS bench/bench_bpe.cc -o "$BIN/bench_bpe" -lsentencepiece -lsentencepiece_train -lm
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
 # ds_redis.h: hiredis; the benchmark starts its own redis-server.
 $CC $CFLAGS bench/bench_redis.c -o "$BIN/bench_redis" -lhiredis -lm
@@ -144,6 +153,12 @@ echo "== $BIN/bench_tstore $QUICK"
 echo
 echo "== $BIN/bench_trie $QUICK"
 "$BIN/bench_trie" $QUICK
+echo
+echo "== $BIN/bench_text $QUICK"
+"$BIN/bench_text" $QUICK
+echo
+echo "== $BIN/bench_bpe"
+"$BIN/bench_bpe"
 echo
 echo "== $BIN/bench_breaker $QUICK"
 "$BIN/bench_breaker" $QUICK

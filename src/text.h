@@ -1,0 +1,1955 @@
+/* src/text.h - ds_index: inverted index with TF-IDF and BM25, the default
+ * tokenizer, reciprocal-rank fusion
+ *
+ * One module of ds_text.h: tools/gen.sh pastes the regions between the
+ * marker lines into the generated header, so edit this file, not that
+ * one. Alone (with its dependencies, which it includes itself):
+ *     #define DS_IMPLEMENTATION   (in one file)
+ *     #include "src/text.h"
+ */
+#ifndef DS_SRC_TEXT_H
+#define DS_SRC_TEXT_H
+#include "core.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@api*/
+/* ========================================================================
+ * == ds_text:tokenize ==  the default word splitter
+ * ========================================================================
+ * A token is a maximal run of word characters: ASCII letters and digits,
+ * and every well-formed UTF-8 sequence of two to four bytes except the
+ * Latin-1 punctuation block (U+0080..U+00BF, U+00D7, U+00F7), General
+ * Punctuation (U+2000..U+206F) and CJK punctuation (U+3000..U+303F).
+ * Everything else (ASCII punctuation and space, control bytes, malformed
+ * UTF-8) separates tokens. ASCII letters are lowercased, and so are the
+ * upper-case letters of Latin-1 (U+00C0..U+00DE), Greek (U+0391..U+03A9)
+ * and Cyrillic (U+0400..U+042F); nothing else is folded (no diacritic
+ * removal, no stemming). The output therefore never holds an ASCII
+ * separator, so the same tokens joined by spaces pass unchanged through
+ * SQLite FTS5's "ascii" tokenizer (tests/test_text_fts5.c relies on this).
+ *
+ *   typedef ds_status (*ds_text_emit)(void *ectx, const char *tok, size_t len)
+ *          receives each token (valid during the call); a status other
+ *          than DS_OK stops the tokenizer, which returns it.
+ *   ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit, void *ectx)
+ *          splits text[0..len) (text may be NULL when len is 0).
+ *          Lowercasing never changes a token's length. Runs longer than
+ *          DS_TEXT_MAX_TOKEN bytes are cut into pieces of at most that
+ *          (at character boundaries). O(len), no allocation.
+ *          DS_EINVAL: emit NULL, or text NULL with len > 0.
+ *          Thread-safe (no state).
+ *
+ * A user tokenizer (ds_index_set_tokenizer) has the same shape as
+ * ds_text_tokenize with a context: it calls emit once per token.
+ */
+#define DS_TEXT_MAX_TOKEN 255 /* longer word runs are cut into pieces this long */
+
+typedef ds_status (*ds_text_emit)(void *ectx, const char *tok, size_t len);
+typedef ds_status (*ds_text_tokenizer)(void *ctx, const char *text, size_t len, ds_text_emit emit,
+                                       void *ectx);
+DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit, void *ectx);
+
+/* ========================================================================
+ * == ds_text:index ==  ds_index: inverted index, TF-IDF and BM25, top-k
+ * ========================================================================
+ * Documents (a uint64 id each) are added as text (through the tokenizer),
+ * as a list of tokens, or as a list of uint32 token ids (a BPE encoding,
+ * say: id t is stored as the 5-byte term 0xFF + t little-endian, which no
+ * UTF-8 token can equal). Each distinct term keeps a posting list of
+ * (document, term frequency) pairs in document order, compressed: blocks of
+ * up to 128 postings, each posting a variable-byte doc-number delta and a
+ * variable-byte frequency (1-2 bytes per posting on real text), and per
+ * block a skip entry (last document, byte offset) with the block's largest
+ * frequency and shortest document, used as a block-max score bound.
+ *
+ * Scoring, over the live documents (N of them, avgdl their mean length in
+ * tokens, df(t) the live documents holding term t, tf the term's count in
+ * the document, dl the document's length):
+ *   DS_INDEX_TFIDF   the seed's TF-IDF: sum over query terms of
+ *                    (tf / dl) * log(N / (df + 1))   (may be negative: a
+ *                    term in every document scores below one in none)
+ *   DS_INDEX_BM25    SQLite FTS5's bm25() (fts5_aux.c), negated back to
+ *                    "higher is better": sum over query terms of
+ *                    idf * (tf * (k1 + 1)) / (tf + k1 * (1 - b + b * dl / avgdl))
+ *                    with idf = log((N - df + 0.5) / (df + 0.5)), and
+ *                    idf = 1e-6 where that is <= 0. Same operations in the
+ *                    same order as FTS5, so scores agree to the last bits
+ *                    on the same tokens (tests/test_text_fts5.c).
+ * A query is a set of terms: repeated query terms count once; terms the
+ * index has never seen and stop words are dropped. Scores are summed in
+ * query order (of first occurrence), so a document's score does not
+ * depend on how the search reached it.
+ *
+ * Top-k: the k best documents by score, ties by ascending document id.
+ * A document matches when it holds at least one query term (default) or
+ * every query term (DS_INDEX_ALL). Dynamic pruning (MaxScore, Turtle &
+ * Flood 1995): lists ordered by their score bound; once the k-th score
+ * exceeds the bounds of the weakest lists together, documents found only
+ * in those are never scored and the lists are only probed through their
+ * skip entries for candidates from the others, each block's bound checked
+ * before it is decoded; when a single list is left essential, its blocks
+ * whose bound cannot reach the k-th score are skipped undecoded. The
+ * result is exactly that of scoring every document (the bounds are upper
+ * bounds in floating point, compared with a 1e-9 relative margin);
+ * DS_INDEX_EXHAUSTIVE turns pruning off for measurements.
+ *
+ * Deletes mark the document dead (its postings stay until ds_index_compact
+ * or a save/load, and are skipped); statistics (N, df, avgdl) always count
+ * live documents only. put on an existing id replaces the document.
+ *
+ *   ds_index_params ds_index_params_default(void)    k1 1.2, b 0.75
+ *   ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a)
+ *          p NULL: defaults. The fields are used as given (b = 0 is a
+ *          valid choice), so start from ds_index_params_default().
+ *          DS_EINVAL: ix NULL, k1 < 0 or not finite, b outside [0, 1].
+ *          Allocates nothing.
+ *   void ds_index_free(ds_index *ix)             zeroed or failed-init: no-op
+ *   ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void *ctx)
+ *          fn NULL: ds_text_tokenize. Used for documents and queries given
+ *          as text; not saved (set it again after a load). A zero-length
+ *          token from fn gives DS_EINVAL. Change it only while empty,
+ *          unless the new one splits the same way.
+ *   ds_status ds_index_add_stopword(ds_index *ix, const char *w, size_t len)
+ *          w (as the tokenizer outputs it: lowercase) is no longer indexed
+ *          nor counted in document lengths from now on, and is dropped from
+ *          queries. Documents already indexed keep their postings for it.
+ *          DS_EINVAL: len 0 or > DS_TEXT_MAX_TOKEN * 16.
+ *   ds_status ds_index_insert(ds_index *ix, uint64_t doc, const char *text, size_t len)
+ *          DS_EEXIST if doc is live. A document with no tokens is still a
+ *          document (it counts in N, like an FTS5 row) and matches nothing.
+ *   ds_status ds_index_put(ds_index *ix, uint64_t doc, const char *text, size_t len)
+ *          insert, or replace the live document doc (update).
+ *   ds_status ds_index_put_tokens(ds_index *ix, uint64_t doc, const char *const *toks,
+ *                                 const size_t *lens, size_t n)
+ *   ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids, size_t n)
+ *          put with the tokens given (no tokenizer; stop words still apply).
+ *          DS_EINVAL: a zero-length token, NULL arrays with n > 0.
+ *   ds_status ds_index_del(ds_index *ix, uint64_t doc)          DS_ENOTFOUND
+ *   int ds_index_has(const ds_index *ix, uint64_t doc)
+ *   size_t ds_index_len(const ds_index *ix)       live documents
+ *   size_t ds_index_df(const ds_index *ix, const char *term, size_t len)
+ *          live documents holding the term (as the tokenizer outputs it);
+ *          0 if unknown. O(len).
+ *   ds_status ds_index_search(const ds_index *ix, const char *q, size_t len, int flags,
+ *                             size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st)
+ *   ds_status ds_index_search_tokens(const ds_index *ix, const char *const *toks,
+ *                                    const size_t *lens, size_t nt, int flags, size_t k,
+ *                                    ds_index_hit *hits, size_t *n, ds_index_qstats *st)
+ *   ds_status ds_index_search_ids(const ds_index *ix, const uint32_t *ids, size_t nt,
+ *                                 int flags, size_t k, ds_index_hit *hits, size_t *n,
+ *                                 ds_index_qstats *st)
+ *          the top k (hits[0..*n), best first). flags: DS_INDEX_BM25 (0) or
+ *          DS_INDEX_TFIDF, | DS_INDEX_ALL, | DS_INDEX_EXHAUSTIVE. st
+ *          (optional) counts the postings decoded and documents scored.
+ *          DS_EINVAL: k 0, hits or n NULL, unknown flags. DS_ENOMEM: the
+ *          query's cursors (about 1 KiB per term) and heap (k entries).
+ *          A query with more than DS_INDEX_MAX_QTERMS distinct terms keeps
+ *          the first DS_INDEX_MAX_QTERMS.
+ *   ds_status ds_index_compact(ds_index *ix)
+ *          drops dead postings and renumbers (through a save and a load in
+ *          memory: needs about twice the index's size transiently).
+ *   void ds_index_info(const ds_index *ix, ds_index_stats *s)
+ *          documents, terms, postings (live and stored), tokens, posting
+ *          bytes and every byte the index holds.
+ *   ds_status ds_index_save(const ds_index *ix, ds_writer w)
+ *   ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a)
+ *          format "DSix" v1 (ds.h's ds:io layout): k1, b, counts, then one
+ *          checksummed payload of variable-byte fields: every live
+ *          document's id and length, then the stop words and terms in byte
+ *          order with their live postings (renumbered densely), so the
+ *          same documents give the same bytes whatever the history. load checks the checksum before
+ *          parsing, then every field: counts against the payload's size
+ *          before allocating, terms non-empty and in increasing order, document
+ *          numbers increasing and in range, frequencies >= 1 and summing to
+ *          each document's length, ids distinct, no trailing bytes.
+ *          DS_ECORRUPT on any mismatch, truncation or bit flip; *ix
+ *          untouched on error. save then load gives the same results and
+ *          the same saved bytes.
+ *
+ * Complexity: an add is O(tokens) expected (hashing) plus O(u log u) for
+ * its u distinct terms; del O(u); a query O(postings probed) with pruning,
+ * at most O(sum of the query terms' list lengths + N_hits log k).
+ * Errors: DS_ENOMEM leaves the index exactly as it was (documents,
+ * statistics, results, saved bytes); it may keep capacity it grew.
+ * DS_EFULL past 2^32 - 2 documents added since the last compaction, or
+ * posting/term/key storage past 4 GiB.
+ * Thread-safety: searches, has, len, info and save only read and may run
+ * concurrently; every other call needs exclusive access. */
+#define DS_INDEX_BM25 0
+#define DS_INDEX_TFIDF 1
+#define DS_INDEX_ALL 2
+#define DS_INDEX_EXHAUSTIVE 4
+#define DS_INDEX_MAX_QTERMS 1024
+
+typedef struct ds_index_params {
+    double k1; /* BM25 term-frequency saturation, >= 0 (1.2) */
+    double b;  /* BM25 length normalisation, in [0, 1] (0.75) */
+} ds_index_params;
+
+typedef struct ds_index_hit {
+    uint64_t doc;
+    double score;
+} ds_index_hit;
+
+typedef struct ds_index_qstats {
+    size_t terms;            /* distinct known query terms */
+    size_t postings_total;   /* postings stored in their lists */
+    size_t postings_decoded; /* postings decoded while searching */
+    size_t docs_scored;      /* documents fully scored */
+} ds_index_qstats;
+
+typedef struct ds_index_stats {
+    size_t docs, terms, stopwords;
+    size_t postings;        /* live (document, term) pairs */
+    size_t postings_stored; /* including dead documents' */
+    uint64_t tokens;        /* sum of live document lengths */
+    size_t posting_bytes;   /* compressed lists, skip entries included */
+    size_t memory;          /* every byte allocated */
+} ds_index_stats;
+
+typedef struct ds__ixblk {
+    uint32_t off, base, last, maxtf, mindl, cnt;
+} ds__ixblk;
+
+typedef struct ds__ixterm {
+    unsigned char *data;   /* postings: varint doc delta, varint tf */
+    ds__ixblk *blk;        /* closed blocks */
+    uint32_t len, cap, nblk, bcap;
+    ds__ixblk open;        /* the block being filled */
+    uint32_t df, npost;    /* live documents; postings stored */
+    uint32_t gmaxtf, gmindl;
+    uint32_t koff, klen;   /* the term's bytes in keys */
+    uint32_t hash, stop;
+} ds__ixterm;
+
+typedef struct ds__ixdoc {
+    uint64_t id;
+    uint64_t fwd;          /* offset of its sorted term ids (varint deltas) */
+    uint32_t len, nterm;   /* tokens, distinct terms */
+    uint32_t alive, pad_;
+} ds__ixdoc;
+
+typedef struct ds_index {
+    ds_index_params p;
+    ds__ixterm *terms;
+    size_t nterms, tcap, nstop;
+    uint32_t *slots;       /* term dictionary: open addressing, ids + 1 */
+    size_t nslots;
+    char *keys;
+    size_t klen, kcap;
+    ds__ixdoc *docs;       /* by internal number, in insertion order */
+    size_t ndocs, dcap, nlive;
+    uint32_t *dslots;      /* document id -> internal number + 1 */
+    size_t ndslots;
+    unsigned char *fwd;
+    size_t fwdlen, fwdcap;
+    uint64_t tokens, live_post, post_bytes;
+    uint64_t seed;
+    ds_text_tokenizer tok;
+    void *tokctx;
+    const ds_alloc *alloc;
+} ds_index;
+
+DSDEF ds_index_params ds_index_params_default(void);
+DSDEF ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a);
+DSDEF void ds_index_free(ds_index *ix);
+DSDEF ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void *ctx);
+DSDEF ds_status ds_index_add_stopword(ds_index *ix, const char *w, size_t len);
+DSDEF ds_status ds_index_insert(ds_index *ix, uint64_t doc, const char *text, size_t len);
+DSDEF ds_status ds_index_put(ds_index *ix, uint64_t doc, const char *text, size_t len);
+DSDEF ds_status ds_index_put_tokens(ds_index *ix, uint64_t doc, const char *const *toks,
+                                    const size_t *lens, size_t n);
+DSDEF ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids, size_t n);
+DSDEF ds_status ds_index_del(ds_index *ix, uint64_t doc);
+DSDEF int ds_index_has(const ds_index *ix, uint64_t doc);
+DSDEF size_t ds_index_len(const ds_index *ix);
+DSDEF size_t ds_index_df(const ds_index *ix, const char *term, size_t len);
+DSDEF ds_status ds_index_search(const ds_index *ix, const char *q, size_t len, int flags, size_t k,
+                                ds_index_hit *hits, size_t *n, ds_index_qstats *st);
+DSDEF ds_status ds_index_search_tokens(const ds_index *ix, const char *const *toks,
+                                       const size_t *lens, size_t nt, int flags, size_t k,
+                                       ds_index_hit *hits, size_t *n, ds_index_qstats *st);
+DSDEF ds_status ds_index_search_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags,
+                                    size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st);
+DSDEF ds_status ds_index_compact(ds_index *ix);
+DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s);
+DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w);
+DSDEF ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a);
+
+/* ========================================================================
+ * == ds_text:rrf ==  reciprocal-rank fusion
+ * ========================================================================
+ * Cormack, Clarke & Buettcher (SIGIR 2009): each document's fused score
+ * is the sum over the ranked lists that hold it of 1 / (c + rank), rank
+ * counted from 1; c = 60 in the paper (c <= 0 or not finite: 60). Merges
+ * a BM25 top-k and a vector top-k (ds_hnsw) into one ranking.
+ *   ds_status ds_rrf_fuse(const uint64_t *const *lists, const size_t *lens, size_t nlists,
+ *                         double c, size_t k, ds_index_hit *out, size_t *n,
+ *                         const ds_alloc *a)
+ *          the k best fused documents, ties by ascending id; a document
+ *          repeated within one list counts at its best rank there.
+ *          DS_EINVAL: out or n NULL, k 0, lists/lens NULL with nlists > 0,
+ *          a NULL list with a nonzero length. DS_ENOMEM (scratch of the
+ *          total length). O(L log L) for L ids in all. Thread-safe. */
+DSDEF ds_status ds_rrf_fuse(const uint64_t *const *lists, const size_t *lens, size_t nlists,
+                            double c, size_t k, ds_index_hit *out, size_t *n, const ds_alloc *a);
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_TEXT_H */
+
+#if (defined(DS_IMPLEMENTATION) || defined(DS_TEXT_IMPLEMENTATION)) && !defined(DS_SRC_TEXT_IMPL)
+#define DS_SRC_TEXT_IMPL
+/*@implprelude*/
+#include <math.h>
+#include <stdlib.h>
+/*@end*/
+#ifdef __cplusplus
+extern "C" {
+#endif
+/*@impl*/
+/* == ds_text:tokenize == */
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point,
+ * or 0 if malformed (overlong, surrogate, > U+10FFFF, truncated). */
+static size_t ds__utf8(const unsigned char *s, size_t n, uint32_t *cp) {
+    uint32_t c = s[0];
+    size_t need, i;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { need = 2; c &= 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { need = 3; c &= 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { need = 4; c &= 0x07; }
+    else return 0;
+    if (n < need) return 0;
+    for (i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3Fu);
+    }
+    if ((need == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (need == 4 && (c < 0x10000 || c > 0x10FFFF)))
+        return 0;
+    *cp = c;
+    return need;
+}
+
+static int ds__tx_wordcp(uint32_t c) {
+    if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (c < 0xC0 || c == 0xD7 || c == 0xF7) return 0;
+    if (c >= 0x2000 && c <= 0x206F) return 0;
+    if (c >= 0x3000 && c <= 0x303F) return 0;
+    return 1;
+}
+
+/* Lowercase of a word code point, same UTF-8 length. */
+static uint32_t ds__tx_lower(uint32_t c) {
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+}
+
+static size_t ds__utf8_put(unsigned char *o, uint32_t c) {
+    if (c < 0x80) { o[0] = (unsigned char)c; return 1; }
+    if (c < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (c >> 6));
+        o[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (c >> 12));
+        o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (c >> 18));
+    o[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit, void *ectx) {
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned char buf[DS_TEXT_MAX_TOKEN + 4];
+    size_t i = 0, bl = 0;
+    ds_status st;
+    if (!emit || (!text && len)) return DS_EINVAL;
+    while (i < len) {
+        uint32_t c;
+        size_t w;
+        /* ASCII fast path: letters and digits straight into the token. */
+        while (i < len && s[i] < 0x80) {
+            unsigned char a = s[i];
+            if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+                if (bl == DS_TEXT_MAX_TOKEN) {
+                    if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+                    bl = 0;
+                }
+                buf[bl++] = (unsigned char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+            } else if (bl) {
+                if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+                bl = 0;
+            }
+            i++;
+        }
+        if (i >= len) break;
+        w = ds__utf8(s + i, len - i, &c);
+        if (w && ds__tx_wordcp(c)) {
+            if (bl + w > DS_TEXT_MAX_TOKEN) {
+                if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+                bl = 0;
+            }
+            bl += ds__utf8_put(buf + bl, ds__tx_lower(c));
+            i += w;
+            continue;
+        }
+        if (bl) {
+            if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+            bl = 0;
+        }
+        i += w ? w : 1;
+    }
+    if (bl && (st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
+    return DS_OK;
+}
+
+/* == ds_text:index == */
+
+#define DS__IX_BLOCK 128u
+#define DS__IX_MAXDOCS 0xFFFFFFFEu
+
+static size_t ds__vput(unsigned char *o, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        o[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    o[n++] = (unsigned char)v;
+    return n;
+}
+static size_t ds__vlen(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+}
+/* Trusted decode (the index's own lists). */
+static const unsigned char *ds__vget32(const unsigned char *p, uint32_t *v) {
+    uint32_t x = 0;
+    unsigned sh = 0;
+    while (*p & 0x80) {
+        x |= (uint32_t)(*p++ & 0x7F) << sh;
+        sh += 7;
+    }
+    *v = x | ((uint32_t)*p++ << sh);
+    return p;
+}
+
+DSDEF ds_index_params ds_index_params_default(void) {
+    ds_index_params p;
+    p.k1 = 1.2;
+    p.b = 0.75;
+    return p;
+}
+
+static int ds__ix_params_ok(const ds_index_params *p) {
+    return p->k1 >= 0 && p->k1 <= 1e300 && p->b >= 0 && p->b <= 1;
+}
+
+DSDEF ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a) {
+    ds_index_params d = ds_index_params_default();
+    int here = 0;
+    if (!ix) return DS_EINVAL;
+    if (p) d = *p;
+    if (!ds__ix_params_ok(&d)) return DS_EINVAL;
+    memset(ix, 0, sizeof *ix);
+    ix->p = d;
+    ix->alloc = a;
+    /* Per-instance hash seed (untrusted text keys): from the address and a
+     * stack address; results never depend on it. */
+    ix->seed = ds_mix64((uint64_t)(uintptr_t)ix ^ ((uint64_t)(uintptr_t)&here << 17) ^ 0x7465787469647821ull);
+    return DS_OK;
+}
+
+static void ds__ix_term_free(const ds_alloc *a, ds__ixterm *t) {
+    if (t->data) DS_FREE(a, t->data, t->cap);
+    if (t->blk) DS_FREE(a, t->blk, (size_t)t->bcap * sizeof(ds__ixblk));
+}
+
+DSDEF void ds_index_free(ds_index *ix) {
+    size_t i;
+    if (!ix) return;
+    for (i = 0; i < ix->nterms; i++) ds__ix_term_free(ix->alloc, &ix->terms[i]);
+    if (ix->terms) DS_FREE(ix->alloc, ix->terms, ix->tcap * sizeof(ds__ixterm));
+    if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint32_t));
+    if (ix->keys) DS_FREE(ix->alloc, ix->keys, ix->kcap);
+    if (ix->docs) DS_FREE(ix->alloc, ix->docs, ix->dcap * sizeof(ds__ixdoc));
+    if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint32_t));
+    if (ix->fwd) DS_FREE(ix->alloc, ix->fwd, ix->fwdcap);
+    memset(ix, 0, sizeof *ix);
+}
+
+DSDEF ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void *ctx) {
+    if (!ix) return DS_EINVAL;
+    ix->tok = fn;
+    ix->tokctx = ctx;
+    return DS_OK;
+}
+
+/* ---- growth: each reserve only adds capacity (never observable) ---- */
+
+static ds_status ds__ix_grow(const ds_alloc *a, void **p, size_t *cap, size_t need, size_t elt) {
+    /* *p is a void * of the caller's (see DS__IX_GROW): no type punning. */
+    size_t nc, ob, nb;
+    void *q;
+    if (need <= *cap) return DS_OK;
+    nc = *cap ? *cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) return DS_ENOMEM;
+        nc *= 2;
+    }
+    if (!ds_size_mul(nc, elt, &nb) || !ds_size_mul(*cap, elt, &ob)) return DS_ENOMEM;
+    q = *p ? DS_REALLOC(a, *p, ob, nb) : DS_MALLOC(a, nb);
+    if (!q) return DS_ENOMEM;
+    *p = q;
+    *cap = nc;
+    return DS_OK;
+}
+
+#define DS__IX_GROW(st, a, ptr, cap, need, T)                       \
+    do {                                                            \
+        void *q_ = (void *)(ptr);                                   \
+        (st) = ds__ix_grow((a), &q_, &(cap), (need), sizeof(T));    \
+        (ptr) = (T *)q_;                                            \
+    } while (0)
+
+static uint32_t ds__ix_hash(const ds_index *ix, const char *k, size_t n) {
+    return (uint32_t)ds_hash_bytes(k, n, ix->seed);
+}
+
+/* Slot of term (k, n) in the dictionary, or of the empty slot it would take. */
+static size_t ds__ix_tslot(const ds_index *ix, const char *k, size_t n, uint32_t h) {
+    size_t m = ix->nslots - 1, i = h & m;
+    for (;;) {
+        uint32_t s = ix->slots[i];
+        if (!s) return i;
+        {
+            const ds__ixterm *t = &ix->terms[s - 1];
+            if (t->hash == h && t->klen == n && memcmp(ix->keys + t->koff, k, n) == 0) return i;
+        }
+        i = (i + 1) & m;
+    }
+}
+
+static long ds__ix_find(const ds_index *ix, const char *k, size_t n) {
+    size_t i;
+    if (!ix->nslots) return -1;
+    i = ds__ix_tslot(ix, k, n, ds__ix_hash(ix, k, n));
+    return ix->slots[i] ? (long)ix->slots[i] - 1 : -1;
+}
+
+/* Room for `more` new terms and `kbytes` key bytes. */
+static ds_status ds__ix_reserve_terms(ds_index *ix, size_t more, size_t kbytes) {
+    size_t need, ns;
+    ds_status st;
+    if (!more) return DS_OK;
+    if (!ds_size_add(ix->nterms, more, &need) || need > 0xFFFFFFF0u) return DS_EFULL;
+    if (!ds_size_add(ix->klen, kbytes, &ns) || ns > 0xFFFFFFF0u) return DS_EFULL;
+    DS__IX_GROW(st, ix->alloc, ix->terms, ix->tcap, need, ds__ixterm);
+    if (st != DS_OK) return st;
+    DS__IX_GROW(st, ix->alloc, ix->keys, ix->kcap, ns, char);
+    if (st != DS_OK) return st;
+    if (need * 2 > ix->nslots) {
+        size_t nn = ix->nslots ? ix->nslots : 16, i;
+        uint32_t *s;
+        while (nn < need * 2) nn *= 2;
+        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint32_t));
+        for (i = 0; i < ix->nterms; i++) {
+            size_t j = ix->terms[i].hash & (nn - 1);
+            while (s[j]) j = (j + 1) & (nn - 1);
+            s[j] = (uint32_t)i + 1;
+        }
+        if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint32_t));
+        ix->slots = s;
+        ix->nslots = nn;
+    }
+    return DS_OK;
+}
+
+/* Adds a term (room reserved); returns its id. */
+static uint32_t ds__ix_new_term(ds_index *ix, const char *k, size_t n, uint32_t h) {
+    size_t i = ds__ix_tslot(ix, k, n, h);
+    ds__ixterm *t = &ix->terms[ix->nterms];
+    memset(t, 0, sizeof *t);
+    t->koff = (uint32_t)ix->klen;
+    t->klen = (uint32_t)n;
+    t->hash = h;
+    t->open.mindl = UINT32_MAX;
+    t->gmindl = UINT32_MAX;
+    memcpy(ix->keys + ix->klen, k, n);
+    ix->klen += n;
+    ix->slots[i] = (uint32_t)ix->nterms + 1;
+    return (uint32_t)ix->nterms++;
+}
+
+/* Room in term t for one more posting (data and, if the open block is
+ * full, one more skip entry). */
+static ds_status ds__ix_reserve_post(ds_index *ix, ds__ixterm *t) {
+    size_t cap = t->cap, bcap = t->bcap;
+    ds_status st;
+    if ((size_t)t->len + 10 > 0xFFFFFFF0u) return DS_EFULL;
+    DS__IX_GROW(st, ix->alloc, t->data, cap, (size_t)t->len + 10, unsigned char);
+    if (st != DS_OK) return st;
+    t->cap = (uint32_t)cap;
+    if (t->open.cnt == DS__IX_BLOCK) {
+        DS__IX_GROW(st, ix->alloc, t->blk, bcap, (size_t)t->nblk + 1, ds__ixblk);
+        if (st != DS_OK) return st;
+        t->bcap = (uint32_t)bcap;
+    }
+    return DS_OK;
+}
+
+/* Appends (d, tf) to t; room reserved; d above every doc in t. */
+static void ds__ix_append(ds_index *ix, ds__ixterm *t, uint32_t d, uint32_t tf, uint32_t dl) {
+    size_t w;
+    if (t->open.cnt == DS__IX_BLOCK) {
+        t->blk[t->nblk++] = t->open;
+        t->open.off = t->len;
+        t->open.base = t->open.last;
+        t->open.cnt = 0;
+        t->open.maxtf = 0;
+        t->open.mindl = UINT32_MAX;
+        ix->post_bytes += sizeof(ds__ixblk);
+    }
+    w = ds__vput(t->data + t->len, d - (t->open.cnt ? t->open.last : t->open.base));
+    w += ds__vput(t->data + t->len + w, tf);
+    t->len += (uint32_t)w;
+    ix->post_bytes += w;
+    t->open.last = d;
+    t->open.cnt++;
+    if (tf > t->open.maxtf) t->open.maxtf = tf;
+    if (dl < t->open.mindl) t->open.mindl = dl;
+    if (tf > t->gmaxtf) t->gmaxtf = tf;
+    if (dl < t->gmindl) t->gmindl = dl;
+    t->npost++;
+    t->df++;
+    ix->live_post++;
+}
+
+/* Document id map: open addressing over internal numbers + 1. */
+static size_t ds__ix_dslot(const ds_index *ix, uint64_t id) {
+    size_t m = ix->ndslots - 1, i = (size_t)ds_hash_u64(id, ix->seed) & m;
+    while (ix->dslots[i] && ix->docs[ix->dslots[i] - 1].id != id) i = (i + 1) & m;
+    return i;
+}
+static long ds__ix_doc(const ds_index *ix, uint64_t id) {
+    size_t i;
+    if (!ix->ndslots) return -1;
+    i = ds__ix_dslot(ix, id);
+    return ix->dslots[i] ? (long)ix->dslots[i] - 1 : -1;
+}
+static ds_status ds__ix_reserve_docs(ds_index *ix, size_t fwdbytes) {
+    ds_status st;
+    size_t need;
+    if (ix->ndocs >= DS__IX_MAXDOCS) return DS_EFULL;
+    DS__IX_GROW(st, ix->alloc, ix->docs, ix->dcap, ix->ndocs + 1, ds__ixdoc);
+    if (st != DS_OK) return st;
+    if (!ds_size_add(ix->fwdlen, fwdbytes, &need)) return DS_ENOMEM;
+    DS__IX_GROW(st, ix->alloc, ix->fwd, ix->fwdcap, need, unsigned char);
+    if (st != DS_OK) return st;
+    if ((ix->nlive + 1) * 2 > ix->ndslots) {
+        size_t nn = ix->ndslots ? ix->ndslots : 16, i;
+        uint32_t *s;
+        while (nn < (ix->nlive + 1) * 2) nn *= 2;
+        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint32_t));
+        for (i = 0; i < ix->ndocs; i++) {
+            size_t j;
+            if (!ix->docs[i].alive) continue;
+            j = (size_t)ds_hash_u64(ix->docs[i].id, ix->seed) & (nn - 1);
+            while (s[j]) j = (j + 1) & (nn - 1);
+            s[j] = (uint32_t)i + 1;
+        }
+        if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint32_t));
+        ix->dslots = s;
+        ix->ndslots = nn;
+    }
+    return DS_OK;
+}
+static void ds__ix_dmap_del(ds_index *ix, uint64_t id) {
+    size_t m = ix->ndslots - 1, i = ds__ix_dslot(ix, id), j = i;
+    ix->dslots[i] = 0;
+    for (;;) { /* backward-shift deletion */
+        size_t h;
+        j = (j + 1) & m;
+        if (!ix->dslots[j]) break;
+        h = (size_t)ds_hash_u64(ix->docs[ix->dslots[j] - 1].id, ix->seed) & m;
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            ix->dslots[i] = ix->dslots[j];
+            ix->dslots[j] = 0;
+            i = j;
+        }
+    }
+}
+
+/* Marks internal doc d dead: df of each of its terms, stats. */
+static void ds__ix_kill(ds_index *ix, uint32_t d) {
+    ds__ixdoc *doc = &ix->docs[d];
+    const unsigned char *p = doc->nterm ? ix->fwd + doc->fwd : NULL; /* no terms: fwd may be NULL */
+    uint32_t i, tid = 0;
+    for (i = 0; i < doc->nterm; i++) {
+        uint32_t delta;
+        p = ds__vget32(p, &delta);
+        tid += delta;
+        ix->terms[tid].df--;
+    }
+    ix->live_post -= doc->nterm;
+    ix->tokens -= doc->len;
+    ds__ix_dmap_del(ix, doc->id);
+    doc->alive = 0;
+    ix->nlive--;
+}
+
+/* ---- adding a document ---- */
+
+/* The tokens of one document or query, gathered before anything changes. */
+#define DS__IX_SBYTES 1024
+#define DS__IX_SOFF 128
+typedef struct ds__ixtoks {
+    char *bytes;
+    size_t blen, bcap;
+    size_t *off;   /* token i: bytes[off[i] .. off[i + 1]) */
+    size_t n, ocap;
+    ds_status st;
+    const ds_alloc *a;
+    char sbytes[DS__IX_SBYTES]; /* small documents need no allocation */
+    size_t soff[DS__IX_SOFF];
+} ds__ixtoks;
+
+static void ds__ixtoks_init(ds__ixtoks *t, const ds_alloc *a) {
+    t->bytes = t->sbytes;
+    t->blen = 0;
+    t->bcap = DS__IX_SBYTES;
+    t->off = t->soff;
+    t->n = 0;
+    t->ocap = DS__IX_SOFF;
+    t->st = DS_OK;
+    t->a = a;
+}
+
+/* Growth of a buffer that starts in caller storage (inl). */
+static ds_status ds__ix_grow_inl(const ds_alloc *a, void **p, size_t *cap, size_t need, size_t elt,
+                                 const void *inl) {
+    void *q;
+    size_t nc;
+    if (need <= *cap) return DS_OK;
+    if (*p != inl) return ds__ix_grow(a, p, cap, need, elt);
+    nc = *cap * 2;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) return DS_ENOMEM;
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elt || !(q = DS_MALLOC(a, nc * elt))) return DS_ENOMEM;
+    memcpy(q, *p, *cap * elt);
+    *p = q;
+    *cap = nc;
+    return DS_OK;
+}
+
+static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
+    ds__ixtoks *t = (ds__ixtoks *)ctx;
+    size_t need;
+    ds_status st;
+    if (!len || !tok) return DS_EINVAL;
+    if (!ds_size_add(t->blen, len, &need)) return DS_ENOMEM;
+    {
+        void *q = t->bytes;
+        if ((st = ds__ix_grow_inl(t->a, &q, &t->bcap, need, 1, t->sbytes)) != DS_OK) return st;
+        t->bytes = (char *)q;
+        q = t->off;
+        if ((st = ds__ix_grow_inl(t->a, &q, &t->ocap, t->n + 2, sizeof(size_t), t->soff)) != DS_OK) return st;
+        t->off = (size_t *)q;
+    }
+    memcpy(t->bytes + t->blen, tok, len);
+    if (t->n == 0) t->off[0] = 0;
+    t->blen += len;
+    t->off[++t->n] = t->blen;
+    return DS_OK;
+}
+static void ds__ixtoks_free(ds__ixtoks *t) {
+    if (t->bytes != t->sbytes) DS_FREE(t->a, t->bytes, t->bcap);
+    if (t->off != t->soff) DS_FREE(t->a, t->off, t->ocap * sizeof(size_t));
+    ds__ixtoks_init(t, t->a);
+}
+
+/* Distinct tokens of a document: a small open-addressing table. */
+typedef struct ds__ixdist {
+    size_t first;  /* token index of the first occurrence */
+    uint32_t tf, hash;
+    long term;     /* existing term id, or -1 (new) */
+    uint32_t tid;  /* term id once committed */
+    uint32_t pad_;
+} ds__ixdist;
+
+static int ds__ix_cmp_tid(const void *a, const void *b) {
+    uint32_t x = ((const ds__ixdist *)a)->tid, y = ((const ds__ixdist *)b)->tid;
+    return x < y ? -1 : x > y;
+}
+
+/* Builds the distinct-token table of toks: fills *dist (allocated, ndist
+ * entries) and the document length (non-stop tokens). */
+#define DS__IX_SDIST 64
+static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__ixdist *sd, ds__ixdist **dist,
+                                 size_t *ndist, size_t *dcap_out, uint64_t *dlen) {
+    size_t cap = 16, i, nd = 0, *tab, tb, stab[2 * DS__IX_SDIST];
+    ds__ixdist *d = sd;
+    uint64_t len = 0;
+    while (cap < tk->n * 2) cap *= 2;
+    if (!ds_size_mul(cap, sizeof(size_t), &tb)) return DS_ENOMEM;
+    if (cap <= 2 * DS__IX_SDIST) {
+        tab = stab;
+    } else {
+        if (!(tab = (size_t *)DS_MALLOC(ix->alloc, tb))) return DS_ENOMEM;
+        if (!(d = (ds__ixdist *)DS_MALLOC(ix->alloc, tk->n * sizeof(ds__ixdist)))) {
+            DS_FREE(ix->alloc, tab, tb);
+            return DS_ENOMEM;
+        }
+    }
+    memset(tab, 0, tb);
+    for (i = 0; i < tk->n; i++) {
+        const char *k = tk->bytes + tk->off[i];
+        size_t n = tk->off[i + 1] - tk->off[i], j;
+        uint32_t h = ds__ix_hash(ix, k, n);
+        j = h & (cap - 1);
+        while (tab[j]) {
+            ds__ixdist *e = &d[tab[j] - 1];
+            size_t en = tk->off[e->first + 1] - tk->off[e->first];
+            if (e->hash == h && en == n && memcmp(tk->bytes + tk->off[e->first], k, n) == 0) break;
+            j = (j + 1) & (cap - 1);
+        }
+        if (tab[j]) {
+            ds__ixdist *e = &d[tab[j] - 1];
+            if (e->term >= 0 && ix->terms[e->term].stop) continue;
+            e->tf++;
+            len++;
+            continue;
+        }
+        d[nd].first = i;
+        d[nd].tf = 1;
+        d[nd].hash = h;
+        d[nd].term = ds__ix_find(ix, k, n);
+        d[nd].tid = 0;
+        tab[j] = ++nd;
+        if (d[nd - 1].term >= 0 && ix->terms[d[nd - 1].term].stop) d[nd - 1].tf = 0;
+        else len++;
+    }
+    if (tab != stab) DS_FREE(ix->alloc, tab, tb);
+    *dist = d;
+    *ndist = nd;
+    *dcap_out = d == sd ? 0 : tk->n;
+    *dlen = len;
+    return DS_OK;
+}
+
+static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk, int replace) {
+    ds__ixdist sd[DS__IX_SDIST], *d = NULL;
+    size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0;
+    uint64_t dlen = 0;
+    long old = ds__ix_doc(ix, id);
+    ds_status st;
+    uint32_t dn, prev = 0;
+    if (old >= 0 && !replace) return DS_EEXIST;
+    if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen)) != DS_OK) return st;
+    if (dlen > 0xFFFFFFFEu) {
+        st = DS_EINVAL;
+        goto out;
+    }
+    for (i = 0; i < nd; i++) {
+        if (d[i].term < 0) {
+            nnew++;
+            kb += tk->off[d[i].first + 1] - tk->off[d[i].first];
+        }
+        if (d[i].tf) fwdb += 5;
+    }
+    /* Reserve everything, then commit (nothing below can fail). */
+    if ((st = ds__ix_reserve_terms(ix, nnew, kb)) != DS_OK) goto out;
+    if ((st = ds__ix_reserve_docs(ix, fwdb)) != DS_OK) goto out;
+    for (i = 0; i < nd && st == DS_OK; i++)
+        if (d[i].term >= 0 && d[i].tf) st = ds__ix_reserve_post(ix, &ix->terms[d[i].term]);
+    if (st != DS_OK) goto out;
+    /* New terms' buffers: allocate them all before any is added. */
+    {
+        unsigned char **bufs = NULL;
+        if (nnew) {
+            if (!(bufs = (unsigned char **)DS_MALLOC(ix->alloc, nnew * sizeof *bufs))) {
+                st = DS_ENOMEM;
+                goto out;
+            }
+            for (i = 0; i < nnew; i++)
+                if (!(bufs[i] = (unsigned char *)DS_MALLOC(ix->alloc, 16))) break;
+            if (i < nnew) {
+                while (i-- > 0) DS_FREE(ix->alloc, bufs[i], 16);
+                DS_FREE(ix->alloc, bufs, nnew * sizeof *bufs);
+                st = DS_ENOMEM;
+                goto out;
+            }
+        }
+        /* Commit. */
+        if (old >= 0) ds__ix_kill(ix, (uint32_t)old);
+        for (i = 0; i < nd; i++) {
+            if (d[i].term < 0) {
+                const char *kp = tk->bytes + tk->off[d[i].first];
+                uint32_t t = ds__ix_new_term(ix, kp, tk->off[d[i].first + 1] - tk->off[d[i].first], d[i].hash);
+                ix->terms[t].data = bufs[k++];
+                ix->terms[t].cap = 16;
+                d[i].tid = t;
+            } else {
+                d[i].tid = (uint32_t)d[i].term;
+            }
+        }
+        if (bufs) DS_FREE(ix->alloc, bufs, nnew * sizeof *bufs);
+    }
+    if (nd > 32) {
+        qsort(d, nd, sizeof *d, ds__ix_cmp_tid);
+    } else { /* insertion sort: documents have few distinct terms */
+        for (i = 1; i < nd; i++) {
+            ds__ixdist x = d[i];
+            size_t j = i;
+            while (j && d[j - 1].tid > x.tid) {
+                d[j] = d[j - 1];
+                j--;
+            }
+            d[j] = x;
+        }
+    }
+    dn = (uint32_t)ix->ndocs;
+    ix->docs[dn].id = id;
+    ix->docs[dn].fwd = ix->fwdlen;
+    ix->docs[dn].len = (uint32_t)dlen;
+    ix->docs[dn].alive = 1;
+    ix->docs[dn].pad_ = 0;
+    k = 0;
+    for (i = 0; i < nd; i++) {
+        if (!d[i].tf) continue;
+        ds__ix_append(ix, &ix->terms[d[i].tid], dn, d[i].tf, (uint32_t)dlen);
+        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, d[i].tid - prev); /* reserved: fwd is not NULL */
+        prev = d[i].tid;
+        k++;
+    }
+    ix->docs[dn].nterm = (uint32_t)k;
+    ix->ndocs++;
+    ix->nlive++;
+    ix->tokens += dlen;
+    ix->dslots[ds__ix_dslot(ix, id)] = dn + 1;
+out:
+    if (d && d != sd) DS_FREE(ix->alloc, d, dcap * sizeof(ds__ixdist));
+    return st;
+}
+
+static ds_status ds__ix_tokenize(const ds_index *ix, const char *text, size_t len, ds__ixtoks *tk) {
+    ds_status st;
+    ds__ixtoks_init(tk, ix->alloc);
+    if (!text && len) return DS_EINVAL;
+    st = ix->tok ? ix->tok(ix->tokctx, text, len, ds__ixtoks_emit, tk)
+                 : ds_text_tokenize(text, len, ds__ixtoks_emit, tk);
+    if (st != DS_OK) ds__ixtoks_free(tk);
+    return st;
+}
+
+static ds_status ds__ix_put_text(ds_index *ix, uint64_t doc, const char *text, size_t len, int replace) {
+    ds__ixtoks tk;
+    ds_status st;
+    if (!ix || (!text && len)) return DS_EINVAL;
+    if (!replace && ds__ix_doc(ix, doc) >= 0) return DS_EEXIST;
+    if ((st = ds__ix_tokenize(ix, text, len, &tk)) != DS_OK) return st;
+    st = ds__ix_add_toks(ix, doc, &tk, replace);
+    ds__ixtoks_free(&tk);
+    return st;
+}
+
+DSDEF ds_status ds_index_insert(ds_index *ix, uint64_t doc, const char *text, size_t len) {
+    return ds__ix_put_text(ix, doc, text, len, 0);
+}
+DSDEF ds_status ds_index_put(ds_index *ix, uint64_t doc, const char *text, size_t len) {
+    return ds__ix_put_text(ix, doc, text, len, 1);
+}
+
+static ds_status ds__ix_toks_from(const ds_index *ix, const char *const *toks, const size_t *lens,
+                                  const uint32_t *ids, size_t n, ds__ixtoks *tk) {
+    size_t i;
+    ds_status st = DS_OK;
+    ds__ixtoks_init(tk, ix->alloc);
+    for (i = 0; i < n && st == DS_OK; i++) {
+        if (ids) {
+            unsigned char b[5];
+            b[0] = 0xFF;
+            b[1] = (unsigned char)ids[i];
+            b[2] = (unsigned char)(ids[i] >> 8);
+            b[3] = (unsigned char)(ids[i] >> 16);
+            b[4] = (unsigned char)(ids[i] >> 24);
+            st = ds__ixtoks_emit(tk, (const char *)b, 5);
+        } else {
+            st = toks[i] ? ds__ixtoks_emit(tk, toks[i], lens[i]) : DS_EINVAL;
+        }
+    }
+    if (st != DS_OK) ds__ixtoks_free(tk);
+    return st;
+}
+
+DSDEF ds_status ds_index_put_tokens(ds_index *ix, uint64_t doc, const char *const *toks, const size_t *lens,
+                                    size_t n) {
+    ds__ixtoks tk;
+    ds_status st;
+    if (!ix || (n && (!toks || !lens))) return DS_EINVAL;
+    if ((st = ds__ix_toks_from(ix, toks, lens, NULL, n, &tk)) != DS_OK) return st;
+    st = ds__ix_add_toks(ix, doc, &tk, 1);
+    ds__ixtoks_free(&tk);
+    return st;
+}
+DSDEF ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids, size_t n) {
+    ds__ixtoks tk;
+    ds_status st;
+    if (!ix || (n && !ids)) return DS_EINVAL;
+    if ((st = ds__ix_toks_from(ix, NULL, NULL, ids, n, &tk)) != DS_OK) return st;
+    st = ds__ix_add_toks(ix, doc, &tk, 1);
+    ds__ixtoks_free(&tk);
+    return st;
+}
+
+DSDEF ds_status ds_index_add_stopword(ds_index *ix, const char *w, size_t len) {
+    long t;
+    ds_status st;
+    if (!ix || !w || !len || len > DS_TEXT_MAX_TOKEN * 16) return DS_EINVAL;
+    t = ds__ix_find(ix, w, len);
+    if (t < 0) {
+        if ((st = ds__ix_reserve_terms(ix, 1, len)) != DS_OK) return st;
+        t = (long)ds__ix_new_term(ix, w, len, ds__ix_hash(ix, w, len));
+    }
+    if (!ix->terms[t].stop) {
+        ix->terms[t].stop = 1;
+        ix->nstop++;
+    }
+    return DS_OK;
+}
+
+DSDEF ds_status ds_index_del(ds_index *ix, uint64_t doc) {
+    long d;
+    if (!ix) return DS_EINVAL;
+    if ((d = ds__ix_doc(ix, doc)) < 0) return DS_ENOTFOUND;
+    ds__ix_kill(ix, (uint32_t)d);
+    return DS_OK;
+}
+DSDEF int ds_index_has(const ds_index *ix, uint64_t doc) { return ix && ds__ix_doc(ix, doc) >= 0; }
+DSDEF size_t ds_index_len(const ds_index *ix) { return ix ? ix->nlive : 0; }
+DSDEF size_t ds_index_df(const ds_index *ix, const char *term, size_t len) {
+    long t;
+    if (!ix || !term || !len || (t = ds__ix_find(ix, term, len)) < 0) return 0;
+    return ix->terms[t].df;
+}
+
+DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s) {
+    size_t i, mem = 0;
+    if (!s) return;
+    memset(s, 0, sizeof *s);
+    if (!ix) return;
+    s->docs = ix->nlive;
+    s->stopwords = ix->nstop;
+    s->postings = (size_t)ix->live_post;
+    s->tokens = ix->tokens;
+    for (i = 0; i < ix->nterms; i++) {
+        const ds__ixterm *t = &ix->terms[i];
+        if (t->df) s->terms++;
+        s->postings_stored += t->npost;
+        mem += t->cap + (size_t)t->bcap * sizeof(ds__ixblk);
+    }
+    s->posting_bytes = (size_t)ix->post_bytes;
+    mem += ix->tcap * sizeof(ds__ixterm) + ix->nslots * 4 + ix->kcap + ix->dcap * sizeof(ds__ixdoc) +
+           ix->ndslots * 4 + ix->fwdcap;
+    s->memory = mem;
+}
+
+/* ---- search ---- */
+
+typedef struct ds__ixcur {
+    const ds__ixterm *t;
+    uint32_t bi, nb;      /* block index; blocks (closed + open) */
+    uint32_t pos, n;      /* position in the decoded block */
+    uint32_t cur;         /* current doc, UINT32_MAX at the end */
+    uint32_t qi;          /* query position */
+    uint32_t loaded;      /* doc/tf hold block bi (else cur is a lower bound) */
+    double idf, ub;
+    uint32_t doc[DS__IX_BLOCK], tf[DS__IX_BLOCK];
+} ds__ixcur;
+
+typedef struct ds__ixq {
+    const ds_index *ix;
+    int tfidf;
+    double k1, b, avgdl;
+    size_t decoded;
+} ds__ixq;
+
+static const ds__ixblk *ds__ix_block(const ds__ixterm *t, uint32_t bi) {
+    return bi < t->nblk ? &t->blk[bi] : &t->open;
+}
+
+static void ds__ixcur_load(ds__ixq *q, ds__ixcur *c) {
+    const ds__ixblk *b = ds__ix_block(c->t, c->bi);
+    const unsigned char *p = c->t->data + b->off;
+    uint32_t i, d = b->base, v;
+    for (i = 0; i < b->cnt; i++) {
+        p = ds__vget32(p, &v);
+        d += v;
+        c->doc[i] = d;
+        p = ds__vget32(p, &c->tf[i]);
+    }
+    c->n = b->cnt;
+    c->pos = 0;
+    c->loaded = 1;
+    c->cur = c->n ? c->doc[0] : UINT32_MAX;
+    q->decoded += b->cnt;
+}
+
+/* Moves c to the block that may hold target, through the skip entries
+ * only (nothing decoded): 0 if the list ends before target. */
+static int ds__ixcur_skip(ds__ixcur *c, uint32_t target) {
+    if (c->cur == UINT32_MAX) return 0;
+    if (ds__ix_block(c->t, c->bi)->last < target) {
+        c->bi++;
+        while (c->bi < c->nb && ds__ix_block(c->t, c->bi)->last < target) c->bi++;
+        if (c->bi >= c->nb) {
+            c->cur = UINT32_MAX;
+            return 0;
+        }
+        c->loaded = 0;
+        c->cur = ds__ix_block(c->t, c->bi)->base + 1; /* bi > 0 here */
+    }
+    return 1;
+}
+/* Moves c to its first posting with doc >= target. */
+static void ds__ixcur_seek(ds__ixq *q, ds__ixcur *c, uint32_t target) {
+    if (c->loaded && c->cur >= target) return;
+    if (!ds__ixcur_skip(c, target)) return;
+    if (!c->loaded) ds__ixcur_load(q, c);
+    while (c->doc[c->pos] < target) c->pos++;
+    c->cur = c->doc[c->pos];
+}
+static void ds__ixcur_next(ds__ixq *q, ds__ixcur *c) {
+    if (c->cur == UINT32_MAX) return;
+    if (++c->pos < c->n) {
+        c->cur = c->doc[c->pos];
+        return;
+    }
+    if (++c->bi >= c->nb) {
+        c->cur = UINT32_MAX;
+        return;
+    }
+    ds__ixcur_load(q, c);
+}
+
+static double ds__ix_contrib(const ds__ixq *q, double idf, uint32_t tf, uint32_t dl) {
+    if (q->tfidf) return ((double)tf / (double)dl) * idf;
+    {
+        double f = (double)tf, D = (double)dl, k1 = q->k1, b = q->b;
+        return idf * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * D / q->avgdl)));
+    }
+}
+/* An upper bound of every contribution of a list whose postings have
+ * tf <= maxtf and dl >= mindl (each operation is monotone in floating
+ * point, so it bounds the computed values exactly); never negative. */
+static double ds__ix_bound(const ds__ixq *q, double idf, uint32_t maxtf, uint32_t mindl) {
+    double u;
+    if (idf <= 0 || !maxtf) return 0;
+    if (q->tfidf) u = idf * (maxtf >= mindl ? 1.0 : (double)maxtf / (double)mindl);
+    else u = ds__ix_contrib(q, idf, maxtf, mindl);
+    return u > 0 ? u : 0;
+}
+/* A document bounded by x cannot enter a top-k whose k-th score is theta
+ * (1e-9 relative margin for summation order). */
+static int ds__ix_prunable(double x, double theta) {
+    return x + 1e-9 * (fabs(x) + fabs(theta)) < theta;
+}
+
+/* Top-k heap: the worst (lowest score, then highest id) at the root. */
+static int ds__ix_worse(const ds_index_hit *a, const ds_index_hit *b) {
+    return a->score < b->score || (a->score == b->score && a->doc > b->doc);
+}
+static void ds__ix_heap_offer(ds_index_hit *h, size_t *n, size_t k, ds_index_hit x) {
+    size_t i;
+    if (*n < k) {
+        i = (*n)++;
+        while (i && ds__ix_worse(&x, &h[(i - 1) / 2])) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        h[i] = x;
+        return;
+    }
+    if (!ds__ix_worse(&h[0], &x)) return;
+    i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        const ds_index_hit *best = &x;
+        if (l < k && ds__ix_worse(&h[l], best)) { m = l; best = &h[l]; }
+        if (l + 1 < k && ds__ix_worse(&h[l + 1], best)) m = l + 1;
+        if (m == i) break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = x;
+}
+
+static int ds__ix_cmp_hit(const void *a, const void *b) {
+    const ds_index_hit *x = (const ds_index_hit *)a, *y = (const ds_index_hit *)b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+static int ds__ix_cmp_ub(const void *a, const void *b) {
+    const ds__ixcur *x = *(const ds__ixcur *const *)a, *y = *(const ds__ixcur *const *)b;
+    if (x->ub != y->ub) return x->ub < y->ub ? -1 : 1;
+    return x->qi < y->qi ? -1 : x->qi > y->qi;
+}
+static int ds__ix_cmp_df(const void *a, const void *b) {
+    const ds__ixcur *x = *(const ds__ixcur *const *)a, *y = *(const ds__ixcur *const *)b;
+    if (x->t->npost != y->t->npost) return x->t->npost < y->t->npost ? -1 : 1;
+    return x->qi < y->qi ? -1 : x->qi > y->qi;
+}
+
+/* Scores doc d from contributions c[0..nq) in query order. */
+static double ds__ix_sum(const double *c, size_t nq) {
+    double s = 0;
+    size_t i;
+    for (i = 0; i < nq; i++) s += c[i];
+    return s;
+}
+
+static ds_status ds__ix_run(const ds_index *ix, const ds__ixtoks *tk, int flags, size_t k, ds_index_hit *hits,
+                            size_t *nout, ds_index_qstats *st) {
+    ds__ixq q;
+    ds__ixcur *cur = NULL, **ord = NULL;
+    double *c = NULL, *pre = NULL;
+    ds_index_hit *heap = NULL;
+    size_t nq = 0, i, nh = 0, kk, ne = 0, scored = 0, total = 0;
+    int all = (flags & DS_INDEX_ALL) != 0, exh = (flags & DS_INDEX_EXHAUSTIVE) != 0;
+    uint32_t *tids = NULL;
+    ds_status rc = DS_OK;
+    *nout = 0;
+    memset(&q, 0, sizeof q);
+    q.ix = ix;
+    q.tfidf = (flags & DS_INDEX_TFIDF) != 0;
+    q.k1 = ix->p.k1;
+    q.b = ix->p.b;
+    if (st) memset(st, 0, sizeof *st);
+    if (!ix->nlive || !tk->n) return DS_OK;
+    q.avgdl = (double)ix->tokens / (double)ix->nlive;
+    /* Distinct known, non-stop query terms in query order. */
+    if (!(tids = (uint32_t *)DS_MALLOC(ix->alloc, tk->n * sizeof(uint32_t)))) return DS_ENOMEM;
+    for (i = 0; i < tk->n && nq < DS_INDEX_MAX_QTERMS; i++) {
+        long t = ds__ix_find(ix, tk->bytes + tk->off[i], tk->off[i + 1] - tk->off[i]);
+        size_t j;
+        if (t < 0) {
+            if (all) goto done; /* a term no document holds */
+            continue;
+        }
+        if (ix->terms[t].stop) continue;
+        for (j = 0; j < nq && tids[j] != (uint32_t)t; j++) {}
+        if (j < nq) continue;
+        if (!ix->terms[t].df) {
+            if (all) goto done;
+            continue;
+        }
+        tids[nq++] = (uint32_t)t;
+    }
+    if (!nq) goto done;
+    kk = k < ix->nlive ? k : ix->nlive;
+    cur = (ds__ixcur *)DS_MALLOC(ix->alloc, nq * sizeof *cur);
+    ord = (ds__ixcur **)DS_MALLOC(ix->alloc, nq * sizeof *ord);
+    c = (double *)DS_MALLOC(ix->alloc, nq * sizeof *c);
+    pre = (double *)DS_MALLOC(ix->alloc, (nq + 1) * sizeof *pre);
+    heap = (ds_index_hit *)DS_MALLOC(ix->alloc, kk * sizeof *heap);
+    if (!cur || !ord || !c || !pre || !heap) {
+        rc = DS_ENOMEM;
+        goto done;
+    }
+    for (i = 0; i < nq; i++) {
+        const ds__ixterm *t = &ix->terms[tids[i]];
+        double N = (double)ix->nlive, df = (double)t->df;
+        cur[i].t = t;
+        cur[i].qi = (uint32_t)i;
+        cur[i].bi = 0;
+        cur[i].nb = t->nblk + (t->open.cnt ? 1u : 0u);
+        if (q.tfidf) {
+            cur[i].idf = log(N / (df + 1));
+        } else {
+            double idf = log(((double)ix->nlive - (double)t->df + 0.5) / (df + 0.5));
+            cur[i].idf = idf <= 0.0 ? 1e-6 : idf;
+        }
+        cur[i].ub = ds__ix_bound(&q, cur[i].idf, t->gmaxtf, t->gmindl);
+        total += t->npost;
+        ds__ixcur_load(&q, &cur[i]);
+        ord[i] = &cur[i];
+    }
+    if (all) {
+        /* Leapfrog intersection, rarest list first; block-max bound. */
+        double ubsum = 0;
+        qsort(ord, nq, sizeof *ord, ds__ix_cmp_df);
+        for (i = 0; i < nq; i++) ubsum += ord[i]->ub;
+        for (;;) {
+            uint32_t d = ord[0]->cur;
+            size_t j;
+            if (d == UINT32_MAX) break;
+            if (!exh && nh == kk && ds__ix_prunable(ubsum, heap[0].score)) break;
+            for (j = 1; j < nq; j++) {
+                ds__ixcur_seek(&q, ord[j], d);
+                if (ord[j]->cur != d) break;
+            }
+            if (j < nq) {
+                if (ord[j]->cur == UINT32_MAX) break;
+                ds__ixcur_seek(&q, ord[0], ord[j]->cur);
+                continue;
+            }
+            if (ix->docs[d].alive) {
+                int skip = 0;
+                if (!exh && nh == kk) {
+                    double bb = 0;
+                    for (j = 0; j < nq; j++) {
+                        const ds__ixblk *b = ds__ix_block(ord[j]->t, ord[j]->bi);
+                        bb += ds__ix_bound(&q, ord[j]->idf, b->maxtf, b->mindl);
+                    }
+                    skip = ds__ix_prunable(bb, heap[0].score);
+                }
+                if (!skip) {
+                    ds_index_hit h;
+                    for (j = 0; j < nq; j++)
+                        c[ord[j]->qi] = ds__ix_contrib(&q, ord[j]->idf, ord[j]->tf[ord[j]->pos], ix->docs[d].len);
+                    h.doc = ix->docs[d].id;
+                    h.score = ds__ix_sum(c, nq);
+                    ds__ix_heap_offer(heap, &nh, kk, h);
+                    scored++;
+                }
+            }
+            ds__ixcur_next(&q, ord[0]);
+        }
+    } else {
+        /* MaxScore: lists by bound ascending; ord[0..ne) non-essential. */
+        qsort(ord, nq, sizeof *ord, ds__ix_cmp_ub);
+        pre[0] = 0;
+        for (i = 0; i < nq; i++) pre[i + 1] = pre[i] + ord[i]->ub;
+        for (;;) {
+            uint32_t d = UINT32_MAX;
+            size_t j;
+            double part = 0;
+            int pruned = 0;
+            if (!exh && nh == kk)
+                while (ne < nq && ds__ix_prunable(pre[ne + 1], heap[0].score)) ne++;
+            if (ne == nq) break;
+            if (!exh && nh == kk && ne == nq - 1 && ord[ne]->cur != UINT32_MAX) {
+                /* One essential list left: skip its blocks whose bound,
+                 * with every other list's, cannot reach the k-th score
+                 * (block-max), without decoding them. */
+                ds__ixcur *e = ord[ne];
+                const ds__ixblk *bk = ds__ix_block(e->t, e->bi);
+                if (ds__ix_prunable(pre[ne] + ds__ix_bound(&q, e->idf, bk->maxtf, bk->mindl), heap[0].score)) {
+                    do {
+                        e->bi++;
+                        bk = ds__ix_block(e->t, e->bi);
+                    } while (e->bi < e->nb &&
+                             ds__ix_prunable(pre[ne] + ds__ix_bound(&q, e->idf, bk->maxtf, bk->mindl), heap[0].score));
+                    if (e->bi >= e->nb) break;
+                    ds__ixcur_load(&q, e);
+                    continue;
+                }
+            }
+            for (j = ne; j < nq; j++)
+                if (ord[j]->cur < d) d = ord[j]->cur;
+            if (d == UINT32_MAX) break;
+            if (!ix->docs[d].alive) {
+                for (j = ne; j < nq; j++)
+                    if (ord[j]->cur == d) ds__ixcur_next(&q, ord[j]);
+                continue;
+            }
+            for (j = 0; j < nq; j++) c[j] = 0;
+            for (j = ne; j < nq; j++) {
+                if (ord[j]->cur == d) {
+                    double v = ds__ix_contrib(&q, ord[j]->idf, ord[j]->tf[ord[j]->pos], ix->docs[d].len);
+                    c[ord[j]->qi] = v;
+                    part += v;
+                    ds__ixcur_next(&q, ord[j]);
+                }
+            }
+            for (j = ne; j-- > 0;) {
+                if (ds__ix_prunable(part + pre[j + 1], heap[0].score)) {
+                    pruned = 1;
+                    break;
+                }
+                /* Block-max: the block that may hold d bounds this list's
+                 * share before it is decoded. */
+                if (!(ord[j]->loaded && ord[j]->cur >= d)) {
+                    const ds__ixblk *bk;
+                    if (!ds__ixcur_skip(ord[j], d)) continue;
+                    bk = ds__ix_block(ord[j]->t, ord[j]->bi);
+                    if (bk->maxtf && ds__ix_prunable(part + pre[j] + ds__ix_bound(&q, ord[j]->idf, bk->maxtf, bk->mindl),
+                                                     heap[0].score)) {
+                        pruned = 1;
+                        break;
+                    }
+                }
+                ds__ixcur_seek(&q, ord[j], d);
+                if (ord[j]->cur == d) {
+                    double v = ds__ix_contrib(&q, ord[j]->idf, ord[j]->tf[ord[j]->pos], ix->docs[d].len);
+                    c[ord[j]->qi] = v;
+                    part += v;
+                }
+            }
+            if (!pruned) {
+                ds_index_hit h;
+                h.doc = ix->docs[d].id;
+                h.score = ds__ix_sum(c, nq);
+                ds__ix_heap_offer(heap, &nh, kk, h);
+                scored++;
+            }
+        }
+    }
+    qsort(heap, nh, sizeof *heap, ds__ix_cmp_hit);
+    memcpy(hits, heap, nh * sizeof *heap);
+    *nout = nh;
+done:
+    if (st) {
+        st->terms = nq;
+        st->postings_total = total;
+        st->postings_decoded = q.decoded;
+        st->docs_scored = scored;
+    }
+    DS_FREE(ix->alloc, tids, tk->n * sizeof(uint32_t));
+    if (cur) DS_FREE(ix->alloc, cur, nq * sizeof *cur);
+    if (ord) DS_FREE(ix->alloc, ord, nq * sizeof *ord);
+    if (c) DS_FREE(ix->alloc, c, nq * sizeof *c);
+    if (pre) DS_FREE(ix->alloc, pre, (nq + 1) * sizeof *pre);
+    if (heap) DS_FREE(ix->alloc, heap, (k < ix->nlive ? k : ix->nlive) * sizeof *heap);
+    return rc;
+}
+
+#define DS__IX_FLAGS (DS_INDEX_TFIDF | DS_INDEX_ALL | DS_INDEX_EXHAUSTIVE)
+
+DSDEF ds_status ds_index_search(const ds_index *ix, const char *qtext, size_t len, int flags, size_t k,
+                                ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || (!qtext && len) || (flags & ~DS__IX_FLAGS)) return DS_EINVAL;
+    if ((rc = ds__ix_tokenize(ix, qtext, len, &tk)) != DS_OK) return rc;
+    rc = ds__ix_run(ix, &tk, flags, k, hits, n, st);
+    ds__ixtoks_free(&tk);
+    return rc;
+}
+DSDEF ds_status ds_index_search_tokens(const ds_index *ix, const char *const *toks, const size_t *lens, size_t nt,
+                                       int flags, size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || (nt && (!toks || !lens)) || (flags & ~DS__IX_FLAGS)) return DS_EINVAL;
+    if ((rc = ds__ix_toks_from(ix, toks, lens, NULL, nt, &tk)) != DS_OK) return rc;
+    rc = ds__ix_run(ix, &tk, flags, k, hits, n, st);
+    ds__ixtoks_free(&tk);
+    return rc;
+}
+DSDEF ds_status ds_index_search_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags, size_t k,
+                                    ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || (nt && !ids) || (flags & ~DS__IX_FLAGS)) return DS_EINVAL;
+    if ((rc = ds__ix_toks_from(ix, NULL, NULL, ids, nt, &tk)) != DS_OK) return rc;
+    rc = ds__ix_run(ix, &tk, flags, k, hits, n, st);
+    ds__ixtoks_free(&tk);
+    return rc;
+}
+
+/* ---- save / load ---- */
+
+/* Payload writer: variable-byte fields into DS__IO_CHUNK-sized pieces, or
+ * (count) only their total size; the reader reads the same pieces. */
+#define DS__TX_CHUNK 4096
+typedef struct ds__txsink {
+    ds__enc *e;
+    uint64_t total;
+    size_t n;
+    int count;
+    unsigned char buf[DS__TX_CHUNK];
+} ds__txsink;
+static void ds__txs_bytes(ds__txsink *s, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    s->total += n;
+    if (s->count) return;
+    while (n) {
+        size_t c = DS__TX_CHUNK - s->n < n ? DS__TX_CHUNK - s->n : n;
+        memcpy(s->buf + s->n, b, c);
+        s->n += c;
+        b += c;
+        n -= c;
+        if (s->n == DS__TX_CHUNK) {
+            ds__put(s->e, s->buf, s->n);
+            s->n = 0;
+        }
+    }
+}
+static void ds__txs_v(ds__txsink *s, uint64_t v) {
+    unsigned char b[10];
+    ds__txs_bytes(s, b, ds__vput(b, v));
+}
+static void ds__txs_flush(ds__txsink *s) {
+    if (!s->count && s->n) ds__put(s->e, s->buf, s->n);
+    s->n = 0;
+}
+
+/* Reads n payload bytes in the writer's pieces into a new block that grows
+ * as they arrive when the input's size is unknown. */
+static unsigned char *ds__tx_get_blob(ds__dec *d, size_t n, const ds_alloc *a, size_t *capo) {
+    size_t cap, got = 0;
+    unsigned char *p;
+    if (d->st != DS_OK) return NULL;
+    cap = d->r->avail != UINT64_MAX || n <= ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+    if (!cap) cap = 1;
+    if (!(p = (unsigned char *)DS_MALLOC(a, cap))) {
+        d->st = DS_ENOMEM;
+        return NULL;
+    }
+    while (got < n && d->st == DS_OK) {
+        size_t c = n - got < DS__TX_CHUNK ? n - got : DS__TX_CHUNK;
+        if (got + c > cap) {
+            size_t nc = cap > n / 2 ? n : cap * 2;
+            void *q = DS_REALLOC(a, p, cap, nc);
+            if (!q) {
+                d->st = DS_ENOMEM;
+                break;
+            }
+            p = (unsigned char *)q;
+            cap = nc;
+        }
+        ds__get(d, p + got, c);
+        got += c;
+    }
+    if (d->st != DS_OK) {
+        DS_FREE(a, p, cap);
+        return NULL;
+    }
+    *capo = cap;
+    return p;
+}
+
+/* Term a before term b in byte order (shorter first on a common prefix). */
+static int ds__ix_key_less(const ds_index *ix, uint32_t a, uint32_t b) {
+    const ds__ixterm *x = &ix->terms[a], *y = &ix->terms[b];
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(ix->keys + x->koff, ix->keys + y->koff, n);
+    return c < 0 || (c == 0 && x->klen < y->klen);
+}
+/* Sorts ids[0..n) by key bytes (bottom-up merge sort through tmp), so a
+ * saved image does not depend on the order terms were first seen. */
+static void ds__ix_sort_terms(const ds_index *ix, uint32_t *ids, uint32_t *tmp, size_t n) {
+    size_t w, i;
+    uint32_t *a = ids, *b = tmp;
+    for (w = 1; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t l = i, m = i + w < n ? i + w : n, r = i + 2 * w < n ? i + 2 * w : n, x = l, y = m, o = l;
+            while (x < m && y < r) b[o++] = ds__ix_key_less(ix, a[y], a[x]) ? a[y++] : a[x++];
+            while (x < m) b[o++] = a[x++];
+            while (y < r) b[o++] = a[y++];
+        }
+        {
+            uint32_t *t = a;
+            a = b;
+            b = t;
+        }
+    }
+    if (a != ids) memcpy(ids, a, n * sizeof *ids);
+}
+
+static void ds__ix_payload(const ds_index *ix, ds__txsink *s, const uint32_t *dense, const uint32_t *order,
+                           size_t nterms) {
+    size_t i, oi;
+    uint32_t j;
+    for (i = 0; i < ix->ndocs; i++) {
+        if (!ix->docs[i].alive) continue;
+        ds__txs_v(s, ix->docs[i].id);
+        ds__txs_v(s, ix->docs[i].len);
+    }
+    for (oi = 0; oi < nterms; oi++) {
+        const ds__ixterm *t = &ix->terms[order[oi]];
+        uint32_t nb = t->nblk + (t->open.cnt ? 1u : 0u), prev = 0;
+        int first = 1;
+        (void)i;
+        ds__txs_v(s, t->klen);
+        ds__txs_bytes(s, ix->keys + t->koff, t->klen);
+        ds__txs_v(s, t->stop);
+        ds__txs_v(s, t->df);
+        for (j = 0; j < nb; j++) {
+            const ds__ixblk *b = ds__ix_block(t, j);
+            const unsigned char *p = t->data + b->off;
+            uint32_t m, d = b->base, v, tf;
+            for (m = 0; m < b->cnt; m++) {
+                p = ds__vget32(p, &v);
+                d += v;
+                p = ds__vget32(p, &tf);
+                if (!ix->docs[d].alive) continue;
+                ds__txs_v(s, first ? dense[d] : dense[d] - prev);
+                ds__txs_v(s, tf);
+                prev = dense[d];
+                first = 0;
+            }
+        }
+    }
+}
+
+DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w) {
+    ds__enc e;
+    ds__txsink *s;
+    uint32_t *dense = NULL, *order = NULL, *tmp = NULL;
+    size_t i, nterms = 0, tb = (ix && ix->nterms ? ix->nterms : 1) * sizeof(uint32_t);
+    uint32_t nd = 0;
+    uint64_t k1, b;
+    if (!ix) return DS_EINVAL;
+    s = (ds__txsink *)DS_MALLOC(ix->alloc, sizeof *s);
+    order = (uint32_t *)DS_MALLOC(ix->alloc, tb);
+    tmp = (uint32_t *)DS_MALLOC(ix->alloc, tb);
+    if (ix->ndocs) dense = (uint32_t *)DS_MALLOC(ix->alloc, ix->ndocs * sizeof(uint32_t));
+    if (!s || !order || !tmp || (ix->ndocs && !dense)) {
+        if (s) DS_FREE(ix->alloc, s, sizeof *s);
+        if (order) DS_FREE(ix->alloc, order, tb);
+        if (tmp) DS_FREE(ix->alloc, tmp, tb);
+        if (dense) DS_FREE(ix->alloc, dense, ix->ndocs * sizeof(uint32_t));
+        return DS_ENOMEM;
+    }
+    for (i = 0; i < ix->ndocs; i++) dense[i] = ix->docs[i].alive ? nd++ : 0;
+    for (i = 0; i < ix->nterms; i++)
+        if (ix->terms[i].df || ix->terms[i].stop) order[nterms++] = (uint32_t)i;
+    ds__ix_sort_terms(ix, order, tmp, nterms);
+    DS_FREE(ix->alloc, tmp, tb);
+    memset(s, 0, sizeof *s);
+    s->count = 1;
+    ds__ix_payload(ix, s, dense, order, nterms);
+    ds__enc_init(&e, w, "DSix", 1);
+    memcpy(&k1, &ix->p.k1, 8);
+    memcpy(&b, &ix->p.b, 8);
+    ds__put_u64(&e, k1);
+    ds__put_u64(&e, b);
+    ds__put_u64(&e, ix->nlive);
+    ds__put_u64(&e, nterms);
+    ds__put_u64(&e, ix->live_post);
+    ds__put_u64(&e, ix->tokens);
+    ds__put_u64(&e, s->total);
+    s->count = 0;
+    s->e = &e;
+    s->total = 0;
+    ds__ix_payload(ix, s, dense, order, nterms);
+    ds__txs_flush(s);
+    DS_FREE(ix->alloc, order, tb);
+    if (dense) DS_FREE(ix->alloc, dense, ix->ndocs * sizeof(uint32_t));
+    DS_FREE(ix->alloc, s, sizeof *s);
+    return ds__enc_end(&e);
+}
+
+/* Bounds-checked variable-byte reader over the payload. */
+typedef struct ds__txin {
+    const unsigned char *p, *end;
+    int bad;
+} ds__txin;
+static uint64_t ds__txin_v(ds__txin *in) {
+    uint64_t x = 0;
+    unsigned sh = 0;
+    while (!in->bad) {
+        unsigned char c;
+        if (in->p == in->end || sh > 63) {
+            in->bad = 1;
+            break;
+        }
+        c = *in->p++;
+        if (sh == 63 && c > 1) {
+            in->bad = 1;
+            break;
+        }
+        x |= (uint64_t)(c & 0x7F) << sh;
+        if (!(c & 0x80)) {
+            /* canonical: no trailing zero groups */
+            if (c == 0 && sh) in->bad = 1;
+            return x;
+        }
+        sh += 7;
+    }
+    return 0;
+}
+
+static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_t nterms, uint64_t npost,
+                              uint64_t tokens) {
+    uint64_t i, sumlen = 0, seen = 0;
+    uint64_t *tfsum = NULL;
+    uint32_t *cnt = NULL, *list = NULL, *fill = NULL;
+    ds_status st = DS_OK;
+    size_t fb = 0;
+    /* Documents. */
+    if (ndocs) {
+        DS__IX_GROW(st, t->alloc, t->docs, t->dcap, (size_t)ndocs, ds__ixdoc);
+        if (st != DS_OK) return st;
+        {
+            size_t nn = 16;
+            while (nn < ndocs * 2) nn *= 2;
+            if (!(t->dslots = (uint32_t *)DS_MALLOC(t->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
+            t->ndslots = nn;
+            memset(t->dslots, 0, nn * sizeof(uint32_t));
+        }
+        tfsum = (uint64_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 8);
+        cnt = (uint32_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 4);
+        if (!tfsum || !cnt) {
+            st = DS_ENOMEM;
+            goto out;
+        }
+        memset(tfsum, 0, (size_t)ndocs * 8);
+        memset(cnt, 0, (size_t)ndocs * 4);
+    }
+    for (i = 0; i < ndocs && !in->bad; i++) {
+        uint64_t id = ds__txin_v(in), len = ds__txin_v(in);
+        size_t s;
+        if (in->bad || len > 0xFFFFFFFEu) break;
+        t->docs[i].id = id;
+        t->docs[i].len = (uint32_t)len;
+        t->docs[i].alive = 1;
+        t->docs[i].pad_ = 0;
+        t->docs[i].fwd = 0;
+        t->docs[i].nterm = 0;
+        t->ndocs = (size_t)i; /* the slot search reads docs[0..i] */
+        s = ds__ix_dslot(t, id);
+        if (t->dslots[s]) {
+            in->bad = 1;
+            break;
+        }
+        t->dslots[s] = (uint32_t)i + 1;
+        sumlen += len;
+    }
+    if (in->bad || sumlen != tokens) goto bad;
+    t->ndocs = t->nlive = (size_t)ndocs;
+    t->tokens = tokens;
+    /* Terms. */
+    for (i = 0; i < nterms && !in->bad; i++) {
+        uint64_t kl = ds__txin_v(in), stop, df, j;
+        const char *k;
+        uint32_t h, tid, d = 0;
+        ds__ixterm *tm;
+        if (in->bad || kl == 0 || kl > (uint64_t)(in->end - in->p)) goto bad;
+        k = (const char *)in->p;
+        in->p += kl;
+        stop = ds__txin_v(in);
+        df = ds__txin_v(in);
+        if (in->bad || stop > 1 || df > ndocs || (!df && !stop) || df > (uint64_t)(in->end - in->p) / 2) goto bad;
+        h = ds__ix_hash(t, k, (size_t)kl);
+        if (i) { /* strictly increasing byte order: canonical, so no duplicates */
+            const ds__ixterm *pt = &t->terms[t->nterms - 1];
+            size_t mn = pt->klen < kl ? pt->klen : (size_t)kl;
+            int c = memcmp(t->keys + pt->koff, k, mn);
+            if (c > 0 || (c == 0 && pt->klen >= kl)) goto bad;
+        }
+        if ((st = ds__ix_reserve_terms(t, 1, (size_t)kl)) != DS_OK) goto out;
+        tid = ds__ix_new_term(t, k, (size_t)kl, h);
+        tm = &t->terms[tid];
+        tm->stop = (uint32_t)stop;
+        if (stop) t->nstop++;
+        for (j = 0; j < df; j++) {
+            uint64_t v = ds__txin_v(in), tf = ds__txin_v(in), dd;
+            if (in->bad || (j && v == 0) || tf == 0 || tf > 0xFFFFFFFEu) goto bad;
+            dd = j ? (uint64_t)d + v : v;
+            if (dd >= ndocs || tf > t->docs[dd].len) goto bad;
+            if ((st = ds__ix_reserve_post(t, tm)) != DS_OK) goto out;
+            ds__ix_append(t, tm, (uint32_t)dd, (uint32_t)tf, t->docs[dd].len);
+            d = (uint32_t)dd;
+            tfsum[dd] += tf;
+            cnt[dd]++;
+            seen++;
+        }
+    }
+    if (in->bad || in->p != in->end || seen != npost) goto bad;
+    for (i = 0; i < ndocs; i++)
+        if (tfsum[i] != t->docs[i].len) goto bad;
+    /* Forward lists (term ids per document, ascending: terms came in id order). */
+    if (npost) {
+        size_t off = 0;
+        list = (uint32_t *)DS_MALLOC(t->alloc, (size_t)npost * 4);
+        fill = (uint32_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 4);
+        if (!list || !fill) {
+            st = DS_ENOMEM;
+            goto out;
+        }
+        for (i = 0; i < ndocs; i++) {
+            fill[i] = (uint32_t)off;
+            off += cnt[i];
+        }
+        for (i = 0; i < t->nterms; i++) {
+            const ds__ixterm *tm = &t->terms[i];
+            uint32_t nb = tm->nblk + (tm->open.cnt ? 1u : 0u), j;
+            for (j = 0; j < nb; j++) {
+                const ds__ixblk *b = ds__ix_block(tm, j);
+                const unsigned char *p = tm->data + b->off;
+                uint32_t m, d = b->base, v, tf;
+                for (m = 0; m < b->cnt; m++) {
+                    p = ds__vget32(p, &v);
+                    d += v;
+                    p = ds__vget32(p, &tf);
+                    list[fill[d]++] = (uint32_t)i;
+                }
+            }
+        }
+        for (i = 0; i < npost; i++) fb += ds__vlen(list[i]); /* bound: deltas are no larger */
+        DS__IX_GROW(st, t->alloc, t->fwd, t->fwdcap, fb, unsigned char);
+        if (st != DS_OK) goto out;
+        off = 0;
+        for (i = 0; i < ndocs; i++) {
+            uint32_t m, prev = 0, start = fill[i] - cnt[i];
+            t->docs[i].fwd = t->fwdlen;
+            t->docs[i].nterm = cnt[i];
+            for (m = 0; m < cnt[i]; m++) {
+                t->fwdlen += ds__vput(t->fwd + t->fwdlen, list[start + m] - prev);
+                prev = list[start + m];
+            }
+        }
+    }
+    goto out;
+bad:
+    st = DS_ECORRUPT;
+out:
+    if (tfsum) DS_FREE(t->alloc, tfsum, (size_t)ndocs * 8);
+    if (cnt) DS_FREE(t->alloc, cnt, (size_t)ndocs * 4);
+    if (list) DS_FREE(t->alloc, list, (size_t)npost * 4);
+    if (fill) DS_FREE(t->alloc, fill, (size_t)ndocs * 4);
+    return st;
+}
+
+DSDEF ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a) {
+    ds__dec d;
+    ds_index t;
+    ds_index_params p;
+    uint64_t k1, b, ndocs, nterms, npost, tokens, size;
+    unsigned char *blob;
+    size_t cap = 0;
+    ds__txin in;
+    ds_status st;
+    if (!ix) return DS_EINVAL;
+    ds__dec_init(&d, r, "DSix", 1);
+    k1 = ds__get_u64(&d);
+    b = ds__get_u64(&d);
+    ndocs = ds__get_u64(&d);
+    nterms = ds__get_u64(&d);
+    npost = ds__get_u64(&d);
+    tokens = ds__get_u64(&d);
+    size = ds__get_u64(&d);
+    if (d.st != DS_OK) return d.st;
+    memcpy(&p.k1, &k1, 8);
+    memcpy(&p.b, &b, 8);
+    /* Every document takes >= 2 payload bytes, every term >= 4, every
+     * posting >= 2: counts beyond that are lies, refused before allocating. */
+    if (!ds__ix_params_ok(&p) || size > SIZE_MAX / 2 || ndocs > size / 2 || nterms > size / 4 ||
+        npost > size / 2 || ndocs > DS__IX_MAXDOCS || !ds__dec_room(&d, size))
+        return DS_ECORRUPT;
+    if (!(blob = ds__tx_get_blob(&d, (size_t)size, a, &cap))) return d.st;
+    if ((st = ds__dec_end(&d)) != DS_OK) {
+        DS_FREE(a, blob, cap);
+        return st;
+    }
+    (void)ds_index_init(&t, &p, a);
+    in.p = blob;
+    in.end = blob + size;
+    in.bad = 0;
+    st = ds__ix_parse(&t, &in, ndocs, nterms, npost, tokens);
+    DS_FREE(a, blob, cap);
+    if (st != DS_OK) {
+        ds_index_free(&t);
+        return st;
+    }
+    *ix = t;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_index_compact(ds_index *ix) {
+    ds_membuf mb;
+    ds_memsrc src;
+    ds_reader r;
+    ds_index t;
+    ds_status st;
+    if (!ix) return DS_EINVAL;
+    (void)ds_membuf_init(&mb, ix->alloc);
+    if ((st = ds_index_save(ix, ds_membuf_writer(&mb))) == DS_OK) {
+        r = ds_mem_reader(&src, mb.data, mb.len);
+        st = ds_index_load(&t, &r, ix->alloc);
+    }
+    ds_membuf_free(&mb);
+    if (st != DS_OK) return st == DS_ECORRUPT ? DS_ENOMEM : st;
+    t.tok = ix->tok;
+    t.tokctx = ix->tokctx;
+    ds_index_free(ix);
+    *ix = t;
+    return DS_OK;
+}
+
+/* == ds_text:rrf == */
+
+typedef struct ds__rrfe {
+    uint64_t id;
+    uint32_t list, rank;
+} ds__rrfe;
+static int ds__rrf_cmp(const void *a, const void *b) {
+    const ds__rrfe *x = (const ds__rrfe *)a, *y = (const ds__rrfe *)b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    if (x->list != y->list) return x->list < y->list ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+DSDEF ds_status ds_rrf_fuse(const uint64_t *const *lists, const size_t *lens, size_t nlists, double c, size_t k,
+                            ds_index_hit *out, size_t *n, const ds_alloc *a) {
+    size_t total = 0, i, j, m = 0, nh = 0;
+    ds__rrfe *e;
+    ds_index_hit *heap;
+    if (n) *n = 0;
+    if (!out || !n || !k || (nlists && (!lists || !lens))) return DS_EINVAL;
+    if (!(c > 0 && c <= 1e300)) c = 60;
+    for (i = 0; i < nlists; i++) {
+        if (lens[i] && !lists[i]) return DS_EINVAL;
+        if (lens[i] > 0xFFFFFFFEu || !ds_size_add(total, lens[i], &total)) return DS_EINVAL;
+    }
+    if (!total) return DS_OK;
+    if (total > SIZE_MAX / sizeof *e) return DS_ENOMEM;
+    if (!(e = (ds__rrfe *)DS_MALLOC(a, total * sizeof *e))) return DS_ENOMEM;
+    if (!(heap = (ds_index_hit *)DS_MALLOC(a, (k < total ? k : total) * sizeof *heap))) {
+        DS_FREE(a, e, total * sizeof *e);
+        return DS_ENOMEM;
+    }
+    for (i = 0; i < nlists; i++)
+        for (j = 0; j < lens[i]; j++) {
+            e[m].id = lists[i][j];
+            e[m].list = (uint32_t)i;
+            e[m].rank = (uint32_t)j + 1;
+            m++;
+        }
+    qsort(e, total, sizeof *e, ds__rrf_cmp);
+    for (i = 0; i < total;) {
+        ds_index_hit h;
+        double s = 0;
+        h.doc = e[i].id;
+        for (j = i; j < total && e[j].id == h.doc; j++)
+            if (j == i || e[j].list != e[j - 1].list) s += 1.0 / (c + (double)e[j].rank);
+        h.score = s;
+        ds__ix_heap_offer(heap, &nh, k < total ? k : total, h);
+        i = j;
+    }
+    qsort(heap, nh, sizeof *heap, ds__ix_cmp_hit);
+    memcpy(out, heap, nh * sizeof *heap);
+    *n = nh;
+    DS_FREE(a, heap, (k < total ? k : total) * sizeof *heap);
+    DS_FREE(a, e, total * sizeof *e);
+    return DS_OK;
+}
+
+/*@end*/
+#ifdef __cplusplus
+}
+#endif
+#endif /* DS_SRC_TEXT_IMPL */
