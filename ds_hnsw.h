@@ -1457,7 +1457,7 @@ static void ds__hn_arena_commit(ds_hnsw *h, uint32_t *p, size_t nc) {
     h->upper = p;
     h->ucap = nc;
 }
-static ds_status ds__hn_arena(ds_hnsw *h, size_t words) {
+static inline ds_status ds__hn_arena(ds_hnsw *h, size_t words) { /* used by vecio */
     uint32_t *p;
     size_t nc;
     ds_status st = ds__hn_arena_alloc(h, words, &p, &nc);
