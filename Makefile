@@ -193,11 +193,11 @@ STD_concurrent_map := -std=c11
 STD_worker_pool := -std=c11
 # make: optimised. DS_STATIC makes the library's functions static, so the
 # compiler drops the ones an example does not call (a quarter of the time).
-$(BUILD)/examples/%: examples/%.c $(HEADERS) | $(BUILD)/examples
+$(BUILD)/examples/%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(BUILD)/examples
 	$(GCC) $(or $(STD_$*),-std=c99) -O2 $(WARN) -DDS_STATIC -I. $< -o $@ -lm $(LIBS_$*)
 
 # make check: the same programs under ASan+UBSan.
-$(BUILD)/san/examples/%: examples/%.c $(HEADERS) | $(BUILD)/san/examples
+$(BUILD)/san/examples/%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(BUILD)/san/examples
 	$(GCC) $(or $(STD_$*),-std=c99) -O1 -g $(WARN) $(SAN) -I. $< -o $@ -lm $(LIBS_$*)
 
 $(DATA)/siftsmall/%: tests/data/siftsmall/%.xz
