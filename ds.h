@@ -192,11 +192,13 @@
 #define DS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define DS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define DS__INLINE static inline __attribute__((always_inline))
+#define DS__PREFETCH(p) __builtin_prefetch(p) /* a read soon: start the miss now */
 #else
 #define DS__UNUSED
 #define DS__LIKELY(x) (x)
 #define DS__UNLIKELY(x) (x)
 #define DS__INLINE static inline
+#define DS__PREFETCH(p) ((void)0)
 #endif
 
 #ifdef DS_STATIC
@@ -11003,18 +11005,13 @@ static double ds__qt_mid(double a, double b) { return a * 0.5 + b * 0.5; }
 /* Queries touch leaf buckets scattered through the pool: ask for a leaf's
  * three arrays (first lines) before they are read, so the misses of the
  * leaves under one node overlap instead of coming one after another. */
-#if defined(__GNUC__) || defined(__clang__)
-#define DS__QT_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define DS__QT_PREFETCH(p) ((void)0)
-#endif
 static void ds__qt_prefetch(const ds_quadtree *q, uint32_t ni) {
     uint32_t b = q->node[ni].blk;
     if (b != DS__QT_NIL) {
         const unsigned char *p = q->blk + (size_t)b * q->blk_stride;
-        DS__QT_PREFETCH(p);
-        DS__QT_PREFETCH(p + 8 + 8 * (size_t)q->bucket);
-        DS__QT_PREFETCH(p + 8 + 16 * (size_t)q->bucket);
+        DS__PREFETCH(p);
+        DS__PREFETCH(p + 8 + 8 * (size_t)q->bucket);
+        DS__PREFETCH(p + 8 + 16 * (size_t)q->bucket);
     }
 }
 

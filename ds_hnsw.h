@@ -972,11 +972,6 @@ static float ds__hn_dist(const ds_hnsw *h, const float *q, const float *v) {
     return h->ip ? 1.0f - d : d;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define DS__HN_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define DS__HN_PREFETCH(p) ((void)0)
-#endif
 
 static int ds__pair_lt(const void *a, const void *b) {
     return ((const ds__hnsw_pair *)a)->d < ((const ds__hnsw_pair *)b)->d;
@@ -1169,15 +1164,15 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
         s->cand[0] = s->cand[--nc];
         if (nc) ds__heap_sift_down((unsigned char *)s->cand, nc, 0, sizeof x, ds__pair_lt, &tmp);
         ln = ds__hn_read_links(h, w, c.id, lc, &cnt);
-        if (cnt) DS__HN_PREFETCH(&s->mark[ln[0]]);
+        if (cnt) DS__PREFETCH(&s->mark[ln[0]]);
         for (j = 0; j < cnt; j++) {
             uint32_t e = ln[j];
             float d;
             /* The next neighbour's mark and vector are likely cache misses:
              * start loading them while this one's distance is computed. */
             if (j + 1 < cnt) {
-                DS__HN_PREFETCH(&s->mark[ln[j + 1]]);
-                DS__HN_PREFETCH(ds__hn_vec(h, ln[j + 1]));
+                DS__PREFETCH(&s->mark[ln[j + 1]]);
+                DS__PREFETCH(ds__hn_vec(h, ln[j + 1]));
             }
             if (s->mark[e] == s->epoch) continue;
             s->mark[e] = s->epoch;
