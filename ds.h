@@ -2693,18 +2693,35 @@ typedef struct ds_tbucket {
         if (!s) return DS_EINVAL;                                                       \
         return name##__bt_del(&s->t, ts, out);                                          \
     }                                                                                   \
+    /* A leaf at a time: whole leaves while their last key is <= end, then  \
+     * a binary search in the last one; keys and values copied as runs. */    \
     LINK size_t name##_range(const name *s, int64_t start, int64_t end, int64_t *ts_out, \
                              V *vals_out, size_t cap) {                                 \
         name##_it it;                                                                   \
+        const name##__bt__leaf *l;                                                      \
+        unsigned i;                                                                     \
         size_t n = 0;                                                                   \
         if (!s || end < start) return 0;                                                \
-        for (it = name##__bt_lower_bound(&s->t, start);                                 \
-             name##__bt_it_valid(it) && *name##__bt_it_key(it) <= end;                  \
-             it = name##__bt_it_next(it), n++) {                                        \
-            if (n < cap) {                                                              \
-                if (ts_out) ts_out[n] = *name##__bt_it_key(it);                         \
-                if (vals_out) vals_out[n] = *name##__bt_it_val(it);                     \
+        it = name##__bt_lower_bound(&s->t, start);                                      \
+        for (l = it.leaf, i = it.i; l; l = l->next, i = 0) {                            \
+            unsigned e = l->n, last = 0;                                                \
+            size_t take;                                                                \
+            if (i >= e) continue;                                                       \
+            if (l->keys[e - 1] > end) { /* the range ends in this leaf */              \
+                unsigned lo = i, hi = e - 1; /* first key > end is in (lo, hi] */       \
+                if (l->keys[i] > end) break;                                            \
+                while (hi - lo > 1) {                                                   \
+                    unsigned mid = lo + (hi - lo) / 2;                                  \
+                    if (l->keys[mid] <= end) lo = mid; else hi = mid;                   \
+                }                                                                       \
+                e = hi;                                                                 \
+                last = 1;                                                               \
             }                                                                           \
+            take = n < cap ? (cap - n < e - i ? cap - n : e - i) : 0;                   \
+            if (take && ts_out) memcpy(ts_out + n, &l->keys[i], take * sizeof(int64_t)); \
+            if (take && vals_out) memcpy(vals_out + n, &l->vals[i], take * sizeof(V));  \
+            n += e - i;                                                                 \
+            if (last) break;                                                            \
         }                                                                               \
         return n;                                                                       \
     }                                                                                   \
