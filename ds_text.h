@@ -1678,18 +1678,40 @@ static void ds__txs_flush(ds__txsink *s) {
     s->n = 0;
 }
 
-/* Reads n payload bytes into a new block of n bytes (the core's
- * ds__get_alloc: it grows as they arrive when the input's size is
- * unknown); *capo is the size to free. */
+/* Reads n payload bytes in the writer's pieces into a new block that grows
+ * as they arrive when the input's size is unknown. (The core's
+ * ds__get_alloc does the same, but it lives in ds.h's implementation half,
+ * which DS_TEXT_IMPLEMENTATION alone does not compile.) */
 static unsigned char *ds__tx_get_blob(ds__dec *d, size_t n, const ds_alloc *a, size_t *capo) {
-    unsigned char *p = NULL;
-    if (!n) { /* the core allocates 1 byte for 0 */
-        if (d->st == DS_OK && !(p = (unsigned char *)DS_MALLOC(a, 1))) d->st = DS_ENOMEM;
-        *capo = 1;
-        return d->st == DS_OK ? p : NULL;
+    size_t cap, got = 0;
+    unsigned char *p;
+    if (d->st != DS_OK) return NULL;
+    cap = d->r->avail != UINT64_MAX || n <= ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+    if (!cap) cap = 1;
+    if (!(p = (unsigned char *)DS_MALLOC(a, cap))) {
+        d->st = DS_ENOMEM;
+        return NULL;
     }
-    p = (unsigned char *)ds__get_alloc(d, n, 1, a);
-    *capo = n;
+    while (got < n && d->st == DS_OK) {
+        size_t c = n - got < DS__TX_CHUNK ? n - got : DS__TX_CHUNK;
+        if (got + c > cap) {
+            size_t nc = cap > n / 2 ? n : cap * 2;
+            void *q = DS_REALLOC(a, p, cap, nc);
+            if (!q) {
+                d->st = DS_ENOMEM;
+                break;
+            }
+            p = (unsigned char *)q;
+            cap = nc;
+        }
+        ds__get(d, p + got, c);
+        got += c;
+    }
+    if (d->st != DS_OK) {
+        DS_FREE(a, p, cap);
+        return NULL;
+    }
+    *capo = cap;
     return p;
 }
 
