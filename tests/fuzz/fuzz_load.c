@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     in.n = size;
     in.pos = 0;
     {
-        size_t k = fz_u8(&in) % NKINDS, len, edits, e;
+        size_t k = fz_u8(&in) % NKINDS, len;
         ds_membuf img;
         unsigned char *copy;
         ds_status s;
@@ -139,15 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FZ_CHECK(copy != NULL);
         memcpy(copy, img.data, len);
         FZ_CHECK(load_checked(&kinds[k], copy, len, &fa) == DS_OK);
-        edits = fz_u8(&in) % 4;
-        for (e = 0; e < edits; e++) {
-            unsigned op = fz_u8(&in) % 3;
-            size_t at = fz_u32(&in) % len;
-            if (op == 0) len = at;                                   /* truncate */
-            else if (op == 1) copy[at] ^= (unsigned char)(1u << (fz_u8(&in) % 8)); /* flip */
-            else copy[at] = (unsigned char)fz_u8(&in);              /* overwrite */
-            if (len == 0) break;
-        }
+        len = fz_damage(&in, copy, len);
         s = load_checked(&kinds[k], copy, len, &fa);
         if (len == img.len && memcmp(copy, img.data, len) == 0) FZ_CHECK(s == DS_OK);
         else FZ_CHECK(s == DS_ECORRUPT);

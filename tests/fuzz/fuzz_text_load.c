@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     in.n = size;
     in.pos = 0;
     {
-        size_t len, edits, e;
+        size_t len;
         ds_membuf img;
         unsigned char *copy;
         ds_status s;
@@ -131,15 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FZ_CHECK(copy != NULL);
         memcpy(copy, img.data, len);
         FZ_CHECK(load_checked(kind, copy, len, &fa) == DS_OK);
-        edits = fz_u8(&in) % 4;
-        for (e = 0; e < edits; e++) {
-            unsigned op = fz_u8(&in) % 3;
-            size_t at = fz_u32(&in) % len;
-            if (op == 0) len = at;
-            else if (op == 1) copy[at] ^= (unsigned char)(1u << (fz_u8(&in) % 8));
-            else copy[at] = (unsigned char)fz_u8(&in);
-            if (len == 0) break;
-        }
+        len = fz_damage(&in, copy, len);
         s = load_checked(kind, copy, len, &fa);
         if (len == img.len && memcmp(copy, img.data, len) == 0) FZ_CHECK(s == DS_OK);
         else FZ_CHECK(s == DS_ECORRUPT);

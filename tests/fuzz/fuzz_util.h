@@ -50,6 +50,19 @@ static inline uint32_t fz_u32(fz_reader *r) {
     uint32_t lo = fz_u16(r);
     return lo | ((uint32_t)fz_u16(r) << 16);
 }
+/* Up to three fuzzer-chosen edits of a saved image p[0, len): truncate,
+ * flip a bit, overwrite a byte. Returns the new length (stops at 0). */
+static inline size_t fz_damage(fz_reader *r, unsigned char *p, size_t len) {
+    size_t edits = fz_u8(r) % 4, e;
+    for (e = 0; e < edits && len; e++) {
+        unsigned op = fz_u8(r) % 3;
+        size_t at = fz_u32(r) % len;
+        if (op == 0) len = at;                                        /* truncate */
+        else if (op == 1) p[at] ^= (unsigned char)(1u << (fz_u8(r) % 8)); /* flip */
+        else p[at] = (unsigned char)fz_u8(r);                         /* overwrite */
+    }
+    return len;
+}
 
 /* ---- accounting, fault-injecting allocator -------------------------------- */
 
