@@ -436,12 +436,15 @@ DSDEF ds_status ds_graph_add_nodes(ds_graph *g, size_t count, uint32_t *first) {
 
 DSDEF ds_status ds_graph_add_node(ds_graph *g, uint32_t *id) { return ds_graph_add_nodes(g, 1, id); }
 
-/* Back to the incremental form, O(nodes + edges). Node `extra` gets room
- * for one more arc, so the add_edge that asked cannot fail afterwards.
- * All or nothing. */
-static ds_status ds__graph_thaw(ds_graph *g, uint32_t extra) {
+/* Back to the incremental form, O(nodes + edges): a new adjacency array
+ * of at least min_cap nodes, built beside the frozen one (which stays until
+ * ds__graph_thaw_commit). Node `extra` gets room for one more arc, so the
+ * add that asked cannot fail afterwards. All or nothing. */
+static ds_status ds__graph_thaw_alloc(const ds_graph *g, uint32_t extra, size_t min_cap, ds__garcs **out,
+                                      size_t *out_cap) {
     size_t cap = g->nodes < 8 ? 8 : g->nodes, bytes, i;
     ds__garcs *adj;
+    if (cap < min_cap) cap = min_cap;
     if (!ds_size_mul(cap, sizeof *adj, &bytes)) return DS_EINVAL;
     adj = (ds__garcs *)DS_MALLOC(g->alloc, bytes);
     if (!adj) return DS_ENOMEM;
@@ -460,10 +463,26 @@ static ds_status ds__graph_thaw(ds_graph *g, uint32_t extra) {
             if (deg) memcpy(adj[i].a, g->arcs + g->off[i], deg * sizeof(ds_graph_arc));
         }
     }
+    *out = adj;
+    *out_cap = cap;
+    return DS_OK;
+}
+static void ds__graph_thaw_commit(ds_graph *g, ds__garcs *adj, size_t cap) {
     ds__graph_free_storage(g);
     g->adj = adj;
     g->adj_cap = cap;
-    return DS_OK;
+}
+static ds_status ds__graph_thaw(ds_graph *g, uint32_t extra) {
+    ds__garcs *adj;
+    size_t cap;
+    ds_status st = ds__graph_thaw_alloc(g, extra, 0, &adj, &cap);
+    if (st == DS_OK) ds__graph_thaw_commit(g, adj, cap);
+    return st;
+}
+
+/* The next out-list capacity after c (0 -> 2, doubling, capped). */
+static uint32_t ds__graph_arcs_next(uint32_t c) {
+    return c == 0 ? 2 : c > UINT32_MAX / 2 ? UINT32_MAX : c * 2;
 }
 
 DSDEF ds_status ds_graph_add_edge(ds_graph *g, uint32_t from, uint32_t to, uint32_t label,
@@ -478,7 +497,7 @@ DSDEF ds_status ds_graph_add_edge(ds_graph *g, uint32_t from, uint32_t to, uint3
     e = &g->adj[from];
     if (e->len == UINT32_MAX) return DS_EINVAL;
     if (e->len == e->cap) {
-        uint32_t nc = e->cap == 0 ? 2 : e->cap > UINT32_MAX / 2 ? UINT32_MAX : e->cap * 2;
+        uint32_t nc = ds__graph_arcs_next(e->cap);
         size_t nb = (size_t)nc * sizeof(ds_graph_arc), ob = (size_t)e->cap * sizeof(ds_graph_arc);
         void *p = e->a ? DS_REALLOC(g->alloc, e->a, ob, nb) : DS_MALLOC(g->alloc, nb);
         if (!p) return DS_ENOMEM;
@@ -612,87 +631,242 @@ DSDEF size_t ds_graph_memory(const ds_graph *g) {
 
 /* ---- names ---- */
 
-/* Room for n name bytes in the newest chunk (not yet counted as used). */
-static char *ds__graph_name_room(ds_graph *g, size_t n, ds_status *st) {
-    ds__gchunk *c = (ds__gchunk *)g->chunks;
-    size_t sz, bytes;
-    if (c && g->chunk_size - g->chunk_used >= n) return (char *)(void *)(c + 1) + g->chunk_used;
-    sz = g->chunk_size ? g->chunk_size * 2 : 256;
-    if (sz > 65536) sz = 65536;
-    if (sz < n) sz = n;
-    if (!ds_size_add(sizeof *c, sz, &bytes)) {
-        *st = DS_EINVAL;
-        return NULL;
-    }
-    c = (ds__gchunk *)DS_MALLOC(g->alloc, bytes);
-    if (!c) {
-        *st = DS_ENOMEM;
-        return NULL;
-    }
-    c->next = (ds__gchunk *)g->chunks;
-    c->size = sz;
-    g->chunks = c;
-    g->chunk_size = sz;
-    g->chunk_used = 0;
-    g->chunk_bytes += bytes;
-    return (char *)(void *)(c + 1);
+/* Calls that add names (node_put, label_put, link) make every allocation
+ * first, into a plan, and change g only once all of them succeeded: a
+ * failure leaves g as it was, memory() included. */
+typedef struct ds__gplan {
+    size_t k;                        /* new nodes (0..2), ids g->nodes, g->nodes + 1 */
+    const char *node[2];             /* their names */
+    const char *label;               /* a new label, or NULL */
+    int edge;                        /* an arc tail -> head is added */
+    uint32_t tail, head, lab;        /* its ends and label (new ids included) */
+    double weight;
+    ds__garcs *adj;                  /* a grown or thawed incremental form */
+    size_t adj_cap;
+    int thawed;
+    size_t *off, off_cap;            /* a grown frozen form */
+    ds_graph_arc *arcs;              /* a grown out-list for the tail */
+    uint32_t arcs_cap;
+    const char **names, **labels;    /* grown name arrays */
+    size_t names_cap, labels_cap;
+    uint8_t *nmap, *lmap;            /* grown name maps (ds__map_adopt) */
+    size_t nmap_cap, lmap_cap;
+    ds__gchunk *chunk;               /* a new chunk for the name bytes */
+    size_t chunk_sz, chunk_bytes, bytes;
+} ds__gplan;
+
+/* A copy of an array's first `len` elements in a block of at least `need`
+ * (doubling from cap, minimum 8); *out stays NULL when cap is enough. */
+static ds_status ds__graph_pend(const ds_graph *g, const void *old, size_t len, size_t cap, size_t need,
+                                size_t esz, void **out, size_t *out_cap) {
+    size_t nc = cap < 8 ? 8 : cap, bytes;
+    *out = NULL;
+    if (need <= cap) return DS_OK;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    if (!ds_size_mul(nc, esz, &bytes)) return DS_EINVAL;
+    if (!(*out = DS_MALLOC(g->alloc, bytes))) return DS_ENOMEM;
+    if (len) memcpy(*out, old, len * esz);
+    *out_cap = nc;
+    return DS_OK;
 }
 
-static ds_status ds__graph_grow_names(const char ***arr, size_t *cap, size_t need, const ds_alloc *a) {
-    void *p = (void *)*arr;
-    ds_status st = ds__vec_grow(&p, cap, need, sizeof(char *), a);
-    *arr = (const char **)p;
+static void ds__graph_plan_drop(const ds_graph *g, ds__gplan *p) {
+    const ds_alloc *a = g->alloc;
+    if (p->thawed) ds__graph_free_adj(a, p->adj, g->nodes, p->adj_cap);
+    else if (p->adj) DS_FREE(a, p->adj, p->adj_cap * sizeof *p->adj);
+    if (p->off) DS_FREE(a, p->off, p->off_cap * sizeof *p->off);
+    if (p->arcs) DS_FREE(a, p->arcs, (size_t)p->arcs_cap * sizeof *p->arcs);
+    if (p->names) DS_FREE(a, (void *)p->names, p->names_cap * sizeof(char *));
+    if (p->labels) DS_FREE(a, (void *)p->labels, p->labels_cap * sizeof(char *));
+    if (p->nmap) DS_FREE(a, p->nmap, p->nmap_cap * (sizeof(ds__gnames_entry) + 1));
+    if (p->lmap) DS_FREE(a, p->lmap, p->lmap_cap * (sizeof(ds__gnames_entry) + 1));
+    if (p->chunk) DS_FREE(a, p->chunk, p->chunk_bytes);
+}
+
+static ds_status ds__graph_map_pend(const ds_graph *g, const ds__gnames *m, size_t n, uint8_t **out,
+                                    size_t *cap) {
+    size_t bytes;
+    ds_status st = ds__map_reserve_cap(&m->m, n, cap);
+    if (st != DS_OK || !*cap) return st;
+    if (!ds_size_mul(*cap, sizeof(ds__gnames_entry) + 1, &bytes)) return DS_EINVAL;
+    return (*out = (uint8_t *)DS_MALLOC(g->alloc, bytes)) != NULL ? DS_OK : DS_ENOMEM;
+}
+
+/* Every allocation the plan needs; on failure, those made are released. */
+static ds_status ds__graph_plan_alloc(const ds_graph *g, ds__gplan *p) {
+    size_t i, need = g->nodes + p->k;
+    ds__gchunk *c = (ds__gchunk *)g->chunks;
+    void *q = NULL;
+    ds_status st = DS_OK;
+    if (p->k > (size_t)UINT32_MAX - g->nodes || (p->label && g->label_len >= UINT32_MAX)) return DS_EINVAL;
+    for (i = 0; i < p->k; i++)
+        if (!ds_size_add(p->bytes, strlen(p->node[i]) + 1, &p->bytes)) return DS_EINVAL;
+    if (p->label && !ds_size_add(p->bytes, strlen(p->label) + 1, &p->bytes)) return DS_EINVAL;
+    if (p->edge && p->tail < g->nodes) { /* an existing tail: its out-list must take one more */
+        size_t deg;
+        (void)ds__graph_arcs(g, p->tail, &deg);
+        if (deg >= UINT32_MAX) return DS_EINVAL;
+    }
+    /* node storage: thaw for an arc, else grow whichever form g is in */
+    if (p->edge && g->off) {
+        st = ds__graph_thaw_alloc(g, p->tail, need, &p->adj, &p->adj_cap);
+        p->thawed = st == DS_OK;
+    } else if (g->off) {
+        st = ds__graph_pend(g, g->off, g->nodes + 1, g->off_cap, need + 1, sizeof *g->off, &q, &p->off_cap);
+        p->off = (size_t *)q;
+    } else {
+        st = ds__graph_pend(g, g->adj, g->nodes, g->adj_cap, need, sizeof *g->adj, &q, &p->adj_cap);
+        p->adj = (ds__garcs *)q;
+    }
+    /* the tail's out-list (a thawed old one has room already) */
+    if (st == DS_OK && p->edge && !(p->thawed && p->tail < g->nodes)) {
+        int old = p->tail < g->nodes; /* else a new node: an empty list */
+        uint32_t len = old ? g->adj[p->tail].len : 0, cap = old ? g->adj[p->tail].cap : 0;
+        if (len == cap) {
+            p->arcs_cap = ds__graph_arcs_next(cap);
+            p->arcs = (ds_graph_arc *)DS_MALLOC(g->alloc, (size_t)p->arcs_cap * sizeof(ds_graph_arc));
+            if (!p->arcs) st = DS_ENOMEM;
+            else if (len) memcpy(p->arcs, g->adj[p->tail].a, (size_t)len * sizeof(ds_graph_arc));
+        }
+    }
+    if (st == DS_OK && p->k) {
+        st = ds__graph_pend(g, g->node_name, g->name_len, g->name_cap, need, sizeof(char *), &q, &p->names_cap);
+        p->names = (const char **)q;
+        if (st == DS_OK)
+            st = ds__graph_map_pend(g, &g->node_ids, ds__gnames_len(&g->node_ids) + p->k, &p->nmap, &p->nmap_cap);
+    }
+    if (st == DS_OK && p->label) {
+        st = ds__graph_pend(g, g->label_name, g->label_len, g->label_cap, g->label_len + 1, sizeof(char *), &q,
+                            &p->labels_cap);
+        p->labels = (const char **)q;
+        if (st == DS_OK)
+            st = ds__graph_map_pend(g, &g->label_ids, ds__gnames_len(&g->label_ids) + 1, &p->lmap, &p->lmap_cap);
+    }
+    if (st == DS_OK && p->bytes && !(c && g->chunk_size - g->chunk_used >= p->bytes)) {
+        size_t sz = g->chunk_size ? g->chunk_size * 2 : 256;
+        if (sz > 65536) sz = 65536;
+        if (sz < p->bytes) sz = p->bytes;
+        p->chunk_sz = sz;
+        if (!ds_size_add(sizeof *c, sz, &p->chunk_bytes)) st = DS_EINVAL;
+        else if (!(p->chunk = (ds__gchunk *)DS_MALLOC(g->alloc, p->chunk_bytes))) st = DS_ENOMEM;
+    }
+    if (st != DS_OK) ds__graph_plan_drop(g, p);
     return st;
 }
 
-/* Intern name in map m as id (nodes: g->nodes, a new node; labels:
- * label_len). Everything that can fail happens before anything changes. */
-static ds_status ds__graph_intern(ds_graph *g, int node, const char *name, uint32_t *id) {
-    ds__gnames *m = node ? &g->node_ids : &g->label_ids;
-    uint32_t *v, nid;
-    size_t len;
-    char *p;
-    ds_status st = DS_OK;
-    if (!name || !id) return DS_EINVAL;
-    if ((v = ds__gnames_get(m, name)) != NULL) {
-        *id = *v;
-        return DS_OK;
+/* Install what the plan allocated, then add its names and arc: cannot fail. */
+static void ds__graph_plan_commit(ds_graph *g, ds__gplan *p) {
+    const ds_alloc *a = g->alloc;
+    size_t i;
+    char *bytes;
+    ds_status st;
+    if (p->thawed) {
+        ds__graph_thaw_commit(g, p->adj, p->adj_cap);
+    } else if (p->adj) {
+        if (g->adj) DS_FREE(a, g->adj, g->adj_cap * sizeof *g->adj);
+        g->adj = p->adj;
+        g->adj_cap = p->adj_cap;
+    } else if (p->off) {
+        DS_FREE(a, g->off, g->off_cap * sizeof *g->off);
+        g->off = p->off;
+        g->off_cap = p->off_cap;
     }
-    len = strlen(name) + 1;
-    if (node) {
-        if ((st = ds__graph_node_room(g, 1)) != DS_OK) return st;
-        if ((st = ds__graph_grow_names(&g->node_name, &g->name_cap, g->nodes + 1, g->alloc)) != DS_OK)
-            return st;
-    } else {
-        if (g->label_len >= UINT32_MAX) return DS_EINVAL;
-        if ((st = ds__graph_grow_names(&g->label_name, &g->label_cap, g->label_len + 1, g->alloc)) != DS_OK)
-            return st;
+    if (p->names) {
+        if (g->node_name) DS_FREE(a, (void *)g->node_name, g->name_cap * sizeof(char *));
+        g->node_name = p->names;
+        g->name_cap = p->names_cap;
     }
-    if ((st = ds__gnames_reserve(m, ds__gnames_len(m) + 1)) != DS_OK) return st;
-    if (!(p = ds__graph_name_room(g, len, &st))) return st;
-    /* nothing below fails */
-    memcpy(p, name, len);
-    g->chunk_used += len;
-    if (node) {
-        nid = (uint32_t)g->nodes;
+    if (p->labels) {
+        if (g->label_name) DS_FREE(a, (void *)g->label_name, g->label_cap * sizeof(char *));
+        g->label_name = p->labels;
+        g->label_cap = p->labels_cap;
+    }
+    if (p->nmap) ds__map_adopt(&g->node_ids.m, p->nmap, p->nmap_cap, sizeof(ds__gnames_entry), ds__gnames__hash);
+    if (p->lmap) ds__map_adopt(&g->label_ids.m, p->lmap, p->lmap_cap, sizeof(ds__gnames_entry), ds__gnames__hash);
+    if (p->chunk) {
+        p->chunk->next = (ds__gchunk *)g->chunks;
+        p->chunk->size = p->chunk_sz;
+        g->chunks = p->chunk;
+        g->chunk_size = p->chunk_sz;
+        g->chunk_used = 0;
+        g->chunk_bytes += p->chunk_bytes;
+    }
+    bytes = p->bytes ? (char *)(void *)((ds__gchunk *)g->chunks + 1) + g->chunk_used : NULL;
+    for (i = 0; i < p->k; i++) {
+        size_t len = strlen(p->node[i]) + 1;
+        uint32_t id = (uint32_t)g->nodes;
+        memcpy(bytes, p->node[i], len);
         ds__graph_node_commit(g, 1);
-        while (g->name_len < nid) g->node_name[g->name_len++] = NULL;
-        g->node_name[g->name_len++] = p;
-    } else {
-        nid = (uint32_t)g->label_len;
-        g->label_name[g->label_len++] = p;
+        while (g->name_len < id) g->node_name[g->name_len++] = NULL;
+        g->node_name[g->name_len++] = bytes;
+        st = ds__gnames_insert(&g->node_ids, bytes, id);
+        DS_ASSERT(st == DS_OK); /* reserved */
+        bytes += len;
+        g->chunk_used += len;
     }
-    st = ds__gnames_insert(m, p, nid);
-    DS_ASSERT(st == DS_OK); /* reserved above */
-    *id = nid;
+    if (p->label) {
+        size_t len = strlen(p->label) + 1;
+        memcpy(bytes, p->label, len);
+        g->label_name[g->label_len] = bytes;
+        st = ds__gnames_insert(&g->label_ids, bytes, (uint32_t)g->label_len);
+        DS_ASSERT(st == DS_OK); /* reserved */
+        g->label_len++;
+        g->chunk_used += len;
+    }
+    if (p->edge) {
+        ds__garcs *e = &g->adj[p->tail];
+        if (p->arcs) {
+            if (e->a) DS_FREE(a, e->a, (size_t)e->cap * sizeof(ds_graph_arc));
+            e->a = p->arcs;
+            e->cap = p->arcs_cap;
+        }
+        DS_ASSERT(e->len < e->cap);
+        e->a[e->len].to = p->head;
+        e->a[e->len].label = p->lab;
+        e->a[e->len].weight = p->weight;
+        e->len++;
+        g->edges++;
+        if (p->weight < 0) g->negative++;
+    }
+    (void)st;
+}
+
+/* A node id by name, or the id it gets as the plan's next new node. */
+static uint32_t ds__graph_plan_node(const ds_graph *g, ds__gplan *p, const char *name) {
+    const uint32_t *v = ds__gnames_get(&g->node_ids, name);
+    size_t i;
+    if (v) return *v;
+    for (i = 0; i < p->k; i++)
+        if (strcmp(p->node[i], name) == 0) return (uint32_t)(g->nodes + i);
+    p->node[p->k] = name;
+    return (uint32_t)(g->nodes + p->k++);
+}
+
+static ds_status ds__graph_plan_run(ds_graph *g, ds__gplan *p) {
+    ds_status st = ds__graph_plan_alloc(g, p);
+    if (st == DS_OK) ds__graph_plan_commit(g, p);
     return st;
 }
 
 DSDEF ds_status ds_graph_node_put(ds_graph *g, const char *name, uint32_t *id) {
-    return g ? ds__graph_intern(g, 1, name, id) : DS_EINVAL;
+    ds__gplan p;
+    if (!g || !name || !id) return DS_EINVAL;
+    memset(&p, 0, sizeof p);
+    *id = ds__graph_plan_node(g, &p, name);
+    return p.k ? ds__graph_plan_run(g, &p) : DS_OK;
 }
 DSDEF ds_status ds_graph_label_put(ds_graph *g, const char *name, uint32_t *id) {
-    return g ? ds__graph_intern(g, 0, name, id) : DS_EINVAL;
+    const uint32_t *v;
+    ds__gplan p;
+    if (!g || !name || !id) return DS_EINVAL;
+    if ((v = ds__gnames_get(&g->label_ids, name)) != NULL) {
+        *id = *v;
+        return DS_OK;
+    }
+    memset(&p, 0, sizeof p);
+    p.label = name;
+    *id = (uint32_t)g->label_len;
+    return ds__graph_plan_run(g, &p);
 }
 
 DSDEF ds_status ds_graph_node_get(const ds_graph *g, const char *name, uint32_t *id) {
@@ -718,28 +892,21 @@ DSDEF const char *ds_graph_label_name(const ds_graph *g, uint32_t id) {
 
 DSDEF ds_status ds_graph_link(ds_graph *g, const char *from, const char *label, const char *to,
                               double weight) {
-    size_t nodes, name_len, label_len, used, i;
-    void *chunks;
-    uint32_t a, b, l;
-    ds_status st;
+    const uint32_t *v;
+    ds__gplan p;
     if (!g || !from || !label || !to || !ds__gw_ok(weight)) return DS_EINVAL;
-    nodes = g->nodes;
-    name_len = g->name_len;
-    label_len = g->label_len;
-    chunks = g->chunks;
-    used = g->chunk_used;
-    if ((st = ds_graph_node_put(g, from, &a)) == DS_OK && (st = ds_graph_node_put(g, to, &b)) == DS_OK &&
-        (st = ds_graph_label_put(g, label, &l)) == DS_OK && (st = ds_graph_add_edge(g, a, b, l, weight)) == DS_OK)
-        return DS_OK;
-    /* undo the names this call added (erasing from the maps never allocates) */
-    for (i = name_len; i < g->name_len; i++)
-        if (g->node_name[i]) ds__gnames_del(&g->node_ids, g->node_name[i], NULL);
-    for (i = label_len; i < g->label_len; i++) ds__gnames_del(&g->label_ids, g->label_name[i], NULL);
-    g->nodes = nodes;
-    g->name_len = name_len;
-    g->label_len = label_len;
-    g->chunk_used = g->chunks == chunks ? used : 0; /* a chunk added here stays, empty */
-    return st;
+    memset(&p, 0, sizeof p);
+    p.edge = 1;
+    p.weight = weight;
+    p.tail = ds__graph_plan_node(g, &p, from);
+    p.head = ds__graph_plan_node(g, &p, to);
+    if ((v = ds__gnames_get(&g->label_ids, label)) != NULL) {
+        p.lab = *v;
+    } else {
+        p.label = label;
+        p.lab = (uint32_t)g->label_len;
+    }
+    return ds__graph_plan_run(g, &p);
 }
 
 /* ---- searches ---- */

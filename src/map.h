@@ -210,18 +210,14 @@ static inline void ds__map_clear(ds__map *m) {
     m->growth_left = ds__map_max_load(m->cap);
 }
 
-/* Rehash every entry into a fresh table of new_cap slots (a power of two
- * >= DS__GROUP that holds len). Allocates first: on failure the map is
- * untouched. The hash callback is a constant at each call site, so the
- * compiler can specialise this loop per key type. */
-static inline ds_status ds__map_resize(ds__map *m, size_t new_cap, size_t esz,
-                                       ds__map_hash_fn hash) {
-    size_t bytes, i;
-    uint8_t *nctrl;
+/* Rehash every entry into nctrl, a fresh table of new_cap slots (a power
+ * of two >= DS__GROUP that holds len, allocated by the caller), and free
+ * the old one: cannot fail. The hash callback is a constant at each call
+ * site, so the compiler can specialise this loop per key type. */
+static inline void ds__map_adopt(ds__map *m, uint8_t *nctrl, size_t new_cap, size_t esz,
+                                 ds__map_hash_fn hash) {
+    size_t i;
     ds__map old = *m;
-    if (!ds_size_mul(new_cap, esz + 1, &bytes)) return DS_EINVAL;
-    nctrl = (uint8_t *)DS_MALLOC(m->alloc, bytes);
-    if (!nctrl) return DS_ENOMEM;
     memset(nctrl, DS__CTRL_EMPTY, new_cap);
     m->ctrl = nctrl;
     m->slots = nctrl + new_cap;
@@ -239,6 +235,18 @@ static inline ds_status ds__map_resize(ds__map *m, size_t new_cap, size_t esz,
     }
     m->growth_left = ds__map_max_load(new_cap) - m->len;
     if (old.cap) DS_FREE(m->alloc, old.ctrl, old.cap * (esz + 1));
+}
+
+/* Rehash into a fresh table of new_cap slots. Allocates first: on failure
+ * the map is untouched. */
+static inline ds_status ds__map_resize(ds__map *m, size_t new_cap, size_t esz,
+                                       ds__map_hash_fn hash) {
+    size_t bytes;
+    uint8_t *nctrl;
+    if (!ds_size_mul(new_cap, esz + 1, &bytes)) return DS_EINVAL;
+    nctrl = (uint8_t *)DS_MALLOC(m->alloc, bytes);
+    if (!nctrl) return DS_ENOMEM;
+    ds__map_adopt(m, nctrl, new_cap, esz, hash);
     return DS_OK;
 }
 
@@ -250,13 +258,20 @@ static inline size_t ds__map_cap_for(size_t n) {
     return need;
 }
 
+/* The table size a reserve of n needs: 0 when the map holds n already. */
+static inline ds_status ds__map_reserve_cap(const ds__map *m, size_t n, size_t *cap) {
+    *cap = 0;
+    if (n <= m->len + m->growth_left) return DS_OK;
+    *cap = ds__map_cap_for(n);
+    if (!*cap) return DS_EINVAL;
+    if (*cap < m->cap) *cap = m->cap; /* never shrink: tombstones ate the budget */
+    return DS_OK;
+}
+
 static inline ds_status ds__map_reserve(ds__map *m, size_t n, size_t esz, ds__map_hash_fn hash) {
     size_t cap;
-    if (n <= m->len + m->growth_left) return DS_OK;
-    cap = ds__map_cap_for(n);
-    if (!cap) return DS_EINVAL;
-    /* Never shrink here: if tombstones ate the budget, rehash in place. */
-    return ds__map_resize(m, cap > m->cap ? cap : m->cap, esz, hash);
+    ds_status st = ds__map_reserve_cap(m, n, &cap);
+    return st != DS_OK || !cap ? st : ds__map_resize(m, cap, esz, hash);
 }
 
 static inline ds_status ds__map_shrink(ds__map *m, size_t esz, ds__map_hash_fn hash) {

@@ -865,6 +865,7 @@ static int graph_oom_seq(uint64_t seed, prop_alloc *pa) {
     for (i = 0; i < 80; i++) {
         long before = PROP_FAILS(pa);
         int frozen = ds_graph_is_frozen(&g);
+        size_t mem = ds_graph_memory(&g);
         ds_status st = DS_OK;
         char x[12], y[12], l[12];
         unsigned op = (unsigned)ds_rng_below(&r, 9);
@@ -936,6 +937,7 @@ static int graph_oom_seq(uint64_t seed, prop_alloc *pa) {
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
             CHECK_OR(ds_graph_is_frozen(&g) == frozen, 1);
+            if (op < 7) CHECK_OR(ds_graph_memory(&g) == mem, 1); /* capacity too */
         } else {
             CHECK_OR(st == DS_OK, 1);
         }
