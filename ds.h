@@ -1609,6 +1609,23 @@ static inline ds_status ds__map_reserve_cap(const ds__map *m, size_t n, size_t *
     return DS_OK;
 }
 
+/* Two-phase reserve, for calls with several allocations that must leave
+ * everything as it was when a later one fails: *ctrl is a table for n
+ * entries, allocated but not installed (NULL when the map holds n
+ * already); ds__map_adopt installs it, ds__map_reserve_drop releases it. */
+static inline ds_status ds__map_reserve_alloc(const ds__map *m, size_t n, size_t esz, uint8_t **ctrl,
+                                              size_t *cap) {
+    size_t bytes;
+    ds_status st = ds__map_reserve_cap(m, n, cap);
+    *ctrl = NULL;
+    if (st != DS_OK || !*cap) return st;
+    if (!ds_size_mul(*cap, esz + 1, &bytes)) return DS_EINVAL;
+    return (*ctrl = (uint8_t *)DS_MALLOC(m->alloc, bytes)) != NULL ? DS_OK : DS_ENOMEM;
+}
+static inline void ds__map_reserve_drop(const ds__map *m, uint8_t *ctrl, size_t cap, size_t esz) {
+    if (ctrl) DS_FREE(m->alloc, ctrl, cap * (esz + 1));
+}
+
 static inline ds_status ds__map_reserve(ds__map *m, size_t n, size_t esz, ds__map_hash_fn hash) {
     size_t cap;
     ds_status st = ds__map_reserve_cap(m, n, &cap);
@@ -7914,53 +7931,65 @@ DSDEF ds_status ds_ring_find(const ds_ring *r, const void *name, size_t len, uin
     return DS_ENOTFOUND;
 }
 DSDEF ds_status ds_ring_add(ds_ring *r, const void *name, size_t len, uint32_t weight, uint32_t *id) {
-    uint32_t s;
-    ds__rnode *nd;
-    ds_status st;
-    int appended;
+    uint32_t s, old_cap = 0;
+    ds__rnode *nd, *old_nodes = NULL;
+    ds_status st = DS_OK;
+    int appended, grew = 0;
     if (!r || (!name && len) || !weight) return DS_EINVAL;
     if (ds_ring_find(r, name, len, id) == DS_OK) return DS_EEXIST;
     for (s = 0; s < r->nslots && r->nodes[s].weight; s++) {}
     if (s == r->nslots) {
         if (s >= DS__RING_MAX) return DS_EINVAL;
-        if (s == r->ncap) { /* growing keeps the old array on failure */
+        if (s == r->ncap) { /* a bigger copy; the old array stays until the add succeeded */
             uint32_t nc = r->ncap ? (r->ncap > UINT32_MAX / 2 ? UINT32_MAX - 1 : r->ncap * 2) : 8;
             size_t nb;
-            void *p;
+            ds__rnode *p;
             if (!ds_size_mul(nc, sizeof *r->nodes, &nb)) return DS_EINVAL;
-            p = r->nodes ? DS_REALLOC(r->alloc, r->nodes, r->ncap * sizeof *r->nodes, nb)
-                         : DS_MALLOC(r->alloc, nb);
-            if (!p) return DS_ENOMEM;
-            r->nodes = (ds__rnode *)p;
+            if (!(p = (ds__rnode *)DS_MALLOC(r->alloc, nb))) return DS_ENOMEM;
+            if (r->nslots) memcpy(p, r->nodes, r->nslots * sizeof *r->nodes);
+            old_nodes = r->nodes;
+            old_cap = r->ncap;
+            r->nodes = p;
             r->ncap = nc;
+            grew = 1;
         }
     }
     nd = &r->nodes[s];
     memset(nd, 0, sizeof *nd);
     if (len) {
-        nd->name = (unsigned char *)DS_MALLOC(r->alloc, len);
-        if (!nd->name) return DS_ENOMEM;
-        memcpy(nd->name, name, len);
+        if ((nd->name = (unsigned char *)DS_MALLOC(r->alloc, len)) == NULL) st = DS_ENOMEM;
+        else memcpy(nd->name, name, len);
     }
-    nd->len = len;
-    nd->base = ds_hash_bytes(name, len, r->seed);
-    nd->seq = r->seq;
-    nd->weight = weight;
     appended = s == r->nslots;
-    if (appended) r->nslots++;
-    r->count++;
-    r->total_weight += weight;
-    st = ds__ring_targets(r);
-    if (st == DS_OK) st = ds__ring_update(r);
-    if (st != DS_OK) { /* undo: the slot is free again */
-        if (len) DS_FREE(r->alloc, nd->name, len);
-        nd->name = NULL;
-        nd->weight = 0;
-        r->count--;
-        r->total_weight -= weight;
-        if (appended) r->nslots--;
-        return st;
+    if (st == DS_OK) {
+        nd->len = len;
+        nd->base = ds_hash_bytes(name, len, r->seed);
+        nd->seq = r->seq;
+        nd->weight = weight;
+        if (appended) r->nslots++;
+        r->count++;
+        r->total_weight += weight;
+        st = ds__ring_targets(r);
+        if (st == DS_OK) st = ds__ring_update(r);
+        if (st != DS_OK) { /* undo: the slot is free again */
+            if (len) DS_FREE(r->alloc, nd->name, len);
+            nd->name = NULL;
+            nd->weight = 0;
+            r->count--;
+            r->total_weight -= weight;
+            if (appended) r->nslots--;
+        }
     }
+    if (grew) { /* keep one of the two arrays: the new on success, else the old */
+        ds__rnode *drop = st == DS_OK ? old_nodes : r->nodes;
+        size_t bytes = (size_t)(st == DS_OK ? old_cap : r->ncap) * sizeof *r->nodes;
+        if (drop) DS_FREE(r->alloc, drop, bytes);
+        if (st != DS_OK) {
+            r->nodes = old_nodes;
+            r->ncap = old_cap;
+        }
+    }
+    if (st != DS_OK) return st;
     r->seq++;
     if (id) *id = s;
     return DS_OK;
@@ -9548,16 +9577,24 @@ static void ds__ss_unindex(ds_topk *t, size_t i) {
     t->index[i] = 0;
 }
 /* Grow scratch / key buffers without touching the structure on failure. */
-static int ds__ss_reserve(const ds_alloc *a, unsigned char **buf, size_t *cap, size_t need) {
-    void *p;
-    size_t nc = *cap ? *cap : 16;
-    if (need <= *cap) return 1;
+/* A copy of buf in a block of at least need bytes (doubling from cap,
+ * minimum 16), not yet installed: *out stays NULL when cap is enough. */
+static int ds__ss_pend(const ds_alloc *a, const unsigned char *buf, size_t cap, size_t need, unsigned char **out,
+                       size_t *ocap) {
+    size_t nc = cap ? cap : 16;
+    *out = NULL;
+    if (need <= cap) return 1;
     while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
-    p = *buf ? DS_REALLOC(a, *buf, *cap, nc) : DS_MALLOC(a, nc);
-    if (!p) return 0;
-    *buf = (unsigned char *)p;
-    *cap = nc;
+    if (!(*out = (unsigned char *)DS_MALLOC(a, nc))) return 0;
+    if (cap) memcpy(*out, buf, cap);
+    *ocap = nc;
     return 1;
+}
+static void ds__ss_install(const ds_alloc *a, unsigned char **buf, size_t *cap, unsigned char *p, size_t pcap) {
+    if (!p) return;
+    if (*buf) DS_FREE(a, *buf, *cap);
+    *buf = p;
+    *cap = pcap;
 }
 /* Counter x changed (grew, or is new): keep the top list right. */
 static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled, ds_topk_item *gone) {
@@ -9617,8 +9654,11 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
         ds__ss_ctr *v = &t->ctr[victim];
         /* The scratch stays as long as the longest key ever stored, so any
          * expelled key fits without allocating later. */
-        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1) ||
-            !ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) {
+        unsigned char *ns = NULL, *nk = NULL;
+        size_t nsc = 0, nkc = 0;
+        if (!ds__ss_pend(t->alloc, t->scratch, t->scratch_cap, len ? len : 1, &ns, &nsc) ||
+            !ds__ss_pend(t->alloc, v->key, v->kcap, len ? len : 1, &nk, &nkc)) {
+            if (ns) DS_FREE(t->alloc, ns, nsc);
             if (old_scratch) { /* back to the caller's buffer, as it was */
                 DS_FREE(t->alloc, t->scratch, t->scratch_cap);
                 t->scratch = old_scratch;
@@ -9626,6 +9666,8 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
             }
             return DS_ENOMEM;
         }
+        ds__ss_install(t->alloc, &t->scratch, &t->scratch_cap, ns, nsc);
+        ds__ss_install(t->alloc, &v->key, &v->kcap, nk, nkc);
         if (t->used < t->cap) {
             v->count = 0;
             v->err = 0;
@@ -12307,18 +12349,9 @@ static void ds__graph_plan_drop(const ds_graph *g, ds__gplan *p) {
     if (p->arcs) DS_FREE(a, p->arcs, (size_t)p->arcs_cap * sizeof *p->arcs);
     if (p->names) DS_FREE(a, (void *)p->names, p->names_cap * sizeof(char *));
     if (p->labels) DS_FREE(a, (void *)p->labels, p->labels_cap * sizeof(char *));
-    if (p->nmap) DS_FREE(a, p->nmap, p->nmap_cap * (sizeof(ds__gnames_entry) + 1));
-    if (p->lmap) DS_FREE(a, p->lmap, p->lmap_cap * (sizeof(ds__gnames_entry) + 1));
+    ds__map_reserve_drop(&g->node_ids.m, p->nmap, p->nmap_cap, sizeof(ds__gnames_entry));
+    ds__map_reserve_drop(&g->label_ids.m, p->lmap, p->lmap_cap, sizeof(ds__gnames_entry));
     if (p->chunk) DS_FREE(a, p->chunk, p->chunk_bytes);
-}
-
-static ds_status ds__graph_map_pend(const ds_graph *g, const ds__gnames *m, size_t n, uint8_t **out,
-                                    size_t *cap) {
-    size_t bytes;
-    ds_status st = ds__map_reserve_cap(&m->m, n, cap);
-    if (st != DS_OK || !*cap) return st;
-    if (!ds_size_mul(*cap, sizeof(ds__gnames_entry) + 1, &bytes)) return DS_EINVAL;
-    return (*out = (uint8_t *)DS_MALLOC(g->alloc, bytes)) != NULL ? DS_OK : DS_ENOMEM;
 }
 
 /* Every allocation the plan needs; on failure, those made are released. */
@@ -12362,14 +12395,16 @@ static ds_status ds__graph_plan_alloc(const ds_graph *g, ds__gplan *p) {
         st = ds__graph_pend(g, g->node_name, g->name_len, g->name_cap, need, sizeof(char *), &q, &p->names_cap);
         p->names = (const char **)q;
         if (st == DS_OK)
-            st = ds__graph_map_pend(g, &g->node_ids, ds__gnames_len(&g->node_ids) + p->k, &p->nmap, &p->nmap_cap);
+            st = ds__map_reserve_alloc(&g->node_ids.m, ds__gnames_len(&g->node_ids) + p->k, sizeof(ds__gnames_entry),
+                                       &p->nmap, &p->nmap_cap);
     }
     if (st == DS_OK && p->label) {
         st = ds__graph_pend(g, g->label_name, g->label_len, g->label_cap, g->label_len + 1, sizeof(char *), &q,
                             &p->labels_cap);
         p->labels = (const char **)q;
         if (st == DS_OK)
-            st = ds__graph_map_pend(g, &g->label_ids, ds__gnames_len(&g->label_ids) + 1, &p->lmap, &p->lmap_cap);
+            st = ds__map_reserve_alloc(&g->label_ids.m, ds__gnames_len(&g->label_ids) + 1, sizeof(ds__gnames_entry),
+                                       &p->lmap, &p->lmap_cap);
     }
     if (st == DS_OK && p->bytes && !(c && g->chunk_size - g->chunk_used >= p->bytes)) {
         size_t sz = g->chunk_size ? g->chunk_size * 2 : 256;

@@ -799,23 +799,31 @@ DSDEF void ds_flat_free(ds_flat *f) {
 DSDEF size_t ds_flat_len(const ds_flat *f) { return f ? f->len : 0; }
 
 DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
-    size_t row;
+    size_t row, mcap;
+    uint8_t *mtab;
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
     if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
     if (f->metric == DS_METRIC_COSINE && !(ds__vec_norm2(v, f->dim) > 0.0)) return DS_EINVAL;
-    if ((st = ds__vlabel_map_reserve(&f->map, f->len + 1)) != DS_OK) return st;
+    /* Every new block first (the label table's too), then commit: nothing
+     * changes on ENOMEM, capacity included. */
+    if ((st = ds__map_reserve_alloc(&f->map.m, f->len + 1, sizeof(ds__vlabel_map_entry), &mtab, &mcap)) !=
+        DS_OK)
+        return st;
     if (f->len == f->cap) {
-        /* Both new blocks first, then commit: nothing changes on ENOMEM. */
         size_t nc = f->cap ? f->cap * 2 : 16, vb, lb;
         float *nv;
         uint64_t *nl;
         if (nc < f->cap || !ds_size_mul(nc, f->dim * sizeof(float), &vb) ||
-            !ds_size_mul(nc, sizeof(uint64_t), &lb))
+            !ds_size_mul(nc, sizeof(uint64_t), &lb)) {
+            ds__map_reserve_drop(&f->map.m, mtab, mcap, sizeof(ds__vlabel_map_entry));
             return DS_EINVAL;
-        if (!(nv = (float *)DS_MALLOC(f->alloc, vb))) return DS_ENOMEM;
-        if (!(nl = (uint64_t *)DS_MALLOC(f->alloc, lb))) {
-            DS_FREE(f->alloc, nv, vb);
+        }
+        nv = (float *)DS_MALLOC(f->alloc, vb);
+        nl = nv ? (uint64_t *)DS_MALLOC(f->alloc, lb) : NULL;
+        if (!nl) {
+            if (nv) DS_FREE(f->alloc, nv, vb);
+            ds__map_reserve_drop(&f->map.m, mtab, mcap, sizeof(ds__vlabel_map_entry));
             return DS_ENOMEM;
         }
         if (f->len) {
@@ -829,6 +837,7 @@ DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
         f->data = nv;
         f->cap = nc;
     }
+    if (mtab) ds__map_adopt(&f->map.m, mtab, mcap, sizeof(ds__vlabel_map_entry), ds__vlabel_map__hash);
     row = f->len;
     memcpy(f->own + row * f->dim, v, f->dim * sizeof(float));
     if (f->metric == DS_METRIC_COSINE) (void)ds_l2_normalize(f->own + row * f->dim, f->dim);

@@ -678,18 +678,9 @@ static void ds__graph_plan_drop(const ds_graph *g, ds__gplan *p) {
     if (p->arcs) DS_FREE(a, p->arcs, (size_t)p->arcs_cap * sizeof *p->arcs);
     if (p->names) DS_FREE(a, (void *)p->names, p->names_cap * sizeof(char *));
     if (p->labels) DS_FREE(a, (void *)p->labels, p->labels_cap * sizeof(char *));
-    if (p->nmap) DS_FREE(a, p->nmap, p->nmap_cap * (sizeof(ds__gnames_entry) + 1));
-    if (p->lmap) DS_FREE(a, p->lmap, p->lmap_cap * (sizeof(ds__gnames_entry) + 1));
+    ds__map_reserve_drop(&g->node_ids.m, p->nmap, p->nmap_cap, sizeof(ds__gnames_entry));
+    ds__map_reserve_drop(&g->label_ids.m, p->lmap, p->lmap_cap, sizeof(ds__gnames_entry));
     if (p->chunk) DS_FREE(a, p->chunk, p->chunk_bytes);
-}
-
-static ds_status ds__graph_map_pend(const ds_graph *g, const ds__gnames *m, size_t n, uint8_t **out,
-                                    size_t *cap) {
-    size_t bytes;
-    ds_status st = ds__map_reserve_cap(&m->m, n, cap);
-    if (st != DS_OK || !*cap) return st;
-    if (!ds_size_mul(*cap, sizeof(ds__gnames_entry) + 1, &bytes)) return DS_EINVAL;
-    return (*out = (uint8_t *)DS_MALLOC(g->alloc, bytes)) != NULL ? DS_OK : DS_ENOMEM;
 }
 
 /* Every allocation the plan needs; on failure, those made are released. */
@@ -733,14 +724,16 @@ static ds_status ds__graph_plan_alloc(const ds_graph *g, ds__gplan *p) {
         st = ds__graph_pend(g, g->node_name, g->name_len, g->name_cap, need, sizeof(char *), &q, &p->names_cap);
         p->names = (const char **)q;
         if (st == DS_OK)
-            st = ds__graph_map_pend(g, &g->node_ids, ds__gnames_len(&g->node_ids) + p->k, &p->nmap, &p->nmap_cap);
+            st = ds__map_reserve_alloc(&g->node_ids.m, ds__gnames_len(&g->node_ids) + p->k, sizeof(ds__gnames_entry),
+                                       &p->nmap, &p->nmap_cap);
     }
     if (st == DS_OK && p->label) {
         st = ds__graph_pend(g, g->label_name, g->label_len, g->label_cap, g->label_len + 1, sizeof(char *), &q,
                             &p->labels_cap);
         p->labels = (const char **)q;
         if (st == DS_OK)
-            st = ds__graph_map_pend(g, &g->label_ids, ds__gnames_len(&g->label_ids) + 1, &p->lmap, &p->lmap_cap);
+            st = ds__map_reserve_alloc(&g->label_ids.m, ds__gnames_len(&g->label_ids) + 1, sizeof(ds__gnames_entry),
+                                       &p->lmap, &p->lmap_cap);
     }
     if (st == DS_OK && p->bytes && !(c && g->chunk_size - g->chunk_used >= p->bytes)) {
         size_t sz = g->chunk_size ? g->chunk_size * 2 : 256;

@@ -268,6 +268,23 @@ static inline ds_status ds__map_reserve_cap(const ds__map *m, size_t n, size_t *
     return DS_OK;
 }
 
+/* Two-phase reserve, for calls with several allocations that must leave
+ * everything as it was when a later one fails: *ctrl is a table for n
+ * entries, allocated but not installed (NULL when the map holds n
+ * already); ds__map_adopt installs it, ds__map_reserve_drop releases it. */
+static inline ds_status ds__map_reserve_alloc(const ds__map *m, size_t n, size_t esz, uint8_t **ctrl,
+                                              size_t *cap) {
+    size_t bytes;
+    ds_status st = ds__map_reserve_cap(m, n, cap);
+    *ctrl = NULL;
+    if (st != DS_OK || !*cap) return st;
+    if (!ds_size_mul(*cap, esz + 1, &bytes)) return DS_EINVAL;
+    return (*ctrl = (uint8_t *)DS_MALLOC(m->alloc, bytes)) != NULL ? DS_OK : DS_ENOMEM;
+}
+static inline void ds__map_reserve_drop(const ds__map *m, uint8_t *ctrl, size_t cap, size_t esz) {
+    if (ctrl) DS_FREE(m->alloc, ctrl, cap * (esz + 1));
+}
+
 static inline ds_status ds__map_reserve(ds__map *m, size_t n, size_t esz, ds__map_hash_fn hash) {
     size_t cap;
     ds_status st = ds__map_reserve_cap(m, n, &cap);

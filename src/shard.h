@@ -667,53 +667,65 @@ DSDEF ds_status ds_ring_find(const ds_ring *r, const void *name, size_t len, uin
     return DS_ENOTFOUND;
 }
 DSDEF ds_status ds_ring_add(ds_ring *r, const void *name, size_t len, uint32_t weight, uint32_t *id) {
-    uint32_t s;
-    ds__rnode *nd;
-    ds_status st;
-    int appended;
+    uint32_t s, old_cap = 0;
+    ds__rnode *nd, *old_nodes = NULL;
+    ds_status st = DS_OK;
+    int appended, grew = 0;
     if (!r || (!name && len) || !weight) return DS_EINVAL;
     if (ds_ring_find(r, name, len, id) == DS_OK) return DS_EEXIST;
     for (s = 0; s < r->nslots && r->nodes[s].weight; s++) {}
     if (s == r->nslots) {
         if (s >= DS__RING_MAX) return DS_EINVAL;
-        if (s == r->ncap) { /* growing keeps the old array on failure */
+        if (s == r->ncap) { /* a bigger copy; the old array stays until the add succeeded */
             uint32_t nc = r->ncap ? (r->ncap > UINT32_MAX / 2 ? UINT32_MAX - 1 : r->ncap * 2) : 8;
             size_t nb;
-            void *p;
+            ds__rnode *p;
             if (!ds_size_mul(nc, sizeof *r->nodes, &nb)) return DS_EINVAL;
-            p = r->nodes ? DS_REALLOC(r->alloc, r->nodes, r->ncap * sizeof *r->nodes, nb)
-                         : DS_MALLOC(r->alloc, nb);
-            if (!p) return DS_ENOMEM;
-            r->nodes = (ds__rnode *)p;
+            if (!(p = (ds__rnode *)DS_MALLOC(r->alloc, nb))) return DS_ENOMEM;
+            if (r->nslots) memcpy(p, r->nodes, r->nslots * sizeof *r->nodes);
+            old_nodes = r->nodes;
+            old_cap = r->ncap;
+            r->nodes = p;
             r->ncap = nc;
+            grew = 1;
         }
     }
     nd = &r->nodes[s];
     memset(nd, 0, sizeof *nd);
     if (len) {
-        nd->name = (unsigned char *)DS_MALLOC(r->alloc, len);
-        if (!nd->name) return DS_ENOMEM;
-        memcpy(nd->name, name, len);
+        if ((nd->name = (unsigned char *)DS_MALLOC(r->alloc, len)) == NULL) st = DS_ENOMEM;
+        else memcpy(nd->name, name, len);
     }
-    nd->len = len;
-    nd->base = ds_hash_bytes(name, len, r->seed);
-    nd->seq = r->seq;
-    nd->weight = weight;
     appended = s == r->nslots;
-    if (appended) r->nslots++;
-    r->count++;
-    r->total_weight += weight;
-    st = ds__ring_targets(r);
-    if (st == DS_OK) st = ds__ring_update(r);
-    if (st != DS_OK) { /* undo: the slot is free again */
-        if (len) DS_FREE(r->alloc, nd->name, len);
-        nd->name = NULL;
-        nd->weight = 0;
-        r->count--;
-        r->total_weight -= weight;
-        if (appended) r->nslots--;
-        return st;
+    if (st == DS_OK) {
+        nd->len = len;
+        nd->base = ds_hash_bytes(name, len, r->seed);
+        nd->seq = r->seq;
+        nd->weight = weight;
+        if (appended) r->nslots++;
+        r->count++;
+        r->total_weight += weight;
+        st = ds__ring_targets(r);
+        if (st == DS_OK) st = ds__ring_update(r);
+        if (st != DS_OK) { /* undo: the slot is free again */
+            if (len) DS_FREE(r->alloc, nd->name, len);
+            nd->name = NULL;
+            nd->weight = 0;
+            r->count--;
+            r->total_weight -= weight;
+            if (appended) r->nslots--;
+        }
     }
+    if (grew) { /* keep one of the two arrays: the new on success, else the old */
+        ds__rnode *drop = st == DS_OK ? old_nodes : r->nodes;
+        size_t bytes = (size_t)(st == DS_OK ? old_cap : r->ncap) * sizeof *r->nodes;
+        if (drop) DS_FREE(r->alloc, drop, bytes);
+        if (st != DS_OK) {
+            r->nodes = old_nodes;
+            r->ncap = old_cap;
+        }
+    }
+    if (st != DS_OK) return st;
     r->seq++;
     if (id) *id = s;
     return DS_OK;

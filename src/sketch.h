@@ -480,16 +480,24 @@ static void ds__ss_unindex(ds_topk *t, size_t i) {
     t->index[i] = 0;
 }
 /* Grow scratch / key buffers without touching the structure on failure. */
-static int ds__ss_reserve(const ds_alloc *a, unsigned char **buf, size_t *cap, size_t need) {
-    void *p;
-    size_t nc = *cap ? *cap : 16;
-    if (need <= *cap) return 1;
+/* A copy of buf in a block of at least need bytes (doubling from cap,
+ * minimum 16), not yet installed: *out stays NULL when cap is enough. */
+static int ds__ss_pend(const ds_alloc *a, const unsigned char *buf, size_t cap, size_t need, unsigned char **out,
+                       size_t *ocap) {
+    size_t nc = cap ? cap : 16;
+    *out = NULL;
+    if (need <= cap) return 1;
     while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
-    p = *buf ? DS_REALLOC(a, *buf, *cap, nc) : DS_MALLOC(a, nc);
-    if (!p) return 0;
-    *buf = (unsigned char *)p;
-    *cap = nc;
+    if (!(*out = (unsigned char *)DS_MALLOC(a, nc))) return 0;
+    if (cap) memcpy(*out, buf, cap);
+    *ocap = nc;
     return 1;
+}
+static void ds__ss_install(const ds_alloc *a, unsigned char **buf, size_t *cap, unsigned char *p, size_t pcap) {
+    if (!p) return;
+    if (*buf) DS_FREE(a, *buf, *cap);
+    *buf = p;
+    *cap = pcap;
 }
 /* Counter x changed (grew, or is new): keep the top list right. */
 static void ds__ss_top_update(ds_topk *t, uint32_t x, int *expelled, ds_topk_item *gone) {
@@ -549,8 +557,11 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
         ds__ss_ctr *v = &t->ctr[victim];
         /* The scratch stays as long as the longest key ever stored, so any
          * expelled key fits without allocating later. */
-        if (!ds__ss_reserve(t->alloc, &t->scratch, &t->scratch_cap, len ? len : 1) ||
-            !ds__ss_reserve(t->alloc, &v->key, &v->kcap, len ? len : 1)) {
+        unsigned char *ns = NULL, *nk = NULL;
+        size_t nsc = 0, nkc = 0;
+        if (!ds__ss_pend(t->alloc, t->scratch, t->scratch_cap, len ? len : 1, &ns, &nsc) ||
+            !ds__ss_pend(t->alloc, v->key, v->kcap, len ? len : 1, &nk, &nkc)) {
+            if (ns) DS_FREE(t->alloc, ns, nsc);
             if (old_scratch) { /* back to the caller's buffer, as it was */
                 DS_FREE(t->alloc, t->scratch, t->scratch_cap);
                 t->scratch = old_scratch;
@@ -558,6 +569,8 @@ DSDEF ds_status ds_topk_add(ds_topk *t, const void *key, size_t len, uint64_t we
             }
             return DS_ENOMEM;
         }
+        ds__ss_install(t->alloc, &t->scratch, &t->scratch_cap, ns, nsc);
+        ds__ss_install(t->alloc, &v->key, &v->kcap, nk, nkc);
         if (t->used < t->cap) {
             v->count = 0;
             v->err = 0;

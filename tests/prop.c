@@ -175,3 +175,11 @@ int prop_oom_sweep(prop_oom_seq_fn seq, uint64_t seed, long *total_out) {
     }
     return 0;
 }
+
+/* PROP_ENOMEM_LEGIT's second half: says which op kept bytes, once. */
+int prop_live_same(prop_alloc *pa) {
+    if (pa->live_bytes == pa->mark_live) return 1;
+    fprintf(stderr, "    a failed call changed the bytes allocated: %zu before, %zu after\n", pa->mark_live,
+            pa->live_bytes);
+    return 0;
+}

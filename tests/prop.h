@@ -131,6 +131,7 @@ typedef struct prop_alloc {
     int size_errors;      /* frees/reallocs that passed the wrong size */
     size_t max_request;   /* the largest block asked for (granted or not) */
     size_t peak_bytes;    /* the most bytes live at once */
+    size_t mark_live;     /* live_bytes at the last PROP_FAILS */
 } prop_alloc;
 
 void prop_alloc_init(prop_alloc *pa);
@@ -145,9 +146,13 @@ void prop_alloc_disarm(prop_alloc *pa);
 typedef int (*prop_oom_seq_fn)(uint64_t seed, prop_alloc *pa);
 
 /* In a sequence: snapshot before an op, then check a DS_ENOMEM from it
- * came from an injected failure inside that op. */
-#define PROP_FAILS(pa) ((pa) ? (pa)->fails : 0L)
-#define PROP_ENOMEM_LEGIT(pa, before) ((pa) && (pa)->fails > (before))
+ * came from an injected failure inside that op, and that the op left the
+ * bytes allocated as they were (the strong guarantee covers capacity: a
+ * failed call keeps no grown buffer). The snapshot is the last
+ * PROP_FAILS. */
+#define PROP_FAILS(pa) ((pa) ? ((pa)->mark_live = (pa)->live_bytes, (pa)->fails) : 0L)
+#define PROP_ENOMEM_LEGIT(pa, before) ((pa) && (pa)->fails > (before) && prop_live_same(pa))
+int prop_live_same(prop_alloc *pa);
 
 /* For every k in 1..T (T = attempts of a clean run), in transient and
  * persistent mode: run seq with the k-th attempt failing, and check it

@@ -343,9 +343,9 @@ static int bpe_oom_seq(uint64_t seed, prop_alloc *pa) {
     ds_membuf_init(&m, NULL);
     CHECK_OR(ds_bpe_save(&b, ds_membuf_writer(&m)) == DS_OK, 1);
     r = ds_mem_reader(&src, m.data, m.len);
-    before = PROP_FAILS(pa);
     ds_bpe_free(&b);
     memset(&b, 0, sizeof b);
+    before = PROP_FAILS(pa);
     st = ds_bpe_load(&b, &r, &pa->a);
     if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_bpe_vocab(&b) == 256 && !b.merges, 1);
     else CHECK_OR(st == DS_OK && ds_bpe_vocab(&b) == v0, 1);
