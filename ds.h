@@ -5781,17 +5781,16 @@ DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
  *          max_hops. O(nodes reached + their out-arcs)
  *   ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
  *                               uint32_t dst)
- *          shortest weighted paths from src (Dijkstra 1959) on a DS_HEAP
- *          binary heap with lazy deletion: DS_HEAP keeps no positions, so
- *          an improved node is pushed again instead of decreased, and its
- *          stale entry skipped when popped (the no-decrease-key variant of
- *          Chen, Chowdhury, Ramachandran, Lan Roche and Tong, "Priority
- *          Queues and Dijkstra's Algorithm", 2007; on bench_graph's random
- *          graph about 2 pushes a node). dst == DS_GRAPH_NONE settles every
- *          reachable node; otherwise it stops once dst is settled.
- *          DS_EINVAL: the graph has a negative weight. DS_ENOTFOUND: dst
- *          unreachable (the reachable set is still the result).
- *          O((nodes + edges) log edges)
+ *          shortest weighted paths from src (Dijkstra 1959) on an indexed
+ *          4-ary heap with decrease-key (each node enters and leaves the
+ *          queue once; Johnson's d-heap, 1975, as Boost.Graph uses; the
+ *          lazy-deletion binary heap it replaced pushed about 2 entries a
+ *          node on bench_graph's random graph). dst == DS_GRAPH_NONE
+ *          settles every reachable node; otherwise it stops once dst is
+ *          settled. DS_EINVAL: the graph has a negative weight.
+ *          DS_ENOTFOUND: dst unreachable (the reachable set is still the
+ *          result). O(edges + nodes log nodes) comparisons at most 4 per
+ *          level; scratch 20 bytes a node beside the 24 every search keeps
  *   ds_status ds_graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src,
  *                            uint32_t dst, ds_graph_heuristic h, void *ctx)
  *          A* (Hart, Nilsson, Raphael 1968) to dst: expands by g + h(v), h
@@ -5803,8 +5802,8 @@ DSDEF size_t ds_quadtree_memory(const ds_quadtree *q);
  *          at dst. DS_EINVAL also when dst is DS_GRAPH_NONE or h returns a
  *          negative, NaN or infinite value
  *   Shared errors: DS_EINVAL for NULL g or s, or src/dst >= nodes;
- *   DS_ENOMEM when the scratch or heap cannot grow (the scratch then holds
- *   no result; the graph is never changed by a search).
+ *   DS_ENOMEM when the scratch or A*'s heap cannot grow (the scratch then
+ *   holds no result; the graph is never changed by a search).
  *
  * Reading a result (O(1) unless said otherwise):
  *   size_t ds_graph_search_count(s); const uint32_t *ds_graph_search_nodes(s)
@@ -5911,9 +5910,8 @@ typedef struct ds__gslot { /* a node's search state, 16 bytes */
 } ds__gslot;
 typedef struct ds__gitem {
     double key;
-    uint32_t node, tie;       /* A*: tie, smaller first at equal key */
+    uint32_t node, tie;       /* A*: tie, smaller first at equal key; the 4-ary queue: unused */
 } ds__gitem;
-DS__HEAP_TYPES(ds__gheap, ds__gitem);   /* Dijkstra: by key */
 DS__HEAP_TYPES(ds__gheapt, ds__gitem);  /* A*: by key, then tie */
 
 typedef struct ds_graph_search {
@@ -5929,8 +5927,10 @@ typedef struct ds_graph_search {
     uint32_t epoch, source;
     int valid;                /* holds a result */
     int hops;                 /* it was a BFS: slot.dist is the hop count */
-    ds__gheap heap;
-    ds__gheapt theap;
+    ds__gitem *q;             /* Dijkstra: an indexed 4-ary heap of open nodes */
+    uint32_t *qpos;           /* each open node's place in q */
+    size_t qcap;
+    ds__gheapt theap;         /* A*: a lazy-deletion binary heap */
     const ds_alloc *alloc;
 } ds_graph_search;
 
@@ -11996,10 +11996,7 @@ DS__MAP_IMPL(ds__gnames, const char *, uint32_t, ds_hash_str, ds_eq_str, DS__LIN
 
 /* Heap order: smaller key, then smaller tie (A* passes UINT32_MAX - hops,
  * so at equal f the deeper node comes first). */
-#define ds__gitem_less(a, b) ((a).key < (b).key)
 #define ds__gitem_less_tie(a, b) ((a).key < (b).key || ((a).key == (b).key && (a).tie < (b).tie))
-DS__HEAP_PROTOS(ds__gheap, ds__gitem, DS__LINK_STATIC);
-DS__HEAP_IMPL(ds__gheap, ds__gitem, ds__gitem_less, DS__LINK_STATIC)
 DS__HEAP_PROTOS(ds__gheapt, ds__gitem, DS__LINK_STATIC);
 DS__HEAP_IMPL(ds__gheapt, ds__gitem, ds__gitem_less_tie, DS__LINK_STATIC)
 
@@ -12580,50 +12577,75 @@ DSDEF ds_status ds_graph_search_init(ds_graph_search *s, const ds_alloc *a) {
     memset(s, 0, sizeof *s);
     s->alloc = a;
     s->source = DS_GRAPH_NONE;
-    ds__gheap_init_alloc(&s->heap, a);
     ds__gheapt_init_alloc(&s->theap, a);
     return DS_OK;
 }
 
 #define DS__GS_NODE_BYTES (sizeof(ds__gslot) + 2 * sizeof(uint32_t))
+/* The queue's block: room to start q 3 items past a 64-byte boundary, so
+ * that the 4 children of every node share one cache line. */
+#define DS__GQ_PAD (7 * sizeof(ds__gitem))
 
 DSDEF void ds_graph_search_free(ds_graph_search *s) {
     if (!s) return;
     if (s->slot) DS_FREE(s->alloc, s->slot, s->cap * DS__GS_NODE_BYTES);
     if (s->h) DS_FREE(s->alloc, s->h, s->hcap * sizeof(double));
-    ds__gheap_free(&s->heap);
+    if (s->q) DS_FREE(s->alloc, s->q, s->qcap * (sizeof(ds__gitem) + sizeof(uint32_t)) + DS__GQ_PAD);
     ds__gheapt_free(&s->theap);
     ds_graph_search_init(s, s->alloc);
 }
 
-/* Size the scratch for n nodes and start a new epoch. Growing allocates a
- * fresh block (nothing in it is worth keeping) with every stamp cleared. */
-static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want_h) {
+/* Size the scratch for n nodes and start a new epoch. Growing allocates
+ * fresh blocks (nothing in them is worth keeping; the stamps start
+ * cleared), all of them before any is installed: on failure the scratch
+ * keeps its size. */
+#define DS__GS_WANT_H 1 /* A*: the heuristic of each node */
+#define DS__GS_WANT_Q 2 /* Dijkstra: the indexed queue */
+static const size_t ds__gs_esz[3] = {DS__GS_NODE_BYTES, sizeof(double), sizeof(ds__gitem) + sizeof(uint32_t)};
+static const size_t ds__gs_pad[3] = {0, 0, DS__GQ_PAD};
+static ds_status ds__gs_prepare(ds_graph_search *s, size_t n, int want) {
+    size_t *caps[3], cap = n + n / 4 + 16, bytes, k;
+    void *p[3] = {NULL, NULL, NULL};
+    int need[3];
+    caps[0] = &s->cap;
+    caps[1] = &s->hcap;
+    caps[2] = &s->qcap;
+    need[0] = s->cap < n;
+    need[1] = (want & DS__GS_WANT_H) && s->hcap < n;
+    need[2] = (want & DS__GS_WANT_Q) && s->qcap < n;
     s->valid = 0; /* from here on, the previous result is gone */
-    if (s->cap < n) {
-        size_t cap = n + n / 4 + 16, bytes;
-        void *p;
-        if (cap < n) cap = n;
-        if (!ds_size_mul(cap, DS__GS_NODE_BYTES, &bytes)) return DS_EINVAL;
-        if (!(p = DS_MALLOC(s->alloc, bytes))) return DS_ENOMEM;
+    if (cap < n) cap = n;
+    for (k = 0; k < 3; k++) {
+        ds_status st = DS_OK;
+        if (!need[k]) continue;
+        if (!ds_size_mul(cap, ds__gs_esz[k], &bytes) || !ds_size_add(bytes, ds__gs_pad[k], &bytes))
+            st = DS_EINVAL;
+        else if (!(p[k] = DS_MALLOC(s->alloc, bytes))) st = DS_ENOMEM;
+        if (st != DS_OK) {
+            while (k--)
+                if (p[k]) DS_FREE(s->alloc, p[k], cap * ds__gs_esz[k] + ds__gs_pad[k]);
+            return st;
+        }
+    }
+    if (p[0]) {
         if (s->slot) DS_FREE(s->alloc, s->slot, s->cap * DS__GS_NODE_BYTES);
-        s->slot = (ds__gslot *)p;
+        s->slot = (ds__gslot *)p[0];
         s->stamp = (uint32_t *)(void *)(s->slot + cap);
         s->order = s->stamp + cap;
-        s->cap = cap;
         memset(s->stamp, 0, cap * sizeof(uint32_t));
         s->epoch = 0;
     }
-    if (want_h && s->hcap < n) {
-        size_t cap = n + n / 4 + 16, bytes;
-        void *p;
-        if (cap < n) cap = n;
-        if (!ds_size_mul(cap, sizeof(double), &bytes)) return DS_EINVAL;
-        if (!(p = DS_MALLOC(s->alloc, bytes))) return DS_ENOMEM;
+    if (p[1]) {
         if (s->h) DS_FREE(s->alloc, s->h, s->hcap * sizeof(double));
-        s->h = (double *)p;
-        s->hcap = cap;
+        s->h = (double *)p[1];
     }
+    if (p[2]) {
+        if (s->q) DS_FREE(s->alloc, s->q, s->qcap * ds__gs_esz[2] + DS__GQ_PAD);
+        s->q = (ds__gitem *)p[2];
+        s->qpos = (uint32_t *)(void *)(s->q + cap + 7);
+    }
+    for (k = 0; k < 3; k++)
+        if (p[k]) *caps[k] = cap;
     if (s->epoch > UINT32_MAX - 8) { /* once every 2^30 searches */
         memset(s->stamp, 0, s->cap * sizeof(uint32_t));
         s->epoch = 0;
@@ -12685,53 +12707,146 @@ static uint32_t ds__gtie(double h) {
     return b;
 }
 
-/* Dijkstra (use_h 0) and A* (use_h 1), on the lazy-deletion heap: a node
- * is pushed again whenever its distance drops, and stale entries are
- * skipped when popped (the node is settled by then). With use_h a constant
- * at each call, the compiler emits the two loops separately. Dijkstra's
- * heap orders by key alone (a tie-break costs its branch-free child pick),
- * and a settled target is skipped on its 4-byte stamp without touching its
- * 16-byte slot (measured on bench_graph). */
-#define DS__GBF_PUSH(s, it) (use_h ? ds__gheapt_push(&(s)->theap, it) : ds__gheap_push(&(s)->heap, it))
-DS__INLINE ds_status ds__graph_best_first(const ds_graph *g, ds_graph_search *s, uint32_t src,
-                                          uint32_t dst, ds_graph_heuristic h, void *ctx,
-                                          const int use_h) {
+/* Dijkstra on an indexed 4-ary heap with decrease-key: each node enters
+ * the queue once and leaves it once, settled (a lazy-deletion binary heap
+ * pushed a duplicate for every improvement: 1.96 pops a node on
+ * bench_graph's 10^5 nodes / 10^6 edges, each a full sift down). Four
+ * 16-byte children fill one cache line, and the tree is half as deep; the
+ * keys sit in the queue, so a sift reads no node slot. A settled target is
+ * skipped on its 4-byte stamp. */
+static void ds__gq_up(ds__gitem *q, uint32_t *qpos, size_t i, ds__gitem x) {
+    while (i > 0) {
+        size_t p = (i - 1) >> 2;
+        if (!(x.key < q[p].key)) break;
+        q[i] = q[p];
+        qpos[q[i].node] = (uint32_t)i;
+        i = p;
+    }
+    q[i] = x;
+    qpos[x.node] = (uint32_t)i;
+}
+/* Take the root off q[0, n + 1): the hole it leaves walks down the
+ * smaller children to a leaf, then the last item rises from there
+ * (Wegener's bottom-up heapsort idea: the last item belongs near the
+ * bottom, so this saves the comparison with it at every level). */
+static void ds__gq_pop(ds__gitem *q, uint32_t *qpos, size_t n) {
+    size_t i = 0;
+    for (;;) {
+        size_t c = 4 * i + 1, best = c, end;
+        if (c >= n) break;
+        end = n - c > 4 ? c + 4 : n;
+        for (c++; c < end; c++)
+            if (q[c].key < q[best].key) best = c;
+        q[i] = q[best];
+        qpos[q[i].node] = (uint32_t)i;
+        i = best;
+    }
+    if (i != n) ds__gq_up(q, qpos, i, q[n]);
+}
+
+static ds_status ds__graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst) {
+    uint32_t open, settled, *stamp, *qpos;
+    ds__gslot *slot;
+    ds__gitem *q, it;
+    size_t qlen = 0;
+    ds_status st;
+    int found = 0;
+    if (g->negative) return DS_EINVAL;
+    if ((st = ds__gs_prepare(s, g->nodes, DS__GS_WANT_Q)) != DS_OK) return st;
+    open = s->epoch;
+    settled = open + 1;
+    stamp = s->stamp;
+    slot = s->slot;
+    q = (ds__gitem *)(void *)(((uintptr_t)s->q + 63) & ~(uintptr_t)63) + 3; /* see DS__GQ_PAD */
+    qpos = s->qpos;
+    s->hops = 0;
+    s->source = src;
+    slot[src].dist = 0;
+    slot[src].pred = slot[src].via = DS_GRAPH_NONE;
+    stamp[src] = open;
+    it.key = 0;
+    it.node = src;
+    it.tie = 0;
+    q[qlen++] = it;
+    qpos[src] = 0;
+    while (qlen) {
+        uint32_t u = q[0].node;
+        double du;
+        size_t deg, i;
+        const ds_graph_arc *a;
+        ds__gq_pop(q, qpos, --qlen);
+        s->order[s->count++] = u;
+        stamp[u] = settled;
+        s->expanded++;
+        if (u == dst) {
+            found = 1;
+            break;
+        }
+        du = slot[u].dist;
+        a = ds__graph_arcs(g, u, &deg);
+        for (i = 0; i < deg; i++) {
+            uint32_t v = a[i].to, sv = stamp[v];
+            double nd;
+            if (sv == settled) continue; /* final: no need to read its slot */
+            nd = du + a[i].weight;
+            if (sv == open) {
+                if (!(nd < slot[v].dist)) continue;
+                it.key = nd;
+                it.node = v;
+                ds__gq_up(q, qpos, qpos[v], it); /* decrease-key */
+            } else {
+                stamp[v] = open;
+                it.key = nd;
+                it.node = v;
+                ds__gq_up(q, qpos, qlen++, it);
+            }
+            slot[v].dist = nd;
+            slot[v].pred = u;
+            slot[v].via = (uint32_t)i;
+        }
+    }
+    s->valid = 1;
+    return dst == DS_GRAPH_NONE || found ? DS_OK : DS_ENOTFOUND;
+}
+
+/* A*, on a lazy-deletion heap: a node is pushed again whenever its
+ * distance drops, and stale entries are skipped when popped (the node is
+ * settled by then); with an inconsistent h a settled node may reopen. At
+ * equal f the deeper node comes first. */
+static ds_status ds__graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
+                                 ds_graph_heuristic h, void *ctx) {
     uint32_t open, settled, reopened, *stamp;
     ds__gslot *slot;
     ds__gitem it;
     ds_status st;
     int found = 0;
-    double hv = 0;
+    double hv;
     if (g->negative) return DS_EINVAL;
-    if ((st = ds__gs_prepare(s, g->nodes, use_h)) != DS_OK) return st;
+    if ((st = ds__gs_prepare(s, g->nodes, DS__GS_WANT_H)) != DS_OK) return st;
     open = s->epoch;
     settled = open + 1;
     reopened = open + 2;
     stamp = s->stamp;
     slot = s->slot;
     s->hops = 0;
-    if (use_h) ds__gheapt_clear(&s->theap);
-    else ds__gheap_clear(&s->heap);
+    ds__gheapt_clear(&s->theap);
     s->source = src;
-    if (use_h) {
-        hv = h(ctx, src, dst);
-        if (!ds__gh_ok(hv)) return DS_EINVAL;
-        s->h[src] = hv;
-    }
+    hv = h(ctx, src, dst);
+    if (!ds__gh_ok(hv)) return DS_EINVAL;
+    s->h[src] = hv;
     slot[src].dist = 0;
     slot[src].pred = slot[src].via = DS_GRAPH_NONE;
     stamp[src] = open;
     it.key = hv;
     it.node = src;
-    it.tie = use_h ? ds__gtie(hv) : 0;
-    if ((st = DS__GBF_PUSH(s, it)) != DS_OK) return st;
-    while (use_h ? s->theap.len : s->heap.len) {
+    it.tie = ds__gtie(hv);
+    if ((st = ds__gheapt_push(&s->theap, it)) != DS_OK) return st;
+    while (s->theap.len) {
         uint32_t u;
         double du;
         size_t deg, i;
         const ds_graph_arc *a;
-        if (use_h) ds__gheapt_pop(&s->theap, &it);
-        else ds__gheap_pop(&s->heap, &it);
+        ds__gheapt_pop(&s->theap, &it);
         u = it.node;
         if (stamp[u] == settled) continue; /* stale entry */
         if (stamp[u] == open) s->order[s->count++] = u; /* first settlement */
@@ -12745,46 +12860,40 @@ DS__INLINE ds_status ds__graph_best_first(const ds_graph *g, ds_graph_search *s,
         a = ds__graph_arcs(g, u, &deg);
         for (i = 0; i < deg; i++) {
             uint32_t v = a[i].to, sv = stamp[v];
-            double nd;
-            if (!use_h && sv == settled) continue; /* final: no need to read its slot */
-            nd = du + a[i].weight;
+            double nd = du + a[i].weight;
             if (sv - open < 3u) { /* seen this search */
                 if (!(nd < slot[v].dist)) continue;
                 if (sv == settled) stamp[v] = reopened; /* only with an inconsistent h */
-                if (use_h) hv = s->h[v];
+                hv = s->h[v];
             } else {
                 stamp[v] = open;
-                if (use_h) {
-                    hv = h(ctx, v, dst);
-                    if (!ds__gh_ok(hv)) return DS_EINVAL;
-                    s->h[v] = hv;
-                }
+                hv = h(ctx, v, dst);
+                if (!ds__gh_ok(hv)) return DS_EINVAL;
+                s->h[v] = hv;
             }
             slot[v].dist = nd;
             slot[v].pred = u;
             slot[v].via = (uint32_t)i;
-            it.key = use_h ? nd + hv : nd;
+            it.key = nd + hv;
             it.node = v;
-            it.tie = use_h ? ds__gtie(hv) : 0;
-            if ((st = DS__GBF_PUSH(s, it)) != DS_OK) return st;
+            it.tie = ds__gtie(hv);
+            if ((st = ds__gheapt_push(&s->theap, it)) != DS_OK) return st;
         }
     }
     s->valid = 1;
     return dst == DS_GRAPH_NONE || found ? DS_OK : DS_ENOTFOUND;
 }
-#undef DS__GBF_PUSH
 
 DSDEF ds_status ds_graph_dijkstra(const ds_graph *g, ds_graph_search *s, uint32_t src,
                                   uint32_t dst) {
     if (!g || !s || src >= g->nodes || (dst != DS_GRAPH_NONE && dst >= g->nodes)) return DS_EINVAL;
-    return ds__graph_best_first(g, s, src, dst, NULL, NULL, 0);
+    return ds__graph_dijkstra(g, s, src, dst);
 }
 
 DSDEF ds_status ds_graph_astar(const ds_graph *g, ds_graph_search *s, uint32_t src, uint32_t dst,
                                ds_graph_heuristic h, void *ctx) {
     if (!g || !s || src >= g->nodes || dst >= g->nodes) return DS_EINVAL;
-    if (!h) return ds__graph_best_first(g, s, src, dst, NULL, NULL, 0);
-    return ds__graph_best_first(g, s, src, dst, h, ctx, 1);
+    return h ? ds__graph_astar(g, s, src, dst, h, ctx) : ds__graph_dijkstra(g, s, src, dst);
 }
 
 DSDEF size_t ds_graph_search_count(const ds_graph_search *s) { return s && s->valid ? s->count : 0; }
