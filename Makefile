@@ -161,6 +161,7 @@ check-headers: | $(BUILD)/compile
 	  done; \
 	  run $$cc -std=c99 $(STRICT) -I. tests/compile/split_a.c tests/compile/split_b.c -o $$B/split -lm; run $$B/split; \
 	  for std in c99 c11; do run $$cc -std=$$std $(WARN) -I. tests/compile/clock_order.c -o $$B/clock -lm; run $$B/clock; done; \
+	  for o in -O1 -O2 -O3 -Os; do run $$cc -std=c11 $$o $(WARN) -I. -c tests/compile/relay_uninit.c -o $$B/relay.o; done; \
 	  for defs in "-DDS_NONE" "-DDS_STATIC" "-DDS_CONC_NO_FUTEX" "-DDS_CMAP_RWLOCK" "-DDS_CONC_NO_MEMBARRIER"; do \
 	    run $$cc -std=c11 $(STRICT) $$defs -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	  done; \
@@ -176,7 +177,7 @@ check-headers: | $(BUILD)/compile
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/clock_order.c -o $$B/clock -lm; run $$B/clock; \
 	  run $$cxx -x c++ -std=c++11 $(WARN) -I. tests/compile/instantiate_conc.c -o $$B/inst_conc -pthread -lm; run $$B/inst_conc; \
 	done; \
-	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; the clock with system headers first; DS_STATIC, DS_NO_SIMD, DS_HNSW_THREADS, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++, futex/condvar, with and without membarrier)"
+	echo "headers: standalone C99/C11/C++ builds clean (gcc, clang; the clock with system headers first; DS_STATIC, DS_NO_SIMD, DS_HNSW_THREADS, custom allocator, DECLARE/DEFINE split, rings, DS_CMAP and wrappers instantiated as C11 and C++, futex/condvar, with and without membarrier; a ring-to-ring relay at -O1..-O3/-Os)"
 
 # ---- examples ------------------------------------------------------------------
 # Libraries an example needs beyond libm.

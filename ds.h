@@ -192,12 +192,14 @@
 #define DS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define DS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define DS__INLINE static inline __attribute__((always_inline))
+#define DS__NOINLINE __attribute__((noinline))
 #define DS__PREFETCH(p) __builtin_prefetch(p) /* a read soon: start the miss now */
 #else
 #define DS__UNUSED
 #define DS__LIKELY(x) (x)
 #define DS__UNLIKELY(x) (x)
 #define DS__INLINE static inline
+#define DS__NOINLINE
 #define DS__PREFETCH(p) ((void)0)
 #endif
 
@@ -8974,7 +8976,7 @@ DSDEF int ds_sbloom_has_hash(const ds_sbloom *s, uint64_t h) {
     return 0;
 }
 DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
-    uint64_t cap;
+    uint64_t cap = 0; /* set when there is a filter (clang -Wconditional-uninitialized) */
     double p;
     ds_status st;
     if (added) *added = 0;

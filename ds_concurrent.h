@@ -317,7 +317,11 @@ static inline void ds__cpu_relax(void) {
     static inline ds_status name##__push_until(name *q, T x, int64_t deadline) {         \
         DS__CONC_BLOCK(name##_try_push(q, x), DS_EFULL, &q->not_full, deadline);         \
     }                                                                                    \
-    static inline ds_status name##__pop_until(name *q, T *out, int64_t deadline) {       \
+    /* Not inlined: GCC 12 at -O3 cannot follow the retry loop to see that   \
+     * DS_OK means *out was written, and warns -Wmaybe-uninitialized in the \
+     * caller that uses the item (issue 15); a call it cannot see into ends  \
+     * that, for one call per blocking pop. */                               \
+    static DS__NOINLINE ds_status name##__pop_until(name *q, T *out, int64_t deadline) { \
         DS__CONC_BLOCK(POP_TRY(q, out), DS_EEMPTY, &q->not_empty, deadline);             \
     }                                                                                    \
     LINK ds_status name##_push(name *q, T x) { return name##__push_until(q, x, INT64_MAX); } \

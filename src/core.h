@@ -57,12 +57,14 @@
 #define DS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define DS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define DS__INLINE static inline __attribute__((always_inline))
+#define DS__NOINLINE __attribute__((noinline))
 #define DS__PREFETCH(p) __builtin_prefetch(p) /* a read soon: start the miss now */
 #else
 #define DS__UNUSED
 #define DS__LIKELY(x) (x)
 #define DS__UNLIKELY(x) (x)
 #define DS__INLINE static inline
+#define DS__NOINLINE
 #define DS__PREFETCH(p) ((void)0)
 #endif
 

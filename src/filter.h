@@ -607,7 +607,7 @@ DSDEF int ds_sbloom_has_hash(const ds_sbloom *s, uint64_t h) {
     return 0;
 }
 DSDEF ds_status ds_sbloom_add_hash(ds_sbloom *s, uint64_t h, int *added) {
-    uint64_t cap;
+    uint64_t cap = 0; /* set when there is a filter (clang -Wconditional-uninitialized) */
     double p;
     ds_status st;
     if (added) *added = 0;
