@@ -1915,7 +1915,9 @@ static inline size_t ds__map_scan(const ds__map *m, size_t i) {
  *
  * Keys appended in increasing order take a fast path: straight into the
  * last leaf, and a full last leaf splits off just the new key, so
- * sequential loads fill leaves completely (O(1) amortised per append).
+ * sequential loads fill leaves completely (O(1) amortised per append);
+ * the inner nodes on the right edge then split one key off, not half, so
+ * they end (ICAP - 1) / ICAP full (15/16 for 8-byte keys), not half.
  *
  *   void   name_init(name *t), name_init_alloc(name *t, const ds_alloc *a)
  *   void   name_free(name *t), name_clear(name *t)
@@ -2093,6 +2095,7 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
     static ds_status name##__put(name *t, K key, V val, int *is_new, int replace) {     \
         name##__inner *path[DS__BT_MAXH], *spare_in[DS__BT_MAXH + 1];                   \
         unsigned idx[DS__BT_MAXH], i, h, need_in = 0, k;                                \
+        int append;                                                                     \
         name##__leaf *l, *nl;                                                           \
         K sep;                                                                          \
         void *right;                                                                    \
@@ -2143,8 +2146,10 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
             return DS_ENOMEM;                                                           \
         }                                                                               \
         /* Split the leaf. At the very end of the last leaf (in-order loads), */       \
-        /* only the new key moves right, so leaves stay full. */                       \
-        if (l == t->tail && i == l->n) {                                                \
+        /* only the new key moves right, so leaves stay full; the inner nodes  */      \
+        /* of the right edge then split ICAP - 1 : 1 (both keep two children). */      \
+        append = l == t->tail && i == l->n;                                             \
+        if (append) {                                                                   \
             nl->n = 0;                                                                  \
             nl->keys[0] = key;                                                          \
             nl->vals[0] = val;                                                          \
@@ -2195,7 +2200,8 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
             for (j = 0; j <= c; j++) tc[j] = in->kids[j];                               \
             tc[c + 1] = right;                                                          \
             for (j = c + 1; j <= in->n; j++) tc[j + 1] = in->kids[j];                   \
-            m = ((unsigned)name##__ICAP + 1) / 2; /* tk[m] moves up */                        \
+            m = append && c == in->n ? (unsigned)name##__ICAP - 1                      \
+                                     : ((unsigned)name##__ICAP + 1) / 2; /* tk[m] moves up */ \
             ni = spare_in[k++];                                                         \
             t->inners++;                                                                \
             in->n = m;                                                                  \

@@ -270,6 +270,22 @@ void test_btree_large(void) {
     /* In order: the append path fills leaves completely. */
     for (i = 0; i < n; i++) CHECK(bt64_put(&t, i, i, NULL) == DS_OK);
     CHECKF(t.leaves <= n / 16 + 1, "%zu leaves for %llu in-order keys", t.leaves, (unsigned long long)n);
+    /* ... and the inner nodes >= 90% (issue 19; they were half full): the
+     * separators, leaves - 1 in all, against inners x ICAP slots. */
+    CHECKF((double)(t.leaves - 1) >= 0.9 * (double)t.inners * bt64__ICAP, "in order: %zu leaves, %zu inners of %d",
+           t.leaves, t.inners, (int)bt64__ICAP);
+    {
+        bt64 b;
+        uint64_t *ks = (uint64_t *)malloc(n * sizeof *ks);
+        CHECK(ks != NULL);
+        for (i = 0; i < n; i++) ks[i] = 3 * i;
+        bt64_init(&b);
+        CHECK(bt64_bulk_load(&b, ks, ks, n) == DS_OK);
+        CHECK(b.leaves <= n / 16 + 1 && (double)(b.leaves - 1) >= 0.9 * (double)b.inners * bt64__ICAP);
+        for (i = 0; i < n; i += 97) CHECK(*bt64_get(&b, 3 * i) == 3 * i && !bt64_has(&b, 3 * i + 1));
+        bt64_free(&b);
+        free(ks);
+    }
     CHECK(*bt64_it_key(bt64_floor(&t, n + 5)) == n - 1 && !bt64_it_valid(bt64_upper_bound(&t, n)));
     bt64_free(&t);
     CHECK(bt64_get(NULL, 1) == NULL && bt64_put(NULL, 1, 1, NULL) == DS_EINVAL && bt64_len(NULL) == 0);
