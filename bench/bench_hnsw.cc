@@ -3,9 +3,10 @@
 // (Debian libfaiss-dev), same data, same parameters (M = 16,
 // ef_construction = 200), in one run.
 //
-// Data sets: siftsmall (shared/data, its shipped ground truth) and a
-// synthetic 128-d clustered Gaussian set (default 10^6 vectors; ground
-// truth by exact search). For each library: build time with 1 and 2
+// Data sets: siftsmall (shared/data, its shipped ground truth), MNIST and
+// Fashion-MNIST (shared/data, 9,900 x 784 base, 100 queries, L2, shipped
+// ground truth) and a synthetic 128-d clustered Gaussian set (default 10^6
+// vectors; ground truth by exact search); --sets picks some. For each library: build time with 1 and 2
 // threads (ds: ds_hnsw_insert in a loop, and ds_hnsw_insert_batch with 2
 // threads; hnswlib: addPoint from 1 and 2 std::threads, as its Python
 // binding's ParallelFor; faiss: IndexHNSWFlat::add under
@@ -17,7 +18,11 @@
 // sweep points around it). Exact search: ds_flat vs IndexFlatL2, one thread.
 // Writes DIR/hnsw_<set>.dat for bench/plot_hnsw.gp (recall vs QPS).
 //
-//   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only]
+//   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only] [--sets LIST]
+// hnswlib picks its distance kernels when it is compiled (AVX/AVX-512 only
+// with -mavx/-march=native), ds at run time: bench/run.sh also builds
+// bench_hnsw_native with -march=native for every contender and runs the
+// three small sets with it, so both hnswlib builds are reported.
 // (--no-faiss-hnsw: leave faiss's HNSW out of the synthetic set, whose 10^6
 // build alone takes about half an hour on a 2-core VM; exact search stays.
 // --exact-only: the exact-search rows alone, no HNSW builds.)
@@ -79,6 +84,35 @@ static bool load_sift(const std::string &dir, dataset &ds) {
     ds.query.assign((float *)q.data(), (float *)q.data() + rq * dq);
     const int32_t *gi = (const int32_t *)g.data();
     for (size_t i = 0; i < rq; i++)
+        for (size_t j = 0; j < 10; j++) ds.gt.push_back((uint32_t)gi[i * dg + j]);
+    return true;
+}
+
+// MNIST / Fashion-MNIST test split (shared/data, section 2 of its README):
+// images 0..9899 the base, 9900..9999 the queries, pixels as floats, L2;
+// the ground truth is the shipped groundtruth_l2_ids.ivecs (exact, ties by
+// id). The IDX file is gzip'd: read through `gzip -dc`.
+static bool load_idx(const std::string &dir, const char *name, dataset &ds) {
+    std::string img = dir + "/" + name + "/t10k-images-idx3-ubyte.gz";
+    std::vector<char> g;
+    size_t rg, dg;
+    if (FILE *t = fopen(img.c_str(), "rb")) fclose(t);
+    else return false;
+    if (!read_vecs(dir + "/" + name + "/groundtruth_l2_ids.ivecs", 4, g, rg, dg) || rg != 100 || dg < 10) return false;
+    FILE *p = popen(("gzip -dc '" + img + "'").c_str(), "r");
+    if (!p) return false;
+    unsigned char hdr[16];
+    std::vector<unsigned char> px((size_t)10000 * 784);
+    bool ok = fread(hdr, 1, 16, p) == 16 && hdr[2] == 8 && hdr[3] == 3 && fread(px.data(), 1, px.size(), p) == px.size();
+    if (pclose(p) != 0 || !ok) return false;
+    ds.name = name;
+    ds.n = 9900;
+    ds.nq = 100;
+    ds.dim = 784;
+    ds.base.assign(px.begin(), px.begin() + 9900 * 784);
+    ds.query.assign(px.begin() + 9900 * 784, px.end());
+    const int32_t *gi = (const int32_t *)g.data();
+    for (size_t i = 0; i < rg; i++)
         for (size_t j = 0; j < 10; j++) ds.gt.push_back((uint32_t)gi[i * dg + j]);
     return true;
 }
@@ -437,7 +471,7 @@ static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hn
 int main(int argc, char **argv) {
     bool quick = false, faiss_hnsw = true, exact_only = false;
     size_t n = 1000000;
-    std::string data = "../shared/data", out = "bench/bin";
+    std::string data = "../shared/data", out = "bench/bin", sets = "siftsmall,mnist,fashion,synthetic";
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--quick") quick = true;
@@ -446,19 +480,33 @@ int main(int argc, char **argv) {
         else if (a == "--out" && i + 1 < argc) out = argv[++i];
         else if (a == "--no-faiss-hnsw") faiss_hnsw = false;
         else if (a == "--exact-only") exact_only = true;
+        else if (a == "--sets" && i + 1 < argc) sets = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only]\n");
+            fprintf(stderr, "usage: bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only]\n"
+                            "                  [--sets siftsmall,mnist,fashion,synthetic]\n");
             return 2;
         }
     }
     if (quick) n = std::min(n, (size_t)20000);
     int reps = bench_reps(quick ? 1 : 3);
     printf("bench_hnsw: distance kernels at SIMD level %d (0 scalar, 1 AVX2+FMA, 2 AVX-512)\n", ds_dist_simd_level());
-    dataset sift;
-    if (load_sift(data, sift)) run_set(sift, reps, out, true, exact_only);
-    else printf("(no %s/siftsmall: skipped)\n", data.c_str());
-    dataset syn;
-    make_synthetic(syn, n, quick ? 200 : 1000, 128, 7);
-    run_set(syn, reps, out, faiss_hnsw, exact_only);
+    auto want = [&sets](const char *set) { return ("," + sets + ",").find(std::string(",") + set + ",") != std::string::npos; };
+    if (want("siftsmall")) {
+        dataset sift;
+        if (load_sift(data, sift)) run_set(sift, reps, out, true, exact_only);
+        else printf("(no %s/siftsmall: skipped)\n", data.c_str());
+    }
+    static const char *idx_sets[2][2] = {{"mnist", "mnist-t10k"}, {"fashion", "fashion-mnist-t10k"}};
+    for (auto &is : idx_sets) {
+        if (!want(is[0])) continue;
+        dataset d;
+        if (load_idx(data, is[1], d)) run_set(d, reps, out, true, exact_only);
+        else printf("(no %s/%s: skipped)\n", data.c_str(), is[1]);
+    }
+    if (want("synthetic")) {
+        dataset syn;
+        make_synthetic(syn, n, quick ? 200 : 1000, 128, 7);
+        run_set(syn, reps, out, faiss_hnsw, exact_only);
+    }
     return 0;
 }

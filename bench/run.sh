@@ -69,7 +69,7 @@ CXX=${CXX:-g++}
 CC=${CC:-gcc}
 BENCH_FLAGS=${BENCH_FLAGS:-"-O2 -DNDEBUG"}
 BIN=bench/bin
-mkdir -p "$BIN"
+mkdir -p "$BIN" "$BIN/native"
 
 missing=""
 [ -f /usr/include/boost/unordered/unordered_flat_map.hpp ] || missing="$missing libboost1.81-dev"
@@ -121,6 +121,10 @@ $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 $CC $CFLAGS bench/bench_shard.c -o "$BIN/bench_shard" -lmemcached -lm
 # faiss is Debian's static library over the system BLAS (OpenBLAS from deps.sh).
 $CXX $CXXFLAGS bench/bench_hnsw.cc -o "$BIN/bench_hnsw" -lfaiss -llapack -lblas -fopenmp -lpthread
+# hnswlib chooses its SIMD kernels at compile time: the same program built
+# with -march=native (every contender alike) is what a user who builds it
+# that way gets.
+$CXX $CXXFLAGS -march=native bench/bench_hnsw.cc -o "$BIN/bench_hnsw_native" -lfaiss -llapack -lblas -fopenmp -lpthread
 # The rings: C11 + pthreads; ck_ring is Debian's libck, boost.lockfree's
 # spsc_queue is header-only and compiled here with the same flags.
 $CXX $CXXFLAGS -c bench/bench_ring_boost.cc -o "$BIN/bench_ring_boost.o"
@@ -169,6 +173,8 @@ echo
 # One BLAS thread: faiss's exact search is compared single-threaded.
 echo "== $BIN/bench_hnsw $QUICK (OPENBLAS_NUM_THREADS=1)"
 OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw" $QUICK --data "${DS_DATA:-../shared/data}" --out "$BIN"
+echo "== $BIN/bench_hnsw_native $QUICK --sets siftsmall,mnist,fashion (built with -march=native)"
+OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw_native" $QUICK --sets siftsmall,mnist,fashion --data "${DS_DATA:-../shared/data}" --out "$BIN/native"
 if command -v gnuplot >/dev/null 2>&1; then
     for set in siftsmall synthetic; do
         [ -f "$BIN/hnsw_$set.dat" ] && gnuplot -c bench/plot_hnsw.gp "$BIN/hnsw_$set.dat" "$BIN/hnsw_$set.png" "$set" &&
