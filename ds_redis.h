@@ -144,6 +144,7 @@ typedef struct ds_redis_stats {
     uint64_t connects;       /* connections opened */
     uint64_t moved, ask;     /* cluster redirects followed */
     uint64_t noscript;       /* scripts reloaded after NOSCRIPT */
+    uint64_t module_calls;   /* limiter decisions sent as DS.LIMIT (the module) */
     uint64_t refreshes;      /* slot map loads */
 } ds_redis_stats;
 
@@ -152,6 +153,7 @@ typedef struct ds__rdnode {
     int port;
     redisContext *c;
     int64_t retry_at, backoff;
+    int module;              /* 1: DS.LIMIT is there (COMMAND INFO at connect) */
 } ds__rdnode;
 
 #define DS__RD_NSCRIPTS 8
@@ -205,6 +207,21 @@ DSDEF unsigned ds_redis_slot(const void *key, size_t len);
  * idle keys vanish and cost nothing; an absent key is a key at rest. The
  * TTL is real time: with a caller's `now` that runs slower than real time
  * (tests), raise idle_slack_ms, or a key may vanish before it is at rest.
+ * The module: where a node has loaded redis/ds_limit_module.c (DS.LIMIT,
+ * built by make as build/ds_limit_module.so), a decision is that command
+ * instead of the script: ds_limiter's own C code on the same key and the
+ * same state string, a fraction of the script's server CPU (docs/redis.md).
+ * Each connection asks COMMAND INFO DS.LIMIT once when it opens (so a
+ * module loaded later is seen after a reconnect; one unloaded later is
+ * noticed by its "unknown command" reply, and the call is resent as the
+ * script: it did not run). engine picks: DS_REDIS_ENGINE_AUTO (0, the
+ * module where loaded, else the script), DS_REDIS_ENGINE_LUA (always the
+ * script), DS_REDIS_ENGINE_MODULE (the module only: a node without it
+ * fails the call like an unreachable node, DS_EIO into on_error). The
+ * sliding log is served by the script only (its state is a list): AUTO
+ * uses the script for it, MODULE refuses it at init (DS_EINVAL). Both
+ * ways read and write the same state, so they may serve one key at once
+ * (a rolling deploy) with the same decisions.
  * Errors: when a decision cannot be made (DS_EIO: node down, timeout,
  * garbage), on_error decides: DS_REDIS_FAIL_CLOSED (default) returns
  * DS_EREFUSED, DS_REDIS_FAIL_OPEN returns DS_OK (admitted unchecked),
@@ -214,7 +231,8 @@ DSDEF unsigned ds_redis_slot(const void *key, size_t len);
  *   ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r,
  *                                   const ds_redis_limiter_config *cfg)
  *          DS_EINVAL: NULL, a bad ds_limit_config (as ds_limiter_init), an
- *          empty name, a name over 64 bytes or with '{' '}'. Allocates
+ *          empty name, a name over 64 bytes or with '{' '}', an unknown
+ *          engine, DS_REDIS_ENGINE_MODULE with the sliding log. Allocates
  *          nothing. l borrows r (r must outlive l).
  *   ds_status ds_redis_limiter_take(ds_redis_limiter *l, const void *key, size_t len,
  *                                   uint64_t n, int64_t now, ds_limit_result *res)
@@ -241,17 +259,25 @@ typedef enum ds_redis_fail {
     DS_REDIS_FAIL_REPORT = 2
 } ds_redis_fail;
 
+typedef enum ds_redis_engine {
+    DS_REDIS_ENGINE_AUTO = 0,    /* DS.LIMIT where the node has the module, else Lua */
+    DS_REDIS_ENGINE_LUA = 1,     /* always the Lua scripts */
+    DS_REDIS_ENGINE_MODULE = 2   /* DS.LIMIT only (a node without it: DS_EIO) */
+} ds_redis_engine;
+
 typedef struct ds_redis_limiter_config {
     ds_limit_config limit;   /* as ds_limiter (burst 0 = limit) */
     const char *name;        /* namespace of the keys (non-empty, <= 64 bytes) */
     ds_redis_fail on_error;
     int64_t idle_slack_ms;   /* added to every TTL; 0 = 1000 */
+    ds_redis_engine engine;  /* 0 = AUTO: the module where loaded */
 } ds_redis_limiter_config;
 
 typedef struct ds_redis_limiter {
     ds_redis *r;
     ds_limit_config cfg;
     ds_redis_fail on_error;
+    ds_redis_engine engine;
     int64_t slack_ms;
     char name[65];
     uint64_t degraded;       /* decisions made by on_error (Redis unreachable) */
@@ -768,6 +794,12 @@ static ds_status ds__rd_connect(ds_redis *r, ds__rdnode *nd) {
         r->sha[i][40] = 0;
         freeReplyObject(y);
     }
+    /* Is the limiter module loaded? [nil] if not; an error (COMMAND denied
+     * by an ACL) counts as not. */
+    y = (redisReply *)redisCommand(c, "COMMAND INFO DS.LIMIT");
+    if (!y) goto fail;
+    nd->module = y->type == REDIS_REPLY_ARRAY && y->elements == 1 && y->element[0]->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(y);
     nd->backoff = r->bo_min;
     nd->retry_at = 0;
     return DS_OK;
@@ -1037,6 +1069,10 @@ typedef struct ds__rdcall {
     size_t kl[2];
     const char *a[8];
     size_t al[8];
+    int nmod;                /* > 0: on a node with the module, send m[] instead */
+    int mod_only;            /* and fail (DS_EIO) on a node without it */
+    const char *m[9];
+    size_t ml[9];
     size_t node;
     int ask, pending, round;
     redisReply *y;           /* the reply when st == DS_OK */
@@ -1125,11 +1161,23 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 int argc = 0, m;
                 ds__rdcall *c = &calls[j];
                 if (!c->pending || c->node != node || c->round == attempt) continue;
+                if (c->mod_only && !nd->module) { /* DS_REDIS_ENGINE_MODULE on a node without it */
+                    c->pending = 0;
+                    r->stats.errors++;
+                    ds__rd_seterr(r, "DS.LIMIT: the node has no ds_limit_module loaded", nd->addr);
+                    continue;
+                }
                 c->round = attempt;
                 if (c->ask) {
                     argv[0] = "ASKING";
                     lens[0] = 6;
                     if (redisAppendCommandArgv(nd->c, 1, argv, lens) != REDIS_OK) broken = 1;
+                }
+                if (c->nmod && nd->module) {
+                    if (redisAppendCommandArgv(nd->c, c->nmod, c->m, c->ml) != REDIS_OK) broken = 1;
+                    r->stats.calls++;
+                    r->stats.module_calls++;
+                    continue;
                 }
                 if (c->script >= 0) {
                     nk[0] = (char)('0' + c->nkeys);
@@ -1163,6 +1211,9 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 if (ds__rd_is_err((redisReply *)y, "NOSCRIPT")) {
                     reload = 1;
                     r->stats.noscript++;
+                    c->ask = 0;
+                } else if (c->nmod && ds__rd_is_err((redisReply *)y, "ERR unknown command")) {
+                    r->nodes[node].module = 0; /* unloaded: did not run; resent as the script */
                     c->ask = 0;
                 } else if (ds__rd_is_err((redisReply *)y, "MOVED ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
                     if (r->slots) r->slots[slot] = (uint16_t)to;
@@ -1228,13 +1279,16 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
     if (!l) return DS_EINVAL;
     memset(l, 0, sizeof *l);
     if (!r || !cfg || !ds__rd_name_ok(cfg->name) || (unsigned)cfg->on_error > DS_REDIS_FAIL_REPORT ||
-        cfg->idle_slack_ms < 0 || ds_limiter_init(&probe, &cfg->limit, NULL) != DS_OK)
+        cfg->idle_slack_ms < 0 || (unsigned)cfg->engine > DS_REDIS_ENGINE_MODULE ||
+        ds_limiter_init(&probe, &cfg->limit, NULL) != DS_OK ||
+        (cfg->engine == DS_REDIS_ENGINE_MODULE && cfg->limit.algo == DS_LIMIT_SLIDING_LOG))
         return DS_EINVAL;
     ds_limiter_free(&probe);
     l->r = r;
     l->cfg = cfg->limit;
     if (!l->cfg.burst) l->cfg.burst = l->cfg.limit;
     l->on_error = cfg->on_error;
+    l->engine = cfg->engine;
     l->slack_ms = cfg->idle_slack_ms ? cfg->idle_slack_ms : 1000;
     strcpy(l->name, cfg->name);
     return DS_OK;
@@ -1243,8 +1297,22 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
 typedef struct ds__rdlimargs {
     char now[17], lim[17], per[17], burst[17], slack[24];
     char nowL[65], tau[33];  /* buckets: now * limit (TIME: 1e9 * limit, 1000 * limit), burst * period */
+    char d_algo[2], d_lim[21], d_per[21], d_burst[21], d_now[21]; /* DS.LIMIT's, decimal */
 } ds__rdlimargs;
-#define DS__RD_NBUF 33       /* per call: n (16 hex), or n * period (32 hex) */
+#define DS__RD_NBUF 54       /* per call: n (16 hex), or n * period (32 hex); then n in decimal */
+
+/* v in decimal, NUL-terminated; returns the length (1..20). */
+static size_t ds__rd_dec(uint64_t v, char out[21]) {
+    char t[20];
+    size_t n = 0, i;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++) out[i] = t[n - 1 - i];
+    out[n] = 0;
+    return n;
+}
 
 static void ds__rd_hex32(uint64_t a, uint64_t b, char out[33]) { /* the 128-bit product a * b */
     ds__mum128(&a, &b); /* a = low, b = high */
@@ -1309,6 +1377,22 @@ static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__r
         c->a[5] = A->slack; c->al[5] = strlen(A->slack);
         c->nargs = 6;
     }
+    /* DS.LIMIT key algo limit period_ns burst n now_ns slack_ms, where the
+     * node has the module (the sliding log: the script only) */
+    if (l->engine != DS_REDIS_ENGINE_LUA && g != DS_LIMIT_SLIDING_LOG) {
+        char *dn = nbuf + 33;
+        c->mod_only = l->engine == DS_REDIS_ENGINE_MODULE;
+        c->m[0] = "DS.LIMIT"; c->ml[0] = 8;
+        c->m[1] = kbuf; c->ml[1] = kl;
+        c->m[2] = A->d_algo; c->ml[2] = 1;
+        c->m[3] = A->d_lim; c->ml[3] = strlen(A->d_lim);
+        c->m[4] = A->d_per; c->ml[4] = strlen(A->d_per);
+        c->m[5] = A->d_burst; c->ml[5] = strlen(A->d_burst);
+        c->m[6] = dn; c->ml[6] = ds__rd_dec(n, dn);
+        c->m[7] = A->d_now; c->ml[7] = strlen(A->d_now);
+        c->m[8] = A->slack; c->ml[8] = strlen(A->slack);
+        c->nmod = 9;
+    }
 }
 
 static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs *A) {
@@ -1325,6 +1409,13 @@ static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs
     ds__rd_hex16((uint64_t)l->cfg.period_ns, A->per);
     ds__rd_hex16(l->cfg.burst, A->burst);
     snprintf(A->slack, sizeof A->slack, "%lld", (long long)l->slack_ms);
+    A->d_algo[0] = (char)('0' + (int)l->cfg.algo);
+    A->d_algo[1] = 0;
+    ds__rd_dec(l->cfg.limit, A->d_lim);
+    ds__rd_dec((uint64_t)l->cfg.period_ns, A->d_per);
+    ds__rd_dec(l->cfg.burst, A->d_burst);
+    if (now == DS_REDIS_NOW_SERVER) A->d_now[0] = 0;
+    else ds__rd_dec((uint64_t)now, A->d_now);
 }
 
 static int64_t ds__rd_sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
