@@ -1118,7 +1118,55 @@ static int ds__rd_redirect(ds_redis *r, const redisReply *y, unsigned *slot, siz
     return 1;
 }
 
+/* A pipeline's commands, formatted here (RESP) into one buffer and handed
+ * to hiredis a buffer at a time: hiredis formats each command with
+ * sdscatfmt and appends it on its own, which cost a pipelined decision
+ * more client CPU than the server spends on DS.LIMIT. */
+typedef struct ds__rdout {
+    redisContext *c;
+    size_t len;
+    int broken;
+    char buf[8192];
+} ds__rdout;
+static void ds__rd_flush(ds__rdout *o) {
+    if (o->len && !o->broken && redisAppendFormattedCommand(o->c, o->buf, o->len) != REDIS_OK) o->broken = 1;
+    o->len = 0;
+}
+static size_t ds__rd_putnum(char *p, char lead, size_t v) {
+    char t[24];
+    size_t n = 0, k = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    p[k++] = lead;
+    while (n) p[k++] = t[--n];
+    p[k++] = '\r';
+    p[k++] = '\n';
+    return k;
+}
+static void ds__rd_put(ds__rdout *o, int argc, const char **argv, const size_t *lens) {
+    size_t need = 32, i;
+    for (i = 0; i < (size_t)argc; i++) need += 32 + lens[i];
+    if (need > sizeof o->buf - o->len) {
+        ds__rd_flush(o);
+        if (need > sizeof o->buf) { /* a large command: hiredis formats it */
+            if (!o->broken && redisAppendCommandArgv(o->c, argc, argv, lens) != REDIS_OK) o->broken = 1;
+            return;
+        }
+    }
+    o->len += ds__rd_putnum(o->buf + o->len, '*', (size_t)argc);
+    for (i = 0; i < (size_t)argc; i++) {
+        o->len += ds__rd_putnum(o->buf + o->len, '$', lens[i]);
+        if (lens[i]) memcpy(o->buf + o->len, argv[i], lens[i]);
+        o->len += lens[i];
+        o->buf[o->len++] = '\r';
+        o->buf[o->len++] = '\n';
+    }
+}
+
 static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
+    ds__rdout out;
     size_t i, j;
     int attempt;
     for (i = 0; i < n; i++) {
@@ -1154,6 +1202,9 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 r->refresh = 1; /* cluster: a failover may have moved its slots */
                 continue;
             }
+            out.c = nd->c;
+            out.len = 0;
+            out.broken = 0;
             for (j = i; j < n; j++) {
                 const char *argv[16];
                 size_t lens[16];
@@ -1171,10 +1222,10 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 if (c->ask) {
                     argv[0] = "ASKING";
                     lens[0] = 6;
-                    if (redisAppendCommandArgv(nd->c, 1, argv, lens) != REDIS_OK) broken = 1;
+                    ds__rd_put(&out, 1, argv, lens);
                 }
                 if (c->nmod && nd->module) {
-                    if (redisAppendCommandArgv(nd->c, c->nmod, c->m, c->ml) != REDIS_OK) broken = 1;
+                    ds__rd_put(&out, c->nmod, c->m, c->ml);
                     r->stats.calls++;
                     r->stats.module_calls++;
                     continue;
@@ -1188,9 +1239,11 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 }
                 for (m = 0; m < c->nkeys && c->script >= 0; m++) { argv[argc] = c->k[m]; lens[argc++] = c->kl[m]; }
                 for (m = 0; m < c->nargs; m++) { argv[argc] = c->a[m]; lens[argc++] = c->al[m]; }
-                if (redisAppendCommandArgv(nd->c, argc, argv, lens) != REDIS_OK) broken = 1;
+                ds__rd_put(&out, argc, argv, lens);
                 r->stats.calls++;
             }
+            ds__rd_flush(&out);
+            broken = out.broken;
             for (j = i; j < n; j++) {
                 ds__rdcall *c = &calls[j];
                 void *y = NULL;

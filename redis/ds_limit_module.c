@@ -136,7 +136,7 @@ static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     ds_limit_config c;
     ds__lstate s;
     uint64_t algo, limit, period, burst, n, nowu, slack;
-    int64_t now;
+    int64_t now, wall;
     size_t nowlen, len;
     RedisModuleKey *key;
     int type, bucket, admitted;
@@ -156,11 +156,12 @@ static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
         return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: n must be an integer in 0..2^64-1");
     RedisModule_StringPtrLen(argv[7], &nowlen);
     if (nowlen == 0) {
-        if ((now = ds__rm_clock_ns()) < 0) return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: the clock failed");
+        if ((now = wall = ds__rm_clock_ns()) < 0) return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: the clock failed");
     } else if (!ds__rm_u64(argv[7], &nowu) || nowu > (uint64_t)INT64_MAX) {
         return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: now_ns must be an integer in 0..2^63-1 or empty");
     } else {
         now = (int64_t)nowu;
+        wall = -1; /* read when an admission needs it */
     }
     if (!ds__rm_u64(argv[8], &slack) || slack > (uint64_t)INT64_MAX)
         return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: slack_ms must be an integer in 0..2^63-1");
@@ -203,7 +204,9 @@ static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
         }
         memcpy(w, buf, len);
         RedisModule_SetExpire(key, ttl);
-        RedisModule_Replicate(ctx, "SET", "sbcl", argv[1], buf, len, "PXAT", RedisModule_Milliseconds() + ttl);
+        if (wall < 0) wall = ds__rm_clock_ns();
+        RedisModule_Replicate(ctx, "SET", "sbcl", argv[1], buf, len, "PXAT",
+                              (wall < 0 ? RedisModule_Milliseconds() : wall / 1000000) + ttl);
     }
     RedisModule_CloseKey(key);
     ds__rm_hex16((uint64_t)now, nowhex);
