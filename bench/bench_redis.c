@@ -383,16 +383,20 @@ int main(int argc, char **argv) {
     ds_redis_config rc;
     const char *nodes[1];
     const char *mod = "build/ds_limit_module.so";
-    int i, d;
+    int i, d, rounds = 3;
     static const int depths[3] = {1, 16, 64};
+    static const char *const names[5] = {"GCRA, module (DS.LIMIT)", "token bucket, module (DS.LIMIT)",
+                                         "GCRA, Lua (EVALSHA)", "token bucket, Lua (EVALSHA)",
+                                         "seed token bucket, EVAL per call"};
     double cl[2][2];
     for (a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--quick")) quick = 1;
         else if (!strcmp(argv[a], "--module") && a + 1 < argc) mod = argv[++a];
         else { fprintf(stderr, "usage: bench_redis [--module PATH] [--quick]\n"); return 2; }
     }
-    n1 = quick ? 5000 : 40000;
-    nb = quick ? 40000 : 400000;
+    n1 = quick ? 5000 : 30000;
+    nb = quick ? 40000 : 320000;
+    if (quick) rounds = 1;
     if (!realpath(mod, module_path)) {
         printf("bench_redis: the module %s is missing (make build/ds_limit_module.so)\n", mod);
         return 1;
@@ -415,37 +419,47 @@ int main(int argc, char **argv) {
         return 1;
     }
     print_load("at start");
-    printf("ds_redis limiter decisions on one local redis-server 7 (unix socket, one client connection)\n");
+    printf("ds_redis limiter decisions on one local redis-server 7 (unix socket, one client connection), "
+           "best of %d interleaved rounds\n", rounds);
     printf("%-36s %6s %14s %10s %10s\n", "", "depth", "decisions/s", "p50 us", "p99 us");
     for (d = 0; d < 3; d++) {
+        /* best of `rounds` interleaved rounds: on a shared machine other
+         * jobs only ever slow a run down */
         size_t n = depths[d] == 1 ? n1 : nb;
-        result gm = run_ds(&r, DS_LIMIT_GCRA, DS_REDIS_ENGINE_MODULE, depths[d], n);
-        result tm = run_ds(&r, DS_LIMIT_TOKEN_BUCKET, DS_REDIS_ENGINE_MODULE, depths[d], n);
-        result gl = run_ds(&r, DS_LIMIT_GCRA, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
-        result tl = run_ds(&r, DS_LIMIT_TOKEN_BUCKET, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
-        result se = run_seed(depths[d], n / 4);
-        double incr = redis_bench("incr", depths[d], quick ? 20000 : (depths[d] == 1 ? 100000 : 1000000));
-        printf("%-36s %6d %14.0f %10.1f %10.1f\n", "GCRA, module (DS.LIMIT)", depths[d], gm.per_sec, gm.p50_us, gm.p99_us);
-        printf("%-36s %6d %14.0f %10.1f %10.1f\n", "token bucket, module (DS.LIMIT)", depths[d], tm.per_sec, tm.p50_us,
-               tm.p99_us);
-        printf("%-36s %6d %14.0f %10.1f %10.1f\n", "GCRA, Lua (EVALSHA)", depths[d], gl.per_sec, gl.p50_us, gl.p99_us);
-        printf("%-36s %6d %14.0f %10.1f %10.1f\n", "token bucket, Lua (EVALSHA)", depths[d], tl.per_sec, tl.p50_us,
-               tl.p99_us);
-        printf("%-36s %6d %14.0f %10.1f %10.1f\n", "seed token bucket, EVAL per call", depths[d], se.per_sec, se.p50_us,
-               se.p99_us);
+        result best[5];
+        double incr = 0;
+        int k, round;
+        memset(best, 0, sizeof best);
+        for (round = 0; round < rounds; round++) {
+            result x[5];
+            double in;
+            x[0] = run_ds(&r, DS_LIMIT_GCRA, DS_REDIS_ENGINE_MODULE, depths[d], n);
+            x[1] = run_ds(&r, DS_LIMIT_TOKEN_BUCKET, DS_REDIS_ENGINE_MODULE, depths[d], n);
+            x[2] = run_ds(&r, DS_LIMIT_GCRA, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
+            x[3] = run_ds(&r, DS_LIMIT_TOKEN_BUCKET, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
+            x[4] = run_seed(depths[d], n / 4);
+            in = redis_bench("incr", depths[d], quick ? 20000 : (depths[d] == 1 ? 100000 : 1000000));
+            for (k = 0; k < 5; k++)
+                if (x[k].per_sec > best[k].per_sec) best[k] = x[k];
+            if (in > incr) incr = in;
+        }
+        for (k = 0; k < 5; k++)
+            printf("%-36s %6d %14.0f %10.1f %10.1f\n", names[k], depths[d], best[k].per_sec, best[k].p50_us,
+                   best[k].p99_us);
         printf("%-36s %6d %14.0f\n", "redis-benchmark INCR", depths[d], incr);
         if (incr > 0)
             printf("%-36s        module: GCRA %.0f%%, token bucket %.0f%% of INCR; %.1fx / %.1fx the seed's EVAL;"
-                   " %.1fx / %.1fx Lua\n", "", 100.0 * gm.per_sec / incr, 100.0 * tm.per_sec / incr,
-                   gm.per_sec / se.per_sec, tm.per_sec / se.per_sec, gm.per_sec / gl.per_sec, tm.per_sec / tl.per_sec);
+                   " %.1fx / %.1fx Lua\n", "", 100.0 * best[0].per_sec / incr, 100.0 * best[1].per_sec / incr,
+                   best[0].per_sec / best[4].per_sec, best[1].per_sec / best[4].per_sec,
+                   best[0].per_sec / best[2].per_sec, best[1].per_sec / best[3].per_sec);
     }
     ds_redis_free(&r);
     stop_server();
     {
         int m, clients = 3;
-        double secs = quick ? 1.0 : 4.0;
+        double secs = quick ? 1.0 : 3.0;
         printf("\ncluster scaling: GCRA, %d client processes x batches of 64 random keys, %.0f s each, "
-               "Redis Cluster without replicas, the module on every master\n", clients, secs);
+               "Redis Cluster without replicas, the module on every master, best of %d\n", clients, secs, rounds);
         for (m = 0; m < 2; m++) {
             int masters = m ? 3 : 1;
             if (!start_cluster(masters, 42 + (uint64_t)m)) {
@@ -454,8 +468,12 @@ int main(int argc, char **argv) {
                 cl[m][0] = cl[m][1] = 0;
                 continue;
             }
-            cl[m][0] = cl_run(DS_REDIS_ENGINE_MODULE, clients, secs);
-            cl[m][1] = cl_run(DS_REDIS_ENGINE_LUA, clients, secs);
+            cl[m][0] = cl[m][1] = 0;
+            for (i = 0; i < rounds; i++) {
+                double mo = cl_run(DS_REDIS_ENGINE_MODULE, clients, secs), lu = cl_run(DS_REDIS_ENGINE_LUA, clients, secs);
+                if (mo > cl[m][0]) cl[m][0] = mo;
+                if (lu > cl[m][1]) cl[m][1] = lu;
+            }
             stop_cluster();
             printf("%-36s %d master%s %14.0f decisions/s\n", "module (DS.LIMIT)", masters, m ? "s" : " ", cl[m][0]);
             printf("%-36s %d master%s %14.0f decisions/s\n", "Lua (EVALSHA)", masters, m ? "s" : " ", cl[m][1]);

@@ -131,68 +131,73 @@ static int64_t ds__rm_clock_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 }
 
-/* DS.LIMIT key algo limit period_ns burst n now_ns slack_ms */
-static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+/* One request's settings, shared by every key of a DS.LIMITN. */
+typedef struct ds__rmreq {
     ds_limit_config c;
-    ds__lstate s;
-    uint64_t algo, limit, period, burst, n, nowu, slack;
-    int64_t now, wall;
-    size_t nowlen, len;
-    RedisModuleKey *key;
-    int type, bucket, admitted;
-    char buf[48], nowhex[16];
-    if (argc != 9) return RedisModule_WrongArity(ctx);
-    if (!ds__rm_u64(argv[2], &algo) || algo >= DS_LIMIT_ALGOS)
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: algo must be 0..6 (ds_limit_algo)");
-    if (algo == DS_LIMIT_SLIDING_LOG)
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: the sliding log (algo 5) is served by the Lua script only");
-    if (!ds__rm_u64(argv[3], &limit) || !limit)
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: limit must be an integer in 1..2^64-1");
-    if (!ds__rm_u64(argv[4], &period) || !period || period > (uint64_t)INT64_MAX)
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: period_ns must be an integer in 1..2^63-1");
-    if (!ds__rm_u64(argv[5], &burst))
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: burst must be an integer in 0..2^64-1");
-    if (!ds__rm_u64(argv[6], &n))
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: n must be an integer in 0..2^64-1");
-    RedisModule_StringPtrLen(argv[7], &nowlen);
-    if (nowlen == 0) {
-        if ((now = wall = ds__rm_clock_ns()) < 0) return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: the clock failed");
-    } else if (!ds__rm_u64(argv[7], &nowu) || nowu > (uint64_t)INT64_MAX) {
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: now_ns must be an integer in 0..2^63-1 or empty");
-    } else {
-        now = (int64_t)nowu;
-        wall = -1; /* read when an admission needs it */
-    }
-    if (!ds__rm_u64(argv[8], &slack) || slack > (uint64_t)INT64_MAX)
-        return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: slack_ms must be an integer in 0..2^63-1");
-    if (slack > (uint64_t)DS__RM_MAX_TTL_MS) slack = (uint64_t)DS__RM_MAX_TTL_MS; /* the TTL's cap anyway */
+    int bucket;
+    int64_t now, wall;       /* wall: the clock in ns when read, else -1 */
+    long long slack;
+} ds__rmreq;
 
-    c.limit = limit;
-    c.algo = (ds_limit_algo)algo;
-    c.period_ns = (int64_t)period;
-    c.burst = burst;
-    bucket = algo <= DS_LIMIT_GCRA;
+/* algo limit period_ns burst now_ns slack_ms; NULL or the error text. */
+static const char *ds__rm_parse(RedisModuleString *const a[6], ds__rmreq *q) {
+    uint64_t algo, limit, period, burst, nowu, slack;
+    size_t nowlen;
+    if (!ds__rm_u64(a[0], &algo) || algo >= DS_LIMIT_ALGOS) return "ERR DS.LIMIT: algo must be 0..6 (ds_limit_algo)";
+    if (algo == DS_LIMIT_SLIDING_LOG) return "ERR DS.LIMIT: the sliding log (algo 5) is served by the Lua script only";
+    if (!ds__rm_u64(a[1], &limit) || !limit) return "ERR DS.LIMIT: limit must be an integer in 1..2^64-1";
+    if (!ds__rm_u64(a[2], &period) || !period || period > (uint64_t)INT64_MAX)
+        return "ERR DS.LIMIT: period_ns must be an integer in 1..2^63-1";
+    if (!ds__rm_u64(a[3], &burst)) return "ERR DS.LIMIT: burst must be an integer in 0..2^64-1";
+    RedisModule_StringPtrLen(a[4], &nowlen);
+    if (nowlen == 0) {
+        if ((q->now = q->wall = ds__rm_clock_ns()) < 0) return "ERR DS.LIMIT: the clock failed";
+    } else if (!ds__rm_u64(a[4], &nowu) || nowu > (uint64_t)INT64_MAX) {
+        return "ERR DS.LIMIT: now_ns must be an integer in 0..2^63-1 or empty";
+    } else {
+        q->now = (int64_t)nowu;
+        q->wall = -1; /* read when an admission needs it */
+    }
+    if (!ds__rm_u64(a[5], &slack) || slack > (uint64_t)INT64_MAX)
+        return "ERR DS.LIMIT: slack_ms must be an integer in 0..2^63-1";
+    q->slack = slack > (uint64_t)DS__RM_MAX_TTL_MS ? DS__RM_MAX_TTL_MS : (long long)slack; /* the TTL's cap anyway */
+    q->c.limit = limit;
+    q->c.algo = (ds_limit_algo)algo;
+    q->c.period_ns = (int64_t)period;
+    q->c.burst = burst;
+    q->bucket = algo <= DS_LIMIT_GCRA;
+    return NULL;
+}
+
+/* One decision on one key: its reply (the 3-element array, or an error). */
+static void ds__rm_decide(RedisModuleCtx *ctx, ds__rmreq *q, RedisModuleString *keyname, uint64_t n) {
+    ds__lstate s;
+    size_t len;
+    RedisModuleKey *key;
+    int type, admitted;
+    char buf[48], nowhex[16];
     memset(&s, 0, sizeof s);
-    key = (RedisModuleKey *)RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
+    key = (RedisModuleKey *)RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
     type = RedisModule_KeyType(key);
     if (type == REDISMODULE_KEYTYPE_STRING) {
         const char *p = RedisModule_StringDMA(key, &len, REDISMODULE_READ);
-        if (!p || !ds__rm_decode(bucket, p, len, &s)) {
+        if (!p || !ds__rm_decode(q->bucket, p, len, &s)) {
             RedisModule_CloseKey(key);
-            return RedisModule_ReplyWithError(ctx, bucket ? "ERR DS.LIMIT: the key holds no bucket state (32 hex digits)"
-                                                          : "ERR DS.LIMIT: the key holds no window state (48 hex digits)");
+            RedisModule_ReplyWithError(ctx, q->bucket ? "ERR DS.LIMIT: the key holds no bucket state (32 hex digits)"
+                                                      : "ERR DS.LIMIT: the key holds no window state (48 hex digits)");
+            return;
         }
     } else if (type != REDISMODULE_KEYTYPE_EMPTY) {
         RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, "WRONGTYPE Operation against a key holding the wrong kind of value");
+        RedisModule_ReplyWithError(ctx, "WRONGTYPE Operation against a key holding the wrong kind of value");
+        return;
     }
-
     /* ds_limiter's own decision (no allocation for these algorithms) */
-    admitted = ds__lim_take(&c, &s, n, now, NULL, NULL) == DS_OK;
-    len = ds__rm_encode(bucket, &s, buf);
+    admitted = ds__lim_take(&q->c, &s, n, q->now, NULL, NULL) == DS_OK;
+    len = ds__rm_encode(q->bucket, &s, buf);
     if (admitted && n) {
-        int64_t rest = ds__lim_rest_in(&c, &s, ds__lim_clamp(&c, &s, now));
-        long long ttl = (long long)(rest / 1000000 + (rest % 1000000 != 0)) + (long long)slack;
+        int64_t rest = ds__lim_rest_in(&q->c, &s, ds__lim_clamp(&q->c, &s, q->now));
+        long long ttl = (long long)(rest / 1000000 + (rest % 1000000 != 0)) + q->slack;
         char *w;
         size_t wl;
         if (ttl > DS__RM_MAX_TTL_MS) ttl = DS__RM_MAX_TTL_MS;
@@ -200,20 +205,56 @@ static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
         if (RedisModule_StringTruncate(key, len) != REDISMODULE_OK ||
             !(w = RedisModule_StringDMA(key, &wl, REDISMODULE_WRITE)) || wl != len) {
             RedisModule_CloseKey(key);
-            return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: could not write the key");
+            RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: could not write the key");
+            return;
         }
         memcpy(w, buf, len);
         RedisModule_SetExpire(key, ttl);
-        if (wall < 0) wall = ds__rm_clock_ns();
-        RedisModule_Replicate(ctx, "SET", "sbcl", argv[1], buf, len, "PXAT",
-                              (wall < 0 ? RedisModule_Milliseconds() : wall / 1000000) + ttl);
+        if (q->wall < 0) q->wall = ds__rm_clock_ns();
+        RedisModule_Replicate(ctx, "SET", "sbcl", keyname, buf, len, "PXAT",
+                              (q->wall < 0 ? RedisModule_Milliseconds() : q->wall / 1000000) + ttl);
     }
     RedisModule_CloseKey(key);
-    ds__rm_hex16((uint64_t)now, nowhex);
+    ds__rm_hex16((uint64_t)q->now, nowhex);
     RedisModule_ReplyWithArray(ctx, 3);
     RedisModule_ReplyWithLongLong(ctx, admitted);
     RedisModule_ReplyWithStringBuffer(ctx, buf, len);
     RedisModule_ReplyWithStringBuffer(ctx, nowhex, 16);
+}
+
+/* DS.LIMIT key algo limit period_ns burst n now_ns slack_ms */
+static int ds__rm_limit(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    RedisModuleString *a[6];
+    ds__rmreq q;
+    const char *err;
+    uint64_t n;
+    if (argc != 9) return RedisModule_WrongArity(ctx);
+    a[0] = argv[2], a[1] = argv[3], a[2] = argv[4], a[3] = argv[5], a[4] = argv[7], a[5] = argv[8];
+    if ((err = ds__rm_parse(a, &q)) != NULL) return RedisModule_ReplyWithError(ctx, err);
+    if (!ds__rm_u64(argv[6], &n)) return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: n must be an integer in 0..2^64-1");
+    ds__rm_decide(ctx, &q, argv[1], n);
+    return REDISMODULE_OK;
+}
+
+/* DS.LIMITN algo limit period_ns burst now_ns slack_ms key n [key n ...]:
+ * the keys decided in order, in one command (a pipelined batch's keys on
+ * one node, without a command's overhead each); the reply is an array
+ * with each key's DS.LIMIT reply (or its error). Every argument is
+ * checked before the first decision: a bad one fails the whole call. */
+static int ds__rm_limitn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    ds__rmreq q;
+    const char *err;
+    uint64_t n;
+    int i;
+    if (argc < 9 || (argc - 7) % 2 != 0) return RedisModule_WrongArity(ctx);
+    if ((err = ds__rm_parse(argv + 1, &q)) != NULL) return RedisModule_ReplyWithError(ctx, err);
+    for (i = 8; i < argc; i += 2)
+        if (!ds__rm_u64(argv[i], &n)) return RedisModule_ReplyWithError(ctx, "ERR DS.LIMIT: n must be an integer in 0..2^64-1");
+    RedisModule_ReplyWithArray(ctx, (argc - 7) / 2);
+    for (i = 7; i < argc; i += 2) {
+        ds__rm_u64(argv[i + 1], &n);
+        ds__rm_decide(ctx, &q, argv[i], n);
+    }
     return REDISMODULE_OK;
 }
 
@@ -224,7 +265,8 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     (void)argv;
     (void)argc;
     if (ds__rm_init(ctx, "dslimit", DS__RM_VERSION) != REDISMODULE_OK) return REDISMODULE_ERR;
-    if (RedisModule_CreateCommand(ctx, "ds.limit", ds__rm_limit, "write deny-oom fast", 1, 1, 1) != REDISMODULE_OK)
+    if (RedisModule_CreateCommand(ctx, "ds.limit", ds__rm_limit, "write deny-oom fast", 1, 1, 1) != REDISMODULE_OK ||
+        RedisModule_CreateCommand(ctx, "ds.limitn", ds__rm_limitn, "write deny-oom", 7, -1, 2) != REDISMODULE_OK)
         return REDISMODULE_ERR;
     return REDISMODULE_OK;
 }

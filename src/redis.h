@@ -1032,6 +1032,7 @@ typedef struct ds__rdcall {
     size_t kl[2];
     const char *a[8];
     size_t al[8];
+    int pre;                 /* answered before ds__rd_run (DS.LIMITN): y, st set */
     int nmod;                /* > 0: on a node with the module, send m[] instead */
     int mod_only;            /* and fail (DS_EIO) on a node without it */
     const char *m[9];
@@ -1108,6 +1109,21 @@ static size_t ds__rd_putnum(char *p, char lead, size_t v) {
     p[k++] = '\n';
     return k;
 }
+/* One argument (a command may span several flushes: hiredis only
+ * appends the bytes). */
+static void ds__rd_putarg(ds__rdout *o, const char *p, size_t len) {
+    if (len + 32 > sizeof o->buf - o->len) ds__rd_flush(o);
+    o->len += ds__rd_putnum(o->buf + o->len, '$', len);
+    if (len + 2 > sizeof o->buf - o->len) { /* larger than the buffer */
+        ds__rd_flush(o);
+        if (!o->broken && len && redisAppendFormattedCommand(o->c, p, len) != REDIS_OK) o->broken = 1;
+    } else if (len) {
+        memcpy(o->buf + o->len, p, len);
+        o->len += len;
+    }
+    o->buf[o->len++] = '\r';
+    o->buf[o->len++] = '\n';
+}
 static void ds__rd_put(ds__rdout *o, int argc, const char **argv, const size_t *lens) {
     size_t need = 32, i;
     for (i = 0; i < (size_t)argc; i++) need += 32 + lens[i];
@@ -1133,9 +1149,10 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
     size_t i, j;
     int attempt;
     for (i = 0; i < n; i++) {
-        calls[i].pending = 1;
+        calls[i].pending = !calls[i].pre;
         calls[i].ask = 0;
         calls[i].round = -1;
+        if (calls[i].pre) continue;
         calls[i].y = NULL;
         calls[i].st = DS_EIO;
     }
@@ -1529,6 +1546,82 @@ bad:
     return DS_EIO;
 }
 
+/* A pipelined batch outside a cluster: each node with the module gets its
+ * keys as one DS.LIMITN (decided in order, atomically), which spares the
+ * server a command's overhead per decision. In a cluster the keys of one
+ * command must share a slot, so there every decision is a DS.LIMIT. The
+ * calls answered here are marked pre; the rest (a node without the
+ * module, one key on a node, a node that is down) go through ds__rd_run.
+ * A lost connection fails its calls (DS_EIO, not resent: they may have
+ * run); "unknown command" (the module was unloaded) leaves them to the
+ * scripts. */
+static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, const ds__rdlimargs *A) {
+    ds_redis *r = l->r;
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        calls[i].node = ds__rd_route(r, calls[i].k[0], calls[i].kl[0]);
+        calls[i].round = 0; /* 1: looked at here */
+    }
+    for (i = 0; i < n; i++) {
+        size_t node = calls[i].node, cnt = 0, k;
+        ds__rdnode *nd;
+        ds__rdout out;
+        void *vy = NULL;
+        redisReply *y;
+        char hdr[24];
+        if (calls[i].round || !calls[i].nmod || node == SIZE_MAX) continue;
+        for (j = i; j < n; j++)
+            if (calls[j].node == node) { cnt++; calls[j].round = 1; }
+        nd = &r->nodes[node];
+        if (cnt < 2 || ds__rd_connect(r, nd) != DS_OK || !nd->module) continue;
+        out.c = nd->c;
+        out.len = 0;
+        out.broken = 0;
+        out.len = ds__rd_putnum(out.buf, '*', 7 + 2 * cnt);
+        ds__rd_putarg(&out, "DS.LIMITN", 9);
+        for (k = 2; k <= 5; k++) ds__rd_putarg(&out, calls[i].m[k], calls[i].ml[k]); /* algo limit period burst */
+        ds__rd_putarg(&out, calls[i].m[7], calls[i].ml[7]);                          /* now */
+        ds__rd_putarg(&out, calls[i].m[8], calls[i].ml[8]);                          /* slack */
+        for (j = i; j < n; j++)
+            if (calls[j].node == node) {
+                ds__rd_putarg(&out, calls[j].m[1], calls[j].ml[1]); /* key */
+                ds__rd_putarg(&out, calls[j].m[6], calls[j].ml[6]); /* n */
+            }
+        ds__rd_flush(&out);
+        r->stats.calls++;
+        r->stats.module_calls += cnt;
+        if (out.broken || redisGetReply(nd->c, &vy) != REDIS_OK || !vy) {
+            ds__rd_drop(r, nd, "connection lost or timed out");
+            for (j = i; j < n; j++)
+                if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
+            continue;
+        }
+        y = (redisReply *)vy;
+        if (ds__rd_is_err(y, "ERR unknown command")) { /* unloaded: nothing ran; the scripts decide */
+            nd->module = 0;
+            freeReplyObject(y);
+            continue;
+        }
+        if (y->type != REDIS_REPLY_ARRAY || y->elements != cnt) {
+            snprintf(hdr, sizeof hdr, "%s", "DS.LIMITN");
+            ds__rd_seterr(r, "DS.LIMITN: unexpected reply", y->type == REDIS_REPLY_ERROR ? y->str : hdr);
+            for (j = i; j < n; j++)
+                if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
+            freeReplyObject(y);
+            continue;
+        }
+        for (j = i, k = 0; j < n; j++)
+            if (calls[j].node == node) {
+                calls[j].pre = 1;
+                calls[j].st = DS_OK;
+                calls[j].y = y->element[k]; /* each decision's reply, owned by its call */
+                y->element[k++] = NULL;
+            }
+        freeReplyObject(y);
+    }
+    (void)A;
+}
+
 static ds_status ds__rd_limfail(ds_redis_limiter *l, ds_limit_result *res) {
     if (res) {
         memset(res, 0, sizeof *res);
@@ -1564,6 +1657,7 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         ds__rd_limcall(l, &calls[i], &A, keys[i], lens[i], ns[i], kb + off, nb + i * DS__RD_NBUF);
         off += 2 * ds__rd_limkey_len(l, lens[i]);
     }
+    if (count > 1 && l->r->mode != DS_REDIS_CLUSTER && calls[0].nmod) ds__rd_limitn(l, calls, count, &A);
     ds__rd_run(l->r, calls, count);
     for (i = 0; i < count; i++) {
         ds_status st = calls[i].st == DS_OK ? ds__rd_limdecode(l, calls[i].y, ns[i], res ? &res[i] : NULL) : DS_EIO;

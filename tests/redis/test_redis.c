@@ -346,6 +346,11 @@ static void test_module_raw(void) {
         "DS.LIMIT junk 3 100 1000000000 20 1 1000 1000",                  /* not a state */
         "DS.LIMIT ds:l:rawb:{k} 4 100 1000000000 20 1 1000 1000",          /* a bucket's state, read as a window's */
         "DS.LIMIT ds:l:raww:{k} 3 100 1000000000 20 1 1000 1000",          /* and the other way */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000",                        /* no key */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000 nk1 1 nk2",              /* a key without n */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000 nk1 1 nk2 x",            /* a bad n: nothing decided */
+        "DS.LIMITN 5 100 1000000000 20 1000 1000 nk1 1",
+        "DS.LIMITN 3 0 1000000000 20 1000 1000 nk1 1",
     };
     const char *sock = env("DS_REDIS_MSOCK");
     redisContext *c = raw_connect(sock);
@@ -382,6 +387,18 @@ static void test_module_raw(void) {
         }
         if (y) freeReplyObject(y);
     }
+    CHECK(raw_int(sock, "EXISTS nk1") == 0); /* the DS.LIMITN errors decided nothing */
+    /* DS.LIMITN: one reply per key, in order; a key of another type is an
+     * error element, the others are decided */
+    y = (redisReply *)redisCommand(c, "DS.LIMITN 3 2 1000000000 0 5000 1000 nk1 1 lst 1 nk1 1 nk1 1");
+    CHECK(y && y->type == REDIS_REPLY_ARRAY && y->elements == 4);
+    if (y && y->type == REDIS_REPLY_ARRAY && y->elements == 4) {
+        CHECK(y->element[0]->type == REDIS_REPLY_ARRAY && y->element[0]->element[0]->integer == 1);
+        CHECK(y->element[1]->type == REDIS_REPLY_ERROR);
+        CHECK(y->element[2]->type == REDIS_REPLY_ARRAY && y->element[2]->element[0]->integer == 1);
+        CHECK(y->element[3]->type == REDIS_REPLY_ARRAY && y->element[3]->element[0]->integer == 0); /* limit 2 */
+    }
+    if (y) freeReplyObject(y);
     y = (redisReply *)redisCommand(c, "DS.LIMIT %s 3 100 1000000000 20 1 %s 1000", "empty{x}", "");
     CHECK(y && y->type == REDIS_REPLY_ARRAY && y->elements == 3 && y->element[0]->type == REDIS_REPLY_INTEGER &&
           y->element[0]->integer == 1 && y->element[1]->len == 32 && y->element[2]->len == 16);
@@ -551,6 +568,7 @@ static void test_limiter_batch(void) {
     batch_differential(&r, "mbatchs", DS_LIMIT_LEAKY_SHAPER, 30);
     batch_differential(&r, "mbatchc", DS_LIMIT_SLIDING_COUNTER, 30);
     CHECK(ds_redis_get_stats(&r).module_calls >= 24 * 120);
+    CHECK(ds_redis_get_stats(&r).calls < 2 * 120); /* a batch is one DS.LIMITN */
     ds_redis_free(&r);
 }
 
