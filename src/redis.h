@@ -129,6 +129,8 @@ typedef struct ds_redis {
     char user[256], pass[256];
     char sha[DS__RD_NSCRIPTS][41];
     char err[160];
+    void *scratch;           /* batches' call records, kept for the next batch */
+    size_t scratch_cap;
     ds_redis_stats stats;
     const ds_alloc *alloc;
 } ds_redis;
@@ -484,7 +486,10 @@ extern "C" {
 #endif
 /*@impl*/
 /* == ds:redis == */
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -956,6 +961,7 @@ DSDEF void ds_redis_free(ds_redis *r) {
     if (r->nodes) DS_FREE(r->alloc, r->nodes, r->cap_nodes * sizeof *r->nodes);
     if (r->slots) DS_FREE(r->alloc, r->slots, 16384 * sizeof(uint16_t));
     if (r->ring_on) ds_ring_free(&r->ring);
+    if (r->scratch) DS_FREE(r->alloc, r->scratch, r->scratch_cap);
     memset(r, 0, sizeof *r);
 }
 
@@ -1092,8 +1098,26 @@ typedef struct ds__rdout {
     int broken;
     char buf[8192];
 } ds__rdout;
+/* With nothing queued in hiredis's own buffer, the bytes go to the socket
+ * here (bounded by the command timeout like hiredis's writes): hiredis
+ * would copy them into a buffer it frees after every write. */
 static void ds__rd_flush(ds__rdout *o) {
-    if (o->len && !o->broken && redisAppendFormattedCommand(o->c, o->buf, o->len) != REDIS_OK) o->broken = 1;
+    if (o->len && !o->broken) {
+        if (o->c->obuf && sdslen(o->c->obuf) == 0 && (o->c->flags & REDIS_BLOCK) && o->c->fd >= 0) {
+            size_t off = 0;
+            while (off < o->len) {
+#ifdef MSG_NOSIGNAL
+                ssize_t w = send(o->c->fd, o->buf + off, o->len - off, MSG_NOSIGNAL);
+#else
+                ssize_t w = write(o->c->fd, o->buf + off, o->len - off);
+#endif
+                if (w > 0) off += (size_t)w;
+                else if (!(w < 0 && errno == EINTR)) { o->broken = 1; break; } /* timeout, reset */
+            }
+        } else if (redisAppendFormattedCommand(o->c, o->buf, o->len) != REDIS_OK) {
+            o->broken = 1;
+        }
+    }
     o->len = 0;
 }
 static size_t ds__rd_putnum(char *p, char lead, size_t v) {
@@ -1648,8 +1672,14 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
     if (!count) return DS_OK;
     if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF)) return DS_ENOMEM;
     total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes;
-    calls = (ds__rdcall *)DS_MALLOC(l->r->alloc, total);
-    if (!calls) return DS_ENOMEM;
+    if (total > l->r->scratch_cap) { /* kept: a large malloc per batch costs more than the decisions */
+        void *p = DS_MALLOC(l->r->alloc, total);
+        if (!p) return DS_ENOMEM;
+        if (l->r->scratch) DS_FREE(l->r->alloc, l->r->scratch, l->r->scratch_cap);
+        l->r->scratch = p;
+        l->r->scratch_cap = total;
+    }
+    calls = (ds__rdcall *)l->r->scratch;
     nb = (char *)(calls + count);
     kb = nb + count * DS__RD_NBUF;
     ds__rd_limargs(l, now, &A);
@@ -1664,7 +1694,6 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         out[i] = st == DS_EIO ? ds__rd_limfail(l, res ? &res[i] : NULL) : st;
     }
     ds__rd_calls_free(calls, count);
-    DS_FREE(l->r->alloc, calls, total);
     return DS_OK;
 }
 
