@@ -1081,6 +1081,7 @@ typedef struct ds__rdcall {
     const char *m[9];
     size_t ml[9];
     size_t node;
+    size_t sent;             /* the node it went to in this round */
     int ask, pending, round;
     redisReply *y;           /* the reply when st == DS_OK */
     ds_status st;
@@ -1205,8 +1206,80 @@ static void ds__rd_put(ds__rdout *o, int argc, const char **argv, const size_t *
     }
 }
 
+/* The replies of one node's pipeline (sent in this round), in order:
+ * NOSCRIPT (reload, resend), unknown command (the module went away:
+ * resend as the script), MOVED / ASK / TRYAGAIN / CLUSTERDOWN (resend
+ * next round), else the answer. A lost connection fails the rest. */
+static void ds__rd_read_node(ds_redis *r, ds__rdcall *calls, size_t n, size_t node, int attempt, int broken) {
+    ds__rdnode *nd;
+    size_t j;
+    int reload = 0;
+    for (j = 0; j < n; j++) {
+        ds__rdcall *c = &calls[j];
+        void *y = NULL;
+        unsigned slot;
+        size_t to;
+        if (!c->pending || c->round != attempt || c->sent != node) continue;
+        if (!broken && c->ask) {
+            if (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y) broken = 1;
+            else freeReplyObject(y);
+            y = NULL;
+        }
+        if (!broken && (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y)) broken = 1;
+        if (broken) {
+            c->pending = 0;
+            r->stats.errors++;
+            continue;
+        }
+        if (ds__rd_is_err((redisReply *)y, "NOSCRIPT")) {
+            reload = 1;
+            r->stats.noscript++;
+            c->ask = 0;
+        } else if (c->nmod && ds__rd_is_err((redisReply *)y, "ERR unknown command")) {
+            r->nodes[node].module = 0; /* unloaded: did not run; resent as the script */
+            c->ask = 0;
+        } else if (ds__rd_is_err((redisReply *)y, "MOVED ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
+            if (r->slots) r->slots[slot] = (uint16_t)to;
+            r->refresh = 1;
+            r->stats.moved++;
+            c->ask = 0;
+        } else if (ds__rd_is_err((redisReply *)y, "ASK ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
+            c->node = to;
+            c->ask = 1;
+            r->stats.ask++;
+        } else if (ds__rd_is_err((redisReply *)y, "TRYAGAIN") || ds__rd_is_err((redisReply *)y, "CLUSTERDOWN")) {
+            r->refresh = 1;
+            c->ask = 0;
+        } else {
+            c->y = (redisReply *)y;
+            c->st = DS_OK;
+            c->pending = 0;
+            y = NULL;
+        }
+        if (y) {
+            if (attempt == 5) ds__rd_seterr(r, "redirected too often", ((redisReply *)y)->str);
+            freeReplyObject(y);
+        }
+    }
+    /* a redirect may have added a node (r->nodes moved): index again */
+    nd = &r->nodes[node];
+    if (broken) {
+        ds__rd_drop(r, nd, "connection lost or timed out");
+        r->refresh = 1;
+    } else if (reload) {
+        ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
+    }
+    if (reload) nd->retry_at = 0;
+}
+
+/* Each round sends every node its pipeline first, then reads the nodes'
+ * replies in turn, so the nodes work on a batch at the same time (a
+ * cluster batch costs about one round trip, not one per node). */
+#define DS__RD_FANOUT 64
 static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
     ds__rdout out;
+    size_t sent[DS__RD_FANOUT], ns = 0, q;
+    int sbroken[DS__RD_FANOUT];
     size_t i, j;
     int attempt;
     for (i = 0; i < n; i++) {
@@ -1232,10 +1305,10 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
             }
         }
         if (!left) return;
+        ns = 0;
         for (i = 0; i < n; i++) {
             size_t node = calls[i].node;
             ds__rdnode *nd = &r->nodes[node];
-            int broken = 0, reload = 0;
             if (!calls[i].pending || calls[i].round == attempt) continue;
             if (ds__rd_connect(r, nd) != DS_OK) {
                 for (j = i; j < n; j++)
@@ -1260,6 +1333,7 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                     continue;
                 }
                 c->round = attempt;
+                c->sent = node;
                 if (c->ask) {
                     argv[0] = "ASKING";
                     lens[0] = 6;
@@ -1284,63 +1358,14 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 r->stats.calls++;
             }
             ds__rd_flush(&out);
-            broken = out.broken;
-            for (j = i; j < n; j++) {
-                ds__rdcall *c = &calls[j];
-                void *y = NULL;
-                unsigned slot;
-                size_t to;
-                if (!c->pending || c->node != node || c->round != attempt) continue;
-                if (!broken && c->ask) {
-                    if (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y) broken = 1;
-                    else freeReplyObject(y);
-                    y = NULL;
-                }
-                if (!broken && (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y)) broken = 1;
-                if (broken) {
-                    c->pending = 0;
-                    r->stats.errors++;
-                    continue;
-                }
-                if (ds__rd_is_err((redisReply *)y, "NOSCRIPT")) {
-                    reload = 1;
-                    r->stats.noscript++;
-                    c->ask = 0;
-                } else if (c->nmod && ds__rd_is_err((redisReply *)y, "ERR unknown command")) {
-                    r->nodes[node].module = 0; /* unloaded: did not run; resent as the script */
-                    c->ask = 0;
-                } else if (ds__rd_is_err((redisReply *)y, "MOVED ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
-                    if (r->slots) r->slots[slot] = (uint16_t)to;
-                    r->refresh = 1;
-                    r->stats.moved++;
-                    c->ask = 0;
-                } else if (ds__rd_is_err((redisReply *)y, "ASK ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
-                    c->node = to;
-                    c->ask = 1;
-                    r->stats.ask++;
-                } else if (ds__rd_is_err((redisReply *)y, "TRYAGAIN") || ds__rd_is_err((redisReply *)y, "CLUSTERDOWN")) {
-                    r->refresh = 1;
-                    c->ask = 0;
-                } else {
-                    c->y = (redisReply *)y;
-                    c->st = DS_OK;
-                    c->pending = 0;
-                    y = NULL;
-                }
-                if (y) {
-                    if (attempt == 5) ds__rd_seterr(r, "redirected too often", ((redisReply *)y)->str);
-                    freeReplyObject(y);
-                }
+            if (ns < DS__RD_FANOUT) { /* read after every node has its pipeline */
+                sent[ns] = node;
+                sbroken[ns++] = out.broken;
+            } else {
+                ds__rd_read_node(r, calls, n, node, attempt, out.broken);
             }
-            /* a redirect may have added a node (r->nodes moved): index again */
-            nd = &r->nodes[node];
-            if (broken) {
-                ds__rd_drop(r, nd, "connection lost or timed out");
-                r->refresh = 1;
-            }
-            else if (reload) ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
-            if (reload) nd->retry_at = 0;
         }
+        for (q = 0; q < ns; q++) ds__rd_read_node(r, calls, n, sent[q], attempt, sbroken[q]);
     }
     for (i = 0; i < n; i++)
         if (calls[i].pending) { calls[i].pending = 0; r->stats.errors++; }
