@@ -4,7 +4,7 @@
  * p50/p99 latency per call, one decision per round trip and pipelined
  * batches of 16 and 64 keys, each way:
  *   module  DS.LIMIT (engine DS_REDIS_ENGINE_MODULE): ds_limiter's C code in
- *           the server,
+ *           the server; a batch is one DS.LIMITN with its keys,
  *   Lua     the EVALSHA scripts (engine DS_REDIS_ENGINE_LUA),
  * beside
  *   (a) a seed-style token bucket script sent with EVAL on every call (the
@@ -383,19 +383,20 @@ int main(int argc, char **argv) {
     ds_redis_config rc;
     const char *nodes[1];
     const char *mod = "build/ds_limit_module.so";
-    int i, d, rounds = 3;
+    int i, d, rounds = 5;
     static const int depths[3] = {1, 16, 64};
-    static const char *const names[5] = {"GCRA, module (DS.LIMIT)", "token bucket, module (DS.LIMIT)",
+    static const char *const names[5] = {"GCRA, module (DS.LIMIT[N])", "token bucket, module (DS.LIMIT[N])",
                                          "GCRA, Lua (EVALSHA)", "token bucket, Lua (EVALSHA)",
                                          "seed token bucket, EVAL per call"};
     double cl[2][2];
+    setvbuf(stdout, NULL, _IOLBF, 0);
     for (a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--quick")) quick = 1;
         else if (!strcmp(argv[a], "--module") && a + 1 < argc) mod = argv[++a];
         else { fprintf(stderr, "usage: bench_redis [--module PATH] [--quick]\n"); return 2; }
     }
-    n1 = quick ? 5000 : 30000;
-    nb = quick ? 40000 : 320000;
+    n1 = quick ? 5000 : 20000;
+    nb = quick ? 40000 : 200000;
     if (quick) rounds = 1;
     if (!realpath(mod, module_path)) {
         printf("bench_redis: the module %s is missing (make build/ds_limit_module.so)\n", mod);
@@ -438,7 +439,7 @@ int main(int argc, char **argv) {
             x[2] = run_ds(&r, DS_LIMIT_GCRA, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
             x[3] = run_ds(&r, DS_LIMIT_TOKEN_BUCKET, DS_REDIS_ENGINE_LUA, depths[d], n / 4);
             x[4] = run_seed(depths[d], n / 4);
-            in = redis_bench("incr", depths[d], quick ? 20000 : (depths[d] == 1 ? 100000 : 1000000));
+            in = redis_bench("incr", depths[d], quick ? 20000 : (depths[d] == 1 ? 50000 : 600000));
             for (k = 0; k < 5; k++)
                 if (x[k].per_sec > best[k].per_sec) best[k] = x[k];
             if (in > incr) incr = in;
@@ -459,7 +460,8 @@ int main(int argc, char **argv) {
         int m, clients = 3;
         double secs = quick ? 1.0 : 3.0;
         printf("\ncluster scaling: GCRA, %d client processes x batches of 64 random keys, %.0f s each, "
-               "Redis Cluster without replicas, the module on every master, best of %d\n", clients, secs, rounds);
+               "Redis Cluster without replicas, the module on every master, best of %d\n", clients, secs,
+               rounds < 3 ? rounds : 3);
         for (m = 0; m < 2; m++) {
             int masters = m ? 3 : 1;
             if (!start_cluster(masters, 42 + (uint64_t)m)) {
@@ -469,7 +471,7 @@ int main(int argc, char **argv) {
                 continue;
             }
             cl[m][0] = cl[m][1] = 0;
-            for (i = 0; i < rounds; i++) {
+            for (i = 0; i < (rounds < 3 ? rounds : 3); i++) {
                 double mo = cl_run(DS_REDIS_ENGINE_MODULE, clients, secs), lu = cl_run(DS_REDIS_ENGINE_LUA, clients, secs);
                 if (mo > cl[m][0]) cl[m][0] = mo;
                 if (lu > cl[m][1]) cl[m][1] = lu;
