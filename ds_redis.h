@@ -19,11 +19,18 @@
  *     ds_redis r;
  *     ds_redis_limiter l;
  *     ds_redis_limiter_config lc = {{100, DS_LIMIT_GCRA, 1000000000, 0}, "api",
- *                                   DS_REDIS_FAIL_CLOSED, 0};
+ *                                   DS_REDIS_FAIL_CLOSED, 0, DS_REDIS_ENGINE_AUTO};
  *     if (ds_redis_init(&r, NULL) != DS_OK) { ... }      // 127.0.0.1:6379
  *     ds_redis_limiter_init(&l, &r, &lc);
  *     if (ds_redis_limiter_allow(&l, "user42", 6, 1, DS_REDIS_NOW_SERVER) == DS_OK) { ... }
  *     ds_redis_free(&r);
+ *
+ * THE MODULE (optional)
+ *   redis/ds_limit_module.c (make builds build/ds_limit_module.so; load it
+ *   with redis-server --loadmodule) adds DS.LIMIT and DS.LIMITN: ds_limiter's
+ *   own decision code in the server, on the scripts' state strings. The
+ *   limiters use it on the nodes that have it and the Lua scripts
+ *   elsewhere (ds_redis_limiter_config.engine); see ds:redis_limit.
  *
  * TABLE OF CONTENTS (tags mark banners in both halves)
  *   ds:redis         the handle: single node, ketama shards, cluster routing

@@ -1281,7 +1281,10 @@ static void test_sharded_ketama(void) {
     int k, per[8] = {0};
     flush_all();
     CHECKST(&r, open_multi(&r, DS_REDIS_SHARDED, env("DS_REDIS_SHARDS")), DS_OK);
+    CHECK(r.nodes[0].module == 1 && r.nodes[1].module == 0 && r.nodes[2].module == 1);
     limiter_differential_on(&r, "k", 60);
+    batch_differential(&r, "kbatch", DS_LIMIT_GCRA, 20); /* DS.LIMITN on two shards, the script on one */
+    batch_differential(&r, "kbatchw", DS_LIMIT_FIXED_WINDOW, 20);
     memset(&rc, 0, sizeof rc);
     rc.limit.limit = 1;
     rc.limit.algo = DS_LIMIT_FIXED_WINDOW;
