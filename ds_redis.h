@@ -290,6 +290,8 @@ typedef struct ds_redis_limiter {
     int64_t slack_ms;
     char name[65];
     uint64_t degraded;       /* decisions made by on_error (Redis unreachable) */
+    char kpre[104];          /* every key's start: prefix "l:" name ":{" */
+    size_t kpl;
 } ds_redis_limiter;
 
 DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r,
@@ -1417,6 +1419,7 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
     l->engine = cfg->engine;
     l->slack_ms = cfg->idle_slack_ms ? cfg->idle_slack_ms : 1000;
     strcpy(l->name, cfg->name);
+    l->kpl = (size_t)snprintf(l->kpre, sizeof l->kpre, "%sl:%s:{", r->prefix, l->name); /* <= 32 + 2 + 64 + 2 */
     return DS_OK;
 }
 
@@ -1447,18 +1450,12 @@ static void ds__rd_hex32(uint64_t a, uint64_t b, char out[33]) { /* the 128-bit 
 }
 
 /* Key bytes for one limiter key: prefix "l:" name ":{" key "}" (+ ":l"/":s"). */
-static size_t ds__rd_limkey_len(const ds_redis_limiter *l, size_t len) {
-    return strlen(l->r->prefix) + 2 + strlen(l->name) + 2 + len + 1 + 2;
-}
+static size_t ds__rd_limkey_len(const ds_redis_limiter *l, size_t len) { return l->kpl + len + 1 + 2; }
 static void ds__rd_limkeys(const ds_redis_limiter *l, const void *key, size_t len, char *buf, size_t *kl) {
-    size_t p = 0, n;
-    n = strlen(l->r->prefix); memcpy(buf, l->r->prefix, n); p += n;
-    memcpy(buf + p, "l:", 2); p += 2;
-    n = strlen(l->name); memcpy(buf + p, l->name, n); p += n;
-    memcpy(buf + p, ":{", 2); p += 2;
-    memcpy(buf + p, key, len); p += len;
-    buf[p++] = '}';
-    *kl = p;
+    memcpy(buf, l->kpre, l->kpl);
+    memcpy(buf + l->kpl, key, len);
+    buf[l->kpl + len] = '}';
+    *kl = l->kpl + len + 1;
 }
 
 /* Fill one call; kbuf holds 2 * ds__rd_limkey_len bytes, nbuf DS__RD_NBUF. */
