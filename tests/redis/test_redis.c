@@ -485,7 +485,24 @@ static void test_module_absent(void) {
         ds_limit_result a;
         int64_t now = 1000 + (int64_t)i * 37000000;
         ds_status sa = ds_limiter_take(&L, 1, now, &a), sb;
-        if (i == 10) CHECK(raw_int(msock, "MODULE UNLOAD dslimit") == 0);
+        if (i == 10) {
+            /* a batch on a handle that saw the module: DS.LIMITN gets
+             * "unknown command" and the scripts decide instead */
+            ds_redis m2;
+            ds_redis_limiter l2;
+            const void *bk[3] = {"b1", "b2", "b1"};
+            size_t bl[3] = {2, 2, 2};
+            uint64_t bn[3] = {5, 1, 1};
+            ds_status bo[3];
+            CHECKST(&m2, open_node(&m2, msock, 2000000000), DS_OK);
+            CHECK(m2.nodes[0].module == 1);
+            CHECKST(&m2, ds_redis_limiter_init(&l2, &m2, &rc), DS_OK);
+            CHECK(raw_int(msock, "MODULE UNLOAD dslimit") == 0);
+            CHECKST(&m2, ds_redis_limiter_take_batch(&l2, 3, bk, bl, bn, now, bo, NULL), DS_OK);
+            CHECK(bo[0] == DS_OK && bo[1] == DS_OK && bo[2] == DS_EREFUSED); /* burst 5 */
+            CHECK(m2.nodes[0].module == 0);
+            ds_redis_free(&m2);
+        }
         if (i == 20) {
             snprintf(cmd, sizeof cmd, "MODULE LOAD %s", env("DS_REDIS_MODULE"));
             CHECK(raw_int(msock, cmd) == 0);
