@@ -1084,7 +1084,8 @@ typedef struct ds__rdcall {
     size_t kl[2];
     const char *a[8];
     size_t al[8];
-    int pre;                 /* answered before ds__rd_run (DS.LIMITN): y, st set */
+    int pre;                 /* answered before ds__rd_run (DS.LIMITN): y, st set;
+                                2: y lives in the batch's arena (not freed) */
     int nmod;                /* > 0: on a node with the module, send m[] instead */
     int mod_only;            /* and fail (DS_EIO) on a node without it */
     const char *m[9];
@@ -1382,9 +1383,83 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
 
 static void ds__rd_calls_free(ds__rdcall *calls, size_t n) {
     size_t i;
-    for (i = 0; i < n; i++)
-        if (calls[i].y) { freeReplyObject(calls[i].y); calls[i].y = NULL; }
+    for (i = 0; i < n; i++) {
+        if (calls[i].y && calls[i].pre != 2) freeReplyObject(calls[i].y);
+        calls[i].y = NULL;
+    }
 }
+
+/* DS.LIMITN's reply is parsed into an arena in the batch's scratch memory
+ * (hiredis's reader with these object functions, for that one reply):
+ * hiredis's own objects cost 7 allocations and frees a decision, more
+ * client CPU than the rest of a pipelined decision. */
+typedef struct ds__rdarena {
+    redisReply *rep;
+    redisReply **el;
+    char *str;
+    size_t nrep, caprep, nel, capel, nstr, capstr;
+} ds__rdarena;
+#define DS__RD_ARENA_STR 256 /* string bytes per decision: state, now, or an error */
+static size_t ds__rd_arena_bytes(size_t count) {
+    return (1 + 4 * count) * sizeof(redisReply) + 4 * count * sizeof(redisReply *) + DS__RD_ARENA_STR * count + 64;
+}
+static void ds__rd_arena_init(ds__rdarena *a, char *mem, size_t count) {
+    size_t off = 0;
+    mem += (16 - ((uintptr_t)(void *)mem & 15)) & 15; /* the 64 spare bytes cover both roundings */
+    a->rep = (redisReply *)(void *)mem;
+    a->caprep = 1 + 4 * count;
+    off += a->caprep * sizeof(redisReply);
+    off = (off + 15) & ~(size_t)15;
+    a->el = (redisReply **)(void *)(mem + off);
+    a->capel = 4 * count;
+    off += a->capel * sizeof(redisReply *);
+    a->str = mem + off;
+    a->capstr = DS__RD_ARENA_STR * count;
+    a->nrep = a->nel = a->nstr = 0;
+}
+static redisReply *ds__rda_new(const redisReadTask *t, int type) {
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    if (!a || a->nrep == a->caprep) return NULL;
+    y = &a->rep[a->nrep++];
+    memset(y, 0, sizeof *y);
+    y->type = type;
+    if (t->parent) ((redisReply *)t->parent->obj)->element[t->idx] = y;
+    return y;
+}
+static void *ds__rda_string(const redisReadTask *t, char *str, size_t len) {
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    if (!a || len >= a->capstr - a->nstr || !(y = ds__rda_new(t, t->type))) return NULL;
+    y->str = a->str + a->nstr;
+    if (len) memcpy(y->str, str, len);
+    y->str[len] = 0;
+    y->len = len;
+    a->nstr += len + 1;
+    return y;
+}
+#if defined(HIREDIS_MAJOR) && HIREDIS_MAJOR >= 1
+static void *ds__rda_array(const redisReadTask *t, size_t n) {
+#else
+static void *ds__rda_array(const redisReadTask *t, int n) {
+#endif
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    size_t k = (size_t)n, i;
+    if (!a || n < 0 || k > a->capel - a->nel || !(y = ds__rda_new(t, REDIS_REPLY_ARRAY))) return NULL;
+    y->element = a->el + a->nel;
+    y->elements = k;
+    for (i = 0; i < k; i++) y->element[i] = NULL;
+    a->nel += k;
+    return y;
+}
+static void *ds__rda_integer(const redisReadTask *t, long long v) {
+    redisReply *y = ds__rda_new(t, REDIS_REPLY_INTEGER);
+    if (y) y->integer = v;
+    return y;
+}
+static void *ds__rda_nil(const redisReadTask *t) { return ds__rda_new(t, REDIS_REPLY_NIL); }
+static void ds__rda_free(void *o) { (void)o; /* the arena goes with the batch */ }
 
 /* Name rules shared by the structures: 1..64 bytes, no braces. */
 static int ds__rd_name_ok(const char *name) {
@@ -1645,9 +1720,19 @@ bad:
  * A lost connection fails its calls (DS_EIO, not resent: they may have
  * run); "unknown command" (the module was unloaded) leaves them to the
  * scripts. */
-static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, const ds__rdlimargs *A) {
+static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, const ds__rdlimargs *A,
+                          char *arena_mem) {
     ds_redis *r = l->r;
+    redisReplyObjectFunctions fns;
+    ds__rdarena ar;
     size_t i, j;
+    memset(&fns, 0, sizeof fns);
+    fns.createString = ds__rda_string;
+    fns.createArray = ds__rda_array;
+    fns.createInteger = ds__rda_integer;
+    fns.createNil = ds__rda_nil;
+    fns.freeObject = ds__rda_free;
+    ds__rd_arena_init(&ar, arena_mem, n); /* every node's reply fits: n decisions in all */
     for (i = 0; i < n; i++) {
         calls[i].node = ds__rd_route(r, calls[i].k[0], calls[i].kl[0]);
         calls[i].round = 0; /* 1: looked at here */
@@ -1680,7 +1765,19 @@ static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, cons
         ds__rd_flush(&out);
         r->stats.calls++;
         r->stats.module_calls += cnt;
-        if (out.broken || redisGetReply(nd->c, &vy) != REDIS_OK || !vy) {
+        if (!out.broken) {
+            redisReader *rd = nd->c->reader;
+            redisReplyObjectFunctions *ofn = rd->fn;
+            void *opriv = rd->privdata;
+            int got;
+            rd->fn = &fns;
+            rd->privdata = &ar;
+            got = redisGetReply(nd->c, &vy) == REDIS_OK && vy;
+            rd->fn = ofn;
+            rd->privdata = opriv;
+            if (!got) out.broken = 1;
+        }
+        if (out.broken) {
             ds__rd_drop(r, nd, "connection lost or timed out");
             for (j = i; j < n; j++)
                 if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
@@ -1689,7 +1786,6 @@ static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, cons
         y = (redisReply *)vy;
         if (ds__rd_is_err(y, "ERR unknown command")) { /* unloaded: nothing ran; the scripts decide */
             nd->module = 0;
-            freeReplyObject(y);
             continue;
         }
         if (y->type != REDIS_REPLY_ARRAY || y->elements != cnt) {
@@ -1697,17 +1793,14 @@ static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, cons
             ds__rd_seterr(r, "DS.LIMITN: unexpected reply", y->type == REDIS_REPLY_ERROR ? y->str : hdr);
             for (j = i; j < n; j++)
                 if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
-            freeReplyObject(y);
             continue;
         }
         for (j = i, k = 0; j < n; j++)
             if (calls[j].node == node) {
-                calls[j].pre = 1;
+                calls[j].pre = 2;
                 calls[j].st = DS_OK;
-                calls[j].y = y->element[k]; /* each decision's reply, owned by its call */
-                y->element[k++] = NULL;
+                calls[j].y = y->element[k++]; /* in the arena */
             }
-        freeReplyObject(y);
     }
     (void)A;
 }
@@ -1736,8 +1829,9 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         kbytes += 2 * ds__rd_limkey_len(l, lens[i]);
     }
     if (!count) return DS_OK;
-    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF)) return DS_ENOMEM;
-    total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes;
+    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF + ds__rd_arena_bytes(1))) return DS_ENOMEM;
+    kbytes = (kbytes + 15) & ~(size_t)15;
+    total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes + ds__rd_arena_bytes(count);
     if (total > l->r->scratch_cap) { /* kept: a large malloc per batch costs more than the decisions */
         void *p = DS_MALLOC(l->r->alloc, total);
         if (!p) return DS_ENOMEM;
@@ -1753,7 +1847,8 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         ds__rd_limcall(l, &calls[i], &A, keys[i], lens[i], ns[i], kb + off, nb + i * DS__RD_NBUF);
         off += 2 * ds__rd_limkey_len(l, lens[i]);
     }
-    if (count > 1 && l->r->mode != DS_REDIS_CLUSTER && calls[0].nmod) ds__rd_limitn(l, calls, count, &A);
+    if (count > 1 && l->r->mode != DS_REDIS_CLUSTER && calls[0].nmod)
+        ds__rd_limitn(l, calls, count, &A, kb + kbytes); /* the arena: after the keys */
     ds__rd_run(l->r, calls, count);
     for (i = 0; i < count; i++) {
         ds_status st = calls[i].st == DS_OK ? ds__rd_limdecode(l, calls[i].y, ns[i], res ? &res[i] : NULL) : DS_EIO;
