@@ -1,6 +1,7 @@
 # ds - build, test, fuzz, bench, install.
 #
-#   make            the examples, optimised (-O2), in parallel: build/examples/
+#   make            the examples, optimised (-O2), in parallel: build/examples/,
+#                   and the optional Redis module build/ds_limit_module.so
 #   make demo       a short tour: a cache, a rate limiter, autocomplete and a
 #                   vector search on the shipped data, with their output
 #   make check      everything CI runs (installs missing Debian packages

@@ -19,11 +19,18 @@
  *     ds_redis r;
  *     ds_redis_limiter l;
  *     ds_redis_limiter_config lc = {{100, DS_LIMIT_GCRA, 1000000000, 0}, "api",
- *                                   DS_REDIS_FAIL_CLOSED, 0};
+ *                                   DS_REDIS_FAIL_CLOSED, 0, DS_REDIS_ENGINE_AUTO};
  *     if (ds_redis_init(&r, NULL) != DS_OK) { ... }      // 127.0.0.1:6379
  *     ds_redis_limiter_init(&l, &r, &lc);
  *     if (ds_redis_limiter_allow(&l, "user42", 6, 1, DS_REDIS_NOW_SERVER) == DS_OK) { ... }
  *     ds_redis_free(&r);
+ *
+ * THE MODULE (optional)
+ *   redis/ds_limit_module.c (make builds build/ds_limit_module.so; load it
+ *   with redis-server --loadmodule) adds DS.LIMIT and DS.LIMITN: ds_limiter's
+ *   own decision code in the server, on the scripts' state strings. The
+ *   limiters use it on the nodes that have it and the Lua scripts
+ *   elsewhere (ds_redis_limiter_config.engine); see ds:redis_limit.
  *
  * TABLE OF CONTENTS (tags mark banners in both halves)
  *   ds:redis         the handle: single node, ketama shards, cluster routing
@@ -144,6 +151,7 @@ typedef struct ds_redis_stats {
     uint64_t connects;       /* connections opened */
     uint64_t moved, ask;     /* cluster redirects followed */
     uint64_t noscript;       /* scripts reloaded after NOSCRIPT */
+    uint64_t module_calls;   /* limiter decisions sent as DS.LIMIT (the module) */
     uint64_t refreshes;      /* slot map loads */
 } ds_redis_stats;
 
@@ -152,6 +160,7 @@ typedef struct ds__rdnode {
     int port;
     redisContext *c;
     int64_t retry_at, backoff;
+    int module;              /* 1: DS.LIMIT is there (COMMAND INFO at connect) */
 } ds__rdnode;
 
 #define DS__RD_NSCRIPTS 8
@@ -168,6 +177,8 @@ typedef struct ds_redis {
     char user[256], pass[256];
     char sha[DS__RD_NSCRIPTS][41];
     char err[160];
+    void *scratch;           /* batches' call records, kept for the next batch */
+    size_t scratch_cap;
     ds_redis_stats stats;
     const ds_alloc *alloc;
 } ds_redis;
@@ -205,6 +216,21 @@ DSDEF unsigned ds_redis_slot(const void *key, size_t len);
  * idle keys vanish and cost nothing; an absent key is a key at rest. The
  * TTL is real time: with a caller's `now` that runs slower than real time
  * (tests), raise idle_slack_ms, or a key may vanish before it is at rest.
+ * The module: where a node has loaded redis/ds_limit_module.c (DS.LIMIT,
+ * built by make as build/ds_limit_module.so), a decision is that command
+ * instead of the script: ds_limiter's own C code on the same key and the
+ * same state string, a fraction of the script's server CPU (docs/redis.md).
+ * Each connection asks COMMAND INFO DS.LIMIT once when it opens (so a
+ * module loaded later is seen after a reconnect; one unloaded later is
+ * noticed by its "unknown command" reply, and the call is resent as the
+ * script: it did not run). engine picks: DS_REDIS_ENGINE_AUTO (0, the
+ * module where loaded, else the script), DS_REDIS_ENGINE_LUA (always the
+ * script), DS_REDIS_ENGINE_MODULE (the module only: a node without it
+ * fails the call like an unreachable node, DS_EIO into on_error). The
+ * sliding log is served by the script only (its state is a list): AUTO
+ * uses the script for it, MODULE refuses it at init (DS_EINVAL). Both
+ * ways read and write the same state, so they may serve one key at once
+ * (a rolling deploy) with the same decisions.
  * Errors: when a decision cannot be made (DS_EIO: node down, timeout,
  * garbage), on_error decides: DS_REDIS_FAIL_CLOSED (default) returns
  * DS_EREFUSED, DS_REDIS_FAIL_OPEN returns DS_OK (admitted unchecked),
@@ -214,7 +240,8 @@ DSDEF unsigned ds_redis_slot(const void *key, size_t len);
  *   ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r,
  *                                   const ds_redis_limiter_config *cfg)
  *          DS_EINVAL: NULL, a bad ds_limit_config (as ds_limiter_init), an
- *          empty name, a name over 64 bytes or with '{' '}'. Allocates
+ *          empty name, a name over 64 bytes or with '{' '}', an unknown
+ *          engine, DS_REDIS_ENGINE_MODULE with the sliding log. Allocates
  *          nothing. l borrows r (r must outlive l).
  *   ds_status ds_redis_limiter_take(ds_redis_limiter *l, const void *key, size_t len,
  *                                   uint64_t n, int64_t now, ds_limit_result *res)
@@ -241,20 +268,30 @@ typedef enum ds_redis_fail {
     DS_REDIS_FAIL_REPORT = 2
 } ds_redis_fail;
 
+typedef enum ds_redis_engine {
+    DS_REDIS_ENGINE_AUTO = 0,    /* DS.LIMIT where the node has the module, else Lua */
+    DS_REDIS_ENGINE_LUA = 1,     /* always the Lua scripts */
+    DS_REDIS_ENGINE_MODULE = 2   /* DS.LIMIT only (a node without it: DS_EIO) */
+} ds_redis_engine;
+
 typedef struct ds_redis_limiter_config {
     ds_limit_config limit;   /* as ds_limiter (burst 0 = limit) */
     const char *name;        /* namespace of the keys (non-empty, <= 64 bytes) */
     ds_redis_fail on_error;
     int64_t idle_slack_ms;   /* added to every TTL; 0 = 1000 */
+    ds_redis_engine engine;  /* 0 = AUTO: the module where loaded */
 } ds_redis_limiter_config;
 
 typedef struct ds_redis_limiter {
     ds_redis *r;
     ds_limit_config cfg;
     ds_redis_fail on_error;
+    ds_redis_engine engine;
     int64_t slack_ms;
     char name[65];
     uint64_t degraded;       /* decisions made by on_error (Redis unreachable) */
+    char kpre[104];          /* every key's start: prefix "l:" name ":{" */
+    size_t kpl;
 } ds_redis_limiter;
 
 DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r,
@@ -495,7 +532,10 @@ DSDEF ds_status ds_redis_cache_poll(ds_redis_cache *c);
 #if (defined(DS_IMPLEMENTATION) || defined(DS_REDIS_IMPLEMENTATION)) && !defined(DS_REDIS_IMPLEMENTATION_DONE)
 #define DS_REDIS_IMPLEMENTATION_DONE
 /* == ds:redis == */
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -768,6 +808,12 @@ static ds_status ds__rd_connect(ds_redis *r, ds__rdnode *nd) {
         r->sha[i][40] = 0;
         freeReplyObject(y);
     }
+    /* Is the limiter module loaded? [nil] if not; an error (COMMAND denied
+     * by an ACL) counts as not. */
+    y = (redisReply *)redisCommand(c, "COMMAND INFO DS.LIMIT");
+    if (!y) goto fail;
+    nd->module = y->type == REDIS_REPLY_ARRAY && y->elements == 1 && y->element[0]->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(y);
     nd->backoff = r->bo_min;
     nd->retry_at = 0;
     return DS_OK;
@@ -961,6 +1007,7 @@ DSDEF void ds_redis_free(ds_redis *r) {
     if (r->nodes) DS_FREE(r->alloc, r->nodes, r->cap_nodes * sizeof *r->nodes);
     if (r->slots) DS_FREE(r->alloc, r->slots, 16384 * sizeof(uint16_t));
     if (r->ring_on) ds_ring_free(&r->ring);
+    if (r->scratch) DS_FREE(r->alloc, r->scratch, r->scratch_cap);
     memset(r, 0, sizeof *r);
 }
 
@@ -1037,7 +1084,14 @@ typedef struct ds__rdcall {
     size_t kl[2];
     const char *a[8];
     size_t al[8];
+    int pre;                 /* answered before ds__rd_run (DS.LIMITN): y, st set;
+                                2: y lives in the batch's arena (not freed) */
+    int nmod;                /* > 0: on a node with the module, send m[] instead */
+    int mod_only;            /* and fail (DS_EIO) on a node without it */
+    const char *m[9];
+    size_t ml[9];
     size_t node;
+    size_t sent;             /* the node it went to in this round */
     int ask, pending, round;
     redisReply *y;           /* the reply when st == DS_OK */
     ds_status st;
@@ -1082,13 +1136,167 @@ static int ds__rd_redirect(ds_redis *r, const redisReply *y, unsigned *slot, siz
     return 1;
 }
 
+/* A pipeline's commands, formatted here (RESP) into one buffer and handed
+ * to hiredis a buffer at a time: hiredis formats each command with
+ * sdscatfmt and appends it on its own, which cost a pipelined decision
+ * more client CPU than the server spends on DS.LIMIT. */
+typedef struct ds__rdout {
+    redisContext *c;
+    size_t len;
+    int broken;
+    char buf[8192];
+} ds__rdout;
+/* With nothing queued in hiredis's own buffer, the bytes go to the socket
+ * here (bounded by the command timeout like hiredis's writes): hiredis
+ * would copy them into a buffer it frees after every write. */
+static void ds__rd_flush(ds__rdout *o) {
+    if (o->len && !o->broken) {
+        if (o->c->obuf && sdslen(o->c->obuf) == 0 && (o->c->flags & REDIS_BLOCK) && o->c->fd >= 0) {
+            size_t off = 0;
+            while (off < o->len) {
+#ifdef MSG_NOSIGNAL
+                ssize_t w = send(o->c->fd, o->buf + off, o->len - off, MSG_NOSIGNAL);
+#else
+                ssize_t w = write(o->c->fd, o->buf + off, o->len - off);
+#endif
+                if (w > 0) off += (size_t)w;
+                else if (!(w < 0 && errno == EINTR)) { o->broken = 1; break; } /* timeout, reset */
+            }
+        } else if (redisAppendFormattedCommand(o->c, o->buf, o->len) != REDIS_OK) {
+            o->broken = 1;
+        }
+    }
+    o->len = 0;
+}
+static size_t ds__rd_putnum(char *p, char lead, size_t v) {
+    char t[24];
+    size_t n = 0, k = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    p[k++] = lead;
+    while (n) p[k++] = t[--n];
+    p[k++] = '\r';
+    p[k++] = '\n';
+    return k;
+}
+/* One argument (a command may span several flushes: hiredis only
+ * appends the bytes). */
+static void ds__rd_putarg(ds__rdout *o, const char *p, size_t len) {
+    if (len + 32 > sizeof o->buf - o->len) ds__rd_flush(o);
+    o->len += ds__rd_putnum(o->buf + o->len, '$', len);
+    if (len + 2 > sizeof o->buf - o->len) { /* larger than the buffer */
+        ds__rd_flush(o);
+        if (!o->broken && len && redisAppendFormattedCommand(o->c, p, len) != REDIS_OK) o->broken = 1;
+    } else if (len) {
+        memcpy(o->buf + o->len, p, len);
+        o->len += len;
+    }
+    o->buf[o->len++] = '\r';
+    o->buf[o->len++] = '\n';
+}
+static void ds__rd_put(ds__rdout *o, int argc, const char **argv, const size_t *lens) {
+    size_t need = 32, i;
+    for (i = 0; i < (size_t)argc; i++) need += 32 + lens[i];
+    if (need > sizeof o->buf - o->len) {
+        ds__rd_flush(o);
+        if (need > sizeof o->buf) { /* a large command: hiredis formats it */
+            if (!o->broken && redisAppendCommandArgv(o->c, argc, argv, lens) != REDIS_OK) o->broken = 1;
+            return;
+        }
+    }
+    o->len += ds__rd_putnum(o->buf + o->len, '*', (size_t)argc);
+    for (i = 0; i < (size_t)argc; i++) {
+        o->len += ds__rd_putnum(o->buf + o->len, '$', lens[i]);
+        if (lens[i]) memcpy(o->buf + o->len, argv[i], lens[i]);
+        o->len += lens[i];
+        o->buf[o->len++] = '\r';
+        o->buf[o->len++] = '\n';
+    }
+}
+
+/* The replies of one node's pipeline (sent in this round), in order:
+ * NOSCRIPT (reload, resend), unknown command (the module went away:
+ * resend as the script), MOVED / ASK / TRYAGAIN / CLUSTERDOWN (resend
+ * next round), else the answer. A lost connection fails the rest. */
+static void ds__rd_read_node(ds_redis *r, ds__rdcall *calls, size_t n, size_t node, int attempt, int broken) {
+    ds__rdnode *nd;
+    size_t j;
+    int reload = 0;
+    for (j = 0; j < n; j++) {
+        ds__rdcall *c = &calls[j];
+        void *y = NULL;
+        unsigned slot;
+        size_t to;
+        if (!c->pending || c->round != attempt || c->sent != node) continue;
+        if (!broken && c->ask) {
+            if (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y) broken = 1;
+            else freeReplyObject(y);
+            y = NULL;
+        }
+        if (!broken && (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y)) broken = 1;
+        if (broken) {
+            c->pending = 0;
+            r->stats.errors++;
+            continue;
+        }
+        if (ds__rd_is_err((redisReply *)y, "NOSCRIPT")) {
+            reload = 1;
+            r->stats.noscript++;
+            c->ask = 0;
+        } else if (c->nmod && ds__rd_is_err((redisReply *)y, "ERR unknown command")) {
+            r->nodes[node].module = 0; /* unloaded: did not run; resent as the script */
+            c->ask = 0;
+        } else if (ds__rd_is_err((redisReply *)y, "MOVED ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
+            if (r->slots) r->slots[slot] = (uint16_t)to;
+            r->refresh = 1;
+            r->stats.moved++;
+            c->ask = 0;
+        } else if (ds__rd_is_err((redisReply *)y, "ASK ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
+            c->node = to;
+            c->ask = 1;
+            r->stats.ask++;
+        } else if (ds__rd_is_err((redisReply *)y, "TRYAGAIN") || ds__rd_is_err((redisReply *)y, "CLUSTERDOWN")) {
+            r->refresh = 1;
+            c->ask = 0;
+        } else {
+            c->y = (redisReply *)y;
+            c->st = DS_OK;
+            c->pending = 0;
+            y = NULL;
+        }
+        if (y) {
+            if (attempt == 5) ds__rd_seterr(r, "redirected too often", ((redisReply *)y)->str);
+            freeReplyObject(y);
+        }
+    }
+    /* a redirect may have added a node (r->nodes moved): index again */
+    nd = &r->nodes[node];
+    if (broken) {
+        ds__rd_drop(r, nd, "connection lost or timed out");
+        r->refresh = 1;
+    } else if (reload) {
+        ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
+    }
+    if (reload) nd->retry_at = 0;
+}
+
+/* Each round sends every node its pipeline first, then reads the nodes'
+ * replies in turn, so the nodes work on a batch at the same time (a
+ * cluster batch costs about one round trip, not one per node). */
+#define DS__RD_FANOUT 64
 static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
+    ds__rdout out;
+    size_t sent[DS__RD_FANOUT], ns = 0, q;
+    int sbroken[DS__RD_FANOUT];
     size_t i, j;
     int attempt;
     for (i = 0; i < n; i++) {
-        calls[i].pending = 1;
+        calls[i].pending = !calls[i].pre;
         calls[i].ask = 0;
         calls[i].round = -1;
+        if (calls[i].pre) continue;
         calls[i].y = NULL;
         calls[i].st = DS_EIO;
     }
@@ -1107,10 +1315,10 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
             }
         }
         if (!left) return;
+        ns = 0;
         for (i = 0; i < n; i++) {
             size_t node = calls[i].node;
             ds__rdnode *nd = &r->nodes[node];
-            int broken = 0, reload = 0;
             if (!calls[i].pending || calls[i].round == attempt) continue;
             if (ds__rd_connect(r, nd) != DS_OK) {
                 for (j = i; j < n; j++)
@@ -1118,6 +1326,9 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 r->refresh = 1; /* cluster: a failover may have moved its slots */
                 continue;
             }
+            out.c = nd->c;
+            out.len = 0;
+            out.broken = 0;
             for (j = i; j < n; j++) {
                 const char *argv[16];
                 size_t lens[16];
@@ -1125,11 +1336,24 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 int argc = 0, m;
                 ds__rdcall *c = &calls[j];
                 if (!c->pending || c->node != node || c->round == attempt) continue;
+                if (c->mod_only && !nd->module) { /* DS_REDIS_ENGINE_MODULE on a node without it */
+                    c->pending = 0;
+                    r->stats.errors++;
+                    ds__rd_seterr(r, "DS.LIMIT: the node has no ds_limit_module loaded", nd->addr);
+                    continue;
+                }
                 c->round = attempt;
+                c->sent = node;
                 if (c->ask) {
                     argv[0] = "ASKING";
                     lens[0] = 6;
-                    if (redisAppendCommandArgv(nd->c, 1, argv, lens) != REDIS_OK) broken = 1;
+                    ds__rd_put(&out, 1, argv, lens);
+                }
+                if (c->nmod && nd->module) {
+                    ds__rd_put(&out, c->nmod, c->m, c->ml);
+                    r->stats.calls++;
+                    r->stats.module_calls++;
+                    continue;
                 }
                 if (c->script >= 0) {
                     nk[0] = (char)('0' + c->nkeys);
@@ -1140,62 +1364,18 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
                 }
                 for (m = 0; m < c->nkeys && c->script >= 0; m++) { argv[argc] = c->k[m]; lens[argc++] = c->kl[m]; }
                 for (m = 0; m < c->nargs; m++) { argv[argc] = c->a[m]; lens[argc++] = c->al[m]; }
-                if (redisAppendCommandArgv(nd->c, argc, argv, lens) != REDIS_OK) broken = 1;
+                ds__rd_put(&out, argc, argv, lens);
                 r->stats.calls++;
             }
-            for (j = i; j < n; j++) {
-                ds__rdcall *c = &calls[j];
-                void *y = NULL;
-                unsigned slot;
-                size_t to;
-                if (!c->pending || c->node != node || c->round != attempt) continue;
-                if (!broken && c->ask) {
-                    if (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y) broken = 1;
-                    else freeReplyObject(y);
-                    y = NULL;
-                }
-                if (!broken && (redisGetReply(r->nodes[node].c, &y) != REDIS_OK || !y)) broken = 1;
-                if (broken) {
-                    c->pending = 0;
-                    r->stats.errors++;
-                    continue;
-                }
-                if (ds__rd_is_err((redisReply *)y, "NOSCRIPT")) {
-                    reload = 1;
-                    r->stats.noscript++;
-                    c->ask = 0;
-                } else if (ds__rd_is_err((redisReply *)y, "MOVED ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
-                    if (r->slots) r->slots[slot] = (uint16_t)to;
-                    r->refresh = 1;
-                    r->stats.moved++;
-                    c->ask = 0;
-                } else if (ds__rd_is_err((redisReply *)y, "ASK ") && ds__rd_redirect(r, (redisReply *)y, &slot, &to)) {
-                    c->node = to;
-                    c->ask = 1;
-                    r->stats.ask++;
-                } else if (ds__rd_is_err((redisReply *)y, "TRYAGAIN") || ds__rd_is_err((redisReply *)y, "CLUSTERDOWN")) {
-                    r->refresh = 1;
-                    c->ask = 0;
-                } else {
-                    c->y = (redisReply *)y;
-                    c->st = DS_OK;
-                    c->pending = 0;
-                    y = NULL;
-                }
-                if (y) {
-                    if (attempt == 5) ds__rd_seterr(r, "redirected too often", ((redisReply *)y)->str);
-                    freeReplyObject(y);
-                }
+            ds__rd_flush(&out);
+            if (ns < DS__RD_FANOUT) { /* read after every node has its pipeline */
+                sent[ns] = node;
+                sbroken[ns++] = out.broken;
+            } else {
+                ds__rd_read_node(r, calls, n, node, attempt, out.broken);
             }
-            /* a redirect may have added a node (r->nodes moved): index again */
-            nd = &r->nodes[node];
-            if (broken) {
-                ds__rd_drop(r, nd, "connection lost or timed out");
-                r->refresh = 1;
-            }
-            else if (reload) ds__rd_drop(r, nd, "NOSCRIPT: reloading scripts"); /* reconnect reloads */
-            if (reload) nd->retry_at = 0;
         }
+        for (q = 0; q < ns; q++) ds__rd_read_node(r, calls, n, sent[q], attempt, sbroken[q]);
     }
     for (i = 0; i < n; i++)
         if (calls[i].pending) { calls[i].pending = 0; r->stats.errors++; }
@@ -1203,9 +1383,83 @@ static void ds__rd_run(ds_redis *r, ds__rdcall *calls, size_t n) {
 
 static void ds__rd_calls_free(ds__rdcall *calls, size_t n) {
     size_t i;
-    for (i = 0; i < n; i++)
-        if (calls[i].y) { freeReplyObject(calls[i].y); calls[i].y = NULL; }
+    for (i = 0; i < n; i++) {
+        if (calls[i].y && calls[i].pre != 2) freeReplyObject(calls[i].y);
+        calls[i].y = NULL;
+    }
 }
+
+/* DS.LIMITN's reply is parsed into an arena in the batch's scratch memory
+ * (hiredis's reader with these object functions, for that one reply):
+ * hiredis's own objects cost 7 allocations and frees a decision, more
+ * client CPU than the rest of a pipelined decision. */
+typedef struct ds__rdarena {
+    redisReply *rep;
+    redisReply **el;
+    char *str;
+    size_t nrep, caprep, nel, capel, nstr, capstr;
+} ds__rdarena;
+#define DS__RD_ARENA_STR 256 /* string bytes per decision: state, now, or an error */
+static size_t ds__rd_arena_bytes(size_t count) {
+    return (1 + 4 * count) * sizeof(redisReply) + 4 * count * sizeof(redisReply *) + DS__RD_ARENA_STR * count + 64;
+}
+static void ds__rd_arena_init(ds__rdarena *a, char *mem, size_t count) {
+    size_t off = 0;
+    mem += (16 - ((uintptr_t)(void *)mem & 15)) & 15; /* the 64 spare bytes cover both roundings */
+    a->rep = (redisReply *)(void *)mem;
+    a->caprep = 1 + 4 * count;
+    off += a->caprep * sizeof(redisReply);
+    off = (off + 15) & ~(size_t)15;
+    a->el = (redisReply **)(void *)(mem + off);
+    a->capel = 4 * count;
+    off += a->capel * sizeof(redisReply *);
+    a->str = mem + off;
+    a->capstr = DS__RD_ARENA_STR * count;
+    a->nrep = a->nel = a->nstr = 0;
+}
+static redisReply *ds__rda_new(const redisReadTask *t, int type) {
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    if (!a || a->nrep == a->caprep) return NULL;
+    y = &a->rep[a->nrep++];
+    memset(y, 0, sizeof *y);
+    y->type = type;
+    if (t->parent) ((redisReply *)t->parent->obj)->element[t->idx] = y;
+    return y;
+}
+static void *ds__rda_string(const redisReadTask *t, char *str, size_t len) {
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    if (!a || len >= a->capstr - a->nstr || !(y = ds__rda_new(t, t->type))) return NULL;
+    y->str = a->str + a->nstr;
+    if (len) memcpy(y->str, str, len);
+    y->str[len] = 0;
+    y->len = len;
+    a->nstr += len + 1;
+    return y;
+}
+#if defined(HIREDIS_MAJOR) && HIREDIS_MAJOR >= 1
+static void *ds__rda_array(const redisReadTask *t, size_t n) {
+#else
+static void *ds__rda_array(const redisReadTask *t, int n) {
+#endif
+    ds__rdarena *a = (ds__rdarena *)t->privdata;
+    redisReply *y;
+    size_t k = (size_t)n, i;
+    if (!a || n < 0 || k > a->capel - a->nel || !(y = ds__rda_new(t, REDIS_REPLY_ARRAY))) return NULL;
+    y->element = a->el + a->nel;
+    y->elements = k;
+    for (i = 0; i < k; i++) y->element[i] = NULL;
+    a->nel += k;
+    return y;
+}
+static void *ds__rda_integer(const redisReadTask *t, long long v) {
+    redisReply *y = ds__rda_new(t, REDIS_REPLY_INTEGER);
+    if (y) y->integer = v;
+    return y;
+}
+static void *ds__rda_nil(const redisReadTask *t) { return ds__rda_new(t, REDIS_REPLY_NIL); }
+static void ds__rda_free(void *o) { (void)o; /* the arena goes with the batch */ }
 
 /* Name rules shared by the structures: 1..64 bytes, no braces. */
 static int ds__rd_name_ok(const char *name) {
@@ -1228,23 +1482,41 @@ DSDEF ds_status ds_redis_limiter_init(ds_redis_limiter *l, ds_redis *r, const ds
     if (!l) return DS_EINVAL;
     memset(l, 0, sizeof *l);
     if (!r || !cfg || !ds__rd_name_ok(cfg->name) || (unsigned)cfg->on_error > DS_REDIS_FAIL_REPORT ||
-        cfg->idle_slack_ms < 0 || ds_limiter_init(&probe, &cfg->limit, NULL) != DS_OK)
+        cfg->idle_slack_ms < 0 || (unsigned)cfg->engine > DS_REDIS_ENGINE_MODULE ||
+        ds_limiter_init(&probe, &cfg->limit, NULL) != DS_OK ||
+        (cfg->engine == DS_REDIS_ENGINE_MODULE && cfg->limit.algo == DS_LIMIT_SLIDING_LOG))
         return DS_EINVAL;
     ds_limiter_free(&probe);
     l->r = r;
     l->cfg = cfg->limit;
     if (!l->cfg.burst) l->cfg.burst = l->cfg.limit;
     l->on_error = cfg->on_error;
+    l->engine = cfg->engine;
     l->slack_ms = cfg->idle_slack_ms ? cfg->idle_slack_ms : 1000;
     strcpy(l->name, cfg->name);
+    l->kpl = (size_t)snprintf(l->kpre, sizeof l->kpre, "%sl:%s:{", r->prefix, l->name); /* <= 32 + 2 + 64 + 2 */
     return DS_OK;
 }
 
 typedef struct ds__rdlimargs {
     char now[17], lim[17], per[17], burst[17], slack[24];
     char nowL[65], tau[33];  /* buckets: now * limit (TIME: 1e9 * limit, 1000 * limit), burst * period */
+    char d_algo[2], d_lim[21], d_per[21], d_burst[21], d_now[21]; /* DS.LIMIT's, decimal */
 } ds__rdlimargs;
-#define DS__RD_NBUF 33       /* per call: n (16 hex), or n * period (32 hex) */
+#define DS__RD_NBUF 54       /* per call: n (16 hex), or n * period (32 hex); then n in decimal */
+
+/* v in decimal, NUL-terminated; returns the length (1..20). */
+static size_t ds__rd_dec(uint64_t v, char out[21]) {
+    char t[20];
+    size_t n = 0, i;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++) out[i] = t[n - 1 - i];
+    out[n] = 0;
+    return n;
+}
 
 static void ds__rd_hex32(uint64_t a, uint64_t b, char out[33]) { /* the 128-bit product a * b */
     ds__mum128(&a, &b); /* a = low, b = high */
@@ -1253,18 +1525,12 @@ static void ds__rd_hex32(uint64_t a, uint64_t b, char out[33]) { /* the 128-bit 
 }
 
 /* Key bytes for one limiter key: prefix "l:" name ":{" key "}" (+ ":l"/":s"). */
-static size_t ds__rd_limkey_len(const ds_redis_limiter *l, size_t len) {
-    return strlen(l->r->prefix) + 2 + strlen(l->name) + 2 + len + 1 + 2;
-}
+static size_t ds__rd_limkey_len(const ds_redis_limiter *l, size_t len) { return l->kpl + len + 1 + 2; }
 static void ds__rd_limkeys(const ds_redis_limiter *l, const void *key, size_t len, char *buf, size_t *kl) {
-    size_t p = 0, n;
-    n = strlen(l->r->prefix); memcpy(buf, l->r->prefix, n); p += n;
-    memcpy(buf + p, "l:", 2); p += 2;
-    n = strlen(l->name); memcpy(buf + p, l->name, n); p += n;
-    memcpy(buf + p, ":{", 2); p += 2;
-    memcpy(buf + p, key, len); p += len;
-    buf[p++] = '}';
-    *kl = p;
+    memcpy(buf, l->kpre, l->kpl);
+    memcpy(buf + l->kpl, key, len);
+    buf[l->kpl + len] = '}';
+    *kl = l->kpl + len + 1;
 }
 
 /* Fill one call; kbuf holds 2 * ds__rd_limkey_len bytes, nbuf DS__RD_NBUF. */
@@ -1309,6 +1575,22 @@ static void ds__rd_limcall(const ds_redis_limiter *l, ds__rdcall *c, const ds__r
         c->a[5] = A->slack; c->al[5] = strlen(A->slack);
         c->nargs = 6;
     }
+    /* DS.LIMIT key algo limit period_ns burst n now_ns slack_ms, where the
+     * node has the module (the sliding log: the script only) */
+    if (l->engine != DS_REDIS_ENGINE_LUA && g != DS_LIMIT_SLIDING_LOG) {
+        char *dn = nbuf + 33;
+        c->mod_only = l->engine == DS_REDIS_ENGINE_MODULE;
+        c->m[0] = "DS.LIMIT"; c->ml[0] = 8;
+        c->m[1] = kbuf; c->ml[1] = kl;
+        c->m[2] = A->d_algo; c->ml[2] = 1;
+        c->m[3] = A->d_lim; c->ml[3] = strlen(A->d_lim);
+        c->m[4] = A->d_per; c->ml[4] = strlen(A->d_per);
+        c->m[5] = A->d_burst; c->ml[5] = strlen(A->d_burst);
+        c->m[6] = dn; c->ml[6] = ds__rd_dec(n, dn);
+        c->m[7] = A->d_now; c->ml[7] = strlen(A->d_now);
+        c->m[8] = A->slack; c->ml[8] = strlen(A->slack);
+        c->nmod = 9;
+    }
 }
 
 static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs *A) {
@@ -1325,6 +1607,13 @@ static void ds__rd_limargs(const ds_redis_limiter *l, int64_t now, ds__rdlimargs
     ds__rd_hex16((uint64_t)l->cfg.period_ns, A->per);
     ds__rd_hex16(l->cfg.burst, A->burst);
     snprintf(A->slack, sizeof A->slack, "%lld", (long long)l->slack_ms);
+    A->d_algo[0] = (char)('0' + (int)l->cfg.algo);
+    A->d_algo[1] = 0;
+    ds__rd_dec(l->cfg.limit, A->d_lim);
+    ds__rd_dec((uint64_t)l->cfg.period_ns, A->d_per);
+    ds__rd_dec(l->cfg.burst, A->d_burst);
+    if (now == DS_REDIS_NOW_SERVER) A->d_now[0] = 0;
+    else ds__rd_dec((uint64_t)now, A->d_now);
 }
 
 static int64_t ds__rd_sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
@@ -1422,6 +1711,100 @@ bad:
     return DS_EIO;
 }
 
+/* A pipelined batch outside a cluster: each node with the module gets its
+ * keys as one DS.LIMITN (decided in order, atomically), which spares the
+ * server a command's overhead per decision. In a cluster the keys of one
+ * command must share a slot, so there every decision is a DS.LIMIT. The
+ * calls answered here are marked pre; the rest (a node without the
+ * module, one key on a node, a node that is down) go through ds__rd_run.
+ * A lost connection fails its calls (DS_EIO, not resent: they may have
+ * run); "unknown command" (the module was unloaded) leaves them to the
+ * scripts. */
+static void ds__rd_limitn(ds_redis_limiter *l, ds__rdcall *calls, size_t n, const ds__rdlimargs *A,
+                          char *arena_mem) {
+    ds_redis *r = l->r;
+    redisReplyObjectFunctions fns;
+    ds__rdarena ar;
+    size_t i, j;
+    memset(&fns, 0, sizeof fns);
+    fns.createString = ds__rda_string;
+    fns.createArray = ds__rda_array;
+    fns.createInteger = ds__rda_integer;
+    fns.createNil = ds__rda_nil;
+    fns.freeObject = ds__rda_free;
+    ds__rd_arena_init(&ar, arena_mem, n); /* every node's reply fits: n decisions in all */
+    for (i = 0; i < n; i++) {
+        calls[i].node = ds__rd_route(r, calls[i].k[0], calls[i].kl[0]);
+        calls[i].round = 0; /* 1: looked at here */
+    }
+    for (i = 0; i < n; i++) {
+        size_t node = calls[i].node, cnt = 0, k;
+        ds__rdnode *nd;
+        ds__rdout out;
+        void *vy = NULL;
+        redisReply *y;
+        char hdr[24];
+        if (calls[i].round || !calls[i].nmod || node == SIZE_MAX) continue;
+        for (j = i; j < n; j++)
+            if (calls[j].node == node) { cnt++; calls[j].round = 1; }
+        nd = &r->nodes[node];
+        if (cnt < 2 || ds__rd_connect(r, nd) != DS_OK || !nd->module) continue;
+        out.c = nd->c;
+        out.len = 0;
+        out.broken = 0;
+        out.len = ds__rd_putnum(out.buf, '*', 7 + 2 * cnt);
+        ds__rd_putarg(&out, "DS.LIMITN", 9);
+        for (k = 2; k <= 5; k++) ds__rd_putarg(&out, calls[i].m[k], calls[i].ml[k]); /* algo limit period burst */
+        ds__rd_putarg(&out, calls[i].m[7], calls[i].ml[7]);                          /* now */
+        ds__rd_putarg(&out, calls[i].m[8], calls[i].ml[8]);                          /* slack */
+        for (j = i; j < n; j++)
+            if (calls[j].node == node) {
+                ds__rd_putarg(&out, calls[j].m[1], calls[j].ml[1]); /* key */
+                ds__rd_putarg(&out, calls[j].m[6], calls[j].ml[6]); /* n */
+            }
+        ds__rd_flush(&out);
+        r->stats.calls++;
+        r->stats.module_calls += cnt;
+        if (!out.broken) {
+            redisReader *rd = nd->c->reader;
+            redisReplyObjectFunctions *ofn = rd->fn;
+            void *opriv = rd->privdata;
+            int got;
+            rd->fn = &fns;
+            rd->privdata = &ar;
+            got = redisGetReply(nd->c, &vy) == REDIS_OK && vy;
+            rd->fn = ofn;
+            rd->privdata = opriv;
+            if (!got) out.broken = 1;
+        }
+        if (out.broken) {
+            ds__rd_drop(r, nd, "connection lost or timed out");
+            for (j = i; j < n; j++)
+                if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
+            continue;
+        }
+        y = (redisReply *)vy;
+        if (ds__rd_is_err(y, "ERR unknown command")) { /* unloaded: nothing ran; the scripts decide */
+            nd->module = 0;
+            continue;
+        }
+        if (y->type != REDIS_REPLY_ARRAY || y->elements != cnt) {
+            snprintf(hdr, sizeof hdr, "%s", "DS.LIMITN");
+            ds__rd_seterr(r, "DS.LIMITN: unexpected reply", y->type == REDIS_REPLY_ERROR ? y->str : hdr);
+            for (j = i; j < n; j++)
+                if (calls[j].node == node) { calls[j].pre = 1; calls[j].st = DS_EIO; r->stats.errors++; }
+            continue;
+        }
+        for (j = i, k = 0; j < n; j++)
+            if (calls[j].node == node) {
+                calls[j].pre = 2;
+                calls[j].st = DS_OK;
+                calls[j].y = y->element[k++]; /* in the arena */
+            }
+    }
+    (void)A;
+}
+
 static ds_status ds__rd_limfail(ds_redis_limiter *l, ds_limit_result *res) {
     if (res) {
         memset(res, 0, sizeof *res);
@@ -1446,10 +1829,17 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         kbytes += 2 * ds__rd_limkey_len(l, lens[i]);
     }
     if (!count) return DS_OK;
-    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF)) return DS_ENOMEM;
-    total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes;
-    calls = (ds__rdcall *)DS_MALLOC(l->r->alloc, total);
-    if (!calls) return DS_ENOMEM;
+    if (count > (SIZE_MAX / 2 - kbytes) / (sizeof(ds__rdcall) + DS__RD_NBUF + ds__rd_arena_bytes(1))) return DS_ENOMEM;
+    kbytes = (kbytes + 15) & ~(size_t)15;
+    total = count * (sizeof(ds__rdcall) + DS__RD_NBUF) + kbytes + ds__rd_arena_bytes(count);
+    if (total > l->r->scratch_cap) { /* kept: a large malloc per batch costs more than the decisions */
+        void *p = DS_MALLOC(l->r->alloc, total);
+        if (!p) return DS_ENOMEM;
+        if (l->r->scratch) DS_FREE(l->r->alloc, l->r->scratch, l->r->scratch_cap);
+        l->r->scratch = p;
+        l->r->scratch_cap = total;
+    }
+    calls = (ds__rdcall *)l->r->scratch;
     nb = (char *)(calls + count);
     kb = nb + count * DS__RD_NBUF;
     ds__rd_limargs(l, now, &A);
@@ -1457,13 +1847,14 @@ DSDEF ds_status ds_redis_limiter_take_batch(ds_redis_limiter *l, size_t count, c
         ds__rd_limcall(l, &calls[i], &A, keys[i], lens[i], ns[i], kb + off, nb + i * DS__RD_NBUF);
         off += 2 * ds__rd_limkey_len(l, lens[i]);
     }
+    if (count > 1 && l->r->mode != DS_REDIS_CLUSTER && calls[0].nmod)
+        ds__rd_limitn(l, calls, count, &A, kb + kbytes); /* the arena: after the keys */
     ds__rd_run(l->r, calls, count);
     for (i = 0; i < count; i++) {
         ds_status st = calls[i].st == DS_OK ? ds__rd_limdecode(l, calls[i].y, ns[i], res ? &res[i] : NULL) : DS_EIO;
         out[i] = st == DS_EIO ? ds__rd_limfail(l, res ? &res[i] : NULL) : st;
     }
     ds__rd_calls_free(calls, count);
-    DS_FREE(l->r->alloc, calls, total);
     return DS_OK;
 }
 

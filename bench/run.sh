@@ -115,6 +115,7 @@ $CXX $CXXFLAGS bench/bench_bpe.cc -o "$BIN/bench_bpe" -lsentencepiece -lsentence
 $CC $CFLAGS bench/bench_limit.c -o "$BIN/bench_limit" -lm
 # ds_redis.h: hiredis; the benchmark starts its own redis-server.
 $CC $CFLAGS bench/bench_redis.c -o "$BIN/bench_redis" -lhiredis -lm
+$CC -std=c99 -O2 -fPIC -shared -fvisibility=hidden -I. redis/ds_limit_module.c -o "$BIN/ds_limit_module.so" -lm
 $CC $CFLAGS bench/bench_breaker.c -o "$BIN/bench_breaker" -lm
 $CC $CFLAGS bench/bench_ids.c -o "$BIN/bench_ids" -luuid -lm
 # libmemcached (ketama peer) is Debian's shared library, never connected.
@@ -201,7 +202,7 @@ echo "== $BIN/bench_limit $QUICK"
 "$BIN/bench_limit" $QUICK
 echo
 echo "== $BIN/bench_redis $QUICK (a local redis-server it starts; needs redis-server, redis-tools)"
-"$BIN/bench_redis" $QUICK || echo "(bench_redis failed: is redis-server installed?)"
+"$BIN/bench_redis" --module "$BIN/ds_limit_module.so" $QUICK || echo "(bench_redis failed: is redis-server installed?)"
 DATA=${DS_DATA:-../shared/data}
 echo
 if [ -d "$DATA/cache-traces" ]; then

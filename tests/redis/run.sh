@@ -1,9 +1,12 @@
 #!/bin/sh
 # tests/redis/run.sh BIN - run the ds_redis.h tests (BIN, built by
 # mk/redis.mk) against redis-server instances it starts itself: one node
-# on a unix socket, three independent nodes (ketama shards) and a Redis
-# Cluster of three masters with one replica each on free local ports (the
-# failover test kills a master), no persistence, all
+# on a unix socket, one more with the limiter module (DS_REDIS_MODULE, the
+# .so mk/redis.mk builds) loaded, three independent nodes (ketama shards;
+# the first and the last load the module, the middle one does not) and a
+# Redis Cluster of three masters with one replica each on free local ports,
+# every cluster node with the module (the failover test kills a master),
+# no persistence, all
 # under build/redis/<pid>/. Every server is stopped on exit, also on
 # failure or interrupt. Forwards BIN's output (its last line is
 # "N passed, M failed, K skipped") and exit status. Without redis-server
@@ -20,6 +23,9 @@ for t in redis-server redis-cli; do
         fail "$t not found: install redis-server and redis-tools (Debian: apt-get install redis-server redis-tools libhiredis-dev; tools/deps.sh check does)"
 done
 root=$(cd "$(dirname "$0")/../.." && pwd)
+module=${DS_REDIS_MODULE:-$root/build/ds_limit_module.so}
+[ -f "$module" ] || fail "the limiter module $module is missing (make build/ds_limit_module.so)"
+case $module in /*) ;; *) module="$(pwd)/$module" ;; esac
 dir="$root/build/redis/$$"
 rm -rf "$dir"; mkdir -p "$dir" || fail "cannot create $dir"
 stop_all() {
@@ -70,19 +76,23 @@ wait_up() { # wait_up redis-cli-args...
 }
 
 start single --port 0 --unixsocket "$dir/single.sock"
+start msingle --port 0 --unixsocket "$dir/msingle.sock" --loadmodule "$module" --enable-module-command local
 shards=""
 for i in 1 2 3; do
-    p=$(free_port); start shard$i --port $p --bind 127.0.0.1
+    p=$(free_port)
+    if [ $i = 2 ]; then start shard$i --port $p --bind 127.0.0.1
+    else start shard$i --port $p --bind 127.0.0.1 --loadmodule "$module"; fi
     shards="$shards${shards:+,}127.0.0.1:$p"
 done
 cports=""
 for i in 1 2 3 4 5 6; do
     p=$(free_port)
     start cluster-$p --port $p --bind 127.0.0.1 --cluster-enabled yes \
-        --cluster-config-file "$dir/nodes-$p.conf" --cluster-node-timeout 1000
+        --cluster-config-file "$dir/nodes-$p.conf" --cluster-node-timeout 1000 --loadmodule "$module"
     cports="$cports $p"
 done
 wait_up -s "$dir/single.sock" || fail "redis-server did not start (see $dir/single.log)"
+wait_up -s "$dir/msingle.sock" || fail "redis-server with $module did not start (see $dir/msingle.log)"
 for s in $(echo "$shards" | tr ',' ' '); do
     wait_up -p "${s##*:}" || fail "redis-server on $s did not start"
 done
@@ -110,6 +120,7 @@ for p in $cports; do
 done
 
 DS_REDIS_DIR="$dir" DS_REDIS_SOCK="$dir/single.sock" DS_REDIS_SHARDS="$shards" \
+DS_REDIS_MSOCK="$dir/msingle.sock" DS_REDIS_MODULE="$module" \
 DS_REDIS_CLUSTER=$(echo "$cnodes" | tr ' ' ',') DS_REDIS_SERVER=$(command -v redis-server) \
     "$bin"
 rc=$?

@@ -143,6 +143,7 @@ static void flush_all(void) {
     const char *n[8];
     size_t i, k = split(env("DS_REDIS_SHARDS"), buf, n);
     raw_int(env("DS_REDIS_SOCK"), "FLUSHALL");
+    raw_int(env("DS_REDIS_MSOCK"), "FLUSHALL");
     for (i = 0; i < k; i++) raw_int(n[i], "FLUSHALL");
 }
 
@@ -209,19 +210,33 @@ static void print_res(const char *who, ds_status st, const ds_limit_result *x) {
            (long long)x->reset_after_ns, (long long)x->delay_ns);
 }
 
-/* One random stream on one key: the distributed limiter against ds_limiter. */
+/* One random stream on one key: the distributed limiter against ds_limiter.
+ * diff_mixed: each step goes at random through a limiter that always
+ * uses the script or one that always uses the module (one key, both). */
+static ds_redis_engine diff_engine = DS_REDIS_ENGINE_AUTO;
+static int diff_mixed;
 static int diff_stream(ds_redis *r, const ds_limit_config *cfg, const char *name, int steps, int64_t start) {
     ds_limiter L;
-    ds_redis_limiter R;
+    ds_redis_limiter R, R2;
     ds_redis_limiter_config rc;
     int64_t now = start;
-    int i;
+    int i, mixed = diff_mixed && cfg->algo != DS_LIMIT_SLIDING_LOG;
     memset(&rc, 0, sizeof rc);
     rc.limit = *cfg;
     rc.name = name;
     rc.on_error = DS_REDIS_FAIL_REPORT;
     rc.idle_slack_ms = 3600000; /* synthetic time: keep keys for an hour */
+    rc.engine = mixed ? DS_REDIS_ENGINE_LUA : diff_engine;
+    if (diff_engine == DS_REDIS_ENGINE_MODULE && cfg->algo == DS_LIMIT_SLIDING_LOG) { /* script only */
+        CHECKST(r, ds_redis_limiter_init(&R, r, &rc), DS_EINVAL);
+        return 1;
+    }
     if (ds_limiter_init(&L, cfg, NULL) != DS_OK || ds_redis_limiter_init(&R, r, &rc) != DS_OK) {
+        CHECK(0);
+        return 0;
+    }
+    rc.engine = DS_REDIS_ENGINE_MODULE;
+    if (mixed && ds_redis_limiter_init(&R2, r, &rc) != DS_OK) {
         CHECK(0);
         return 0;
     }
@@ -240,7 +255,7 @@ static int diff_stream(ds_redis *r, const ds_limit_config *cfg, const char *name
         memset(&a, 0x55, sizeof a);
         memset(&b, 0x33, sizeof b);
         sa = ds_limiter_take(&L, n, now, &a);
-        sb = ds_redis_limiter_take(&R, "key", 3, n, now, &b);
+        sb = ds_redis_limiter_take(mixed && below(2) ? &R2 : &R, "key", 3, n, now, &b);
         if (sa != sb || !same_res(&a, &b)) {
             t_fail++;
             printf("  differential: %s (%s, limit %llu period %lld burst %llu) step %d n %llu now %lld [%s]\n", name,
@@ -280,6 +295,232 @@ static void test_limiter_differential(void) {
     CHECKST(&r, open_node(&r, env("DS_REDIS_SOCK"), 2000000000), DS_OK);
     limiter_differential_on(&r, "s", 300);
     ds_redis_free(&r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The module (DS.LIMIT, redis/ds_limit_module.c), loaded on DS_REDIS_MSOCK
+ * and not on DS_REDIS_SOCK. */
+static void test_module_differential(void) {
+    ds_redis r;
+    uint64_t before;
+    CHECKST(&r, open_node(&r, env("DS_REDIS_MSOCK"), 2000000000), DS_OK);
+    CHECK(r.nodes[0].module == 1); /* COMMAND INFO found it */
+    before = ds_redis_get_stats(&r).module_calls;
+    diff_engine = DS_REDIS_ENGINE_MODULE; /* the module or DS_EIO: no silent fallback */
+    limiter_differential_on(&r, "m", 300);
+    diff_engine = DS_REDIS_ENGINE_AUTO; /* the module, the sliding log by its script */
+    limiter_differential_on(&r, "a", 100);
+    CHECK(ds_redis_get_stats(&r).module_calls >= before + 6 * 5 * 400);
+    /* one key, the script and the module at random: same state format */
+    diff_mixed = 1;
+    limiter_differential_on(&r, "x", 300);
+    diff_mixed = 0;
+    ds_redis_free(&r);
+}
+
+/* The raw command: every bad argument is an error reply, nothing changes,
+ * the server lives on; the state string is the script's. */
+static void test_module_raw(void) {
+    static const char *const bad[] = {
+        "DS.LIMIT",
+        "DS.LIMIT k 3 100 1000000000 20 1 1000",                          /* arity */
+        "DS.LIMIT k 3 100 1000000000 20 1 1000 1000 extra",
+        "DS.LIMIT k 7 100 1000000000 20 1 1000 1000",                     /* algo */
+        "DS.LIMIT k 5 100 1000000000 20 1 1000 1000",                     /* the log: Lua only */
+        "DS.LIMIT k -1 100 1000000000 20 1 1000 1000",
+        "DS.LIMIT k x 100 1000000000 20 1 1000 1000",
+        "DS.LIMIT k 3 0 1000000000 20 1 1000 1000",                       /* limit */
+        "DS.LIMIT k 3 18446744073709551616 1000000000 20 1 1000 1000",
+        "DS.LIMIT k 3 +5 1000000000 20 1 1000 1000",
+        "DS.LIMIT k 3 100 0 20 1 1000 1000",                              /* period */
+        "DS.LIMIT k 3 100 9223372036854775808 20 1 1000 1000",
+        "DS.LIMIT k 3 100 1e9 20 1 1000 1000",
+        "DS.LIMIT k 3 100 1000000000 -1 1 1000 1000",                     /* burst */
+        "DS.LIMIT k 3 100 1000000000 20 99999999999999999999 1000 1000",  /* n */
+        "DS.LIMIT k 3 100 1000000000 20 1 -5 1000",                       /* now */
+        "DS.LIMIT k 3 100 1000000000 20 1 9223372036854775808 1000",
+        "DS.LIMIT k 3 100 1000000000 20 1 1000x 1000",
+        "DS.LIMIT k 3 100 1000000000 20 1 1000 -1",                       /* slack */
+        "DS.LIMIT k 3 100 1000000000 20 1 1000 9223372036854775808",
+        "DS.LIMIT lst 3 100 1000000000 20 1 1000 1000",                   /* WRONGTYPE */
+        "DS.LIMIT junk 3 100 1000000000 20 1 1000 1000",                  /* not a state */
+        "DS.LIMIT ds:l:rawb:{k} 4 100 1000000000 20 1 1000 1000",          /* a bucket's state, read as a window's */
+        "DS.LIMIT ds:l:raww:{k} 3 100 1000000000 20 1 1000 1000",          /* and the other way */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000",                        /* no key */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000 nk1 1 nk2",              /* a key without n */
+        "DS.LIMITN 3 100 1000000000 20 1000 1000 nk1 1 nk2 x",            /* a bad n: nothing decided */
+        "DS.LIMITN 5 100 1000000000 20 1000 1000 nk1 1",
+        "DS.LIMITN 3 0 1000000000 20 1000 1000 nk1 1",
+    };
+    const char *sock = env("DS_REDIS_MSOCK");
+    redisContext *c = raw_connect(sock);
+    redisReply *y;
+    ds_redis r;
+    ds_redis_limiter lb, lw;
+    ds_redis_limiter_config rc;
+    char lua_state[80], mod_state[80];
+    size_t i;
+    if (!c || c->err) { CHECK(0); if (c) redisFree(c); return; }
+    raw_int(sock, "RPUSH lst a");
+    raw_int(sock, "SET junk hello");
+    /* states written by the scripts (engine LUA) */
+    CHECKST(&r, open_node(&r, sock, 2000000000), DS_OK);
+    memset(&rc, 0, sizeof rc);
+    rc.limit.limit = 100;
+    rc.limit.algo = DS_LIMIT_GCRA;
+    rc.limit.period_ns = 1000000000;
+    rc.limit.burst = 20;
+    rc.name = "rawb";
+    rc.on_error = DS_REDIS_FAIL_REPORT;
+    rc.engine = DS_REDIS_ENGINE_LUA;
+    CHECKST(&r, ds_redis_limiter_init(&lb, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&lb, "k", 1, 1, 1000, NULL), DS_OK);
+    rc.limit.algo = DS_LIMIT_FIXED_WINDOW;
+    rc.name = "raww";
+    CHECKST(&r, ds_redis_limiter_init(&lw, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&lw, "k", 1, 1, 1000, NULL), DS_OK);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        y = (redisReply *)redisCommand(c, bad[i]);
+        if (!y || y->type != REDIS_REPLY_ERROR) {
+            printf("  not an error reply: %s\n", bad[i]);
+            CHECK(0);
+        }
+        if (y) freeReplyObject(y);
+    }
+    CHECK(raw_int(sock, "EXISTS nk1") == 0); /* the DS.LIMITN errors decided nothing */
+    /* DS.LIMITN: one reply per key, in order; a key of another type is an
+     * error element, the others are decided */
+    y = (redisReply *)redisCommand(c, "DS.LIMITN 3 2 1000000000 0 5000 1000 nk1 1 lst 1 nk1 1 nk1 1");
+    CHECK(y && y->type == REDIS_REPLY_ARRAY && y->elements == 4);
+    if (y && y->type == REDIS_REPLY_ARRAY && y->elements == 4) {
+        CHECK(y->element[0]->type == REDIS_REPLY_ARRAY && y->element[0]->element[0]->integer == 1);
+        CHECK(y->element[1]->type == REDIS_REPLY_ERROR);
+        CHECK(y->element[2]->type == REDIS_REPLY_ARRAY && y->element[2]->element[0]->integer == 1);
+        CHECK(y->element[3]->type == REDIS_REPLY_ARRAY && y->element[3]->element[0]->integer == 0); /* limit 2 */
+    }
+    if (y) freeReplyObject(y);
+    y = (redisReply *)redisCommand(c, "DS.LIMIT %s 3 100 1000000000 20 1 %s 1000", "empty{x}", "");
+    CHECK(y && y->type == REDIS_REPLY_ARRAY && y->elements == 3 && y->element[0]->type == REDIS_REPLY_INTEGER &&
+          y->element[0]->integer == 1 && y->element[1]->len == 32 && y->element[2]->len == 16);
+    if (y) freeReplyObject(y);
+    CHECK(raw_int(sock, "PTTL empty{x}") > 1000); /* slack 1000 ms + the debt */
+    /* nothing changed by the errors; the lists and junk untouched */
+    CHECK(raw_int(sock, "LLEN lst") == 1);
+    CHECK(raw_str(sock, "GET junk", mod_state, sizeof mod_state) && !strcmp(mod_state, "hello"));
+    CHECK(raw_str(sock, "GET ds:l:rawb:{k}", lua_state, sizeof lua_state) && strlen(lua_state) == 32);
+    CHECK(raw_str(sock, "GET ds:l:raww:{k}", lua_state, sizeof lua_state) && strlen(lua_state) == 48);
+    /* the same decision by the module on a fresh key writes the same string */
+    raw_int(sock, "DEL ds:l:rawb:{k}");
+    CHECK(raw_int(sock, "EXISTS ds:l:rawb:{k}") == 0);
+    rc.engine = DS_REDIS_ENGINE_LUA;
+    rc.limit.algo = DS_LIMIT_GCRA;
+    rc.name = "rawb";
+    CHECKST(&r, ds_redis_limiter_init(&lb, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&lb, "k", 1, 3, 5000, NULL), DS_OK);
+    CHECK(raw_str(sock, "GET ds:l:rawb:{k}", lua_state, sizeof lua_state));
+    raw_int(sock, "DEL ds:l:rawb:{k}");
+    rc.engine = DS_REDIS_ENGINE_MODULE;
+    CHECKST(&r, ds_redis_limiter_init(&lb, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&lb, "k", 1, 3, 5000, NULL), DS_OK);
+    CHECK(raw_str(sock, "GET ds:l:rawb:{k}", mod_state, sizeof mod_state) && !strcmp(lua_state, mod_state));
+    y = (redisReply *)redisCommand(c, "PING");
+    CHECK(y && y->type == REDIS_REPLY_STATUS);
+    if (y) freeReplyObject(y);
+    redisFree(c);
+    ds_redis_free(&r);
+}
+
+/* Without the module: AUTO uses the scripts, MODULE fails as a node that
+ * cannot answer would; a module unloaded while connected is noticed by
+ * its reply and the call resent as the script; loaded again, a new
+ * connection finds it. */
+static void test_module_absent(void) {
+    ds_redis r, m;
+    ds_redis_limiter l;
+    ds_redis_limiter_config rc;
+    ds_limit_result res;
+    ds_limiter L;
+    ds_limit_config cfg = {10, DS_LIMIT_TOKEN_BUCKET, 1000000000, 5};
+    const char *msock = env("DS_REDIS_MSOCK");
+    char cmd[600];
+    int i;
+    memset(&rc, 0, sizeof rc);
+    rc.limit = cfg;
+    rc.name = "absent";
+    rc.on_error = DS_REDIS_FAIL_REPORT;
+    rc.idle_slack_ms = 3600000;
+    CHECKST(&r, open_node(&r, env("DS_REDIS_SOCK"), 2000000000), DS_OK);
+    CHECK(r.nodes[0].module == 0);
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&l, "k", 1, 1, 1000, &res), DS_OK);
+    CHECK(ds_redis_get_stats(&r).module_calls == 0);
+    rc.engine = DS_REDIS_ENGINE_MODULE;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&l, "k", 1, 1, 1000, &res), DS_EIO);
+    CHECK(strstr(ds_redis_errstr(&r), "module") != NULL);
+    rc.on_error = DS_REDIS_FAIL_CLOSED;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&l, "k", 1, 1, 1000, &res), DS_EREFUSED);
+    CHECK(l.degraded == 1);
+    rc.on_error = DS_REDIS_FAIL_OPEN;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_OK);
+    CHECKST(&r, ds_redis_limiter_take(&l, "k", 1, 1, 1000, &res), DS_OK);
+    rc.on_error = DS_REDIS_FAIL_REPORT;
+    rc.engine = (ds_redis_engine)3;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_EINVAL);
+    rc.engine = DS_REDIS_ENGINE_MODULE;
+    rc.limit.algo = DS_LIMIT_SLIDING_LOG;
+    CHECKST(&r, ds_redis_limiter_init(&l, &r, &rc), DS_EINVAL);
+    rc.limit = cfg;
+    ds_redis_free(&r);
+
+    /* unloaded under a live connection, then loaded again */
+    rc.engine = DS_REDIS_ENGINE_AUTO;
+    rc.name = "unload";
+    CHECKST(&m, open_node(&m, msock, 2000000000), DS_OK);
+    CHECK(m.nodes[0].module == 1);
+    CHECKST(&m, ds_redis_limiter_init(&l, &m, &rc), DS_OK);
+    ds_limiter_init(&L, &cfg, NULL);
+    for (i = 0; i < 40; i++) {
+        ds_limit_result a;
+        int64_t now = 1000 + (int64_t)i * 37000000;
+        ds_status sa = ds_limiter_take(&L, 1, now, &a), sb;
+        if (i == 10) {
+            /* a batch on a handle that saw the module: DS.LIMITN gets
+             * "unknown command" and the scripts decide instead */
+            ds_redis m2;
+            ds_redis_limiter l2;
+            const void *bk[3] = {"b1", "b2", "b1"};
+            size_t bl[3] = {2, 2, 2};
+            uint64_t bn[3] = {5, 1, 1};
+            ds_status bo[3];
+            CHECKST(&m2, open_node(&m2, msock, 2000000000), DS_OK);
+            CHECK(m2.nodes[0].module == 1);
+            CHECKST(&m2, ds_redis_limiter_init(&l2, &m2, &rc), DS_OK);
+            CHECK(raw_int(msock, "MODULE UNLOAD dslimit") == 0);
+            CHECKST(&m2, ds_redis_limiter_take_batch(&l2, 3, bk, bl, bn, now, bo, NULL), DS_OK);
+            CHECK(bo[0] == DS_OK && bo[1] == DS_OK && bo[2] == DS_EREFUSED); /* burst 5 */
+            CHECK(m2.nodes[0].module == 0);
+            ds_redis_free(&m2);
+        }
+        if (i == 20) {
+            snprintf(cmd, sizeof cmd, "MODULE LOAD %s", env("DS_REDIS_MODULE"));
+            CHECK(raw_int(msock, cmd) == 0);
+        }
+        if (i == 30) { /* a new connection sees it again */
+            ds_redis_free(&m);
+            CHECKST(&m, open_node(&m, msock, 2000000000), DS_OK);
+            CHECK(m.nodes[0].module == 1);
+            CHECKST(&m, ds_redis_limiter_init(&l, &m, &rc), DS_OK);
+        }
+        sb = ds_redis_limiter_take(&l, "k", 1, 1, now, &res);
+        CHECK(sa == sb && same_res(&a, &res));
+        if (i == 10) CHECK(m.nodes[0].module == 0);
+        if (i == 25) CHECK(m.nodes[0].module == 0); /* only reconnects look again */
+        if (i == 30) CHECK(ds_redis_get_stats(&m).module_calls == 1);
+    }
+    ds_limiter_free(&L);
+    ds_redis_free(&m);
 }
 
 /* Batches: 24 decisions per call over 8 keys (repeats decided in order). */
@@ -337,6 +578,14 @@ static void test_limiter_batch(void) {
     batch_differential(&r, "batchg", DS_LIMIT_GCRA, 60);
     batch_differential(&r, "batchc", DS_LIMIT_SLIDING_COUNTER, 30);
     batch_differential(&r, "batchl", DS_LIMIT_SLIDING_LOG, 30);
+    ds_redis_free(&r);
+    /* with the module: DS.LIMIT pipelined */
+    CHECKST(&r, open_node(&r, env("DS_REDIS_MSOCK"), 2000000000), DS_OK);
+    batch_differential(&r, "mbatchg", DS_LIMIT_GCRA, 60);
+    batch_differential(&r, "mbatchs", DS_LIMIT_LEAKY_SHAPER, 30);
+    batch_differential(&r, "mbatchc", DS_LIMIT_SLIDING_COUNTER, 30);
+    CHECK(ds_redis_get_stats(&r).module_calls >= 24 * 120);
+    CHECK(ds_redis_get_stats(&r).calls < 2 * 120); /* a batch is one DS.LIMITN */
     ds_redis_free(&r);
 }
 
@@ -1049,7 +1298,10 @@ static void test_sharded_ketama(void) {
     int k, per[8] = {0};
     flush_all();
     CHECKST(&r, open_multi(&r, DS_REDIS_SHARDED, env("DS_REDIS_SHARDS")), DS_OK);
+    CHECK(r.nodes[0].module == 1 && r.nodes[1].module == 0 && r.nodes[2].module == 1);
     limiter_differential_on(&r, "k", 60);
+    batch_differential(&r, "kbatch", DS_LIMIT_GCRA, 20); /* DS.LIMITN on two shards, the script on one */
+    batch_differential(&r, "kbatchw", DS_LIMIT_FIXED_WINDOW, 20);
     memset(&rc, 0, sizeof rc);
     rc.limit.limit = 1;
     rc.limit.algo = DS_LIMIT_FIXED_WINDOW;
@@ -1105,6 +1357,55 @@ static void test_cluster(void) {
     CHECK(r.n_nodes == 6); /* the seeds: 3 masters, 3 replicas */
     limiter_differential_on(&r, "c", 40);
     batch_differential(&r, "cbatch", DS_LIMIT_TOKEN_BUCKET, 20);
+    CHECK(ds_redis_get_stats(&r).module_calls > 0); /* every cluster node has the module */
+    /* The module's admissions reach the replica as SET key state PXAT. */
+    {
+        ds_redis_limiter lr;
+        unsigned slot = ds_redis_slot("ds:l:repl:{rk}", 14);
+        char maddr[64], mstate[80], rstate[80];
+        static char cb[8][64];
+        const char *cn[8];
+        size_t nn = split(env("DS_REDIS_CLUSTER"), cb, cn), j;
+        int found = 0;
+        memset(&rc, 0, sizeof rc);
+        rc.limit.limit = 10;
+        rc.limit.algo = DS_LIMIT_GCRA;
+        rc.limit.period_ns = 1000000000;
+        rc.name = "repl";
+        rc.on_error = DS_REDIS_FAIL_REPORT;
+        rc.engine = DS_REDIS_ENGINE_MODULE;
+        CHECKST(&r, ds_redis_limiter_init(&lr, &r, &rc), DS_OK);
+        CHECKST(&r, ds_redis_limiter_take(&lr, "rk", 2, 3, DS_REDIS_NOW_SERVER, NULL), DS_OK);
+        snprintf(maddr, sizeof maddr, "%s:%d", r.nodes[r.slots[slot]].addr, r.nodes[r.slots[slot]].port);
+        CHECK(raw_int(maddr, "WAIT 1 2000") >= 1);
+        CHECK(raw_str(maddr, "GET ds:l:repl:{rk}", mstate, sizeof mstate) && strlen(mstate) == 32);
+        for (j = 0; j < nn; j++) {
+            redisContext *c = raw_connect(cn[j]);
+            redisReply *y = c && !c->err ? (redisReply *)redisCommand(c, "ROLE") : NULL;
+            int mine = y && y->type == REDIS_REPLY_ARRAY && y->elements >= 3 && y->element[0]->type == REDIS_REPLY_STRING &&
+                       !strcmp(y->element[0]->str, "slave") && y->element[2]->type == REDIS_REPLY_INTEGER &&
+                       y->element[2]->integer == r.nodes[r.slots[slot]].port;
+            if (y) freeReplyObject(y);
+            if (mine) {
+                y = (redisReply *)redisCommand(c, "READONLY");
+                if (y) freeReplyObject(y);
+                y = (redisReply *)redisCommand(c, "GET ds:l:repl:{rk}");
+                CHECK(y && y->type == REDIS_REPLY_STRING && y->len < sizeof rstate);
+                if (y && y->type == REDIS_REPLY_STRING && y->len < sizeof rstate) {
+                    memcpy(rstate, y->str, y->len);
+                    rstate[y->len] = 0;
+                    CHECK(!strcmp(rstate, mstate));
+                }
+                if (y) freeReplyObject(y);
+                y = (redisReply *)redisCommand(c, "PTTL ds:l:repl:{rk}");
+                CHECK(y && y->type == REDIS_REPLY_INTEGER && y->integer > 0 && y->integer <= 2000);
+                if (y) freeReplyObject(y);
+                found = 1;
+            }
+            if (c) redisFree(c);
+        }
+        CHECK(found);
+    }
     /* A wrong slot map: MOVED is followed and the map refreshed. */
     for (i = 0; i < 16384; i++) r.slots[i] = (uint16_t)((r.slots[i] + 1) % 3);
     memset(&rc, 0, sizeof rc);
@@ -1398,6 +1699,9 @@ static const tcase cases[] = {
     {"bad_input", test_bad_input},
     {"limiter_differential", test_limiter_differential},
     {"limiter_batch", test_limiter_batch},
+    {"module_differential", test_module_differential},
+    {"module_raw", test_module_raw},
+    {"module_absent", test_module_absent},
     {"limiter_server_time", test_limiter_server_time},
     {"limiter_global_invariant", test_limiter_global_invariant},
     {"idem_fencing", test_idem_fencing},
