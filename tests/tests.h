@@ -66,7 +66,8 @@
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* text retrieval (ds_text.h) */                                       \
     X(text_tokenize) X(text_model) X(text_pruning) X(text_edges)           \
-    X(text_oom) X(text_save_load) X(text_hostile) X(text_rrf)                        \
+    X(text_oom) X(text_save_load) X(text_hostile) X(text_rrf)              \
+    X(text_phrase)                                                         \
     X(bpe_model) X(bpe_roundtrip) X(bpe_save_load) X(bpe_edges)            \
     X(bpe_gpt2) X(bpe_oom)                                                 \
     /* bad input */                                                        \
