@@ -62,6 +62,10 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * variable-byte frequency (1-2 bytes per posting on real text), and per
  * block a skip entry (last document, byte offset) with the block's largest
  * frequency and shortest document, used as a block-max score bound.
+ * With the positions option, each posting also holds the term's token
+ * positions in the document (token indices counting every token, stop
+ * words included: the first, then the gaps, as varints), right after its
+ * frequency; an index without the option stores nothing more.
  *
  * Scoring, over the live documents (N of them, avgdl their mean length in
  * tokens, df(t) the live documents holding term t, tf the term's count in
@@ -98,12 +102,14 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * or a save/load, and are skipped); statistics (N, df, avgdl) always count
  * live documents only. put on an existing id replaces the document.
  *
- *   ds_index_params ds_index_params_default(void)    k1 1.2, b 0.75
+ *   ds_index_params ds_index_params_default(void)    k1 1.2, b 0.75, positions 0
  *   ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a)
  *          p NULL: defaults. The fields are used as given (b = 0 is a
  *          valid choice), so start from ds_index_params_default().
- *          DS_EINVAL: ix NULL, k1 < 0 or not finite, b outside [0, 1].
- *          Allocates nothing.
+ *          positions 1 keeps token positions for phrase queries (one
+ *          varint per indexed token: 1 byte while the gaps stay under
+ *          128; see docs/text.md for measurements). DS_EINVAL: ix NULL, k1 < 0 or not finite, b
+ *          outside [0, 1], positions not 0 or 1. Allocates nothing.
  *   void ds_index_free(ds_index *ix)             zeroed or failed-init: no-op
  *   ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void *ctx)
  *          fn NULL: ds_text_tokenize. Used for documents and queries given
@@ -124,7 +130,8 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *                                 const size_t *lens, size_t n)
  *   ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids, size_t n)
  *          put with the tokens given (no tokenizer; stop words still apply).
- *          DS_EINVAL: a zero-length token, NULL arrays with n > 0.
+ *          DS_EINVAL: a zero-length token, NULL arrays with n > 0; with
+ *          positions, a document of more than 2^32 - 2 tokens.
  *   ds_status ds_index_del(ds_index *ix, uint64_t doc)          DS_ENOTFOUND
  *   int ds_index_has(const ds_index *ix, uint64_t doc)
  *   size_t ds_index_len(const ds_index *ix)       live documents
@@ -146,6 +153,27 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *          query's cursors (about 1 KiB per term) and heap (k entries).
  *          A query with more than DS_INDEX_MAX_QTERMS distinct terms keeps
  *          the first DS_INDEX_MAX_QTERMS.
+ *   ds_status ds_index_search_phrase(const ds_index *ix, const char *q, size_t len, int flags,
+ *                                    size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st)
+ *   ds_status ds_index_search_phrase_tokens(... toks, lens, nt, flags, k, hits, n, st)
+ *   ds_status ds_index_search_phrase_ids(... ids, nt, flags, k, hits, n, st)
+ *          the top k documents holding the query's tokens consecutively
+ *          and in order (an index with positions only). A stop word inside
+ *          the phrase matches any one token; stop words at its ends are
+ *          dropped; a phrase of stop words only, or with a term no live
+ *          document holds, matches nothing. Scored as one term (SQLite
+ *          FTS5's bm25() of a phrase, and the same for TF-IDF): tf = the
+ *          phrase's occurrences in the document (overlapping ones count:
+ *          "a a" occurs twice in "a a a"), df = the live documents holding
+ *          it; a one-word phrase scores as that term. flags: DS_INDEX_BM25
+ *          or DS_INDEX_TFIDF (DS_INDEX_ALL and DS_INDEX_EXHAUSTIVE change
+ *          nothing). st->docs_scored counts the matching documents.
+ *          Exhaustive: every document holding all the terms is checked
+ *          (leapfrog over the lists, rarest first, then a merge of the
+ *          terms' positions), since df needs every match.
+ *          DS_EINVAL: no positions kept, no tokens (or nt 0), more than
+ *          DS_INDEX_MAX_QTERMS tokens, k 0, hits or n NULL, unknown flags.
+ *          DS_ENOMEM: cursors (about 1.5 KiB per term) and the matches.
  *   ds_status ds_index_compact(ds_index *ix)
  *          drops dead postings and renumbers (through a save and a load in
  *          memory: needs about twice the index's size transiently).
@@ -154,15 +182,19 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *          bytes and every byte the index holds.
  *   ds_status ds_index_save(const ds_index *ix, ds_writer w)
  *   ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a)
- *          format "DSix" v1 (ds.h's ds:io layout): k1, b, counts, then one
- *          checksummed payload of variable-byte fields: every live
- *          document's id and length, then the stop words and terms in byte
- *          order with their live postings (renumbered densely), so the
+ *          format "DSix" v2 (ds.h's ds:io layout): k1, b, flags (1:
+ *          positions), counts, then one checksummed payload of
+ *          variable-byte fields: every live document's id and length, then
+ *          the stop words and terms in byte order with their live postings
+ *          (renumbered densely; with positions, each posting's positions
+ *          after its frequency), so the
  *          same documents give the same bytes whatever the history. load checks the checksum before
  *          parsing, then every field: counts against the payload's size
  *          before allocating, terms non-empty and in increasing order, document
  *          numbers increasing and in range, frequencies >= 1 and summing to
- *          each document's length, ids distinct, no trailing bytes.
+ *          each document's length, ids distinct, positions increasing
+ *          and below 2^32 - 2, no trailing bytes. v1 images (no flags,
+ *          saved before positions existed) still load.
  *          DS_ECORRUPT on any mismatch, truncation or bit flip; *ix
  *          untouched on error. save then load gives the same results and
  *          the same saved bytes.
@@ -170,8 +202,10 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * Complexity: an add is O(tokens) expected (hashing) plus O(u log u) for
  * its u distinct terms; del O(u); a query O(postings probed) with pruning,
  * at most O(sum of the query terms' list lengths + N_hits log k).
- * Errors: DS_ENOMEM leaves the index exactly as it was (documents,
- * statistics, results, saved bytes); it may keep capacity it grew.
+ * Errors: a failed call (DS_ENOMEM included) leaves the index exactly as
+ * it was (documents, statistics, results, saved bytes) and its memory too
+ * (ds_index_info's memory): an add copies each array it grows and frees
+ * the old copies only once nothing can fail.
  * DS_EFULL past 2^32 - 2 documents added since the last compaction, or
  * posting/term/key storage past 4 GiB.
  * Thread-safety: searches, has, len, info and save only read and may run
