@@ -8,7 +8,9 @@
  * (tokenize='ascii', detail=full, the default) as the same tokens joined
  * by spaces (tokenized before the clock starts), in one transaction.
  * Phases:
- *   build   documents per second (median of BENCH_REPS builds)
+ *   build   documents per second (median of BENCH_REPS builds); also a
+ *           ds_index with positions (params.positions = 1), which FTS5's
+ *           default detail=full always keeps, and its size
  *   size    ds: posting bytes (compressed lists + skip entries) per posting,
  *           and the saved image (postings, terms, document ids and
  *           lengths); FTS5: its %_data blocks + %_idx + %_docsize bytes
@@ -110,8 +112,9 @@ int main(int argc, char **argv) {
     corpus c;
     int quick = 0, shipped = 0, reps, r, i;
     size_t nq, q, j;
-    bench_samples sb = {{0}, 0}, sf = {{0}, 0};
-    ds_index ix;
+    bench_samples sb = {{0}, 0}, sf = {{0}, 0}, sp = {{0}, 0};
+    ds_index ix, ixp;
+    ds_index_params pp = ds_index_params_default();
     sqlite3 *db = NULL;
     char (*qs)[512];
     char (*ms)[600];
@@ -144,6 +147,12 @@ int main(int argc, char **argv) {
         t0 = bench_now();
         for (j = 0; j < c.n; j++) ds_index_put(&ix, j + 1, c.text[j], strlen(c.text[j]));
         bench_add(&sb, (double)(bench_now() - t0));
+        if (r) ds_index_free(&ixp);
+        pp.positions = 1;
+        ds_index_init(&ixp, &pp, NULL);
+        t0 = bench_now();
+        for (j = 0; j < c.n; j++) ds_index_put(&ixp, j + 1, c.text[j], strlen(c.text[j]));
+        bench_add(&sp, (double)(bench_now() - t0));
         if (db) sqlite3_close(db);
         sqlite3_open(":memory:", &db);
         sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='ascii')", 0, 0, 0);
@@ -161,9 +170,9 @@ int main(int argc, char **argv) {
         sqlite3_finalize(ins);
     }
     {
-        double bo = bench_median(&sb), bf = bench_median(&sf);
-        ds_index_stats s;
-        ds_membuf m;
+        double bo = bench_median(&sb), bf = bench_median(&sf), bp = bench_median(&sp);
+        ds_index_stats s, sps;
+        ds_membuf m, mp;
         sqlite3_stmt *st;
         long long fts = 0;
         ds_index_info(&ix, &s);
@@ -182,6 +191,16 @@ int main(int argc, char **argv) {
                (double)s.memory / 1e6);
         printf("        FTS5 index (data + idx + docsize) %.2f MB = %.2f bytes/posting; ds saved image / FTS5 = %.2f\n",
                (double)fts / 1e6, (double)fts / (double)s.postings, (double)m.len / (double)fts);
+        ds_index_info(&ixp, &sps);
+        ds_membuf_init(&mp, NULL);
+        ds_index_save(&ixp, ds_membuf_writer(&mp));
+        printf("positions ds_index %9.0f docs/s (ratio to FTS5 %.2fx); %zu position bytes = %.3f per token; saved "
+               "%.2f MB (+%.1f%%, / FTS5 = %.2f); in memory %.2f MB (+%.1f%%)\n",
+               (double)c.n / (bp / 1e9), bench_ratio(bf, bp), sps.position_bytes,
+               (double)sps.position_bytes / (double)sps.tokens, (double)mp.len / 1e6,
+               100.0 * ((double)mp.len / (double)m.len - 1), (double)mp.len / (double)fts, (double)sps.memory / 1e6,
+               100.0 * ((double)sps.memory / (double)s.memory - 1));
+        ds_membuf_free(&mp);
         ds_membuf_free(&m);
     }
     nq = quick ? 200 : 1000;
@@ -250,6 +269,7 @@ int main(int argc, char **argv) {
     }
     sqlite3_close(db);
     ds_index_free(&ix);
+    ds_index_free(&ixp);
     for (j = 0; j < c.n; j++) {
         free(c.text[j]);
         free(c.toks[j]);
