@@ -315,13 +315,13 @@ typedef struct ds_index {
     ds_index_params p;
     ds__ixterm *terms;
     size_t nterms, tcap, nstop;
-    uint32_t *slots;       /* term dictionary: open addressing, ids + 1 */
+    uint64_t *slots;       /* term dictionary: open addressing, hash << 32 | id + 1 */
     size_t nslots;
     char *keys;
     size_t klen, kcap;
     ds__ixdoc *docs;       /* by internal number, in insertion order */
     size_t ndocs, dcap, nlive;
-    uint32_t *dslots;      /* document id -> internal number + 1 */
+    uint64_t *dslots;      /* document id -> hash's high half << 32 | internal number + 1 */
     size_t ndslots;
     unsigned char *fwd;
     size_t fwdlen, fwdcap;
@@ -737,10 +737,10 @@ DSDEF void ds_index_free(ds_index *ix) {
     if (!ix) return;
     for (i = 0; i < ix->nterms; i++) ds__ix_term_free(ix->alloc, &ix->terms[i]);
     if (ix->terms) DS_FREE(ix->alloc, ix->terms, ix->tcap * sizeof(ds__ixterm));
-    if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint32_t));
+    if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint64_t));
     if (ix->keys) DS_FREE(ix->alloc, ix->keys, ix->kcap);
     if (ix->docs) DS_FREE(ix->alloc, ix->docs, ix->dcap * sizeof(ds__ixdoc));
-    if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint32_t));
+    if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint64_t));
     if (ix->fwd) DS_FREE(ix->alloc, ix->fwd, ix->fwdcap);
     memset(ix, 0, sizeof *ix);
 }
@@ -756,10 +756,14 @@ DSDEF ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void 
  * An add reserves everything it needs before it changes anything. So that
  * a failed add also leaves the memory as it was (ds_index_info's memory),
  * growth during an add goes through a journal: each grown array is a new
- * block holding a copy, the old block is kept; on success the old blocks
- * are freed (commit), on failure the new ones are (undo) and the old
- * pointers and capacities come back. Without a journal (load, which builds
- * a fresh index) arrays grow in place. */
+ * block holding a copy (a rebuilt hash table, a new block), and the old
+ * block is kept; on success the old blocks are freed (commit), on failure
+ * the new ones are (undo) and the old pointers and capacities come back,
+ * newest first. Growing by realloc and shrinking back on failure would
+ * rely on shrinks never failing, which a user's allocator need not
+ * promise. Posting lists check for room before any of this (most adds
+ * grow nothing). Without a journal (load, which builds a fresh index)
+ * arrays grow by realloc. */
 
 enum { DS__IXJ_TERMS, DS__IXJ_KEYS, DS__IXJ_SLOTS, DS__IXJ_DOCS, DS__IXJ_FWD, DS__IXJ_DSLOTS, DS__IXJ_TDATA, DS__IXJ_TBLK };
 typedef struct ds__ixjent {
@@ -802,10 +806,10 @@ static ds__ixjref ds__ixj_get(const ds_index *ix, uint32_t kind, uint32_t tid) {
     switch (kind) {
     case DS__IXJ_TERMS: r.p = ix->terms; r.cap = ix->tcap; r.elt = sizeof(ds__ixterm); break;
     case DS__IXJ_KEYS: r.p = ix->keys; r.cap = ix->kcap; r.elt = 1; break;
-    case DS__IXJ_SLOTS: r.p = ix->slots; r.cap = ix->nslots; r.elt = sizeof(uint32_t); break;
+    case DS__IXJ_SLOTS: r.p = ix->slots; r.cap = ix->nslots; r.elt = sizeof(uint64_t); break;
     case DS__IXJ_DOCS: r.p = ix->docs; r.cap = ix->dcap; r.elt = sizeof(ds__ixdoc); break;
     case DS__IXJ_FWD: r.p = ix->fwd; r.cap = ix->fwdcap; r.elt = 1; break;
-    case DS__IXJ_DSLOTS: r.p = ix->dslots; r.cap = ix->ndslots; r.elt = sizeof(uint32_t); break;
+    case DS__IXJ_DSLOTS: r.p = ix->dslots; r.cap = ix->ndslots; r.elt = sizeof(uint64_t); break;
     case DS__IXJ_TDATA: r.p = ix->terms[tid].data; r.cap = ix->terms[tid].cap; r.elt = 1; break;
     default: r.p = ix->terms[tid].blk; r.cap = ix->terms[tid].bcap; r.elt = sizeof(ds__ixblk); break;
     }
@@ -815,10 +819,10 @@ static void ds__ixj_set(ds_index *ix, uint32_t kind, uint32_t tid, void *p, size
     switch (kind) {
     case DS__IXJ_TERMS: ix->terms = (ds__ixterm *)p; ix->tcap = cap; break;
     case DS__IXJ_KEYS: ix->keys = (char *)p; ix->kcap = cap; break;
-    case DS__IXJ_SLOTS: ix->slots = (uint32_t *)p; ix->nslots = cap; break;
+    case DS__IXJ_SLOTS: ix->slots = (uint64_t *)p; ix->nslots = cap; break;
     case DS__IXJ_DOCS: ix->docs = (ds__ixdoc *)p; ix->dcap = cap; break;
     case DS__IXJ_FWD: ix->fwd = (unsigned char *)p; ix->fwdcap = cap; break;
-    case DS__IXJ_DSLOTS: ix->dslots = (uint32_t *)p; ix->ndslots = cap; break;
+    case DS__IXJ_DSLOTS: ix->dslots = (uint64_t *)p; ix->ndslots = cap; break;
     case DS__IXJ_TDATA: ix->terms[tid].data = (unsigned char *)p; ix->terms[tid].cap = (uint32_t)cap; break;
     default: ix->terms[tid].blk = (ds__ixblk *)p; ix->terms[tid].bcap = (uint32_t)cap; break;
     }
@@ -832,7 +836,7 @@ static void ds__ixj_commit(ds_index *ix, ds__ixjour *j) {
     }
     ds__ixj_release(ix->alloc, j);
 }
-/* Failure: free the new blocks, newest first, and restore the old ones. */
+/* Failure: free the new blocks, newest first, and put the old ones back. */
 static void ds__ixj_undo(ds_index *ix, ds__ixjour *j) {
     while (j->n) {
         ds__ixjent *e = &j->e[--j->n];
@@ -916,25 +920,30 @@ static uint32_t ds__ix_hash(const ds_index *ix, const char *k, size_t n) {
     return (uint32_t)ds_hash_bytes(k, n, ix->seed);
 }
 
-/* Slot of term (k, n) in the dictionary, or of the empty slot it would take. */
+/* Slot of term (k, n) in the dictionary, or of the empty slot it would
+ * take. Each slot holds the term's hash beside its id, so a probe reads
+ * the term's entry and bytes only when the hashes agree. */
 static size_t ds__ix_tslot(const ds_index *ix, const char *k, size_t n, uint32_t h) {
     size_t m = ix->nslots - 1, i = h & m;
     for (;;) {
-        uint32_t s = ix->slots[i];
+        uint64_t s = ix->slots[i];
         if (!s) return i;
-        {
-            const ds__ixterm *t = &ix->terms[s - 1];
-            if (t->hash == h && t->klen == n && memcmp(ix->keys + t->koff, k, n) == 0) return i;
+        if ((uint32_t)(s >> 32) == h) {
+            const ds__ixterm *t = &ix->terms[(uint32_t)s - 1];
+            if (t->klen == n && memcmp(ix->keys + t->koff, k, n) == 0) return i;
         }
         i = (i + 1) & m;
     }
 }
 
-static long ds__ix_find(const ds_index *ix, const char *k, size_t n) {
+static long ds__ix_find_h(const ds_index *ix, const char *k, size_t n, uint32_t h) {
     size_t i;
     if (!ix->nslots) return -1;
-    i = ds__ix_tslot(ix, k, n, ds__ix_hash(ix, k, n));
-    return ix->slots[i] ? (long)ix->slots[i] - 1 : -1;
+    i = ds__ix_tslot(ix, k, n, h);
+    return ix->slots[i] ? (long)(uint32_t)ix->slots[i] - 1 : -1;
+}
+static long ds__ix_find(const ds_index *ix, const char *k, size_t n) {
+    return ds__ix_find_h(ix, k, n, ds__ix_hash(ix, k, n));
 }
 
 /* Room for `more` new terms and `kbytes` key bytes. */
@@ -948,14 +957,14 @@ static ds_status ds__ix_reserve_terms(ds_index *ix, ds__ixjour *jr, size_t more,
     if ((st = ds__ixj_grow(ix, jr, DS__IXJ_KEYS, 0, ns)) != DS_OK) return st;
     if (need * 2 > ix->nslots) {
         size_t nn = ix->nslots ? ix->nslots : 16, i;
-        uint32_t *s;
+        uint64_t *s;
         while (nn < need * 2) nn *= 2;
-        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
-        memset(s, 0, nn * sizeof(uint32_t));
+        if (!(s = (uint64_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint64_t));
         for (i = 0; i < ix->nterms; i++) {
             size_t j = ix->terms[i].hash & (nn - 1);
             while (s[j]) j = (j + 1) & (nn - 1);
-            s[j] = (uint32_t)i + 1;
+            s[j] = ((uint64_t)ix->terms[i].hash << 32) | ((uint64_t)i + 1);
         }
         ds__ixj_replace(ix, jr, DS__IXJ_SLOTS, s, nn);
     }
@@ -974,7 +983,7 @@ static uint32_t ds__ix_new_term(ds_index *ix, const char *k, size_t n, uint32_t 
     t->gmindl = UINT32_MAX;
     memcpy(ix->keys + ix->klen, k, n);
     ix->klen += n;
-    ix->slots[i] = (uint32_t)ix->nterms + 1;
+    ix->slots[i] = ((uint64_t)h << 32) | ((uint64_t)ix->nterms + 1);
     return (uint32_t)ix->nterms++;
 }
 
@@ -984,6 +993,8 @@ static ds_status ds__ix_reserve_post(ds_index *ix, ds__ixjour *jr, uint32_t tid,
     const ds__ixterm *t = &ix->terms[tid];
     ds_status st;
     if (pbytes > 0xFFFFFFF0u || (size_t)t->len + 10 + pbytes > 0xFFFFFFF0u) return DS_EFULL;
+    if ((size_t)t->len + 10 + pbytes <= t->cap && (t->open.cnt < DS__IX_BLOCK || t->nblk < t->bcap))
+        return DS_OK; /* the common case: room already */
     if ((st = ds__ixj_grow(ix, jr, DS__IXJ_TDATA, tid, (size_t)t->len + 10 + pbytes)) != DS_OK) return st;
     t = &ix->terms[tid];
     if (t->open.cnt == DS__IX_BLOCK)
@@ -1046,17 +1057,27 @@ static const unsigned char *ds__ix_skipv(const unsigned char *p, uint32_t n) {
     return p;
 }
 
-/* Document id map: open addressing over internal numbers + 1. */
+/* Document id map: open addressing; a slot holds the high half of the
+ * id's hash (its home slot is that value's low bits) beside the internal
+ * number + 1, so a probe reads the document only when the halves agree. */
+static uint32_t ds__ix_dhash(const ds_index *ix, uint64_t id) { return (uint32_t)(ds_hash_u64(id, ix->seed) >> 32); }
 static size_t ds__ix_dslot(const ds_index *ix, uint64_t id) {
-    size_t m = ix->ndslots - 1, i = (size_t)ds_hash_u64(id, ix->seed) & m;
-    while (ix->dslots[i] && ix->docs[ix->dslots[i] - 1].id != id) i = (i + 1) & m;
-    return i;
+    uint32_t h = ds__ix_dhash(ix, id);
+    size_t m = ix->ndslots - 1, i = h & m;
+    for (;;) {
+        uint64_t s = ix->dslots[i];
+        if (!s || ((uint32_t)(s >> 32) == h && ix->docs[(uint32_t)s - 1].id == id)) return i;
+        i = (i + 1) & m;
+    }
+}
+static uint64_t ds__ix_dval(const ds_index *ix, uint64_t id, uint32_t num) {
+    return ((uint64_t)ds__ix_dhash(ix, id) << 32) | ((uint64_t)num + 1);
 }
 static long ds__ix_doc(const ds_index *ix, uint64_t id) {
     size_t i;
     if (!ix->ndslots) return -1;
     i = ds__ix_dslot(ix, id);
-    return ix->dslots[i] ? (long)ix->dslots[i] - 1 : -1;
+    return ix->dslots[i] ? (long)(uint32_t)ix->dslots[i] - 1 : -1;
 }
 static ds_status ds__ix_reserve_docs(ds_index *ix, ds__ixjour *jr, size_t fwdbytes) {
     ds_status st;
@@ -1067,16 +1088,18 @@ static ds_status ds__ix_reserve_docs(ds_index *ix, ds__ixjour *jr, size_t fwdbyt
     if ((st = ds__ixj_grow(ix, jr, DS__IXJ_FWD, 0, need)) != DS_OK) return st;
     if ((ix->nlive + 1) * 2 > ix->ndslots) {
         size_t nn = ix->ndslots ? ix->ndslots : 16, i;
-        uint32_t *s;
+        uint64_t *s;
         while (nn < (ix->nlive + 1) * 2) nn *= 2;
-        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
-        memset(s, 0, nn * sizeof(uint32_t));
+        if (!(s = (uint64_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint64_t));
         for (i = 0; i < ix->ndocs; i++) {
             size_t j;
+            uint64_t v;
             if (!ix->docs[i].alive) continue;
-            j = (size_t)ds_hash_u64(ix->docs[i].id, ix->seed) & (nn - 1);
+            v = ds__ix_dval(ix, ix->docs[i].id, (uint32_t)i);
+            j = (size_t)(v >> 32) & (nn - 1);
             while (s[j]) j = (j + 1) & (nn - 1);
-            s[j] = (uint32_t)i + 1;
+            s[j] = v;
         }
         ds__ixj_replace(ix, jr, DS__IXJ_DSLOTS, s, nn);
     }
@@ -1089,7 +1112,7 @@ static void ds__ix_dmap_del(ds_index *ix, uint64_t id) {
         size_t h;
         j = (j + 1) & m;
         if (!ix->dslots[j]) break;
-        h = (size_t)ds_hash_u64(ix->docs[ix->dslots[j] - 1].id, ix->seed) & m;
+        h = (size_t)(ix->dslots[j] >> 32) & m;
         if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
             ix->dslots[i] = ix->dslots[j];
             ix->dslots[j] = 0;
@@ -1197,8 +1220,8 @@ typedef struct ds__ixdist {
     uint32_t last; /* token index of the last occurrence (positions) */
 } ds__ixdist;
 
-static int ds__ix_cmp_tid(const void *a, const void *b) {
-    uint32_t x = ((const ds__ixdist *)a)->tid, y = ((const ds__ixdist *)b)->tid;
+static int ds__ix_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -1249,7 +1272,7 @@ static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__i
         d[nd].first = i;
         d[nd].tf = 1;
         d[nd].hash = h;
-        d[nd].term = ds__ix_find(ix, k, n);
+        d[nd].term = ds__ix_find_h(ix, k, n, h);
         d[nd].tid = 0;
         d[nd].last = (uint32_t)i;
         if (nxt) nxt[i] = UINT32_MAX;
@@ -1268,15 +1291,19 @@ static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__i
 #define DS__IX_SNXT 256
 static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk, int replace) {
     ds__ixdist sd[DS__IX_SDIST], *d = NULL;
-    size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0, nexist = 0;
+    size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0, nexist = 0, dsl = 0, ndsl = ix->ndslots;
     uint64_t dlen = 0;
-    long old = ds__ix_doc(ix, id);
+    long old = -1;
     ds_status st;
-    uint32_t dn, prev = 0, snxt[DS__IX_SNXT], *nxt = NULL;
+    uint32_t dn, prev = 0, snxt[DS__IX_SNXT], *nxt = NULL, stids[DS__IX_SDIST], *tids = stids;
     unsigned char **bufs = NULL;
     size_t *bcaps = NULL;
     ds__ixjour jr;
     int pos = ix->p.positions;
+    if (ndsl) { /* the slot is kept for the insertion, unless the table changes */
+        dsl = ds__ix_dslot(ix, id);
+        if (ix->dslots[dsl]) old = (long)(uint32_t)ix->dslots[dsl] - 1;
+    }
     if (old >= 0 && !replace) return DS_EEXIST;
     if (pos) {
         /* positions are uint32 token indices */
@@ -1290,6 +1317,11 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
     if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen, nxt)) != DS_OK) goto out;
     if (dlen > 0xFFFFFFFEu) {
         st = DS_EINVAL;
+        goto out;
+    }
+    if (nd > DS__IX_SDIST && !(tids = (uint32_t *)DS_MALLOC(ix->alloc, nd * sizeof(uint32_t)))) {
+        tids = stids;
+        st = DS_ENOMEM;
         goto out;
     }
     for (i = 0; i < nd; i++) {
@@ -1352,25 +1384,13 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
         }
     }
     if (bufs) DS_FREE(ix->alloc, bufs, nnew * (sizeof *bufs + sizeof *bcaps));
-    if (nd > 32) {
-        qsort(d, nd, sizeof *d, ds__ix_cmp_tid);
-    } else { /* insertion sort: documents have few distinct terms */
-        for (i = 1; i < nd; i++) {
-            ds__ixdist x = d[i];
-            size_t j = i;
-            while (j && d[j - 1].tid > x.tid) {
-                d[j] = d[j - 1];
-                j--;
-            }
-            d[j] = x;
-        }
-    }
     dn = (uint32_t)ix->ndocs;
     ix->docs[dn].id = id;
     ix->docs[dn].fwd = ix->fwdlen;
     ix->docs[dn].len = (uint32_t)dlen;
     ix->docs[dn].alive = 1;
     ix->docs[dn].pad_ = 0;
+    /* Postings in any term order; the forward list wants the term ids sorted. */
     k = 0;
     for (i = 0; i < nd; i++) {
         ds__ixterm *t;
@@ -1378,21 +1398,38 @@ static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk
         t = &ix->terms[d[i].tid];
         ds__ix_append(ix, t, dn, d[i].tf, (uint32_t)dlen);
         if (pos) ds__ix_put_pos(ix, t, d[i].first, nxt);
-        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, d[i].tid - prev); /* reserved: fwd is not NULL */
-        prev = d[i].tid;
-        k++;
+        tids[k++] = d[i].tid;
+    }
+    if (k > 32) {
+        qsort(tids, k, sizeof *tids, ds__ix_cmp_u32);
+    } else { /* insertion sort: documents have few distinct terms */
+        for (i = 1; i < k; i++) {
+            uint32_t x = tids[i];
+            size_t j = i;
+            while (j && tids[j - 1] > x) {
+                tids[j] = tids[j - 1];
+                j--;
+            }
+            tids[j] = x;
+        }
+    }
+    for (i = 0; i < k; i++) {
+        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, tids[i] - prev); /* reserved: fwd is not NULL */
+        prev = tids[i];
     }
     ix->docs[dn].nterm = (uint32_t)k;
     ix->ndocs++;
     ix->nlive++;
     ix->tokens += dlen;
-    ix->dslots[ds__ix_dslot(ix, id)] = dn + 1;
+    if (old >= 0 || ix->ndslots != ndsl) dsl = ds__ix_dslot(ix, id); /* a deletion shifted it, or a rehash */
+    ix->dslots[dsl] = ds__ix_dval(ix, id, dn);
     goto out;
 undo:
     ds__ixj_undo(ix, &jr);
 out:
     if (d && d != sd) DS_FREE(ix->alloc, d, dcap * sizeof(ds__ixdist));
     if (nxt && nxt != snxt) DS_FREE(ix->alloc, nxt, tk->n * sizeof(uint32_t));
+    if (tids != stids) DS_FREE(ix->alloc, tids, nd * sizeof(uint32_t));
     return st;
 }
 
@@ -1520,8 +1557,8 @@ DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s) {
     }
     s->posting_bytes = (size_t)ix->post_bytes;
     s->position_bytes = (size_t)ix->pos_bytes;
-    mem += ix->tcap * sizeof(ds__ixterm) + ix->nslots * 4 + ix->kcap + ix->dcap * sizeof(ds__ixdoc) +
-           ix->ndslots * 4 + ix->fwdcap;
+    mem += ix->tcap * sizeof(ds__ixterm) + ix->nslots * 8 + ix->kcap + ix->dcap * sizeof(ds__ixdoc) +
+           ix->ndslots * 8 + ix->fwdcap;
     s->memory = mem;
 }
 
@@ -2387,9 +2424,9 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
         {
             size_t nn = 16;
             while (nn < ndocs * 2) nn *= 2;
-            if (!(t->dslots = (uint32_t *)DS_MALLOC(t->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
+            if (!(t->dslots = (uint64_t *)DS_MALLOC(t->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
             t->ndslots = nn;
-            memset(t->dslots, 0, nn * sizeof(uint32_t));
+            memset(t->dslots, 0, nn * sizeof(uint64_t));
         }
         tfsum = (uint64_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 8);
         cnt = (uint32_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 4);
@@ -2416,7 +2453,7 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
             in->bad = 1;
             break;
         }
-        t->dslots[s] = (uint32_t)i + 1;
+        t->dslots[s] = ds__ix_dval(t, id, (uint32_t)i);
         sumlen += len;
     }
     if (in->bad || sumlen != tokens) goto bad;
