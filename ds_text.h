@@ -1191,7 +1191,7 @@ static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
     ds_status st;
     if (!len || !tok) return DS_EINVAL;
     if (!ds_size_add(t->blen, len, &need)) return DS_ENOMEM;
-    {
+    if (need > t->bcap || t->n + 2 > t->ocap) {
         void *q = t->bytes;
         if ((st = ds__ix_grow_inl(t->a, &q, &t->bcap, need, 1, t->sbytes)) != DS_OK) return st;
         t->bytes = (char *)q;
