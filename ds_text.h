@@ -195,7 +195,7 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *          DS_INDEX_TFIDF, | DS_INDEX_ALL, | DS_INDEX_EXHAUSTIVE. st
  *          (optional) counts the postings decoded and documents scored.
  *          DS_EINVAL: k 0, hits or n NULL, unknown flags. DS_ENOMEM: the
- *          query's cursors (about 1 KiB per term) and heap (k entries).
+ *          query's cursors (about 1.5 KiB per term) and heap (k entries).
  *          A query with more than DS_INDEX_MAX_QTERMS distinct terms keeps
  *          the first DS_INDEX_MAX_QTERMS.
  *   ds_status ds_index_search_phrase(const ds_index *ix, const char *q, size_t len, int flags,
