@@ -6,6 +6,8 @@
  *      input could justify (fz_alloc refuses blocks over FZ_MAX_BLOCK), and
  *      leak nothing; an accepted image must save and load back identically
  *      and answer a query (an index) or round-trip a text (a BPE model).
+ *      The input is also read as a GPT-2 vocab.json (beside a fixed
+ *      merges.txt) and as a merges.txt: DS_OK or DS_ECORRUPT, no leak.
  *   2. A valid image is built from input-driven ops (an index, with or
  *      without positions: puts, deletes, stop words; a BPE model: trained
  *      on input bytes), then
@@ -121,6 +123,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_alloc_init(&fa);
     for (kind = 0; kind < 2; kind++) (void)load_checked(kind, data, size, &fa);
     FZ_CHECK(fa.live_blocks == 0 && fa.live_bytes == 0);
+    {
+        static const char merges[] = "#version: 0.2\nh e\n\xC4\xA0 he\nl l\n";
+        ds_bpe b;
+        ds_status s = ds_bpe_import_gpt2_vocab(&b, merges, sizeof merges - 1, (const char *)data, size, &fa.a);
+        FZ_CHECK(s == DS_OK || s == DS_ECORRUPT || s == DS_ENOMEM);
+        if (s == DS_OK) {
+            uint32_t ids[16];
+            unsigned char back[16];
+            size_t ni, nb;
+            FZ_CHECK(ds_bpe_encode_vocab(&b, " hello", 6, ids, 16, &ni) == DS_OK);
+            FZ_CHECK(ds_bpe_decode_vocab(&b, ids, ni, back, 16, &nb) == DS_OK && nb == 6 && !memcmp(back, " hello", 6));
+            ds_bpe_free(&b);
+        }
+        s = ds_bpe_import_gpt2(&b, (const char *)data, size, &fa.a);
+        FZ_CHECK(s == DS_OK || s == DS_ECORRUPT || s == DS_ENOMEM);
+        if (s == DS_OK) ds_bpe_free(&b);
+        FZ_CHECK(fa.live_blocks == 0 && fa.live_bytes == 0);
+    }
     in.p = data;
     in.n = size;
     in.pos = 0;
