@@ -624,6 +624,17 @@ static size_t ds__utf8_put(unsigned char *o, uint32_t c) {
     return 4;
 }
 
+/* ASCII word bytes, lowercased; 0 for separators. */
+static const unsigned char ds__tx_ascii[128] = {
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     48,  49,  50,  51,  52,  53,  54,  55,  56,  57,   0,   0,   0,   0,   0,   0,
+      0,  97,  98,  99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122,   0,   0,   0,   0,   0,
+      0,  97,  98,  99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122,   0,   0,   0,   0,   0};
+
 DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit, void *ectx) {
     const unsigned char *s = (const unsigned char *)text;
     unsigned char buf[DS_TEXT_MAX_TOKEN + 4];
@@ -635,13 +646,13 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
         size_t w;
         /* ASCII fast path: letters and digits straight into the token. */
         while (i < len && s[i] < 0x80) {
-            unsigned char a = s[i];
-            if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+            unsigned char a = ds__tx_ascii[s[i]];
+            if (a) {
                 if (bl == DS_TEXT_MAX_TOKEN) {
                     if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
                     bl = 0;
                 }
-                buf[bl++] = (unsigned char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+                buf[bl++] = a;
             } else if (bl) {
                 if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
                 bl = 0;
