@@ -107,6 +107,10 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * variable-byte frequency (1-2 bytes per posting on real text), and per
  * block a skip entry (last document, byte offset) with the block's largest
  * frequency and shortest document, used as a block-max score bound.
+ * With the positions option, each posting also holds the term's token
+ * positions in the document (token indices counting every token, stop
+ * words included: the first, then the gaps, as varints), right after its
+ * frequency; an index without the option stores nothing more.
  *
  * Scoring, over the live documents (N of them, avgdl their mean length in
  * tokens, df(t) the live documents holding term t, tf the term's count in
@@ -143,12 +147,14 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * or a save/load, and are skipped); statistics (N, df, avgdl) always count
  * live documents only. put on an existing id replaces the document.
  *
- *   ds_index_params ds_index_params_default(void)    k1 1.2, b 0.75
+ *   ds_index_params ds_index_params_default(void)    k1 1.2, b 0.75, positions 0
  *   ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a)
  *          p NULL: defaults. The fields are used as given (b = 0 is a
  *          valid choice), so start from ds_index_params_default().
- *          DS_EINVAL: ix NULL, k1 < 0 or not finite, b outside [0, 1].
- *          Allocates nothing.
+ *          positions 1 keeps token positions for phrase queries (one
+ *          varint per indexed token: 1 byte while the gaps stay under
+ *          128; see docs/text.md for measurements). DS_EINVAL: ix NULL, k1 < 0 or not finite, b
+ *          outside [0, 1], positions not 0 or 1. Allocates nothing.
  *   void ds_index_free(ds_index *ix)             zeroed or failed-init: no-op
  *   ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void *ctx)
  *          fn NULL: ds_text_tokenize. Used for documents and queries given
@@ -169,7 +175,8 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *                                 const size_t *lens, size_t n)
  *   ds_status ds_index_put_ids(ds_index *ix, uint64_t doc, const uint32_t *ids, size_t n)
  *          put with the tokens given (no tokenizer; stop words still apply).
- *          DS_EINVAL: a zero-length token, NULL arrays with n > 0.
+ *          DS_EINVAL: a zero-length token, NULL arrays with n > 0; with
+ *          positions, a document of more than 2^32 - 2 tokens.
  *   ds_status ds_index_del(ds_index *ix, uint64_t doc)          DS_ENOTFOUND
  *   int ds_index_has(const ds_index *ix, uint64_t doc)
  *   size_t ds_index_len(const ds_index *ix)       live documents
@@ -188,9 +195,30 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *          DS_INDEX_TFIDF, | DS_INDEX_ALL, | DS_INDEX_EXHAUSTIVE. st
  *          (optional) counts the postings decoded and documents scored.
  *          DS_EINVAL: k 0, hits or n NULL, unknown flags. DS_ENOMEM: the
- *          query's cursors (about 1 KiB per term) and heap (k entries).
+ *          query's cursors (about 1.5 KiB per term) and heap (k entries).
  *          A query with more than DS_INDEX_MAX_QTERMS distinct terms keeps
  *          the first DS_INDEX_MAX_QTERMS.
+ *   ds_status ds_index_search_phrase(const ds_index *ix, const char *q, size_t len, int flags,
+ *                                    size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st)
+ *   ds_status ds_index_search_phrase_tokens(... toks, lens, nt, flags, k, hits, n, st)
+ *   ds_status ds_index_search_phrase_ids(... ids, nt, flags, k, hits, n, st)
+ *          the top k documents holding the query's tokens consecutively
+ *          and in order (an index with positions only). A stop word inside
+ *          the phrase matches any one token; stop words at its ends are
+ *          dropped; a phrase of stop words only, or with a term no live
+ *          document holds, matches nothing. Scored as one term (SQLite
+ *          FTS5's bm25() of a phrase, and the same for TF-IDF): tf = the
+ *          phrase's occurrences in the document (overlapping ones count:
+ *          "a a" occurs twice in "a a a"), df = the live documents holding
+ *          it; a one-word phrase scores as that term. flags: DS_INDEX_BM25
+ *          or DS_INDEX_TFIDF (DS_INDEX_ALL and DS_INDEX_EXHAUSTIVE change
+ *          nothing). st->docs_scored counts the matching documents.
+ *          Exhaustive: every document holding all the terms is checked
+ *          (leapfrog over the lists, rarest first, then a merge of the
+ *          terms' positions), since df needs every match.
+ *          DS_EINVAL: no positions kept, no tokens (or nt 0), more than
+ *          DS_INDEX_MAX_QTERMS tokens, k 0, hits or n NULL, unknown flags.
+ *          DS_ENOMEM: cursors (about 1.5 KiB per term) and the matches.
  *   ds_status ds_index_compact(ds_index *ix)
  *          drops dead postings and renumbers (through a save and a load in
  *          memory: needs about twice the index's size transiently).
@@ -199,15 +227,19 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  *          bytes and every byte the index holds.
  *   ds_status ds_index_save(const ds_index *ix, ds_writer w)
  *   ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a)
- *          format "DSix" v1 (ds.h's ds:io layout): k1, b, counts, then one
- *          checksummed payload of variable-byte fields: every live
- *          document's id and length, then the stop words and terms in byte
- *          order with their live postings (renumbered densely), so the
+ *          format "DSix" v2 (ds.h's ds:io layout): k1, b, flags (1:
+ *          positions), counts, then one checksummed payload of
+ *          variable-byte fields: every live document's id and length, then
+ *          the stop words and terms in byte order with their live postings
+ *          (renumbered densely; with positions, each posting's positions
+ *          after its frequency), so the
  *          same documents give the same bytes whatever the history. load checks the checksum before
  *          parsing, then every field: counts against the payload's size
  *          before allocating, terms non-empty and in increasing order, document
  *          numbers increasing and in range, frequencies >= 1 and summing to
- *          each document's length, ids distinct, no trailing bytes.
+ *          each document's length, ids distinct, positions increasing
+ *          and below 2^32 - 2, no trailing bytes. v1 images (no flags,
+ *          saved before positions existed) still load.
  *          DS_ECORRUPT on any mismatch, truncation or bit flip; *ix
  *          untouched on error. save then load gives the same results and
  *          the same saved bytes.
@@ -215,8 +247,10 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
  * Complexity: an add is O(tokens) expected (hashing) plus O(u log u) for
  * its u distinct terms; del O(u); a query O(postings probed) with pruning,
  * at most O(sum of the query terms' list lengths + N_hits log k).
- * Errors: DS_ENOMEM leaves the index exactly as it was (documents,
- * statistics, results, saved bytes); it may keep capacity it grew.
+ * Errors: a failed call (DS_ENOMEM included) leaves the index exactly as
+ * it was (documents, statistics, results, saved bytes) and its memory too
+ * (ds_index_info's memory): an add copies each array it grows and frees
+ * the old copies only once nothing can fail.
  * DS_EFULL past 2^32 - 2 documents added since the last compaction, or
  * posting/term/key storage past 4 GiB.
  * Thread-safety: searches, has, len, info and save only read and may run
@@ -228,8 +262,9 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
 #define DS_INDEX_MAX_QTERMS 1024
 
 typedef struct ds_index_params {
-    double k1; /* BM25 term-frequency saturation, >= 0 (1.2) */
-    double b;  /* BM25 length normalisation, in [0, 1] (0.75) */
+    double k1;     /* BM25 term-frequency saturation, >= 0 (1.2) */
+    double b;      /* BM25 length normalisation, in [0, 1] (0.75) */
+    int positions; /* 1: keep each posting's token positions (phrase queries); 0 */
 } ds_index_params;
 
 typedef struct ds_index_hit {
@@ -249,7 +284,8 @@ typedef struct ds_index_stats {
     size_t postings;        /* live (document, term) pairs */
     size_t postings_stored; /* including dead documents' */
     uint64_t tokens;        /* sum of live document lengths */
-    size_t posting_bytes;   /* compressed lists, skip entries included */
+    size_t posting_bytes;   /* compressed lists, skip entries included (positions not) */
+    size_t position_bytes;  /* the positions in those lists (0 without the option) */
     size_t memory;          /* every byte allocated */
 } ds_index_stats;
 
@@ -258,7 +294,7 @@ typedef struct ds__ixblk {
 } ds__ixblk;
 
 typedef struct ds__ixterm {
-    unsigned char *data;   /* postings: varint doc delta, varint tf */
+    unsigned char *data;   /* postings: varint doc delta, varint tf[, tf varint positions] */
     ds__ixblk *blk;        /* closed blocks */
     uint32_t len, cap, nblk, bcap;
     ds__ixblk open;        /* the block being filled */
@@ -279,17 +315,17 @@ typedef struct ds_index {
     ds_index_params p;
     ds__ixterm *terms;
     size_t nterms, tcap, nstop;
-    uint32_t *slots;       /* term dictionary: open addressing, ids + 1 */
+    uint64_t *slots;       /* term dictionary: open addressing, hash << 32 | id + 1 */
     size_t nslots;
     char *keys;
     size_t klen, kcap;
     ds__ixdoc *docs;       /* by internal number, in insertion order */
     size_t ndocs, dcap, nlive;
-    uint32_t *dslots;      /* document id -> internal number + 1 */
+    uint64_t *dslots;      /* document id -> hash's high half << 32 | internal number + 1 */
     size_t ndslots;
     unsigned char *fwd;
     size_t fwdlen, fwdcap;
-    uint64_t tokens, live_post, post_bytes;
+    uint64_t tokens, live_post, post_bytes, pos_bytes;
     uint64_t seed;
     ds_text_tokenizer tok;
     void *tokctx;
@@ -317,6 +353,13 @@ DSDEF ds_status ds_index_search_tokens(const ds_index *ix, const char *const *to
                                        ds_index_hit *hits, size_t *n, ds_index_qstats *st);
 DSDEF ds_status ds_index_search_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags,
                                     size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st);
+DSDEF ds_status ds_index_search_phrase(const ds_index *ix, const char *q, size_t len, int flags, size_t k,
+                                       ds_index_hit *hits, size_t *n, ds_index_qstats *st);
+DSDEF ds_status ds_index_search_phrase_tokens(const ds_index *ix, const char *const *toks, const size_t *lens,
+                                              size_t nt, int flags, size_t k, ds_index_hit *hits, size_t *n,
+                                              ds_index_qstats *st);
+DSDEF ds_status ds_index_search_phrase_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags,
+                                           size_t k, ds_index_hit *hits, size_t *n, ds_index_qstats *st);
 DSDEF ds_status ds_index_compact(ds_index *ix);
 DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s);
 DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w);
@@ -425,6 +468,32 @@ DSDEF ds_status ds_rrf_fuse(const uint64_t *const *lists, const size_t *lens, si
  *          through the token bytes when comparing with GPT-2 ids.
  *          DS_ECORRUPT: a malformed line, an unknown symbol, a pair twice.
  *          *b is taken as uninitialised, as by load; untouched on error.
+ *   ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen,
+ *                                      const char *vocab, size_t vlen, const ds_alloc *a)
+ *          the merges as ds_bpe_import_gpt2, plus the file's own token
+ *          numbering from a GPT-2 style vocab.json: one JSON object
+ *          {"symbol": id, ...}, symbols in the byte-to-unicode alphabet
+ *          (JSON escapes, \uXXXX and surrogate pairs included), ids the
+ *          integers 0..n-1 for n entries, each once. Every byte and every
+ *          merge's token must be there; entries that are no token of the
+ *          merges (special tokens such as "<|endoftext|>") keep their id
+ *          but no decoding. DS_ECORRUPT: malformed JSON, an id out of
+ *          range (not an integer in 0..n-1) or twice, a symbol twice, a
+ *          byte or merged token missing; plus the merges' errors. The
+ *          numbering is not saved by ds_bpe_save (import again); train
+ *          drops it. *b as by ds_bpe_import_gpt2.
+ *   ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids,
+ *                                 size_t cap, size_t *n)
+ *   ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out,
+ *                                 size_t cap, size_t *len)
+ *          encode and decode with the vocab.json's ids. DS_EINVAL: no
+ *          vocab.json imported; for decode, an id out of range or of an
+ *          entry that is no token (a special token).
+ *   ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid)
+ *   ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id)
+ *          one id each way (tokens with the same bytes share a vocab id;
+ *          from_vocab_id gives the first). DS_EINVAL: no vocab.json;
+ *          DS_ENOTFOUND: out of range, or no token.
  * Thread-safety: decode, token, merge, vocab and save only read; encode
  * writes the cache; train/load/import need exclusive access. */
 #define DS_BPE_MAX_TOKEN 255
@@ -454,6 +523,9 @@ typedef struct ds_bpe {
     size_t rslots;
     ds__bpecache *cache;
     int cache_failed;
+    uint32_t *vid;           /* vocab.json import: the file's id of each token */
+    uint32_t *vtok;          /* and each file id's token + 1 (0: none) */
+    size_t nvid;             /* file ids (0: no vocab.json) */
     const ds_alloc *alloc;
 } ds_bpe;
 
@@ -470,6 +542,13 @@ DSDEF ds_status ds_bpe_split(const void *text, size_t len, ds_text_emit emit, vo
 DSDEF ds_status ds_bpe_save(const ds_bpe *b, ds_writer w);
 DSDEF ds_status ds_bpe_load(ds_bpe *b, ds_reader *r, const ds_alloc *a);
 DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a);
+DSDEF ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen, const char *vocab, size_t vlen,
+                                         const ds_alloc *a);
+DSDEF ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids, size_t cap, size_t *n);
+DSDEF ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out, size_t cap,
+                                    size_t *len);
+DSDEF ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid);
+DSDEF ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id);
 
 
 #ifdef __cplusplus
@@ -545,6 +624,17 @@ static size_t ds__utf8_put(unsigned char *o, uint32_t c) {
     return 4;
 }
 
+/* ASCII word bytes, lowercased; 0 for separators. */
+static const unsigned char ds__tx_ascii[128] = {
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     48,  49,  50,  51,  52,  53,  54,  55,  56,  57,   0,   0,   0,   0,   0,   0,
+      0,  97,  98,  99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122,   0,   0,   0,   0,   0,
+      0,  97,  98,  99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122,   0,   0,   0,   0,   0};
+
 DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit, void *ectx) {
     const unsigned char *s = (const unsigned char *)text;
     unsigned char buf[DS_TEXT_MAX_TOKEN + 4];
@@ -556,13 +646,13 @@ DSDEF ds_status ds_text_tokenize(const char *text, size_t len, ds_text_emit emit
         size_t w;
         /* ASCII fast path: letters and digits straight into the token. */
         while (i < len && s[i] < 0x80) {
-            unsigned char a = s[i];
-            if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+            unsigned char a = ds__tx_ascii[s[i]];
+            if (a) {
                 if (bl == DS_TEXT_MAX_TOKEN) {
                     if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
                     bl = 0;
                 }
-                buf[bl++] = (unsigned char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+                buf[bl++] = a;
             } else if (bl) {
                 if ((st = emit(ectx, (const char *)buf, bl)) != DS_OK) return st;
                 bl = 0;
@@ -625,11 +715,12 @@ DSDEF ds_index_params ds_index_params_default(void) {
     ds_index_params p;
     p.k1 = 1.2;
     p.b = 0.75;
+    p.positions = 0;
     return p;
 }
 
 static int ds__ix_params_ok(const ds_index_params *p) {
-    return p->k1 >= 0 && p->k1 <= 1e300 && p->b >= 0 && p->b <= 1;
+    return p->k1 >= 0 && p->k1 <= 1e300 && p->b >= 0 && p->b <= 1 && (p->positions == 0 || p->positions == 1);
 }
 
 DSDEF ds_status ds_index_init(ds_index *ix, const ds_index_params *p, const ds_alloc *a) {
@@ -657,10 +748,10 @@ DSDEF void ds_index_free(ds_index *ix) {
     if (!ix) return;
     for (i = 0; i < ix->nterms; i++) ds__ix_term_free(ix->alloc, &ix->terms[i]);
     if (ix->terms) DS_FREE(ix->alloc, ix->terms, ix->tcap * sizeof(ds__ixterm));
-    if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint32_t));
+    if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint64_t));
     if (ix->keys) DS_FREE(ix->alloc, ix->keys, ix->kcap);
     if (ix->docs) DS_FREE(ix->alloc, ix->docs, ix->dcap * sizeof(ds__ixdoc));
-    if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint32_t));
+    if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint64_t));
     if (ix->fwd) DS_FREE(ix->alloc, ix->fwd, ix->fwdcap);
     memset(ix, 0, sizeof *ix);
 }
@@ -672,7 +763,144 @@ DSDEF ds_status ds_index_set_tokenizer(ds_index *ix, ds_text_tokenizer fn, void 
     return DS_OK;
 }
 
-/* ---- growth: each reserve only adds capacity (never observable) ---- */
+/* ---- growth ----
+ * An add reserves everything it needs before it changes anything. So that
+ * a failed add also leaves the memory as it was (ds_index_info's memory),
+ * growth during an add goes through a journal: each grown array is a new
+ * block holding a copy (a rebuilt hash table, a new block), and the old
+ * block is kept; on success the old blocks are freed (commit), on failure
+ * the new ones are (undo) and the old pointers and capacities come back,
+ * newest first. Growing by realloc and shrinking back on failure would
+ * rely on shrinks never failing, which a user's allocator need not
+ * promise. Posting lists check for room before any of this (most adds
+ * grow nothing). Without a journal (load, which builds a fresh index)
+ * arrays grow by realloc. */
+
+enum { DS__IXJ_TERMS, DS__IXJ_KEYS, DS__IXJ_SLOTS, DS__IXJ_DOCS, DS__IXJ_FWD, DS__IXJ_DSLOTS, DS__IXJ_TDATA, DS__IXJ_TBLK };
+typedef struct ds__ixjent {
+    void *old;
+    size_t oldcap;
+    uint32_t kind, tid;
+} ds__ixjent;
+#define DS__IXJ_STACK 48
+typedef struct ds__ixjour {
+    ds__ixjent *e;
+    size_t n, cap;
+    ds__ixjent s[DS__IXJ_STACK];
+} ds__ixjour;
+
+/* Room for `need` entries (6 for the index's arrays + 2 per term touched). */
+static ds_status ds__ixj_init(const ds_alloc *a, ds__ixjour *j, size_t need) {
+    j->n = 0;
+    j->e = j->s;
+    j->cap = DS__IXJ_STACK;
+    if (need <= DS__IXJ_STACK) return DS_OK;
+    if (need > SIZE_MAX / sizeof(ds__ixjent) || !(j->e = (ds__ixjent *)DS_MALLOC(a, need * sizeof(ds__ixjent))))
+        return DS_ENOMEM;
+    j->cap = need;
+    return DS_OK;
+}
+static void ds__ixj_release(const ds_alloc *a, ds__ixjour *j) {
+    if (j->e != j->s) DS_FREE(a, j->e, j->cap * sizeof(ds__ixjent));
+    j->e = j->s;
+    j->cap = DS__IXJ_STACK;
+    j->n = 0;
+}
+
+/* Every journaled array: where its pointer and capacity live, its element size. */
+typedef struct ds__ixjref {
+    void *p;
+    size_t cap, elt;
+} ds__ixjref;
+static ds__ixjref ds__ixj_get(const ds_index *ix, uint32_t kind, uint32_t tid) {
+    ds__ixjref r;
+    switch (kind) {
+    case DS__IXJ_TERMS: r.p = ix->terms; r.cap = ix->tcap; r.elt = sizeof(ds__ixterm); break;
+    case DS__IXJ_KEYS: r.p = ix->keys; r.cap = ix->kcap; r.elt = 1; break;
+    case DS__IXJ_SLOTS: r.p = ix->slots; r.cap = ix->nslots; r.elt = sizeof(uint64_t); break;
+    case DS__IXJ_DOCS: r.p = ix->docs; r.cap = ix->dcap; r.elt = sizeof(ds__ixdoc); break;
+    case DS__IXJ_FWD: r.p = ix->fwd; r.cap = ix->fwdcap; r.elt = 1; break;
+    case DS__IXJ_DSLOTS: r.p = ix->dslots; r.cap = ix->ndslots; r.elt = sizeof(uint64_t); break;
+    case DS__IXJ_TDATA: r.p = ix->terms[tid].data; r.cap = ix->terms[tid].cap; r.elt = 1; break;
+    default: r.p = ix->terms[tid].blk; r.cap = ix->terms[tid].bcap; r.elt = sizeof(ds__ixblk); break;
+    }
+    return r;
+}
+static void ds__ixj_set(ds_index *ix, uint32_t kind, uint32_t tid, void *p, size_t cap) {
+    switch (kind) {
+    case DS__IXJ_TERMS: ix->terms = (ds__ixterm *)p; ix->tcap = cap; break;
+    case DS__IXJ_KEYS: ix->keys = (char *)p; ix->kcap = cap; break;
+    case DS__IXJ_SLOTS: ix->slots = (uint64_t *)p; ix->nslots = cap; break;
+    case DS__IXJ_DOCS: ix->docs = (ds__ixdoc *)p; ix->dcap = cap; break;
+    case DS__IXJ_FWD: ix->fwd = (unsigned char *)p; ix->fwdcap = cap; break;
+    case DS__IXJ_DSLOTS: ix->dslots = (uint64_t *)p; ix->ndslots = cap; break;
+    case DS__IXJ_TDATA: ix->terms[tid].data = (unsigned char *)p; ix->terms[tid].cap = (uint32_t)cap; break;
+    default: ix->terms[tid].blk = (ds__ixblk *)p; ix->terms[tid].bcap = (uint32_t)cap; break;
+    }
+}
+/* Success: free the replaced blocks. */
+static void ds__ixj_commit(ds_index *ix, ds__ixjour *j) {
+    size_t i;
+    for (i = 0; i < j->n; i++) {
+        ds__ixjref r = ds__ixj_get(ix, j->e[i].kind, j->e[i].tid);
+        if (j->e[i].old) DS_FREE(ix->alloc, j->e[i].old, j->e[i].oldcap * r.elt);
+    }
+    ds__ixj_release(ix->alloc, j);
+}
+/* Failure: free the new blocks, newest first, and put the old ones back. */
+static void ds__ixj_undo(ds_index *ix, ds__ixjour *j) {
+    while (j->n) {
+        ds__ixjent *e = &j->e[--j->n];
+        ds__ixjref r = ds__ixj_get(ix, e->kind, e->tid);
+        if (r.p) DS_FREE(ix->alloc, r.p, r.cap * r.elt);
+        ds__ixj_set(ix, e->kind, e->tid, e->old, e->oldcap);
+    }
+    ds__ixj_release(ix->alloc, j);
+}
+/* Array `kind` to hold `need` elements: a new copy recorded in j. */
+static ds_status ds__ixj_grow(ds_index *ix, ds__ixjour *j, uint32_t kind, uint32_t tid, size_t need) {
+    ds__ixjref r = ds__ixj_get(ix, kind, tid);
+    size_t nc, nb, ob;
+    void *q;
+    if (need <= r.cap) return DS_OK;
+    nc = r.cap ? r.cap : 8;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) return DS_ENOMEM;
+        nc *= 2;
+    }
+    if ((kind == DS__IXJ_TDATA || kind == DS__IXJ_TBLK) && nc > 0xFFFFFFFFu) return DS_EFULL;
+    if (!ds_size_mul(nc, r.elt, &nb) || !ds_size_mul(r.cap, r.elt, &ob)) return DS_ENOMEM;
+    if (!j) { /* in place */
+        if (!(q = r.p ? DS_REALLOC(ix->alloc, r.p, ob, nb) : DS_MALLOC(ix->alloc, nb))) return DS_ENOMEM;
+        ds__ixj_set(ix, kind, tid, q, nc);
+        return DS_OK;
+    }
+    if (!(q = DS_MALLOC(ix->alloc, nb))) return DS_ENOMEM;
+    if (ob) memcpy(q, r.p, ob);
+    DS_ASSERT(j->n < j->cap);
+    j->e[j->n].old = r.p;
+    j->e[j->n].oldcap = r.cap;
+    j->e[j->n].kind = kind;
+    j->e[j->n].tid = tid;
+    j->n++;
+    ds__ixj_set(ix, kind, tid, q, nc);
+    return DS_OK;
+}
+/* A rebuilt table replaces array `kind`: the old one is kept in j (or freed). */
+static void ds__ixj_replace(ds_index *ix, ds__ixjour *j, uint32_t kind, void *p, size_t cap) {
+    ds__ixjref r = ds__ixj_get(ix, kind, 0);
+    if (j) {
+        DS_ASSERT(j->n < j->cap);
+        j->e[j->n].old = r.p;
+        j->e[j->n].oldcap = r.cap;
+        j->e[j->n].kind = kind;
+        j->e[j->n].tid = 0;
+        j->n++;
+    } else if (r.p) {
+        DS_FREE(ix->alloc, r.p, r.cap * r.elt);
+    }
+    ds__ixj_set(ix, kind, 0, p, cap);
+}
 
 static ds_status ds__ix_grow(const ds_alloc *a, void **p, size_t *cap, size_t need, size_t elt) {
     /* *p is a void * of the caller's (see DS__IX_GROW): no type punning. */
@@ -703,52 +931,53 @@ static uint32_t ds__ix_hash(const ds_index *ix, const char *k, size_t n) {
     return (uint32_t)ds_hash_bytes(k, n, ix->seed);
 }
 
-/* Slot of term (k, n) in the dictionary, or of the empty slot it would take. */
+/* Slot of term (k, n) in the dictionary, or of the empty slot it would
+ * take. Each slot holds the term's hash beside its id, so a probe reads
+ * the term's entry and bytes only when the hashes agree. */
 static size_t ds__ix_tslot(const ds_index *ix, const char *k, size_t n, uint32_t h) {
     size_t m = ix->nslots - 1, i = h & m;
     for (;;) {
-        uint32_t s = ix->slots[i];
+        uint64_t s = ix->slots[i];
         if (!s) return i;
-        {
-            const ds__ixterm *t = &ix->terms[s - 1];
-            if (t->hash == h && t->klen == n && memcmp(ix->keys + t->koff, k, n) == 0) return i;
+        if ((uint32_t)(s >> 32) == h) {
+            const ds__ixterm *t = &ix->terms[(uint32_t)s - 1];
+            if (t->klen == n && memcmp(ix->keys + t->koff, k, n) == 0) return i;
         }
         i = (i + 1) & m;
     }
 }
 
-static long ds__ix_find(const ds_index *ix, const char *k, size_t n) {
+static long ds__ix_find_h(const ds_index *ix, const char *k, size_t n, uint32_t h) {
     size_t i;
     if (!ix->nslots) return -1;
-    i = ds__ix_tslot(ix, k, n, ds__ix_hash(ix, k, n));
-    return ix->slots[i] ? (long)ix->slots[i] - 1 : -1;
+    i = ds__ix_tslot(ix, k, n, h);
+    return ix->slots[i] ? (long)(uint32_t)ix->slots[i] - 1 : -1;
+}
+static long ds__ix_find(const ds_index *ix, const char *k, size_t n) {
+    return ds__ix_find_h(ix, k, n, ds__ix_hash(ix, k, n));
 }
 
 /* Room for `more` new terms and `kbytes` key bytes. */
-static ds_status ds__ix_reserve_terms(ds_index *ix, size_t more, size_t kbytes) {
+static ds_status ds__ix_reserve_terms(ds_index *ix, ds__ixjour *jr, size_t more, size_t kbytes) {
     size_t need, ns;
     ds_status st;
     if (!more) return DS_OK;
     if (!ds_size_add(ix->nterms, more, &need) || need > 0xFFFFFFF0u) return DS_EFULL;
     if (!ds_size_add(ix->klen, kbytes, &ns) || ns > 0xFFFFFFF0u) return DS_EFULL;
-    DS__IX_GROW(st, ix->alloc, ix->terms, ix->tcap, need, ds__ixterm);
-    if (st != DS_OK) return st;
-    DS__IX_GROW(st, ix->alloc, ix->keys, ix->kcap, ns, char);
-    if (st != DS_OK) return st;
+    if ((st = ds__ixj_grow(ix, jr, DS__IXJ_TERMS, 0, need)) != DS_OK) return st;
+    if ((st = ds__ixj_grow(ix, jr, DS__IXJ_KEYS, 0, ns)) != DS_OK) return st;
     if (need * 2 > ix->nslots) {
         size_t nn = ix->nslots ? ix->nslots : 16, i;
-        uint32_t *s;
+        uint64_t *s;
         while (nn < need * 2) nn *= 2;
-        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
-        memset(s, 0, nn * sizeof(uint32_t));
+        if (!(s = (uint64_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint64_t));
         for (i = 0; i < ix->nterms; i++) {
             size_t j = ix->terms[i].hash & (nn - 1);
             while (s[j]) j = (j + 1) & (nn - 1);
-            s[j] = (uint32_t)i + 1;
+            s[j] = ((uint64_t)ix->terms[i].hash << 32) | ((uint64_t)i + 1);
         }
-        if (ix->slots) DS_FREE(ix->alloc, ix->slots, ix->nslots * sizeof(uint32_t));
-        ix->slots = s;
-        ix->nslots = nn;
+        ds__ixj_replace(ix, jr, DS__IXJ_SLOTS, s, nn);
     }
     return DS_OK;
 }
@@ -765,24 +994,22 @@ static uint32_t ds__ix_new_term(ds_index *ix, const char *k, size_t n, uint32_t 
     t->gmindl = UINT32_MAX;
     memcpy(ix->keys + ix->klen, k, n);
     ix->klen += n;
-    ix->slots[i] = (uint32_t)ix->nterms + 1;
+    ix->slots[i] = ((uint64_t)h << 32) | ((uint64_t)ix->nterms + 1);
     return (uint32_t)ix->nterms++;
 }
 
-/* Room in term t for one more posting (data and, if the open block is
- * full, one more skip entry). */
-static ds_status ds__ix_reserve_post(ds_index *ix, ds__ixterm *t) {
-    size_t cap = t->cap, bcap = t->bcap;
+/* Room in term tid for one more posting with pbytes of positions (data
+ * and, if the open block is full, one more skip entry). */
+static ds_status ds__ix_reserve_post(ds_index *ix, ds__ixjour *jr, uint32_t tid, size_t pbytes) {
+    const ds__ixterm *t = &ix->terms[tid];
     ds_status st;
-    if ((size_t)t->len + 10 > 0xFFFFFFF0u) return DS_EFULL;
-    DS__IX_GROW(st, ix->alloc, t->data, cap, (size_t)t->len + 10, unsigned char);
-    if (st != DS_OK) return st;
-    t->cap = (uint32_t)cap;
-    if (t->open.cnt == DS__IX_BLOCK) {
-        DS__IX_GROW(st, ix->alloc, t->blk, bcap, (size_t)t->nblk + 1, ds__ixblk);
-        if (st != DS_OK) return st;
-        t->bcap = (uint32_t)bcap;
-    }
+    if (pbytes > 0xFFFFFFF0u || (size_t)t->len + 10 + pbytes > 0xFFFFFFF0u) return DS_EFULL;
+    if ((size_t)t->len + 10 + pbytes <= t->cap && (t->open.cnt < DS__IX_BLOCK || t->nblk < t->bcap))
+        return DS_OK; /* the common case: room already */
+    if ((st = ds__ixj_grow(ix, jr, DS__IXJ_TDATA, tid, (size_t)t->len + 10 + pbytes)) != DS_OK) return st;
+    t = &ix->terms[tid];
+    if (t->open.cnt == DS__IX_BLOCK)
+        if ((st = ds__ixj_grow(ix, jr, DS__IXJ_TBLK, tid, (size_t)t->nblk + 1)) != DS_OK) return st;
     return DS_OK;
 }
 
@@ -813,43 +1040,79 @@ static void ds__ix_append(ds_index *ix, ds__ixterm *t, uint32_t d, uint32_t tf, 
     ix->live_post++;
 }
 
-/* Document id map: open addressing over internal numbers + 1. */
+/* Positions of one posting: the token indices first, nxt[first], ...
+ * (UINT32_MAX ends the chain), as varints: the first, then the gaps. */
+static size_t ds__ix_pos_bytes(size_t first, const uint32_t *nxt) {
+    size_t n = 0;
+    uint32_t i = (uint32_t)first, prev = 0;
+    for (; i != UINT32_MAX; i = nxt[i]) {
+        n += ds__vlen(i - prev);
+        prev = i;
+    }
+    return n;
+}
+static void ds__ix_put_pos(ds_index *ix, ds__ixterm *t, size_t first, const uint32_t *nxt) {
+    uint32_t i = (uint32_t)first, prev = 0;
+    size_t w = 0;
+    for (; i != UINT32_MAX; i = nxt[i]) {
+        w += ds__vput(t->data + t->len + w, i - prev);
+        prev = i;
+    }
+    t->len += (uint32_t)w;
+    ix->pos_bytes += w;
+}
+/* Skips the n varints at p (a posting's positions). */
+static const unsigned char *ds__ix_skipv(const unsigned char *p, uint32_t n) {
+    while (n--)
+        while (*p++ & 0x80) {}
+    return p;
+}
+
+/* Document id map: open addressing; a slot holds the high half of the
+ * id's hash (its home slot is that value's low bits) beside the internal
+ * number + 1, so a probe reads the document only when the halves agree. */
+static uint32_t ds__ix_dhash(const ds_index *ix, uint64_t id) { return (uint32_t)(ds_hash_u64(id, ix->seed) >> 32); }
 static size_t ds__ix_dslot(const ds_index *ix, uint64_t id) {
-    size_t m = ix->ndslots - 1, i = (size_t)ds_hash_u64(id, ix->seed) & m;
-    while (ix->dslots[i] && ix->docs[ix->dslots[i] - 1].id != id) i = (i + 1) & m;
-    return i;
+    uint32_t h = ds__ix_dhash(ix, id);
+    size_t m = ix->ndslots - 1, i = h & m;
+    for (;;) {
+        uint64_t s = ix->dslots[i];
+        if (!s || ((uint32_t)(s >> 32) == h && ix->docs[(uint32_t)s - 1].id == id)) return i;
+        i = (i + 1) & m;
+    }
+}
+static uint64_t ds__ix_dval(const ds_index *ix, uint64_t id, uint32_t num) {
+    return ((uint64_t)ds__ix_dhash(ix, id) << 32) | ((uint64_t)num + 1);
 }
 static long ds__ix_doc(const ds_index *ix, uint64_t id) {
     size_t i;
     if (!ix->ndslots) return -1;
     i = ds__ix_dslot(ix, id);
-    return ix->dslots[i] ? (long)ix->dslots[i] - 1 : -1;
+    return ix->dslots[i] ? (long)(uint32_t)ix->dslots[i] - 1 : -1;
 }
-static ds_status ds__ix_reserve_docs(ds_index *ix, size_t fwdbytes) {
+static ds_status ds__ix_reserve_docs(ds_index *ix, ds__ixjour *jr, size_t fwdbytes) {
     ds_status st;
     size_t need;
     if (ix->ndocs >= DS__IX_MAXDOCS) return DS_EFULL;
-    DS__IX_GROW(st, ix->alloc, ix->docs, ix->dcap, ix->ndocs + 1, ds__ixdoc);
-    if (st != DS_OK) return st;
+    if ((st = ds__ixj_grow(ix, jr, DS__IXJ_DOCS, 0, ix->ndocs + 1)) != DS_OK) return st;
     if (!ds_size_add(ix->fwdlen, fwdbytes, &need)) return DS_ENOMEM;
-    DS__IX_GROW(st, ix->alloc, ix->fwd, ix->fwdcap, need, unsigned char);
-    if (st != DS_OK) return st;
+    if ((st = ds__ixj_grow(ix, jr, DS__IXJ_FWD, 0, need)) != DS_OK) return st;
     if ((ix->nlive + 1) * 2 > ix->ndslots) {
         size_t nn = ix->ndslots ? ix->ndslots : 16, i;
-        uint32_t *s;
+        uint64_t *s;
         while (nn < (ix->nlive + 1) * 2) nn *= 2;
-        if (!(s = (uint32_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
-        memset(s, 0, nn * sizeof(uint32_t));
+        if (!(s = (uint64_t *)DS_MALLOC(ix->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
+        memset(s, 0, nn * sizeof(uint64_t));
         for (i = 0; i < ix->ndocs; i++) {
             size_t j;
+            uint64_t v;
             if (!ix->docs[i].alive) continue;
-            j = (size_t)ds_hash_u64(ix->docs[i].id, ix->seed) & (nn - 1);
+            v = ds__ix_dval(ix, ix->docs[i].id, (uint32_t)i);
+            j = (size_t)(v >> 32) & (nn - 1);
             while (s[j]) j = (j + 1) & (nn - 1);
-            s[j] = (uint32_t)i + 1;
+            s[j] = v;
         }
-        if (ix->dslots) DS_FREE(ix->alloc, ix->dslots, ix->ndslots * sizeof(uint32_t));
-        ix->dslots = s;
-        ix->ndslots = nn;
+        ds__ixj_replace(ix, jr, DS__IXJ_DSLOTS, s, nn);
     }
     return DS_OK;
 }
@@ -860,7 +1123,7 @@ static void ds__ix_dmap_del(ds_index *ix, uint64_t id) {
         size_t h;
         j = (j + 1) & m;
         if (!ix->dslots[j]) break;
-        h = (size_t)ds_hash_u64(ix->docs[ix->dslots[j] - 1].id, ix->seed) & m;
+        h = (size_t)(ix->dslots[j] >> 32) & m;
         if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
             ix->dslots[i] = ix->dslots[j];
             ix->dslots[j] = 0;
@@ -939,7 +1202,7 @@ static ds_status ds__ixtoks_emit(void *ctx, const char *tok, size_t len) {
     ds_status st;
     if (!len || !tok) return DS_EINVAL;
     if (!ds_size_add(t->blen, len, &need)) return DS_ENOMEM;
-    {
+    if (need > t->bcap || t->n + 2 > t->ocap) {
         void *q = t->bytes;
         if ((st = ds__ix_grow_inl(t->a, &q, &t->bcap, need, 1, t->sbytes)) != DS_OK) return st;
         t->bytes = (char *)q;
@@ -965,19 +1228,20 @@ typedef struct ds__ixdist {
     uint32_t tf, hash;
     long term;     /* existing term id, or -1 (new) */
     uint32_t tid;  /* term id once committed */
-    uint32_t pad_;
+    uint32_t last; /* token index of the last occurrence (positions) */
 } ds__ixdist;
 
-static int ds__ix_cmp_tid(const void *a, const void *b) {
-    uint32_t x = ((const ds__ixdist *)a)->tid, y = ((const ds__ixdist *)b)->tid;
+static int ds__ix_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
 /* Builds the distinct-token table of toks: fills *dist (allocated, ndist
- * entries) and the document length (non-stop tokens). */
+ * entries) and the document length (non-stop tokens); with nxt, chains
+ * each non-stop token to the next occurrence of its term (positions). */
 #define DS__IX_SDIST 64
 static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__ixdist *sd, ds__ixdist **dist,
-                                 size_t *ndist, size_t *dcap_out, uint64_t *dlen) {
+                                 size_t *ndist, size_t *dcap_out, uint64_t *dlen, uint32_t *nxt) {
     size_t cap = 16, i, nd = 0, *tab, tb, stab[2 * DS__IX_SDIST];
     ds__ixdist *d = sd;
     uint64_t len = 0;
@@ -1009,13 +1273,20 @@ static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__i
             if (e->term >= 0 && ix->terms[e->term].stop) continue;
             e->tf++;
             len++;
+            if (nxt) {
+                nxt[e->last] = (uint32_t)i;
+                nxt[i] = UINT32_MAX;
+                e->last = (uint32_t)i;
+            }
             continue;
         }
         d[nd].first = i;
         d[nd].tf = 1;
         d[nd].hash = h;
-        d[nd].term = ds__ix_find(ix, k, n);
+        d[nd].term = ds__ix_find_h(ix, k, n, h);
         d[nd].tid = 0;
+        d[nd].last = (uint32_t)i;
+        if (nxt) nxt[i] = UINT32_MAX;
         tab[j] = ++nd;
         if (d[nd - 1].term >= 0 && ix->terms[d[nd - 1].term].stop) d[nd - 1].tf = 0;
         else len++;
@@ -1028,98 +1299,148 @@ static ds_status ds__ix_distinct(const ds_index *ix, const ds__ixtoks *tk, ds__i
     return DS_OK;
 }
 
+#define DS__IX_SNXT 256
 static ds_status ds__ix_add_toks(ds_index *ix, uint64_t id, const ds__ixtoks *tk, int replace) {
     ds__ixdist sd[DS__IX_SDIST], *d = NULL;
-    size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0;
+    size_t nd = 0, dcap = 0, i, nnew = 0, kb = 0, fwdb = 0, k = 0, nexist = 0, dsl = 0, ndsl = ix->ndslots;
     uint64_t dlen = 0;
-    long old = ds__ix_doc(ix, id);
+    long old = -1;
     ds_status st;
-    uint32_t dn, prev = 0;
+    uint32_t dn, prev = 0, snxt[DS__IX_SNXT], *nxt = NULL, stids[DS__IX_SDIST], *tids = stids;
+    unsigned char **bufs = NULL;
+    size_t *bcaps = NULL;
+    ds__ixjour jr;
+    int pos = ix->p.positions;
+    if (ndsl) { /* the slot is kept for the insertion, unless the table changes */
+        dsl = ds__ix_dslot(ix, id);
+        if (ix->dslots[dsl]) old = (long)(uint32_t)ix->dslots[dsl] - 1;
+    }
     if (old >= 0 && !replace) return DS_EEXIST;
-    if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen)) != DS_OK) return st;
+    if (pos) {
+        /* positions are uint32 token indices */
+        if (tk->n > 0xFFFFFFFEu) return DS_EINVAL;
+        if (tk->n <= DS__IX_SNXT) nxt = snxt;
+        else if (!(nxt = (uint32_t *)DS_MALLOC(ix->alloc, tk->n * sizeof(uint32_t)))) return DS_ENOMEM;
+    }
+    jr.e = jr.s;
+    jr.cap = DS__IXJ_STACK;
+    jr.n = 0;
+    if ((st = ds__ix_distinct(ix, tk, sd, &d, &nd, &dcap, &dlen, nxt)) != DS_OK) goto out;
     if (dlen > 0xFFFFFFFEu) {
         st = DS_EINVAL;
+        goto out;
+    }
+    if (nd > DS__IX_SDIST && !(tids = (uint32_t *)DS_MALLOC(ix->alloc, nd * sizeof(uint32_t)))) {
+        tids = stids;
+        st = DS_ENOMEM;
         goto out;
     }
     for (i = 0; i < nd; i++) {
         if (d[i].term < 0) {
             nnew++;
             kb += tk->off[d[i].first + 1] - tk->off[d[i].first];
+        } else if (d[i].tf) {
+            nexist++;
         }
         if (d[i].tf) fwdb += 5;
     }
-    /* Reserve everything, then commit (nothing below can fail). */
-    if ((st = ds__ix_reserve_terms(ix, nnew, kb)) != DS_OK) goto out;
-    if ((st = ds__ix_reserve_docs(ix, fwdb)) != DS_OK) goto out;
+    /* Reserve everything (journaled), then commit: nothing below fails. */
+    if ((st = ds__ixj_init(ix->alloc, &jr, 6 + 2 * nexist)) != DS_OK) goto out;
+    if ((st = ds__ix_reserve_terms(ix, &jr, nnew, kb)) != DS_OK) goto undo;
+    if ((st = ds__ix_reserve_docs(ix, &jr, fwdb)) != DS_OK) goto undo;
     for (i = 0; i < nd && st == DS_OK; i++)
-        if (d[i].term >= 0 && d[i].tf) st = ds__ix_reserve_post(ix, &ix->terms[d[i].term]);
-    if (st != DS_OK) goto out;
+        if (d[i].term >= 0 && d[i].tf)
+            st = ds__ix_reserve_post(ix, &jr, (uint32_t)d[i].term, pos ? ds__ix_pos_bytes(d[i].first, nxt) : 0);
+    if (st != DS_OK) goto undo;
     /* New terms' buffers: allocate them all before any is added. */
-    {
-        unsigned char **bufs = NULL;
-        if (nnew) {
-            if (!(bufs = (unsigned char **)DS_MALLOC(ix->alloc, nnew * sizeof *bufs))) {
-                st = DS_ENOMEM;
-                goto out;
-            }
-            for (i = 0; i < nnew; i++)
-                if (!(bufs[i] = (unsigned char *)DS_MALLOC(ix->alloc, 16))) break;
-            if (i < nnew) {
-                while (i-- > 0) DS_FREE(ix->alloc, bufs[i], 16);
-                DS_FREE(ix->alloc, bufs, nnew * sizeof *bufs);
-                st = DS_ENOMEM;
-                goto out;
-            }
+    if (nnew) {
+        size_t m = 0;
+        if (!(bufs = (unsigned char **)DS_MALLOC(ix->alloc, nnew * (sizeof *bufs + sizeof *bcaps)))) {
+            st = DS_ENOMEM;
+            goto undo;
         }
-        /* Commit. */
-        if (old >= 0) ds__ix_kill(ix, (uint32_t)old);
+        bcaps = (size_t *)(void *)(bufs + nnew);
         for (i = 0; i < nd; i++) {
-            if (d[i].term < 0) {
-                const char *kp = tk->bytes + tk->off[d[i].first];
-                uint32_t t = ds__ix_new_term(ix, kp, tk->off[d[i].first + 1] - tk->off[d[i].first], d[i].hash);
-                ix->terms[t].data = bufs[k++];
-                ix->terms[t].cap = 16;
-                d[i].tid = t;
-            } else {
-                d[i].tid = (uint32_t)d[i].term;
+            size_t c = 16;
+            if (d[i].term >= 0) continue;
+            if (pos && d[i].tf) {
+                size_t need = 10 + ds__ix_pos_bytes(d[i].first, nxt);
+                while (c < need) c *= 2;
             }
+            bcaps[m] = c;
+            if (!(bufs[m] = (unsigned char *)DS_MALLOC(ix->alloc, c))) break;
+            m++;
         }
-        if (bufs) DS_FREE(ix->alloc, bufs, nnew * sizeof *bufs);
-    }
-    if (nd > 32) {
-        qsort(d, nd, sizeof *d, ds__ix_cmp_tid);
-    } else { /* insertion sort: documents have few distinct terms */
-        for (i = 1; i < nd; i++) {
-            ds__ixdist x = d[i];
-            size_t j = i;
-            while (j && d[j - 1].tid > x.tid) {
-                d[j] = d[j - 1];
-                j--;
-            }
-            d[j] = x;
+        if (m < nnew) {
+            while (m-- > 0) DS_FREE(ix->alloc, bufs[m], bcaps[m]);
+            DS_FREE(ix->alloc, bufs, nnew * (sizeof *bufs + sizeof *bcaps));
+            bufs = NULL;
+            st = DS_ENOMEM;
+            goto undo;
         }
     }
+    /* Commit. */
+    ds__ixj_commit(ix, &jr);
+    if (old >= 0) ds__ix_kill(ix, (uint32_t)old);
+    for (i = 0; i < nd; i++) {
+        if (d[i].term < 0) {
+            const char *kp = tk->bytes + tk->off[d[i].first];
+            uint32_t t = ds__ix_new_term(ix, kp, tk->off[d[i].first + 1] - tk->off[d[i].first], d[i].hash);
+            ix->terms[t].data = bufs[k];
+            ix->terms[t].cap = (uint32_t)bcaps[k];
+            k++;
+            d[i].tid = t;
+        } else {
+            d[i].tid = (uint32_t)d[i].term;
+        }
+    }
+    if (bufs) DS_FREE(ix->alloc, bufs, nnew * (sizeof *bufs + sizeof *bcaps));
     dn = (uint32_t)ix->ndocs;
     ix->docs[dn].id = id;
     ix->docs[dn].fwd = ix->fwdlen;
     ix->docs[dn].len = (uint32_t)dlen;
     ix->docs[dn].alive = 1;
     ix->docs[dn].pad_ = 0;
+    /* Postings in any term order; the forward list wants the term ids sorted. */
     k = 0;
     for (i = 0; i < nd; i++) {
+        ds__ixterm *t;
         if (!d[i].tf) continue;
-        ds__ix_append(ix, &ix->terms[d[i].tid], dn, d[i].tf, (uint32_t)dlen);
-        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, d[i].tid - prev); /* reserved: fwd is not NULL */
-        prev = d[i].tid;
-        k++;
+        t = &ix->terms[d[i].tid];
+        ds__ix_append(ix, t, dn, d[i].tf, (uint32_t)dlen);
+        if (pos) ds__ix_put_pos(ix, t, d[i].first, nxt);
+        tids[k++] = d[i].tid;
+    }
+    if (k > 32) {
+        qsort(tids, k, sizeof *tids, ds__ix_cmp_u32);
+    } else { /* insertion sort: documents have few distinct terms */
+        for (i = 1; i < k; i++) {
+            uint32_t x = tids[i];
+            size_t j = i;
+            while (j && tids[j - 1] > x) {
+                tids[j] = tids[j - 1];
+                j--;
+            }
+            tids[j] = x;
+        }
+    }
+    for (i = 0; i < k; i++) {
+        ix->fwdlen += ds__vput(ix->fwd + ix->fwdlen, tids[i] - prev); /* reserved: fwd is not NULL */
+        prev = tids[i];
     }
     ix->docs[dn].nterm = (uint32_t)k;
     ix->ndocs++;
     ix->nlive++;
     ix->tokens += dlen;
-    ix->dslots[ds__ix_dslot(ix, id)] = dn + 1;
+    if (old >= 0 || ix->ndslots != ndsl) dsl = ds__ix_dslot(ix, id); /* a deletion shifted it, or a rehash */
+    ix->dslots[dsl] = ds__ix_dval(ix, id, dn);
+    goto out;
+undo:
+    ds__ixj_undo(ix, &jr);
 out:
     if (d && d != sd) DS_FREE(ix->alloc, d, dcap * sizeof(ds__ixdist));
+    if (nxt && nxt != snxt) DS_FREE(ix->alloc, nxt, tk->n * sizeof(uint32_t));
+    if (tids != stids) DS_FREE(ix->alloc, tids, nd * sizeof(uint32_t));
     return st;
 }
 
@@ -1199,7 +1520,13 @@ DSDEF ds_status ds_index_add_stopword(ds_index *ix, const char *w, size_t len) {
     if (!ix || !w || !len || len > DS_TEXT_MAX_TOKEN * 16) return DS_EINVAL;
     t = ds__ix_find(ix, w, len);
     if (t < 0) {
-        if ((st = ds__ix_reserve_terms(ix, 1, len)) != DS_OK) return st;
+        ds__ixjour jr;
+        (void)ds__ixj_init(ix->alloc, &jr, 3); /* on the stack: cannot fail */
+        if ((st = ds__ix_reserve_terms(ix, &jr, 1, len)) != DS_OK) {
+            ds__ixj_undo(ix, &jr);
+            return st;
+        }
+        ds__ixj_commit(ix, &jr);
         t = (long)ds__ix_new_term(ix, w, len, ds__ix_hash(ix, w, len));
     }
     if (!ix->terms[t].stop) {
@@ -1240,8 +1567,9 @@ DSDEF void ds_index_info(const ds_index *ix, ds_index_stats *s) {
         mem += t->cap + (size_t)t->bcap * sizeof(ds__ixblk);
     }
     s->posting_bytes = (size_t)ix->post_bytes;
-    mem += ix->tcap * sizeof(ds__ixterm) + ix->nslots * 4 + ix->kcap + ix->dcap * sizeof(ds__ixdoc) +
-           ix->ndslots * 4 + ix->fwdcap;
+    s->position_bytes = (size_t)ix->pos_bytes;
+    mem += ix->tcap * sizeof(ds__ixterm) + ix->nslots * 8 + ix->kcap + ix->dcap * sizeof(ds__ixdoc) +
+           ix->ndslots * 8 + ix->fwdcap;
     s->memory = mem;
 }
 
@@ -1256,6 +1584,7 @@ typedef struct ds__ixcur {
     uint32_t loaded;      /* doc/tf hold block bi (else cur is a lower bound) */
     double idf, ub;
     uint32_t doc[DS__IX_BLOCK], tf[DS__IX_BLOCK];
+    uint32_t poff[DS__IX_BLOCK]; /* positions: offset of each posting's in data */
 } ds__ixcur;
 
 typedef struct ds__ixq {
@@ -1273,11 +1602,22 @@ static void ds__ixcur_load(ds__ixq *q, ds__ixcur *c) {
     const ds__ixblk *b = ds__ix_block(c->t, c->bi);
     const unsigned char *p = c->t->data + b->off;
     uint32_t i, d = b->base, v;
-    for (i = 0; i < b->cnt; i++) {
-        p = ds__vget32(p, &v);
-        d += v;
-        c->doc[i] = d;
-        p = ds__vget32(p, &c->tf[i]);
+    if (q->ix->p.positions) {
+        for (i = 0; i < b->cnt; i++) {
+            p = ds__vget32(p, &v);
+            d += v;
+            c->doc[i] = d;
+            p = ds__vget32(p, &c->tf[i]);
+            c->poff[i] = (uint32_t)(p - c->t->data);
+            p = ds__ix_skipv(p, c->tf[i]);
+        }
+    } else {
+        for (i = 0; i < b->cnt; i++) {
+            p = ds__vget32(p, &v);
+            d += v;
+            c->doc[i] = d;
+            p = ds__vget32(p, &c->tf[i]);
+        }
     }
     c->n = b->cnt;
     c->pos = 0;
@@ -1605,7 +1945,224 @@ done:
     return rc;
 }
 
+/* ---- phrase queries ----
+ * The phrase's tokens in order; stop words at its ends are dropped, those
+ * inside match any one token. Candidates: documents holding every term
+ * (leapfrog over the lists, rarest first); in each, the positions of the
+ * terms are merged as streams to count the start positions s where each
+ * term j sits at s + off[j] (overlapping occurrences count). Then the
+ * phrase is scored as one term: its frequency in the document and the
+ * number of live documents holding it (as FTS5's bm25() does for a
+ * phrase), so every match is found before any is scored. */
+
+typedef struct ds__ixpstream {
+    const unsigned char *p;
+    uint32_t left, cur;
+} ds__ixpstream;
+
+static void ds__ixps_next(ds__ixpstream *s) {
+    uint32_t v;
+    if (!s->left) {
+        s->cur = UINT32_MAX;
+        return;
+    }
+    s->p = ds__vget32(s->p, &v);
+    s->cur += v;
+    s->left--;
+}
+
+/* Occurrences of the phrase in the document under every cursor. */
+static uint32_t ds__ix_phrase_count(ds__ixcur *const *cur, const uint32_t *off, ds__ixpstream *ps, size_t m) {
+    size_t j;
+    uint32_t cnt = 0;
+    for (j = 0; j < m; j++) {
+        const ds__ixcur *c = cur[j];
+        ps[j].p = c->t->data + c->poff[c->pos];
+        ps[j].left = c->tf[c->pos];
+        ps[j].cur = 0;
+        ds__ixps_next(&ps[j]);
+    }
+    /* Stream 0 (offset 0) drives: each of its positions is a start. */
+    for (; ps[0].cur != UINT32_MAX; ds__ixps_next(&ps[0])) {
+        uint32_t s = ps[0].cur;
+        for (j = 1; j < m; j++) {
+            uint64_t want = (uint64_t)s + off[j];
+            while (ps[j].cur != UINT32_MAX && (uint64_t)ps[j].cur < want) ds__ixps_next(&ps[j]);
+            if (ps[j].cur == UINT32_MAX) return cnt; /* no later start can match */
+            if (ps[j].cur != want) break;
+        }
+        if (j == m) cnt++;
+    }
+    return cnt;
+}
+
+typedef struct ds__ixpm {
+    uint32_t d, pf;
+} ds__ixpm;
+
+static ds_status ds__ix_phrase(const ds_index *ix, const ds__ixtoks *tk, int flags, size_t k, ds_index_hit *hits,
+                               size_t *nout, ds_index_qstats *st) {
+    ds__ixq q;
+    ds__ixcur *cur = NULL, **ord = NULL, **byoff = NULL;
+    ds__ixpstream *ps = NULL;
+    ds__ixpm *mt = NULL;
+    ds_index_hit *heap = NULL;
+    uint32_t *tids = NULL, *off = NULL;
+    size_t m = 0, i, first = SIZE_MAX, nm = 0, mcap = 0, nh = 0, kk = 0, total = 0;
+    ds_status rc = DS_OK;
+    *nout = 0;
+    memset(&q, 0, sizeof q);
+    q.ix = ix;
+    q.tfidf = (flags & DS_INDEX_TFIDF) != 0;
+    q.k1 = ix->p.k1;
+    q.b = ix->p.b;
+    if (st) memset(st, 0, sizeof *st);
+    if (!ix->nlive) return DS_OK;
+    q.avgdl = (double)ix->tokens / (double)ix->nlive;
+    tids = (uint32_t *)DS_MALLOC(ix->alloc, tk->n * sizeof(uint32_t));
+    off = (uint32_t *)DS_MALLOC(ix->alloc, tk->n * sizeof(uint32_t));
+    if (!tids || !off) {
+        rc = DS_ENOMEM;
+        goto done;
+    }
+    for (i = 0; i < tk->n; i++) {
+        long t = ds__ix_find(ix, tk->bytes + tk->off[i], tk->off[i + 1] - tk->off[i]);
+        if (t < 0 || (!ix->terms[t].stop && !ix->terms[t].df)) goto done; /* no document holds it */
+        if (ix->terms[t].stop) continue;
+        if (first == SIZE_MAX) first = i;
+        tids[m] = (uint32_t)t;
+        off[m++] = (uint32_t)(i - first);
+    }
+    if (!m) goto done; /* only stop words */
+    cur = (ds__ixcur *)DS_MALLOC(ix->alloc, m * sizeof *cur);
+    ord = (ds__ixcur **)DS_MALLOC(ix->alloc, 2 * m * sizeof *ord);
+    ps = (ds__ixpstream *)DS_MALLOC(ix->alloc, m * sizeof *ps);
+    if (!cur || !ord || !ps) {
+        rc = DS_ENOMEM;
+        goto done;
+    }
+    byoff = ord + m;
+    for (i = 0; i < m; i++) {
+        const ds__ixterm *t = &ix->terms[tids[i]];
+        cur[i].t = t;
+        cur[i].qi = (uint32_t)i;
+        cur[i].bi = 0;
+        cur[i].nb = t->nblk + (t->open.cnt ? 1u : 0u);
+        cur[i].idf = cur[i].ub = 0;
+        total += t->npost;
+        ds__ixcur_load(&q, &cur[i]);
+        ord[i] = byoff[i] = &cur[i];
+    }
+    qsort(ord, m, sizeof *ord, ds__ix_cmp_df);
+    for (;;) {
+        uint32_t d = ord[0]->cur;
+        size_t j;
+        if (d == UINT32_MAX) break;
+        for (j = 1; j < m; j++) {
+            ds__ixcur_seek(&q, ord[j], d);
+            if (ord[j]->cur != d) break;
+        }
+        if (j < m) {
+            if (ord[j]->cur == UINT32_MAX) break;
+            ds__ixcur_seek(&q, ord[0], ord[j]->cur);
+            continue;
+        }
+        if (ix->docs[d].alive) {
+            uint32_t pf = m == 1 ? byoff[0]->tf[byoff[0]->pos] : ds__ix_phrase_count(byoff, off, ps, m);
+            if (pf) {
+                if (nm == mcap) {
+                    void *p = mt;
+                    if ((rc = ds__ix_grow(ix->alloc, &p, &mcap, nm + 1, sizeof *mt)) != DS_OK) goto done;
+                    mt = (ds__ixpm *)p;
+                }
+                mt[nm].d = d;
+                mt[nm].pf = pf;
+                nm++;
+            }
+        }
+        ds__ixcur_next(&q, ord[0]);
+    }
+    if (nm) {
+        double N = (double)ix->nlive, df = (double)nm, idf;
+        kk = k < nm ? k : nm;
+        if (!(heap = (ds_index_hit *)DS_MALLOC(ix->alloc, kk * sizeof *heap))) {
+            rc = DS_ENOMEM;
+            goto done;
+        }
+        if (q.tfidf) {
+            idf = log(N / (df + 1));
+        } else {
+            idf = log((N - df + 0.5) / (df + 0.5));
+            if (idf <= 0.0) idf = 1e-6;
+        }
+        for (i = 0; i < nm; i++) {
+            ds_index_hit h;
+            h.doc = ix->docs[mt[i].d].id;
+            h.score = ds__ix_contrib(&q, idf, mt[i].pf, ix->docs[mt[i].d].len);
+            ds__ix_heap_offer(heap, &nh, kk, h);
+        }
+        qsort(heap, nh, sizeof *heap, ds__ix_cmp_hit);
+        memcpy(hits, heap, nh * sizeof *heap);
+        *nout = nh;
+    }
+done:
+    if (st) {
+        st->terms = m;
+        st->postings_total = total;
+        st->postings_decoded = q.decoded;
+        st->docs_scored = nm;
+    }
+    if (tids) DS_FREE(ix->alloc, tids, tk->n * sizeof(uint32_t));
+    if (off) DS_FREE(ix->alloc, off, tk->n * sizeof(uint32_t));
+    if (cur) DS_FREE(ix->alloc, cur, m * sizeof *cur);
+    if (ord) DS_FREE(ix->alloc, ord, 2 * m * sizeof *ord);
+    if (ps) DS_FREE(ix->alloc, ps, m * sizeof *ps);
+    if (mt) DS_FREE(ix->alloc, mt, mcap * sizeof *mt);
+    if (heap) DS_FREE(ix->alloc, heap, kk * sizeof *heap);
+    return rc;
+}
+
 #define DS__IX_FLAGS (DS_INDEX_TFIDF | DS_INDEX_ALL | DS_INDEX_EXHAUSTIVE)
+
+DSDEF ds_status ds_index_search_phrase(const ds_index *ix, const char *qtext, size_t len, int flags, size_t k,
+                                       ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || (!qtext && len) || (flags & ~DS__IX_FLAGS) || !ix->p.positions)
+        return DS_EINVAL;
+    if ((rc = ds__ix_tokenize(ix, qtext, len, &tk)) != DS_OK) return rc;
+    rc = tk.n && tk.n <= DS_INDEX_MAX_QTERMS ? ds__ix_phrase(ix, &tk, flags, k, hits, n, st) : DS_EINVAL;
+    ds__ixtoks_free(&tk);
+    return rc;
+}
+DSDEF ds_status ds_index_search_phrase_tokens(const ds_index *ix, const char *const *toks, const size_t *lens,
+                                              size_t nt, int flags, size_t k, ds_index_hit *hits, size_t *n,
+                                              ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || !nt || nt > DS_INDEX_MAX_QTERMS || !toks || !lens || (flags & ~DS__IX_FLAGS) ||
+        !ix->p.positions)
+        return DS_EINVAL;
+    if ((rc = ds__ix_toks_from(ix, toks, lens, NULL, nt, &tk)) != DS_OK) return rc;
+    rc = ds__ix_phrase(ix, &tk, flags, k, hits, n, st);
+    ds__ixtoks_free(&tk);
+    return rc;
+}
+DSDEF ds_status ds_index_search_phrase_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags, size_t k,
+                                           ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
+    ds__ixtoks tk;
+    ds_status rc;
+    if (n) *n = 0;
+    if (!ix || !hits || !n || !k || !nt || nt > DS_INDEX_MAX_QTERMS || !ids || (flags & ~DS__IX_FLAGS) ||
+        !ix->p.positions)
+        return DS_EINVAL;
+    if ((rc = ds__ix_toks_from(ix, NULL, NULL, ids, nt, &tk)) != DS_OK) return rc;
+    rc = ds__ix_phrase(ix, &tk, flags, k, hits, n, st);
+    ds__ixtoks_free(&tk);
+    return rc;
+}
 
 DSDEF ds_status ds_index_search(const ds_index *ix, const char *qtext, size_t len, int flags, size_t k,
                                 ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
@@ -1763,15 +2320,21 @@ static void ds__ix_payload(const ds_index *ix, ds__txsink *s, const uint32_t *de
         ds__txs_v(s, t->df);
         for (j = 0; j < nb; j++) {
             const ds__ixblk *b = ds__ix_block(t, j);
-            const unsigned char *p = t->data + b->off;
+            const unsigned char *p = t->data + b->off, *pe;
             uint32_t m, d = b->base, v, tf;
             for (m = 0; m < b->cnt; m++) {
                 p = ds__vget32(p, &v);
                 d += v;
                 p = ds__vget32(p, &tf);
-                if (!ix->docs[d].alive) continue;
+                pe = ix->p.positions ? ds__ix_skipv(p, tf) : p;
+                if (!ix->docs[d].alive) {
+                    p = pe;
+                    continue;
+                }
                 ds__txs_v(s, first ? dense[d] : dense[d] - prev);
                 ds__txs_v(s, tf);
+                ds__txs_bytes(s, p, (size_t)(pe - p)); /* positions: stored as saved */
+                p = pe;
                 prev = dense[d];
                 first = 0;
             }
@@ -1806,11 +2369,12 @@ DSDEF ds_status ds_index_save(const ds_index *ix, ds_writer w) {
     memset(s, 0, sizeof *s);
     s->count = 1;
     ds__ix_payload(ix, s, dense, order, nterms);
-    ds__enc_init(&e, w, "DSix", 1);
+    ds__enc_init(&e, w, "DSix", 2);
     memcpy(&k1, &ix->p.k1, 8);
     memcpy(&b, &ix->p.b, 8);
     ds__put_u64(&e, k1);
     ds__put_u64(&e, b);
+    ds__put_u64(&e, ix->p.positions ? 1u : 0u); /* v2: flags */
     ds__put_u64(&e, ix->nlive);
     ds__put_u64(&e, nterms);
     ds__put_u64(&e, ix->live_post);
@@ -1871,9 +2435,9 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
         {
             size_t nn = 16;
             while (nn < ndocs * 2) nn *= 2;
-            if (!(t->dslots = (uint32_t *)DS_MALLOC(t->alloc, nn * sizeof(uint32_t)))) return DS_ENOMEM;
+            if (!(t->dslots = (uint64_t *)DS_MALLOC(t->alloc, nn * sizeof(uint64_t)))) return DS_ENOMEM;
             t->ndslots = nn;
-            memset(t->dslots, 0, nn * sizeof(uint32_t));
+            memset(t->dslots, 0, nn * sizeof(uint64_t));
         }
         tfsum = (uint64_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 8);
         cnt = (uint32_t *)DS_MALLOC(t->alloc, (size_t)ndocs * 4);
@@ -1900,7 +2464,7 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
             in->bad = 1;
             break;
         }
-        t->dslots[s] = (uint32_t)i + 1;
+        t->dslots[s] = ds__ix_dval(t, id, (uint32_t)i);
         sumlen += len;
     }
     if (in->bad || sumlen != tokens) goto bad;
@@ -1925,18 +2489,34 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
             int c = memcmp(t->keys + pt->koff, k, mn);
             if (c > 0 || (c == 0 && pt->klen >= kl)) goto bad;
         }
-        if ((st = ds__ix_reserve_terms(t, 1, (size_t)kl)) != DS_OK) goto out;
+        if ((st = ds__ix_reserve_terms(t, NULL, 1, (size_t)kl)) != DS_OK) goto out;
         tid = ds__ix_new_term(t, k, (size_t)kl, h);
         tm = &t->terms[tid];
         tm->stop = (uint32_t)stop;
         if (stop) t->nstop++;
         for (j = 0; j < df; j++) {
-            uint64_t v = ds__txin_v(in), tf = ds__txin_v(in), dd;
+            uint64_t v = ds__txin_v(in), tf = ds__txin_v(in), dd, m, at = 0;
+            const unsigned char *pp = in->p;
             if (in->bad || (j && v == 0) || tf == 0 || tf > 0xFFFFFFFEu) goto bad;
             dd = j ? (uint64_t)d + v : v;
             if (dd >= ndocs || tf > t->docs[dd].len) goto bad;
-            if ((st = ds__ix_reserve_post(t, tm)) != DS_OK) goto out;
+            if (t->p.positions) { /* tf positions: increasing token indices below 2^32 - 2 */
+                for (m = 0; m < tf && !in->bad; m++) {
+                    uint64_t g = ds__txin_v(in);
+                    if (m && g == 0) in->bad = 1;
+                    at += g;
+                    if (at > 0xFFFFFFFDu) in->bad = 1;
+                }
+                if (in->bad) goto bad;
+            }
+            if ((st = ds__ix_reserve_post(t, NULL, tid, (size_t)(in->p - pp))) != DS_OK) goto out;
+            tm = &t->terms[tid];
             ds__ix_append(t, tm, (uint32_t)dd, (uint32_t)tf, t->docs[dd].len);
+            if (in->p != pp) { /* the saved bytes are the stored form */
+                memcpy(tm->data + tm->len, pp, (size_t)(in->p - pp));
+                tm->len += (uint32_t)(in->p - pp);
+                t->pos_bytes += (uint64_t)(in->p - pp);
+            }
             d = (uint32_t)dd;
             tfsum[dd] += tf;
             cnt[dd]++;
@@ -1970,6 +2550,7 @@ static ds_status ds__ix_parse(ds_index *t, ds__txin *in, uint64_t ndocs, uint64_
                     p = ds__vget32(p, &v);
                     d += v;
                     p = ds__vget32(p, &tf);
+                    if (t->p.positions) p = ds__ix_skipv(p, tf);
                     list[fill[d]++] = (uint32_t)i;
                 }
             }
@@ -2003,15 +2584,24 @@ DSDEF ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_index t;
     ds_index_params p;
-    uint64_t k1, b, ndocs, nterms, npost, tokens, size;
+    uint64_t k1, b, flags = 0, ndocs, nterms, npost, tokens, size, ver;
     unsigned char *blob;
     size_t cap = 0;
     ds__txin in;
     ds_status st;
+    char m[4];
     if (!ix) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSix", 1);
+    /* ds__dec_init, taking version 1 (no flags, no positions) or 2 */
+    d.r = r;
+    d.sum = 0x6473;
+    d.st = r && r->read ? DS_OK : DS_EINVAL;
+    ds__get(&d, m, 4);
+    if (d.st == DS_OK && memcmp(m, "DSix", 4) != 0) d.st = DS_ECORRUPT;
+    ver = ds__get_u64(&d);
+    if (d.st == DS_OK && ver != 1 && ver != 2) d.st = DS_ECORRUPT;
     k1 = ds__get_u64(&d);
     b = ds__get_u64(&d);
+    if (ver == 2) flags = ds__get_u64(&d);
     ndocs = ds__get_u64(&d);
     nterms = ds__get_u64(&d);
     npost = ds__get_u64(&d);
@@ -2020,6 +2610,8 @@ DSDEF ds_status ds_index_load(ds_index *ix, ds_reader *r, const ds_alloc *a) {
     if (d.st != DS_OK) return d.st;
     memcpy(&p.k1, &k1, 8);
     memcpy(&p.b, &b, 8);
+    if (flags > 1) return DS_ECORRUPT;
+    p.positions = (int)flags;
     /* Every document takes >= 2 payload bytes, every term >= 4, every
      * posting >= 2: counts beyond that are lies, refused before allocating. */
     if (!ds__ix_params_ok(&p) || size > SIZE_MAX / 2 || ndocs > size / 2 || nterms > size / 4 ||
@@ -2162,6 +2754,8 @@ DSDEF void ds_bpe_free(ds_bpe *b) {
     if (b->rkeys) DS_FREE(b->alloc, b->rkeys, b->rslots * sizeof(uint64_t));
     if (b->rvals) DS_FREE(b->alloc, b->rvals, b->rslots * sizeof(uint32_t));
     if (b->cache) DS_FREE(b->alloc, b->cache, DS_BPE_CACHE * sizeof(ds__bpecache));
+    if (b->vid) DS_FREE(b->alloc, b->vid, (256 + b->nmerges) * sizeof(uint32_t));
+    if (b->vtok) DS_FREE(b->alloc, b->vtok, b->nvid * sizeof(uint32_t));
     memset(b, 0, sizeof *b);
 }
 
@@ -2888,16 +3482,10 @@ static long ds__gpt2_sym(const ds__gpt2map *m, const ds_bpe *b, const unsigned c
     return m->slot[j] ? (long)m->slot[j] - 1 : -1;
 }
 
-DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a) {
-    ds_bpe t;
-    ds__gpt2map m;
+/* Reads merges.txt into t (initialised) and m (its tokens by bytes). */
+static ds_status ds__gpt2_merges(ds_bpe *t, ds__gpt2map *m, const char *merges, size_t len) {
     size_t i = 0;
     ds_status st = DS_OK;
-    if (!b || (!merges && len)) return DS_EINVAL;
-    (void)ds_bpe_init(&t, a);
-    m.slot = NULL;
-    m.n = 0;
-    m.a = a;
     while (i < len && st == DS_OK) {
         size_t e = i, sp;
         long l, r;
@@ -2913,13 +3501,26 @@ DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, co
             st = DS_ECORRUPT;
             break;
         }
-        l = ds__gpt2_sym(&m, &t, (const unsigned char *)merges + i, sp - i);
-        r = ds__gpt2_sym(&m, &t, (const unsigned char *)merges + sp + 1, e - sp - 1);
+        l = ds__gpt2_sym(m, t, (const unsigned char *)merges + i, sp - i);
+        r = ds__gpt2_sym(m, t, (const unsigned char *)merges + sp + 1, e - sp - 1);
         if (l < 0 || r < 0) st = DS_ECORRUPT;
-        else if ((st = ds__bpe_push(&t, (uint32_t)l, (uint32_t)r)) == DS_OK) st = ds__gpt2_add(&m, &t);
+        else if ((st = ds__bpe_push(t, (uint32_t)l, (uint32_t)r)) == DS_OK) st = ds__gpt2_add(m, t);
         i = e;
         while (i < len && (merges[i] == '\r' || merges[i] == '\n')) i++;
     }
+    return st;
+}
+
+DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a) {
+    ds_bpe t;
+    ds__gpt2map m;
+    ds_status st;
+    if (!b || (!merges && len)) return DS_EINVAL;
+    (void)ds_bpe_init(&t, a);
+    m.slot = NULL;
+    m.n = 0;
+    m.a = a;
+    st = ds__gpt2_merges(&t, &m, merges, len);
     if (m.slot) DS_FREE(a, m.slot, m.n * sizeof(uint32_t));
     if (st != DS_OK) {
         ds_bpe_free(&t);
@@ -2927,6 +3528,281 @@ DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, co
     }
     *b = t;
     return DS_OK;
+}
+
+/* ---- GPT-2 vocab.json ---- */
+
+typedef struct ds__json {
+    const unsigned char *p, *end;
+    int bad;
+} ds__json;
+
+static void ds__json_ws(ds__json *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+static int ds__json_lit(ds__json *j, unsigned char c) {
+    ds__json_ws(j);
+    if (j->p < j->end && *j->p == c) {
+        j->p++;
+        return 1;
+    }
+    return 0;
+}
+static uint32_t ds__json_hex4(ds__json *j) {
+    uint32_t v = 0;
+    int i;
+    if (j->end - j->p < 4) {
+        j->bad = 1;
+        return 0;
+    }
+    for (i = 0; i < 4; i++) {
+        unsigned char c = *j->p++;
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else j->bad = 1;
+    }
+    return v;
+}
+/* A JSON string (j->p at its quote), its code points mapped through
+ * GPT-2's alphabet into buf: the byte count, or -1 if some code point is
+ * outside the alphabet or the bytes exceed DS_BPE_MAX_TOKEN (still valid
+ * JSON: such an entry is no token). Malformed JSON sets bad. */
+static long ds__json_sym(ds__json *j, unsigned char *buf) {
+    long n = 0;
+    int ok = 1;
+    if (j->p >= j->end || *j->p != '"') {
+        j->bad = 1;
+        return -1;
+    }
+    j->p++;
+    while (!j->bad) {
+        uint32_t cp = 0;
+        unsigned char c;
+        if (j->p >= j->end) {
+            j->bad = 1;
+            break;
+        }
+        c = *j->p;
+        if (c == '"') {
+            j->p++;
+            return ok ? n : -1;
+        }
+        if (c < 0x20) {
+            j->bad = 1;
+            break;
+        }
+        if (c == '\\') {
+            j->p++;
+            if (j->p >= j->end) {
+                j->bad = 1;
+                break;
+            }
+            switch (*j->p++) {
+            case '"': cp = '"'; break;
+            case '\\': cp = '\\'; break;
+            case '/': cp = '/'; break;
+            case 'b': cp = 8; break;
+            case 'f': cp = 12; break;
+            case 'n': cp = 10; break;
+            case 'r': cp = 13; break;
+            case 't': cp = 9; break;
+            case 'u':
+                cp = ds__json_hex4(j);
+                if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair */
+                    uint32_t lo;
+                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u') {
+                        j->bad = 1;
+                        break;
+                    }
+                    j->p += 2;
+                    lo = ds__json_hex4(j);
+                    if (lo < 0xDC00 || lo > 0xDFFF) j->bad = 1;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    j->bad = 1;
+                }
+                break;
+            default: j->bad = 1; break;
+            }
+        } else {
+            size_t w = ds__utf8(j->p, (size_t)(j->end - j->p), &cp);
+            if (!w) {
+                j->bad = 1;
+                break;
+            }
+            j->p += w;
+        }
+        if (ok) {
+            int by = ds__gpt2_byte(cp);
+            if (by < 0 || n == DS_BPE_MAX_TOKEN) ok = 0;
+            else buf[n++] = (unsigned char)by;
+        }
+    }
+    return -1;
+}
+/* A JSON integer in 0..max (else bad: fractions, exponents, signs, range). */
+static uint64_t ds__json_uint(ds__json *j, uint64_t max) {
+    uint64_t v = 0;
+    const unsigned char *s;
+    ds__json_ws(j);
+    s = j->p;
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+        v = v * 10 + (uint64_t)(*j->p++ - '0');
+        if (v > max) {
+            j->bad = 1;
+            return 0;
+        }
+    }
+    if (j->p == s || (j->p - s > 1 && *s == '0') ||
+        (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E')))
+        j->bad = 1;
+    return v;
+}
+
+/* One pass over vocab.json: counts the entries (vtok NULL) or fills
+ * t->vid / vtok (ids checked against n, each once; a symbol once). */
+static ds_status ds__gpt2_vocab(ds_bpe *t, const ds__gpt2map *m, const char *vocab, size_t vlen, uint32_t *vtok,
+                                size_t n, size_t *count) {
+    ds__json j;
+    unsigned char buf[DS_BPE_MAX_TOKEN];
+    size_t k = 0;
+    j.p = (const unsigned char *)vocab;
+    j.end = j.p + vlen;
+    j.bad = 0;
+    if (!ds__json_lit(&j, '{')) return DS_ECORRUPT;
+    if (!ds__json_lit(&j, '}')) {
+        do {
+            long bl;
+            uint64_t id;
+            ds__json_ws(&j);
+            bl = ds__json_sym(&j, buf);
+            if (j.bad || !ds__json_lit(&j, ':')) return DS_ECORRUPT;
+            id = ds__json_uint(&j, vtok ? n - 1 : DS_BPE_MAX_VOCAB - 1);
+            if (j.bad) return DS_ECORRUPT;
+            if (vtok) {
+                long tok = -1;
+                if (vtok[id]) return DS_ECORRUPT; /* an id twice */
+                if (bl == 1) {
+                    tok = buf[0];
+                } else if (bl > 1 && m->n) {
+                    size_t s = ds__gpt2_find(m, t, buf, (size_t)bl);
+                    if (m->slot[s]) tok = (long)m->slot[s] - 1;
+                }
+                if (tok >= 0) {
+                    if (t->vid[tok] != UINT32_MAX) return DS_ECORRUPT; /* a symbol twice */
+                    t->vid[tok] = (uint32_t)id;
+                    vtok[id] = (uint32_t)tok + 1;
+                } else {
+                    vtok[id] = UINT32_MAX; /* no token: a special one */
+                }
+            }
+            if (++k > DS_BPE_MAX_VOCAB) return DS_ECORRUPT;
+        } while (ds__json_lit(&j, ','));
+        if (!ds__json_lit(&j, '}')) return DS_ECORRUPT;
+    }
+    ds__json_ws(&j);
+    if (j.p != j.end) return DS_ECORRUPT;
+    *count = k;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen, const char *vocab, size_t vlen,
+                                         const ds_alloc *a) {
+    ds_bpe t;
+    ds__gpt2map m;
+    ds_status st;
+    size_t n = 0, i, nt;
+    uint32_t *vtok = NULL;
+    if (!b || (!merges && mlen) || (!vocab && vlen)) return DS_EINVAL;
+    (void)ds_bpe_init(&t, a);
+    m.slot = NULL;
+    m.n = 0;
+    m.a = a;
+    if ((st = ds__gpt2_merges(&t, &m, merges, mlen)) != DS_OK) goto out;
+    if ((st = ds__gpt2_vocab(&t, &m, vocab, vlen, NULL, 0, &n)) != DS_OK) goto out;
+    nt = 256 + t.nmerges;
+    if (n < nt) { /* too few entries for every token */
+        st = DS_ECORRUPT;
+        goto out;
+    }
+    vtok = (uint32_t *)DS_MALLOC(a, n * sizeof(uint32_t));
+    t.vid = (uint32_t *)DS_MALLOC(a, nt * sizeof(uint32_t));
+    if (!vtok || !t.vid) {
+        st = DS_ENOMEM;
+        goto out;
+    }
+    memset(vtok, 0, n * sizeof(uint32_t));
+    for (i = 0; i < nt; i++) t.vid[i] = UINT32_MAX;
+    if ((st = ds__gpt2_vocab(&t, &m, vocab, vlen, vtok, n, &n)) != DS_OK) goto out;
+    /* Every token has a file id: its own, or that of the first token with
+     * its bytes (two merges may spell the same bytes). */
+    for (i = 256; i < nt; i++) {
+        size_t tl = 0;
+        const unsigned char *tb = ds_bpe_token(&t, (uint32_t)i, &tl);
+        uint32_t f = m.slot[ds__gpt2_find(&m, &t, tb, tl)] - 1;
+        t.vid[i] = t.vid[f];
+    }
+    for (i = 0; i < nt; i++)
+        if (t.vid[i] == UINT32_MAX) {
+            st = DS_ECORRUPT; /* a byte or merged token missing */
+            goto out;
+        }
+    for (i = 0; i < n; i++)
+        if (vtok[i] == UINT32_MAX) vtok[i] = 0;
+    t.vtok = vtok;
+    t.nvid = n;
+    vtok = NULL;
+out:
+    if (m.slot) DS_FREE(a, m.slot, m.n * sizeof(uint32_t));
+    if (vtok) DS_FREE(a, vtok, n * sizeof(uint32_t));
+    if (st != DS_OK) {
+        ds_bpe_free(&t);
+        return st;
+    }
+    *b = t;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid) {
+    if (!b || !vid || !b->nvid) return DS_EINVAL;
+    if (id >= 256 + b->nmerges) return DS_ENOTFOUND;
+    *vid = b->vid[id];
+    return DS_OK;
+}
+DSDEF ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id) {
+    if (!b || !id || !b->nvid) return DS_EINVAL;
+    if (vid >= b->nvid || !b->vtok[vid]) return DS_ENOTFOUND;
+    *id = b->vtok[vid] - 1;
+    return DS_OK;
+}
+DSDEF ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids, size_t cap, size_t *n) {
+    ds_status st;
+    size_t i;
+    if (n) *n = 0;
+    if (!b || !b->nvid) return DS_EINVAL;
+    st = ds_bpe_encode(b, text, len, ids, cap, n);
+    if (st == DS_OK || st == DS_EFULL)
+        for (i = 0; i < *n && i < cap; i++) ids[i] = b->vid[ids[i]];
+    return st;
+}
+DSDEF ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out, size_t cap,
+                                    size_t *len) {
+    size_t i, need = 0;
+    unsigned char *o = (unsigned char *)out;
+    if (len) *len = 0;
+    if (!b || !len || !b->nvid || (!ids && n) || (!out && cap)) return DS_EINVAL;
+    for (i = 0; i < n; i++) {
+        size_t tl = 0;
+        const unsigned char *t;
+        if (ids[i] >= b->nvid || !b->vtok[ids[i]]) return DS_EINVAL;
+        t = ds_bpe_token(b, b->vtok[ids[i]] - 1, &tl);
+        if (need + tl <= cap) memcpy(o + need, t, tl);
+        need += tl;
+    }
+    *len = need;
+    return need > cap ? DS_EFULL : DS_OK;
 }
 
 #ifdef __cplusplus

@@ -8,7 +8,9 @@
  * (tokenize='ascii', detail=full, the default) as the same tokens joined
  * by spaces (tokenized before the clock starts), in one transaction.
  * Phases:
- *   build   documents per second (median of BENCH_REPS builds)
+ *   build   documents per second (median of BENCH_REPS builds); also a
+ *           ds_index with positions (params.positions = 1), which FTS5's
+ *           default detail=full always keeps, and its size
  *   size    ds: posting bytes (compressed lists + skip entries) per posting,
  *           and the saved image (postings, terms, document ids and
  *           lengths); FTS5: its %_data blocks + %_idx + %_docsize bytes
@@ -21,6 +23,9 @@
  *           LIMIT 10. p50 / p99 microseconds per query; ds also without
  *           pruning (DS_INDEX_EXHAUSTIVE) to show what MaxScore saves, and
  *           the postings it decoded.
+ *   phrase  the same number of phrases of 2-3 consecutive tokens of random
+ *           documents, top 10: ds_index_search_phrase on the index with
+ *           positions vs FTS5 MATCH '"a b"' ORDER BY rank LIMIT 10.
  *   --quick: 1 rep, 200 queries.
  * Writes bench/bin/text_corpus.txt (one document a line) for bench_bpe. */
 #define _POSIX_C_SOURCE 200809L
@@ -110,8 +115,9 @@ int main(int argc, char **argv) {
     corpus c;
     int quick = 0, shipped = 0, reps, r, i;
     size_t nq, q, j;
-    bench_samples sb = {{0}, 0}, sf = {{0}, 0};
-    ds_index ix;
+    bench_samples sb = {{0}, 0}, sf = {{0}, 0}, sp = {{0}, 0};
+    ds_index ix, ixp;
+    ds_index_params pp = ds_index_params_default();
     sqlite3 *db = NULL;
     char (*qs)[512];
     char (*ms)[600];
@@ -139,11 +145,17 @@ int main(int argc, char **argv) {
     for (r = 0; r < reps; r++) {
         sqlite3_stmt *ins;
         int64_t t0;
-        if (r) ds_index_free(&ix);
-        ds_index_init(&ix, NULL, NULL);
-        t0 = bench_now();
-        for (j = 0; j < c.n; j++) ds_index_put(&ix, j + 1, c.text[j], strlen(c.text[j]));
-        bench_add(&sb, (double)(bench_now() - t0));
+        int w;
+        for (w = 0; w < 2; w++) { /* the two ds builds take turns going first */
+            int withpos = (r + w) & 1;
+            ds_index *x = withpos ? &ixp : &ix;
+            if (r) ds_index_free(x);
+            pp.positions = withpos;
+            ds_index_init(x, &pp, NULL);
+            t0 = bench_now();
+            for (j = 0; j < c.n; j++) ds_index_put(x, j + 1, c.text[j], strlen(c.text[j]));
+            bench_add(withpos ? &sp : &sb, (double)(bench_now() - t0));
+        }
         if (db) sqlite3_close(db);
         sqlite3_open(":memory:", &db);
         sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='ascii')", 0, 0, 0);
@@ -161,9 +173,9 @@ int main(int argc, char **argv) {
         sqlite3_finalize(ins);
     }
     {
-        double bo = bench_median(&sb), bf = bench_median(&sf);
-        ds_index_stats s;
-        ds_membuf m;
+        double bo = bench_median(&sb), bf = bench_median(&sf), bp = bench_median(&sp);
+        ds_index_stats s, sps;
+        ds_membuf m, mp;
         sqlite3_stmt *st;
         long long fts = 0;
         ds_index_info(&ix, &s);
@@ -182,6 +194,16 @@ int main(int argc, char **argv) {
                (double)s.memory / 1e6);
         printf("        FTS5 index (data + idx + docsize) %.2f MB = %.2f bytes/posting; ds saved image / FTS5 = %.2f\n",
                (double)fts / 1e6, (double)fts / (double)s.postings, (double)m.len / (double)fts);
+        ds_index_info(&ixp, &sps);
+        ds_membuf_init(&mp, NULL);
+        ds_index_save(&ixp, ds_membuf_writer(&mp));
+        printf("positions ds_index %9.0f docs/s (ratio to FTS5 %.2fx); %zu position bytes = %.3f per token; saved "
+               "%.2f MB (+%.1f%%, / FTS5 = %.2f); in memory %.2f MB (+%.1f%%)\n",
+               (double)c.n / (bp / 1e9), bench_ratio(bf, bp), sps.position_bytes,
+               (double)sps.position_bytes / (double)sps.tokens, (double)mp.len / 1e6,
+               100.0 * ((double)mp.len / (double)m.len - 1), (double)mp.len / (double)fts, (double)sps.memory / 1e6,
+               100.0 * ((double)sps.memory / (double)s.memory - 1));
+        ds_membuf_free(&mp);
         ds_membuf_free(&m);
     }
     nq = quick ? 200 : 1000;
@@ -248,8 +270,53 @@ int main(int argc, char **argv) {
             printf("        p50 ratio FTS5 / ds   %.1fx   p99 ratio %.1fx\n", f50 / p50, f99 / p99);
         }
     }
+    /* Phrases: consecutive tokens of random documents. */
+    ds_rng_seed(&rng, 2027);
+    for (q = 0; q < nq;) {
+        const char *s = c.toks[ds_rng_below(&rng, c.n)], *b, *e;
+        size_t ntok = 1, want = 2 + ds_rng_below(&rng, 2), at, k = 0;
+        if (!*s) continue;
+        for (e = s; *e; e++) ntok += *e == ' ';
+        if (ntok < want) continue;
+        at = ds_rng_below(&rng, ntok - want + 1);
+        for (b = s; at; b++)
+            if (*b == ' ') at--;
+        for (e = b; *e && !(*e == ' ' && ++k == want); e++) {}
+        if ((size_t)(e - b) >= 500) continue;
+        snprintf(qs[q], 512, "%.*s", (int)(e - b), b);
+        snprintf(ms[q], 600, "\"%.*s\"", (int)(e - b), b);
+        q++;
+    }
+    {
+        sqlite3_stmt *st;
+        ds_index_hit h[10];
+        size_t n, hits = 0;
+        int pass;
+        sqlite3_prepare_v2(db, "SELECT rowid, bm25(t) FROM t WHERE t MATCH ? ORDER BY rank LIMIT 10", -1, &st, 0);
+        for (pass = 0; pass < 2; pass++)
+            for (q = 0; q < nq; q++) {
+                int64_t t0 = bench_now();
+                ds_index_search_phrase(&ixp, qs[q], strlen(qs[q]), DS_INDEX_BM25, 10, h, &n, NULL);
+                tq[q] = (double)(bench_now() - t0) / 1e3;
+                if (pass) hits += n;
+                t0 = bench_now();
+                sqlite3_bind_text(st, 1, ms[q], -1, SQLITE_STATIC);
+                while (sqlite3_step(st) == SQLITE_ROW) {}
+                sqlite3_reset(st);
+                tf[q] = (double)(bench_now() - t0) / 1e3;
+            }
+        sqlite3_finalize(st);
+        {
+            double p50 = pct(tq, nq, 0.5), p99 = pct(tq, nq, 0.99), f50 = pct(tf, nq, 0.5), f99 = pct(tf, nq, 0.99);
+            printf("phrase  top-10 BM25, %zu phrases of 2-3 tokens (%zu hits), microseconds p50 / p99:\n", nq, hits);
+            printf("        ds_index_search_phrase %8.2f / %8.2f\n", p50, p99);
+            printf("        FTS5 ORDER BY rank     %8.2f / %8.2f\n", f50, f99);
+            printf("        p50 ratio FTS5 / ds    %.1fx   p99 ratio %.1fx\n", f50 / p50, f99 / p99);
+        }
+    }
     sqlite3_close(db);
     ds_index_free(&ix);
+    ds_index_free(&ixp);
     for (j = 0; j < c.n; j++) {
         free(c.text[j]);
         free(c.toks[j]);

@@ -10,7 +10,9 @@
  *   2. indexes it and prints the documents, terms, postings and bytes,
  *   3. answers the queries given as arguments, or with -i one query per
  *      line from standard input, or with no query a few examples ("any
- *      term" ranking; prefix a query with + for "all terms"),
+ *      term" ranking; prefix a query with + for "all terms"; a query in
+ *      double quotes, "like this", is a phrase: the words adjacent and
+ *      in order, which needs the positions the index keeps with -p),
  *   4. saves the index, loads it back as a restarted service would, and
  *      checks the reloaded index answers the same.
  * It exits non-zero if the corpus cannot be read or a reload differs.
@@ -19,6 +21,7 @@
  *     cc -std=c99 -O2 -Wall -Wextra -I. examples/package_search.c -o package_search -lm
  *     ./package_search                        # example queries
  *     ./package_search --apt "pdf viewer" "+python yaml parser"
+ *     ./package_search -p '"web browser"'      # a phrase (positions kept)
  *     ./package_search --apt -i               # interactive */
 #define _POSIX_C_SOURCE 200809L /* popen */
 #define DS_IMPLEMENTATION
@@ -90,20 +93,29 @@ static void search(const ds_index *ix, const corpus *c, const char *q) {
     ds_index_hit hits[8];
     ds_index_qstats st;
     size_t n, i;
-    int flags = DS_INDEX_BM25;
+    int flags = DS_INDEX_BM25, phrase = 0;
+    size_t ql = strlen(q);
+    ds_status rc;
     int64_t t0;
     if (q[0] == '+') {
         flags |= DS_INDEX_ALL;
         q++;
+        ql--;
+    } else if (ql >= 2 && q[0] == '"' && q[ql - 1] == '"') {
+        phrase = 1;
+        q++;
+        ql -= 2;
     }
     t0 = ds_now_ns();
-    if (ds_index_search(ix, q, strlen(q), flags, 8, hits, &n, &st) != DS_OK) {
-        printf("query failed\n");
+    rc = phrase ? ds_index_search_phrase(ix, q, ql, flags, 8, hits, &n, &st)
+                : ds_index_search(ix, q, ql, flags, 8, hits, &n, &st);
+    if (rc != DS_OK) {
+        printf("\nquery failed: %s%s\n", ds_strerror(rc), phrase ? " (phrases need -p)" : "");
         return;
     }
-    printf("\n\"%s\" (%s): %zu hits in %.0f us, %zu of %zu postings decoded, %zu documents scored\n", q,
-           flags & DS_INDEX_ALL ? "all terms" : "any term", n, (double)(ds_now_ns() - t0) / 1e3, st.postings_decoded,
-           st.postings_total, st.docs_scored);
+    printf("\n\"%.*s\" (%s): %zu hits in %.0f us, %zu of %zu postings decoded, %zu documents %s\n", (int)ql, q,
+           phrase ? "phrase" : flags & DS_INDEX_ALL ? "all terms" : "any term", n, (double)(ds_now_ns() - t0) / 1e3,
+           st.postings_decoded, st.postings_total, st.docs_scored, phrase ? "matched" : "scored");
     for (i = 0; i < n; i++)
         printf("  %6.3f  %-28s %.70s\n", hits[i].score, c->name[hits[i].doc], c->desc[hits[i].doc]);
 }
@@ -114,6 +126,7 @@ int main(int argc, char **argv) {
                                  "+rust compiler"};
     corpus c;
     ds_index ix;
+    ds_index_params p = ds_index_params_default();
     ds_index_stats s;
     size_t i;
     int argi = 1, apt = 0, inter = 0, nq = 0, bad = 0;
@@ -122,8 +135,9 @@ int main(int argc, char **argv) {
     for (; argi < argc && argv[argi][0] == '-'; argi++) {
         if (!strcmp(argv[argi], "--apt")) apt = 1;
         else if (!strcmp(argv[argi], "-i")) inter = 1;
+        else if (!strcmp(argv[argi], "-p")) p.positions = 1;
         else {
-            fprintf(stderr, "usage: %s [--apt] [-i] [query ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--apt] [-i] [-p] [query ...]\n", argv[0]);
             return 2;
         }
     }
@@ -132,7 +146,7 @@ int main(int argc, char **argv) {
                 apt ? "apt-cache dumpavail" : "tests/data/debian/descriptions.txt.xz; run from the repository root");
         return 1;
     }
-    if (ds_index_init(&ix, NULL, NULL) != DS_OK) return 1;
+    if (ds_index_init(&ix, &p, NULL) != DS_OK) return 1;
     for (i = 0; i < sizeof stop / sizeof *stop; i++) ds_index_add_stopword(&ix, stop[i], strlen(stop[i]));
     t0 = ds_now_ns();
     for (i = 0; i < c.n; i++) {
@@ -147,6 +161,9 @@ int main(int argc, char **argv) {
     printf("indexed %zu packages in %.0f ms: %zu terms, %zu postings, %.2f bytes per posting, %.1f MB in all\n",
            s.docs, (double)(ds_now_ns() - t0) / 1e6, s.terms, s.postings, (double)s.posting_bytes / (double)s.postings,
            (double)s.memory / 1e6);
+    if (p.positions)
+        printf("positions kept: %zu bytes (%.2f per token)\n", s.position_bytes,
+               (double)s.position_bytes / (double)(s.tokens ? s.tokens : 1));
     for (; argi < argc; argi++, nq++) search(&ix, &c, argv[argi]);
     if (inter) {
         char line[1024];

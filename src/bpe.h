@@ -98,6 +98,32 @@ extern "C" {
  *          through the token bytes when comparing with GPT-2 ids.
  *          DS_ECORRUPT: a malformed line, an unknown symbol, a pair twice.
  *          *b is taken as uninitialised, as by load; untouched on error.
+ *   ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen,
+ *                                      const char *vocab, size_t vlen, const ds_alloc *a)
+ *          the merges as ds_bpe_import_gpt2, plus the file's own token
+ *          numbering from a GPT-2 style vocab.json: one JSON object
+ *          {"symbol": id, ...}, symbols in the byte-to-unicode alphabet
+ *          (JSON escapes, \uXXXX and surrogate pairs included), ids the
+ *          integers 0..n-1 for n entries, each once. Every byte and every
+ *          merge's token must be there; entries that are no token of the
+ *          merges (special tokens such as "<|endoftext|>") keep their id
+ *          but no decoding. DS_ECORRUPT: malformed JSON, an id out of
+ *          range (not an integer in 0..n-1) or twice, a symbol twice, a
+ *          byte or merged token missing; plus the merges' errors. The
+ *          numbering is not saved by ds_bpe_save (import again); train
+ *          drops it. *b as by ds_bpe_import_gpt2.
+ *   ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids,
+ *                                 size_t cap, size_t *n)
+ *   ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out,
+ *                                 size_t cap, size_t *len)
+ *          encode and decode with the vocab.json's ids. DS_EINVAL: no
+ *          vocab.json imported; for decode, an id out of range or of an
+ *          entry that is no token (a special token).
+ *   ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid)
+ *   ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id)
+ *          one id each way (tokens with the same bytes share a vocab id;
+ *          from_vocab_id gives the first). DS_EINVAL: no vocab.json;
+ *          DS_ENOTFOUND: out of range, or no token.
  * Thread-safety: decode, token, merge, vocab and save only read; encode
  * writes the cache; train/load/import need exclusive access. */
 #define DS_BPE_MAX_TOKEN 255
@@ -127,6 +153,9 @@ typedef struct ds_bpe {
     size_t rslots;
     ds__bpecache *cache;
     int cache_failed;
+    uint32_t *vid;           /* vocab.json import: the file's id of each token */
+    uint32_t *vtok;          /* and each file id's token + 1 (0: none) */
+    size_t nvid;             /* file ids (0: no vocab.json) */
     const ds_alloc *alloc;
 } ds_bpe;
 
@@ -143,6 +172,13 @@ DSDEF ds_status ds_bpe_split(const void *text, size_t len, ds_text_emit emit, vo
 DSDEF ds_status ds_bpe_save(const ds_bpe *b, ds_writer w);
 DSDEF ds_status ds_bpe_load(ds_bpe *b, ds_reader *r, const ds_alloc *a);
 DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a);
+DSDEF ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen, const char *vocab, size_t vlen,
+                                         const ds_alloc *a);
+DSDEF ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids, size_t cap, size_t *n);
+DSDEF ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out, size_t cap,
+                                    size_t *len);
+DSDEF ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid);
+DSDEF ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id);
 
 /*@end*/
 #ifdef __cplusplus
@@ -195,6 +231,8 @@ DSDEF void ds_bpe_free(ds_bpe *b) {
     if (b->rkeys) DS_FREE(b->alloc, b->rkeys, b->rslots * sizeof(uint64_t));
     if (b->rvals) DS_FREE(b->alloc, b->rvals, b->rslots * sizeof(uint32_t));
     if (b->cache) DS_FREE(b->alloc, b->cache, DS_BPE_CACHE * sizeof(ds__bpecache));
+    if (b->vid) DS_FREE(b->alloc, b->vid, (256 + b->nmerges) * sizeof(uint32_t));
+    if (b->vtok) DS_FREE(b->alloc, b->vtok, b->nvid * sizeof(uint32_t));
     memset(b, 0, sizeof *b);
 }
 
@@ -921,16 +959,10 @@ static long ds__gpt2_sym(const ds__gpt2map *m, const ds_bpe *b, const unsigned c
     return m->slot[j] ? (long)m->slot[j] - 1 : -1;
 }
 
-DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a) {
-    ds_bpe t;
-    ds__gpt2map m;
+/* Reads merges.txt into t (initialised) and m (its tokens by bytes). */
+static ds_status ds__gpt2_merges(ds_bpe *t, ds__gpt2map *m, const char *merges, size_t len) {
     size_t i = 0;
     ds_status st = DS_OK;
-    if (!b || (!merges && len)) return DS_EINVAL;
-    (void)ds_bpe_init(&t, a);
-    m.slot = NULL;
-    m.n = 0;
-    m.a = a;
     while (i < len && st == DS_OK) {
         size_t e = i, sp;
         long l, r;
@@ -946,13 +978,26 @@ DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, co
             st = DS_ECORRUPT;
             break;
         }
-        l = ds__gpt2_sym(&m, &t, (const unsigned char *)merges + i, sp - i);
-        r = ds__gpt2_sym(&m, &t, (const unsigned char *)merges + sp + 1, e - sp - 1);
+        l = ds__gpt2_sym(m, t, (const unsigned char *)merges + i, sp - i);
+        r = ds__gpt2_sym(m, t, (const unsigned char *)merges + sp + 1, e - sp - 1);
         if (l < 0 || r < 0) st = DS_ECORRUPT;
-        else if ((st = ds__bpe_push(&t, (uint32_t)l, (uint32_t)r)) == DS_OK) st = ds__gpt2_add(&m, &t);
+        else if ((st = ds__bpe_push(t, (uint32_t)l, (uint32_t)r)) == DS_OK) st = ds__gpt2_add(m, t);
         i = e;
         while (i < len && (merges[i] == '\r' || merges[i] == '\n')) i++;
     }
+    return st;
+}
+
+DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, const ds_alloc *a) {
+    ds_bpe t;
+    ds__gpt2map m;
+    ds_status st;
+    if (!b || (!merges && len)) return DS_EINVAL;
+    (void)ds_bpe_init(&t, a);
+    m.slot = NULL;
+    m.n = 0;
+    m.a = a;
+    st = ds__gpt2_merges(&t, &m, merges, len);
     if (m.slot) DS_FREE(a, m.slot, m.n * sizeof(uint32_t));
     if (st != DS_OK) {
         ds_bpe_free(&t);
@@ -960,6 +1005,281 @@ DSDEF ds_status ds_bpe_import_gpt2(ds_bpe *b, const char *merges, size_t len, co
     }
     *b = t;
     return DS_OK;
+}
+
+/* ---- GPT-2 vocab.json ---- */
+
+typedef struct ds__json {
+    const unsigned char *p, *end;
+    int bad;
+} ds__json;
+
+static void ds__json_ws(ds__json *j) {
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+static int ds__json_lit(ds__json *j, unsigned char c) {
+    ds__json_ws(j);
+    if (j->p < j->end && *j->p == c) {
+        j->p++;
+        return 1;
+    }
+    return 0;
+}
+static uint32_t ds__json_hex4(ds__json *j) {
+    uint32_t v = 0;
+    int i;
+    if (j->end - j->p < 4) {
+        j->bad = 1;
+        return 0;
+    }
+    for (i = 0; i < 4; i++) {
+        unsigned char c = *j->p++;
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else j->bad = 1;
+    }
+    return v;
+}
+/* A JSON string (j->p at its quote), its code points mapped through
+ * GPT-2's alphabet into buf: the byte count, or -1 if some code point is
+ * outside the alphabet or the bytes exceed DS_BPE_MAX_TOKEN (still valid
+ * JSON: such an entry is no token). Malformed JSON sets bad. */
+static long ds__json_sym(ds__json *j, unsigned char *buf) {
+    long n = 0;
+    int ok = 1;
+    if (j->p >= j->end || *j->p != '"') {
+        j->bad = 1;
+        return -1;
+    }
+    j->p++;
+    while (!j->bad) {
+        uint32_t cp = 0;
+        unsigned char c;
+        if (j->p >= j->end) {
+            j->bad = 1;
+            break;
+        }
+        c = *j->p;
+        if (c == '"') {
+            j->p++;
+            return ok ? n : -1;
+        }
+        if (c < 0x20) {
+            j->bad = 1;
+            break;
+        }
+        if (c == '\\') {
+            j->p++;
+            if (j->p >= j->end) {
+                j->bad = 1;
+                break;
+            }
+            switch (*j->p++) {
+            case '"': cp = '"'; break;
+            case '\\': cp = '\\'; break;
+            case '/': cp = '/'; break;
+            case 'b': cp = 8; break;
+            case 'f': cp = 12; break;
+            case 'n': cp = 10; break;
+            case 'r': cp = 13; break;
+            case 't': cp = 9; break;
+            case 'u':
+                cp = ds__json_hex4(j);
+                if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair */
+                    uint32_t lo;
+                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u') {
+                        j->bad = 1;
+                        break;
+                    }
+                    j->p += 2;
+                    lo = ds__json_hex4(j);
+                    if (lo < 0xDC00 || lo > 0xDFFF) j->bad = 1;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    j->bad = 1;
+                }
+                break;
+            default: j->bad = 1; break;
+            }
+        } else {
+            size_t w = ds__utf8(j->p, (size_t)(j->end - j->p), &cp);
+            if (!w) {
+                j->bad = 1;
+                break;
+            }
+            j->p += w;
+        }
+        if (ok) {
+            int by = ds__gpt2_byte(cp);
+            if (by < 0 || n == DS_BPE_MAX_TOKEN) ok = 0;
+            else buf[n++] = (unsigned char)by;
+        }
+    }
+    return -1;
+}
+/* A JSON integer in 0..max (else bad: fractions, exponents, signs, range). */
+static uint64_t ds__json_uint(ds__json *j, uint64_t max) {
+    uint64_t v = 0;
+    const unsigned char *s;
+    ds__json_ws(j);
+    s = j->p;
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+        v = v * 10 + (uint64_t)(*j->p++ - '0');
+        if (v > max) {
+            j->bad = 1;
+            return 0;
+        }
+    }
+    if (j->p == s || (j->p - s > 1 && *s == '0') ||
+        (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E')))
+        j->bad = 1;
+    return v;
+}
+
+/* One pass over vocab.json: counts the entries (vtok NULL) or fills
+ * t->vid / vtok (ids checked against n, each once; a symbol once). */
+static ds_status ds__gpt2_vocab(ds_bpe *t, const ds__gpt2map *m, const char *vocab, size_t vlen, uint32_t *vtok,
+                                size_t n, size_t *count) {
+    ds__json j;
+    unsigned char buf[DS_BPE_MAX_TOKEN];
+    size_t k = 0;
+    j.p = (const unsigned char *)vocab;
+    j.end = j.p + vlen;
+    j.bad = 0;
+    if (!ds__json_lit(&j, '{')) return DS_ECORRUPT;
+    if (!ds__json_lit(&j, '}')) {
+        do {
+            long bl;
+            uint64_t id;
+            ds__json_ws(&j);
+            bl = ds__json_sym(&j, buf);
+            if (j.bad || !ds__json_lit(&j, ':')) return DS_ECORRUPT;
+            id = ds__json_uint(&j, vtok ? n - 1 : DS_BPE_MAX_VOCAB - 1);
+            if (j.bad) return DS_ECORRUPT;
+            if (vtok) {
+                long tok = -1;
+                if (vtok[id]) return DS_ECORRUPT; /* an id twice */
+                if (bl == 1) {
+                    tok = buf[0];
+                } else if (bl > 1 && m->n) {
+                    size_t s = ds__gpt2_find(m, t, buf, (size_t)bl);
+                    if (m->slot[s]) tok = (long)m->slot[s] - 1;
+                }
+                if (tok >= 0) {
+                    if (t->vid[tok] != UINT32_MAX) return DS_ECORRUPT; /* a symbol twice */
+                    t->vid[tok] = (uint32_t)id;
+                    vtok[id] = (uint32_t)tok + 1;
+                } else {
+                    vtok[id] = UINT32_MAX; /* no token: a special one */
+                }
+            }
+            if (++k > DS_BPE_MAX_VOCAB) return DS_ECORRUPT;
+        } while (ds__json_lit(&j, ','));
+        if (!ds__json_lit(&j, '}')) return DS_ECORRUPT;
+    }
+    ds__json_ws(&j);
+    if (j.p != j.end) return DS_ECORRUPT;
+    *count = k;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_bpe_import_gpt2_vocab(ds_bpe *b, const char *merges, size_t mlen, const char *vocab, size_t vlen,
+                                         const ds_alloc *a) {
+    ds_bpe t;
+    ds__gpt2map m;
+    ds_status st;
+    size_t n = 0, i, nt;
+    uint32_t *vtok = NULL;
+    if (!b || (!merges && mlen) || (!vocab && vlen)) return DS_EINVAL;
+    (void)ds_bpe_init(&t, a);
+    m.slot = NULL;
+    m.n = 0;
+    m.a = a;
+    if ((st = ds__gpt2_merges(&t, &m, merges, mlen)) != DS_OK) goto out;
+    if ((st = ds__gpt2_vocab(&t, &m, vocab, vlen, NULL, 0, &n)) != DS_OK) goto out;
+    nt = 256 + t.nmerges;
+    if (n < nt) { /* too few entries for every token */
+        st = DS_ECORRUPT;
+        goto out;
+    }
+    vtok = (uint32_t *)DS_MALLOC(a, n * sizeof(uint32_t));
+    t.vid = (uint32_t *)DS_MALLOC(a, nt * sizeof(uint32_t));
+    if (!vtok || !t.vid) {
+        st = DS_ENOMEM;
+        goto out;
+    }
+    memset(vtok, 0, n * sizeof(uint32_t));
+    for (i = 0; i < nt; i++) t.vid[i] = UINT32_MAX;
+    if ((st = ds__gpt2_vocab(&t, &m, vocab, vlen, vtok, n, &n)) != DS_OK) goto out;
+    /* Every token has a file id: its own, or that of the first token with
+     * its bytes (two merges may spell the same bytes). */
+    for (i = 256; i < nt; i++) {
+        size_t tl = 0;
+        const unsigned char *tb = ds_bpe_token(&t, (uint32_t)i, &tl);
+        uint32_t f = m.slot[ds__gpt2_find(&m, &t, tb, tl)] - 1;
+        t.vid[i] = t.vid[f];
+    }
+    for (i = 0; i < nt; i++)
+        if (t.vid[i] == UINT32_MAX) {
+            st = DS_ECORRUPT; /* a byte or merged token missing */
+            goto out;
+        }
+    for (i = 0; i < n; i++)
+        if (vtok[i] == UINT32_MAX) vtok[i] = 0;
+    t.vtok = vtok;
+    t.nvid = n;
+    vtok = NULL;
+out:
+    if (m.slot) DS_FREE(a, m.slot, m.n * sizeof(uint32_t));
+    if (vtok) DS_FREE(a, vtok, n * sizeof(uint32_t));
+    if (st != DS_OK) {
+        ds_bpe_free(&t);
+        return st;
+    }
+    *b = t;
+    return DS_OK;
+}
+
+DSDEF ds_status ds_bpe_to_vocab_id(const ds_bpe *b, uint32_t id, uint32_t *vid) {
+    if (!b || !vid || !b->nvid) return DS_EINVAL;
+    if (id >= 256 + b->nmerges) return DS_ENOTFOUND;
+    *vid = b->vid[id];
+    return DS_OK;
+}
+DSDEF ds_status ds_bpe_from_vocab_id(const ds_bpe *b, uint32_t vid, uint32_t *id) {
+    if (!b || !id || !b->nvid) return DS_EINVAL;
+    if (vid >= b->nvid || !b->vtok[vid]) return DS_ENOTFOUND;
+    *id = b->vtok[vid] - 1;
+    return DS_OK;
+}
+DSDEF ds_status ds_bpe_encode_vocab(ds_bpe *b, const void *text, size_t len, uint32_t *ids, size_t cap, size_t *n) {
+    ds_status st;
+    size_t i;
+    if (n) *n = 0;
+    if (!b || !b->nvid) return DS_EINVAL;
+    st = ds_bpe_encode(b, text, len, ids, cap, n);
+    if (st == DS_OK || st == DS_EFULL)
+        for (i = 0; i < *n && i < cap; i++) ids[i] = b->vid[ids[i]];
+    return st;
+}
+DSDEF ds_status ds_bpe_decode_vocab(const ds_bpe *b, const uint32_t *ids, size_t n, void *out, size_t cap,
+                                    size_t *len) {
+    size_t i, need = 0;
+    unsigned char *o = (unsigned char *)out;
+    if (len) *len = 0;
+    if (!b || !len || !b->nvid || (!ids && n) || (!out && cap)) return DS_EINVAL;
+    for (i = 0; i < n; i++) {
+        size_t tl = 0;
+        const unsigned char *t;
+        if (ids[i] >= b->nvid || !b->vtok[ids[i]]) return DS_EINVAL;
+        t = ds_bpe_token(b, b->vtok[ids[i]] - 1, &tl);
+        if (need + tl <= cap) memcpy(o + need, t, tl);
+        need += tl;
+    }
+    *len = need;
+    return need > cap ? DS_EFULL : DS_OK;
 }
 
 /*@end*/

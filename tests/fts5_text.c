@@ -10,9 +10,13 @@
  * "all terms" (AND): our top 20 against every FTS5 match sorted by
  * -bm25() then rowid. Identical ranking (documents may swap only where
  * their scores tie to 1e-12) and scores within 1e-9 relative; the match
- * counts agree for conjunctive queries. Then again after deleting and
- * updating documents in both. Missing data or SQLite is a failure with a
- * message, never a skip. */
+ * counts agree for conjunctive queries. Phrase queries ("a b c", 2 to 4
+ * consecutive tokens of a live document) against an index that keeps
+ * positions: FTS5 scores a phrase by its occurrences in the row and the
+ * rows holding it, and so does ds_index_search_phrase; same checks, and
+ * the match counts agree. Then again after deleting and updating
+ * documents in both. Missing data or SQLite is a failure with a message,
+ * never a skip. */
 #define _POSIX_C_SOURCE 200809L /* popen */
 #define DS_TEXT_IMPLEMENTATION
 #include "prop.h"
@@ -189,6 +193,100 @@ static int compare_queries(sqlite3 *db, const ds_index *ix, const fts_corpus *c,
     return ok;
 }
 
+/* Phrase queries: 2-4 consecutive tokens of a random live document, as an
+ * FTS5 phrase ("a b c") and through ds_index_search_phrase. 0 on agreement. */
+static int compare_phrases(sqlite3 *db, const ds_index *ix, const fts_corpus *c, const int *live, ds_rng *r,
+                           int nq, int *checked) {
+    sqlite3_stmt *st;
+    fhit *fh = (fhit *)malloc(c->n * sizeof *fh);
+    ds_index_hit *hits = (ds_index_hit *)malloc(c->n * sizeof *hits);
+    int qi, ok = 0;
+    size_t ranks = 0, multi = 0;
+    CHECK_OR(fh != NULL && hits != NULL, 1);
+    CHECK_OR(sqlite3_prepare_v2(db, "SELECT rowid, bm25(t) FROM t WHERE t MATCH ?", -1, &st, NULL) == SQLITE_OK, 1);
+    for (qi = 0; qi < nq && !ok; qi++) {
+        char match[1400], qtext[1300];
+        size_t want = 2 + ds_rng_below(r, 3), ntok = 0, at, qlen, nf = 0, nh, nall, i, d;
+        const char *s, *e, *b;
+        int rc;
+        do d = ds_rng_below(r, c->n);
+        while (!live[d]);
+        s = c->toks[d];
+        if (*s) ntok = 1;
+        for (e = s; *e; e++) ntok += *e == ' ';
+        if (ntok < want) {
+            qi--;
+            continue;
+        }
+        at = ds_rng_below(r, ntok - want + 1);
+        for (b = s; at; b++)
+            if (*b == ' ') at--;
+        for (e = b, i = 0; *e && !(*e == ' ' && ++i == want); e++) {}
+        qlen = (size_t)(e - b);
+        if (qlen >= sizeof qtext) {
+            qi--;
+            continue;
+        }
+        memcpy(qtext, b, qlen);
+        qtext[qlen] = 0;
+        snprintf(match, sizeof match, "\"%s\"", qtext);
+        sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            fh[nf].rowid = sqlite3_column_int64(st, 0);
+            fh[nf].score = -sqlite3_column_double(st, 1);
+            nf++;
+        }
+        if (rc != SQLITE_DONE) {
+            printf("    fts5: %s (%s)\n", sqlite3_errmsg(db), match);
+            ok = 1;
+            break;
+        }
+        sqlite3_reset(st);
+        qsort(fh, nf, sizeof *fh, fhit_cmp);
+        /* every match (the counts must agree), then the top 20 */
+        CHECK_OR(ds_index_search_phrase(ix, qtext, qlen, 0, c->n, hits, &nall, NULL) == DS_OK, 1);
+        CHECK_OR(ds_index_search_phrase(ix, qtext, qlen, 0, 20, hits, &nh, NULL) == DS_OK, 1);
+        if (nall != nf || nh != (nf < 20 ? nf : 20)) {
+            printf("    phrase [%s]: %zu matches (top %zu), fts5 %zu\n", match, nall, nh, nf);
+            ok = 1;
+            break;
+        }
+        for (i = 0; i < nh; i++) {
+            double sc = fh[i].score, rel = fabs(hits[i].score - sc) / (fabs(sc) > 1e-300 ? fabs(sc) : 1);
+            if (rel > 1e-9) {
+                printf("    phrase [%s] rank %zu: score %.17g, fts5 %.17g\n", match, i, hits[i].score, sc);
+                ok = 1;
+                break;
+            }
+            if ((int64_t)hits[i].doc != fh[i].rowid) {
+                double o = -1;
+                size_t j;
+                for (j = 0; j < nf; j++)
+                    if (fh[j].rowid == (int64_t)hits[i].doc) o = fh[j].score;
+                if (!(o >= 0 && fabs(o - sc) <= 1e-12 * fabs(sc))) {
+                    printf("    phrase [%s] rank %zu: doc %llu (%.17g), fts5 doc %lld (%.17g)\n", match, i,
+                           (unsigned long long)hits[i].doc, hits[i].score, (long long)fh[i].rowid, sc);
+                    ok = 1;
+                    break;
+                }
+            }
+        }
+        multi += nf > 1;
+        (*checked)++;
+        ranks += nh;
+    }
+    if (!ok && prop_env_long("DS_VERBOSE", 0))
+        printf("    %d phrases, %zu ranks compared, %zu with several matches\n", nq, ranks, multi);
+    if (!ok && multi < (size_t)nq / 8) {
+        printf("    only %zu of %d phrases matched several documents\n", multi, nq);
+        ok = 1;
+    }
+    sqlite3_finalize(st);
+    free(fh);
+    free(hits);
+    return ok;
+}
+
 static sqlite3 *fts_open(void) {
     sqlite3 *db = NULL;
     if (sqlite3_open(":memory:", &db) != SQLITE_OK) return NULL;
@@ -213,7 +311,8 @@ static void fts_run(int deletes) {
     fts_corpus c;
     sqlite3 *db;
     sqlite3_stmt *ins, *del;
-    ds_index ix;
+    ds_index ix, px; /* px keeps positions (phrase queries) */
+    ds_index_params pp = ds_index_params_default();
     ds_rng r;
     size_t i;
     int *live, checked = 0;
@@ -225,6 +324,8 @@ static void fts_run(int deletes) {
     CHECKF(c.n >= 10000, "only %zu documents", c.n);
     CHECKF((db = fts_open()) != NULL, "SQLite without FTS5 (apt-get install libsqlite3-dev)");
     CHECK(ds_index_init(&ix, NULL, NULL) == DS_OK);
+    pp.positions = 1;
+    CHECK(ds_index_init(&px, &pp, NULL) == DS_OK);
     CHECK((live = (int *)calloc(c.n, sizeof *live)) != NULL);
     CHECK(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t(rowid, body) VALUES (?, ?)", -1, &ins, NULL) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "DELETE FROM t WHERE rowid = ?", -1, &del, NULL) == SQLITE_OK);
@@ -232,6 +333,7 @@ static void fts_run(int deletes) {
     for (i = 0; i < c.n; i++) {
         CHECK(fts_put(db, ins, (int64_t)i + 1, c.toks[i]));
         CHECK(ds_index_put(&ix, i + 1, c.text[i], strlen(c.text[i])) == DS_OK);
+        CHECK(ds_index_put(&px, i + 1, c.text[i], strlen(c.text[i])) == DS_OK);
         live[i] = 1;
     }
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -244,7 +346,7 @@ static void fts_run(int deletes) {
             if (live[d]) {
                 ds_index_hit h;
                 (void)h;
-                CHECK(ds_index_del(&ix, d + 1) == DS_OK);
+                CHECK(ds_index_del(&ix, d + 1) == DS_OK && ds_index_del(&px, d + 1) == DS_OK);
                 sqlite3_bind_int64(del, 1, (int64_t)d + 1);
                 CHECK(sqlite3_step(del) == SQLITE_DONE);
                 sqlite3_reset(del);
@@ -252,6 +354,7 @@ static void fts_run(int deletes) {
             }
             d = ds_rng_below(&r, c.n);
             CHECK(ds_index_put(&ix, d + 1, c.text[s], strlen(c.text[s])) == DS_OK);
+            CHECK(ds_index_put(&px, d + 1, c.text[s], strlen(c.text[s])) == DS_OK);
             CHECK(fts_put(db, ins, (int64_t)d + 1, c.toks[s]));
             free(c.toks[d]);
             free(c.text[d]);
@@ -262,14 +365,18 @@ static void fts_run(int deletes) {
             live[d] = 1;
         }
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-        if (ds_rng_below(&r, 2) == 0) CHECK(ds_index_compact(&ix) == DS_OK);
+        if (ds_rng_below(&r, 2) == 0) CHECK(ds_index_compact(&ix) == DS_OK && ds_index_compact(&px) == DS_OK);
     }
     CHECK(compare_queries(db, &ix, &c, live, &r, 400, &checked) == 0);
     CHECK(checked == 400);
+    checked = 0;
+    CHECK(compare_phrases(db, &px, &c, live, &r, 300, &checked) == 0);
+    CHECK(checked == 300);
     sqlite3_finalize(ins);
     sqlite3_finalize(del);
     sqlite3_close(db);
     ds_index_free(&ix);
+    ds_index_free(&px);
     free(live);
     corpus_free(&c);
 }

@@ -323,6 +323,160 @@ void test_bpe_gpt2(void) {
     ds_bpe_free(&b);
 }
 
+/* ---- GPT-2 merges.txt + vocab.json: the file's own ids ------------------ */
+
+/* tests/data/gpt2-mini (hand-made, see tests/data/README.md): 34 merges
+ * and a vocab.json numbered as GPT-2's is for the bytes (ids 0-93 are the
+ * bytes '!'..'~', 94-105 0xA1..0xAC, 106-187 0xAE..0xFF, 188-255 the other
+ * 68 bytes in byte order: the space 0x20 is 188 + 32 = 220, as in GPT-2),
+ * but with the merged tokens numbered in reverse merge order (merge r is
+ * id 289 - r, where ds numbers it 256 + r) and "<|endoftext|>" = 290.
+ * Hand derivation of "Hello world, hello there! café\n\n": the pieces are
+ * "Hello" " world" "," " hello" " there" "!" " café" "\n\n"; each merges
+ * its lowest-ranked pair first:
+ *   Hello:  l l (2) -> He(7) -> ll o(8) -> He llo(9)          = merge 9  -> 280
+ *   " world": Ġ w(3) -> o r(4) -> Ġw or(10) -> l(11) -> d(12)  = merge 12 -> 277
+ *   ",":    byte 0x2C = ',' -> 0x2C - 33                         -> 11
+ *   " hello": h e(1) -> l l(2) -> ll o(8) -> Ġ he(13) -> Ġhe llo(14) = merge 14 -> 275
+ *   " there": Ġ t(0) -> h e(1) -> r e(17) -> Ġt he(18) -> Ġthe re(19) = merge 19 -> 270
+ *   "!":    byte 0x21 -> 0
+ *   " café": Ġ c(30) -> Ã ©(33, the bytes C3 A9); 'a' and 'f' stay bytes
+ *           -> Ġc 259, a 0x61 - 33 = 64, f 0x66 - 33 = 69, é 256
+ *   "\n\n": Ċ Ċ (32: U+010A is the byte 0x0A)                   -> 257 */
+static char *bp_slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *p;
+    long n;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = (char *)malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+static const char bp_gtext[] = "Hello world, hello there! caf\xC3\xA9\n\n";
+static const uint32_t bp_gids[11] = {280, 277, 11, 275, 270, 0, 259, 64, 69, 256, 257};
+static char *bp_gmerges, *bp_gvocab;
+static size_t bp_gml, bp_gvl;
+
+/* Imports vocab with one edit: the first `what` replaced by `with`. */
+static ds_status bp_vocab_edit(const char *what, const char *with) {
+    char *v = (char *)malloc(bp_gvl + strlen(with) + 1), *at;
+    size_t n;
+    ds_bpe b;
+    ds_status st;
+    memcpy(v, bp_gvocab, bp_gvl);
+    v[bp_gvl] = 0;
+    at = strstr(v, what);
+    if (!at) {
+        free(v);
+        return DS_EIO;
+    }
+    n = (size_t)(at - v);
+    memmove(at + strlen(with), at + strlen(what), bp_gvl - n - strlen(what) + 1);
+    memcpy(at, with, strlen(with));
+    st = ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, v, strlen(v), NULL);
+    if (st == DS_OK) ds_bpe_free(&b);
+    free(v);
+    return st;
+}
+
+static int bpe_vocab_oom_seq(uint64_t seed, prop_alloc *pa) {
+    ds_bpe b;
+    long before = PROP_FAILS(pa);
+    ds_status st;
+    uint32_t ids[16];
+    size_t n, i;
+    (void)seed;
+    memset(&b, 0, sizeof b);
+    st = ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, bp_gvocab, bp_gvl, &pa->a);
+    if (st == DS_ENOMEM) {
+        CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && !b.merges && !b.vid, 1);
+        return 0;
+    }
+    CHECK_OR(st == DS_OK, 1);
+    CHECK_OR(ds_bpe_encode_vocab(&b, bp_gtext, sizeof bp_gtext - 1, ids, 16, &n) == DS_OK && n == 11, 1);
+    for (i = 0; i < n; i++) CHECK_OR(ids[i] == bp_gids[i], 1);
+    ds_bpe_free(&b);
+    return 0;
+}
+
+void test_bpe_gpt2_vocab(void) {
+    ds_bpe b, plain;
+    uint32_t ids[16], v;
+    size_t n, i;
+    char back[64];
+    long total = 0;
+    bp_gmerges = bp_slurp("tests/data/gpt2-mini/merges.txt", &bp_gml);
+    bp_gvocab = bp_slurp("tests/data/gpt2-mini/vocab.json", &bp_gvl);
+    CHECKF(bp_gmerges && bp_gvocab, "tests/data/gpt2-mini: cannot read merges.txt / vocab.json (run from the repository root)");
+    CHECK(ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, bp_gvocab, bp_gvl, NULL) == DS_OK);
+    CHECK(ds_bpe_vocab(&b) == 256 + 34);
+    CHECK(ds_bpe_encode_vocab(&b, bp_gtext, sizeof bp_gtext - 1, ids, 16, &n) == DS_OK);
+    CHECKF(n == 11, "%zu ids", n);
+    for (i = 0; i < n && i < 11; i++) CHECKF(ids[i] == bp_gids[i], "id %zu: %u, want %u", i, ids[i], bp_gids[i]);
+    /* ds's own ids for the same text: 256 + rank for merges, bytes as bytes */
+    CHECK(ds_bpe_encode(&b, bp_gtext, sizeof bp_gtext - 1, ids, 16, &n) == DS_OK && n == 11);
+    CHECK(ids[0] == 256 + 9 && ids[1] == 256 + 12 && ids[2] == ',' && ids[5] == '!' && ids[10] == 256 + 32);
+    CHECK(ds_bpe_to_vocab_id(&b, ' ', &v) == DS_OK && v == 220); /* GPT-2's id of 'Ġ' */
+    CHECK(ds_bpe_to_vocab_id(&b, 256, &v) == DS_OK && v == 289);
+    CHECK(ds_bpe_from_vocab_id(&b, 289, &v) == DS_OK && v == 256);
+    CHECK(ds_bpe_from_vocab_id(&b, 290, &v) == DS_ENOTFOUND); /* <|endoftext|>: no bytes */
+    CHECK(ds_bpe_from_vocab_id(&b, 291, &v) == DS_ENOTFOUND && ds_bpe_to_vocab_id(&b, 290, &v) == DS_ENOTFOUND);
+    CHECK(ds_bpe_decode_vocab(&b, bp_gids, 11, back, sizeof back, &n) == DS_OK);
+    CHECK(n == sizeof bp_gtext - 1 && memcmp(back, bp_gtext, n) == 0);
+    CHECK(ds_bpe_decode_vocab(&b, bp_gids, 11, back, 4, &n) == DS_EFULL && n == sizeof bp_gtext - 1);
+    ids[0] = 290;
+    CHECK(ds_bpe_decode_vocab(&b, ids, 1, back, sizeof back, &n) == DS_EINVAL);
+    ids[0] = 5000;
+    CHECK(ds_bpe_decode_vocab(&b, ids, 1, back, sizeof back, &n) == DS_EINVAL);
+    /* Without a vocab.json: DS_EINVAL. */
+    CHECK(ds_bpe_import_gpt2(&plain, bp_gmerges, bp_gml, NULL) == DS_OK);
+    CHECK(ds_bpe_encode_vocab(&plain, "a", 1, ids, 16, &n) == DS_EINVAL);
+    CHECK(ds_bpe_decode_vocab(&plain, bp_gids, 1, back, sizeof back, &n) == DS_EINVAL);
+    CHECK(ds_bpe_to_vocab_id(&plain, 1, &v) == DS_EINVAL && ds_bpe_from_vocab_id(&plain, 1, &v) == DS_EINVAL);
+    ds_bpe_free(&plain);
+    /* Bad files: DS_ECORRUPT, *b untouched, nothing leaked. */
+    CHECK(ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, "", 0, NULL) == DS_ECORRUPT);
+    CHECK(ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, "{}", 2, NULL) == DS_ECORRUPT); /* bytes missing */
+    CHECK(ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, bp_gvocab, bp_gvl - 1, NULL) == DS_ECORRUPT);
+    CHECK(ds_bpe_import_gpt2_vocab(&b, "a\n", 2, bp_gvocab, bp_gvl, NULL) == DS_ECORRUPT); /* bad merges */
+    CHECK(ds_bpe_import_gpt2_vocab(NULL, bp_gmerges, bp_gml, bp_gvocab, bp_gvl, NULL) == DS_EINVAL);
+    CHECK(ds_bpe_import_gpt2_vocab(&b, bp_gmerges, bp_gml, NULL, 5, NULL) == DS_EINVAL);
+    CHECK(bp_vocab_edit("{", "[") == DS_ECORRUPT);                       /* not an object */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\" 0,") == DS_ECORRUPT);        /* no colon */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": 0,,") == DS_ECORRUPT);      /* stray comma */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!: 0,") == DS_ECORRUPT);         /* unterminated string */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"\\q\": 0,") == DS_ECORRUPT);     /* bad escape */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"\\uD800\": 0,") == DS_ECORRUPT); /* lone surrogate */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": 0.0,") == DS_ECORRUPT);     /* not an integer */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": -1,") == DS_ECORRUPT);      /* negative */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": 00,") == DS_ECORRUPT);      /* leading zero */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": 1,") == DS_ECORRUPT);       /* id 1 twice */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"!\": 291,") == DS_ECORRUPT);     /* out of range: 291 entries */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"\\u0120\": 0,") == DS_ECORRUPT); /* the space's symbol twice */
+    CHECK(bp_vocab_edit("\"Hello\": 280", "\"Hellp\": 280") == DS_ECORRUPT); /* merge 9's token missing */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"\\u0021x\": 0,") == DS_ECORRUPT);    /* byte '!' missing */
+    CHECK(bp_vocab_edit("}", "} x") == DS_ECORRUPT);                     /* trailing bytes */
+    /* Valid variants: escapes, whitespace, a special token outside the
+     * alphabet (U+1F600 as a surrogate pair) that keeps its id. */
+    CHECK(bp_vocab_edit("\"!\": 0,", "\"\\u0021\" :\n 0 ,") == DS_OK);
+    CHECK(bp_vocab_edit("\"<|endoftext|>\": 290", "\"\\ud83d\\ude00\": 290") == DS_OK);
+    CHECK(bp_vocab_edit("\"<|endoftext|>\": 290", "\"<|endoftext|>\": 290, \"x\\ud83d\": 291") == DS_ECORRUPT);
+    CHECK(ds_bpe_encode_vocab(&b, bp_gtext, sizeof bp_gtext - 1, ids, 16, &n) == DS_OK && n == 11 && ids[0] == 280);
+    ds_bpe_free(&b);
+    CHECK(prop_oom_sweep(bpe_vocab_oom_seq, 1, &total) == 0 && total > 5);
+    free(bp_gmerges);
+    free(bp_gvocab);
+}
+
 static int bpe_oom_seq(uint64_t seed, prop_alloc *pa) {
     ds_bpe b;
     ds_membuf m;

@@ -76,6 +76,8 @@ typedef struct txdoc {
     int live;
     size_t n;                 /* non-stop tokens */
     int tok[TX_MAXLEN];       /* word indices */
+    size_t nall;              /* every token, stop words included (positions) */
+    int all[TX_MAXLEN];
 } txdoc;
 
 typedef struct txmodel {
@@ -199,6 +201,74 @@ static size_t tx_brute(const txmodel *m, const int *q, size_t nq, int flags, siz
     return n;
 }
 
+static void tx_sort_hits(ds_index_hit *all, size_t n) {
+    size_t i, j;
+    for (i = 1; i < n; i++) {
+        ds_index_hit x = all[i];
+        j = i;
+        while (j && (all[j - 1].score < x.score || (all[j - 1].score == x.score && all[j - 1].doc > x.doc))) {
+            all[j] = all[j - 1];
+            j--;
+        }
+        all[j] = x;
+    }
+}
+
+/* The model's phrase top k: scan each live document's token list for the
+ * phrase (stop words at its ends dropped, inside it matching any token),
+ * then score the phrase as one term (its frequency and document count). */
+static size_t tx_brute_phrase(const txmodel *m, const int *q, size_t nq, int flags, size_t k, ds_index_hit *out) {
+    size_t lo = 0, hi = nq, i, nlive = 0, n = 0, L;
+    uint64_t tokens = 0;
+    double avgdl, idf, N;
+    ds_index_hit all[TX_MAXD];
+    uint32_t pf[TX_MAXD];
+    while (lo < hi && m->stop[q[lo]]) lo++;
+    while (hi > lo && m->stop[q[hi - 1]]) hi--;
+    for (i = 0; i < m->nd; i++)
+        if (m->d[i].live) {
+            nlive++;
+            tokens += m->d[i].n;
+        }
+    if (!nlive || lo == hi) return 0;
+    L = hi - lo;
+    for (i = 0; i < m->nd; i++) {
+        const txdoc *d = &m->d[i];
+        size_t s, j;
+        pf[i] = 0;
+        if (!d->live) continue;
+        for (s = 0; s + L <= d->nall; s++) {
+            for (j = lo; j < hi; j++)
+                if (!m->stop[q[j]] && d->all[s + j - lo] != q[j]) break;
+            pf[i] += j == hi;
+        }
+        n += pf[i] > 0;
+    }
+    if (!n) return 0;
+    avgdl = (double)tokens / (double)nlive;
+    N = (double)nlive;
+    if (flags & DS_INDEX_TFIDF) {
+        idf = log(N / ((double)n + 1));
+    } else {
+        idf = log((N - (double)n + 0.5) / ((double)n + 0.5));
+        if (idf <= 0.0) idf = 1e-6;
+    }
+    n = 0;
+    for (i = 0; i < m->nd; i++) {
+        const txdoc *d = &m->d[i];
+        double f = (double)pf[i], D = (double)d->n;
+        if (!d->live || !pf[i]) continue;
+        all[n].doc = d->id;
+        if (flags & DS_INDEX_TFIDF) all[n].score = (f / D) * idf;
+        else all[n].score = idf * ((f * (m->k1 + 1.0)) / (f + m->k1 * (1 - m->b + m->b * D / avgdl)));
+        n++;
+    }
+    tx_sort_hits(all, n);
+    if (n > k) n = k;
+    memcpy(out, all, n * sizeof *out);
+    return n;
+}
+
 static txdoc *tx_find(txmodel *m, uint64_t id) {
     size_t i;
     for (i = 0; i < m->nd; i++)
@@ -214,6 +284,8 @@ static void tx_save(const ds_index *ix, ds_membuf *b) {
     CHECK(ds_index_save(ix, ds_membuf_writer(b)) == DS_OK);
 }
 
+static size_t tx_phrase_hits; /* multi-word phrase queries with hits */
+
 static void text_case(ds_rng *r, uint64_t seed) {
     txmodel *m = (txmodel *)calloc(1, sizeof *m);
     ds_index ix;
@@ -226,6 +298,7 @@ static void text_case(ds_rng *r, uint64_t seed) {
         p.k1 = ds_rng_double(r) * 3;
         p.b = ds_rng_double(r);
     }
+    p.positions = (int)ds_rng_below(r, 2);
     m->k1 = p.k1;
     m->b = p.b;
     CHECK(ds_index_init(&ix, &p, NULL) == DS_OK);
@@ -269,6 +342,8 @@ static void text_case(ds_rng *r, uint64_t seed) {
             d->n = 0;
             for (i = 0; i < n; i++)
                 if (!m->stop[w[i]]) d->tok[d->n++] = w[i];
+            d->nall = n;
+            memcpy(d->all, w, n * sizeof w[0]);
         } else if (op < 11) {
             txdoc *d = tx_find(m, id);
             ds_status st = ds_index_del(&ix, id);
@@ -297,6 +372,37 @@ static void text_case(ds_rng *r, uint64_t seed) {
             ds_membuf_free(&b2);
             ds_index_free(&ix);
             ix = t;
+        } else if (op >= 17) { /* a phrase */
+            int q[6];
+            size_t nq = 1 + ds_rng_below(r, 4), i, k = 1 + ds_rng_below(r, 12), n1, nb;
+            int flags = (int)ds_rng_below(r, 2);
+            ds_index_hit h1[16], hb[16];
+            char qt[128];
+            size_t ql;
+            ds_status st;
+            const txdoc *src = m->nd ? &m->d[ds_rng_below(r, m->nd)] : NULL;
+            if (src && src->nall && ds_rng_below(r, 4)) { /* mostly from a document: hits */
+                size_t at = ds_rng_below(r, src->nall);
+                if (nq > src->nall - at) nq = src->nall - at;
+                for (i = 0; i < nq; i++) q[i] = src->all[at + i];
+                if (ds_rng_below(r, 4) == 0) q[ds_rng_below(r, nq)] = tx_pick(r); /* one word changed */
+            } else {
+                for (i = 0; i < nq; i++) q[i] = tx_pick(r);
+            }
+            ql = tx_text(m, r, q, nq, qt);
+            st = ds_index_search_phrase(&ix, qt, ql, flags, k, h1, &n1, NULL);
+            if (!p.positions) {
+                CHECK(st == DS_EINVAL && n1 == 0);
+                continue;
+            }
+            CHECK(st == DS_OK);
+            nb = tx_brute_phrase(m, q, nq, flags, k, hb);
+            tx_phrase_hits += nq > 1 && nb > 0;
+            CHECKF(n1 == nb, "step %d: phrase %zu hits, model %zu (flags %d, k %zu)", step, n1, nb, flags, k);
+            for (i = 0; i < nb && i < n1; i++)
+                CHECKF(h1[i].doc == hb[i].doc && h1[i].score == hb[i].score,
+                       "step %d phrase rank %zu: %llu %.17g, model %llu %.17g", step, i,
+                       (unsigned long long)h1[i].doc, h1[i].score, (unsigned long long)hb[i].doc, hb[i].score);
         } else {
             int q[6];
             size_t nq = 1 + ds_rng_below(r, 5), i, k = 1 + ds_rng_below(r, 12), n1, n2, nb;
@@ -338,7 +444,11 @@ static void text_case(ds_rng *r, uint64_t seed) {
     free(m);
 }
 
-void test_text_model(void) { prop_run("text_model", text_case, 200); }
+void test_text_model(void) {
+    tx_phrase_hits = 0;
+    prop_run("text_model", text_case, 200);
+    CHECKF(tx_phrase_hits > 1000, "only %zu phrase queries of 2+ words had hits", tx_phrase_hits);
+}
 
 /* ---- pruning touches few postings on a larger corpus ------------------------ */
 
@@ -499,16 +609,20 @@ static int text_oom_seq(uint64_t seed, prop_alloc *pa) {
     int step;
     static const char *words[] = {"alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta",
                                   "iota", "kappa", "lambda", "mu"};
+    ds_index_params p = ds_index_params_default();
     ds_rng_seed(&r, seed);
-    CHECK_OR(ds_index_init(&ix, NULL, &pa->a) == DS_OK && ds_index_init(&twin, NULL, NULL) == DS_OK, 1);
+    p.positions = (int)(seed & 1); /* odd seeds: positions and phrase queries */
+    CHECK_OR(ds_index_init(&ix, &p, &pa->a) == DS_OK && ds_index_init(&twin, &p, NULL) == DS_OK, 1);
     for (step = 0; step < 60; step++) {
         unsigned op = (unsigned)ds_rng_below(&r, 10);
+        ds_index_stats s0, s1;
         uint64_t id = ds_rng_below(&r, 12);
         char text[4096];
         /* now and then a long document: the token buffers leave the stack */
         size_t len = 0, i, n = ds_rng_below(&r, 12) ? ds_rng_below(&r, 10) : 150 + ds_rng_below(&r, 100);
         long before = PROP_FAILS(pa);
         ds_status st, st2;
+        ds_index_info(&ix, &s0);
         for (i = 0; i < n; i++) {
             /* mostly known words, sometimes fresh ones (new terms) */
             if (ds_rng_below(&r, 4)) len += (size_t)sprintf(text + len, "%s ", words[ds_rng_below(&r, 12)]);
@@ -535,8 +649,14 @@ static int text_oom_seq(uint64_t seed, prop_alloc *pa) {
             ds_index_hit h1[5], h2[5];
             size_t n1, n2, j;
             int f = (int)ds_rng_below(&r, 4);
-            st = ds_index_search(&ix, text, len, f, 5, h1, &n1, NULL);
-            st2 = ds_index_search(&twin, text, len, f, 5, h2, &n2, NULL);
+            if (p.positions && ds_rng_below(&r, 2)) { /* a phrase from a known document's words */
+                len = (size_t)sprintf(text, "%s %s", words[ds_rng_below(&r, 12)], words[ds_rng_below(&r, 12)]);
+                st = ds_index_search_phrase(&ix, text, len, f & 1, 5, h1, &n1, NULL);
+                st2 = ds_index_search_phrase(&twin, text, len, f & 1, 5, h2, &n2, NULL);
+            } else {
+                st = ds_index_search(&ix, text, len, f, 5, h1, &n1, NULL);
+                st2 = ds_index_search(&twin, text, len, f, 5, h2, &n2, NULL);
+            }
             if (st == DS_OK) {
                 CHECK_OR(n1 == n2, 1);
                 for (j = 0; j < n1; j++) CHECK_OR(h1[j].doc == h2[j].doc && h1[j].score == h2[j].score, 1);
@@ -545,6 +665,13 @@ static int text_oom_seq(uint64_t seed, prop_alloc *pa) {
         CHECK_OR(st2 == DS_OK, 1);
         if (st == DS_ENOMEM) CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
         else CHECK_OR(st == DS_OK || st == DS_EEXIST || st == DS_ENOTFOUND, 1);
+        if (st != DS_OK) { /* a failed operation: nothing grown and kept either */
+            ds_index_info(&ix, &s1);
+            if (s1.memory != s0.memory)
+                fprintf(stderr, "    step %d op %u: %s, memory %zu -> %zu\n", step, op, ds_status_name(st), s0.memory,
+                        s1.memory);
+            CHECK_OR(s1.memory == s0.memory, 1);
+        }
         if (!tx_same(&ix, &twin)) {
             fprintf(stderr, "    step %d op %u: %s (twin %s), fail_at %ld attempts %ld\n", step, op, ds_status_name(st),
                    ds_status_name(st2), pa ? pa->fail_at : 0L, pa ? pa->attempts : 0L);
@@ -559,6 +686,7 @@ static int text_oom_seq(uint64_t seed, prop_alloc *pa) {
 void test_text_oom(void) {
     long total = 0;
     CHECK(prop_oom_sweep(text_oom_seq, 5, &total) == 0 && total > 50);
+    CHECK(prop_oom_sweep(text_oom_seq, 6, &total) == 0 && total > 50); /* 5 keeps positions, 6 not */
 }
 
 /* ---- save/load: corrupt images, pipes ---------------------------------- */
@@ -595,8 +723,76 @@ void test_text_save_load(void) {
         ds_index_free(&t);
     }
     ds_membuf_free(&b);
-    /* An empty index round-trips. */
+    /* A positional index: the same, and its phrases survive the trip. */
     ds_index_free(&ix);
+    {
+        ds_index_params pp = ds_index_params_default();
+        ds_index t;
+        ds_memsrc src;
+        ds_reader r;
+        ds_index_hit h2[3];
+        size_t n2;
+        ds_membuf b2;
+        pp.positions = 1;
+        CHECK(ds_index_init(&ix, &pp, NULL) == DS_OK);
+        CHECK(ds_index_add_stopword(&ix, "of", 2) == DS_OK);
+        for (i = 0; i < 12; i++) {
+            char tx[96];
+            int l = snprintf(tx, sizeof tx, "doc %u of set %u, word%u new york new york%u", (unsigned)i,
+                             (unsigned)(i % 3), (unsigned)(i * 7 % 5), (unsigned)(i % 2));
+            CHECK(ds_index_put(&ix, 100 + i * 3, tx, (size_t)l) == DS_OK);
+        }
+        CHECK(ds_index_del(&ix, 103) == DS_OK && ds_index_put(&ix, 106, "of set new york", 15) == DS_OK);
+        tx_save(&ix, &b);
+        check_load_rejects(b.data, b.len, ix_load_v, ix_free_v, sizeof(ds_index), 1);
+        r = ds_mem_reader(&src, b.data, b.len);
+        CHECK(ds_index_load(&t, &r, NULL) == DS_OK);
+        CHECK(ds_index_search_phrase(&ix, "new york", 8, 0, 3, h, &n, NULL) == DS_OK && n == 3);
+        CHECK(ds_index_search_phrase(&t, "new york", 8, 0, 3, h2, &n2, NULL) == DS_OK && n2 == 3);
+        for (i = 0; i < n; i++) CHECK(h[i].doc == h2[i].doc && h[i].score == h2[i].score);
+        CHECK(ds_index_search_phrase(&t, "doc 7 of set", 12, 0, 3, h2, &n2, NULL) == DS_OK && n2 == 1 &&
+              h2[0].doc == 121);
+        tx_save(&t, &b2); /* the same bytes back */
+        CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
+        CHECK(ds_index_compact(&t) == DS_OK);
+        CHECK(ds_index_search_phrase(&t, "new york", 8, 0, 3, h2, &n2, NULL) == DS_OK && n2 == 3);
+        for (i = 0; i < n; i++) CHECK(h[i].doc == h2[i].doc && h[i].score == h2[i].score);
+        ds_membuf_free(&b2);
+        ds_membuf_free(&b);
+        ds_index_free(&t);
+        ds_index_free(&ix);
+    }
+    /* A version-1 image (saved by the code before positions, format
+     * "DSix" v1: no flags field) still loads: stop word "the"; 10 "new
+     * york is big", 30 "york new", 40 "big big york" (20 deleted). */
+    {
+        static const unsigned char v1[] = {
+            0x44, 0x53, 0x69, 0x78, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0xf3, 0x3f, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0xe8, 0x3f, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x34, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x04, 0x1e, 0x02,
+    0x28, 0x03, 0x03, 0x62, 0x69, 0x67, 0x00, 0x02, 0x00, 0x01, 0x02, 0x02,
+    0x02, 0x69, 0x73, 0x00, 0x01, 0x00, 0x01, 0x03, 0x6e, 0x65, 0x77, 0x00,
+    0x02, 0x00, 0x01, 0x01, 0x01, 0x03, 0x74, 0x68, 0x65, 0x01, 0x00, 0x04,
+    0x79, 0x6f, 0x72, 0x6b, 0x00, 0x03, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01,
+    0xb5, 0x0c, 0x28, 0x91, 0xca, 0xb5, 0x70, 0x17
+        };
+        ds_index t;
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, v1, sizeof v1);
+        ds_index_stats st;
+        CHECK(ds_index_load(&t, &r, NULL) == DS_OK);
+        ds_index_info(&t, &st);
+        CHECK(st.docs == 3 && st.tokens == 9 && st.stopwords == 1 && st.position_bytes == 0);
+        CHECK(ds_index_search(&t, "york", 4, 0, 3, h, &n, NULL) == DS_OK && n == 3);
+        CHECK(ds_index_search(&t, "big", 3, 0, 3, h, &n, NULL) == DS_OK && n == 2 && h[0].doc == 40);
+        CHECK(ds_index_search_phrase(&t, "new york", 8, 0, 3, h, &n, NULL) == DS_EINVAL); /* no positions */
+        check_load_rejects(v1, sizeof v1, ix_load_v, ix_free_v, sizeof(ds_index), 1);
+        ds_index_free(&t);
+    }
+    /* An empty index round-trips. */
     CHECK(ds_index_init(&ix, NULL, NULL) == DS_OK);
     tx_save(&ix, &b);
     check_load_rejects(b.data, b.len, ix_load_v, ix_free_v, sizeof(ds_index), 1);
@@ -610,10 +806,10 @@ void test_text_save_load(void) {
  * to a loadable image. */
 static void reseal(const unsigned char *img, size_t len, ds_membuf *out) {
     ds__enc e;
-    size_t i, off = 12 + 7 * 8;
+    size_t i, off = 12 + 8 * 8;
     ds_membuf_init(out, NULL);
-    ds__enc_init(&e, ds_membuf_writer(out), "DSix", 1);
-    for (i = 0; i < 7; i++) {
+    ds__enc_init(&e, ds_membuf_writer(out), "DSix", 2);
+    for (i = 0; i < 8; i++) {
         uint64_t v = 0;
         int j;
         for (j = 7; j >= 0; j--) v = (v << 8) | img[12 + 8 * i + (size_t)j];
@@ -627,13 +823,15 @@ static void reseal(const unsigned char *img, size_t len, ds_membuf *out) {
     (void)ds__enc_end(&e);
 }
 
-void test_text_hostile(void) {
+static void text_hostile(int positions) {
     ds_index ix;
     ds_membuf b;
     size_t i, pos, accepted = 0;
     prop_alloc pa;
     unsigned char *copy;
-    CHECK(ds_index_init(&ix, NULL, NULL) == DS_OK);
+    ds_index_params p = ds_index_params_default();
+    p.positions = positions;
+    CHECK(ds_index_init(&ix, &p, NULL) == DS_OK);
     CHECK(ds_index_add_stopword(&ix, "zz", 2) == DS_OK);
     for (i = 0; i < 6; i++) {
         char t[64];
@@ -654,7 +852,7 @@ void test_text_hostile(void) {
             ds_index t;
             ds_status st;
             memcpy(copy, b.data, b.len);
-            if (pos < 12 + 56 && (pos - 12) % 8 != 0) continue; /* header: low bytes only */
+            if (pos < 12 + 64 && (pos - 12) % 8 != 0) continue; /* header: low bytes only */
             copy[pos] = vals[v];
             reseal(copy, b.len, &h);
             r = ds_mem_reader(&src, h.data, h.len);
@@ -667,6 +865,7 @@ void test_text_hostile(void) {
                 size_t nh;
                 accepted++;
                 CHECK(ds_index_search(&t, "a0 b c3", 7, 0, 4, hh, &nh, NULL) == DS_OK);
+                if (t.p.positions) CHECK(ds_index_search_phrase(&t, "c3 a", 4, 0, 4, hh, &nh, NULL) == DS_OK);
                 tx_save(&t, &again);
                 r = ds_mem_reader(&src, again.data, again.len);
                 CHECK(ds_index_load(&t2, &r, NULL) == DS_OK);
@@ -681,6 +880,10 @@ void test_text_hostile(void) {
     CHECK(accepted > 0); /* some edits are consistent (an id changed) */
     free(copy);
     ds_membuf_free(&b);
+}
+void test_text_hostile(void) {
+    text_hostile(0);
+    text_hostile(1);
 }
 
 /* ---- reciprocal-rank fusion -------------------------------------------- */
@@ -708,4 +911,86 @@ void test_text_rrf(void) {
         CHECK(ds_rrf_fuse(lists, lens, 2, 60, 8, h, &n, &pa.a) == DS_ENOMEM && n == 0);
     }
     CHECK(pa.live_bytes == 0);
+}
+
+/* ---- phrase queries: bad input, stop words, ids, FTS5's counting ------- */
+
+void test_text_phrase(void) {
+    ds_index ix, plain;
+    ds_index_params p = ds_index_params_default();
+    ds_index_hit h[4];
+    size_t n, i;
+    const char *toks[2] = {"new", "york"};
+    size_t lens[2] = {3, 4};
+    uint32_t ids1[6] = {5, 6, 7, 5, 6, 9}, ids2[3] = {6, 5, 6}, q56[2] = {5, 6}, q65[2] = {6, 5};
+    ds_index_stats s;
+    ds_index_qstats qs;
+    CHECK(ds_index_init(&plain, NULL, NULL) == DS_OK);
+    CHECK(ds_index_put(&plain, 1, "new york", 8) == DS_OK);
+    CHECK(ds_index_search_phrase(&plain, "new york", 8, 0, 4, h, &n, NULL) == DS_EINVAL && n == 0);
+    ds_index_info(&plain, &s);
+    CHECK(s.position_bytes == 0);
+    p.positions = 2;
+    CHECK(ds_index_init(&ix, &p, NULL) == DS_EINVAL);
+    p.positions = 1;
+    CHECK(ds_index_init(&ix, &p, NULL) == DS_OK);
+    CHECK(ds_index_search_phrase(&ix, "new york", 8, 0, 4, h, &n, NULL) == DS_OK && n == 0); /* empty index */
+    CHECK(ds_index_add_stopword(&ix, "of", 2) == DS_OK && ds_index_add_stopword(&ix, "the", 3) == DS_OK);
+    CHECK(ds_index_put(&ix, 1, "New York, New York", 18) == DS_OK);
+    CHECK(ds_index_put(&ix, 2, "york new; new... york", 21) == DS_OK);
+    CHECK(ds_index_put(&ix, 3, "university of york", 18) == DS_OK);
+    CHECK(ds_index_put(&ix, 4, "university york, the university the york", 40) == DS_OK);
+    CHECK(ds_index_put(&ix, 5, "a a a b", 7) == DS_OK);
+    /* Bad input: no tokens, k 0, flags, NULLs. */
+    CHECK(ds_index_search_phrase(&ix, "", 0, 0, 4, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase(&ix, " ,. ", 4, 0, 4, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase(&ix, "new", 3, 0, 0, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase(&ix, "new", 3, 64, 4, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase(&ix, "new", 3, 0, 4, NULL, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase(NULL, "new", 3, 0, 4, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase_tokens(&ix, toks, lens, 0, 0, 4, h, &n, NULL) == DS_EINVAL);
+    CHECK(ds_index_search_phrase_ids(&ix, NULL, 2, 0, 4, h, &n, NULL) == DS_EINVAL);
+    /* Unknown terms, only stop words: no hits. */
+    CHECK(ds_index_search_phrase(&ix, "new jersey", 10, 0, 4, h, &n, NULL) == DS_OK && n == 0);
+    CHECK(ds_index_search_phrase(&ix, "the of", 6, 0, 4, h, &n, NULL) == DS_OK && n == 0);
+    /* In order, adjacent: doc 1 twice, doc 2 once. */
+    CHECK(ds_index_search_phrase(&ix, "new york", 8, 0, 4, h, &n, &qs) == DS_OK && n == 2);
+    CHECK(h[0].doc == 1 && h[1].doc == 2 && qs.terms == 2 && qs.docs_scored == 2);
+    CHECK(ds_index_search_phrase_tokens(&ix, toks, lens, 2, DS_INDEX_TFIDF, 4, h, &n, NULL) == DS_OK && n == 2);
+    /* "york new" only in 1 (across the comma) and 2. */
+    CHECK(ds_index_search_phrase(&ix, "york new", 8, 0, 4, h, &n, NULL) == DS_OK && n == 2);
+    /* A stop word inside matches any one token; at the ends it is dropped. */
+    CHECK(ds_index_search_phrase(&ix, "university of york", 18, 0, 4, h, &n, NULL) == DS_OK && n == 2);
+    CHECK(h[0].doc == 3 || h[1].doc == 3);
+    CHECK(ds_index_search_phrase(&ix, "the university york of", 22, 0, 4, h, &n, NULL) == DS_OK && n == 1 &&
+          h[0].doc == 4);
+    /* Overlapping occurrences count (as FTS5 counts phrase instances):
+     * "a a" twice in "a a a b"; the same score as a term of tf 2, df 1. */
+    CHECK(ds_index_search_phrase(&ix, "a a", 3, 0, 4, h, &n, NULL) == DS_OK && n == 1 && h[0].doc == 5);
+    {
+        double N = 5, avgdl = (double)(4 + 4 + 2 + 4 + 4) / 5, f = 2, D = 4;
+        double idf = log((N - 1 + 0.5) / (1 + 0.5));
+        CHECK(h[0].score == idf * ((f * 2.2) / (f + 1.2 * (1 - 0.75 + 0.75 * D / avgdl))));
+    }
+    /* A one-word phrase scores as the term does. */
+    {
+        ds_index_hit g[4];
+        size_t m;
+        CHECK(ds_index_search_phrase(&ix, "york", 4, 0, 4, h, &n, NULL) == DS_OK && n == 4);
+        CHECK(ds_index_search(&ix, "york", 4, 0, 4, g, &m, NULL) == DS_OK && m == 4);
+        for (i = 0; i < n; i++) CHECK(h[i].doc == g[i].doc && h[i].score == g[i].score);
+    }
+    /* Deletes and updates. */
+    CHECK(ds_index_del(&ix, 1) == DS_OK);
+    CHECK(ds_index_search_phrase(&ix, "new york", 8, 0, 4, h, &n, NULL) == DS_OK && n == 1 && h[0].doc == 2);
+    CHECK(ds_index_put(&ix, 2, "york", 4) == DS_OK);
+    CHECK(ds_index_search_phrase(&ix, "new york", 8, 0, 4, h, &n, NULL) == DS_OK && n == 0);
+    ds_index_info(&ix, &s);
+    CHECK(s.position_bytes > 0);
+    /* Token ids: [5 6 7 5 6 9] holds 5 6 twice, [6 5 6] once; 6 5 only in the second. */
+    CHECK(ds_index_put_ids(&ix, 10, ids1, 6) == DS_OK && ds_index_put_ids(&ix, 11, ids2, 3) == DS_OK);
+    CHECK(ds_index_search_phrase_ids(&ix, q56, 2, 0, 4, h, &n, NULL) == DS_OK && n == 2 && h[0].doc == 10);
+    CHECK(ds_index_search_phrase_ids(&ix, q65, 2, 0, 4, h, &n, NULL) == DS_OK && n == 1 && h[0].doc == 11);
+    ds_index_free(&ix);
+    ds_index_free(&plain);
 }

@@ -66,9 +66,10 @@
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
     /* text retrieval (ds_text.h) */                                       \
     X(text_tokenize) X(text_model) X(text_pruning) X(text_edges)           \
-    X(text_oom) X(text_save_load) X(text_hostile) X(text_rrf)                        \
+    X(text_oom) X(text_save_load) X(text_hostile) X(text_rrf)              \
+    X(text_phrase)                                                         \
     X(bpe_model) X(bpe_roundtrip) X(bpe_save_load) X(bpe_edges)            \
-    X(bpe_gpt2) X(bpe_oom)                                                 \
+    X(bpe_gpt2) X(bpe_oom) X(bpe_gpt2_vocab)                               \
     /* bad input */                                                        \
     X(null_container_args) X(free_zeroed) X(free_after_failed_init) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
     X(edges_sizes) X(edges_doubles) X(edges_times) X(edges_more)

@@ -6,8 +6,11 @@
  *      input could justify (fz_alloc refuses blocks over FZ_MAX_BLOCK), and
  *      leak nothing; an accepted image must save and load back identically
  *      and answer a query (an index) or round-trip a text (a BPE model).
- *   2. A valid image is built from input-driven ops (an index: puts,
- *      deletes, stop words; a BPE model: trained on input bytes), then
+ *      The input is also read as a GPT-2 vocab.json (beside a fixed
+ *      merges.txt) and as a merges.txt: DS_OK or DS_ECORRUPT, no leak.
+ *   2. A valid image is built from input-driven ops (an index, with or
+ *      without positions: puts, deletes, stop words; a BPE model: trained
+ *      on input bytes), then
  *      damaged as the input says (truncate, flip bits, overwrite bytes):
  *      load must say DS_ECORRUPT unless the damage left the bytes unchanged.
  *
@@ -70,6 +73,8 @@ static ds_status load_checked(int kind, const uint8_t *data, size_t n, fz_alloc 
             FZ_CHECK(s == DS_OK || s == DS_ENOMEM);
             s = ds_index_search(&obj.ix, "a b", 3, DS_INDEX_ALL | DS_INDEX_TFIDF, 4, h, &nh, NULL);
             FZ_CHECK(s == DS_OK || s == DS_ENOMEM);
+            s = ds_index_search_phrase(&obj.ix, "a b a", 5, 0, 4, h, &nh, NULL);
+            FZ_CHECK(s == (obj.ix.p.positions ? DS_OK : DS_EINVAL) || s == DS_ENOMEM);
             s = DS_OK;
             ds_index_free(&again.ix);
             ds_index_free(&obj.ix);
@@ -80,7 +85,7 @@ static ds_status load_checked(int kind, const uint8_t *data, size_t n, fz_alloc 
     return s;
 }
 
-static void build(int kind, fz_reader *in, ds_membuf *out) {
+static void build(int kind, int positions, fz_reader *in, ds_membuf *out) {
     ds_membuf_init(out, NULL);
     if (kind) {
         unsigned char text[256];
@@ -93,8 +98,10 @@ static void build(int kind, fz_reader *in, ds_membuf *out) {
         ds_bpe_free(&b);
     } else {
         ds_index ix;
+        ds_index_params p = ds_index_params_default();
         size_t ops = fz_u8(in) % 40, i;
-        FZ_CHECK(ds_index_init(&ix, NULL, NULL) == DS_OK);
+        p.positions = positions;
+        FZ_CHECK(ds_index_init(&ix, &p, NULL) == DS_OK);
         for (i = 0; i < ops; i++) {
             unsigned op = fz_u8(in) % 8, id = fz_u8(in) % 16;
             char text[64];
@@ -116,6 +123,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_alloc_init(&fa);
     for (kind = 0; kind < 2; kind++) (void)load_checked(kind, data, size, &fa);
     FZ_CHECK(fa.live_blocks == 0 && fa.live_bytes == 0);
+    {
+        static const char merges[] = "#version: 0.2\nh e\n\xC4\xA0 he\nl l\n";
+        ds_bpe b;
+        ds_status s = ds_bpe_import_gpt2_vocab(&b, merges, sizeof merges - 1, (const char *)data, size, &fa.a);
+        FZ_CHECK(s == DS_OK || s == DS_ECORRUPT || s == DS_ENOMEM);
+        if (s == DS_OK) {
+            uint32_t ids[16];
+            unsigned char back[16];
+            size_t ni, nb;
+            FZ_CHECK(ds_bpe_encode_vocab(&b, " hello", 6, ids, 16, &ni) == DS_OK);
+            FZ_CHECK(ds_bpe_decode_vocab(&b, ids, ni, back, 16, &nb) == DS_OK && nb == 6 && !memcmp(back, " hello", 6));
+            ds_bpe_free(&b);
+        }
+        s = ds_bpe_import_gpt2(&b, (const char *)data, size, &fa.a);
+        FZ_CHECK(s == DS_OK || s == DS_ECORRUPT || s == DS_ENOMEM);
+        if (s == DS_OK) ds_bpe_free(&b);
+        FZ_CHECK(fa.live_blocks == 0 && fa.live_bytes == 0);
+    }
     in.p = data;
     in.n = size;
     in.pos = 0;
@@ -124,8 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ds_membuf img;
         unsigned char *copy;
         ds_status s;
-        kind = (int)(fz_u8(&in) & 1);
-        build(kind, &in, &img);
+        unsigned kb = fz_u8(&in);
+        kind = (int)(kb & 1);
+        build(kind, (int)((kb >> 1) & 1), &in, &img); /* bit 1: an index with positions */
         len = img.len;
         copy = (unsigned char *)malloc(len);
         FZ_CHECK(copy != NULL);
