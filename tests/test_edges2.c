@@ -1,0 +1,286 @@
+/* tests/test_edges2.c - the arithmetic-at-the-edges rule (DESIGN §2), the
+ * modules tests/test_edges.c does not reach: every double, count, size, k,
+ * ef, weight and time parameter at its extremes. The audit list (which
+ * function is exercised where) is at the top of tests/test_edges.c. */
+#include "prop.h"
+#include <float.h>
+#include <math.h>
+
+static const double E2_D[] = {NAN, HUGE_VAL, -HUGE_VAL, 0.0, -0.0, 5e-324, -5e-324, DBL_MIN, DBL_MAX, -DBL_MAX,
+                              1e300, -1e300, 0.5, -1.0, 1.0};
+#define E2_ND (sizeof E2_D / sizeof E2_D[0])
+static const size_t E2_S[] = {0, 1, 2, SIZE_MAX, SIZE_MAX - 1, SIZE_MAX / 2, (size_t)1 << 40, (size_t)UINT32_MAX,
+                              (size_t)UINT32_MAX + 1};
+#define E2_NS (sizeof E2_S / sizeof E2_S[0])
+static const int64_t E2_T[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+#define E2_NT (sizeof E2_T / sizeof E2_T[0])
+static const uint64_t E2_U[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1,
+                                UINT32_MAX};
+#define E2_NU (sizeof E2_U / sizeof E2_U[0])
+
+static int e2_fin(double x) { return x == x && x - x == 0.0; }
+static int e2_sizing(ds_status st) { return st == DS_OK || st == DS_EINVAL || st == DS_ENOMEM; }
+
+static int e2_qt_count(void *ctx, uint64_t id, double x, double y) {
+    (void)id, (void)x, (void)y;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* geohash and quadtree: every double at NaN, +-inf, -0.0, denormals and
+ * the largest finite magnitudes. */
+void test_edges_geo(void) {
+    size_t i, j, k;
+    for (i = 0; i < E2_ND; i++)
+        for (j = 0; j < E2_ND; j++) {
+            double lat = E2_D[i], lon = E2_D[j];
+            int ok = e2_fin(lat) && e2_fin(lon) && lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180;
+            char out[DS_GEOHASH_MAX + 1];
+            uint64_t h;
+            ds_geo_box box;
+            ds_geohash_cells cells;
+            double d;
+            CHECKF(ds_geohash_encode(lat, lon, 12, out) == (ok ? DS_OK : DS_EINVAL), "encode %g %g", lat, lon);
+            CHECKF(ds_geohash_encode_int(lat, lon, 64, &h) == (ok ? DS_OK : DS_EINVAL), "encode_int %g %g", lat, lon);
+            for (k = 0; k < E2_ND; k++) {
+                double r = E2_D[k];
+                int rok = ok && e2_fin(r) && r >= 0;
+                ds_status st = ds_geo_circle_box(lat, lon, r, &box);
+                CHECKF(st == (rok ? DS_OK : DS_EINVAL), "circle_box %g %g r=%g: %s", lat, lon, r, ds_status_name(st));
+                if (st == DS_OK)
+                    CHECKF(box.lat_min >= -90 && box.lat_max <= 90 && box.lat_min <= box.lat_max &&
+                               box.lon_min >= -180 && box.lon_max <= 180,
+                           "circle_box %g %g r=%g: [%g %g] [%g %g]", lat, lon, r, box.lat_min, box.lat_max,
+                           box.lon_min, box.lon_max);
+                st = ds_geohash_cover(lat, lon, r, &cells);
+                CHECKF(st == (rok ? DS_OK : DS_EINVAL), "cover %g %g r=%g: %s", lat, lon, r, ds_status_name(st));
+                if (st == DS_OK)
+                    CHECKF(cells.n >= 1 && cells.n <= DS_GEOHASH_COVER_MAX && cells.precision >= 1 &&
+                               cells.precision <= 12,
+                           "cover %g %g r=%g: %d cells", lat, lon, r, cells.n);
+            }
+            d = ds_geo_distance(lat, lon, E2_D[E2_ND - 1 - i], E2_D[E2_ND - 1 - j]);
+            (void)d; /* documented: no validation, NaN in, NaN out; never UB */
+        }
+    {
+        static const int precs[] = {INT32_MIN, -1, 0, 1, 12, 13, 64, 65, INT32_MAX};
+        char out[DS_GEOHASH_MAX + 1];
+        uint64_t h;
+        ds_geo_box box;
+        for (i = 0; i < sizeof precs / sizeof precs[0]; i++) {
+            int p = precs[i];
+            CHECKF(ds_geohash_encode(1.0, 2.0, p, out) == (p >= 1 && p <= 12 ? DS_OK : DS_EINVAL), "prec %d", p);
+            CHECKF(ds_geohash_encode_int(1.0, 2.0, p, &h) == (p >= 1 && p <= 64 ? DS_OK : DS_EINVAL), "bits %d", p);
+            CHECKF(ds_geohash_bbox_int(0, p, &box) == (p >= 1 && p <= 64 ? DS_OK : DS_EINVAL), "bbox bits %d", p);
+            CHECKF(ds_geohash_from_int(0, p, out) == (p >= 1 && p <= 12 ? DS_OK : DS_EINVAL), "from_int %d", p);
+            CHECKF(ds_geohash_neighbor_int(0, p, DS_GEO_E, &h) == (p >= 1 && p <= 64 ? DS_OK : DS_EINVAL), "nb %d", p);
+            CHECKF(ds_geohash_neighbor_int(0, 10, p, &h) ==
+                       (p >= 0 && p <= 7 ? (p == DS_GEO_S || p == DS_GEO_SE || p == DS_GEO_SW ? DS_ENOTFOUND : DS_OK)
+                                         : DS_EINVAL),
+                   "dir %d", p);
+        }
+        for (i = 0; i < E2_NU; i++) {
+            uint64_t v = E2_U[i];
+            CHECKF(ds_geohash_bbox_int(v, 64, &box) == DS_OK, "bbox_int %llx", (unsigned long long)v);
+            CHECKF(ds_geohash_bbox_int(v, 32, &box) == (v >> 32 ? DS_EINVAL : DS_OK), "bbox_int/32 %llx",
+                   (unsigned long long)v);
+            CHECKF(ds_geohash_from_int(v, 12, out) == (v >> 60 ? DS_EINVAL : DS_OK), "from_int %llx",
+                   (unsigned long long)v);
+            CHECK(ds_geohash_neighbor_int(v, 64, DS_GEO_N, &h) == DS_OK || v >> 62 == 3 || v >> 62 == 1);
+        }
+        for (i = 0; i < E2_NS; i++) {
+            size_t n = E2_S[i];
+            double lat, lon;
+            CHECKF(ds_geohash_decode("s000", n, &lat, &lon, NULL, NULL) == (n >= 1 && n <= 4 ? DS_OK : DS_EINVAL),
+                   "decode len %zu", n);
+            CHECKF(ds_geohash_to_int("s000", n, &h) == (n >= 1 && n <= 4 ? DS_OK : DS_EINVAL), "to_int len %zu", n);
+            CHECKF(ds_geohash_neighbor("s000", n, DS_GEO_N, out) == (n >= 1 && n <= 4 ? DS_OK : DS_EINVAL),
+                   "neighbor len %zu", n);
+        }
+    }
+    /* quadtree: bounds at the extremes of the doubles */
+    for (i = 0; i < E2_ND; i++)
+        for (j = 0; j < E2_ND; j++) {
+            ds_quadtree_config qc;
+            ds_quadtree q;
+            ds_status st;
+            memset(&qc, 0, sizeof qc);
+            qc.x_min = qc.y_min = E2_D[i];
+            qc.x_max = qc.y_max = E2_D[j];
+            qc.bucket = 1;
+            st = ds_quadtree_init(&q, &qc);
+            CHECKF(st == (e2_fin(E2_D[i]) && e2_fin(E2_D[j]) && E2_D[i] < E2_D[j] ? DS_OK : DS_EINVAL),
+                   "quadtree bounds %g %g: %s", E2_D[i], E2_D[j], ds_status_name(st));
+            if (st != DS_OK) continue;
+            for (k = 0; k < E2_ND; k++) {
+                double x = E2_D[k];
+                int in = e2_fin(x) && x >= E2_D[i] && x <= E2_D[j];
+                st = ds_quadtree_add(&q, x, x, k);
+                CHECKF(st == (in ? DS_OK : DS_EINVAL), "add %g in [%g, %g]: %s", x, E2_D[i], E2_D[j],
+                       ds_status_name(st));
+                st = ds_quadtree_add(&q, x, E2_D[i], k);
+                CHECK(st == (in ? DS_OK : DS_EINVAL));
+            }
+            for (k = 0; k < E2_ND; k++) {
+                double x = E2_D[k];
+                ds_qt_hit hits[4];
+                ds_qt_point pts[4];
+                size_t found = 0, cnt = 0, all = ds_quadtree_len(&q);
+                st = ds_quadtree_knn(&q, x, x, 4, hits, &found);
+                CHECKF(st == (e2_fin(x) ? DS_OK : DS_EINVAL), "knn %g", x);
+                if (st == DS_OK) CHECKF(found == (all < 4 ? all : 4), "knn %g found %zu of %zu", x, found, all);
+                st = ds_quadtree_radius(&q, x, x, HUGE_VAL, e2_qt_count, &cnt, NULL);
+                CHECKF(st == (e2_fin(x) ? DS_OK : DS_EINVAL), "radius inf at %g: %s", x, ds_status_name(st));
+                if (st == DS_OK) CHECKF(cnt == all, "radius inf at %g: %zu of %zu", x, cnt, all);
+                cnt = 0;
+                st = ds_quadtree_radius_into(&q, 0.0, 0.0, x, pts, 4, &cnt);
+                CHECKF(st == (x == x && x >= 0 ? DS_OK : DS_EINVAL), "radius r=%g: %s", x, ds_status_name(st));
+                st = ds_quadtree_rect(&q, -HUGE_VAL, -HUGE_VAL, x, x, e2_qt_count, &cnt, NULL);
+                CHECKF(st == (x == x && x > -HUGE_VAL ? DS_OK : (x == x ? DS_OK : DS_EINVAL)), "rect to %g: %s", x,
+                       ds_status_name(st));
+                st = ds_quadtree_rect_into(&q, x, x, HUGE_VAL, HUGE_VAL, pts, 4, &cnt);
+                CHECKF(st == (x == x ? DS_OK : DS_EINVAL), "rect_into from %g: %s", x, ds_status_name(st));
+                st = ds_quadtree_move(&q, k, x, x, E2_D[E2_ND - 1 - k], x);
+                CHECK(st == DS_OK || st == DS_ENOTFOUND || st == DS_EINVAL);
+                st = ds_quadtree_del(&q, x, x, k);
+                CHECKF(e2_fin(x) && x >= E2_D[i] && x <= E2_D[j] ? st == DS_OK || st == DS_ENOTFOUND : st == DS_EINVAL,
+                       "del %g: %s", x, ds_status_name(st));
+            }
+            {
+                ds_qt_hit hits[2];
+                size_t found = 7;
+                size_t len = ds_quadtree_len(&q);
+                for (k = 0; k < E2_NS; k++) {
+                    /* out has room for 2: ask for more only when the tree has fewer */
+                    if (len > 2 && E2_S[k] > 2) continue;
+                    st = ds_quadtree_knn(&q, 0.0, 0.0, E2_S[k], E2_S[k] ? hits : NULL, &found);
+                    CHECKF(st == DS_OK && found == (len < E2_S[k] ? len : E2_S[k]), "knn k=%zu: %s %zu", E2_S[k],
+                           ds_status_name(st), found);
+                }
+            }
+            ds_quadtree_free(&q);
+        }
+}
+
+/* windows and DDSketch: samples at the extremes of the doubles, ranks and
+ * quantiles out of range, alpha that leaves no room for a bucket index. */
+void test_edges_window(void) {
+    size_t i, j;
+    for (i = 0; i < E2_ND; i++) {
+        ds_window w;
+        double x = E2_D[i];
+        ds_status st;
+        CHECK(ds_window_init_count(&w, 2, NULL) == DS_OK);
+        st = ds_window_add(&w, x, 0);
+        CHECKF(st == (x == x ? DS_OK : DS_EINVAL), "window add %g", x);
+        CHECK(ds_window_add(&w, x, 1) == (x == x ? DS_OK : DS_EINVAL));
+        /* push the samples out: the sum is exact again (no inf - inf left) */
+        CHECK(ds_window_add(&w, 1.0, 2) == DS_OK && ds_window_add(&w, 2.0, 3) == DS_OK);
+        CHECKF(ds_window_sum(&w) == 3.0 && ds_window_mean(&w) == 1.5, "window after %g: sum %g", x,
+               ds_window_sum(&w));
+        CHECK(ds_window_add(&w, x, 4) == (x == x ? DS_OK : DS_EINVAL));
+        if (x == x) {
+            double s = ds_window_sum(&w);
+            CHECKF(s == x + 2.0, "window sum with %g: %g", x, s);
+        }
+        for (j = 0; j < E2_ND; j++) {
+            double q = ds_window_quantile(&w, E2_D[j]);
+            CHECKF(E2_D[j] >= 0 && E2_D[j] <= 1 ? q == q || x != x : q != q, "quantile %g: %g", E2_D[j], q);
+        }
+        for (j = 0; j < E2_NS; j++)
+            CHECKF((ds_window_rank(&w, E2_S[j]) != ds_window_rank(&w, E2_S[j])) == (E2_S[j] >= ds_window_count(&w)),
+                   "rank %zu", E2_S[j]);
+        ds_window_free(&w);
+    }
+    {   /* a time window: finite values whose running sum overflows */
+        ds_window w;
+        CHECK(ds_window_init_time(&w, 10, NULL) == DS_OK);
+        CHECK(ds_window_add(&w, DBL_MAX, 0) == DS_OK && ds_window_add(&w, DBL_MAX, 1) == DS_OK);
+        CHECK(ds_window_sum(&w) == HUGE_VAL);
+        CHECK(ds_window_add(&w, -DBL_MAX, 2) == DS_OK);
+        CHECKF(ds_window_quantile(&w, 0.5) == DBL_MAX && ds_window_quantile(&w, 0.25) == 0.0,
+               "quantile across the range: %g %g", ds_window_quantile(&w, 0.5), ds_window_quantile(&w, 0.25));
+        CHECK(ds_window_add(&w, 1.0, 20) == DS_OK);
+        CHECKF(ds_window_sum(&w) == 1.0, "after overflow: %g", ds_window_sum(&w));
+        for (i = 0; i < E2_NT; i++) {
+            ds_window_advance(&w, E2_T[i]);
+            CHECK(ds_window_add(&w, 1.0, E2_T[i]) == (E2_T[i] >= 20 ? DS_OK : DS_EINVAL));
+        }
+        ds_window_free(&w);
+        for (i = 0; i < E2_NT; i++) {
+            ds_status st = ds_window_init_time(&w, E2_T[i], NULL);
+            CHECKF(st == (E2_T[i] >= 1 ? DS_OK : DS_EINVAL), "init_time %lld", (long long)E2_T[i]);
+            if (st != DS_OK) continue;
+            for (j = 0; j < E2_NT; j++) CHECK(ds_window_add(&w, 1.0, E2_T[j]) == DS_OK);
+            CHECK(ds_window_count(&w) >= 1);
+            ds_window_free(&w);
+        }
+    }
+    /* DDSketch */
+    {
+        static const double alphas[] = {5e-324, DBL_MIN, 1e-300, 1e-17, 1e-12, 1e-9, 1e-6, 0.01, 0.5, 1 - 1e-16};
+        static const size_t mb[] = {0, 16, 17, SIZE_MAX, SIZE_MAX - 1, (size_t)INT64_MAX + 1};
+        size_t a, b;
+        for (a = 0; a < sizeof alphas / sizeof alphas[0]; a++)
+            for (b = 0; b < sizeof mb / sizeof mb[0]; b++) {
+                ds_ddsketch s;
+                ds_status st = ds_ddsketch_init(&s, alphas[a], mb[b], NULL);
+                CHECKF(e2_sizing(st), "ddsketch alpha %g buckets %zu", alphas[a], mb[b]);
+                if (st != DS_OK) continue;
+                for (i = 0; i < E2_ND; i++) {
+                    double x = E2_D[i];
+                    st = ds_ddsketch_add(&s, x);
+                    CHECKF(st == (e2_fin(x) ? DS_OK : DS_EINVAL), "ddsketch alpha %g buckets %zu add %g: %s",
+                           alphas[a], mb[b], x, ds_status_name(st));
+                }
+                {   /* the relative-error guarantee, at the largest and a middling value */
+                    double q1 = ds_ddsketch_quantile(&s, 1.0), qm;
+                    CHECKF(fabs(q1 - DBL_MAX) <= alphas[a] * DBL_MAX * 1.000001 || q1 == DBL_MAX,
+                           "alpha %g: max quantile %g", alphas[a], q1);
+                    qm = ds_ddsketch_quantile(&s, 0.0);
+                    CHECKF(qm == -DBL_MAX || fabs(qm + DBL_MAX) <= alphas[a] * DBL_MAX * 1.000001,
+                           "alpha %g: min quantile %g", alphas[a], qm);
+                    for (j = 0; j < E2_ND; j++) {
+                        double q = ds_ddsketch_quantile(&s, E2_D[j]);
+                        CHECK((q != q) == !(E2_D[j] >= 0 && E2_D[j] <= 1));
+                    }
+                }
+                ds_ddsketch_free(&s);
+            }
+    }
+}
+
+static int e2_trie_fn(void *ctx, const void *key, size_t len, double score, void *val) {
+    (void)key, (void)len, (void)val;
+    if (score != score) ++*(size_t *)ctx; /* counted twice: complete() then disagrees */
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* trie scores: every double through put_score, set_score and incr; an
+ * overflowing sum is refused and leaves the score as it was. */
+void test_edges_trie(void) {
+    size_t i, j;
+    for (i = 0; i < E2_ND; i++)
+        for (j = 0; j < E2_ND; j++) {
+            ds_trie t;
+            double a = E2_D[i], d = E2_D[j], sc = 0;
+            size_t got = 0;
+            ds_status st;
+            CHECK(ds_trie_init(&t, NULL) == DS_OK);
+            CHECK(ds_trie_put_score(&t, "k", 1, NULL, a, NULL) == (e2_fin(a) ? DS_OK : DS_EINVAL));
+            CHECK(ds_trie_set_score(&t, "k", 1, d) == (!e2_fin(d) ? DS_EINVAL : e2_fin(a) ? DS_OK : DS_ENOTFOUND));
+            if (e2_fin(a)) CHECK(ds_trie_set_score(&t, "k", 1, a) == DS_OK);
+            st = ds_trie_incr(&t, "k", 1, d, &sc);
+            if (!e2_fin(d) || (e2_fin(a) && !e2_fin(a + d))) {
+                CHECKF(st == DS_EINVAL, "incr %g + %g: %s", a, d, ds_status_name(st));
+                CHECK(e2_fin(a) ? ds_trie_score(&t, "k", 1) == a : ds_trie_get(&t, "k", 1) == NULL);
+            } else {
+                CHECKF(st == DS_OK && sc == (e2_fin(a) ? a + d : d), "incr %g + %g: %s %g", a, d, ds_status_name(st),
+                       sc);
+            }
+            CHECK(ds_trie_incr(&t, "j", 1, d, NULL) == (e2_fin(d) ? DS_OK : DS_EINVAL));
+            CHECK(ds_trie_complete(&t, "", 0, SIZE_MAX, e2_trie_fn, &got) == got && got == ds_trie_len(&t));
+            ds_trie_free(&t);
+        }
+}
