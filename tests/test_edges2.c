@@ -284,3 +284,216 @@ void test_edges_trie(void) {
             ds_trie_free(&t);
         }
 }
+
+/* snowflake configs and clocks at the extremes; base62/58 caps. */
+void test_edges_ids(void) {
+    static const int64_t epochs[] = {INT64_MIN, INT64_MIN + 1, -1, 1, 1288834974657, INT64_MAX - 1, INT64_MAX};
+    static const unsigned widths[][3] = {{41, 10, 12}, {63, 0, 0}, {20, 11, 32}, {31, 32, 0}, {20, 32, 11}};
+    size_t e, w, i;
+    for (e = 0; e < sizeof epochs / sizeof epochs[0]; e++)
+        for (w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+            ds_snowflake_config c;
+            ds_snowflake s;
+            ds_status st;
+            memset(&c, 0, sizeof c);
+            c.epoch_ms = epochs[e];
+            c.time_bits = widths[w][0];
+            c.node_bits = widths[w][1];
+            c.seq_bits = widths[w][2];
+            c.max_backstep_ms = INT64_MAX;
+            st = ds_snowflake_init(&s, &c);
+            /* the layout's last millisecond must be an int64 */
+            CHECKF(st == (epochs[e] > INT64_MAX - (int64_t)(((uint64_t)1 << c.time_bits) - 1) ? DS_EINVAL : DS_OK),
+                   "init epoch %lld bits %u: %s", (long long)epochs[e], c.time_bits, ds_status_name(st));
+            if (st != DS_OK) continue;
+            for (i = 0; i < E2_NT; i++) {
+                uint64_t id = 0, node, seq;
+                int64_t wait = -5, ms;
+                int64_t now_ms = E2_T[i] / 1000000 - (E2_T[i] % 1000000 < 0);
+                st = ds_snowflake_next(&s, E2_T[i], &id, &wait);
+                CHECKF(st == DS_OK || st == DS_EFULL || st == DS_EBUSY, "next %lld", (long long)E2_T[i]);
+                CHECK(wait >= 0);
+                if (st == DS_EFULL)
+                    CHECK(now_ms < epochs[e] || ((uint64_t)now_ms - (uint64_t)epochs[e]) >= ((uint64_t)1 << c.time_bits) - 1);
+                if (st != DS_OK) continue;
+                ds_snowflake_decompose(&c, id, &ms, &node, &seq);
+                CHECKF(ms >= now_ms, "decompose: %lld < %lld", (long long)ms, (long long)now_ms);
+            }
+            {   /* a step back across the whole layout: the wait saturates */
+                uint64_t id;
+                int64_t wait = 0;
+                int64_t far = epochs[e] < INT64_MAX / 1000000 - 1000 && epochs[e] > INT64_MIN / 1000000 + 1000
+                                  ? epochs[e] * 1000000 : 0;
+                if (far && ds_snowflake_next(&s, INT64_MAX, &id, &wait) == DS_OK) {
+                    st = ds_snowflake_next(&s, far, &id, &wait);
+                    CHECKF(st == DS_EBUSY && wait > 0, "back to the epoch: %s %lld", ds_status_name(st),
+                           (long long)wait);
+                }
+            }
+        }
+    {   /* decompose with configurations init would refuse: zeros, no UB */
+        ds_snowflake_config c;
+        int64_t ms = 7;
+        uint64_t node = 7, seq = 7;
+        memset(&c, 0, sizeof c);
+        c.seq_bits = 64;
+        c.node_bits = 64;
+        c.time_bits = 1;
+        ds_snowflake_decompose(&c, UINT64_MAX, &ms, &node, &seq);
+        CHECK(ms == 0 && node == 0 && seq == 0);
+        memset(&c, 0, sizeof c);
+        c.epoch_ms = INT64_MAX;
+        ds_snowflake_decompose(&c, UINT64_MAX, &ms, &node, &seq);
+        CHECK(ms == 0 && node == 0 && seq == 0);
+    }
+    for (i = 0; i < E2_NU; i++) {
+        char out[16];
+        uint64_t back;
+        size_t n = ds_base62_encode(E2_U[i], out, sizeof out);
+        CHECK(n >= 1 && n <= 11 && ds_base62_decode(out, n, &back) == DS_OK && back == E2_U[i]);
+        CHECK(ds_base62_encode(E2_U[i], out, n) == 0 && ds_base62_encode(E2_U[i], NULL, 0) == 0);
+        n = ds_base58_encode(E2_U[i], out, sizeof out);
+        CHECK(n >= 1 && n <= 12 && ds_base58_decode(out, n, &back) == DS_OK && back == E2_U[i]);
+        CHECK(ds_base58_encode(E2_U[i], out, n) == 0);
+        CHECK(ds_base62_decode("zzzzzzzzzzzz", 12, &back) == DS_EINVAL && ds_base58_decode("1", 0, &back) == DS_EINVAL);
+    }
+}
+
+/* jump hash, rendezvous weights, ring weights, router weights. */
+void test_edges_shard(void) {
+    static const int32_t ns[] = {INT32_MIN, -1, 0, 1, 2, INT32_MAX - 1, INT32_MAX};
+    size_t i, j;
+    for (i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (j = 0; j < E2_NU; j++) {
+            int32_t b = ds_jump_hash(E2_U[j], ns[i]);
+            CHECK(ns[i] < 1 ? b == -1 : b >= 0 && b < ns[i]);
+        }
+    {
+        uint64_t nodes[3] = {1, 2, 3};
+        double wts[3];
+        for (i = 0; i < E2_ND; i++)
+            for (j = 0; j < E2_ND; j++) {
+                size_t r, k;
+                int okw[3];
+                wts[0] = E2_D[i];
+                wts[1] = E2_D[j];
+                wts[2] = E2_D[(i + j) % E2_ND];
+                for (k = 0; k < 3; k++) okw[k] = wts[k] > 0 && wts[k] < HUGE_VAL;
+                for (k = 0; k < E2_NU; k++) {
+                    r = ds_rendezvous(E2_U[k], nodes, wts, 3);
+                    CHECKF(okw[0] || okw[1] || okw[2] ? r < 3 && okw[r] : r == SIZE_MAX,
+                           "rendezvous %g %g %g: %zu", wts[0], wts[1], wts[2], r);
+                }
+            }
+        CHECK(ds_rendezvous(1, nodes, NULL, 0) == SIZE_MAX);
+    }
+    {
+        ds_ring_config rc;
+        ds_ring r;
+        static const uint32_t wts[] = {0, 1, 2, 1000, UINT32_MAX - 1, UINT32_MAX};
+        memset(&rc, 0, sizeof rc);
+        CHECK(ds_ring_init(&r, &rc) == DS_OK);
+        for (i = 0; i < sizeof wts / sizeof wts[0]; i++) {
+            uint32_t id;
+            ds_status st = ds_ring_add(&r, "n", 1, wts[i], &id);
+            CHECKF(wts[i] == 0 ? st == DS_EINVAL : e2_sizing(st) || st == DS_EFULL, "ring add weight %u: %s", wts[i],
+                   ds_status_name(st));
+            if (st == DS_OK) {
+                CHECK(ds_ring_weight(&r, id) == wts[i]);
+                for (j = 0; j < sizeof wts / sizeof wts[0]; j++) {
+                    st = ds_ring_set_weight(&r, id, wts[j]);
+                    CHECKF(wts[j] == 0 ? st == DS_EINVAL : e2_sizing(st) || st == DS_EFULL, "set_weight %u: %s",
+                           wts[j], ds_status_name(st));
+                }
+                CHECK(ds_ring_del(&r, id) == DS_OK);
+            }
+        }
+        for (i = 0; i < E2_NS; i++) {
+            uint32_t pid;
+            (void)ds_ring_point(&r, E2_S[i], &pid);
+            CHECK(ds_ring_node_points(&r, (uint32_t)E2_S[i]) == 0 || E2_S[i] < 2);
+        }
+        ds_ring_free(&r);
+    }
+}
+
+static double e2_zero_h(void *ctx, uint32_t v, uint32_t t) {
+    (void)v, (void)t;
+    return *(const double *)ctx;
+}
+static double e2_tsp_d(void *ctx, uint32_t i, uint32_t j) {
+    (void)i, (void)j;
+    return *(const double *)ctx;
+}
+
+/* edge weights at the extremes: finite ones whose path sums pass DBL_MAX
+ * still reach their nodes; a heuristic at the extremes; TSP counts. */
+void test_edges_graph(void) {
+    size_t i;
+    for (i = 0; i < E2_ND; i++) {
+        ds_graph g;
+        ds_graph_search s;
+        double w = E2_D[i];
+        uint32_t first;
+        ds_status st;
+        CHECK(ds_graph_init(&g, NULL) == DS_OK && ds_graph_search_init(&s, NULL) == DS_OK);
+        CHECK(ds_graph_add_nodes(&g, 4, &first) == DS_OK);
+        st = ds_graph_add_edge(&g, 0, 1, 0, w);
+        CHECKF(st == (e2_fin(w) ? DS_OK : DS_EINVAL), "add_edge %g: %s", w, ds_status_name(st));
+        CHECK(ds_graph_add_edge(&g, 1, 2, 0, DBL_MAX) == DS_OK && ds_graph_add_edge(&g, 2, 3, 0, DBL_MAX) == DS_OK);
+        st = ds_graph_dijkstra(&g, &s, 0, DS_GRAPH_NONE);
+        if (!e2_fin(w)) {
+            CHECK(st == DS_OK && ds_graph_search_count(&s) == 1);
+        } else if (w < 0) {
+            CHECK(st == DS_EINVAL);
+        } else {
+            CHECKF(st == DS_OK && ds_graph_search_reached(&s, 3) && ds_graph_search_depth(&s, 3) == 3,
+                   "dijkstra over DBL_MAX edges (first %g): %s reached %d", w, ds_status_name(st),
+                   ds_graph_search_reached(&s, 3));
+            CHECK(ds_graph_search_dist(&s, 3) == HUGE_VAL && ds_graph_search_dist(&s, 1) == w);
+            st = ds_graph_dijkstra(&g, &s, 0, 3);
+            CHECK(st == DS_OK && ds_graph_search_reached(&s, 3));
+        }
+        if (w >= 0 && e2_fin(w)) {
+            size_t j;
+            for (j = 0; j < E2_ND; j++) {
+                double h = E2_D[j];
+                st = ds_graph_astar(&g, &s, 0, 3, e2_zero_h, &h);
+                CHECKF(st == (e2_fin(h) && h >= 0 ? DS_OK : DS_EINVAL), "astar h=%g: %s", h, ds_status_name(st));
+                if (st == DS_OK) CHECK(ds_graph_search_reached(&s, 3));
+            }
+        }
+        st = ds_graph_bfs(&g, &s, 0, DS_GRAPH_NONE, DS_GRAPH_UNLIMITED);
+        CHECK(st == DS_OK && ds_graph_search_count(&s) == (e2_fin(w) ? 4u : 1u));
+        st = ds_graph_bfs(&g, &s, 0, DS_GRAPH_NONE, 0);
+        CHECK(st == DS_OK && ds_graph_search_count(&s) == 1);
+        ds_graph_search_free(&s);
+        ds_graph_free(&g);
+    }
+    {   /* graph sizes */
+        ds_graph g;
+        ds_graph_edge ed = {0, 0, 0, 1.0};
+        for (i = 0; i < E2_NS; i++) {
+            ds_status st;
+            CHECK(ds_graph_init(&g, NULL) == DS_OK);
+            st = ds_graph_build(&g, E2_S[i], &ed, E2_S[i] ? 1 : 0);
+            CHECKF(E2_S[i] == 0 ? st == DS_OK : e2_sizing(st) || st == DS_EFULL,
+                   "build %zu: %s", E2_S[i], ds_status_name(st));
+            ds_graph_free(&g);
+        }
+    }
+    for (i = 0; i < E2_NS; i++) {
+        uint32_t tour[3];
+        double one = 1.0, len = -1;
+        size_t n = E2_S[i];
+        ds_status st = ds_tsp_solve(n, e2_tsp_d, &one, 0, n <= 3 ? tour : NULL, &len);
+        CHECKF(n >= 1 && n <= 3 ? st == DS_OK && len == (n == 1 ? 0.0 : (double)n) : st == DS_EINVAL,
+               "tsp n=%zu: %s %g", n, ds_status_name(st), len);
+    }
+    for (i = 0; i < E2_ND; i++) {
+        uint32_t tour[3];
+        double d = E2_D[i], len;
+        ds_status st = ds_tsp_solve(3, e2_tsp_d, &d, 0, tour, &len);
+        CHECKF(st == (e2_fin(d) && d >= 0 ? DS_OK : DS_EINVAL), "tsp d=%g: %s", d, ds_status_name(st));
+    }
+}
