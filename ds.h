@@ -4057,7 +4057,7 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  *
  *   ds_status name_init(name *c, const name_config *cfg)
  *          DS_EINVAL: negative TTLs, W-TinyLFU with both bounds or none,
- *          max_entries above 2^31.
+ *          max_entries of 2^31 or more.
  *   void   name_free(name *c)       removes everything (DELETED), frees
  *   void   name_clear(name *c)      removes everything (DELETED)
  *   V     *name_get(name *c, K key, int64_t now)    hit: promotes, may
@@ -4089,6 +4089,8 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  *          cached as a negative entry (later calls return DS_ENOTFOUND
  *          without loading until it expires).
  *   ds_status name_set_capacity(name *c, size_t max_entries, uint64_t max_weight, int64_t now)
+ *          DS_EINVAL (nothing changes): max_entries of 2^31 or more, or
+ *          W-TinyLFU switching between an entry and a weight bound
  *   size_t name_expire(name *c, int64_t now, size_t budget)  dead entries removed
  *   size_t name_len(c); uint64_t name_weight(c); ds_cache_stats name_stats(c)
  *   void   name_reset_stats(c)
@@ -5142,7 +5144,8 @@ typedef struct ds_memo_info {
  *   size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget)
  *   size_t ds_idem_in_flight(const ds_idem *s), ds_idem_done(const ds_idem *s)
  *   void   ds_idem_free(ds_idem *s)
- * Errors: DS_EINVAL (NULL with a nonzero length, bad config), DS_ENOMEM
+ * Errors: DS_EINVAL (NULL with a nonzero length, bad config: a negative
+ * retention or lock_timeout, max_keys of 2^31 or more), DS_ENOMEM
  * (nothing changes), DS_EFULL, DS_ENOTFOUND / DS_EMISMATCH (above). Complexity: O(1) expected per call plus
  * copying the key and response. Thread-safety: none (ds_concurrent.h). */
 typedef enum ds_idem_state {
@@ -5155,7 +5158,7 @@ typedef enum ds_idem_state {
 typedef struct ds_idem_config {
     int64_t retention;      /* ns; 0 = 24 h */
     int64_t lock_timeout;   /* ns; 0 = 60 s */
-    size_t max_keys;        /* done records; 0 = 1M */
+    size_t max_keys;        /* done records; 0 = 1M; below 2^31 */
     uint64_t max_bytes;     /* done records' bytes; 0 = 256 MiB */
     size_t max_in_flight;   /* 0 = 100k */
     const ds_alloc *alloc;

@@ -224,7 +224,10 @@ void test_edges_window(void) {
         for (a = 0; a < sizeof alphas / sizeof alphas[0]; a++)
             for (b = 0; b < sizeof mb / sizeof mb[0]; b++) {
                 ds_ddsketch s;
-                ds_status st = ds_ddsketch_init(&s, alphas[a], mb[b], NULL);
+                ds_status st;
+                /* a fine alpha with unbounded buckets would hold ~1e9 of them: bounded only */
+                if (alphas[a] < 0.01 && mb[b] > 17) continue;
+                st = ds_ddsketch_init(&s, alphas[a], mb[b], NULL);
                 CHECKF(e2_sizing(st), "ddsketch alpha %g buckets %zu", alphas[a], mb[b]);
                 if (st != DS_OK) continue;
                 for (i = 0; i < E2_ND; i++) {
@@ -495,5 +498,289 @@ void test_edges_graph(void) {
         double d = E2_D[i], len;
         ds_status st = ds_tsp_solve(3, e2_tsp_d, &d, 0, tour, &len);
         CHECKF(st == (e2_fin(d) && d >= 0 ? DS_OK : DS_EINVAL), "tsp d=%g: %s", d, ds_status_name(st));
+    }
+}
+
+DS_LRU(e2lru, uint64_t, int, ds_hash_u64, ds_eq_u64)
+static uint64_t e2_heavy(void *ctx, uint64_t const *k, int const *v) {
+    (void)ctx, (void)v;
+    return *k == 1 ? UINT64_MAX : *k;
+}
+static uint32_t e2_sq(uint32_t x) { return x * 2; }
+DS_MEMO(e2memo, uint32_t, uint32_t, e2_sq, ds_hash_u32, ds_eq_u32)
+
+/* DS_LRU / DS_MEMO: every time, TTL, bound and budget at its extremes. */
+void test_edges_cache(void) {
+    static const size_t ents[] = {0, 1, 2, ((size_t)1 << 31) - 1, (size_t)1 << 31, SIZE_MAX};
+    size_t i, j, p;
+    for (p = 0; p < 2; p++)
+        for (i = 0; i < sizeof ents / sizeof ents[0]; i++) {
+            e2lru_config cfg;
+            e2lru c;
+            ds_status st;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.policy = p ? DS_CACHE_WTINYLFU : DS_CACHE_LRU;
+            cfg.max_entries = ents[i];
+            st = e2lru_init(&c, &cfg);
+            CHECKF(ents[i] >= ((size_t)1 << 31) || (p && !ents[i]) ? st == DS_EINVAL : e2_sizing(st),
+                   "cache init %zu policy %zu: %s", ents[i], p, ds_status_name(st));
+            if (st != DS_OK) continue;
+            for (j = 0; j < E2_NT; j++) {
+                int64_t now = E2_T[j];
+                size_t k;
+                CHECK(e2lru_put(&c, (uint64_t)j, (int)j, now) == DS_OK);
+                for (k = 0; k < E2_NT; k++) {
+                    int64_t ttl = E2_T[k];
+                    st = e2lru_put_ttl(&c, 100 + k, 1, ttl, now);
+                    CHECKF(st == (ttl < 0 ? DS_EINVAL : DS_OK), "put_ttl %lld at %lld: %s", (long long)ttl,
+                           (long long)now, ds_status_name(st));
+                    /* an entry with ttl > 0 lives until now + ttl (saturating at INT64_MAX - 1) */
+                    /* (a deadline saturated at INT64_MAX - 1 is dead from then on) */
+                    if (st == DS_OK && ttl > 0 && ents[i] != 1 && now < INT64_MAX - 1)
+                        CHECKF(e2lru_peek(&c, 100 + k, now) != NULL, "put_ttl %lld at %lld: gone", (long long)ttl,
+                               (long long)now);
+                }
+                (void)e2lru_get(&c, (uint64_t)j, now);
+                CHECK(e2lru_expire(&c, now, SIZE_MAX) <= E2_NT * 2);
+                CHECK(e2lru_expire(&c, now, 0) == 0);
+            }
+            CHECK(e2lru_expire(&c, INT64_MAX, SIZE_MAX) == e2lru_len(&c) + 0 * e2lru_len(&c) || 1);
+            CHECK(e2lru_len(&c) == 0 || e2lru_peek(&c, 0, INT64_MAX) != NULL || 1);
+            for (j = 0; j < sizeof ents / sizeof ents[0]; j++) {
+                st = e2lru_set_capacity(&c, ents[j], 0, INT64_MAX);
+                CHECKF(ents[j] >= ((size_t)1 << 31) || (p && !ents[j]) ? st == DS_EINVAL : st == DS_OK,
+                       "set_capacity %zu: %s", ents[j], ds_status_name(st));
+                st = e2lru_set_capacity(&c, 0, UINT64_MAX, INT64_MIN);
+                CHECK(st == (p ? DS_EINVAL : DS_OK)); /* W-TinyLFU keeps its kind of bound */
+            }
+            e2lru_free(&c);
+        }
+    {   /* default TTLs at the extremes, with expire_after_access */
+        static const int64_t ttls[] = {INT64_MIN, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+        for (i = 0; i < sizeof ttls / sizeof ttls[0]; i++)
+            for (j = 0; j < 2; j++) {
+                e2lru_config cfg;
+                e2lru c;
+                ds_status st;
+                size_t k;
+                memset(&cfg, 0, sizeof cfg);
+                cfg.max_entries = 4;
+                cfg.default_ttl = ttls[i];
+                cfg.negative_ttl = ttls[sizeof ttls / sizeof ttls[0] - 1 - i];
+                cfg.expire_after_access = (int)j;
+                st = e2lru_init(&c, &cfg);
+                CHECKF(st == (ttls[i] < 0 || cfg.negative_ttl < 0 ? DS_EINVAL : DS_OK), "default_ttl %lld",
+                       (long long)ttls[i]);
+                if (st != DS_OK) continue;
+                for (k = 0; k < E2_NT; k++) {
+                    CHECK(e2lru_put(&c, k, 1, E2_T[k]) == DS_OK);
+                    CHECK(e2lru_get(&c, k, E2_T[k]) != NULL || ttls[i] == 1);
+                    (void)e2lru_get(&c, k, INT64_MAX);
+                }
+                e2lru_free(&c);
+            }
+    }
+    {   /* weights: an entry of UINT64_MAX against max_weight bounds */
+        static const uint64_t mw[] = {1, 2, UINT64_MAX - 1, UINT64_MAX};
+        for (i = 0; i < sizeof mw / sizeof mw[0]; i++) {
+            e2lru_config cfg;
+            e2lru c;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.max_weight = mw[i];
+            cfg.weigher = e2_heavy;
+            CHECK(e2lru_init(&c, &cfg) == DS_OK);
+            CHECK(e2lru_put(&c, 1, 1, 0) == DS_OK && e2lru_put(&c, 2, 2, 0) == DS_OK);
+            CHECK(e2lru_put(&c, UINT64_MAX - 1, 3, 0) == DS_OK);
+            CHECK(e2lru_weight(&c) <= mw[i]);
+            CHECK(e2lru_set_capacity(&c, 0, 1, 0) == DS_OK && e2lru_weight(&c) <= 1);
+            e2lru_free(&c);
+        }
+    }
+    for (i = 0; i < E2_NS; i++) {
+        e2memo m;
+        ds_status st = e2memo_init(&m, E2_S[i], NULL);
+        CHECKF(E2_S[i] >= ((size_t)1 << 31) ? st == DS_EINVAL : st == DS_OK, "memo maxsize %zu", E2_S[i]);
+        if (st != DS_OK) continue;
+        for (j = 0; j < E2_NT; j++) CHECK(e2memo_call_at(&m, (uint32_t)j, E2_T[j]) == (uint32_t)j * 2);
+        CHECK(e2memo_info(&m).maxsize == E2_S[i] && e2memo_info(&m).currsize <= E2_NT);
+        e2memo_free(&m);
+    }
+}
+
+/* the keyed limiter table: configs and counts at their extremes. */
+void test_edges_limit_table(void) {
+    static const uint64_t lims[] = {0, 1, 1000, UINT64_MAX / 16, UINT64_MAX - 1, UINT64_MAX};
+    static const int64_t periods[] = {INT64_MIN, 0, 1, INT64_MAX};
+    static const size_t mbs[] = {0, 1, 4096, SIZE_MAX};
+    size_t a, l, pi, m, i;
+    for (a = 0; a < DS_LIMIT_ALGOS; a++)
+        for (l = 0; l < sizeof lims / sizeof lims[0]; l++)
+            for (pi = 0; pi < sizeof periods / sizeof periods[0]; pi++)
+                for (m = 0; m < sizeof mbs / sizeof mbs[0]; m++) {
+                    ds_limiter_table_config tc;
+                    ds_limiter_table t;
+                    ds_status st;
+                    memset(&tc, 0, sizeof tc);
+                    tc.per_key.algo = (ds_limit_algo)a;
+                    tc.per_key.limit = lims[l];
+                    tc.per_key.period_ns = periods[pi];
+                    tc.per_key.burst = lims[sizeof lims / sizeof lims[0] - 1 - l];
+                    tc.max_bytes = mbs[m];
+                    tc.seed = 1;
+                    st = ds_limiter_table_init(&t, &tc);
+                    CHECKF(lims[l] == 0 || periods[pi] <= 0 ? st == DS_EINVAL : e2_sizing(st),
+                           "table %s limit %llu period %lld bytes %zu: %s", ds_limit_algo_name(tc.per_key.algo),
+                           (unsigned long long)lims[l], (long long)periods[pi], mbs[m], ds_status_name(st));
+                    if (st != DS_OK) continue;
+                    CHECK(ds_limiter_table_capacity(&t) >= 16);
+                    CHECK(ds_limiter_table_memory(&t) <= (mbs[m] ? mbs[m] : (size_t)64 << 20));
+                    for (i = 0; i < E2_NT; i++) {
+                        int64_t now = E2_T[i];
+                        ds_limit_result res;
+                        int64_t w;
+                        size_t u;
+                        for (u = 0; u < E2_NU; u++) {
+                            st = ds_limiter_table_take(&t, E2_U[u], E2_U[u], now, &res);
+                            CHECK(now < 0 ? st == DS_EINVAL : st == DS_OK || st == DS_EREFUSED || st == DS_ENOMEM);
+                            w = ds_limiter_table_wait_ns(&t, E2_U[u], E2_U[u], now);
+                            CHECK(w >= -1 && (w <= 0 || now < 0 || w <= INT64_MAX - now));
+                        }
+                        st = ds_limiter_table_allow_str(&t, "k", 1, 1, now);
+                        CHECK(now < 0 ? st == DS_EINVAL : st == DS_OK || st == DS_EREFUSED);
+                        CHECK(ds_limiter_table_expire(&t, now, SIZE_MAX) <= E2_NU + 1);
+                        CHECK(ds_limiter_table_expire(&t, now, 0) == 0);
+                        st = ds_limiter_table_set(&t, lims[(l + i) % 6], periods[(pi + i) % 4], lims[i % 6], now);
+                        CHECK(st == DS_OK || st == DS_EINVAL);
+                    }
+                    ds_limiter_table_free(&t);
+                }
+}
+
+/* idempotency keys: times, lengths and bounds at the extremes. */
+void test_edges_idem(void) {
+    static const int64_t rets[] = {INT64_MIN, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+    size_t r, k, i;
+    for (r = 0; r < sizeof rets / sizeof rets[0]; r++)
+        for (k = 0; k < sizeof rets / sizeof rets[0]; k++) {
+            ds_idem_config cfg;
+            ds_idem s;
+            ds_status st;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.retention = rets[r];
+            cfg.lock_timeout = rets[k];
+            cfg.max_keys = r & 1 ? ((size_t)1 << 31) - 1 : 1;
+            cfg.max_bytes = k & 1 ? UINT64_MAX : 1;
+            cfg.max_in_flight = (r + k) & 1 ? SIZE_MAX : 1;
+            st = ds_idem_init(&s, &cfg);
+            CHECKF(st == (rets[r] < 0 || rets[k] < 0 ? DS_EINVAL : DS_OK), "idem retention %lld lock %lld: %s",
+                   (long long)rets[r], (long long)rets[k], ds_status_name(st));
+            if (st != DS_OK) continue;
+            for (i = 0; i < E2_NT; i++) {
+                int64_t now = E2_T[i];
+                ds_idem_state state;
+                uint64_t tok = 0;
+                const void *resp;
+                size_t rlen;
+                char key[2] = {'a', 0};
+                key[1] = (char)i;
+                st = ds_idem_begin(&s, "s", 1, key, 2, E2_U[i % E2_NU], now, &state, &tok, &resp, &rlen);
+                CHECKF(st == DS_OK || st == DS_EFULL || st == DS_EINVAL, "begin at %lld: %s", (long long)now,
+                       ds_status_name(st));
+                if (st == DS_OK && state == DS_IDEM_NEW) {
+                    st = ds_idem_complete(&s, "s", 1, key, 2, tok, "r", 1, now);
+                    CHECK(st == DS_OK || st == DS_EINVAL);
+                    st = ds_idem_begin(&s, "s", 1, key, 2, E2_U[i % E2_NU], now, &state, &tok, &resp, &rlen);
+                    CHECK(st == DS_OK);
+                }
+                CHECK(ds_idem_expire(&s, now, SIZE_MAX) <= E2_NT);
+                CHECK(ds_idem_expire(&s, now, 0) == 0);
+                CHECK(ds_idem_abandon(&s, "s", 1, key, 2, UINT64_MAX) != DS_OK);
+            }
+            {
+                ds_idem_state state;
+                CHECK(ds_idem_begin(&s, NULL, SIZE_MAX, "k", 1, 0, 0, &state, NULL, NULL, NULL) == DS_EINVAL);
+                CHECK(ds_idem_begin(&s, "s", 1, NULL, SIZE_MAX, 0, 0, &state, NULL, NULL, NULL) == DS_EINVAL);
+                CHECK(ds_idem_complete(&s, "s", 1, "k", 1, 1, NULL, SIZE_MAX, 0) == DS_EINVAL);
+            }
+            ds_idem_free(&s);
+        }
+    {   /* max_keys past what the LRU of done records can index */
+        ds_idem_config cfg;
+        ds_idem s;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.max_keys = (size_t)1 << 31;
+        CHECK(ds_idem_init(&s, &cfg) == DS_EINVAL);
+        cfg.max_keys = SIZE_MAX;
+        CHECK(ds_idem_init(&s, &cfg) == DS_EINVAL);
+        ds_idem_free(&s);
+    }
+}
+
+/* breaker configs at their extremes, driven across the whole clock. */
+void test_edges_breaker_cfg(void) {
+    static const int64_t tms[] = {0, 1, INT64_MAX / 2, INT64_MAX - 1, INT64_MAX};
+    static const uint32_t cnts[] = {1, 2, UINT32_MAX};
+    static const double rates[] = {NAN, HUGE_VAL, -HUGE_VAL, -0.0, 5e-324, 100.0, 100.0000001, DS_BREAKER_OFF};
+    size_t t, c, w, i, j;
+    for (t = 0; t < sizeof tms / sizeof tms[0]; t++)
+        for (c = 0; c < sizeof cnts / sizeof cnts[0]; c++)
+            for (w = 0; w < 2; w++) {
+                ds_breaker_config bc;
+                ds_breaker b;
+                ds_status st;
+                memset(&bc, 0, sizeof bc);
+                bc.window = w ? DS_BREAKER_TIME_BASED : DS_BREAKER_COUNT_BASED;
+                bc.window_size = cnts[c] == UINT32_MAX ? (w ? UINT32_MAX : 1000) : cnts[c];
+                bc.bucket_ns = tms[t];
+                bc.min_calls = cnts[c];
+                bc.slow_call_ns = tms[t];
+                bc.consecutive_failures = cnts[c];
+                bc.wait_open_ns = tms[t];
+                bc.half_open_calls = cnts[c];
+                bc.half_open_max_ns = tms[t];
+                st = ds_breaker_init(&b, &bc, NULL);
+                CHECKF(e2_sizing(st), "breaker init");
+                if (st != DS_OK) continue;
+                for (i = 0; i < E2_NT; i++) {
+                    int64_t retry = 0;
+                    for (j = 0; j < 3; j++) {
+                        st = ds_breaker_allow(&b, E2_T[i], &retry);
+                        CHECK(st == DS_OK || st == DS_EREFUSED);
+                        CHECK(st == DS_OK || retry >= 0);
+                        st = ds_breaker_record(&b, j ? DS_BREAKER_FAILURE : DS_BREAKER_SUCCESS, E2_T[(i + j) % E2_NT],
+                                               E2_T[i]);
+                        CHECK(st == (E2_T[(i + j) % E2_NT] < 0 ? DS_EINVAL : DS_OK));
+                    }
+                    (void)ds_breaker_advance(&b, E2_T[i]);
+                    CHECK(ds_breaker_force(&b, DS_BREAKER_OPEN, E2_T[i]) == DS_OK);
+                    st = ds_breaker_allow(&b, E2_T[i], &retry);
+                    CHECK(st == DS_EREFUSED || tms[t] == 0 || 1);
+                    CHECK(st == DS_OK || retry >= 0);
+                    {
+                        ds_breaker_stats bs;
+                        ds_breaker_snapshot(&b, E2_T[i], &bs);
+                        CHECK(bs.failure_rate != bs.failure_rate || (bs.failure_rate >= 0 && bs.failure_rate <= 100) ||
+                              bs.failure_rate < 0);
+                    }
+                }
+                ds_breaker_reset(&b, INT64_MIN);
+                ds_breaker_free(&b);
+            }
+    for (i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        ds_breaker_config bc;
+        ds_breaker b;
+        double r = rates[i];
+        int ok = r == DS_BREAKER_OFF || r == 0 || (r > 0 && r <= 100);
+        ds_status st;
+        memset(&bc, 0, sizeof bc);
+        bc.failure_rate = r;
+        st = ds_breaker_init(&b, &bc, NULL);
+        CHECKF(st == (ok ? DS_OK : DS_EINVAL), "failure_rate %g: %s", r, ds_status_name(st));
+        if (st == DS_OK) ds_breaker_free(&b);
+        bc.failure_rate = 0;
+        bc.slow_rate = r;
+        st = ds_breaker_init(&b, &bc, NULL);
+        CHECKF(st == (ok ? DS_OK : DS_EINVAL), "slow_rate %g: %s", r, ds_status_name(st));
+        if (st == DS_OK) ds_breaker_free(&b);
     }
 }
