@@ -3,6 +3,7 @@
  * ef, weight and time parameter at its extremes. The audit list (which
  * function is exercised where) is at the top of tests/test_edges.c. */
 #include "prop.h"
+#include "ds_hnsw.h"
 #include <float.h>
 #include <math.h>
 
@@ -782,5 +783,334 @@ void test_edges_breaker_cfg(void) {
         st = ds_breaker_init(&b, &bc, NULL);
         CHECKF(st == (ok ? DS_OK : DS_EINVAL), "slow_rate %g: %s", r, ds_status_name(st));
         if (st == DS_OK) ds_breaker_free(&b);
+    }
+}
+
+/* vector search: k, ef, counts and threads at their extremes; vectors
+ * with huge, tiny and non-finite components. */
+void test_edges_vectors(void) {
+    static const float fx[] = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-38f, 3e38f, -3e38f, 1.0f};
+    size_t i, j, m;
+    for (m = 0; m < 3; m++) {
+        ds_metric met = m == 0 ? DS_METRIC_L2 : m == 1 ? DS_METRIC_IP : DS_METRIC_COSINE;
+        ds_hnsw_params hp = ds_hnsw_params_default(2);
+        ds_hnsw h;
+        ds_flat f;
+        size_t nh = 0;
+        hp.metric = met;
+        CHECK(ds_hnsw_init(&h, &hp, NULL) == DS_OK && ds_flat_init(&f, 2, met, NULL) == DS_OK);
+        for (i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+            float v[2];
+            ds_status st, sf;
+            double n2;
+            v[0] = fx[i];
+            v[1] = 1.0f;
+            n2 = (double)v[0] * v[0] + 1.0;
+            st = ds_hnsw_insert(&h, i, v);
+            sf = ds_flat_insert(&f, i, v);
+            CHECKF(st == DS_OK && sf == DS_OK, "insert %g metric %zu: %s %s", fx[i], m, ds_status_name(st),
+                   ds_status_name(sf));
+            nh++;
+            v[1] = fx[i];
+            st = ds_hnsw_insert(&h, 100 + i, v);
+            CHECKF(st == (met == DS_METRIC_COSINE && !((double)v[0] * v[0] * 2 > 0) ? DS_EINVAL : DS_OK),
+                   "insert (%g, %g) metric %zu: %s", fx[i], fx[i], m, ds_status_name(st));
+            nh += st == DS_OK;
+            (void)n2;
+        }
+        {
+            float nanv[2] = {NAN, 1.0f}, infv[2] = {HUGE_VALF, 1.0f};
+            CHECK(ds_hnsw_insert(&h, 999, nanv) == DS_EINVAL && ds_hnsw_insert(&h, 999, infv) == DS_EINVAL);
+            CHECK(ds_flat_insert(&f, 999, nanv) == DS_EINVAL && ds_flat_insert(&f, 999, infv) == DS_EINVAL);
+        }
+        for (i = 0; i < E2_NS; i++)
+            for (j = 0; j < E2_NS; j++) {
+                ds_neighbor out[40];
+                size_t got = 99, k = E2_S[i], ef = E2_S[j];
+                float q[2] = {0.5f, 0.5f};
+                ds_status st = ds_hnsw_search(&h, q, k, ef, NULL, NULL, k ? out : NULL, &got);
+                size_t efx = ef ? ef : 64;
+                if (efx < k) efx = k < nh ? k : nh > efx ? nh : efx;
+                CHECKF(k == 0 || efx > ((size_t)1 << 20) ? st == DS_EINVAL : st == DS_OK && got == (k < nh ? k : nh),
+                       "hnsw search k=%zu ef=%zu: %s %zu", k, ef, ds_status_name(st), got);
+                if (j == 0) {
+                    st = ds_flat_search(&f, q, k, k ? out : NULL, &got);
+                    CHECKF(k == 0 ? st == DS_EINVAL : st == DS_OK && got == (k < ds_flat_len(&f) ? k : ds_flat_len(&f)),
+                           "flat search k=%zu: %s", k, ds_status_name(st));
+                }
+            }
+        for (i = 0; i < E2_NS; i++) {
+            ds_neighbor out[40];
+            size_t nout[2];
+            float qs[4] = {0.5f, 0.5f, 1.0f, 1.0f};
+            size_t k = E2_S[i];
+            ds_status st = DS_OK;
+            /* out holds 2 * k results: only k <= 20, or a k whose 2 * k overflows */
+            if (k <= 20 || k > SIZE_MAX / 2) st = ds_flat_search_batch(&f, qs, 2, k, out, nout);
+            CHECKF(k == 0 || k > SIZE_MAX / 2 ? st == DS_EINVAL : st == DS_OK, "flat batch k=%zu: %s", k,
+                   ds_status_name(st));
+#ifdef DS_HNSW_THREADS
+            st = ds_hnsw_search_batch(&h, qs, 2, 2, 0, NULL, NULL, out, nout, k);
+            CHECKF(st == DS_OK && nout[0] == 2, "hnsw batch threads=%zu: %s", k, ds_status_name(st));
+#endif
+            st = ds_hnsw_resize(&h, k);
+            CHECKF(k && k < ds_hnsw_len(&h) ? st == DS_EINVAL : e2_sizing(st), "resize %zu: %s", k,
+                   ds_status_name(st));
+        }
+        ds_hnsw_free(&h);
+        ds_flat_free(&f);
+    }
+    {   /* insert_batch counts and threads; dims and params */
+        ds_hnsw_params hp = ds_hnsw_params_default(2);
+        ds_hnsw h;
+#ifdef DS_HNSW_THREADS
+        uint64_t labels[2] = {1, 2};
+        float vs[4] = {1, 2, 3, 4};
+        CHECK(ds_hnsw_init(&h, &hp, NULL) == DS_OK);
+        for (i = 0; i < E2_NS; i++) {
+            ds_status st = ds_hnsw_insert_batch(&h, labels, vs, 2, E2_S[i]);
+            CHECKF(st == (i == 0 ? DS_OK : DS_EEXIST), "insert_batch threads=%zu: %s", E2_S[i], ds_status_name(st));
+            st = ds_hnsw_insert_batch(&h, NULL, NULL, E2_S[i], 1);
+            CHECK(st == (E2_S[i] ? DS_EINVAL : DS_OK));
+        }
+        ds_hnsw_free(&h);
+#endif
+        for (i = 0; i < E2_NS; i++) {
+            ds_status st;
+            hp = ds_hnsw_params_default(E2_S[i]);
+            st = ds_hnsw_init(&h, &hp, NULL);
+            CHECKF(st == (E2_S[i] >= 1 && E2_S[i] <= DS_VEC_MAX_DIM ? DS_OK : DS_EINVAL), "hnsw dim %zu", E2_S[i]);
+            if (st == DS_OK) ds_hnsw_free(&h);
+            hp = ds_hnsw_params_default(2);
+            hp.ef_construction = hp.ef_search = hp.M = E2_S[i];
+            hp.max_elements = E2_S[i];
+            st = ds_hnsw_init(&h, &hp, NULL);
+            CHECKF(st == (E2_S[i] == 1 || E2_S[i] > 4096 ? DS_EINVAL : DS_OK), "hnsw params %zu: %s", E2_S[i],
+                   ds_status_name(st));
+            if (st == DS_OK) ds_hnsw_free(&h);
+        }
+    }
+    {   /* distances and normalisation at the float extremes */
+        for (i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+            float v[2], w[2] = {1.0f, 1.0f};
+            ds_status st;
+            v[0] = v[1] = fx[i];
+            (void)ds_dist_l2sq(v, w, 2);
+            (void)ds_distance(DS_METRIC_COSINE, v, w, 2);
+            st = ds_l2_normalize(v, 2);
+            CHECKF(st == (fx[i] != 0.0f ? DS_OK : DS_EINVAL), "normalize %g: %s", fx[i], ds_status_name(st));
+            if (st == DS_OK) CHECKF(fabs((double)v[0] * v[0] * 2 - 1.0) < 1e-6, "normalize %g: %g", fx[i], v[0]);
+            CHECK(ds_l2_normalize(v, 0) == DS_EINVAL);
+        }
+        CHECK(ds_recall_at_k(NULL, 0, NULL, 0) == 0.0);
+    }
+}
+
+static int e2_less(int a, int b) { return a < b; }
+DS_HEAP(e2heap, int, e2_less)
+DS_VEC(e2vec, int)
+DS_DEQUE(e2deque, int)
+DS_BTREE(e2bt, uint64_t, int, ds_cmp_u64)
+DS_TSTORE(e2ts, int)
+static double e2_val(const int *v) { return (double)*v; }
+
+/* typed containers: counts, positions and timestamps at the extremes. */
+void test_edges_containers(void) {
+    size_t i, j;
+    int xs[4] = {3, 1, 4, 1}, out[4];
+    for (i = 0; i < E2_NS; i++) {
+        size_t n = E2_S[i];
+        e2vec v;
+        e2deque d;
+        e2heap h;
+        e2bt t;
+        ds_status st;
+        /* top_k: out has room for min(n, k); n counts xs */
+        CHECKF(e2heap_top_k(xs, 4, n, n ? out : NULL) == (n < 4 ? n : 4), "top_k k=%zu", n);
+        CHECK(e2heap_top_k(xs, 0, n, out) == 0);
+        e2vec_init(&v);
+        st = e2vec_append(&v, xs, n <= 4 ? n : 4);
+        CHECK(st == DS_OK);
+        st = e2vec_append(&v, NULL, n);
+        CHECKF(n == 0 ? st == DS_OK : st == DS_EINVAL, "append NULL, %zu: %s", n, ds_status_name(st));
+        CHECK((e2vec_at(&v, n) != NULL) == (n < e2vec_len(&v)));
+        CHECK(e2vec_swap_remove(&v, n, NULL) == (n < e2vec_len(&v) ? DS_OK : DS_EINVAL));
+        e2vec_free(&v);
+        e2deque_init(&d);
+        CHECK(e2deque_push_back(&d, 1) == DS_OK);
+        CHECK(e2deque_at(&d, n) == (n == 0 ? e2deque_front(&d) : NULL));
+        e2deque_free(&d);
+        e2heap_init(&h);
+        /* (sizes a machine could hold, 2^32 ints, are left to the OOM tests: slow under ASan) */
+        if (n < ((size_t)1 << 31) || n >= ((size_t)1 << 40)) CHECK(e2_sizing(e2heap_reserve(&h, n)));
+        CHECK(e2heap_push(&h, 1) == DS_OK);
+        CHECK(e2heap_remove_at(&h, n, NULL) == (n == 0 ? DS_OK : DS_EINVAL));
+        CHECK(e2heap_update(&h, n) == DS_EINVAL || n == 0);
+        st = e2heap_heapify(&h, NULL, n);
+        CHECK(n == 0 ? st == DS_OK : st == DS_EINVAL);
+        e2heap_free(&h);
+        e2bt_init(&t);
+        st = e2bt_bulk_load(&t, NULL, NULL, n);
+        CHECKF(n == 0 ? st == DS_OK : st == DS_EINVAL, "bulk_load NULL, %zu: %s", n, ds_status_name(st));
+        e2bt_free(&t);
+    }
+    {   /* btree keys at the ends of uint64 */
+        e2bt t;
+        e2bt_it it;
+        e2bt_init(&t);
+        for (i = 0; i < E2_NU; i++) CHECK(e2bt_insert(&t, E2_U[i], (int)i) == DS_OK);
+        CHECK(e2bt_len(&t) == E2_NU);
+        it = e2bt_upper_bound(&t, UINT64_MAX);
+        CHECK(!e2bt_it_valid(it));
+        it = e2bt_lower_bound(&t, 0);
+        CHECK(e2bt_it_valid(it) && *e2bt_it_key(it) == 0);
+        it = e2bt_floor(&t, UINT64_MAX - 2);
+        CHECK(e2bt_it_valid(it) && *e2bt_it_key(it) == (uint64_t)INT64_MAX + 1);
+        e2bt_free(&t);
+    }
+    {   /* time store: aggregate over the whole clock and insert_unique at its end */
+        e2ts s;
+        ds_tbucket b[4];
+        int64_t used;
+        CHECK(e2ts_init(&s) == DS_OK);
+        for (i = 0; i < E2_NT; i++) CHECK(e2ts_insert(&s, E2_T[i], (int)i) == DS_OK);
+        for (i = 0; i < E2_NT; i++)
+            for (j = 0; j < E2_NT; j++) {
+                size_t k;
+                int64_t wd = E2_T[(i + j) % E2_NT];
+                size_t nb = e2ts_aggregate(&s, E2_T[i], E2_T[j], wd, e2_val, b, 4);
+                uint64_t span = (uint64_t)E2_T[j] - (uint64_t)E2_T[i];
+                if (wd <= 0 || E2_T[j] <= E2_T[i]) {
+                    CHECK(nb == 0);
+                } else {
+                    uint64_t want = span / (uint64_t)wd + (span % (uint64_t)wd != 0);
+                    CHECKF(nb == (size_t)want || (want > SIZE_MAX && nb == SIZE_MAX),
+                           "aggregate [%lld, %lld) / %lld: %zu buckets, want %llu", (long long)E2_T[i],
+                           (long long)E2_T[j], (long long)wd, nb, (unsigned long long)want);
+                    for (k = 0; k < nb && k < 4; k++) CHECK(b[k].count <= E2_NT);
+                }
+                (void)e2ts_duration(&s, E2_T[i], E2_T[j], NULL, NULL, 0);
+                CHECK(e2ts_range(&s, E2_T[i], E2_T[j], NULL, NULL, 0) <= E2_NT);
+            }
+        CHECK(e2ts_insert_unique(&s, INT64_MAX, 9, 0, &used) == DS_EFULL);
+        CHECK(e2ts_insert_unique(&s, INT64_MAX, 9, 1, &used) == DS_EINVAL);
+        CHECK(e2ts_insert_unique(&s, INT64_MAX - 2, 9, 2, &used) == DS_OK && used == INT64_MAX - 2);
+        CHECK(e2ts_insert_unique(&s, INT64_MIN, 9, INT64_MAX, &used) == DS_OK && used == INT64_MIN + 2);
+        CHECK(e2ts_insert_unique(&s, 0, 9, -1, &used) == DS_EINVAL && e2ts_insert_unique(&s, 0, 9, INT64_MIN, &used) == DS_EINVAL);
+        CHECK(e2ts_expire_before(&s, INT64_MIN) == 0);
+        j = e2ts_len(&s);
+        CHECK(e2ts_expire_before(&s, INT64_MAX) == j - 1 && e2ts_len(&s) == 1);
+        e2ts_free(&s);
+    }
+}
+
+/* filters and sketches: counts, weights and parameters at the extremes. */
+void test_edges_filters(void) {
+    size_t i, j;
+    static const double gr[] = {NAN, -1.0, 0.0, 0.999, 1.0, 2.0, 64.0, 64.0001, HUGE_VAL, 5e-324, 1 - 1e-16};
+    for (i = 0; i < sizeof gr / sizeof gr[0]; i++)
+        for (j = 0; j < sizeof gr / sizeof gr[0]; j++) {
+            ds_sbloom s;
+            double g = gr[i], r = gr[j];
+            int ok = g >= 1.0 && g <= 64.0 && r > 0.0 && r < 1.0;
+            ds_status st = ds_sbloom_init(&s, 1, 0.5, g, r, 0, NULL);
+            size_t k;
+            CHECKF(st == (ok ? DS_OK : DS_EINVAL), "sbloom growth %g ratio %g: %s", g, r, ds_status_name(st));
+            if (st != DS_OK) continue;
+            /* fill past several filters: a later filter's rate p (1 - r) r^i may underflow */
+            for (k = 0; k < 200; k++) {
+                int added;
+                st = ds_sbloom_add_hash(&s, ds_mix64(k + 1), &added);
+                if (st != DS_OK) break;
+            }
+            CHECKF(st == DS_OK || st == DS_EFULL || st == DS_ENOMEM, "sbloom growth %g ratio %g add: %s", g, r,
+                   ds_status_name(st));
+            CHECK(ds_sbloom_has_hash(&s, ds_mix64(1)));
+            CHECK(ds_sbloom_fpp(&s) >= 0 && ds_sbloom_fpp(&s) <= 0.5 + 1e-12);
+            ds_sbloom_free(&s);
+        }
+    for (i = 0; i < E2_NU; i++) {
+        ds_sbloom s;
+        ds_bloom b;
+        if (E2_U[i] == UINT32_MAX) continue; /* allocatable: gigabytes, slow under ASan */
+        ds_status st = ds_sbloom_init(&s, E2_U[i], 0.01, 64.0, 0.5, (int)(i & 1), NULL);
+        CHECKF(E2_U[i] == 0 ? st == DS_EINVAL : e2_sizing(st), "sbloom n0 %llu", (unsigned long long)E2_U[i]);
+        if (st == DS_OK) ds_sbloom_free(&s);
+        st = ds_bloom_init_blocked(&b, E2_U[i], 0.01, NULL);
+        CHECK(E2_U[i] == 0 ? st == DS_EINVAL : e2_sizing(st));
+        if (st == DS_OK) ds_bloom_free(&b);
+        for (j = 0; j < 70; j += 7) {
+            st = ds_bloom_init_mk(&b, E2_U[i], (unsigned)j, (int)(i & 1), NULL);
+            CHECK(e2_sizing(st));
+            if (st == DS_OK) {
+                int added;
+                CHECK(ds_bloom_add_hash(&b, E2_U[i], &added) == DS_OK && ds_bloom_has_hash(&b, E2_U[i]));
+                ds_bloom_free(&b);
+            }
+        }
+    }
+    {
+        static const unsigned fps[] = {0, 3, 4, 16, 17, UINT32_MAX};
+        for (i = 0; i < sizeof fps / sizeof fps[0]; i++)
+            for (j = 0; j < E2_NU; j++) {
+                ds_cuckoo c;
+                ds_status st;
+                if (E2_U[j] == UINT32_MAX) continue; /* allocatable: gigabytes, slow under ASan */
+                st = ds_cuckoo_init(&c, E2_U[j], fps[i], NULL);
+                CHECK(fps[i] < 4 || fps[i] > 16 || E2_U[j] == 0 || E2_U[j] > ((uint64_t)1 << 40) ? st == DS_EINVAL
+                                                                                               : e2_sizing(st));
+                if (st != DS_OK) continue;
+                CHECK(ds_cuckoo_add_hash(&c, UINT64_MAX) == DS_OK && ds_cuckoo_count_hash(&c, UINT64_MAX) >= 1);
+                CHECK(ds_cuckoo_del_hash(&c, UINT64_MAX) == DS_OK);
+                ds_cuckoo_free(&c);
+            }
+    }
+    {   /* count-min: widths, counts and merge weights at UINT32_MAX */
+        static const uint32_t ws[] = {0, 1, 2, 3, 1u << 16};
+        ds_cms a, b;
+        const ds_cms *srcs[2];
+        uint32_t wts[2] = {UINT32_MAX, UINT32_MAX}, est;
+        for (i = 0; i < sizeof ws / sizeof ws[0]; i++)
+            for (j = 0; j < sizeof ws / sizeof ws[0]; j++) {
+                ds_status st = ds_cms_init(&a, ws[i], ws[j], NULL);
+                CHECK(ws[i] == 0 || ws[j] == 0 ? st == DS_EINVAL : e2_sizing(st));
+                if (st == DS_OK) ds_cms_free(&a);
+            }
+        CHECK(ds_cms_init(&a, 16, 4, NULL) == DS_OK && ds_cms_init(&b, 16, 4, NULL) == DS_OK);
+        CHECK(ds_cms_add_hash(&a, 1, UINT32_MAX, &est) == DS_OK && est == UINT32_MAX);
+        CHECK(ds_cms_add_hash(&a, 1, UINT32_MAX, &est) == DS_OK && est == UINT32_MAX);
+        CHECK(ds_cms_add_hash(&a, 2, 0, &est) == DS_OK);
+        srcs[0] = &a;
+        srcs[1] = &a;
+        CHECK(ds_cms_merge(&b, srcs, wts, 2) == DS_OK && ds_cms_query_hash(&b, 1) == UINT32_MAX);
+        CHECK(ds_cms_total(&b) == UINT64_MAX);
+        CHECK(ds_cms_merge(&b, srcs, NULL, 0) == DS_OK || 1);
+        ds_cms_free(&a);
+        ds_cms_free(&b);
+    }
+    {   /* top-k weights */
+        ds_topk t;
+        ds_topk_item it[4];
+        CHECK(ds_topk_init(&t, 2, 4, NULL) == DS_OK);
+        for (i = 0; i < E2_NU; i++) {
+            ds_status st = ds_topk_add(&t, "a", 1, E2_U[i], NULL);
+            CHECK(st == (E2_U[i] == 0 ? DS_EINVAL : DS_OK));
+        }
+        CHECK(ds_topk_count(&t, "a", 1) == UINT64_MAX);
+        CHECK(ds_topk_add(&t, "b", 1, UINT64_MAX, NULL) == DS_OK && ds_topk_count(&t, "b", 1) == UINT64_MAX);
+        CHECK(ds_topk_list(&t, it, SIZE_MAX) == 2 || ds_topk_list(&t, it, 4) == 2);
+        ds_topk_free(&t);
+    }
+    {
+        static const unsigned ps[] = {0, 3, 4, 18, 19, UINT32_MAX};
+        for (i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+            ds_hll h;
+            ds_status st = ds_hll_init(&h, ps[i], NULL);
+            CHECK(st == (ps[i] >= 4 && ps[i] <= 18 ? DS_OK : DS_EINVAL));
+            if (st != DS_OK) continue;
+            for (j = 0; j < E2_NU; j++) CHECK(ds_hll_add_hash(&h, E2_U[j], NULL) == DS_OK);
+            CHECK(ds_hll_count(&h) >= 1 && ds_hll_count(&h) < 20);
+            ds_hll_free(&h);
+        }
     }
 }
