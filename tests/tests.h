@@ -128,7 +128,7 @@
     X(conc_pool_model) X(conc_pool_shutdown_race) X(conc_pool_cancel_race) \
     X(conc_pool_backpressure) X(conc_pool_wait_idle) X(conc_pool_from_task) \
     X(conc_pool_metrics) X(conc_pool_bad_input) X(conc_pool_oom)           \
-    X(conc_pool_thread_fail)
+    X(conc_pool_thread_fail) X(conc_edges)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
