@@ -215,6 +215,11 @@ void test_conc_edges(void) {
             CHECK(ds_cbreaker_record(&b, DS_BREAKER_FAILURE, CE_T[i], CE_T[i]) == (CE_T[i] < 0 ? DS_EINVAL : DS_OK));
             (void)ds_cbreaker_advance(&b, CE_T[i]);
             CHECK(ds_cbreaker_force(&b, DS_BREAKER_HALF_OPEN, CE_T[i]) == DS_OK);
+            {
+                ds_breaker_stats bs;
+                ds_cbreaker_snapshot(&b, CE_T[i], &bs);
+                CHECK(bs.state == DS_BREAKER_HALF_OPEN || bs.state == DS_BREAKER_OPEN);
+            }
             ds_cbreaker_reset(&b, CE_T[i]);
         }
         ds_cbreaker_free(&b);

@@ -1,7 +1,252 @@
 /* tests/test_edges2.c - the arithmetic-at-the-edges rule (DESIGN §2), the
  * modules tests/test_edges.c does not reach: every double, count, size, k,
- * ef, weight and time parameter at its extremes. The audit list (which
- * function is exercised where) is at the top of tests/test_edges.c. */
+ * ef, weight and time parameter at its extremes (SIZE_MAX, SIZE_MAX - 1,
+ * 0, 1, UINT64_MAX, INT64_MIN, INT64_MIN + 1, -1, INT64_MAX - 1,
+ * INT64_MAX, NaN, +-inf, -0.0, denormals, DBL_MAX), asserting the status
+ * or neutral result the header documents.
+ *
+ * The audit (issue 15): every public function that takes a count, size,
+ * capacity, k, ef, weight, time or a double, by module, with the tests
+ * that call it at its extremes (edges_* here and in tests/test_edges.c,
+ * conc_edges in tests/test_conc_edges.c, and the modules' own *_edges /
+ * *_bad_input tests). 178 DSDEF functions:
+ * breaker.h:
+ *   ds_breaker_allow - edges_more, breaker_bad_input, edges_breaker_cfg
+ *   ds_breaker_record - edges_more, breaker_bad_input, edges_breaker_cfg
+ *   ds_breaker_advance - edges_breaker_cfg
+ *   ds_breaker_force - breaker_bad_input, edges_breaker_cfg
+ *   ds_breaker_reset - breaker_bad_input, edges_breaker_cfg
+ *   ds_breaker_snapshot - breaker_bad_input, edges_breaker_cfg
+ * conc_wrap.h:
+ *   ds_climiter_acquire - conc_edges, conc_wrap_limiter_edges
+ *   ds_climiter_acquire_timeout - conc_edges, conc_wrap_limiter_edges
+ *   ds_climiter_try_acquire - conc_edges, conc_wrap_limiter_edges
+ *   ds_climiter_set - conc_edges, conc_wrap_limiter_edges
+ *   ds_cbreaker_allow - conc_edges, conc_wrap_limiter_edges
+ *   ds_cbreaker_record - conc_edges, conc_wrap_limiter_edges
+ *   ds_cbreaker_advance - conc_edges
+ *   ds_cbreaker_force - conc_edges
+ *   ds_cbreaker_reset - conc_edges
+ *   ds_cbreaker_snapshot - conc_edges
+ * core.h:
+ *   ds_rng_below - edges_misc,
+ *       heap_edges, limit_edges, conc_wrap_limiter_edges, cache_edges,
+ *       conc_cmap_edges, geo_bad_input, quad_bad_input
+ *   ds_hash_bytes - edges_misc
+ *   ds_mem_reader - edges_misc
+ * filter.h:
+ *   ds_bloom_init - edges_sizes, edges_doubles
+ *   ds_bloom_init_blocked - edges_filters
+ *   ds_bloom_init_mk - edges_sizes, edges_filters
+ *   ds_bloom_add_hash - edges_filters
+ *   ds_bloom_has_hash - edges_filters
+ *   ds_sbloom_init - edges_doubles, edges_filters
+ *   ds_sbloom_add_hash - edges_filters
+ *   ds_sbloom_has_hash - edges_filters
+ *   ds_cuckoo_init - edges_sizes, edges_filters, edges_misc
+ *   ds_cuckoo_add_hash - edges_filters, edges_misc
+ *   ds_cuckoo_has_hash - edges_misc
+ *   ds_cuckoo_del_hash - edges_filters
+ *   ds_cuckoo_count_hash - edges_filters
+ * flat.h:
+ *   ds_flat_init - hnsw_flat_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors
+ *   ds_flat_init_view - hnsw_flat_bad_input
+ *   ds_flat_insert - hnsw_flat_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors
+ *   ds_flat_del - hnsw_flat_bad_input
+ *   ds_flat_search - hnsw_flat_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors
+ *   ds_flat_search_batch - hnsw_huge_k, edges_vectors
+ * geo.h:
+ *   ds_geohash_encode - edges_geo, geo_bad_input
+ *   ds_geohash_encode_int - edges_geo, geo_bad_input
+ *   ds_geohash_decode - edges_geo, geo_bad_input
+ *   ds_geohash_bbox - geo_bad_input
+ *   ds_geohash_bbox_int - edges_geo, geo_bad_input
+ *   ds_geohash_to_int - edges_geo, geo_bad_input
+ *   ds_geohash_from_int - edges_geo, geo_bad_input
+ *   ds_geohash_neighbor - edges_geo, geo_bad_input
+ *   ds_geohash_neighbor_int - edges_geo, geo_bad_input
+ *   ds_geohash_neighbors - geo_bad_input
+ *   ds_geo_circle_box - edges_geo, geo_bad_input
+ *   ds_geohash_cover - edges_geo, geo_bad_input
+ *   ds_geo_distance - edges_geo
+ *   ds_quadtree_add - edges_sizes, edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_del - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_move - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_rect - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_rect_into - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_radius - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_radius_into - edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_knn - edges_sizes, edges_geo, geo_bad_input, quad_bad_input
+ *   ds_quadtree_add_many - geo_bad_input, quad_bad_input
+ * graph.h:
+ *   ds_graph_add_nodes - graph_bad_input, edges_more, edges_graph
+ *   ds_graph_add_edge - graph_bad_input, edges_graph
+ *   ds_graph_build - graph_bad_input, edges_graph
+ *   ds_graph_out - graph_bad_input
+ *   ds_graph_node_name - graph_bad_input
+ *   ds_graph_label_name - graph_bad_input
+ *   ds_graph_link - graph_bad_input
+ *   ds_graph_bfs - graph_bad_input, edges_graph
+ *   ds_graph_dijkstra - graph_bad_input, edges_graph
+ *   ds_graph_astar - graph_bad_input, edges_graph
+ *   ds_graph_search_reached - graph_bad_input, edges_graph
+ *   ds_graph_search_depth - graph_bad_input, edges_graph
+ *   ds_graph_search_dist - graph_bad_input, edges_graph
+ *   ds_graph_search_path - graph_bad_input
+ *   ds_tsp_nearest_neighbor - edges_misc
+ *   ds_tsp_two_opt - graph_bad_input
+ *   ds_tsp_solve - graph_bad_input, edges_graph
+ *   ds_tsp_length - graph_bad_input
+ *   ds_tsp_matrix_dist - graph_bad_input
+ *   ds_tsp_euclid_dist - graph_bad_input
+ * hnsw.h:
+ *   ds_hnsw_params_default - hnsw_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors, edges_misc
+ *   ds_hnsw_insert - hnsw_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors, edges_misc
+ *   ds_hnsw_update - hnsw_bad_input
+ *   ds_hnsw_del - edges_misc
+ *   ds_hnsw_undel - hnsw_bad_input
+ *   ds_hnsw_has - edges_misc
+ *   ds_hnsw_get - hnsw_bad_input
+ *   ds_hnsw_resize - hnsw_bad_input, edges_vectors
+ *   ds_hnsw_search - hnsw_bad_input, hnsw_huge_k, hnsw_tiny_cosine,
+ *       edges_vectors
+ *   ds_hnsw_search_scratch - hnsw_huge_k
+ *   ds_hnsw_insert_batch - edges_vectors
+ *   ds_hnsw_search_batch - edges_vectors
+ * idem.h:
+ *   ds_idem_begin - edges_idem
+ *   ds_idem_complete - edges_idem
+ *   ds_idem_abandon - edges_idem
+ *   ds_idem_expire - edges_idem
+ * ids.h:
+ *   ds_snowflake_next - edges_more, edges_ids
+ *   ds_snowflake_decompose - edges_ids
+ *   ds_base62_encode - edges_ids
+ *   ds_base62_decode - edges_ids
+ *   ds_base58_encode - edges_ids
+ *   ds_base58_decode - edges_ids
+ * limit.h:
+ *   ds_limiter_allow - limit_edges
+ *   ds_limiter_take - edges_times, limit_edges
+ *   ds_limiter_wait_ns - edges_times, limit_edges
+ *   ds_limiter_remaining - limit_edges
+ *   ds_limiter_set - edges_times, limit_edges
+ *   ds_limiter_table_allow - edges_misc
+ *   ds_limiter_table_take - edges_limit_table
+ *   ds_limiter_table_allow_str - edges_limit_table
+ *   ds_limiter_table_take_str - edges_misc
+ *   ds_limiter_table_wait_ns - edges_limit_table
+ *   ds_limiter_table_hash - edges_misc
+ *   ds_limiter_table_set - edges_limit_table
+ *   ds_limiter_table_expire - edges_limit_table
+ * pool.h:
+ *   ds_pool_init - conc_pool_bad_input, conc_edges
+ *   ds_pool_submit_timeout - conc_pool_bad_input, conc_edges
+ *   ds_pool_wait_idle_timeout - conc_pool_bad_input, conc_edges
+ * shard.h:
+ *   ds_jump_hash - edges_shard
+ *   ds_rendezvous - edges_shard
+ *   ds_ring_add - edges_more, ring_edges, edges_shard
+ *   ds_ring_del - ring_edges, edges_shard
+ *   ds_ring_set_weight - ring_edges, edges_shard
+ *   ds_ring_find - ring_edges
+ *   ds_ring_hash - ring_edges
+ *   ds_ring_get_hash - ring_edges
+ *   ds_ring_get - ring_edges
+ *   ds_ring_get_n - edges_more, ring_edges
+ *   ds_ring_name - ring_edges
+ *   ds_ring_weight - ring_edges, edges_shard
+ *   ds_ring_node_points - ring_edges, edges_shard
+ *   ds_ring_point - ring_edges, edges_shard
+ *   ds_ring_next - ring_edges
+ *   ds_router_route - router_edges
+ *   ds_router_route_u64 - router_edges
+ * sketch.h:
+ *   ds_cms_init - edges_filters, edges_misc
+ *   ds_cms_init_error - edges_doubles
+ *   ds_cms_set_conservative - edges_misc
+ *   ds_cms_add_hash - edges_filters, edges_misc
+ *   ds_cms_query_hash - edges_filters
+ *   ds_cms_merge - edges_filters
+ *   ds_topk_init - edges_sizes, edges_filters, topk_edges
+ *   ds_topk_add - edges_filters, topk_edges
+ *   ds_topk_has - topk_edges
+ *   ds_topk_count - edges_filters, topk_edges
+ *   ds_topk_list - edges_filters, topk_edges
+ *   ds_hll_init - edges_filters
+ *   ds_hll_add_hash - edges_filters
+ * trie.h:
+ *   ds_trie_put - edges_sizes, edges_misc
+ *   ds_trie_get - edges_trie, edges_misc
+ *   ds_trie_del - edges_misc
+ *   ds_trie_incr - edges_trie
+ *   ds_trie_set_score - edges_trie
+ *   ds_trie_put_score - edges_trie
+ *   ds_trie_score - edges_trie
+ *   ds_trie_complete - edges_sizes, edges_trie, edges_misc
+ *   ds_trie_walk - edges_misc
+ *   ds_trie_seek - edges_misc
+ *   ds_trie_longest_prefix - edges_misc
+ * vecdist.h:
+ *   ds_dist_l2sq_kernel - edges_misc
+ *   ds_dist_dot_kernel - edges_misc
+ *   ds_dist_l2sq - edges_vectors, edges_misc
+ *   ds_dist_dot - edges_misc
+ *   ds_distance - edges_vectors
+ *   ds_l2_normalize - edges_vectors
+ * vecio.h:
+ *   ds_vecs_free - edges_misc
+ *   ds_labels_free - edges_misc
+ *   ds_flat_ground_truth - hnsw_flat_bad_input, hnsw_huge_k
+ *   ds_recall_at_k - hnsw_flat_bad_input, edges_vectors
+ * window.h:
+ *   ds_window_init_count - edges_sizes, window_edges, edges_window
+ *   ds_window_init_time - edges_more, window_edges, edges_window
+ *   ds_window_add - edges_more, window_edges, edges_window
+ *   ds_window_advance - edges_more, edges_window
+ *   ds_window_rank - edges_window
+ *   ds_window_quantile - window_edges, edges_window
+ *   ds_ddsketch_init - edges_sizes, edges_doubles, edges_window
+ *   ds_ddsketch_add - edges_window
+ *   ds_ddsketch_quantile - edges_window
+ *
+ * Macro-generated typed APIs (the user's name stands for name_):
+ * DS_VEC:   reserve, resize - edges_sizes; insert_at, del_at - edges_more;
+ *       append, at, swap_remove - edges_containers; vec_edges
+ * DS_DEQUE: reserve - edges_sizes; set_maxlen - edges_more; at -
+ *       edges_containers; deque_edges
+ * DS_HEAP:  reserve, remove_at, update, heapify, top_k - edges_containers;
+ *       topk_init, topk_offer - edges_more; heap_edges
+ * DS_MAP / DS_SET: reserve - edges_sizes; map_edges
+ * DS_BTREE: bulk_load, insert, lower_bound, upper_bound, floor (keys at
+ *       0 and UINT64_MAX) - edges_containers
+ * DS_TSTORE: insert, range, duration - edges_more; insert_unique,
+ *       aggregate, range, duration, expire_before - edges_containers;
+ *       tstore_edges
+ * DS_LRU:   init (max_entries, default/negative TTL), put, put_ttl, get,
+ *       peek, expire, set_capacity, weights - edges_cache; cache_edges,
+ *       cache_weight_edges
+ * DS_MEMO:  init, call_at, info - edges_cache
+ * ds_concurrent.h (tests/test_conc_edges.c, conc_edges):
+ * DS_SPSC / DS_MPMC: init, push_n, pop_n, push_timeout, pop_timeout -
+ *       conc_edges, conc_ring_edges
+ * ds_pool:  init, submit_timeout, wait_idle_timeout - conc_edges,
+ *       conc_pool_bad_input
+ * DS_CMAP:  init (shards, threads, capacity), snapshot - conc_edges,
+ *       conc_cmap_edges
+ * DS_CLRU:  put_ttl, get_or_load_timeout, expire, set_capacity - conc_edges
+ * DS_CTSTORE: wait_for_data_timeout, wait_for_insert_timeout,
+ *       wait_pop_timeout, insert_unique, range, duration, expire_before -
+ *       conc_edges
+ * (ds_climiter_*, ds_cbreaker_* are listed under conc_wrap.h above.)
+ * Not here: ds_text.h (text.h, bpe.h) and ds_redis.h (redis.h), being
+ * changed elsewhere; ds_cms_memory and other functions whose only number
+ * is a result. */
 #include "prop.h"
 #include "ds_hnsw.h"
 #include <float.h>
@@ -1112,5 +1357,98 @@ void test_edges_filters(void) {
             CHECK(ds_hll_count(&h) >= 1 && ds_hll_count(&h) < 20);
             ds_hll_free(&h);
         }
+    }
+}
+
+/* the rest of the audit list: lengths with NULL, labels and levels at
+ * their extremes, TSP's first step, the keyed table's other verbs. */
+void test_edges_misc(void) {
+    static const int levels[] = {INT32_MIN, -1, 0, 1, 2, 3, INT32_MAX};
+    size_t i;
+    ds_trie t;
+    ds_memsrc ms;
+    unsigned char buf[4];
+    CHECK(ds_hash_bytes(NULL, 0, UINT64_MAX) == ds_hash_bytes("", 0, UINT64_MAX));
+    {
+        ds_rng rng;
+        ds_rng_seed(&rng, UINT64_MAX);
+        CHECK(ds_rng_below(&rng, 0) == 0 && ds_rng_below(&rng, 1) == 0);
+        for (i = 0; i < 64; i++) CHECK(ds_rng_below(&rng, UINT64_MAX) < UINT64_MAX);
+    }
+    for (i = 0; i < E2_NS; i++) {
+        ds_reader r = ds_mem_reader(&ms, "abc", 3);
+        ds_status st = r.read(r.ctx, buf, E2_S[i]);
+        CHECKF(st == (E2_S[i] <= 3 ? DS_OK : DS_ECORRUPT), "mem_reader read %zu: %s", E2_S[i], ds_status_name(st));
+    }
+    CHECK(ds_trie_init(&t, NULL) == DS_OK && ds_trie_put(&t, "ab", 2, NULL, NULL) == DS_OK);
+    for (i = 0; i < E2_NS; i++) {
+        size_t n = E2_S[i], ml = 7;
+        if (n == 0) continue;
+        CHECK(ds_trie_del(&t, NULL, n, NULL) == DS_EINVAL && ds_trie_get(&t, NULL, n) == NULL);
+        CHECK(ds_trie_walk(&t, NULL, n, 0, NULL, NULL) == 0 && ds_trie_seek(&t, NULL, n, 1, NULL, NULL) == 0);
+        CHECK(ds_trie_longest_prefix(&t, NULL, n, &ml) == NULL && ml == 0);
+        CHECK(ds_trie_complete(&t, NULL, n, SIZE_MAX, NULL, NULL) == 0);
+    }
+    for (i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        CHECK(ds_trie_seek(&t, "a", 1, levels[i], NULL, NULL) == (levels[i] > 0 ? 1u : levels[i] < 0 ? 0u : 0u));
+        CHECK(ds_trie_walk(&t, "", 0, levels[i], NULL, NULL) == 1);
+        CHECK((ds_dist_l2sq_kernel(levels[i]) != NULL) == (levels[i] >= 0 && levels[i] <= ds_dist_simd_level()));
+        CHECK((ds_dist_dot_kernel(levels[i]) != NULL) == (levels[i] >= 0 && levels[i] <= ds_dist_simd_level()));
+    }
+    ds_trie_free(&t);
+    {
+        float a = 1.0f;
+        CHECK(ds_dist_dot(&a, &a, 0) == 0.0f && ds_dist_l2sq(&a, &a, 0) == 0.0f);
+        ds_vecs_free(NULL, NULL, SIZE_MAX, SIZE_MAX);
+        ds_labels_free(NULL, NULL, SIZE_MAX, SIZE_MAX);
+    }
+    {   /* HNSW labels at the ends of uint64 */
+        ds_hnsw_params hp = ds_hnsw_params_default(1);
+        ds_hnsw h;
+        float v = 1.0f;
+        CHECK(ds_hnsw_init(&h, &hp, NULL) == DS_OK);
+        for (i = 0; i < E2_NU; i++) CHECK(ds_hnsw_insert(&h, E2_U[i], &v) == DS_OK && ds_hnsw_has(&h, E2_U[i]));
+        for (i = 0; i < E2_NU; i++) CHECK(ds_hnsw_del(&h, E2_U[i]) == DS_OK && !ds_hnsw_has(&h, E2_U[i]));
+        CHECK(ds_hnsw_len(&h) == 0);
+        ds_hnsw_free(&h);
+    }
+    for (i = 0; i < E2_NS; i++) {
+        uint32_t tour[3];
+        double one = 1.0, len = -1;
+        size_t n = E2_S[i];
+        ds_status st = ds_tsp_nearest_neighbor(n, e2_tsp_d, &one, (uint32_t)(n ? n - 1 : 0), n <= 3 ? tour : NULL, &len);
+        CHECKF(n >= 1 && n <= 3 ? st == DS_OK && tour[0] == n - 1 : st == DS_EINVAL, "tsp_nn n=%zu: %s", n,
+               ds_status_name(st));
+        CHECK(ds_tsp_nearest_neighbor(3, e2_tsp_d, &one, (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n), tour, &len) ==
+              (n < 3 ? DS_OK : DS_EINVAL));
+    }
+    {   /* the keyed limiter table's other verbs; cuckoo lookups; CMS mode flags */
+        ds_limiter_table_config tc;
+        ds_limiter_table lt;
+        ds_cuckoo c;
+        ds_cms s;
+        static const int ons[] = {INT32_MIN, -1, 0, 1, INT32_MAX};
+        memset(&tc, 0, sizeof tc);
+        tc.per_key.limit = 1;
+        tc.per_key.period_ns = INT64_MAX;
+        CHECK(ds_limiter_table_init(&lt, &tc) == DS_OK);
+        for (i = 0; i < E2_NT; i++) {
+            ds_status st = ds_limiter_table_allow(&lt, UINT64_MAX, UINT64_MAX, E2_T[i]);
+            CHECK(st == (E2_T[i] < 0 ? DS_EINVAL : DS_EREFUSED));
+            st = ds_limiter_table_take_str(&lt, NULL, SIZE_MAX, 1, E2_T[i], NULL);
+            CHECK(st == DS_EINVAL);
+        }
+        CHECK(ds_limiter_table_hash(&lt, NULL, 0) == ds_limiter_table_hash(&lt, "", 0));
+        ds_limiter_table_free(&lt);
+        CHECK(ds_cuckoo_init(&c, 16, 8, NULL) == DS_OK);
+        for (i = 0; i < E2_NU; i++) CHECK(ds_cuckoo_add_hash(&c, E2_U[i]) == DS_OK && ds_cuckoo_has_hash(&c, E2_U[i]));
+        ds_cuckoo_free(&c);
+        CHECK(ds_cms_init(&s, 8, 2, NULL) == DS_OK);
+        for (i = 0; i < sizeof ons / sizeof ons[0]; i++) {
+            uint32_t est;
+            ds_cms_set_conservative(&s, ons[i]);
+            CHECK(ds_cms_add_hash(&s, 1, UINT32_MAX, &est) == DS_OK && est == UINT32_MAX);
+        }
+        ds_cms_free(&s);
     }
 }

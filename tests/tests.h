@@ -74,7 +74,8 @@
     X(edges_sizes) X(edges_doubles) X(edges_times) X(edges_more)        \
     X(edges_geo) X(edges_window) X(edges_trie) X(edges_ids) X(edges_shard)   \
     X(edges_graph) X(edges_cache) X(edges_limit_table) X(edges_idem)        \
-    X(edges_breaker_cfg) X(edges_vectors) X(edges_containers) X(edges_filters)
+    X(edges_breaker_cfg) X(edges_vectors) X(edges_containers) X(edges_filters) \
+    X(edges_misc)
 
 /* ds_concurrent.h (C11, pthreads): run by their own binaries
  * (build/test_conc, build/test_tsan*), built with -DDS_TESTS_CONC. */
