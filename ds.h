@@ -2616,7 +2616,8 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
  *                         double (*value)(const V *), ds_tbucket *out, size_t cap)
  *          fixed buckets [start + i*width, start + (i+1)*width) up to end
  *          (exclusive): count, sum, min, max of value(v) per bucket; returns
- *          the number of buckets (fills the first cap); 0 if width <= 0
+ *          the number of buckets (fills the first cap; SIZE_MAX if there
+ *          are more); 0 if width <= 0 or end <= start
  *   iteration: name_it name_first(s), name_last(s), name_seek(s, ts) (first
  *          >= ts); name_it_valid, name_it_next, name_it_prev;
  *          int64_t name_it_ts(it); V *name_it_val(it)
@@ -2799,9 +2800,11 @@ typedef struct ds_tbucket {
                                  double (*value)(const V *), ds_tbucket *out, size_t cap) { \
         name##_it it;                                                                   \
         size_t nb, i;                                                                   \
+        uint64_t span, nb64;                                                            \
         if (!s || !value || width <= 0 || end <= start) return 0;                       \
-        if ((uint64_t)end - (uint64_t)start > (uint64_t)SIZE_MAX - (uint64_t)width) return 0; \
-        nb = (size_t)(((uint64_t)end - (uint64_t)start + (uint64_t)width - 1) / (uint64_t)width); \
+        span = (uint64_t)end - (uint64_t)start; /* exact: end > start */                \
+        nb64 = span / (uint64_t)width + (span % (uint64_t)width != 0);                  \
+        nb = nb64 > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)nb64;                       \
         for (i = 0; i < nb && i < cap; i++) {                                           \
             out[i].start = (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)width);  \
             out[i].count = 0;                                                           \
@@ -2905,7 +2908,11 @@ typedef struct ds_tbucket {
  *   void   ds_window_free(ds_window *w), ds_window_clear(ds_window *w)
  *   ds_status ds_window_add(ds_window *w, double x, int64_t now)
  *          DS_EINVAL for NaN or a `now` older than the last one;
- *          DS_ENOMEM (window unchanged)
+ *          DS_ENOMEM (window unchanged). +-inf and any finite x are
+ *          samples: while the window holds +inf (-inf) the sum and mean
+ *          are +inf (-inf), NaN with both; a total of finite samples past
+ *          the double range is +-inf; either way the sum is exact again
+ *          once those samples have left (never a lasting inf - inf).
  *   void   ds_window_advance(ds_window *w, int64_t now)   evict by time only
  *   size_t ds_window_count(w); double ds_window_sum(w), ds_window_mean(w),
  *          ds_window_min(w), ds_window_max(w)      (NaN when empty)
@@ -2925,7 +2932,9 @@ typedef struct ds_tbucket {
  * paper's collapsing policy: accuracy is kept for the higher quantiles).
  *
  *   ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_buckets, const ds_alloc *a)
- *          alpha in (0, 1); max_buckets >= 16 (0 = 2048)
+ *          alpha in [3.6e-7, 1) (below, the bucket index of the
+ *          largest doubles would not fit an int32); max_buckets >= 16
+ *          (0 = 2048; any larger size_t works, the index range bounds it)
  *   ds_status ds_ddsketch_add(ds_ddsketch *s, double x)   DS_EINVAL for NaN/inf
  *   double ds_ddsketch_quantile(const ds_ddsketch *s, double q)   NaN when empty
  *   ds_status ds_ddsketch_merge(ds_ddsketch *dst, const ds_ddsketch *src)  same alpha
@@ -2947,7 +2956,8 @@ typedef struct ds_window {
     ds__wnode *nodes;      /* treap nodes, 1-based (0 = none) */
     uint32_t root, free_node;
     size_t node_cap;
-    double sum, comp;      /* Neumaier-compensated sum */
+    double sum, comp;      /* Neumaier-compensated sum of the finite samples */
+    size_t inf_pos, inf_neg; /* samples that are +inf, -inf (not in sum) */
     uint64_t rng;
     const ds_alloc *alloc;
 } ds_window;
@@ -3098,14 +3108,22 @@ DSDEF size_t ds_trie_memory(const ds_trie *t);
  *     continue on the generator's own (later) millisecond;
  *   - a larger step back gives DS_EBUSY and *wait_ns until the clock has
  *     caught up (never a duplicate or smaller id);
- *   - time past the layout's range (or before the epoch) gives DS_EFULL.
+ *   - time past the layout's range (or before the epoch), or the
+ *     sequence running out in the layout's last millisecond, gives
+ *     DS_EFULL.
  *
  *   ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg)
  *          cfg NULL = defaults; DS_EINVAL if the widths do not sum to at
- *          most 63, time_bits < 20, or node does not fit node_bits
+ *          most 63, time_bits < 20, node_bits or seq_bits > 32, node does
+ *          not fit node_bits, max_backstep_ms < 0, or the layout's last
+ *          millisecond (epoch_ms + 2^time_bits - 1) is past INT64_MAX.
+ *          Any int64 now_ns is fine: milliseconds are floored, and a
+ *          *wait_ns longer than INT64_MAX ns saturates there.
  *   ds_status ds_snowflake_next(ds_snowflake *s, int64_t now_ns, uint64_t *id, int64_t *wait_ns)
  *   void   ds_snowflake_decompose(const ds_snowflake_config *cfg, uint64_t id,
  *                                 int64_t *unix_ms, uint64_t *node, uint64_t *seq)
+ *          bits above the layout are ignored; a cfg init would refuse
+ *          gives zeros
  *
  * Base62 (0-9, A-Z, a-z) and base58 (Bitcoin's alphabet: no 0, O, I, l) of
  * a uint64, most significant digit first:
@@ -3152,7 +3170,9 @@ DSDEF ds_status ds_base58_decode(const char *s, size_t len, uint64_t *out);
  * highest; removing a node moves only its keys, and any node set works.
  * With weights (NULL = all equal), node i gets a share weights[i] / sum
  * (the logarithmic method: score = -w / ln(u), u uniform in (0, 1)).
- * Returns the index of the chosen node, or SIZE_MAX if n == 0. O(n).
+ * A weight that is not a finite number > 0 (0, negative, NaN, +-inf)
+ * takes no keys. Returns the index of the chosen node, or SIZE_MAX if
+ * n == 0 or no weight is usable. O(n).
  *
  * ds_ring: a consistent-hash ring with weighted virtual nodes (Karger et
  * al. 1997). Each node puts points on a circle of hash values; a key goes
@@ -4048,7 +4068,7 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  *
  *   ds_status name_init(name *c, const name_config *cfg)
  *          DS_EINVAL: negative TTLs, W-TinyLFU with both bounds or none,
- *          max_entries above 2^31.
+ *          max_entries of 2^31 or more.
  *   void   name_free(name *c)       removes everything (DELETED), frees
  *   void   name_clear(name *c)      removes everything (DELETED)
  *   V     *name_get(name *c, K key, int64_t now)    hit: promotes, may
@@ -4080,6 +4100,8 @@ DSDEF ds_status ds_hll_load(ds_hll *h, ds_reader *r, const ds_alloc *a);
  *          cached as a negative entry (later calls return DS_ENOTFOUND
  *          without loading until it expires).
  *   ds_status name_set_capacity(name *c, size_t max_entries, uint64_t max_weight, int64_t now)
+ *          DS_EINVAL (nothing changes): max_entries of 2^31 or more, or
+ *          W-TinyLFU switching between an entry and a weight bound
  *   size_t name_expire(name *c, int64_t now, size_t budget)  dead entries removed
  *   size_t name_len(c); uint64_t name_weight(c); ds_cache_stats name_stats(c)
  *   void   name_reset_stats(c)
@@ -5141,7 +5163,8 @@ typedef struct ds_memo_info {
  *   size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget)
  *   size_t ds_idem_in_flight(const ds_idem *s), ds_idem_done(const ds_idem *s)
  *   void   ds_idem_free(ds_idem *s)
- * Errors: DS_EINVAL (NULL with a nonzero length, bad config), DS_ENOMEM
+ * Errors: DS_EINVAL (NULL with a nonzero length, bad config: a negative
+ * retention or lock_timeout, max_keys of 2^31 or more), DS_ENOMEM
  * (nothing changes), DS_EFULL, DS_ENOTFOUND / DS_EMISMATCH (above). Complexity: O(1) expected per call plus
  * copying the key and response. Thread-safety: none (ds_concurrent.h). */
 typedef enum ds_idem_state {
@@ -5154,7 +5177,7 @@ typedef enum ds_idem_state {
 typedef struct ds_idem_config {
     int64_t retention;      /* ns; 0 = 24 h */
     int64_t lock_timeout;   /* ns; 0 = 60 s */
-    size_t max_keys;        /* done records; 0 = 1M */
+    size_t max_keys;        /* done records; 0 = 1M; below 2^31 */
     uint64_t max_bytes;     /* done records' bytes; 0 = 256 MiB */
     size_t max_in_flight;   /* 0 = 100k */
     const ds_alloc *alloc;
@@ -5606,7 +5629,8 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          2x on large rectangle queries). O(n); DS_ENOMEM leaves it as is.
  *   ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id)
  *          removes one point with exactly this id and position;
- *          DS_ENOTFOUND. Never allocates.
+ *          DS_ENOTFOUND; DS_EINVAL for a position outside the bounds or
+ *          NaN (it cannot be there). Never allocates.
  *   ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y,
  *                              double new_x, double new_y)
  *          DS_ENOTFOUND if (x, y, id) is absent, DS_EINVAL if either
@@ -6607,6 +6631,32 @@ static void ds__wsum(ds_window *w, double x) { /* Neumaier */
     w->comp += fabs(w->sum) >= fabs(x) ? (w->sum - t) + x : (x - t) + w->sum;
     w->sum = t;
 }
+/* Sample x joins (sign 1) or leaves (-1) the sum. Infinities are counted
+ * apart, so one leaving does not leave inf - inf = NaN behind; a finite
+ * sum that overflowed is recounted from the ring once samples leave (the
+ * rare case: the finite samples' total past DBL_MAX). */
+static void ds__wsum_move(ds_window *w, double x, int sign) {
+    size_t i;
+    if (x == HUGE_VAL || x == -HUGE_VAL) {
+        size_t *n = x > 0 ? &w->inf_pos : &w->inf_neg;
+        *n = sign > 0 ? *n + 1 : *n - 1;
+        return;
+    }
+    if (sign > 0 || (w->sum - w->sum == 0.0 && w->comp - w->comp == 0.0)) {
+        ds__wsum(w, sign > 0 ? x : -x);
+        return;
+    }
+    w->sum = w->comp = 0; /* called after x left the ring: recount the rest */
+    for (i = 0; i < w->len; i++) {
+        double y = w->ring_x[(w->head + i) % w->cap];
+        if (y != HUGE_VAL && y != -HUGE_VAL) ds__wsum(w, y);
+    }
+}
+static double ds__wtotal(const ds_window *w) {
+    if (w->inf_pos || w->inf_neg) return w->inf_pos && w->inf_neg ? NAN : w->inf_pos ? HUGE_VAL : -HUGE_VAL;
+    /* past the finite range the compensation is inf - inf: the sum says it */
+    return w->sum - w->sum == 0.0 ? w->sum + w->comp : w->sum;
+}
 
 static ds_status ds__window_init(ds_window *w, size_t n, int64_t span, const ds_alloc *a) {
     memset(w, 0, sizeof *w);
@@ -6650,6 +6700,7 @@ DSDEF void ds_window_clear(ds_window *w) {
         w->free_node = (uint32_t)i;
     }
     w->sum = w->comp = 0;
+    w->inf_pos = w->inf_neg = 0;
     w->last_now = INT64_MIN;
 }
 /* Room for one more sample (ring slot and node), allocating before any
@@ -6727,9 +6778,12 @@ static void ds__window_pop(ds_window *w) {
     w->root = ds__wmerge(w, l, ds__wremove_min(w, r));
     w->nodes[k].left = w->free_node;
     w->free_node = k;
-    ds__wsum(w, -w->ring_x[w->head]);
-    w->head = (w->head + 1) % w->cap;
-    w->len--;
+    {
+        double x = w->ring_x[w->head];
+        w->head = (w->head + 1) % w->cap;
+        w->len--;
+        ds__wsum_move(w, x, -1);
+    }
 }
 DSDEF void ds_window_advance(ds_window *w, int64_t now) {
     int64_t cut;
@@ -6761,13 +6815,13 @@ DSDEF ds_status ds_window_add(ds_window *w, double x, int64_t now) {
         w->ring_node[j] = k;
     }
     w->len++;
-    ds__wsum(w, x);
+    ds__wsum_move(w, x, 1);
     return DS_OK;
 }
 DSDEF size_t ds_window_count(const ds_window *w) { return w ? w->len : 0; }
-DSDEF double ds_window_sum(const ds_window *w) { return w ? w->sum + w->comp : 0.0; }
+DSDEF double ds_window_sum(const ds_window *w) { return w ? ds__wtotal(w) : 0.0; }
 DSDEF double ds_window_mean(const ds_window *w) {
-    return w && w->len ? (w->sum + w->comp) / (double)w->len : NAN;
+    return w && w->len ? ds__wtotal(w) / (double)w->len : NAN;
 }
 DSDEF double ds_window_rank(const ds_window *w, size_t k) {
     uint32_t t;
@@ -6788,14 +6842,22 @@ DSDEF double ds_window_rank(const ds_window *w, size_t k) {
 DSDEF double ds_window_min(const ds_window *w) { return ds_window_rank(w, 0); }
 DSDEF double ds_window_max(const ds_window *w) { return w && w->len ? ds_window_rank(w, w->len - 1) : NAN; }
 DSDEF double ds_window_quantile(const ds_window *w, double q) {
-    double pos, frac, lo;
+    double pos, frac, lo, hi, d;
     size_t i;
     if (!w || !w->len || !(q >= 0.0 && q <= 1.0)) return NAN;
     pos = q * (double)(w->len - 1);
     i = (size_t)pos;
     frac = pos - (double)i;
     lo = ds_window_rank(w, i);
-    return frac > 0 && i + 1 < w->len ? lo + frac * (ds_window_rank(w, i + 1) - lo) : lo;
+    if (!(frac > 0) || i + 1 >= w->len) return lo;
+    hi = ds_window_rank(w, i + 1);
+    if (lo == hi) return lo;
+    /* Between -inf and anything the line is -inf; between anything and
+     * +inf it is +inf (never -inf + inf = NaN). */
+    if (lo == -HUGE_VAL || hi == HUGE_VAL) return lo == -HUGE_VAL ? lo : hi;
+    d = hi - lo;
+    /* hi - lo past the double range: the same line, weighted the other way */
+    return d < HUGE_VAL ? lo + frac * d : lo * (1.0 - frac) + hi * frac;
 }
 
 /* -- DDSketch -- */
@@ -6808,6 +6870,13 @@ DSDEF ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_bucket
     s->alpha = alpha;
     s->gamma = (1 + alpha) / (1 - alpha);
     s->log_gamma = log(s->gamma);
+    /* The bucket index of every finite double, log(x) / log(gamma), must
+     * fit the +-1e9 the stores hold: alpha below about 3.6e-7 (or one so
+     * small that gamma rounds to 1) could not keep its error bound. */
+    if (!(709.8 / s->log_gamma < 1e9)) {
+        memset(s, 0, sizeof *s);
+        return DS_EINVAL;
+    }
     s->max_buckets = max_buckets ? max_buckets : 2048;
     s->min = HUGE_VAL;
     s->max = -HUGE_VAL;
@@ -6837,7 +6906,7 @@ static ds_status ds__dd_store_add(ds_ddsketch *s, ds__ddstore *st, int32_t i, ui
             if (!st->bins || i < st->offset) lo = hi - 32; else hi = lo + 32;
             want = 32;
         }
-        if (want > (int64_t)s->max_buckets) { /* collapse the low end */
+        if ((uint64_t)want > s->max_buckets) { /* collapse the low end (max_buckets < want fits) */
             lo = hi - (int64_t)s->max_buckets;
             want = (int64_t)s->max_buckets;
         }
@@ -7493,40 +7562,57 @@ static void ds__snowflake_defaults(ds_snowflake_config *c) {
     }
     if (!c->max_backstep_ms) c->max_backstep_ms = 5;
 }
+/* The layout fits 63 bits and its last millisecond, epoch + 2^time_bits
+ * - 1, is an int64 (so decompose and next never overflow). */
+static int ds__snowflake_valid(const ds_snowflake_config *c) {
+    return c->time_bits >= 20 && c->time_bits + c->node_bits + c->seq_bits <= 63 && c->node_bits <= 32 &&
+           c->seq_bits <= 32 && c->max_backstep_ms >= 0 &&
+           c->epoch_ms <= INT64_MAX - (int64_t)(((uint64_t)1 << c->time_bits) - 1);
+}
 DSDEF ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg) {
     ds_snowflake_config c;
     if (!s) return DS_EINVAL;
     memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
-    if (c.time_bits < 20 || c.time_bits + c.node_bits + c.seq_bits > 63 || c.node_bits > 32 ||
-        c.seq_bits > 32 || c.node >> c.node_bits || c.max_backstep_ms < 0)
-        return DS_EINVAL;
+    if (!ds__snowflake_valid(&c) || c.node >> c.node_bits) return DS_EINVAL;
     s->cfg = c;
     s->last_ms = -1;
     s->seq = 0;
     return DS_OK;
 }
+/* ms whole milliseconds (>= 1) less rem ns, saturating at INT64_MAX. */
+static int64_t ds__snowflake_wait(int64_t ms, int64_t rem) {
+    return ms > INT64_MAX / 1000000 ? INT64_MAX : ms * 1000000 - rem;
+}
 DSDEF ds_status ds_snowflake_next(ds_snowflake *s, int64_t now_ns, uint64_t *id, int64_t *wait_ns) {
-    int64_t ms, real;
+    int64_t ms, real, rem;
     uint64_t max_seq;
     const int64_t NS = 1000000;
     if (wait_ns) *wait_ns = 0;
     if (!s || !id) return DS_EINVAL;
-    real = now_ns / NS - s->cfg.epoch_ms;
-    if (real < 0 || (uint64_t)real >> s->cfg.time_bits) return DS_EFULL;
+    real = now_ns / NS; /* floored, so rem is in [0, NS) */
+    rem = now_ns % NS;
+    if (rem < 0) {
+        real--;
+        rem += NS;
+    }
+    if (real < s->cfg.epoch_ms || ((uint64_t)real - (uint64_t)s->cfg.epoch_ms) >> s->cfg.time_bits)
+        return DS_EFULL;
+    real = (int64_t)((uint64_t)real - (uint64_t)s->cfg.epoch_ms);
     max_seq = ((uint64_t)1 << s->cfg.seq_bits) - 1;
     ms = real;
     if (ms < s->last_ms) {
         if (s->last_ms - ms > s->cfg.max_backstep_ms) { /* too far back: wait it out */
-            if (wait_ns) *wait_ns = (s->last_ms - ms) * NS - now_ns % NS;
+            if (wait_ns) *wait_ns = ds__snowflake_wait(s->last_ms - ms, rem);
             return DS_EBUSY;
         }
         ms = s->last_ms; /* a small step back: stay on our own clock */
     }
     if (ms == s->last_ms) {
         if (s->seq == max_seq) { /* this millisecond is used up */
-            if (wait_ns) *wait_ns = (s->last_ms + 1 - real) * NS - now_ns % NS;
+            if ((uint64_t)s->last_ms == ((uint64_t)1 << s->cfg.time_bits) - 1) return DS_EFULL; /* the layout's last */
+            if (wait_ns) *wait_ns = ds__snowflake_wait(s->last_ms + 1 - real, rem);
             return DS_EBUSY;
         }
         s->seq++;
@@ -7542,9 +7628,17 @@ DSDEF void ds_snowflake_decompose(const ds_snowflake_config *cfg, uint64_t id, i
     ds_snowflake_config c;
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
+    if (!ds__snowflake_valid(&c)) { /* a layout init refuses: zeros */
+        if (seq) *seq = 0;
+        if (node) *node = 0;
+        if (unix_ms) *unix_ms = 0;
+        return;
+    }
     if (seq) *seq = id & (((uint64_t)1 << c.seq_bits) - 1);
     if (node) *node = (id >> c.seq_bits) & (((uint64_t)1 << c.node_bits) - 1);
-    if (unix_ms) *unix_ms = (int64_t)(id >> (c.seq_bits + c.node_bits)) + c.epoch_ms;
+    /* the time field masked to time_bits: at most the layout's last ms */
+    if (unix_ms)
+        *unix_ms = (int64_t)((id >> (c.seq_bits + c.node_bits)) & (((uint64_t)1 << c.time_bits) - 1)) + c.epoch_ms;
 }
 
 static const char ds__b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -7608,7 +7702,7 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
         if (weights) {
             /* u in (0, 1) from the top 53 bits; -w / ln(u) > 0 */
             double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
-            if (!(weights[i] > 0)) continue;
+            if (!(weights[i] > 0 && weights[i] < HUGE_VAL)) continue;
             score = -weights[i] / log(u);
         } else {
             score = (double)h;
@@ -10996,7 +11090,7 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
 DSDEF ds_status ds_geo_circle_box(double lat, double lon, double radius_m, ds_geo_box *box) {
     const double deg = 180.0 / 3.14159265358979323846, eps = 1e-9;
     double d, dlon;
-    if (!box || !ds__geo_ok(lat, lon) || !(radius_m >= 0.0) || radius_m > 1e300) return DS_EINVAL;
+    if (!box || !ds__geo_ok(lat, lon) || !(radius_m >= 0.0 && radius_m < HUGE_VAL)) return DS_EINVAL;
     d = radius_m / DS_GEO_EARTH_RADIUS_M; /* angular radius, radians */
     box->lat_min = lat - d * deg - eps;
     box->lat_max = lat + d * deg + eps;

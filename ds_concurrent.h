@@ -1722,9 +1722,10 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *     miss that starts after the put/del/clear returned does not join that
  *     older load (whose value may predate the invalidation): it loads anew;
  *   - if the loaded value cannot be cached (DS_ENOMEM), its callers still
- *     get it (DS_OK; stats.uncached counts it); a negative or overflowing
- *     ttl from the loader is DS_EINVAL for all of them, whether or not an
- *     invalidation raced the load (the value goes to on_evict as DELETED);
+ *     get it (DS_OK; stats.uncached counts it); a negative ttl from the
+ *     loader is DS_EINVAL for all of them, whether or not an invalidation
+ *     raced the load (the value goes to on_evict as DELETED); a deadline
+ *     past INT64_MAX - 1 saturates there, as DS_LRU's put_ttl;
  *   - called from a loader for the key that loader is loading (same
  *     thread): DS_EDEADLK instead of waiting on itself. A loader may use the
  *     cache for other keys; loaders of different threads waiting on each
@@ -1909,7 +1910,7 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
         l->c.stats.loads++;                                                               \
         /* The loader's ttl, checked as name_lru__insert does, before the stale  \
          * test: a bad one is DS_EINVAL whether or not a put/del raced the load. */ \
-        if (ttl < 0 || (ttl > 0 && now > 0 && ttl > INT64_MAX - 1 - now)) put = DS_EINVAL; \
+        if (ttl < 0) put = DS_EINVAL; /* a deadline past INT64_MAX - 1 saturates */     \
         else if (f->stale) put = DS_OK;                                                   \
         else put = name##_lru__insert(l, f->key, *v, ttl, now, 0);                        \
         if (put == DS_EINVAL) {                                                           \
@@ -2495,7 +2496,9 @@ DSDEF int ds__conc_sleep(pthread_mutex_t *mu, ds__waitq *w, int64_t deadline);
  *   ds_status ds_climiter_acquire(ds_climiter *l, uint64_t n)
  *          sleeps until n units are admitted: DS_OK; DS_ECLOSED (closed
  *          before or while waiting: nothing taken); DS_EINVAL if n can
- *          never be admitted (more than burst, or limit for the windows);
+ *          never be admitted (more than burst, or limit for the windows,
+ *          or due only past INT64_MAX on ds_now_ns's clock: the limiter's
+ *          wait_ns of -1; also for the _timeout and try forms);
  *          DS_ENOMEM (sliding log). n = 0: DS_OK at once.
  *   ds_status ds_climiter_acquire_timeout(ds_climiter *l, uint64_t n, int64_t timeout_ns)
  *          as acquire; DS_ETIMEDOUT - at once, without sleeping, when the

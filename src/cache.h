@@ -73,7 +73,7 @@ extern "C" {
  *
  *   ds_status name_init(name *c, const name_config *cfg)
  *          DS_EINVAL: negative TTLs, W-TinyLFU with both bounds or none,
- *          max_entries above 2^31.
+ *          max_entries of 2^31 or more.
  *   void   name_free(name *c)       removes everything (DELETED), frees
  *   void   name_clear(name *c)      removes everything (DELETED)
  *   V     *name_get(name *c, K key, int64_t now)    hit: promotes, may
@@ -105,6 +105,8 @@ extern "C" {
  *          cached as a negative entry (later calls return DS_ENOTFOUND
  *          without loading until it expires).
  *   ds_status name_set_capacity(name *c, size_t max_entries, uint64_t max_weight, int64_t now)
+ *          DS_EINVAL (nothing changes): max_entries of 2^31 or more, or
+ *          W-TinyLFU switching between an entry and a weight bound
  *   size_t name_expire(name *c, int64_t now, size_t budget)  dead entries removed
  *   size_t name_len(c); uint64_t name_weight(c); ds_cache_stats name_stats(c)
  *   void   name_reset_stats(c)

@@ -185,7 +185,8 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          2x on large rectangle queries). O(n); DS_ENOMEM leaves it as is.
  *   ds_status ds_quadtree_del(ds_quadtree *q, double x, double y, uint64_t id)
  *          removes one point with exactly this id and position;
- *          DS_ENOTFOUND. Never allocates.
+ *          DS_ENOTFOUND; DS_EINVAL for a position outside the bounds or
+ *          NaN (it cannot be there). Never allocates.
  *   ds_status ds_quadtree_move(ds_quadtree *q, uint64_t id, double x, double y,
  *                              double new_x, double new_y)
  *          DS_ENOTFOUND if (x, y, id) is absent, DS_EINVAL if either
@@ -509,7 +510,7 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
 DSDEF ds_status ds_geo_circle_box(double lat, double lon, double radius_m, ds_geo_box *box) {
     const double deg = 180.0 / 3.14159265358979323846, eps = 1e-9;
     double d, dlon;
-    if (!box || !ds__geo_ok(lat, lon) || !(radius_m >= 0.0) || radius_m > 1e300) return DS_EINVAL;
+    if (!box || !ds__geo_ok(lat, lon) || !(radius_m >= 0.0 && radius_m < HUGE_VAL)) return DS_EINVAL;
     d = radius_m / DS_GEO_EARTH_RADIUS_M; /* angular radius, radians */
     box->lat_min = lat - d * deg - eps;
     box->lat_max = lat + d * deg + eps;

@@ -65,7 +65,8 @@ extern "C" {
  *   size_t ds_idem_expire(ds_idem *s, int64_t now, size_t budget)
  *   size_t ds_idem_in_flight(const ds_idem *s), ds_idem_done(const ds_idem *s)
  *   void   ds_idem_free(ds_idem *s)
- * Errors: DS_EINVAL (NULL with a nonzero length, bad config), DS_ENOMEM
+ * Errors: DS_EINVAL (NULL with a nonzero length, bad config: a negative
+ * retention or lock_timeout, max_keys of 2^31 or more), DS_ENOMEM
  * (nothing changes), DS_EFULL, DS_ENOTFOUND / DS_EMISMATCH (above). Complexity: O(1) expected per call plus
  * copying the key and response. Thread-safety: none (ds_concurrent.h). */
 typedef enum ds_idem_state {
@@ -78,7 +79,7 @@ typedef enum ds_idem_state {
 typedef struct ds_idem_config {
     int64_t retention;      /* ns; 0 = 24 h */
     int64_t lock_timeout;   /* ns; 0 = 60 s */
-    size_t max_keys;        /* done records; 0 = 1M */
+    size_t max_keys;        /* done records; 0 = 1M; below 2^31 */
     uint64_t max_bytes;     /* done records' bytes; 0 = 256 MiB */
     size_t max_in_flight;   /* 0 = 100k */
     const ds_alloc *alloc;

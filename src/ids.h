@@ -29,14 +29,22 @@ extern "C" {
  *     continue on the generator's own (later) millisecond;
  *   - a larger step back gives DS_EBUSY and *wait_ns until the clock has
  *     caught up (never a duplicate or smaller id);
- *   - time past the layout's range (or before the epoch) gives DS_EFULL.
+ *   - time past the layout's range (or before the epoch), or the
+ *     sequence running out in the layout's last millisecond, gives
+ *     DS_EFULL.
  *
  *   ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg)
  *          cfg NULL = defaults; DS_EINVAL if the widths do not sum to at
- *          most 63, time_bits < 20, or node does not fit node_bits
+ *          most 63, time_bits < 20, node_bits or seq_bits > 32, node does
+ *          not fit node_bits, max_backstep_ms < 0, or the layout's last
+ *          millisecond (epoch_ms + 2^time_bits - 1) is past INT64_MAX.
+ *          Any int64 now_ns is fine: milliseconds are floored, and a
+ *          *wait_ns longer than INT64_MAX ns saturates there.
  *   ds_status ds_snowflake_next(ds_snowflake *s, int64_t now_ns, uint64_t *id, int64_t *wait_ns)
  *   void   ds_snowflake_decompose(const ds_snowflake_config *cfg, uint64_t id,
  *                                 int64_t *unix_ms, uint64_t *node, uint64_t *seq)
+ *          bits above the layout are ignored; a cfg init would refuse
+ *          gives zeros
  *
  * Base62 (0-9, A-Z, a-z) and base58 (Bitcoin's alphabet: no 0, O, I, l) of
  * a uint64, most significant digit first:
@@ -92,40 +100,57 @@ static void ds__snowflake_defaults(ds_snowflake_config *c) {
     }
     if (!c->max_backstep_ms) c->max_backstep_ms = 5;
 }
+/* The layout fits 63 bits and its last millisecond, epoch + 2^time_bits
+ * - 1, is an int64 (so decompose and next never overflow). */
+static int ds__snowflake_valid(const ds_snowflake_config *c) {
+    return c->time_bits >= 20 && c->time_bits + c->node_bits + c->seq_bits <= 63 && c->node_bits <= 32 &&
+           c->seq_bits <= 32 && c->max_backstep_ms >= 0 &&
+           c->epoch_ms <= INT64_MAX - (int64_t)(((uint64_t)1 << c->time_bits) - 1);
+}
 DSDEF ds_status ds_snowflake_init(ds_snowflake *s, const ds_snowflake_config *cfg) {
     ds_snowflake_config c;
     if (!s) return DS_EINVAL;
     memset(s, 0, sizeof *s); /* a failed init leaves a struct free accepts */
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
-    if (c.time_bits < 20 || c.time_bits + c.node_bits + c.seq_bits > 63 || c.node_bits > 32 ||
-        c.seq_bits > 32 || c.node >> c.node_bits || c.max_backstep_ms < 0)
-        return DS_EINVAL;
+    if (!ds__snowflake_valid(&c) || c.node >> c.node_bits) return DS_EINVAL;
     s->cfg = c;
     s->last_ms = -1;
     s->seq = 0;
     return DS_OK;
 }
+/* ms whole milliseconds (>= 1) less rem ns, saturating at INT64_MAX. */
+static int64_t ds__snowflake_wait(int64_t ms, int64_t rem) {
+    return ms > INT64_MAX / 1000000 ? INT64_MAX : ms * 1000000 - rem;
+}
 DSDEF ds_status ds_snowflake_next(ds_snowflake *s, int64_t now_ns, uint64_t *id, int64_t *wait_ns) {
-    int64_t ms, real;
+    int64_t ms, real, rem;
     uint64_t max_seq;
     const int64_t NS = 1000000;
     if (wait_ns) *wait_ns = 0;
     if (!s || !id) return DS_EINVAL;
-    real = now_ns / NS - s->cfg.epoch_ms;
-    if (real < 0 || (uint64_t)real >> s->cfg.time_bits) return DS_EFULL;
+    real = now_ns / NS; /* floored, so rem is in [0, NS) */
+    rem = now_ns % NS;
+    if (rem < 0) {
+        real--;
+        rem += NS;
+    }
+    if (real < s->cfg.epoch_ms || ((uint64_t)real - (uint64_t)s->cfg.epoch_ms) >> s->cfg.time_bits)
+        return DS_EFULL;
+    real = (int64_t)((uint64_t)real - (uint64_t)s->cfg.epoch_ms);
     max_seq = ((uint64_t)1 << s->cfg.seq_bits) - 1;
     ms = real;
     if (ms < s->last_ms) {
         if (s->last_ms - ms > s->cfg.max_backstep_ms) { /* too far back: wait it out */
-            if (wait_ns) *wait_ns = (s->last_ms - ms) * NS - now_ns % NS;
+            if (wait_ns) *wait_ns = ds__snowflake_wait(s->last_ms - ms, rem);
             return DS_EBUSY;
         }
         ms = s->last_ms; /* a small step back: stay on our own clock */
     }
     if (ms == s->last_ms) {
         if (s->seq == max_seq) { /* this millisecond is used up */
-            if (wait_ns) *wait_ns = (s->last_ms + 1 - real) * NS - now_ns % NS;
+            if ((uint64_t)s->last_ms == ((uint64_t)1 << s->cfg.time_bits) - 1) return DS_EFULL; /* the layout's last */
+            if (wait_ns) *wait_ns = ds__snowflake_wait(s->last_ms + 1 - real, rem);
             return DS_EBUSY;
         }
         s->seq++;
@@ -141,9 +166,17 @@ DSDEF void ds_snowflake_decompose(const ds_snowflake_config *cfg, uint64_t id, i
     ds_snowflake_config c;
     if (cfg) c = *cfg; else memset(&c, 0, sizeof c);
     ds__snowflake_defaults(&c);
+    if (!ds__snowflake_valid(&c)) { /* a layout init refuses: zeros */
+        if (seq) *seq = 0;
+        if (node) *node = 0;
+        if (unix_ms) *unix_ms = 0;
+        return;
+    }
     if (seq) *seq = id & (((uint64_t)1 << c.seq_bits) - 1);
     if (node) *node = (id >> c.seq_bits) & (((uint64_t)1 << c.node_bits) - 1);
-    if (unix_ms) *unix_ms = (int64_t)(id >> (c.seq_bits + c.node_bits)) + c.epoch_ms;
+    /* the time field masked to time_bits: at most the layout's last ms */
+    if (unix_ms)
+        *unix_ms = (int64_t)((id >> (c.seq_bits + c.node_bits)) & (((uint64_t)1 << c.time_bits) - 1)) + c.epoch_ms;
 }
 
 static const char ds__b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

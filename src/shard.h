@@ -29,7 +29,9 @@ extern "C" {
  * highest; removing a node moves only its keys, and any node set works.
  * With weights (NULL = all equal), node i gets a share weights[i] / sum
  * (the logarithmic method: score = -w / ln(u), u uniform in (0, 1)).
- * Returns the index of the chosen node, or SIZE_MAX if n == 0. O(n).
+ * A weight that is not a finite number > 0 (0, negative, NaN, +-inf)
+ * takes no keys. Returns the index of the chosen node, or SIZE_MAX if
+ * n == 0 or no weight is usable. O(n).
  *
  * ds_ring: a consistent-hash ring with weighted virtual nodes (Karger et
  * al. 1997). Each node puts points on a circle of hash values; a key goes
@@ -328,7 +330,7 @@ DSDEF size_t ds_rendezvous(uint64_t key, const uint64_t *nodes, const double *we
         if (weights) {
             /* u in (0, 1) from the top 53 bits; -w / ln(u) > 0 */
             double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
-            if (!(weights[i] > 0)) continue;
+            if (!(weights[i] > 0 && weights[i] < HUGE_VAL)) continue;
             score = -weights[i] / log(u);
         } else {
             score = (double)h;

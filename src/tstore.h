@@ -50,7 +50,8 @@ extern "C" {
  *                         double (*value)(const V *), ds_tbucket *out, size_t cap)
  *          fixed buckets [start + i*width, start + (i+1)*width) up to end
  *          (exclusive): count, sum, min, max of value(v) per bucket; returns
- *          the number of buckets (fills the first cap); 0 if width <= 0
+ *          the number of buckets (fills the first cap; SIZE_MAX if there
+ *          are more); 0 if width <= 0 or end <= start
  *   iteration: name_it name_first(s), name_last(s), name_seek(s, ts) (first
  *          >= ts); name_it_valid, name_it_next, name_it_prev;
  *          int64_t name_it_ts(it); V *name_it_val(it)
@@ -233,9 +234,11 @@ typedef struct ds_tbucket {
                                  double (*value)(const V *), ds_tbucket *out, size_t cap) { \
         name##_it it;                                                                   \
         size_t nb, i;                                                                   \
+        uint64_t span, nb64;                                                            \
         if (!s || !value || width <= 0 || end <= start) return 0;                       \
-        if ((uint64_t)end - (uint64_t)start > (uint64_t)SIZE_MAX - (uint64_t)width) return 0; \
-        nb = (size_t)(((uint64_t)end - (uint64_t)start + (uint64_t)width - 1) / (uint64_t)width); \
+        span = (uint64_t)end - (uint64_t)start; /* exact: end > start */                \
+        nb64 = span / (uint64_t)width + (span % (uint64_t)width != 0);                  \
+        nb = nb64 > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)nb64;                       \
         for (i = 0; i < nb && i < cap; i++) {                                           \
             out[i].start = (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)width);  \
             out[i].count = 0;                                                           \

@@ -29,7 +29,11 @@ extern "C" {
  *   void   ds_window_free(ds_window *w), ds_window_clear(ds_window *w)
  *   ds_status ds_window_add(ds_window *w, double x, int64_t now)
  *          DS_EINVAL for NaN or a `now` older than the last one;
- *          DS_ENOMEM (window unchanged)
+ *          DS_ENOMEM (window unchanged). +-inf and any finite x are
+ *          samples: while the window holds +inf (-inf) the sum and mean
+ *          are +inf (-inf), NaN with both; a total of finite samples past
+ *          the double range is +-inf; either way the sum is exact again
+ *          once those samples have left (never a lasting inf - inf).
  *   void   ds_window_advance(ds_window *w, int64_t now)   evict by time only
  *   size_t ds_window_count(w); double ds_window_sum(w), ds_window_mean(w),
  *          ds_window_min(w), ds_window_max(w)      (NaN when empty)
@@ -49,7 +53,9 @@ extern "C" {
  * paper's collapsing policy: accuracy is kept for the higher quantiles).
  *
  *   ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_buckets, const ds_alloc *a)
- *          alpha in (0, 1); max_buckets >= 16 (0 = 2048)
+ *          alpha in [3.6e-7, 1) (below, the bucket index of the
+ *          largest doubles would not fit an int32); max_buckets >= 16
+ *          (0 = 2048; any larger size_t works, the index range bounds it)
  *   ds_status ds_ddsketch_add(ds_ddsketch *s, double x)   DS_EINVAL for NaN/inf
  *   double ds_ddsketch_quantile(const ds_ddsketch *s, double q)   NaN when empty
  *   ds_status ds_ddsketch_merge(ds_ddsketch *dst, const ds_ddsketch *src)  same alpha
@@ -71,7 +77,8 @@ typedef struct ds_window {
     ds__wnode *nodes;      /* treap nodes, 1-based (0 = none) */
     uint32_t root, free_node;
     size_t node_cap;
-    double sum, comp;      /* Neumaier-compensated sum */
+    double sum, comp;      /* Neumaier-compensated sum of the finite samples */
+    size_t inf_pos, inf_neg; /* samples that are +inf, -inf (not in sum) */
     uint64_t rng;
     const ds_alloc *alloc;
 } ds_window;
@@ -183,6 +190,32 @@ static void ds__wsum(ds_window *w, double x) { /* Neumaier */
     w->comp += fabs(w->sum) >= fabs(x) ? (w->sum - t) + x : (x - t) + w->sum;
     w->sum = t;
 }
+/* Sample x joins (sign 1) or leaves (-1) the sum. Infinities are counted
+ * apart, so one leaving does not leave inf - inf = NaN behind; a finite
+ * sum that overflowed is recounted from the ring once samples leave (the
+ * rare case: the finite samples' total past DBL_MAX). */
+static void ds__wsum_move(ds_window *w, double x, int sign) {
+    size_t i;
+    if (x == HUGE_VAL || x == -HUGE_VAL) {
+        size_t *n = x > 0 ? &w->inf_pos : &w->inf_neg;
+        *n = sign > 0 ? *n + 1 : *n - 1;
+        return;
+    }
+    if (sign > 0 || (w->sum - w->sum == 0.0 && w->comp - w->comp == 0.0)) {
+        ds__wsum(w, sign > 0 ? x : -x);
+        return;
+    }
+    w->sum = w->comp = 0; /* called after x left the ring: recount the rest */
+    for (i = 0; i < w->len; i++) {
+        double y = w->ring_x[(w->head + i) % w->cap];
+        if (y != HUGE_VAL && y != -HUGE_VAL) ds__wsum(w, y);
+    }
+}
+static double ds__wtotal(const ds_window *w) {
+    if (w->inf_pos || w->inf_neg) return w->inf_pos && w->inf_neg ? NAN : w->inf_pos ? HUGE_VAL : -HUGE_VAL;
+    /* past the finite range the compensation is inf - inf: the sum says it */
+    return w->sum - w->sum == 0.0 ? w->sum + w->comp : w->sum;
+}
 
 static ds_status ds__window_init(ds_window *w, size_t n, int64_t span, const ds_alloc *a) {
     memset(w, 0, sizeof *w);
@@ -226,6 +259,7 @@ DSDEF void ds_window_clear(ds_window *w) {
         w->free_node = (uint32_t)i;
     }
     w->sum = w->comp = 0;
+    w->inf_pos = w->inf_neg = 0;
     w->last_now = INT64_MIN;
 }
 /* Room for one more sample (ring slot and node), allocating before any
@@ -303,9 +337,12 @@ static void ds__window_pop(ds_window *w) {
     w->root = ds__wmerge(w, l, ds__wremove_min(w, r));
     w->nodes[k].left = w->free_node;
     w->free_node = k;
-    ds__wsum(w, -w->ring_x[w->head]);
-    w->head = (w->head + 1) % w->cap;
-    w->len--;
+    {
+        double x = w->ring_x[w->head];
+        w->head = (w->head + 1) % w->cap;
+        w->len--;
+        ds__wsum_move(w, x, -1);
+    }
 }
 DSDEF void ds_window_advance(ds_window *w, int64_t now) {
     int64_t cut;
@@ -337,13 +374,13 @@ DSDEF ds_status ds_window_add(ds_window *w, double x, int64_t now) {
         w->ring_node[j] = k;
     }
     w->len++;
-    ds__wsum(w, x);
+    ds__wsum_move(w, x, 1);
     return DS_OK;
 }
 DSDEF size_t ds_window_count(const ds_window *w) { return w ? w->len : 0; }
-DSDEF double ds_window_sum(const ds_window *w) { return w ? w->sum + w->comp : 0.0; }
+DSDEF double ds_window_sum(const ds_window *w) { return w ? ds__wtotal(w) : 0.0; }
 DSDEF double ds_window_mean(const ds_window *w) {
-    return w && w->len ? (w->sum + w->comp) / (double)w->len : NAN;
+    return w && w->len ? ds__wtotal(w) / (double)w->len : NAN;
 }
 DSDEF double ds_window_rank(const ds_window *w, size_t k) {
     uint32_t t;
@@ -364,14 +401,22 @@ DSDEF double ds_window_rank(const ds_window *w, size_t k) {
 DSDEF double ds_window_min(const ds_window *w) { return ds_window_rank(w, 0); }
 DSDEF double ds_window_max(const ds_window *w) { return w && w->len ? ds_window_rank(w, w->len - 1) : NAN; }
 DSDEF double ds_window_quantile(const ds_window *w, double q) {
-    double pos, frac, lo;
+    double pos, frac, lo, hi, d;
     size_t i;
     if (!w || !w->len || !(q >= 0.0 && q <= 1.0)) return NAN;
     pos = q * (double)(w->len - 1);
     i = (size_t)pos;
     frac = pos - (double)i;
     lo = ds_window_rank(w, i);
-    return frac > 0 && i + 1 < w->len ? lo + frac * (ds_window_rank(w, i + 1) - lo) : lo;
+    if (!(frac > 0) || i + 1 >= w->len) return lo;
+    hi = ds_window_rank(w, i + 1);
+    if (lo == hi) return lo;
+    /* Between -inf and anything the line is -inf; between anything and
+     * +inf it is +inf (never -inf + inf = NaN). */
+    if (lo == -HUGE_VAL || hi == HUGE_VAL) return lo == -HUGE_VAL ? lo : hi;
+    d = hi - lo;
+    /* hi - lo past the double range: the same line, weighted the other way */
+    return d < HUGE_VAL ? lo + frac * d : lo * (1.0 - frac) + hi * frac;
 }
 
 /* -- DDSketch -- */
@@ -384,6 +429,13 @@ DSDEF ds_status ds_ddsketch_init(ds_ddsketch *s, double alpha, size_t max_bucket
     s->alpha = alpha;
     s->gamma = (1 + alpha) / (1 - alpha);
     s->log_gamma = log(s->gamma);
+    /* The bucket index of every finite double, log(x) / log(gamma), must
+     * fit the +-1e9 the stores hold: alpha below about 3.6e-7 (or one so
+     * small that gamma rounds to 1) could not keep its error bound. */
+    if (!(709.8 / s->log_gamma < 1e9)) {
+        memset(s, 0, sizeof *s);
+        return DS_EINVAL;
+    }
     s->max_buckets = max_buckets ? max_buckets : 2048;
     s->min = HUGE_VAL;
     s->max = -HUGE_VAL;
@@ -413,7 +465,7 @@ static ds_status ds__dd_store_add(ds_ddsketch *s, ds__ddstore *st, int32_t i, ui
             if (!st->bins || i < st->offset) lo = hi - 32; else hi = lo + 32;
             want = 32;
         }
-        if (want > (int64_t)s->max_buckets) { /* collapse the low end */
+        if ((uint64_t)want > s->max_buckets) { /* collapse the low end (max_buckets < want fits) */
             lo = hi - (int64_t)s->max_buckets;
             want = (int64_t)s->max_buckets;
         }

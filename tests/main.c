@@ -25,6 +25,18 @@ int ds_test_fence_fail;
  * return NULL rather than abort (the Makefile sets this too). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+/* The same under TSan (the concurrent tests' edge cases, conc_edges). */
+#if defined(__SANITIZE_THREAD__)
+#define DS_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DS_TEST_TSAN 1
+#endif
+#endif
+#ifdef DS_TEST_TSAN
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "allocator_may_return_null=1"; }
+#endif
 
 typedef struct {
     const char *name;

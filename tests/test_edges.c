@@ -2,7 +2,9 @@
  * every module: a count, size, k, weight or time at its extremes (0,
  * SIZE_MAX, SIZE_MAX - 1, UINT64_MAX, INT64_MIN/MAX, NaN) gets a status or
  * a documented neutral result, never undefined behaviour. Run under
- * ASan+UBSan, where an overflowed size or a wrapped signed add aborts. */
+ * ASan+UBSan, where an overflowed size or a wrapped signed add aborts.
+ * tests/test_edges2.c holds the rest, and the audit list of every such
+ * function with the tests that reach it. */
 #include "prop.h"
 #include <math.h>
 

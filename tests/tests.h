@@ -72,7 +72,11 @@
     X(bpe_gpt2) X(bpe_oom) X(bpe_gpt2_vocab)                               \
     /* bad input */                                                        \
     X(null_container_args) X(free_zeroed) X(free_after_failed_init) X(hnsw_huge_k) X(hnsw_tiny_cosine) X(hnsw_update_deleted)               \
-    X(edges_sizes) X(edges_doubles) X(edges_times) X(edges_more)
+    X(edges_sizes) X(edges_doubles) X(edges_times) X(edges_more)        \
+    X(edges_geo) X(edges_window) X(edges_trie) X(edges_ids) X(edges_shard)   \
+    X(edges_graph) X(edges_cache) X(edges_limit_table) X(edges_idem)        \
+    X(edges_breaker_cfg) X(edges_vectors) X(edges_containers) X(edges_filters) \
+    X(edges_misc)
 
 /* ds_concurrent.h (C11, pthreads): run by their own binaries
  * (build/test_conc, build/test_tsan*), built with -DDS_TESTS_CONC. */
@@ -126,7 +130,7 @@
     X(conc_pool_model) X(conc_pool_shutdown_race) X(conc_pool_cancel_race) \
     X(conc_pool_backpressure) X(conc_pool_wait_idle) X(conc_pool_from_task) \
     X(conc_pool_metrics) X(conc_pool_bad_input) X(conc_pool_oom)           \
-    X(conc_pool_thread_fail)
+    X(conc_pool_thread_fail) X(conc_edges)
 
 #define DS_TEST_DECL(name) void test_##name(void);
 DS_TEST_LIST(DS_TEST_DECL)
