@@ -342,6 +342,7 @@ static int race_fn(void *arg) {
     } else {
         for (k = 0; k < (int)(id % 7) * 20; k++) x += (unsigned)k;
     }
+    (void)x; /* busy work only (clang: set but not used) */
     return (int)(id % 5 == 0);
 }
 static void race_done(void *arg, int rc) {
@@ -526,6 +527,7 @@ static int slowish_fn(void *arg) {
     unsigned k;
     (void)arg;
     for (k = 0; k < 3000; k++) x += k;
+    (void)x; /* busy work only */
     return 0;
 }
 static void *flood(void *arg) {
@@ -632,6 +634,7 @@ static int count_fn(void *arg) {
     volatile unsigned x = 0;
     unsigned k, n = (unsigned)(uintptr_t)arg;
     for (k = 0; k < n; k++) x += k;
+    (void)x; /* busy work only */
     DS__AADD(&g_idle_count, 1L, relaxed);
     return 0;
 }
