@@ -124,7 +124,7 @@ void test_conc_edges(void) {
     {
         ce_clru_config lc;
         ce_clru c;
-        int v;
+        int v = 0; /* GCC -O1 cannot see get_or_load sets it on DS_OK */
         memset(&lc, 0, sizeof lc);
         lc.max_entries = 4;
         CHECK(ce_clru_init(&c, &lc) == DS_OK);
