@@ -338,12 +338,6 @@ static inline size_t ds__freq_at(const ds__freq *f, uint64_t x, unsigned r, unsi
     *shift = ((sel >> 1) & 15u) * 4;
     return block * 8 + 2 * r + (sel & 1u);
 }
-/* Start the miss on h's counter block early: a lookup calls this before
- * probing the index, so the two misses overlap instead of queueing. */
-static inline void ds__freq_prefetch(const ds__freq *f, uint64_t h) {
-    size_t block = (size_t)ds_mix64(h) & (f->width / 32 - 1);
-    DS__PREFETCH(f->rows + block * 8);
-}
 static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
     unsigned r, shift, est = 15;
     uint64_t x = ds_mix64(h);
@@ -836,9 +830,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     /* Live node of key at now, removing it if its deadline passed. */                  \
     static inline uint32_t name##__lookup(name *c, K key, int64_t now, uint64_t *hp) {  \
         uint64_t h = hash(key, c->c.index.seed);                                        \
-        uint32_t id;                                                                    \
-        if (c->c.freq.rows) ds__freq_prefetch(&c->c.freq, h);                           \
-        id = name##__find(c, key, h, NULL);                                             \
+        uint32_t id = name##__find(c, key, h, NULL);                                    \
         if (hp) *hp = h;                                                                \
         if (id != DS__CNIL && ds__cache_dead(&c->c, id, now)) {                         \
             name##__remove(c, id, DS_EVICT_EXPIRED, 1);                                 \
