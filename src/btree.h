@@ -228,8 +228,19 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
             if (is_new) *is_new = 1;                                                    \
             return DS_OK;                                                               \
         }                                                                               \
-        l = name##__descend(t, key, path, idx);                                         \
-        i = name##__lsearch(l, key, 0);                                                 \
+        if (l->n && cmp(l->keys[l->n - 1], key) < 0) { /* past the last key: the */    \
+            void *x = t->root;                          /* right edge, no search */    \
+            for (h = 0; h < t->height; h++) {                                           \
+                path[h] = (name##__inner *)x;                                           \
+                idx[h] = path[h]->n;                                                    \
+                x = path[h]->kids[idx[h]];                                              \
+            }                                                                           \
+            DS_ASSERT(x == (void *)l);                                                  \
+            i = l->n;                                                                   \
+        } else {                                                                        \
+            l = name##__descend(t, key, path, idx);                                     \
+            i = name##__lsearch(l, key, 0);                                             \
+        }                                                                               \
         if (i < l->n && cmp(l->keys[i], key) == 0) {                                    \
             if (!replace) return DS_EEXIST;                                             \
             l->keys[i] = key;                                                           \
