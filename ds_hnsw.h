@@ -165,8 +165,9 @@ DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
  *          DS_EINVAL. Cosine divides by both norms at search time.
  *   void   ds_flat_free(ds_flat *f)
  *   ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v)
- *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, or a zero vector
- *          under cosine), DS_ENOMEM. Amortised O(dim).
+ *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, a zero vector
+ *          under cosine, |v|^2 above 2^126 ~ 8.5e37 under L2 and IP, where
+ *          distances could overflow float), DS_ENOMEM. Amortised O(dim).
  *   ds_status ds_flat_del(ds_flat *f, uint64_t label)
  *          DS_ENOTFOUND; moves the last row into the hole. O(dim).
  *   size_t ds_flat_len(const ds_flat *f)
@@ -174,7 +175,7 @@ DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
  *                            ds_neighbor *out, size_t *nout)
  *          the min(k, len) nearest into out (room for k), nearest first;
  *          *nout = how many. DS_EINVAL: k = 0, NaN in q, zero q under
- *          cosine. O(len * dim + len log k).
+ *          cosine, |q|^2 above 2^126 under L2 and IP. O(len * dim + len log k).
  *   ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t nq,
  *                                  size_t k, ds_neighbor *out, size_t *nout)
  *          nq queries stored back to back (dim floats each): results of
@@ -237,7 +238,9 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *   void   ds_hnsw_free(ds_hnsw *h)
  *   ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v)
  *          DS_EEXIST if label is present (deleted or not; use update or
- *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine), DS_EFULL
+ *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine; under
+ *          L2 and IP |v|^2 above 2^126, ~8.5e37, where distances could
+ *          overflow float), DS_EFULL
  *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
  *          labels unchanged). With replace_deleted, a deleted slot (the most
  *          recently deleted) is reused for the new label before a new slot
@@ -285,7 +288,7 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          ef = 0 means the index's ef_search; ef < k is raised to k, or to
  *          the element count when k is larger (k = SIZE_MAX asks for all).
  *          DS_EINVAL: k = 0, that effective ef > 2^20, NaN in q, zero q
- *          under cosine. Allocates a visited list
+ *          under cosine, |q|^2 above 2^126 under L2 and IP. Allocates a visited list
  *          for the call (O(n) bytes, DS_ENOMEM).
  *   ds_status ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
  *   void   ds_hnsw_scratch_free(ds_hnsw_scratch *s)
@@ -711,6 +714,16 @@ static DS__UNUSED double ds__vec_norm2(const float *v, size_t dim) {
     for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
     return s;
 }
+/* The largest |v|^2 the L2 and IP indexes take: 2^126 (about 8.5e37, a
+ * quarter of FLT_MAX), so |a - b|^2 <= (|a| + |b|)^2 and |a . b| stay
+ * finite in float, partial sums included (the distance kernels add
+ * nonnegative terms, and Cauchy-Schwarz bounds a dot product's partial
+ * sums). Past it a distance could be inf, or NaN where +inf and -inf
+ * terms meet, and results would lose their order. */
+#define DS__VEC_MAX_NORM2 85070591730234615865843651857942052864.0 /* 2^126 */
+static DS__UNUSED int ds__vec_in_range(const float *v, size_t dim) {
+    return ds__vec_finite(v, dim) && ds__vec_norm2(v, dim) <= DS__VEC_MAX_NORM2;
+}
 DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
     double s;
     size_t i;
@@ -803,6 +816,7 @@ DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     uint8_t *mtab;
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
+    if (f->metric != DS_METRIC_COSINE && !ds__vec_in_range(v, f->dim)) return DS_EINVAL;
     if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
     if (f->metric == DS_METRIC_COSINE && !(ds__vec_norm2(v, f->dim) > 0.0)) return DS_EINVAL;
     /* Every new block first (the label table's too), then commit: nothing
@@ -873,6 +887,7 @@ static float ds__flat_dist(const ds_flat *f, ds_dist_fn l2, ds_dist_fn dot, cons
 static ds_status ds__flat_prep(const ds_flat *f, const float *q, float *qn) {
     *qn = 1.0f;
     if (!ds__vec_finite(q, f->dim)) return DS_EINVAL;
+    if (f->metric != DS_METRIC_COSINE && !ds__vec_in_range(q, f->dim)) return DS_EINVAL;
     if (f->metric == DS_METRIC_COSINE) {
         *qn = (float)sqrt(ds__vec_norm2(q, f->dim));
         if (!(*qn > 0.0f)) return DS_EINVAL;
@@ -1565,10 +1580,11 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
            ds__vlabel_map_memory(&h->map);
 }
 
-/* Is v acceptable for this index (finite; nonzero under cosine)? */
+/* Is v acceptable for this index (finite; nonzero under cosine, which
+ * normalises; |v|^2 <= 2^126 under L2 and IP, DS__VEC_MAX_NORM2)? */
 static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
-    if (!ds__vec_finite(v, h->dim)) return 0;
-    return h->metric != DS_METRIC_COSINE || ds__vec_norm2(v, h->dim) > 0.0;
+    if (h->metric == DS_METRIC_COSINE) return ds__vec_finite(v, h->dim) && ds__vec_norm2(v, h->dim) > 0.0;
+    return ds__vec_in_range(v, h->dim);
 }
 /* Store v (normalised under cosine unless it already is) in slot id. */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {

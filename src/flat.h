@@ -33,8 +33,9 @@ extern "C" {
  *          DS_EINVAL. Cosine divides by both norms at search time.
  *   void   ds_flat_free(ds_flat *f)
  *   ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v)
- *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, or a zero vector
- *          under cosine), DS_ENOMEM. Amortised O(dim).
+ *          DS_EEXIST (label present), DS_EINVAL (NaN/inf, a zero vector
+ *          under cosine, |v|^2 above 2^126 ~ 8.5e37 under L2 and IP, where
+ *          distances could overflow float), DS_ENOMEM. Amortised O(dim).
  *   ds_status ds_flat_del(ds_flat *f, uint64_t label)
  *          DS_ENOTFOUND; moves the last row into the hole. O(dim).
  *   size_t ds_flat_len(const ds_flat *f)
@@ -42,7 +43,7 @@ extern "C" {
  *                            ds_neighbor *out, size_t *nout)
  *          the min(k, len) nearest into out (room for k), nearest first;
  *          *nout = how many. DS_EINVAL: k = 0, NaN in q, zero q under
- *          cosine. O(len * dim + len log k).
+ *          cosine, |q|^2 above 2^126 under L2 and IP. O(len * dim + len log k).
  *   ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t nq,
  *                                  size_t k, ds_neighbor *out, size_t *nout)
  *          nq queries stored back to back (dim floats each): results of
@@ -139,6 +140,7 @@ DSDEF ds_status ds_flat_insert(ds_flat *f, uint64_t label, const float *v) {
     uint8_t *mtab;
     ds_status st;
     if (!f || !v || f->view || !ds__vec_finite(v, f->dim)) return DS_EINVAL;
+    if (f->metric != DS_METRIC_COSINE && !ds__vec_in_range(v, f->dim)) return DS_EINVAL;
     if (ds__vlabel_map_get(&f->map, label)) return DS_EEXIST;
     if (f->metric == DS_METRIC_COSINE && !(ds__vec_norm2(v, f->dim) > 0.0)) return DS_EINVAL;
     /* Every new block first (the label table's too), then commit: nothing
@@ -209,6 +211,7 @@ static float ds__flat_dist(const ds_flat *f, ds_dist_fn l2, ds_dist_fn dot, cons
 static ds_status ds__flat_prep(const ds_flat *f, const float *q, float *qn) {
     *qn = 1.0f;
     if (!ds__vec_finite(q, f->dim)) return DS_EINVAL;
+    if (f->metric != DS_METRIC_COSINE && !ds__vec_in_range(q, f->dim)) return DS_EINVAL;
     if (f->metric == DS_METRIC_COSINE) {
         *qn = (float)sqrt(ds__vec_norm2(q, f->dim));
         if (!(*qn > 0.0f)) return DS_EINVAL;

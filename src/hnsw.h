@@ -45,7 +45,9 @@ extern "C" {
  *   void   ds_hnsw_free(ds_hnsw *h)
  *   ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v)
  *          DS_EEXIST if label is present (deleted or not; use update or
- *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine), DS_EFULL
+ *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine; under
+ *          L2 and IP |v|^2 above 2^126, ~8.5e37, where distances could
+ *          overflow float), DS_EFULL
  *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
  *          labels unchanged). With replace_deleted, a deleted slot (the most
  *          recently deleted) is reused for the new label before a new slot
@@ -93,7 +95,7 @@ extern "C" {
  *          ef = 0 means the index's ef_search; ef < k is raised to k, or to
  *          the element count when k is larger (k = SIZE_MAX asks for all).
  *          DS_EINVAL: k = 0, that effective ef > 2^20, NaN in q, zero q
- *          under cosine. Allocates a visited list
+ *          under cosine, |q|^2 above 2^126 under L2 and IP. Allocates a visited list
  *          for the call (O(n) bytes, DS_ENOMEM).
  *   ds_status ds_hnsw_scratch_init(ds_hnsw_scratch *s, const ds_alloc *a)
  *   void   ds_hnsw_scratch_free(ds_hnsw_scratch *s)
@@ -893,10 +895,11 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
            ds__vlabel_map_memory(&h->map);
 }
 
-/* Is v acceptable for this index (finite; nonzero under cosine)? */
+/* Is v acceptable for this index (finite; nonzero under cosine, which
+ * normalises; |v|^2 <= 2^126 under L2 and IP, DS__VEC_MAX_NORM2)? */
 static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
-    if (!ds__vec_finite(v, h->dim)) return 0;
-    return h->metric != DS_METRIC_COSINE || ds__vec_norm2(v, h->dim) > 0.0;
+    if (h->metric == DS_METRIC_COSINE) return ds__vec_finite(v, h->dim) && ds__vec_norm2(v, h->dim) > 0.0;
+    return ds__vec_in_range(v, h->dim);
 }
 /* Store v (normalised under cosine unless it already is) in slot id. */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {

@@ -297,6 +297,16 @@ static DS__UNUSED double ds__vec_norm2(const float *v, size_t dim) {
     for (i = 0; i < dim; i++) s += (double)v[i] * (double)v[i];
     return s;
 }
+/* The largest |v|^2 the L2 and IP indexes take: 2^126 (about 8.5e37, a
+ * quarter of FLT_MAX), so |a - b|^2 <= (|a| + |b|)^2 and |a . b| stay
+ * finite in float, partial sums included (the distance kernels add
+ * nonnegative terms, and Cauchy-Schwarz bounds a dot product's partial
+ * sums). Past it a distance could be inf, or NaN where +inf and -inf
+ * terms meet, and results would lose their order. */
+#define DS__VEC_MAX_NORM2 85070591730234615865843651857942052864.0 /* 2^126 */
+static DS__UNUSED int ds__vec_in_range(const float *v, size_t dim) {
+    return ds__vec_finite(v, dim) && ds__vec_norm2(v, dim) <= DS__VEC_MAX_NORM2;
+}
 DSDEF ds_status ds_l2_normalize(float *v, size_t dim) {
     double s;
     size_t i;

@@ -1033,6 +1033,7 @@ void test_edges_breaker_cfg(void) {
 
 /* vector search: k, ef, counts and threads at their extremes; vectors
  * with huge, tiny and non-finite components. */
+#define E2_MAX_NORM2 85070591730234615865843651857942052864.0 /* 2^126 */
 void test_edges_vectors(void) {
     static const float fx[] = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-38f, 3e38f, -3e38f, 1.0f};
     size_t i, j, m;
@@ -1048,20 +1049,43 @@ void test_edges_vectors(void) {
             float v[2];
             ds_status st, sf;
             double n2;
+            int big;
             v[0] = fx[i];
             v[1] = 1.0f;
             n2 = (double)v[0] * v[0] + 1.0;
             st = ds_hnsw_insert(&h, i, v);
             sf = ds_flat_insert(&f, i, v);
-            CHECKF(st == DS_OK && sf == DS_OK, "insert %g metric %zu: %s %s", fx[i], m, ds_status_name(st),
-                   ds_status_name(sf));
-            nh++;
+            /* L2 and IP refuse |v|^2 > 2^126: distances could overflow float */
+            big = met != DS_METRIC_COSINE && n2 > E2_MAX_NORM2;
+            CHECKF(st == (big ? DS_EINVAL : DS_OK) && sf == st, "insert %g metric %zu: %s %s", fx[i], m,
+                   ds_status_name(st), ds_status_name(sf));
+            nh += st == DS_OK;
             v[1] = fx[i];
+            n2 = 2.0 * (double)v[0] * v[0];
+            big = met != DS_METRIC_COSINE && n2 > E2_MAX_NORM2;
             st = ds_hnsw_insert(&h, 100 + i, v);
-            CHECKF(st == (met == DS_METRIC_COSINE && !((double)v[0] * v[0] * 2 > 0) ? DS_EINVAL : DS_OK),
+            CHECKF(st == (big || (met == DS_METRIC_COSINE && !(n2 > 0)) ? DS_EINVAL : DS_OK),
                    "insert (%g, %g) metric %zu: %s", fx[i], fx[i], m, ds_status_name(st));
             nh += st == DS_OK;
-            (void)n2;
+            if (big) { /* and as a query */
+                ds_neighbor o[2];
+                size_t got = 9;
+                CHECK(ds_hnsw_search(&h, v, 1, 0, NULL, NULL, o, &got) == DS_EINVAL && got == 9);
+                CHECK(ds_flat_search(&f, v, 1, o, &got) == DS_EINVAL);
+            }
+        }
+        if (met == DS_METRIC_L2) { /* at the bound: accepted, and every distance stays finite */
+            float a[2] = {9.2e18f, 0.0f}, b[2] = {-9.2e18f, 0.0f}, c[2] = {9.3e18f, 0.0f};
+            ds_neighbor o[64];
+            size_t got = 0, n;
+            CHECK(ds_flat_insert(&f, 500, a) == DS_OK && ds_flat_insert(&f, 501, b) == DS_OK);
+            CHECK(ds_flat_insert(&f, 502, c) == DS_EINVAL && ds_hnsw_insert(&h, 502, c) == DS_EINVAL);
+            n = ds_flat_len(&f);
+            CHECK(n <= 64 && ds_flat_search(&f, b, n, o, &got) == DS_OK && got == n);
+            CHECK(o[0].label == 501 && o[0].dist == 0.0f);
+            /* the farthest, a, at (1.84e19)^2 = 3.39e38 < FLT_MAX: finite, and last */
+            CHECK(o[got - 1].label == 500 && o[got - 1].dist < HUGE_VALF && o[got - 2].dist <= o[got - 1].dist);
+            CHECK(ds_flat_del(&f, 500) == DS_OK && ds_flat_del(&f, 501) == DS_OK);
         }
         {
             float nanv[2] = {NAN, 1.0f}, infv[2] = {HUGE_VALF, 1.0f};
