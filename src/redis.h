@@ -1356,14 +1356,18 @@ typedef struct ds__rdarena {
     size_t nrep, caprep, nel, capel, nstr, capstr;
 } ds__rdarena;
 #define DS__RD_ARENA_STR 256 /* string bytes per decision: state, now, or an error */
+/* Replies: per decision an array and its 3 elements, plus one top-level
+ * array per node the batch reaches (up to one per decision: a batch whose
+ * every key sits on module nodes needs them all; 4 * count + 1 ran out
+ * with two). */
 static size_t ds__rd_arena_bytes(size_t count) {
-    return (1 + 4 * count) * sizeof(redisReply) + 4 * count * sizeof(redisReply *) + DS__RD_ARENA_STR * count + 64;
+    return 5 * count * sizeof(redisReply) + 4 * count * sizeof(redisReply *) + DS__RD_ARENA_STR * count + 64;
 }
 static void ds__rd_arena_init(ds__rdarena *a, char *mem, size_t count) {
     size_t off = 0;
     mem += (16 - ((uintptr_t)(void *)mem & 15)) & 15; /* the 64 spare bytes cover both roundings */
     a->rep = (redisReply *)(void *)mem;
-    a->caprep = 1 + 4 * count;
+    a->caprep = 5 * count;
     off += a->caprep * sizeof(redisReply);
     off = (off + 15) & ~(size_t)15;
     a->el = (redisReply **)(void *)(mem + off);

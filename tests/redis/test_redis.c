@@ -562,7 +562,8 @@ static void batch_differential(ds_redis *r, const char *tag, ds_limit_algo algo,
             if (sa != out[i] || !same_res(&a, &res[i])) {
                 t_fail++;
                 bad = 1;
-                printf("  batch differential %s: round %d item %d key %s\n", tag, j, i, kb[which[i]]);
+                printf("  batch differential %s: round %d item %d key %s (last error: %s)\n", tag, j, i, kb[which[i]],
+                       ds_redis_errstr(r));
                 print_res("ds_limiter", sa, &a);
                 print_res("ds_redis  ", out[i], &res[i]);
                 break;
