@@ -2136,32 +2136,29 @@ DSDEF ds_status ds_index_search_phrase(const ds_index *ix, const char *qtext, si
     ds__ixtoks_free(&tk);
     return rc;
 }
-DSDEF ds_status ds_index_search_phrase_tokens(const ds_index *ix, const char *const *toks, const size_t *lens,
-                                              size_t nt, int flags, size_t k, ds_index_hit *hits, size_t *n,
-                                              ds_index_qstats *st) {
+/* The phrase calls given tokens: as strings (toks, lens) or as ids. */
+static ds_status ds__ix_phrase_given(const ds_index *ix, const char *const *toks, const size_t *lens,
+                                     const uint32_t *ids, size_t nt, int flags, size_t k, ds_index_hit *hits,
+                                     size_t *n, ds_index_qstats *st) {
     ds__ixtoks tk;
     ds_status rc;
     if (n) *n = 0;
-    if (!ix || !hits || !n || !k || !nt || nt > DS_INDEX_MAX_QTERMS || !toks || !lens || (flags & ~DS__IX_FLAGS) ||
-        !ix->p.positions)
+    if (!ix || !hits || !n || !k || !nt || nt > DS_INDEX_MAX_QTERMS || (!ids && (!toks || !lens)) ||
+        (flags & ~DS__IX_FLAGS) || !ix->p.positions)
         return DS_EINVAL;
-    if ((rc = ds__ix_toks_from(ix, toks, lens, NULL, nt, &tk)) != DS_OK) return rc;
+    if ((rc = ds__ix_toks_from(ix, toks, lens, ids, nt, &tk)) != DS_OK) return rc;
     rc = ds__ix_phrase(ix, &tk, flags, k, hits, n, st);
     ds__ixtoks_free(&tk);
     return rc;
 }
+DSDEF ds_status ds_index_search_phrase_tokens(const ds_index *ix, const char *const *toks, const size_t *lens,
+                                              size_t nt, int flags, size_t k, ds_index_hit *hits, size_t *n,
+                                              ds_index_qstats *st) {
+    return ds__ix_phrase_given(ix, toks, lens, NULL, nt, flags, k, hits, n, st);
+}
 DSDEF ds_status ds_index_search_phrase_ids(const ds_index *ix, const uint32_t *ids, size_t nt, int flags, size_t k,
                                            ds_index_hit *hits, size_t *n, ds_index_qstats *st) {
-    ds__ixtoks tk;
-    ds_status rc;
-    if (n) *n = 0;
-    if (!ix || !hits || !n || !k || !nt || nt > DS_INDEX_MAX_QTERMS || !ids || (flags & ~DS__IX_FLAGS) ||
-        !ix->p.positions)
-        return DS_EINVAL;
-    if ((rc = ds__ix_toks_from(ix, NULL, NULL, ids, nt, &tk)) != DS_OK) return rc;
-    rc = ds__ix_phrase(ix, &tk, flags, k, hits, n, st);
-    ds__ixtoks_free(&tk);
-    return rc;
+    return ds__ix_phrase_given(ix, NULL, NULL, ids, nt, flags, k, hits, n, st);
 }
 
 DSDEF ds_status ds_index_search(const ds_index *ix, const char *qtext, size_t len, int flags, size_t k,
