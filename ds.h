@@ -4166,7 +4166,8 @@ static inline double ds_cache_hit_rate(const ds_cache_stats *s) {
  * 15.4-16.0% without; 500: 27.7-31.0% vs 33.2-33.5%) and left OLTP within
  * 0.3 points. */
 typedef struct ds__freq {
-    uint64_t *rows;    /* 4 * width / 16 words */
+    uint64_t *rows;    /* 4 * width / 16 words, 64-byte aligned in mem */
+    void *mem;         /* the allocation: DS__FREQ_BYTES(width) */
     size_t width;      /* counters per row, a power of two */
     uint64_t adds, sample;
     uint64_t missed;   /* the key a lookup just missed (and counted) ... */
@@ -4292,20 +4293,24 @@ static inline void ds__cache_set_expire(ds__cache *c, uint32_t id, int64_t when)
 }
 
 /* -- W-TinyLFU frequency sketch -- */
+/* The counters plus room to start them on a cache line: a key's 64-byte
+ * block must not straddle two lines, or each access costs two misses. */
+#define DS__FREQ_BYTES(width) ((width) / 4 * 8 + 56)
 static inline void ds__freq_free(ds__freq *f, const ds_alloc *a) {
-    if (f->rows) DS_FREE(a, f->rows, f->width / 4 * 8);
+    if (f->mem) DS_FREE(a, f->mem, DS__FREQ_BYTES(f->width));
     memset(f, 0, sizeof *f);
 }
 /* Counters for about `entries` keys (4 per key), zeroed; the old ones go. */
 static inline ds_status ds__freq_alloc(ds__freq *f, size_t entries, const ds_alloc *a) {
     size_t w = 64;
-    uint64_t *rows;
+    unsigned char *mem;
     while (w < 4 * entries && w < ((size_t)1 << 40)) w <<= 1;
     /* 4 rows * w counters * 4 bits = w / 2 bytes = w / 16 words per row */
-    if (!(rows = (uint64_t *)DS_MALLOC(a, w / 4 * 8))) return DS_ENOMEM;
-    memset(rows, 0, w / 4 * 8);
-    if (f->rows) DS_FREE(a, f->rows, f->width / 4 * 8);
-    f->rows = rows;
+    if (!(mem = (unsigned char *)DS_MALLOC(a, DS__FREQ_BYTES(w)))) return DS_ENOMEM;
+    if (f->mem) DS_FREE(a, f->mem, DS__FREQ_BYTES(f->width));
+    f->mem = mem;
+    f->rows = (uint64_t *)(void *)(mem + ((64 - (uintptr_t)mem % 64) % 64)); /* malloc: 8-aligned at least */
+    memset(f->rows, 0, w / 4 * 8);
     f->width = w;
     f->adds = 0;
     return DS_OK;
@@ -4625,6 +4630,18 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
      * LRU victim on estimated frequency and the loser leaves (Caffeine's               \
      * evictFromMain). With no contest left, LRU order: probation, protected,           \
      * window. */                                                                       \
+    /* Protected's overflow back to probation's front (most recent). */                \
+    static inline void name##__demote(name *c) {                                        \
+        ds__cache *x = &c->c;                                                           \
+        while (x->segw[DS__CSEG_PROTECTED] > c->prot_max) {                             \
+            uint32_t d = x->tail[DS__CSEG_PROTECTED];                                   \
+            uint64_t w = name##__weight_of(c, d);                                       \
+            ds__cache_unlink(x, d);                                                     \
+            x->segw[DS__CSEG_PROTECTED] -= w;                                           \
+            ds__cache_push_front(x, DS__CSEG_PROBATION, d);                             \
+            x->segw[DS__CSEG_PROBATION] += w;                                           \
+        }                                                                               \
+    }                                                                                   \
     static inline void name##__maintain(name *c, int64_t now) {                         \
         ds__cache *x = &c->c;                                                           \
         uint32_t cand = DS__CNIL;                                                       \
@@ -4662,14 +4679,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
                 name##__remove(c, v, DS_EVICT_CAPACITY, 1);                             \
             }                                                                           \
         }                                                                               \
-        while (x->segw[DS__CSEG_PROTECTED] > c->prot_max) {                             \
-            uint32_t d = x->tail[DS__CSEG_PROTECTED];                                   \
-            uint64_t w = name##__weight_of(c, d);                                       \
-            ds__cache_unlink(x, d);                                                     \
-            x->segw[DS__CSEG_PROTECTED] -= w;                                           \
-            ds__cache_push_front(x, DS__CSEG_PROBATION, d);                             \
-            x->segw[DS__CSEG_PROBATION] += w;                                           \
-        }                                                                               \
+        name##__demote(c);                                                              \
     }                                                                                   \
     /* Adaptive window (Einziger et al., "Adaptive Software Cache Management",  \
      * 2018; Caffeine's hill climber): every 10 x capacity lookups, compare the \
@@ -4726,6 +4736,14 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         }                                                                               \
         if (x->ttl && x->ttl[id] > 0)                                                   \
             ds__cache_set_expire(x, id, ds__cache_deadline(now, x->ttl[id]));           \
+    }                                                                                   \
+    /* After a hit: a touch changes no size and leaves the window as it    \
+     * was, so there is nothing to evict (unless a bound was already        \
+     * exceeded); W-TinyLFU may have promoted into a full protected         \
+     * segment. The same as name##__maintain, without its idle loops. */    \
+    static inline void name##__after_hit(name *c, int64_t now) {                        \
+        if (name##__over(c)) name##__maintain(c, now);                                  \
+        else if (c->cfg.policy == DS_CACHE_WTINYLFU) name##__demote(c);                 \
     }                                                                                   \
     static inline ds_status name##__insert(name *c, K key, V val, int64_t ttl, int64_t now, \
                                            unsigned flags) {                            \
@@ -4902,7 +4920,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         }                                                                               \
         c->climb_hits++; /* the policy served it, value or not */                       \
         name##__touch(c, id, now);                                                      \
-        name##__maintain(c, now);                                                       \
+        name##__after_hit(c, now);                                                      \
         if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                    \
             c->c.stats.misses++;                                                        \
             c->c.stats.negative_hits++;                                                 \
@@ -4953,7 +4971,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         if (id != DS__CNIL) {                                                           \
             c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
-            name##__maintain(c, now);                                                   \
+            name##__after_hit(c, now);                                                  \
             if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                \
                 c->c.stats.misses++;                                                    \
                 c->c.stats.negative_hits++;                                             \
@@ -5012,7 +5030,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     LINK size_t name##_memory(const name *c) {                                          \
         if (!c) return 0;                                                               \
         return c->c.node_cap * (c->c.nsz + (c->c.expire ? 16u : 0u) + (c->c.ttl ? 8u : 0u)) + \
-               c->c.index.cap * 5 + (c->c.freq.rows ? c->c.freq.width * 2 : 0); \
+               c->c.index.cap * 5 + (c->c.freq.rows ? DS__FREQ_BYTES(c->c.freq.width) : 0); \
     }                                                                                   \
     LINK ds_cache_stats name##_stats(const name *c) {                                   \
         ds_cache_stats z;                                                               \
