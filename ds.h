@@ -4187,7 +4187,7 @@ typedef struct ds__clink {
 typedef struct ds__cache {
     ds__map index;           /* slots: uint32 node id */
     unsigned char *nodes;    /* node_cap nodes of nsz bytes */
-    size_t nsz, link;        /* node size; offset of its ds__clink */
+    size_t nsz;              /* node size (its ds__clink comes first) */
     int64_t *expire;         /* per node (INT64_MAX: never), when timed */
     int64_t *ttl;            /* per node, with expire_after_access */
     uint32_t *hpos, *heap;   /* deadline min-heap, when timed */
@@ -4199,32 +4199,38 @@ typedef struct ds__cache {
     ds_cache_stats stats;
 } ds__cache;
 
-/* -- type-erased helpers (static inline: the typed code below calls them
- *    with constants, so they specialise) -- */
+/* -- type-erased helpers (static inline; the _n forms take the node size,
+ *    which the typed hit path passes as a constant, so they specialise:
+ *    no load and no multiply by a runtime size per link) -- */
 
 #define DS__CNIL UINT32_MAX
 
-static inline ds__clink *ds__cl(const ds__cache *c, uint32_t id) {
-    return (ds__clink *)(void *)(c->nodes + (size_t)id * c->nsz + c->link);
+static inline ds__clink *ds__cln(const ds__cache *c, uint32_t id, size_t nsz) {
+    return (ds__clink *)(void *)(c->nodes + (size_t)id * nsz);
 }
+static inline ds__clink *ds__cl(const ds__cache *c, uint32_t id) { return ds__cln(c, id, c->nsz); }
 static inline unsigned ds__cache_seg(const ds__cache *c, uint32_t id) { return ds__cl(c, id)->flags & DS__CF_SEG; }
 /* INT64_MAX is "never", even at now == INT64_MAX. */
 static inline int ds__cache_dead(const ds__cache *c, uint32_t id, int64_t now) {
     return c->expire && c->expire[id] != INT64_MAX && c->expire[id] <= now;
 }
-static inline void ds__cache_unlink(ds__cache *c, uint32_t id) {
-    ds__clink *l = ds__cl(c, id);
+static inline void ds__cache_unlink_n(ds__cache *c, uint32_t id, size_t nsz) {
+    ds__clink *l = ds__cln(c, id, nsz);
     unsigned s = l->flags & DS__CF_SEG;
-    if (l->prev != DS__CNIL) ds__cl(c, l->prev)->next = l->next; else c->head[s] = l->next;
-    if (l->next != DS__CNIL) ds__cl(c, l->next)->prev = l->prev; else c->tail[s] = l->prev;
+    if (l->prev != DS__CNIL) ds__cln(c, l->prev, nsz)->next = l->next; else c->head[s] = l->next;
+    if (l->next != DS__CNIL) ds__cln(c, l->next, nsz)->prev = l->prev; else c->tail[s] = l->prev;
 }
-static inline void ds__cache_push_front(ds__cache *c, unsigned s, uint32_t id) {
-    ds__clink *l = ds__cl(c, id);
+static inline void ds__cache_push_front_n(ds__cache *c, unsigned s, uint32_t id, size_t nsz) {
+    ds__clink *l = ds__cln(c, id, nsz);
     l->flags = (uint8_t)((l->flags & ~DS__CF_SEG) | s);
     l->prev = DS__CNIL;
     l->next = c->head[s];
-    if (c->head[s] != DS__CNIL) ds__cl(c, c->head[s])->prev = id; else c->tail[s] = id;
+    if (c->head[s] != DS__CNIL) ds__cln(c, c->head[s], nsz)->prev = id; else c->tail[s] = id;
     c->head[s] = id;
+}
+static inline void ds__cache_unlink(ds__cache *c, uint32_t id) { ds__cache_unlink_n(c, id, c->nsz); }
+static inline void ds__cache_push_front(ds__cache *c, unsigned s, uint32_t id) {
+    ds__cache_push_front_n(c, s, id, c->nsz);
 }
 
 /* now + ttl (ttl > 0), saturating at INT64_MAX - 1 (INT64_MAX is "never"):
@@ -4723,16 +4729,16 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     /* A hit: recency (and promotion from probation), deadline on access. */            \
     static inline void name##__touch(name *c, uint32_t id, int64_t now) {               \
         ds__cache *x = &c->c;                                                           \
-        unsigned s = ds__cache_seg(x, id);                                              \
+        unsigned s = ds__cln(x, id, sizeof(name##_node))->flags & DS__CF_SEG;           \
         if (x->head[s] != id || s == DS__CSEG_PROBATION) { /* already first: nothing */ \
-            ds__cache_unlink(x, id);                                                    \
+            ds__cache_unlink_n(x, id, sizeof(name##_node));                             \
             if (s == DS__CSEG_PROBATION) {                                              \
                 uint64_t w = name##__weight_of(c, id);                                  \
                 x->segw[DS__CSEG_PROBATION] -= w;                                       \
                 x->segw[DS__CSEG_PROTECTED] += w;                                       \
                 s = DS__CSEG_PROTECTED;                                                 \
             }                                                                           \
-            ds__cache_push_front(x, s, id);                                             \
+            ds__cache_push_front_n(x, s, id, sizeof(name##_node));                      \
         }                                                                               \
         if (x->ttl && x->ttl[id] > 0)                                                   \
             ds__cache_set_expire(x, id, ds__cache_deadline(now, x->ttl[id]));           \
@@ -4886,7 +4892,6 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         for (s = 0; s < 3; s++) c->c.head[s] = c->c.tail[s] = DS__CNIL;                 \
         c->c.free_list = DS__CNIL;                                                      \
         c->c.nsz = sizeof(name##_node);                                                 \
-        c->c.link = offsetof(name##_node, l);                                           \
         c->c.timed = cfg->default_ttl > 0 || cfg->negative_ttl > 0 || cfg->expire_after_access; \
         ds__map_init(&c->c.index, cfg->alloc,                                           \
                      cfg->seed ? cfg->seed : ds__map_default_seed((uintptr_t)(void *)c)); \
@@ -4921,7 +4926,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         c->climb_hits++; /* the policy served it, value or not */                       \
         name##__touch(c, id, now);                                                      \
         name##__after_hit(c, now);                                                      \
-        if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                    \
+        if (ds__cln(&c->c, id, sizeof(name##_node))->flags & DS__CF_NEG) {              \
             c->c.stats.misses++;                                                        \
             c->c.stats.negative_hits++;                                                 \
             return NULL;                                                                \
@@ -4972,7 +4977,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
             c->climb_hits++;                                                            \
             name##__touch(c, id, now);                                                  \
             name##__after_hit(c, now);                                                  \
-            if (ds__cl(&c->c, id)->flags & DS__CF_NEG) {                                \
+            if (ds__cln(&c->c, id, sizeof(name##_node))->flags & DS__CF_NEG) {          \
                 c->c.stats.misses++;                                                    \
                 c->c.stats.negative_hits++;                                             \
                 return DS_ENOTFOUND;                                                    \
