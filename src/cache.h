@@ -1029,7 +1029,8 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
     LINK size_t name##_memory(const name *c) {                                          \
         if (!c) return 0;                                                               \
         return c->c.node_cap * (c->c.nsz + (c->c.expire ? 16u : 0u) + (c->c.ttl ? 8u : 0u)) + \
-               c->c.index.cap * 5 + (c->c.freq.rows ? DS__FREQ_BYTES(c->c.freq.width) : 0); \
+               (c->c.index.cap ? ds__map_bytes(c->c.index.cap, 4) : 0) +                \
+               (c->c.freq.rows ? DS__FREQ_BYTES(c->c.freq.width) : 0);                  \
     }                                                                                   \
     LINK ds_cache_stats name##_stats(const name *c) {                                   \
         ds_cache_stats z;                                                               \
