@@ -4620,7 +4620,7 @@ static inline void ds__cache_release(ds__cache *c, const ds_alloc *a) {
         return (eq(q->nodes[id].key, q->key)) != 0;                                     \
     }                                                                                   \
     /* Node id of key (DS__CNIL if absent) and its index slot. */                       \
-    static inline uint32_t name##__find(const name *c, K key, uint64_t h, size_t *slot) { \
+    DS__INLINE uint32_t name##__find(const name *c, K key, uint64_t h, size_t *slot) {   \
         name##__probe q;                                                                \
         size_t i;                                                                       \
         uint32_t id = DS__CNIL;                                                         \
