@@ -66,8 +66,13 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
 #define DS__BT_CAP(bytes_each) ((256 / (bytes_each)) < 4 ? 4 : (256 / (bytes_each)) > 128 ? 128 : (256 / (bytes_each)))
 #define DS__BT_MAXH 40 /* far above any height a 64-bit address space allows */
 
-#define DS__BTREE_TYPES(name, K, V)                                                     \
-    enum { name##__LCAP = (int)DS__BT_CAP(sizeof(K) + sizeof(V)),                       \
+/* Leaves of up to lbytes bytes of keys and values, 4 to 256 entries: DS_BTREE */
+/* takes 256 bytes; DS_TSTORE takes bigger leaves (see there). */
+#define DS__BT_LCAP(lbytes, each) \
+    (((lbytes) / (each)) < 4 ? 4 : ((lbytes) / (each)) > 256 ? 256 : ((lbytes) / (each)))
+#define DS__BTREE_TYPES(name, K, V) DS__BTREE_TYPES_LB(name, K, V, 256)
+#define DS__BTREE_TYPES_LB(name, K, V, lbytes)                                          \
+    enum { name##__LCAP = (int)DS__BT_LCAP(lbytes, sizeof(K) + sizeof(V)),              \
            name##__ICAP = (int)DS__BT_CAP(sizeof(K) + sizeof(void *)) };                \
     typedef struct name##__leaf {                                                       \
         struct name##__leaf *prev, *next;                                               \

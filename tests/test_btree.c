@@ -524,6 +524,250 @@ void test_tstore_edges(void) {
     CHECK(tseries_insert(NULL, 1, vs[0]) == DS_EINVAL && tseries_len(NULL) == 0);
 }
 
+/* ---- DS_TSTORE's own paths: the in-order append into the last leaf, the
+ * descent and range scan (leaf at a time, forward scan for the end), and
+ * value_at. Checked against a sorted array with three value sizes, so three
+ * leaf capacities: double (64 a leaf), char (113) and reading (42). */
+DS_TSTORE(tsd, double)
+DS_TSTORE(tsc, char)
+
+typedef struct tsmodel {
+    int64_t *ts;
+    double *v;
+    size_t n;
+} tsmodel;
+static size_t tsm_lb(const tsmodel *m, int64_t t) {
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->ts[mid] < t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+/* range(a, b) with capacity cap, value_at of a, against the model. */
+static int tsd_range_ok(const tsd *s, const tsmodel *m, int64_t a, int64_t b, size_t cap, int64_t *tb,
+                        double *vb) {
+    size_t lo = tsm_lb(m, a), want = 0, got, j;
+    double *pv;
+    if (b >= a) want = (b == INT64_MAX ? m->n : tsm_lb(m, b + 1)) - lo;
+    tb[cap] = -7; /* past the room: must stay untouched (buffers hold m->n + 1) */
+    vb[cap] = -7.0;
+    got = tsd_range(s, a, b, tb, vb, cap);
+    CHECK_OR(got == want && tb[cap] == -7 && vb[cap] == -7.0, 0);
+    for (j = 0; j < got && j < cap; j++) CHECK_OR(tb[j] == m->ts[lo + j] && vb[j] == m->v[lo + j], 0);
+    CHECK_OR(tsd_range(s, a, b, NULL, vb, cap) == want && tsd_range(s, a, b, tb, NULL, cap) == want, 0);
+    pv = tsd_value_at(s, a);
+    CHECK_OR(lo < m->n && m->ts[lo] == a ? (pv && *pv == m->v[lo]) : pv == NULL, 0);
+    return 1;
+}
+/* Ranges starting and ending on, before and after every leaf boundary of
+ * an in-order load (leaves full: boundaries at multiples of the capacity)
+ * and every eighth entry (the scan's step), with capacities that cut the
+ * copy short at those points. */
+static void tstore_leaves_check(const tsd *s, const tsmodel *m, int64_t *tb, double *vb) {
+    const size_t L = (size_t)tsd__bt__LCAP;
+    size_t pts[64], np = 0, i, j;
+    size_t caps[4];
+    int k;
+    pts[np++] = 0;
+    for (i = 1; i <= 4 && np < 60; i++) {
+        if (i * L - 1 < m->n) pts[np++] = i * L - 1;
+        if (i * L < m->n) pts[np++] = i * L;
+        if (i * 8 < m->n) pts[np++] = i * 8 - 1;
+    }
+    if (m->n > 1) pts[np++] = m->n - 1;
+    if (m->n > 9) pts[np++] = m->n - 9;
+    caps[0] = m->n + 1;
+    caps[1] = 0;
+    caps[2] = 7;
+    caps[3] = L + 1;
+    for (i = 0; i < np; i++)
+        for (j = 0; j < np; j++)
+            for (k = -1; k <= 1; k++) {
+                int64_t a, b;
+                size_t c;
+                if (pts[i] >= m->n || pts[j] >= m->n) continue;
+                a = m->ts[pts[i]] + k;
+                b = m->ts[pts[j]] - k;
+                for (c = 0; c < 4; c++) CHECKF(tsd_range_ok(s, m, a, b, caps[c], tb, vb), "n %zu a %lld b %lld cap %zu",
+                                               m->n, (long long)a, (long long)b, caps[c]);
+            }
+    CHECK(tsd_range_ok(s, m, INT64_MIN, INT64_MAX, m->n + 1, tb, vb));
+    if (m->n) {
+        CHECK(tsd_range_ok(s, m, INT64_MIN, m->ts[0] - 1, 4, tb, vb));
+        CHECK(tsd_range_ok(s, m, m->ts[m->n - 1] + 1, INT64_MAX, 4, tb, vb));
+    }
+}
+void test_tstore_leaves(void) {
+    static const size_t sizes[] = {0, 1, 2, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025, 4159, 4160, 4161, 20000};
+    const size_t L = (size_t)tsd__bt__LCAP;
+    size_t si, i, cap = 20500;
+    tsmodel m;
+    int64_t *tb = (int64_t *)malloc(cap * sizeof *tb);
+    double *vb = (double *)malloc(cap * sizeof *vb);
+    m.ts = (int64_t *)malloc(cap * sizeof *m.ts);
+    m.v = (double *)malloc(cap * sizeof *m.v);
+    CHECK(tb && vb && m.ts && m.v);
+    if (!tb || !vb || !m.ts || !m.v) return;
+    /* The leaf capacities this test is written for: the ones the header's note promises. */
+    CHECK(tsd__bt__LCAP == 64 && tsc__bt__LCAP == 113 && tseries__bt__LCAP == 42);
+    for (si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        tsd s;
+        tsd_init(&s);
+        m.n = 0;
+        for (i = 0; i < n; i++) { /* in order: the fast path, a full last leaf every L */
+            int64_t t = 1000 + 10 * (int64_t)i;
+            CHECK(tsd_insert(&s, t, (double)i) == DS_OK);
+            if (i) CHECK(tsd_insert(&s, t, -1.0) == DS_EEXIST);             /* equal to the last */
+            if (i) CHECK(tsd_insert(&s, t - 10, -1.0) == DS_EEXIST);        /* below it, present */
+            m.ts[m.n] = t;
+            m.v[m.n++] = (double)i;
+        }
+        CHECK(tsd_len(&s) == n);
+        /* Full leaves, each but the last. */
+        if (n > L) CHECK(s.t.head->n == (unsigned)L && s.t.tail->n == (unsigned)(n % L ? n % L : L));
+        tstore_leaves_check(&s, &m, tb, vb);
+        /* Late arrivals into the gaps (general path), then appends after them. */
+        for (i = 0; i + 1 < n && i < 300; i += 3) {
+            int64_t t = m.ts[i] + 5;
+            size_t p = tsm_lb(&m, t);
+            CHECK(tsd_insert(&s, t, 0.5 + (double)i) == DS_OK);
+            memmove(&m.ts[p + 1], &m.ts[p], (m.n - p) * sizeof m.ts[0]);
+            memmove(&m.v[p + 1], &m.v[p], (m.n - p) * sizeof m.v[0]);
+            m.ts[p] = t;
+            m.v[p] = 0.5 + (double)i;
+            m.n++;
+        }
+        for (i = 0; i < 3 && m.n < cap - 1; i++) {
+            int64_t t = (m.n ? m.ts[m.n - 1] : 0) + 1;
+            CHECK(tsd_insert(&s, t, 7.0) == DS_OK);
+            m.ts[m.n] = t;
+            m.v[m.n++] = 7.0;
+        }
+        /* Deletes that empty the front and thin the middle. */
+        for (i = 0; m.n > 2 && i < 70; i++) {
+            size_t p = i % 2 ? m.n / 2 : 0;
+            double out = 0;
+            CHECK(tsd_del(&s, m.ts[p], &out) == DS_OK && out == m.v[p]);
+            memmove(&m.ts[p], &m.ts[p + 1], (m.n - p - 1) * sizeof m.ts[0]);
+            memmove(&m.v[p], &m.v[p + 1], (m.n - p - 1) * sizeof m.v[0]);
+            m.n--;
+        }
+        CHECK(tsd_len(&s) == m.n);
+        tstore_leaves_check(&s, &m, tb, vb);
+        for (i = 0; i < m.n; i++) {
+            double *pv = tsd_value_at(&s, m.ts[i]);
+            CHECK(pv && *pv == m.v[i]);
+            CHECK(tsd_value_at(&s, m.ts[i] + 1) == NULL || (i + 1 < m.n && m.ts[i + 1] == m.ts[i] + 1));
+        }
+        tsd_free(&s);
+        CHECK(tsd_range(&s, INT64_MIN, INT64_MAX, tb, vb, cap) == 0 && tsd_value_at(&s, 0) == NULL);
+        CHECK(tsd_insert(&s, 5, 1.0) == DS_OK && tsd_len(&s) == 1); /* after free: the first entry again */
+        tsd_free(&s);
+    }
+    /* Another leaf capacity: char values, a random mix of in-order and late. */
+    {
+        tsc c;
+        ds_rng r;
+        int64_t now = 0;
+        char cv[64];
+        int64_t ct[64];
+        ds_rng_seed(&r, 7);
+        tsc_init(&c);
+        m.n = 0;
+        for (i = 0; i < 6000; i++) {
+            int64_t t = ds_rng_below(&r, 4) ? (now += 1 + (int64_t)ds_rng_below(&r, 3)) : now - (int64_t)ds_rng_below(&r, 500);
+            size_t p = tsm_lb(&m, t);
+            int found = p < m.n && m.ts[p] == t;
+            CHECK(tsc_insert(&c, t, (char)(t & 63)) == (found ? DS_EEXIST : DS_OK));
+            if (!found) {
+                memmove(&m.ts[p + 1], &m.ts[p], (m.n - p) * sizeof m.ts[0]);
+                memmove(&m.v[p + 1], &m.v[p], (m.n - p) * sizeof m.v[0]);
+                m.ts[p] = t;
+                m.v[p] = (double)(t & 63);
+                m.n++;
+            }
+            if (i % 7 == 0) {
+                int64_t a = now - (int64_t)ds_rng_below(&r, 600), b = a + (int64_t)ds_rng_below(&r, 300);
+                size_t lo = tsm_lb(&m, a), want = tsm_lb(&m, b + 1) - lo, got = tsc_range(&c, a, b, ct, cv, 64), j;
+                CHECK(got == want);
+                for (j = 0; j < got && j < 64; j++) CHECK(ct[j] == m.ts[lo + j] && cv[j] == (char)m.v[lo + j]);
+            }
+        }
+        CHECK(tsc_len(&c) == m.n);
+        tsc_free(&c);
+    }
+    free(tb);
+    free(vb);
+    free(m.ts);
+    free(m.v);
+}
+
+/* Allocation failure in DS_TSTORE: an insert that splits (in order: the
+ * last leaf full; late: a leaf in the middle), a batch, and a load change
+ * nothing and keep nothing; the in-order fast path allocates nothing. */
+static int tstore_oom_seq(uint64_t seed, prop_alloc *pa) {
+    tsd s;
+    ds_rng r;
+    int64_t now = 0;
+    int step;
+    tsd_init_alloc(&s, &pa->a);
+    ds_rng_seed(&r, seed);
+    for (step = 0; step < 400; step++) {
+        int64_t t = ds_rng_below(&r, 5) ? now + 1 + (int64_t)ds_rng_below(&r, 3) : now - (int64_t)ds_rng_below(&r, 200);
+        size_t len = tsd_len(&s);
+        int had = tsd_value_at(&s, t) != NULL;
+        long before = PROP_FAILS(pa);
+        ds_status st = ds_rng_below(&r, 10) ? tsd_insert(&s, t, (double)step) : tsd_del(&s, t, NULL);
+        if (st == DS_ENOMEM) {
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before), 1);
+            CHECK_OR(tsd_len(&s) == len && (tsd_value_at(&s, t) != NULL) == had, 1);
+        } else {
+            CHECK_OR(st == DS_OK || st == DS_EEXIST || st == DS_ENOTFOUND, 1);
+            if (st == DS_OK && t > now) now = t;
+        }
+    }
+    {
+        ds_membuf mb;
+        ds_memsrc src;
+        ds_reader rd;
+        tsd u;
+        ds_status st;
+        long before;
+        int64_t ts[200];
+        double vs[200];
+        size_t j, added = 0, len = tsd_len(&s);
+        ds_membuf_init(&mb, NULL);
+        CHECK_OR(tsd_save(&s, ds_membuf_writer(&mb)) == DS_OK, 1);
+        rd = ds_mem_reader(&src, mb.data, mb.len);
+        before = PROP_FAILS(pa);
+        st = tsd_load(&u, &rd, &pa->a);
+        if (st == DS_OK) {
+            CHECK_OR(tsd_len(&u) == len, 1);
+            tsd_free(&u);
+        } else {
+            CHECK_OR(st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, before), 1);
+        }
+        ds_membuf_free(&mb);
+        for (j = 0; j < 200; j++) {
+            ts[j] = now + 1 + (int64_t)j;
+            vs[j] = (double)j;
+        }
+        before = PROP_FAILS(pa);
+        st = tsd_insert_batch(&s, ts, vs, 200, &added); /* sorted, not empty: one insert each */
+        if (st == DS_ENOMEM) CHECK_OR(pa->fails > before && tsd_len(&s) == len + added, 1);
+        else CHECK_OR(st == DS_OK && added == 200, 1);
+    }
+    tsd_free(&s);
+    return 0;
+}
+void test_tstore_oom(void) {
+    long total = 0;
+    CHECK(prop_oom_sweep(tstore_oom_seq, 5, &total) == 0);
+    CHECK(total > 10);
+}
+
 static ds_status bt64_try_load(ds_reader *r) {
     bt64 u;
     ds_status st = bt64_load(&u, r, NULL);
