@@ -12177,6 +12177,7 @@ DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t
                     uint64_t ref;
                     if (d2 > tau) continue; /* the common case once k are found */
                     ref = (uint64_t)b << 8 | j;
+                    DS__PREFETCH(DS__QT_BID(q, bx) + j); /* read at the end if it stays */
                     if (k <= DS__QT_KNN_SORT) { /* sorted: insert, the k-th falls off */
                         size_t lo = 0, hi = k - 1;
                         if (nres < k) {
