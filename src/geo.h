@@ -1492,20 +1492,21 @@ static void ds__qt_res_msort(const ds_quadtree *q, ds__qtres *a, ds__qtres *t, s
  * quadratic: past 8k moves, or when max is 0 or infinite, merge sort. */
 static void ds__qt_res_sort(const ds_quadtree *q, ds__qtres *r, size_t k, ds_qt_hit *out) {
     uint16_t cnt[DS__QT_KNN_SORT + 1];
-    double mx = 0, scale;
+    unsigned char slot[DS__QT_KNN_SORT];
+    double mx = 0, scale = 0;
     size_t i, moves = 0;
     for (i = 0; i < k; i++) mx = r[i].d2 > mx ? r[i].d2 : mx;
-    if (k > 1 && mx > 0 && mx < HUGE_VAL) {
-        scale = (double)k / mx;
+    /* scale finite (mx may be subnormal): every d2 * scale in [0, k] */
+    if (k > 1 && mx > 0 && mx < HUGE_VAL && (scale = (double)k / mx) < HUGE_VAL) {
         memset(cnt, 0, (k + 1) * sizeof cnt[0]);
         for (i = 0; i < k; i++) {
-            size_t c = (size_t)(r[i].d2 * scale); /* 0 <= d2 * scale <= k (+ rounding) */
-            cnt[(c < k ? c : k - 1) + 1]++;
+            size_t c = (size_t)(r[i].d2 * scale);
+            slot[i] = (unsigned char)(c < k ? c : k - 1);
+            cnt[slot[i] + 1]++;
         }
         for (i = 1; i <= k; i++) cnt[i] = (uint16_t)(cnt[i] + cnt[i - 1]);
         for (i = 0; i < k; i++) {
-            size_t c = (size_t)(r[i].d2 * scale), o;
-            o = cnt[c < k ? c : k - 1]++;
+            size_t o = cnt[slot[i]]++;
             out[o].dist = r[i].d2;
             out[o].id = r[i].ref;
         }

@@ -782,8 +782,8 @@ void test_quad_knn_ties(void) { prop_run("quad_knn_ties", quad_ties_case, 6); }
 
 /* kNN against brute force, every answer in full (ids, positions, distances,
  * the tie order): many k on both sides of the sorted-array limit (128) and
- * past n, uniform, clustered, on a grid (ties), with duplicates, tight
- * clusters beside one far point (the first k's distances all but one
+ * past n, uniform, clustered, on a grid (ties), with duplicates, near the
+ * origin at subnormal squared distances, a tight cluster beside one far point (the first k's distances all but one
  * near 0), on trees built by add_many or single adds, and again after
  * deleting part of the points. Returns 0 if all agree. */
 static int qk_check(const ds_quadtree *q, const qmodel *m, double x, double y, size_t k) {
@@ -826,7 +826,7 @@ static void quad_knn_brute_case(ds_rng *r, uint64_t seed) {
     qmodel m = {NULL, 0, 0};
     ds_qt_point *pts;
     size_t n = 1 + (size_t)ds_rng_below(r, ds_rng_below(r, 3) ? 700 : 3000), i, j, round;
-    int mode = (int)ds_rng_below(r, 5);
+    int mode = (int)ds_rng_below(r, 6);
     (void)seed;
     memset(&cfg, 0, sizeof cfg);
     cfg.x_max = cfg.y_max = 1;
@@ -852,6 +852,10 @@ static void quad_knn_brute_case(ds_rng *r, uint64_t seed) {
             break;
         case 3: /* duplicates: 3 positions */
             x = y = 0.25 * (double)(1 + ds_rng_below(r, 3));
+            break;
+        case 4: /* near the origin, 1e-160 apart: squared distances subnormal */
+            x = ds_rng_double(r) * 1e-158;
+            y = ds_rng_double(r) * 1e-158;
             break;
         default: /* one tight cluster and one far point */
             x = i == 0 ? 1.0 : 0.5 + ds_rng_double(r) * 1e-9;
