@@ -5661,10 +5661,17 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          smaller id, then the smaller x, then y, so the answer is one
  *          well-defined list. Best-first search (Hjaltason and Samet,
  *          "Distance Browsing in Spatial Databases", ACM TODS 24(2),
- *          1999): a min-heap of nodes by their box's distance, a max-heap
- *          of the k best points so far, stopping when the nearest unopened
- *          box is farther than the k-th best. The node heap starts in 2 KiB
- *          of stack and may grow on the heap: DS_ENOMEM (nothing found).
+ *          1999): a min-heap of nodes by their box's distance (a node's
+ *          nearest child is opened next without entering it when nothing
+ *          queued is nearer), stopping when the nearest unopened box is
+ *          farther than the k-th best. The best k so far are (squared
+ *          distance, slot) pairs: for k <= 128 a sorted array (the first
+ *          k bucket-sorted by distance, then each better point inserted
+ *          by binary search, the k-th dropped), so no sort is left at
+ *          the end; above 128 a max-heap and a heap sort. A point's id is
+ *          read only to break a tie and for the winners. Uses about 9 KiB
+ *          of stack; the node heap (128 on the stack) may grow on the
+ *          heap: DS_ENOMEM (nothing found; out[] used as scratch).
  *          DS_EINVAL for NaN or an infinite (x, y), or out NULL with k > 0.
  *   size_t ds_quadtree_len(const ds_quadtree *q); ds_quadtree_memory (bytes held)
  * fn(ctx, id, x, y) must not change the tree.
@@ -12034,7 +12041,8 @@ typedef struct ds__qtres {
     double d2;
     uint64_t ref; /* bucket << 8 | slot */
 } ds__qtres;
-/* Up to this k the best k so far are kept sorted in 2 KiB of stack. */
+/* Up to this k the best k so far are kept sorted in 2 KiB of stack
+ * (at most 256: ds__qt_res_sort keeps a slot in a byte). */
 #define DS__QT_KNN_SORT 128
 
 /* r orders after o: farther, or as far and after in ties. */
