@@ -1698,6 +1698,7 @@ DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t
         }
     }
     if (heap != stackbuf) DS_FREE(q->alloc, heap, hcap * sizeof *heap);
+    DS_ASSERT(nres == k); /* k <= len, and nothing is pruned before k are found */
     /* Nearest first, then the points themselves in place of their slots. */
     if (k <= DS__QT_KNN_SORT) {
         for (i = 0; i < nres; i++) {
