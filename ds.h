@@ -11958,11 +11958,12 @@ DSDEF ds_status ds_quadtree_radius_into(const ds_quadtree *q, double x, double y
     return ds__qt_radius_run(q, x, y, r, &c, count);
 }
 
-/* kNN: a min-heap of boxes to open, a max-heap of the best k so far kept
- * in out[] itself while searching: out[i].dist holds a candidate's squared
- * distance and out[i].id its slot in the bucket pool (bucket << 8 | slot),
- * 16 bytes to move instead of 32, and x, y and id are read from the pool
- * only to break a tie in distance and, for the k winners, at the end. */
+/* kNN: a min-heap of boxes to open, and the best k so far as (squared
+ * distance, slot in the bucket pool: bucket << 8 | slot) pairs, 16 bytes
+ * to move instead of a 32-byte hit; x, y and id are read from the pool
+ * only to break a tie in distance and, for the k winners, at the end. For
+ * k <= DS__QT_KNN_SORT the pairs are a sorted array on the stack; above,
+ * a max-heap in out[] itself (out[i].dist = d2, out[i].id = slot). */
 typedef struct ds__qtbox {
     double d2, x0, y0, x1, y1;
     uint32_t ni;
