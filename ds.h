@@ -5841,10 +5841,17 @@ DSDEF double ds_geo_distance(double lat1, double lon1, double lat2, double lon2)
  *          smaller id, then the smaller x, then y, so the answer is one
  *          well-defined list. Best-first search (Hjaltason and Samet,
  *          "Distance Browsing in Spatial Databases", ACM TODS 24(2),
- *          1999): a min-heap of nodes by their box's distance, a max-heap
- *          of the k best points so far, stopping when the nearest unopened
- *          box is farther than the k-th best. The node heap starts in 2 KiB
- *          of stack and may grow on the heap: DS_ENOMEM (nothing found).
+ *          1999): a min-heap of nodes by their box's distance (a node's
+ *          nearest child is opened next without entering it when nothing
+ *          queued is nearer), stopping when the nearest unopened box is
+ *          farther than the k-th best. The best k so far are (squared
+ *          distance, slot) pairs: for k <= 128 a sorted array (the first
+ *          k bucket-sorted by distance, then each better point inserted
+ *          by binary search, the k-th dropped), so no sort is left at
+ *          the end; above 128 a max-heap and a heap sort. A point's id is
+ *          read only to break a tie and for the winners. Uses about 9 KiB
+ *          of stack; the node heap (128 on the stack) may grow on the
+ *          heap: DS_ENOMEM (nothing found; out[] used as scratch).
  *          DS_EINVAL for NaN or an infinite (x, y), or out NULL with k > 0.
  *   size_t ds_quadtree_len(const ds_quadtree *q); ds_quadtree_memory (bytes held)
  * fn(ctx, id, x, y) must not change the tree.
@@ -12131,153 +12138,349 @@ DSDEF ds_status ds_quadtree_radius_into(const ds_quadtree *q, double x, double y
     return ds__qt_radius_run(q, x, y, r, &c, count);
 }
 
-/* kNN: a min-heap of boxes to open, a max-heap (in out[]) of the best k. */
+/* kNN: a min-heap of boxes to open, and the best k so far as (squared
+ * distance, slot in the bucket pool: bucket << 8 | slot) pairs, 16 bytes
+ * to move instead of a 32-byte hit; x, y and id are read from the pool
+ * only to break a tie in distance and, for the k winners, at the end. For
+ * k <= DS__QT_KNN_SORT the pairs are a sorted array on the stack; above,
+ * a max-heap in out[] itself (out[i].dist = d2, out[i].id = slot). */
 typedef struct ds__qtbox {
     double d2, x0, y0, x1, y1;
     uint32_t ni;
 } ds__qtbox;
 
-/* a orders after b among results: farther, or as far with a larger (id, x, y). */
-static int ds__qt_tie_worse(const ds_qt_hit *a, const ds_qt_hit *b) {
-    if (a->id != b->id) return a->id > b->id;
-    if (a->x != b->x) return a->x > b->x;
-    return a->y > b->y;
+/* The point in slot ref orders after the one in slot o at equal distance:
+ * the larger (id, x, y). */
+static int ds__qt_ref_after(const ds_quadtree *q, uint64_t ref, uint64_t o) {
+    const double *ax = ds__qt_bx(q, (uint32_t)(ref >> 8)), *bx = ds__qt_bx(q, (uint32_t)(o >> 8));
+    size_t a = (size_t)(ref & 255u), b = (size_t)(o & 255u);
+    uint64_t ia = DS__QT_BID(q, ax)[a], ib = DS__QT_BID(q, bx)[b];
+    if (ia != ib) return ia > ib;
+    if (ax[a] != bx[b]) return ax[a] > bx[b];
+    return DS__QT_BY(q, ax)[a] > DS__QT_BY(q, bx)[b];
 }
-static int ds__qt_worse(const ds_qt_hit *a, const ds_qt_hit *b) {
-    return a->dist > b->dist || (a->dist == b->dist && ds__qt_tie_worse(a, b));
+/* Result a orders after result b: farther, or as far and after in ties. */
+static int ds__qt_after(const ds_quadtree *q, const ds_qt_hit *a, const ds_qt_hit *b) {
+    if (a->dist != b->dist) return a->dist > b->dist;
+    return ds__qt_ref_after(q, a->id, b->id);
 }
-static void ds__qt_res_down(ds_qt_hit *h, size_t n, size_t i) {
-    ds_qt_hit t = h[i];
+/* Sift the hole at i down the max-heap h[0..n) and put (d2, ref) there. */
+static void ds__qt_res_down(const ds_quadtree *q, ds_qt_hit *h, size_t n, size_t i, double d2,
+                            uint64_t ref) {
+    ds_qt_hit t;
+    t.dist = d2;
+    t.id = ref;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n) break;
-        /* branch-free pick of the worse child: a coin flip to predict */
-        if (c + 1 < n) c += (size_t)ds__qt_worse(&h[c + 1], &h[c]);
-        if (!ds__qt_worse(&h[c], &t)) break;
-        h[i] = h[c];
+        if (c + 1 < n) c += (size_t)ds__qt_after(q, &h[c + 1], &h[c]);
+        if (!ds__qt_after(q, &h[c], &t)) break;
+        h[i].dist = h[c].dist;
+        h[i].id = h[c].id;
         i = c;
     }
-    h[i] = t;
+    h[i].dist = d2;
+    h[i].id = ref;
 }
-static void ds__qt_res_up(ds_qt_hit *h, size_t i) {
-    ds_qt_hit t = h[i];
+static void ds__qt_res_up(const ds_quadtree *q, ds_qt_hit *h, size_t i, double d2, uint64_t ref) {
+    ds_qt_hit t;
+    t.dist = d2;
+    t.id = ref;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!ds__qt_worse(&t, &h[p])) break;
-        h[i] = h[p];
+        if (!ds__qt_after(q, &t, &h[p])) break;
+        h[i].dist = h[p].dist;
+        h[i].id = h[p].id;
         i = p;
     }
-    h[i] = t;
+    h[i].dist = d2;
+    h[i].id = ref;
 }
+/* Heap sort, bottom-up (Floyd): the largest leaves the root, the hole
+ * walks down the larger children to the bottom, and the last item climbs
+ * from there (it mostly belongs near the bottom): about one comparison a
+ * level instead of two. For k above DS__QT_KNN_SORT. */
+static void ds__qt_res_heapsort(const ds_quadtree *q, ds_qt_hit *h, size_t n) {
+    while (n > 1) {
+        double d2 = h[n - 1].dist, td = h[0].dist;
+        uint64_t ref = h[n - 1].id, tr = h[0].id;
+        size_t i = 0, c;
+        n--;
+        while ((c = 2 * i + 1) < n) {
+            if (c + 1 < n) c += (size_t)ds__qt_after(q, &h[c + 1], &h[c]);
+            h[i].dist = h[c].dist;
+            h[i].id = h[c].id;
+            i = c;
+        }
+        ds__qt_res_up(q, h, i, d2, ref);
+        h[n].dist = td;
+        h[n].id = tr;
+    }
+}
+
+typedef struct ds__qtres {
+    double d2;
+    uint64_t ref; /* bucket << 8 | slot */
+} ds__qtres;
+/* Up to this k the best k so far are kept sorted in 2 KiB of stack
+ * (at most 256: ds__qt_res_sort keeps a slot in a byte). */
+#define DS__QT_KNN_SORT 128
+
+/* r orders after o: farther, or as far and after in ties. */
+static int ds__qt_res_after(const ds_quadtree *q, const ds__qtres *r, const ds__qtres *o) {
+    if (r->d2 != o->d2) return r->d2 > o->d2;
+    return ds__qt_ref_after(q, r->ref, o->ref);
+}
+
+/* Merge sort of a[0..n) through t[0..n): the pick is a compare of two
+ * doubles (ties in distance are rare), branch-free. */
+static void ds__qt_res_msort(const ds_quadtree *q, ds__qtres *a, ds__qtres *t, size_t n) {
+    ds__qtres *src = a, *dst = t, *x;
+    size_t i, w;
+    for (w = 1; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t l = i, le = i + w < n ? i + w : n, r = le, re = i + 2 * w < n ? i + 2 * w : n, o = i;
+            while (l < le && r < re) {
+                int right = ds__qt_res_after(q, &src[l], &src[r]);
+                dst[o++] = right ? src[r] : src[l];
+                r += (size_t)right;
+                l += (size_t)!right;
+            }
+            while (l < le) dst[o++] = src[l++];
+            while (r < re) dst[o++] = src[r++];
+        }
+        x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+/* Sort the first k results r[0..k) (k <= DS__QT_KNN_SORT), using out[]'s
+ * dist and id fields as scratch. Squared distances of points in a disc
+ * are near uniform over [0, max]: a counting sort into k slots by d2 / max
+ * leaves about one a slot, and an insertion pass finishes it in about k
+ * moves. Many equal or skewed distances (duplicates) would make that pass
+ * quadratic: past 8k moves, or when max is 0 or infinite, merge sort. */
+static void ds__qt_res_sort(const ds_quadtree *q, ds__qtres *r, size_t k, ds_qt_hit *out) {
+    uint16_t cnt[DS__QT_KNN_SORT + 1];
+    unsigned char slot[DS__QT_KNN_SORT];
+    double mx = 0, scale = 0;
+    size_t i, moves = 0;
+    for (i = 0; i < k; i++) mx = r[i].d2 > mx ? r[i].d2 : mx;
+    /* scale finite (mx may be subnormal): every d2 * scale in [0, k] */
+    if (k > 1 && mx > 0 && mx < HUGE_VAL && (scale = (double)k / mx) < HUGE_VAL) {
+        memset(cnt, 0, (k + 1) * sizeof cnt[0]);
+        for (i = 0; i < k; i++) {
+            size_t c = (size_t)(r[i].d2 * scale);
+            slot[i] = (unsigned char)(c < k ? c : k - 1);
+            cnt[slot[i] + 1]++;
+        }
+        for (i = 1; i <= k; i++) cnt[i] = (uint16_t)(cnt[i] + cnt[i - 1]);
+        for (i = 0; i < k; i++) {
+            size_t o = cnt[slot[i]]++;
+            out[o].dist = r[i].d2;
+            out[o].id = r[i].ref;
+        }
+        /* insertion from out[] back into r[] */
+        for (i = 0; i < k && moves <= 8 * k; i++) {
+            ds__qtres v;
+            size_t j = i;
+            v.d2 = out[i].dist;
+            v.ref = out[i].id;
+            while (j > 0 && ds__qt_res_after(q, &r[j - 1], &v)) {
+                r[j] = r[j - 1];
+                j--;
+            }
+            moves += i - j;
+            r[j] = v;
+        }
+        if (i == k) return;
+        for (i = 0; i < k; i++) { /* too many moves: merge sort it all */
+            r[i].d2 = out[i].dist;
+            r[i].ref = out[i].id;
+        }
+    }
+    {
+        ds__qtres t[DS__QT_KNN_SORT];
+        ds__qt_res_msort(q, r, t, k);
+    }
+}
+
+/* Push b onto the box heap (room made by the caller). */
+static void ds__qt_box_push(ds__qtbox *heap, size_t *hn, const ds__qtbox *b) {
+    size_t j = (*hn)++;
+    while (j > 0 && b->d2 < heap[(j - 1) / 2].d2) {
+        heap[j] = heap[(j - 1) / 2];
+        j = (j - 1) / 2;
+    }
+    heap[j] = *b;
+}
+/* Replace the top of the box heap (n > 0) with b, sifting it down. */
+static void ds__qt_box_down(ds__qtbox *heap, size_t hn, const ds__qtbox *b) {
+    size_t j = 0;
+    for (;;) {
+        size_t c = 2 * j + 1;
+        if (c >= hn) break;
+        if (c + 1 < hn) c += (size_t)(heap[c + 1].d2 < heap[c].d2); /* branch-free */
+        if (!(heap[c].d2 < b->d2)) break;
+        heap[j] = heap[c];
+        j = c;
+    }
+    heap[j] = *b;
+}
+
+#define DS__QT_KNN_STACK 128 /* boxes on the stack: 6 KiB */
 
 DSDEF ds_status ds_quadtree_knn(const ds_quadtree *q, double x, double y, size_t k, ds_qt_hit *out,
                                 size_t *found) {
-    ds__qtbox stackbuf[42], *heap = stackbuf;
-    size_t hn = 0, hcap = sizeof stackbuf / sizeof stackbuf[0], nres = 0, i;
+    ds__qtbox stackbuf[DS__QT_KNN_STACK], *heap = stackbuf, e;
+    ds__qtres res[DS__QT_KNN_SORT]; /* k <= DS__QT_KNN_SORT: the best so far, sorted */
+    size_t hn = 0, hcap = DS__QT_KNN_STACK, nres = 0, i;
+    double tau = HUGE_VAL, cut = HUGE_VAL; /* the k-th best d^2 once k are found; with slack */
     if (found) *found = 0;
     if (!q || !ds__qt_finite(x) || !ds__qt_finite(y) || (!out && k))
         return DS_EINVAL;
     if (k > q->len) k = q->len;
     if (k == 0) return DS_OK;
-    heap[0].d2 = ds__qt_box_d2(x, y, q->x0, q->y0, q->x1, q->y1);
-    heap[0].x0 = q->x0;
-    heap[0].y0 = q->y0;
-    heap[0].x1 = q->x1;
-    heap[0].y1 = q->y1;
-    heap[0].ni = 0;
-    hn = 1;
-    while (hn) {
-        ds__qtbox e = heap[0];
+    e.d2 = ds__qt_box_d2(x, y, q->x0, q->y0, q->x1, q->y1);
+    e.x0 = q->x0;
+    e.y0 = q->y0;
+    e.x1 = q->x1;
+    e.y1 = q->y1;
+    e.ni = 0;
+    /* e is the box being opened: boxes come in order of distance, and a
+     * node's nearest child is opened next without a trip through the heap
+     * when nothing in the heap is nearer. */
+    for (;;) {
         const ds__qtnode *nd = &q->node[e.ni];
-        /* pop the nearest box */
-        {
-            ds__qtbox t = heap[--hn];
-            size_t j = 0;
-            for (;;) {
-                size_t c = 2 * j + 1;
-                if (c >= hn) break;
-                if (c + 1 < hn) c += (size_t)(heap[c + 1].d2 < heap[c].d2); /* branch-free */
-                if (!(heap[c].d2 < t.d2)) break;
-                heap[j] = heap[c];
-                j = c;
-            }
-            if (hn) heap[j] = t;
-        }
         /* Slack of 2^-50 relative: robust to an FMA-contracted distance. */
-        if (nres == k && e.d2 > out[0].dist + out[0].dist * DS__QT_SLACK) break;
+        if (e.d2 > cut) break;
         if (nd->kids == DS__QT_NIL) {
             uint32_t b = nd->blk;
             while (b != DS__QT_NIL) {
                 const uint32_t *h = ds__qt_hdr(q, b);
                 const double *bx = ds__qt_bx(q, b), *by = DS__QT_BY(q, bx);
-                const uint64_t *bid = DS__QT_BID(q, bx);
                 uint32_t j, n = h[1];
                 for (j = 0; j < n; j++) {
-                    double dx = bx[j] - x, dy = by[j] - y;
-                    ds_qt_hit p;
-                    p.dist = dx * dx + dy * dy;
-                    if (nres == k && p.dist > out[0].dist) continue;
-                    p.x = bx[j];
-                    p.y = by[j];
-                    p.id = bid[j];
-                    if (nres < k) {
-                        out[nres] = p;
-                        ds__qt_res_up(out, nres++);
-                    } else if (ds__qt_worse(&out[0], &p)) {
-                        out[0] = p;
-                        ds__qt_res_down(out, nres, 0);
+                    double dx = bx[j] - x, dy = by[j] - y, d2 = dx * dx + dy * dy;
+                    uint64_t ref;
+                    if (d2 > tau) continue; /* the common case once k are found */
+                    ref = (uint64_t)b << 8 | j;
+                    DS__PREFETCH(DS__QT_BID(q, bx) + j); /* read at the end if it stays */
+                    if (k <= DS__QT_KNN_SORT) { /* sorted: insert, the k-th falls off */
+                        size_t lo = 0, hi = k - 1;
+                        if (nres < k) {
+                            res[nres].d2 = d2;
+                            res[nres].ref = ref;
+                            if (++nres < k) continue;
+                            ds__qt_res_sort(q, res, k, out);
+                        } else {
+                            if (!(d2 < tau) && !ds__qt_ref_after(q, res[k - 1].ref, ref)) continue;
+                            /* the first that orders after (d2, ref); res[k - 1] does */
+                            while (lo < hi) {
+                                size_t mid = (lo + hi) / 2;
+                                if (res[mid].d2 > d2 ||
+                                    (res[mid].d2 == d2 && ds__qt_ref_after(q, res[mid].ref, ref)))
+                                    hi = mid;
+                                else
+                                    lo = mid + 1;
+                            }
+                            memmove(&res[lo + 1], &res[lo], (k - 1 - lo) * sizeof res[0]);
+                            res[lo].d2 = d2;
+                            res[lo].ref = ref;
+                        }
+                        tau = res[k - 1].d2;
+                    } else if (nres < k) { /* a max-heap in out[]: the first k as they come, one heapify */
+                        out[nres].dist = d2;
+                        out[nres].id = ref;
+                        if (++nres == k) {
+                            size_t m;
+                            for (m = k / 2; m-- > 0;) ds__qt_res_down(q, out, k, m, out[m].dist, out[m].id);
+                            tau = out[0].dist;
+                        }
+                    } else if (d2 < tau || ds__qt_ref_after(q, out[0].id, ref)) {
+                        ds__qt_res_down(q, out, nres, 0, d2, ref);
+                        tau = out[0].dist;
+                    } else {
+                        continue;
                     }
+                    if (nres == k) cut = tau + tau * DS__QT_SLACK;
                 }
                 b = h[0];
             }
+            if (!hn) break;
+            /* pop the nearest box */
+            e = heap[0];
+            if (--hn) ds__qt_box_down(heap, hn, &heap[hn]);
             continue;
         }
         {
             double mx = ds__qt_mid(e.x0, e.x1), my = ds__qt_mid(e.y0, e.y1);
-            uint32_t c;
+            ds__qtbox cb[4];
+            uint32_t c, nc = 0, best = 0;
             for (c = 0; c < 4; c++) {
-                ds__qtbox cb;
-                size_t j;
+                ds__qtbox *t = &cb[nc];
                 if (!q->node[nd->kids + c].count) continue;
-                cb.x0 = (c & 1) ? mx : e.x0;
-                cb.x1 = (c & 1) ? e.x1 : mx;
-                cb.y0 = (c & 2) ? my : e.y0;
-                cb.y1 = (c & 2) ? e.y1 : my;
-                cb.d2 = ds__qt_box_d2(x, y, cb.x0, cb.y0, cb.x1, cb.y1);
-                cb.ni = nd->kids + c;
-                if (nres == k && cb.d2 > out[0].dist + out[0].dist * DS__QT_SLACK) continue;
-                ds__qt_prefetch(q, cb.ni);
-                if (hn == hcap) {
-                    size_t ncap = hcap * 2, bytes;
-                    ds__qtbox *nh;
-                    if (!ds_size_mul(ncap, sizeof *nh, &bytes) ||
-                        !(nh = (ds__qtbox *)DS_MALLOC(q->alloc, bytes))) {
-                        if (heap != stackbuf) DS_FREE(q->alloc, heap, hcap * sizeof *heap);
-                        return DS_ENOMEM;
-                    }
-                    memcpy(nh, heap, hn * sizeof *nh);
+                t->x0 = (c & 1) ? mx : e.x0;
+                t->x1 = (c & 1) ? e.x1 : mx;
+                t->y0 = (c & 2) ? my : e.y0;
+                t->y1 = (c & 2) ? e.y1 : my;
+                t->d2 = ds__qt_box_d2(x, y, t->x0, t->y0, t->x1, t->y1);
+                if (t->d2 > cut) continue;
+                t->ni = nd->kids + c;
+                ds__qt_prefetch(q, t->ni);
+                if (t->d2 < cb[best].d2) best = nc;
+                nc++;
+            }
+            if (hn + nc > hcap) {
+                size_t ncap = hcap * 2, bytes;
+                ds__qtbox *nh;
+                if (!ds_size_mul(ncap, sizeof *nh, &bytes) ||
+                    !(nh = (ds__qtbox *)DS_MALLOC(q->alloc, bytes))) {
                     if (heap != stackbuf) DS_FREE(q->alloc, heap, hcap * sizeof *heap);
-                    heap = nh;
-                    hcap = ncap;
+                    return DS_ENOMEM;
                 }
-                j = hn++;
-                while (j > 0 && cb.d2 < heap[(j - 1) / 2].d2) {
-                    heap[j] = heap[(j - 1) / 2];
-                    j = (j - 1) / 2;
-                }
-                heap[j] = cb;
+                memcpy(nh, heap, hn * sizeof *nh);
+                if (heap != stackbuf) DS_FREE(q->alloc, heap, hcap * sizeof *heap);
+                heap = nh;
+                hcap = ncap;
+            }
+            for (c = 0; c < nc; c++)
+                if (c != best) ds__qt_box_push(heap, &hn, &cb[c]);
+            if (nc && (!hn || cb[best].d2 <= heap[0].d2)) {
+                e = cb[best]; /* straight down */
+            } else if (nc) {
+                e = heap[0]; /* something in the heap is nearer: swap */
+                ds__qt_box_down(heap, hn, &cb[best]);
+            } else if (hn) {
+                e = heap[0];
+                if (--hn) ds__qt_box_down(heap, hn, &heap[hn]);
+            } else {
+                break;
             }
         }
     }
     if (heap != stackbuf) DS_FREE(q->alloc, heap, hcap * sizeof *heap);
-    /* Heap sort: the max-heap becomes nearest first. */
-    for (i = nres; i > 1; i--) {
-        ds_qt_hit t = out[0];
-        out[0] = out[i - 1];
-        out[i - 1] = t;
-        ds__qt_res_down(out, i - 1, 0);
+    DS_ASSERT(nres == k); /* k <= len, and nothing is pruned before k are found */
+    /* Nearest first, then the points themselves in place of their slots. */
+    if (k <= DS__QT_KNN_SORT) {
+        for (i = 0; i < nres; i++) {
+            out[i].dist = res[i].d2;
+            out[i].id = res[i].ref;
+        }
+    } else {
+        ds__qt_res_heapsort(q, out, nres);
     }
-    for (i = 0; i < nres; i++) out[i].dist = sqrt(out[i].dist);
+    for (i = 0; i < nres; i++) {
+        uint64_t ref = out[i].id;
+        const double *bx = ds__qt_bx(q, (uint32_t)(ref >> 8));
+        size_t s = (size_t)(ref & 255u);
+        out[i].x = bx[s];
+        out[i].y = DS__QT_BY(q, bx)[s];
+        out[i].id = DS__QT_BID(q, bx)[s];
+        out[i].dist = sqrt(out[i].dist);
+    }
     if (found) *found = nres;
     return DS_OK;
 }

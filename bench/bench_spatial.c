@@ -35,6 +35,9 @@
  *     --bq B     queries per rep for brute force (default 200)
  *     --reps R   reps, median reported (default 5; env BENCH_REPS)
  *     --bucket B the quadtree's leaf bucket (default: the library's, 32)
+ *     --knn      kNN only (k = 10 and 100), ds (add_many tree) beside boost
+ *                (packing constructor), interleaved rep by rep; no brute
+ *                force timing (it still checks the answers) and no builds
  *     --quick    smoke run: N = 100000, Q = 2000, B = 50, 1 rep */
 #define DS_IMPLEMENTATION
 #include "ds.h"
@@ -196,6 +199,18 @@ static size_t run_queries(int c, const qspec *s, const ds_quadtree *q, void *bt,
     return total;
 }
 
+/* Queries [o, o + m) with contender c (0 ds, 2 boost). */
+static size_t run_queries_from(int c, const qspec *s, const ds_quadtree *q, void *bt, size_t o,
+                               size_t m) {
+    size_t i, total = 0, n;
+    for (i = o; i < o + m; i++) {
+        if (c == 0) ds_quadtree_knn(q, g_qx[i], g_qy[i], s->k, g_hits, &n);
+        else n = bq_knn(bt, g_qx[i], g_qy[i], s->k, g_ids);
+        total += n;
+    }
+    return total;
+}
+
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
@@ -230,20 +245,21 @@ static void verify(const qspec *s, const ds_quadtree *q, void *bt, size_t nq) {
 int main(int argc, char **argv) {
     static const char *sets[2] = {"uniform", "clustered"};
     qspec specs[4];
-    int reps = 0, quick = 0, i, r, set;
+    int reps = 0, quick = 0, knn_only = 0, i, r, set;
     uint32_t bucket = 0;
     g_n = 1000000;
     g_q = 20000;
     g_bq = 200;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--knn")) knn_only = 1;
         else if (!strcmp(argv[i], "--n") && i + 1 < argc) g_n = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--q") && i + 1 < argc) g_q = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--bq") && i + 1 < argc) g_bq = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--bucket") && i + 1 < argc) bucket = (uint32_t)atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_spatial [--n N] [--q Q] [--bq B] [--reps R] [--bucket B] [--quick]\n");
+            fprintf(stderr, "usage: bench_spatial [--n N] [--q Q] [--bq B] [--reps R] [--bucket B] [--knn] [--quick]\n");
             return 2;
         }
     }
@@ -294,6 +310,47 @@ int main(int argc, char **argv) {
             g_in[i].x = g_x[i];
             g_in[i].y = g_y[i];
             g_in[i].id = (uint64_t)i;
+        }
+        if (knn_only) { /* ds add_many tree beside boost bulk, kNN only */
+            build_ds(&q, bucket, 1);
+            bt = bq_build(g_x, g_y, g_n, 1);
+            printf("\n%s: kNN, ns a query\n  %-10s %9s %9s %10s %9s\n", sets[set], "query", "ds ns/q",
+                   "ds kq/s", "boost ns/q", "boost/ds");
+            for (i = 2; i < 4; i++) {
+                const qspec *s = &specs[i];
+                bench_samples sd, sbo, srt;
+                double d, bo;
+                memset(&sd, 0, sizeof sd);
+                memset(&sbo, 0, sizeof sbo);
+                verify(s, &q, bt, g_bq);
+                run_queries(0, s, &q, bt, g_q / 10 + 1); /* warm-up */
+                run_queries(2, s, &q, bt, g_q / 10 + 1);
+                memset(&srt, 0, sizeof srt);
+                /* interleaved 500 queries at a time, so both see the same load */
+                for (r = 0; r < reps; r++) {
+                    double td = 0, tb = 0;
+                    size_t o;
+                    for (o = 0; o < g_q; o += 500) {
+                        size_t m = g_q - o < 500 ? g_q - o : 500;
+                        int64_t t0 = bench_now();
+                        run_queries_from(0, s, &q, bt, o, m);
+                        td += (double)(bench_now() - t0);
+                        t0 = bench_now();
+                        run_queries_from(2, s, &q, bt, o, m);
+                        tb += (double)(bench_now() - t0);
+                    }
+                    bench_add(&sd, td);
+                    bench_add(&sbo, tb);
+                    bench_add(&srt, tb / td);
+                }
+                d = bench_ns_per_op(bench_median(&sd), (double)g_q);
+                bo = bench_ns_per_op(bench_median(&sbo), (double)g_q);
+                printf("  %-10s %9.0f %9.1f %10.0f %8.2fx  (median of per-rep ratios %.2fx)\n", s->name,
+                       d, bench_mops(d) * 1e3, bo, bench_ratio(bo, d), bench_median(&srt));
+            }
+            bq_free(bt);
+            ds_quadtree_free(&q);
+            continue;
         }
         memset(&sb_ds, 0, sizeof sb_ds);
         memset(&sb_many, 0, sizeof sb_many);

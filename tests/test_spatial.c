@@ -780,6 +780,130 @@ static void quad_ties_case(ds_rng *r, uint64_t seed) {
 
 void test_quad_knn_ties(void) { prop_run("quad_knn_ties", quad_ties_case, 6); }
 
+/* kNN against brute force, every answer in full (ids, positions, distances,
+ * the tie order): many k on both sides of the sorted-array limit (128) and
+ * past n, uniform, clustered, on a grid (ties), with duplicates, near the
+ * origin at subnormal squared distances, a tight cluster beside one far point (the first k's distances all but one
+ * near 0), on trees built by add_many or single adds, and again after
+ * deleting part of the points. Returns 0 if all agree. */
+static int qk_check(const ds_quadtree *q, const qmodel *m, double x, double y, size_t k) {
+    qhit *all = (qhit *)malloc((m->n + 1) * sizeof *all);
+    ds_qt_hit *kh = (ds_qt_hit *)malloc((k + 1) * sizeof *kh);
+    size_t i, got = 99, want = k < m->n ? k : m->n;
+    int ok = 0;
+    if (!all || !kh) goto done;
+    for (i = 0; i < m->n; i++) {
+        double dx = m->p[i].x - x, dy = m->p[i].y - y;
+        all[i].d2 = dx * dx + dy * dy;
+        all[i].p = m->p[i];
+    }
+    qsort(all, m->n, sizeof *all, qhit_cmp);
+    if (ds_quadtree_knn(q, x, y, k, kh, &got) != DS_OK || got != want) {
+        fprintf(stderr, "    knn k %zu: found %zu, want %zu\n", k, got, want);
+        goto done;
+    }
+    for (i = 0; i < got; i++) {
+        if (kh[i].id != all[i].p.id || kh[i].x != all[i].p.x || kh[i].y != all[i].p.y ||
+            kh[i].dist != sqrt(all[i].d2)) {
+            fprintf(stderr, "    knn k %zu at (%.17g,%.17g) [%zu]: id %llu (%.17g,%.17g) vs id %llu (%.17g,%.17g)\n",
+                    k, x, y, i, (unsigned long long)kh[i].id, kh[i].x, kh[i].y,
+                    (unsigned long long)all[i].p.id, all[i].p.x, all[i].p.y);
+            goto done;
+        }
+    }
+    ok = 1;
+done:
+    free(all);
+    free(kh);
+    return !ok;
+}
+
+static void quad_knn_brute_case(ds_rng *r, uint64_t seed) {
+    static const uint32_t buckets[] = {1, 3, 8, 32, 64, 256};
+    static const size_t ks[] = {1, 2, 3, 10, 31, 100, 127, 128, 129, 200, 500};
+    ds_quadtree_config cfg;
+    ds_quadtree q;
+    qmodel m = {NULL, 0, 0};
+    ds_qt_point *pts;
+    size_t n = 1 + (size_t)ds_rng_below(r, ds_rng_below(r, 3) ? 700 : 3000), i, j, round;
+    int mode = (int)ds_rng_below(r, 6);
+    (void)seed;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.x_max = cfg.y_max = 1;
+    cfg.bucket = buckets[ds_rng_below(r, 6)];
+    CHECK(ds_quadtree_init(&q, &cfg) == DS_OK);
+    pts = (ds_qt_point *)malloc(n * sizeof *pts);
+    CHECK(pts != NULL);
+    for (i = 0; i < n; i++) {
+        double x, y;
+        switch (mode) {
+        case 0: /* uniform */
+            x = ds_rng_double(r);
+            y = ds_rng_double(r);
+            break;
+        case 1: /* 5 clusters */
+            j = (size_t)ds_rng_below(r, 5);
+            x = 0.1 + 0.19 * (double)j + ds_rng_double(r) * 1e-3;
+            y = 0.9 - 0.17 * (double)j + ds_rng_double(r) * 1e-3;
+            break;
+        case 2: /* a 7 x 7 grid: many equal distances */
+            x = (double)ds_rng_below(r, 7) / 6;
+            y = (double)ds_rng_below(r, 7) / 6;
+            break;
+        case 3: /* duplicates: 3 positions */
+            x = y = 0.25 * (double)(1 + ds_rng_below(r, 3));
+            break;
+        case 4: /* near the origin, 1e-160 apart: squared distances subnormal */
+            x = ds_rng_double(r) * 1e-158;
+            y = ds_rng_double(r) * 1e-158;
+            break;
+        default: /* one tight cluster and one far point */
+            x = i == 0 ? 1.0 : 0.5 + ds_rng_double(r) * 1e-9;
+            y = i == 0 ? 0.0 : 0.5 + ds_rng_double(r) * 1e-9;
+            break;
+        }
+        pts[i].x = x;
+        pts[i].y = y;
+        pts[i].id = ds_rng_below(r, 4) ? (uint64_t)i : ds_rng_below(r, n); /* some ids repeat */
+        CHECK(qm_push(&m, x, y, pts[i].id));
+    }
+    if (ds_rng_below(r, 2)) {
+        CHECK(ds_quadtree_add_many(&q, pts, n) == DS_OK);
+    } else {
+        for (i = 0; i < n; i++) CHECK(ds_quadtree_add(&q, pts[i].x, pts[i].y, pts[i].id) == DS_OK);
+    }
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 12; i++) {
+            double x, y;
+            size_t kk;
+            if (i < 6 && m.n) { /* at a point, or just beside one */
+                qpt p = m.p[ds_rng_below(r, m.n)];
+                x = p.x + (i & 1 ? (ds_rng_double(r) - 0.5) * 1e-4 : 0);
+                y = p.y + (i & 1 ? (ds_rng_double(r) - 0.5) * 1e-4 : 0);
+            } else { /* anywhere, outside the bounds too */
+                x = ds_rng_double(r) * 1.4 - 0.2;
+                y = ds_rng_double(r) * 1.4 - 0.2;
+            }
+            for (kk = 0; kk < sizeof ks / sizeof ks[0]; kk++)
+                CHECKF(!qk_check(&q, &m, x, y, ks[kk]), "mode %d n %zu bucket %u round %zu", mode,
+                       m.n, q.bucket, round);
+            CHECKF(!qk_check(&q, &m, x, y, m.n + (size_t)ds_rng_below(r, 3)), "k >= n, mode %d", mode);
+            if (m.n > 1) CHECK(!qk_check(&q, &m, x, y, m.n - 1));
+        }
+        /* delete about half, then again */
+        for (i = m.n / 2; i > 0 && m.n; i--) {
+            size_t d = (size_t)ds_rng_below(r, m.n);
+            CHECK(ds_quadtree_del(&q, m.p[d].x, m.p[d].y, m.p[d].id) == DS_OK);
+            m.p[d] = m.p[--m.n];
+        }
+    }
+    ds_quadtree_free(&q);
+    free(pts);
+    free(m.p);
+}
+
+void test_quad_knn_brute(void) { prop_run("quad_knn_brute", quad_knn_brute_case, 40); }
+
 /* Thousands of points at one position (and a few elsewhere): chains at
  * max_depth, kNN ties by id, removal down to nothing. */
 void test_quad_duplicates(void) {

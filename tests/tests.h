@@ -49,7 +49,7 @@
     X(limit_set_and_clock) X(limit_large) X(limit_table_expire)            \
     /* geohash, quadtree */                                                \
     X(geo_vectors) X(geo_round_trip) X(geo_neighbors) X(geo_cover)         \
-    X(geo_bad_input) X(quad_model) X(quad_knn_ties) X(quad_duplicates)     \
+    X(geo_bad_input) X(quad_model) X(quad_knn_ties) X(quad_knn_brute) X(quad_duplicates) \
     X(quad_bad_input) X(quad_oom)                                          \
     /* graphs, TSP */                                                      \
     X(graph_dijkstra_floyd) X(graph_astar_optimal) X(graph_bfs_hops)       \
