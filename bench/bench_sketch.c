@@ -363,7 +363,7 @@ static void run_round(const data *d, double p, int reps, int warmup, round_res *
     f[F_LB].name = "libbloom";
     check_ok(ds_bloom_init(&f[F_STD].db, n, p, NULL), "ds_bloom_init");
     check_ok(ds_bloom_init_blocked(&f[F_BLK].db, n, p, NULL), "ds_bloom_init_blocked");
-    if (bloom_init(&f[F_LB].lb, (int)n, p) != 0) {
+    if (active(F_LB) && bloom_init(&f[F_LB].lb, (int)n, p) != 0) {
         fprintf(stderr, "bench_sketch: bloom_init(%zu, %g) failed\n", n, p);
         exit(1);
     }
@@ -443,10 +443,14 @@ static void run_round(const data *d, double p, int reps, int warmup, round_res *
             printf("  %s %.1f/%.1f/%.1f", f[i].name, bench_mops(rr->med[i][PH_ADD]), bench_mops(rr->med[i][PH_POS]),
                bench_mops(rr->med[i][PH_NEG]));
     printf("  (add/pos/neg)\n");
-    printf("  ds standard: m = %" PRIu64 " bits; ds blocked: m = %" PRIu64 " bits (%" PRIu64
-           " blocks); libbloom: %" PRIu64 " bits, %" PRIu64 " bytes; ds std eq-mem: m = %" PRIu64 "\n",
-           f[F_STD].db.m, f[F_BLK].db.m, f[F_BLK].db.m / 512, (uint64_t)f[F_LB].lb.bits, (uint64_t)f[F_LB].lb.bytes,
-           f[F_EQM].db.m);
+    if (g_bloom_only)
+        printf("  ds standard: m = %" PRIu64 " bits; ds blocked: m = %" PRIu64 " bits (%" PRIu64 " blocks)\n",
+               f[F_STD].db.m, f[F_BLK].db.m, f[F_BLK].db.m / 512);
+    else
+        printf("  ds standard: m = %" PRIu64 " bits; ds blocked: m = %" PRIu64 " bits (%" PRIu64
+               " blocks); libbloom: %" PRIu64 " bits, %" PRIu64 " bytes; ds std eq-mem: m = %" PRIu64 "\n",
+               f[F_STD].db.m, f[F_BLK].db.m, f[F_BLK].db.m / 512, (uint64_t)f[F_LB].lb.bits, (uint64_t)f[F_LB].lb.bytes,
+               f[F_EQM].db.m);
     printf("  ds_bloom_fpp() at this fill: standard %.6f, blocked %.6f, eq-mem %.6f\n", ds_bloom_fpp(&f[F_STD].db),
            ds_bloom_fpp(&f[F_BLK].db), ds_bloom_fpp(&f[F_EQM].db));
     if (active(F_CK))
@@ -484,11 +488,16 @@ static void run_round(const data *d, double p, int reps, int warmup, round_res *
             ok = 0;
         }
     }
-    printf("  answers: positives found %" PRIu64 "/%zu by every contender; false positives ds std %" PRIu64
-           ", blocked %" PRIu64 ", eq-mem %" PRIu64 ", cuckoo %" PRIu64 ", libbloom %" PRIu64 "; %s\n",
-           f[F_STD].ans[PH_POS], n, f[F_STD].ans[PH_NEG], f[F_BLK].ans[PH_NEG], f[F_EQM].ans[PH_NEG],
-           f[F_CK].ans[PH_NEG], f[F_LB].ans[PH_NEG],
-           ok ? "OK: no false negatives, same answers every rep" : "MISMATCH");
+    if (g_bloom_only)
+        printf("  answers: positives found %" PRIu64 "/%zu by both; false positives ds std %" PRIu64 ", blocked %" PRIu64
+               "; %s\n", f[F_STD].ans[PH_POS], n, f[F_STD].ans[PH_NEG], f[F_BLK].ans[PH_NEG],
+               ok ? "OK: no false negatives, same answers every rep" : "MISMATCH");
+    else
+        printf("  answers: positives found %" PRIu64 "/%zu by every contender; false positives ds std %" PRIu64
+               ", blocked %" PRIu64 ", eq-mem %" PRIu64 ", cuckoo %" PRIu64 ", libbloom %" PRIu64 "; %s\n",
+               f[F_STD].ans[PH_POS], n, f[F_STD].ans[PH_NEG], f[F_BLK].ans[PH_NEG], f[F_EQM].ans[PH_NEG],
+               f[F_CK].ans[PH_NEG], f[F_LB].ans[PH_NEG],
+               ok ? "OK: no false negatives, same answers every rep" : "MISMATCH");
     if (!ok) g_failed = 1;
 
     ds_bloom_free(&f[F_STD].db);
