@@ -110,15 +110,15 @@ check-snippets: | $(BUILD)
 	@sh tools/snippets.sh README.md $(wildcard docs/*.md)
 
 # ---- tests ------------------------------------------------------------------
-$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_gcc: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h tests/bloom_v1_fixtures.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
-$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_clang: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h tests/bloom_v1_fixtures.h ds.h ds_hnsw.h | $(BUILD)
 	@test -n "$(HAVE_CLANG_SAN)" || { echo "clang cannot link sanitized programs: apt-get install libclang-rt-14-dev (tools/deps.sh does)"; exit 1; }
 	$(CLANG) -std=c99 -O1 -g $(WARN) $(SAN) -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # The portable (SWAR) probing path, as on a machine without SSE2.
-$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h ds.h ds_hnsw.h | $(BUILD)
+$(BUILD)/test_nosimd: $(TEST_SRC) tests/prop.h tests/tests.h tests/hnsw_data.h tests/bloom_v1_fixtures.h ds.h ds_hnsw.h | $(BUILD)
 	$(GCC) -std=c99 -O1 -g $(WARN) $(SAN) -DDS_NO_SIMD -I. -Itests $(TEST_SRC) -o $@ -lm
 
 # ds_concurrent.h: under ASan+UBSan, and under ThreadSanitizer with the

@@ -581,6 +581,8 @@ DSDEF void ds__put(ds__enc *e, const void *p, size_t n);
 DSDEF void ds__put_u64(ds__enc *e, uint64_t v);
 DSDEF ds_status ds__enc_end(ds__enc *e);
 DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version);
+DSDEF uint32_t ds__dec_init_any(ds__dec *d, ds_reader *r, const char magic[4], uint32_t min_version,
+                                uint32_t max_version);
 DSDEF void ds__get(ds__dec *d, void *p, size_t n);
 DSDEF uint64_t ds__get_u64(ds__dec *d);
 DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes);
@@ -3791,19 +3793,40 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
  * 64-bit hash by enhanced double hashing (Kirsch & Mitzenmacher 2006,
  * Dillinger & Manolios 2004): x += y, y += i, with no per-probe rehash.
  *
- * Standard: k bits anywhere in m, so up to k cache misses per query.
- * Blocked (Putze, Sanders & Singler 2007): all k bits of a key in one
- * 512-bit (64-byte) block, so one cache miss per query. Blocks fill
- * unevenly (keys per block are Poisson), which costs FPP at equal memory;
- * init_blocked pays it in memory instead: it keeps k and adds bits per key
- * until the Poisson block model meets p. Measured by tests/test_sketch.c
- * (n = 10^6 random keys, 2*10^5 to 6*10^5 negative queries):
+ * Standard: k bits anywhere in m, so up to k cache misses per query
+ * (a negative stops at the first clear bit: ~2 probes when half full,
+ * but where it stops is a branch no predictor can learn, each probed bit
+ * being clear with probability ~1/2, so a loop of queries overlaps little).
+ * Blocked: a split block filter, the blocked Bloom filter of Putze,
+ * Sanders & Singler ("Cache-, Hash- and Space-Efficient Bloom Filters",
+ * WEA 2007) in the split form of Apache Parquet's / Impala's split block
+ * Bloom filter: every key lives in one 512-bit block (one 64-byte cache
+ * line; the bit array is 64-byte aligned), and of its k = 8 probes,
+ * probe i sets one bit in 64-bit word i (mod 8) of the block, at bit
+ * (h32 * salt_i) >> 26 (multiply-shift, a distinct odd 32-bit salt per
+ * word). A query is one cache miss and a branch-free mask test; on x86
+ * with gcc/clang an AVX2 kernel (picked at run time; DS_NO_SIMD turns it
+ * off) tests the whole line with two 256-bit loads. Keys per block are
+ * Poisson, and a word's bits collide more than a free block's, so the
+ * filter needs more bits than a standard one for the same p:
+ * init_blocked adds bits until the split-block model (keys per block
+ * Poisson(512 / bits per key), word j holding its probes) predicts
+ * 0.98 p. Measured at n = 10^6 random keys (standard: tests/test_sketch.c,
+ * 2*10^5 to 6*10^5 negative queries; blocked: 2*10^7 negative queries, where
+ * the test's smaller samples read 0.0976, 0.0103 and 0.00104):
  *     target p   standard: bits/key  FPP       blocked: bits/key  FPP
- *     0.1                  4.79      0.1008             4.84      0.0991
- *     0.01                 9.59      0.0100             9.97      0.0093
- *     0.001               14.38      0.00101           15.57      0.00098
+ *     0.1                  4.79      0.1008             5.92      0.0977
+ *     0.01                 9.59      0.0100            10.15      0.00976
+ *     0.001               14.38      0.00101           15.79      0.000982
+ * (the pre-format-2 layout took 4.84, 9.97 and 15.57 bits/key: the split
+ * block costs 1-22% more memory than it, 6-24% more than standard, for a
+ * query that is one line and two vector tests). Below p ~ 2e-4, k = 16
+ * (two bits per word) needs fewer bits than 8 and init_blocked takes it.
  * At equal m and k (init_mk) the blocked FPP is higher; the measured curve
  * is in bench/bench_sketch.c's output and README's plot.
+ * Filters saved by ds before format 2 used another blocked layout (k bits
+ * anywhere in the block); they still load and answer as before
+ * (blocked == 2 marks them; new filters are never made that way).
  *
  *   ds_status ds_bloom_init(ds_bloom *b, uint64_t n, double p, const ds_alloc *a)
  *   ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const ds_alloc *a)
@@ -3812,7 +3835,8 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
  *   ds_status ds_bloom_init_mk(ds_bloom *b, uint64_t m, unsigned k, int blocked,
  *                              const ds_alloc *a)
  *          explicit m bits (rounded up to 64, or 512 when blocked) and k
- *          probes (1..64).
+ *          probes (1..64; blocked: probe i in word i mod 8, so k = 8 is
+ *          one bit per word and the fast path).
  *   void   ds_bloom_free(ds_bloom *b), ds_bloom_clear(ds_bloom *b)
  *   ds_status ds_bloom_add(ds_bloom *b, const void *key, size_t len, int *added)
  *          DS_OK; *added (may be NULL) = 1 if the key was certainly new
@@ -3821,8 +3845,8 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
  *          freed filter, or a NULL key with len > 0.
  *   int    ds_bloom_has(const ds_bloom *b, const void *key, size_t len)
  *   double ds_bloom_fpp(const ds_bloom *b)     FPP at the current fill:
- *          (bits set / m)^k; blocked: the mean over blocks of
- *          (block fill)^k, an O(m) scan
+ *          (bits set / m)^k; blocked: the mean over blocks of the product
+ *          over its words of (word fill)^(probes in that word), an O(m) scan
  *   double ds_bloom_count(const ds_bloom *b)   estimated distinct keys from
  *          the fill (Swamidass & Baldi 2007): -(m/k) ln(1 - X/m);
  *          HUGE_VAL when every bit is set
@@ -3835,17 +3859,24 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s);
  *   ds_status ds_bloom_save(const ds_bloom *b, ds_writer w)
  *   ds_status ds_bloom_load(ds_bloom *b, ds_reader *r, const ds_alloc *a)
  *          on success *b is a new filter (free it); on error *b is untouched.
+ *          Saves write format 2 ("DSbf", and "DSsb" for ds_sbloom); load
+ *          reads formats 1 and 2.
  *
  * Complexity: add/has O(k); fpp O(1) standard, O(m) blocked; count O(1);
- * union/intersect/clear O(m). Memory: m/8 bytes.
+ * union/intersect/clear O(m). Memory: m/8 bytes plus 64 (alignment).
  * Thread-safety: concurrent has() calls are safe; add needs exclusion. */
 typedef struct ds_bloom {
-    uint64_t *bits;
+    uint64_t *bits;    /* m / 64 words, 64-byte aligned inside mem */
     uint64_t m;        /* bits; a multiple of 64 (512 when blocked) */
     uint64_t set;      /* bits that are 1 */
     uint64_t n;        /* adds that flipped a bit */
     unsigned k;        /* probes per key, 1..64 */
-    int blocked;
+    int blocked;       /* 0 standard, 1 split block, 2 the pre-format-2
+                        * blocked layout (only from old files) */
+    int simd;          /* 1: has() takes the AVX2 kernel (split blocks with
+                        * k = 8 on a CPU with AVX2; set by init and load;
+                        * 0 forces the portable code) */
+    void *mem;         /* the allocation: m / 8 + 64 bytes */
     const ds_alloc *alloc;
 } ds_bloom;
 
@@ -6241,6 +6272,14 @@ DSDEF double ds_tsp_euclid_dist(void *ctx, uint32_t i, uint32_t j);
 #include <windows.h>
 #endif
 
+/* The blocked Bloom query's AVX2 kernel: run-time dispatched (gcc/clang's
+ * target attribute and __builtin_cpu_supports), so the header needs no
+ * -mavx2; DS_NO_SIMD leaves only the portable code. */
+#if !defined(DS_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
+    ((defined(__clang__) && __clang_major__ >= 4) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 5))
+#define DS__BLOOM_AVX2 1
+#include <immintrin.h>
+#endif
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -6667,14 +6706,23 @@ DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes) {
     if (d->st == DS_OK && bytes > d->r->avail) d->st = DS_ECORRUPT;
     return d->st == DS_OK;
 }
-DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version) {
+/* A loader that reads several format versions: the one found (valid when
+ * d->st is DS_OK), DS_ECORRUPT outside [min_version, max_version]. */
+DSDEF uint32_t ds__dec_init_any(ds__dec *d, ds_reader *r, const char magic[4], uint32_t min_version,
+                                uint32_t max_version) {
     char m[4];
+    uint64_t v;
     d->r = r;
     d->sum = 0x6473;
     d->st = r && r->read ? DS_OK : DS_EINVAL;
     ds__get(d, m, 4);
     if (d->st == DS_OK && memcmp(m, magic, 4) != 0) d->st = DS_ECORRUPT;
-    if (ds__get_u64(d) != version && d->st == DS_OK) d->st = DS_ECORRUPT;
+    v = ds__get_u64(d);
+    if ((v < min_version || v > max_version) && d->st == DS_OK) d->st = DS_ECORRUPT;
+    return d->st == DS_OK ? (uint32_t)v : 0;
+}
+DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version) {
+    (void)ds__dec_init_any(d, r, magic, version, version);
 }
 DSDEF ds_status ds__dec_end(ds__dec *d) {
     uint64_t want = d->sum, got = ds__get_u64(d);
@@ -8921,6 +8969,9 @@ DSDEF const char *ds_breaker_state_name(ds_breaker_state s) {
 /* == ds:bloom == */
 
 #define DS__BLOOM_MAX_BITS ((uint64_t)1 << 48)
+#define DS__BLOOM_STD 0
+#define DS__BLOOM_SPLIT 1  /* blocked: split block, probe i in word i mod 8 */
+#define DS__BLOOM_LEGACY 2 /* blocked, format 1: k bits anywhere in the block */
 
 static inline uint64_t ds__fastrange64(uint64_t x, uint64_t n) {
     uint64_t hi = n;
@@ -8928,49 +8979,103 @@ static inline uint64_t ds__fastrange64(uint64_t x, uint64_t n) {
     return hi;
 }
 
+/* 1 when has() may take the AVX2 kernel: split blocks, k = 8, and a CPU
+ * that runs it. */
+static int ds__bloom_simd(int kind, unsigned k) {
+#ifdef DS__BLOOM_AVX2
+    return kind == 1 && k == 8 && __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    (void)kind;
+    (void)k;
+    return 0;
+#endif
+}
+
+/* Point b->bits at the first 64-byte boundary inside the allocation
+ * mem of m / 8 + 64 bytes, so each 512-bit block is one cache line. */
+static void ds__bloom_place(ds_bloom *b, void *mem) {
+    size_t off = (size_t)((64 - (uintptr_t)mem % 64) % 64);
+    b->mem = mem;
+    b->bits = (uint64_t *)(void *)((unsigned char *)mem + off);
+}
+
 static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocked,
                                  const ds_alloc *a) {
     size_t bytes;
-    uint64_t *bits;
+    void *mem;
     if (m == 0 || m > DS__BLOOM_MAX_BITS || k < 1 || k > 64) return DS_EINVAL;
     m = blocked ? (m + 511) / 512 * 512 : (m + 63) / 64 * 64;
-    if (m / 64 > SIZE_MAX || !ds_size_mul((size_t)(m / 64), 8, &bytes)) return DS_EINVAL;
-    bits = (uint64_t *)DS_MALLOC(a, bytes);
-    if (!bits) return DS_ENOMEM;
-    memset(bits, 0, bytes);
-    b->bits = bits;
+    if (m / 64 > SIZE_MAX || !ds_size_mul((size_t)(m / 64), 8, &bytes) ||
+        !ds_size_add(bytes, 64, &bytes))
+        return DS_EINVAL;
+    mem = DS_MALLOC(a, bytes);
+    if (!mem) return DS_ENOMEM;
+    ds__bloom_place(b, mem);
+    memset(b->bits, 0, (size_t)(m / 8));
     b->m = m;
     b->k = k;
-    b->blocked = blocked != 0;
+    b->blocked = blocked ? DS__BLOOM_SPLIT : DS__BLOOM_STD;
+    b->simd = ds__bloom_simd(b->blocked, k);
     b->set = b->n = 0;
     b->alloc = a;
     return DS_OK;
 }
 
-/* FPP of a blocked filter at `bpk` bits per key and k probes: keys per
- * 512-bit block are Poisson(512/bpk), so average the per-block FPP over
- * that distribution (Putze, Sanders & Singler 2007, section 3). */
-static double ds__bloom_blocked_fpp(double bpk, unsigned k) {
-    double lam = 512.0 / bpk, pk = exp(-lam), sum = 0, miss = log1p(-1.0 / 512);
+/* FPP of a split-block filter at `bpk` bits per key and k probes (probe i
+ * in 64-bit word i mod 8 of a 512-bit block): keys per block are
+ * Poisson(512/bpk); a block holding x keys has word j, which takes c_j of
+ * each key's probes, filled to 1 - (1 - 1/64)^(c_j x), and answers yes
+ * with probability prod_j fill_j^c_j. Averaged over the distribution
+ * (Putze, Sanders & Singler 2007, section 3, for a block split in words). */
+static double ds__bloom_split_fpp(double bpk, unsigned k) {
+    double lam = 512.0 / bpk, pk = exp(-lam), sum = 0, miss = log1p(-1.0 / 64);
     double top = lam + 12 * sqrt(lam) + 30, x;
+    unsigned j;
     for (x = 0; x <= top; x += 1) {
+        double prod = 1;
         if (x > 0) pk *= lam / x;
-        sum += pk * pow(1.0 - exp(k * x * miss), (double)k);
+        if (pk < 1e-300) continue;
+        for (j = 0; j < 8; j++) {
+            double c = (double)(k / 8 + (j < k % 8));
+            if (c > 0) prod *= pow(1.0 - exp(c * x * miss), c);
+        }
+        sum += pk * prod;
     }
     return sum;
 }
 
 /* m and k for n keys at rate p. Standard: the textbook optimum. Blocked:
- * the same k, and bits per key raised (1% steps) until the block model
- * above meets p, so init_blocked keeps its promise at a memory cost. */
+ * k = 8 (one bit per word; 16 where that needs fewer bits, below p ~
+ * 2e-4), and the fewest bits per key (bisection, 0.1%) at which the split
+ * block model above predicts 0.98 p, so init_blocked keeps its promise at
+ * a memory cost. */
 static ds_status ds__bloom_size(uint64_t n, double p, int blocked, uint64_t *m, unsigned *k) {
     double bpk, bits, kk;
-    int i;
     if (n == 0 || !(p > 0.0 && p < 1.0)) return DS_EINVAL;
     bpk = -log(p) / (0.6931471805599453 * 0.6931471805599453);
     kk = floor(bpk * 0.6931471805599453 + 0.5);
     *k = kk < 1 ? 1u : kk > 64 ? 64u : (unsigned)kk;
-    for (i = 0; blocked && i < 400 && ds__bloom_blocked_fpp(bpk, *k) > p; i++) bpk *= 1.01;
+    if (blocked) {
+        static const unsigned ks[2] = {8, 16};
+        double best = HUGE_VAL, target = 0.98 * p;
+        int c, i;
+        for (c = 0; c < 2; c++) {
+            double lo = 0.25, hi = bpk + 1;
+            for (i = 0; i < 200 && ds__bloom_split_fpp(hi, ks[c]) > target; i++) hi *= 1.5;
+            if (i == 200) continue;
+            while (hi - lo > 0.001 * hi) {
+                double mid = 0.5 * (lo + hi);
+                if (ds__bloom_split_fpp(mid, ks[c]) > target) lo = mid;
+                else hi = mid;
+            }
+            if (hi < best) {
+                best = hi;
+                *k = ks[c];
+            }
+        }
+        if (!(best < HUGE_VAL)) return DS_EINVAL;
+        bpk = best;
+    }
     bits = ceil((double)n * bpk);
     if (!(bits <= (double)DS__BLOOM_MAX_BITS)) return DS_EINVAL;
     *m = bits < 64 ? 64 : (uint64_t)bits;
@@ -9003,8 +9108,10 @@ DSDEF ds_status ds_bloom_init_blocked(ds_bloom *b, uint64_t n, double p, const d
 }
 DSDEF void ds_bloom_free(ds_bloom *b) {
     if (!b) return;
-    if (b->bits) DS_FREE(b->alloc, b->bits, (size_t)(b->m / 8));
+    if (b->mem) DS_FREE(b->alloc, b->mem, (size_t)(b->m / 8) + 64);
     b->bits = NULL;
+    b->mem = NULL;
+    b->simd = 0;
     b->m = b->set = b->n = 0;
 }
 DSDEF void ds_bloom_clear(ds_bloom *b) {
@@ -9015,12 +9122,13 @@ DSDEF void ds_bloom_clear(ds_bloom *b) {
 
 /* Probe sequence. Standard: enhanced double hashing over [0, m) by
  * fast range reduction of a 64-bit x. Blocked: the block from the high
- * bits of h; offset i inside it is the top 9 bits of (uint32)h * salt[i]
- * (multiply-shift with a distinct odd multiplier per probe, as Parquet's
- * split-block filter does), so the k offsets are independent, computed
- * without a dependency chain, and tested branch-free. (An arithmetic
- * progression a + i*b was tried first: its correlated patterns doubled
- * the FPP at p = 0.001.) */
+ * bits of h (fast range: no division); probe i sets bit
+ * (uint32)h * salt[i] >> 26 of word i mod 8 in it (multiply-shift with a
+ * distinct odd multiplier per probe, as Parquet's split block filter
+ * does), so the offsets are independent, computed without a dependency
+ * chain, and tested branch-free: each word against its mask, or the line
+ * as two 256-bit vectors. Legacy (format 1) blocked filters: offset
+ * (uint32)h * salt[i] >> 23 anywhere in the 512 bits. */
 static const uint32_t ds__bloom_salt[64] = {
     0x58dc9587u, 0x6297dec5u, 0x558aaf69u, 0x43aab951u, 0x8388d311u, 0x4847b04bu,
     0x8fe428bbu, 0x8ffc24d1u, 0x4c806d99u, 0xa1effa73u, 0xf5f87dfdu, 0x887e71efu,
@@ -9033,6 +9141,32 @@ static const uint32_t ds__bloom_salt[64] = {
     0xad596303u, 0xee6c8ccdu, 0x1f8a7827u, 0x2b993d89u, 0x14ae79f7u, 0x8aa7e611u,
     0xc4263275u, 0x1b4755e3u, 0xb9677e6bu, 0x4bfe42ddu, 0x35045ee5u, 0xea5a5d6du,
     0x0ae2e007u, 0x398cc813u, 0x430b73a9u, 0xdcb6d57bu};
+
+static inline const uint64_t *ds__bloom_block(const ds_bloom *b, uint64_t h) {
+    return b->bits + 8 * ds__fastrange64(h, b->m / 512);
+}
+/* k = 8, one bit per word: the unrolled portable test. */
+static inline int ds__bloom_has8(const uint64_t *blk, uint32_t h32) {
+    uint64_t ok = 1;
+    unsigned i;
+    for (i = 0; i < 8; i++) ok &= blk[i] >> ((h32 * ds__bloom_salt[i]) >> 26);
+    return (int)(ok & 1);
+}
+#ifdef DS__BLOOM_AVX2
+/* The same test on the whole line: the 8 offsets by one vector multiply
+ * and shift, the 8 masks by a variable shift, two loads, two vptest. */
+__attribute__((target("avx2"))) static int ds__bloom_has8_avx2(const uint64_t *blk, uint32_t h32) {
+    const __m256i salt = _mm256_loadu_si256((const __m256i *)(const void *)ds__bloom_salt);
+    const __m256i one = _mm256_set1_epi64x(1);
+    __m256i pos = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_set1_epi32((int)h32), salt), 26);
+    __m256i m0 = _mm256_sllv_epi64(one, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(pos)));
+    __m256i m1 = _mm256_sllv_epi64(one, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(pos, 1)));
+    __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)blk);
+    __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(blk + 4));
+    return _mm256_testc_si256(w0, m0) & _mm256_testc_si256(w1, m1);
+}
+#endif
+
 DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added) {
     uint64_t fresh = 0;
     unsigned i;
@@ -9040,11 +9174,19 @@ DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added) {
     if (b->blocked) {
         uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
         uint32_t h32 = (uint32_t)h;
-        for (i = 0; i < b->k; i++) {
-            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
-            uint64_t mask = (uint64_t)1 << (bit & 63);
-            fresh += !(blk[bit >> 6] & mask);
-            blk[bit >> 6] |= mask;
+        if (b->blocked == DS__BLOOM_SPLIT) {
+            for (i = 0; i < b->k; i++) {
+                uint64_t mask = (uint64_t)1 << ((h32 * ds__bloom_salt[i]) >> 26);
+                fresh += !(blk[i & 7] & mask);
+                blk[i & 7] |= mask;
+            }
+        } else {
+            for (i = 0; i < b->k; i++) {
+                uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+                uint64_t mask = (uint64_t)1 << (bit & 63);
+                fresh += !(blk[bit >> 6] & mask);
+                blk[bit >> 6] |= mask;
+            }
         }
     } else {
         uint64_t x = h, y = ds_mix64(h);
@@ -9063,16 +9205,26 @@ DSDEF ds_status ds_bloom_add_hash(ds_bloom *b, uint64_t h, int *added) {
 }
 DSDEF int ds_bloom_has_hash(const ds_bloom *b, uint64_t h) {
     unsigned i;
+#ifdef DS__BLOOM_AVX2
+    /* First and with one test: the fewer instructions a query takes, the
+     * more of them the core overlaps, each waiting on its own miss. */
+    if (b && b->simd) return ds__bloom_has8_avx2(ds__bloom_block(b, h), (uint32_t)h);
+#endif
     if (!b || !b->bits) return 0;
     if (b->blocked) {
         /* No early exit: all k probes hit the one cache line anyway, and
          * a branch per probe would mispredict on negatives. */
-        const uint64_t *blk = b->bits + 8 * ds__fastrange64(h, b->m / 512);
+        const uint64_t *blk = ds__bloom_block(b, h);
         uint32_t h32 = (uint32_t)h;
         uint64_t ok = 1;
-        for (i = 0; i < b->k; i++) {
-            uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
-            ok &= blk[bit >> 6] >> (bit & 63);
+        if (b->blocked == DS__BLOOM_SPLIT) {
+            if (b->k == 8) return ds__bloom_has8(blk, h32);
+            for (i = 0; i < b->k; i++) ok &= blk[i & 7] >> ((h32 * ds__bloom_salt[i]) >> 26);
+        } else {
+            for (i = 0; i < b->k; i++) {
+                uint32_t bit = (h32 * ds__bloom_salt[i]) >> 23;
+                ok &= blk[bit >> 6] >> (bit & 63);
+            }
         }
         return (int)(ok & 1);
     } else {
@@ -9104,9 +9256,19 @@ DSDEF double ds_bloom_fpp(const ds_bloom *b) {
         uint64_t blk, nb = b->m / 512;
         double sum = 0;
         for (blk = 0; blk < nb; blk++) {
+            const uint64_t *w = b->bits + blk * 8;
             unsigned c = 0, j;
-            for (j = 0; j < 8; j++) c += ds__popcount64(b->bits[blk * 8 + j]);
-            if (c) sum += pow(c / 512.0, (double)b->k);
+            if (b->blocked == DS__BLOOM_SPLIT) {
+                double prod = 1;
+                for (j = 0; j < 8 && prod > 0; j++) {
+                    unsigned probes = b->k / 8 + (j < b->k % 8);
+                    if (probes) prod *= pow(ds__popcount64(w[j]) / 64.0, (double)probes);
+                }
+                sum += prod;
+            } else {
+                for (j = 0; j < 8; j++) c += ds__popcount64(w[j]);
+                if (c) sum += pow(c / 512.0, (double)b->k);
+            }
         }
         return sum / (double)nb;
     }
@@ -9141,8 +9303,13 @@ DSDEF ds_status ds_bloom_intersect(ds_bloom *dst, const ds_bloom *src) {
     return ds__bloom_combine(dst, src, 1);
 }
 DSDEF size_t ds_bloom_memory(const ds_bloom *b) {
-    return b && b->bits ? (size_t)(b->m / 8) : 0;
+    return b && b->bits ? (size_t)(b->m / 8) + 64 : 0;
 }
+
+/* Formats: 1 wrote blocked = 1 for the legacy layout; 2 (since the split
+ * block layout) writes the kind as it is in memory: 0 standard, 1 split
+ * block, 2 legacy. Both load. */
+#define DS__BLOOM_FORMAT 2
 
 /* The body shared by ds_bloom and each filter of a ds_sbloom. */
 static void ds__bloom_put(ds__enc *e, const ds_bloom *b) {
@@ -9152,23 +9319,53 @@ static void ds__bloom_put(ds__enc *e, const ds_bloom *b) {
     ds__put_u64(e, b->n);
     ds__put_words(e, b->bits, (size_t)(b->m / 64), 8);
 }
-static void ds__bloom_get(ds__dec *d, ds_bloom *b, const ds_alloc *a) {
-    uint64_t m = ds__get_u64(d), k = ds__get_u64(d), blocked = ds__get_u64(d);
+static void ds__bloom_get(ds__dec *d, ds_bloom *b, uint32_t version, const ds_alloc *a) {
+    uint64_t m = ds__get_u64(d), k = ds__get_u64(d), kind = ds__get_u64(d);
     uint64_t n = ds__get_u64(d), set = 0;
-    size_t i;
+    size_t i, bytes;
+    void *mem;
     b->bits = NULL;
+    b->mem = NULL;
     if (d->st != DS_OK) return;
-    if (m == 0 || m > DS__BLOOM_MAX_BITS || m % (blocked ? 512 : 64) || k < 1 || k > 64 ||
-        blocked > 1) {
+    if (version == 1 && kind == 1) kind = DS__BLOOM_LEGACY;
+    if (m == 0 || m > DS__BLOOM_MAX_BITS || m % (kind ? 512 : 64) || k < 1 || k > 64 ||
+        kind > 2 || (version == 1 && kind == DS__BLOOM_SPLIT)) {
         d->st = DS_ECORRUPT;
         return;
     }
     if (!ds__dec_room(d, m / 8) || m / 64 > SIZE_MAX / 8) return;
-    if (!(b->bits = (uint64_t *)ds__get_alloc(d, (size_t)(m / 64), 8, a))) return;
+    bytes = (size_t)(m / 8);
+    if (d->r->avail != UINT64_MAX) {
+        /* The input holds the payload (dec_room): read it in place. */
+        if (!(mem = DS_MALLOC(a, bytes + 64))) {
+            d->st = DS_ENOMEM;
+            return;
+        }
+        ds__bloom_place(b, mem);
+        ds__get_words(d, b->bits, (size_t)(m / 64), 8);
+    } else {
+        /* A pipe: grow as bytes arrive, then make room to align. */
+        void *p = ds__get_alloc(d, (size_t)(m / 64), 8, a);
+        if (!p) return;
+        if (!(mem = DS_REALLOC(a, p, bytes, bytes + 64))) {
+            DS_FREE(a, p, bytes);
+            d->st = DS_ENOMEM;
+            return;
+        }
+        ds__bloom_place(b, mem);
+        memmove(b->bits, mem, bytes);
+    }
+    if (d->st != DS_OK) {
+        DS_FREE(a, mem, bytes + 64);
+        b->bits = NULL;
+        b->mem = NULL;
+        return;
+    }
     for (i = 0; i < m / 64; i++) set += ds__popcount64(b->bits[i]);
     b->m = m;
     b->k = (unsigned)k;
-    b->blocked = (int)blocked;
+    b->blocked = (int)kind;
+    b->simd = ds__bloom_simd(b->blocked, b->k);
     b->set = set;
     b->n = n;
     b->alloc = a;
@@ -9177,16 +9374,17 @@ static void ds__bloom_get(ds__dec *d, ds_bloom *b, const ds_alloc *a) {
 DSDEF ds_status ds_bloom_save(const ds_bloom *b, ds_writer w) {
     ds__enc e;
     if (!b || !b->bits) return DS_EINVAL;
-    ds__enc_init(&e, w, "DSbf", 1);
+    ds__enc_init(&e, w, "DSbf", DS__BLOOM_FORMAT);
     ds__bloom_put(&e, b);
     return ds__enc_end(&e);
 }
 DSDEF ds_status ds_bloom_load(ds_bloom *b, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_bloom t;
+    uint32_t v;
     if (!b) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSbf", 1);
-    ds__bloom_get(&d, &t, a);
+    v = ds__dec_init_any(&d, r, "DSbf", 1, DS__BLOOM_FORMAT);
+    ds__bloom_get(&d, &t, v, a);
     if (ds__dec_end(&d) != DS_OK) {
         if (t.bits) ds_bloom_free(&t);
         return d.st;
@@ -9309,7 +9507,7 @@ DSDEF ds_status ds_sbloom_save(const ds_sbloom *s, ds_writer w) {
     ds__enc e;
     size_t i;
     if (!s) return DS_EINVAL;
-    ds__enc_init(&e, w, "DSsb", 1);
+    ds__enc_init(&e, w, "DSsb", DS__BLOOM_FORMAT);
     ds__put_u64(&e, s->n0);
     ds__put_f64(&e, s->p);
     ds__put_f64(&e, s->growth);
@@ -9325,8 +9523,9 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a) {
     ds_sbloom t;
     uint64_t n0, n, nf, blocked, i;
     double p, growth, ratio;
+    uint32_t v;
     if (!s) return DS_EINVAL;
-    ds__dec_init(&d, r, "DSsb", 1);
+    v = ds__dec_init_any(&d, r, "DSsb", 1, DS__BLOOM_FORMAT);
     n0 = ds__get_u64(&d);
     p = ds__get_f64(&d);
     growth = ds__get_f64(&d);
@@ -9341,9 +9540,11 @@ DSDEF ds_status ds_sbloom_load(ds_sbloom *s, ds_reader *r, const ds_alloc *a) {
     if (!ds__dec_room(&d, nf * 40)) return d.st;
     for (i = 0; i < nf && d.st == DS_OK; i++) {
         if ((d.st = ds__sbloom_room(&t)) != DS_OK) break;
-        ds__bloom_get(&d, &t.f[t.nf], a);
+        ds__bloom_get(&d, &t.f[t.nf], v, a);
         if (d.st == DS_OK) {
-            if (t.f[t.nf].blocked != (int)blocked) d.st = DS_ECORRUPT;
+            /* Blocked chains hold blocked filters (legacy ones from a
+             * format-1 file, or older ones of a chain that grew since). */
+            if ((t.f[t.nf].blocked != 0) != (blocked != 0)) d.st = DS_ECORRUPT;
             t.nf++;
         }
     }

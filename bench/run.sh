@@ -105,6 +105,8 @@ $CXX $CXXFLAGS bench/bench_btree.cc -o "$BIN/bench_btree" -lJudy
 $CXX $CXXFLAGS bench/bench_topk.cc -o "$BIN/bench_topk"
 # libbloom is Debian's shared library, built by Debian with its own flags.
 $CC $CFLAGS bench/bench_sketch.c -o "$BIN/bench_sketch" -lbloom -lm
+# Not run here: the blocked/standard Bloom query taken apart (docs/benchmarks.md).
+$CC $CFLAGS bench/bloom_kernels.c -o "$BIN/bloom_kernels" -lm
 $CXX $CXXFLAGS bench/bench_cache.cc -o "$BIN/bench_cache"
 $CC $CFLAGS bench/cache_hitrates.c -o "$BIN/cache_hitrates" -lm
 $CC $CFLAGS bench/bench_tstore.c -o "$BIN/bench_tstore" -lm

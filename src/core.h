@@ -447,6 +447,8 @@ DSDEF void ds__put(ds__enc *e, const void *p, size_t n);
 DSDEF void ds__put_u64(ds__enc *e, uint64_t v);
 DSDEF ds_status ds__enc_end(ds__enc *e);
 DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version);
+DSDEF uint32_t ds__dec_init_any(ds__dec *d, ds_reader *r, const char magic[4], uint32_t min_version,
+                                uint32_t max_version);
 DSDEF void ds__get(ds__dec *d, void *p, size_t n);
 DSDEF uint64_t ds__get_u64(ds__dec *d);
 DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes);
@@ -897,14 +899,23 @@ DSDEF int ds__dec_room(ds__dec *d, uint64_t bytes) {
     if (d->st == DS_OK && bytes > d->r->avail) d->st = DS_ECORRUPT;
     return d->st == DS_OK;
 }
-DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version) {
+/* A loader that reads several format versions: the one found (valid when
+ * d->st is DS_OK), DS_ECORRUPT outside [min_version, max_version]. */
+DSDEF uint32_t ds__dec_init_any(ds__dec *d, ds_reader *r, const char magic[4], uint32_t min_version,
+                                uint32_t max_version) {
     char m[4];
+    uint64_t v;
     d->r = r;
     d->sum = 0x6473;
     d->st = r && r->read ? DS_OK : DS_EINVAL;
     ds__get(d, m, 4);
     if (d->st == DS_OK && memcmp(m, magic, 4) != 0) d->st = DS_ECORRUPT;
-    if (ds__get_u64(d) != version && d->st == DS_OK) d->st = DS_ECORRUPT;
+    v = ds__get_u64(d);
+    if ((v < min_version || v > max_version) && d->st == DS_OK) d->st = DS_ECORRUPT;
+    return d->st == DS_OK ? (uint32_t)v : 0;
+}
+DSDEF void ds__dec_init(ds__dec *d, ds_reader *r, const char magic[4], uint32_t version) {
+    (void)ds__dec_init_any(d, r, magic, version, version);
 }
 DSDEF ds_status ds__dec_end(ds__dec *d) {
     uint64_t want = d->sum, got = ds__get_u64(d);

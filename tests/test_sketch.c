@@ -1208,3 +1208,163 @@ void test_io_back_to_back(void) {
     ds_bloom_free(&b), ds_bloom_free(&b2), ds_hll_free(&h), ds_hll_free(&h2);
     ds_membuf_free(&mb);
 }
+
+/* ---- blocked Bloom: split blocks, the AVX2 kernel, format-1 files ----------- */
+
+/* The split block layout: 64-byte aligned blocks; one key sets k bits in
+ * one block, probe i in word i mod 8 (k = 8: one bit in each word); the
+ * AVX2 kernel (where the CPU has it) answers exactly as the portable code
+ * for hits and misses; init and both load paths keep the alignment. */
+void test_bloom_split(void) {
+    static const unsigned ks[] = {8, 3, 13, 64};
+    size_t t;
+    for (t = 0; t < 4; t++) {
+        ds_bloom f, g;
+        ds_membuf mb;
+        uint64_t i, n = 20000, k0 = 1ull << 50;
+        if (t == 0) CHECK(ds_bloom_init_blocked(&f, n, 0.01, NULL) == DS_OK && f.k == 8);
+        else CHECK(ds_bloom_init_mk(&f, n * 12, ks[t], 1, NULL) == DS_OK);
+        CHECK(f.blocked == 1 && f.m % 512 == 0 && (uintptr_t)f.bits % 64 == 0);
+        CHECK(f.k == ks[t] && (f.k != 8 ? f.simd == 0 : 1));
+#if defined(DS_NO_SIMD)
+        CHECK(f.simd == 0);
+#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (f.k == 8) CHECK(f.simd == (__builtin_cpu_supports("avx2") ? 1 : 0)); /* the kernel is tested */
+#endif
+        /* One key in an empty filter: k bits, all in one block. */
+        {
+            uint64_t key = 12345, blk = UINT64_MAX, w, set = 0;
+            CHECK(ds_bloom_add(&f, &key, 8, NULL) == DS_OK);
+            for (w = 0; w < f.m / 64; w++) {
+                uint64_t c = 0, x = f.bits[w];
+                while (x) c++, x &= x - 1;
+                if (!c) continue;
+                if (blk == UINT64_MAX) blk = w / 8;
+                CHECKF(w / 8 == blk, "bits of one key in blocks %llu and %llu", (unsigned long long)blk,
+                       (unsigned long long)(w / 8));
+                if (f.k == 8) CHECK(c == 1);
+                set += c;
+            }
+            CHECK(set == f.set && set <= f.k && (f.k > 8 || set == f.k));
+            if (f.k == 8) CHECK(set == 8);
+            ds_bloom_clear(&f);
+        }
+        for (i = 0; i < n; i++) {
+            uint64_t key = key_of(i);
+            CHECK(ds_bloom_add(&f, &key, 8, NULL) == DS_OK);
+        }
+        for (i = 0; i < 4 * n; i++) {
+            uint64_t key = i < n ? key_of(i) : key_of(k0 + i), h = ds_hash_bytes(&key, 8, 0);
+            int a, b;
+            g = f;
+            g.simd = 0;
+            a = ds_bloom_has_hash(&f, h);
+            b = ds_bloom_has_hash(&g, h);
+            CHECKF(a == b, "AVX2 and portable answers differ for key %llu", (unsigned long long)i);
+            if (i < n) CHECKF(a == 1, "false negative for key %llu", (unsigned long long)i);
+            if (prop_test_failed) break;
+        }
+        /* Both load paths: a sized reader and a pipe. */
+        CHECK(save_to(&mb, ds_bloom_save_v, &f));
+        CHECK(mb.len > 12 && ((unsigned char *)mb.data)[4] == 2); /* format 2 */
+        for (i = 0; i < 2; i++) {
+            ds_memsrc src;
+            ds_reader inner = ds_mem_reader(&src, mb.data, mb.len), r = inner;
+            if (i == 1) {
+                r.read = pipe_read;
+                r.ctx = &inner;
+                r.avail = UINT64_MAX;
+            }
+            CHECK(ds_bloom_load(&g, &r, NULL) == DS_OK);
+            CHECK((uintptr_t)g.bits % 64 == 0 && g.blocked == 1 && g.k == f.k && g.simd == f.simd);
+            CHECK(memcmp(g.bits, f.bits, f.m / 8) == 0 && g.set == f.set && g.n == f.n);
+            ds_bloom_free(&g);
+        }
+        ds_membuf_free(&mb);
+        /* Union with a standard or legacy filter of the same size: refused. */
+        CHECK(ds_bloom_init_mk(&g, f.m, f.k, 0, NULL) == DS_OK);
+        CHECK(ds_bloom_union(&g, &f) == DS_EINVAL);
+        ds_bloom_free(&g);
+        ds_bloom_free(&f);
+        CHECK(f.bits == NULL && f.mem == NULL && f.simd == 0);
+        CHECK(ds_bloom_has_hash(&f, 1) == 0); /* freed: no, never a crash */
+    }
+}
+
+#include "bloom_v1_fixtures.h"
+
+static int ans_bit(const uint64_t *bm, unsigned i) { return (int)(bm[i / 64] >> (i % 64) & 1); }
+
+/* Filters saved in format 1 (before the split blocks) load, answer
+ * exactly as the code that wrote them, take more keys, and save again (in
+ * format 2, keeping their layout); damaged copies are refused. */
+void test_bloom_v1_files(void) {
+    static const unsigned char *const img[2] = {v1_bloom_std, v1_bloom_blocked};
+    static const size_t len[2] = {sizeof v1_bloom_std, sizeof v1_bloom_blocked};
+    static const uint64_t *const ans[2] = {v1_bloom_std_ans, v1_bloom_blocked_ans};
+    ds_membuf mb;
+    size_t t;
+    for (t = 0; t < 2; t++) {
+        ds_bloom f, g, x;
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, img[t], len[t]);
+        uint64_t i;
+        CHECK(ds_bloom_load(&f, &r, NULL) == DS_OK);
+        CHECK(f.m == 1024 && f.k == 4 && f.blocked == (t ? 2 : 0) && f.simd == 0);
+        CHECK((uintptr_t)f.bits % 64 == 0);
+        for (i = 0; i < 200; i++) CHECKF(ds_bloom_has(&f, &i, 8), "format-1 filter lost key %llu", (unsigned long long)i);
+        for (i = 0; i < 256; i++) {
+            uint64_t key = 200 + i;
+            CHECKF(ds_bloom_has(&f, &key, 8) == ans_bit(ans[t], (unsigned)i), "format-1 filter %zu, key %llu",
+                   t, (unsigned long long)key);
+        }
+        /* A legacy blocked filter and a new one never combine. */
+        CHECK(ds_bloom_init_mk(&x, 1024, 4, t != 0, NULL) == DS_OK);
+        CHECK(ds_bloom_union(&x, &f) == (t ? DS_EINVAL : DS_OK));
+        ds_bloom_free(&x);
+        for (i = 1000; i < 1010; i++) {
+            CHECK(ds_bloom_add(&f, &i, 8, NULL) == DS_OK);
+            CHECK(ds_bloom_has(&f, &i, 8));
+        }
+        CHECK(save_to(&mb, ds_bloom_save_v, &f));
+        r = ds_mem_reader(&src, mb.data, mb.len);
+        CHECK(ds_bloom_load(&g, &r, NULL) == DS_OK);
+        CHECK(g.blocked == f.blocked && g.m == f.m && g.k == f.k && memcmp(g.bits, f.bits, f.m / 8) == 0);
+        for (i = 0; i < 2000; i++) CHECK(ds_bloom_has(&g, &i, 8) == ds_bloom_has(&f, &i, 8));
+        check_load_rejects(mb.data, mb.len, ds_bloom_load_v, ds_bloom_free_v, sizeof(ds_bloom), 1);
+        ds_membuf_free(&mb);
+        ds_bloom_free(&g);
+        ds_bloom_free(&f);
+        check_load_rejects(img[t], len[t], ds_bloom_load_v, ds_bloom_free_v, sizeof(ds_bloom), 3);
+    }
+    {
+        ds_sbloom s, u;
+        ds_memsrc src;
+        ds_reader r = ds_mem_reader(&src, v1_sbloom_blocked, sizeof v1_sbloom_blocked);
+        uint64_t i;
+        size_t j;
+        CHECK(ds_sbloom_load(&s, &r, NULL) == DS_OK);
+        CHECK(ds_sbloom_filters(&s) == 3 && ds_sbloom_len(&s) <= 700 && s.blocked == 1);
+        for (j = 0; j < 3; j++) CHECK(s.f[j].blocked == 2);
+        for (i = 0; i < 700; i++) CHECKF(ds_sbloom_has(&s, &i, 8), "format-1 chain lost key %llu", (unsigned long long)i);
+        for (i = 0; i < 256; i++) {
+            uint64_t key = 700 + i;
+            CHECKF(ds_sbloom_has(&s, &key, 8) == ans_bit(v1_sbloom_blocked_ans, (unsigned)i),
+                   "format-1 chain, key %llu", (unsigned long long)key);
+        }
+        /* It grows with split-block filters behind the legacy ones. */
+        for (i = 700; i < 4000; i++) CHECK(ds_sbloom_add(&s, &i, 8, NULL) == DS_OK);
+        CHECK(ds_sbloom_filters(&s) > 3 && s.f[ds_sbloom_filters(&s) - 1].blocked == 1);
+        for (i = 0; i < 4000; i++) CHECK(ds_sbloom_has(&s, &i, 8));
+        CHECK(save_to(&mb, ds_sbloom_save_v, &s));
+        r = ds_mem_reader(&src, mb.data, mb.len);
+        CHECK(ds_sbloom_load(&u, &r, NULL) == DS_OK && ds_sbloom_filters(&u) == ds_sbloom_filters(&s));
+        for (j = 0; j < ds_sbloom_filters(&s); j++) CHECK(u.f[j].blocked == s.f[j].blocked);
+        for (i = 0; i < 8000; i++) CHECK(ds_sbloom_has(&u, &i, 8) == ds_sbloom_has(&s, &i, 8));
+        ds_membuf_free(&mb);
+        ds_sbloom_free(&u);
+        ds_sbloom_free(&s);
+        check_load_rejects(v1_sbloom_blocked, sizeof v1_sbloom_blocked, ds_sbloom_load_v, ds_sbloom_free_v,
+                           sizeof(ds_sbloom), 7);
+    }
+}

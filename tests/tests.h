@@ -35,7 +35,7 @@
     X(breaker_bad_input) X(breaker_oom) X(breaker_model)                   \
     /* probabilistic */                                                  \
     X(sketch_io) X(sketch_load_pipe) X(io_back_to_back) X(bloom_model) X(bloom_fpp_random) X(bloom_fpp_words)     \
-    X(bloom_ops) X(bloom_save_load) X(bloom_oom) X(sbloom)                 \
+    X(bloom_ops) X(bloom_save_load) X(bloom_oom) X(sbloom) X(bloom_split) X(bloom_v1_files) \
     X(cuckoo_model) X(cuckoo_full_and_fpp) X(cuckoo_save_load)             \
     X(cms_zipf) X(cms_ops) X(topk_zipf) X(topk_model) X(topk_edges)        \
     X(hll_accuracy) X(hll_merge_save)                                      \
