@@ -345,6 +345,13 @@ static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocke
     return DS_OK;
 }
 
+/* b^e for a small unsigned e, by squaring. */
+static double ds__powu(double b, unsigned e) {
+    double r = 1;
+    for (; e; e >>= 1, b *= b)
+        if (e & 1) r *= b;
+    return r;
+}
 /* FPP of a split-block filter at `bpk` bits per key and k probes (probe i
  * in 64-bit word i mod 8 of a 512-bit block): keys per block are
  * Poisson(512/bpk); a block holding x keys has word j, which takes c_j of
@@ -354,15 +361,16 @@ static ds_status ds__bloom_alloc(ds_bloom *b, uint64_t m, unsigned k, int blocke
 static double ds__bloom_split_fpp(double bpk, unsigned k) {
     double lam = 512.0 / bpk, pk = exp(-lam), sum = 0, miss = log1p(-1.0 / 64);
     double top = lam + 12 * sqrt(lam) + 30, x;
-    unsigned j;
+    /* k % 8 words take c1 = k / 8 + 1 probes, the other 8 - k % 8 take
+     * c0 = k / 8: two integer powers a block, not eight pow() calls (init
+     * runs this ~25 times) */
+    unsigned c0 = k / 8, c1 = c0 + 1, n1 = k % 8, n0 = 8 - n1;
     for (x = 0; x <= top; x += 1) {
         double prod = 1;
         if (x > 0) pk *= lam / x;
         if (pk < 1e-300) continue;
-        for (j = 0; j < 8; j++) {
-            double c = (double)(k / 8 + (j < k % 8));
-            if (c > 0) prod *= pow(1.0 - exp(c * x * miss), c);
-        }
+        if (c0 > 0) prod *= ds__powu(1.0 - exp((double)c0 * x * miss), c0 * n0);
+        if (n1 > 0) prod *= ds__powu(1.0 - exp((double)c1 * x * miss), c1 * n1);
         sum += pk * prod;
     }
     return sum;
