@@ -269,16 +269,7 @@ __extension__ typedef unsigned __int128 ds__u128;
 
 /* 128-bit product of a and b, returned as (lo, hi) in (*a, *b). */
 static inline void ds__mum128(uint64_t *a, uint64_t *b) {
-#if defined(__GNUC__) && defined(__x86_64__)
-    /* One mul, its two halves as two 64-bit values: written with __int128,
-     * gcc 12 spills the product to the stack and reloads it when registers
-     * are short (in DS_MAP's lookup loop: a store-forwarding round trip on
-     * every hash). Same result as the branch below. */
-    uint64_t lo, hi;
-    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(*a), "rm"(*b) : "cc");
-    *a = lo;
-    *b = hi;
-#elif defined(__SIZEOF_INT128__)
+#if defined(__SIZEOF_INT128__)
     ds__u128 r = (ds__u128)*a * *b;
     *a = (uint64_t)r;
     *b = (uint64_t)(r >> 64);
