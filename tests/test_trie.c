@@ -244,9 +244,8 @@ void test_trie_words(void) {
     CHECK(ds_trie_put(&t, "abcdef", 6, NULL, NULL) == DS_OK);
     mem_before = ds_trie_memory(&t);
     CHECK(ds_trie_put(&t, "abcxyz", 6, NULL, NULL) == DS_OK);
-    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 3 && t.root.kids[0]->nkids == 2);
+    CHECK(ds_trie_memory(&t) > mem_before);
     CHECK(ds_trie_del(&t, "abcxyz", 6, NULL) == DS_OK);
-    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 6 && t.root.kids[0]->nkids == 0);
     CHECK(ds_trie_memory(&t) == mem_before);
     CHECK(ds_trie_put(&t, "ab\0cd", 5, NULL, NULL) == DS_OK && ds_trie_get(&t, "ab\0cd", 5) && !ds_trie_get(&t, "ab", 2));
     ds_trie_free(&t);
