@@ -530,19 +530,19 @@ DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
 
 /* -- walks: a key buffer that starts on the stack -- */
 typedef struct ds__tbuf {
-    unsigned char *p;
+    unsigned char *p, *stack; /* the bytes; the caller's stack buffer it starts in */
     size_t len, cap;
-    unsigned char local[256];
     const ds_alloc *a;
     int fail, stop;
     size_t reported;
     ds_trie_fn fn;
     void *ctx;
 } ds__tbuf;
-static void ds__tbuf_init(ds__tbuf *b, const ds_alloc *a, ds_trie_fn fn, void *ctx) {
-    b->p = b->local;
+static void ds__tbuf_init(ds__tbuf *b, unsigned char *stack, size_t cap, const ds_alloc *a, ds_trie_fn fn,
+                          void *ctx) {
+    b->p = b->stack = stack;
     b->len = 0;
-    b->cap = sizeof b->local;
+    b->cap = cap;
     b->a = a;
     b->fail = b->stop = 0;
     b->reported = 0;
@@ -550,7 +550,7 @@ static void ds__tbuf_init(ds__tbuf *b, const ds_alloc *a, ds_trie_fn fn, void *c
     b->ctx = ctx;
 }
 static void ds__tbuf_done(ds__tbuf *b) {
-    if (b->p != b->local) DS_FREE(b->a, b->p, b->cap);
+    if (b->p != b->stack) DS_FREE(b->a, b->p, b->cap);
 }
 /* Room for `need` bytes, keeping the first b->len. */
 static int ds__tbuf_reserve(ds__tbuf *b, size_t need) {
@@ -619,11 +619,12 @@ DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int
                           ds_trie_fn fn, void *ctx) {
     const ds__tnode *n;
     ds__tbuf b;
+    unsigned char local[256];
     size_t r, at;
     double best;
     if (!t || (!prefix && plen)) return 0;
     if (!(n = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best))) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
+    ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
     if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(n), n->len))
         ds__twalk(&b, n, reverse);
     r = b.reported;
@@ -669,9 +670,10 @@ static void ds__tseek(ds__tbuf *b, const ds__tnode *n, const unsigned char *k, s
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
                           void *ctx) {
     ds__tbuf b;
+    unsigned char local[256];
     size_t r;
     if (!t || (!key && len) || dir == 0 || !t->root) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
+    ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
     ds__tseek(&b, t->root, (const unsigned char *)key, len, dir);
     r = b.reported;
     ds__tbuf_done(&b);
@@ -700,49 +702,91 @@ DSDEF void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t le
 }
 
 /* -- complete: best-first over subtree maxima -- */
-/* A frontier item: a subtree to expand, or a key to report. Its path is
- * bytes [at, at + len) of an arena that only grows during the search (so
- * ties compare keys without parent pointers). */
+/* A frontier item: child i of n (a subtree whose maximum is s) to open,
+ * or (i == DS__TEMIT) n's own key to report. Paths live in an arena that
+ * only grows during the search: n's is bytes [at, at + len), so ties
+ * compare keys without parent pointers. An opened node pushes its own key
+ * and its best child only; popping child i of n pushes n's next child
+ * (the order: maximum descending, slot ascending). The frontier then
+ * grows by at most two items a pop, not by the fan-out, and children
+ * that cannot make the top k are never pushed. */
+#define DS__TEMIT 0xffffu
 typedef struct ds__titem {
     const ds__tnode *n;
     double s;
     size_t at, len;
-    int emit; /* 0: expand the subtree; 1: report n's own key */
+    unsigned i;
 } ds__titem;
-/* x before y: higher score; at equal score expand before report; reports
+/* x before y: higher score; at equal score open before report; reports
  * at equal score in key order (distinct keys). */
 static int ds__titem_before(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
     size_t m;
     int c;
     if (x->s != y->s) return x->s > y->s;
-    if (x->emit != y->emit) return !x->emit;
-    if (!x->emit) return 0;
+    if ((x->i == DS__TEMIT) != (y->i == DS__TEMIT)) return y->i == DS__TEMIT;
+    if (x->i != DS__TEMIT) return 0;
     m = x->len < y->len ? x->len : y->len;
     c = m ? memcmp(arena + x->at, arena + y->at, m) : 0;
     return c ? c < 0 : x->len < y->len;
 }
+static void ds__theap_push(ds__titem *h, size_t *n, const ds__titem *it, const unsigned char *arena) {
+    size_t j;
+    for (j = (*n)++; j > 0 && ds__titem_before(it, &h[(j - 1) / 2], arena); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
+    h[j] = *it;
+}
+/* n's child after child i in the order (maximum descending, slot
+ * ascending), skipping subtrees without keys; i == nkids: the first.
+ * nkids if none. */
+static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
+    const double *kb = ds__tkbest(n);
+    double s = i < n->nkids ? kb[i] : HUGE_VAL, bs = -HUGE_VAL;
+    unsigned j, best = n->nkids;
+    for (j = 0; j < n->nkids; j++) {
+        double v = kb[j];
+        if (v > s || (v == s && j <= i)) continue; /* at or before i */
+        if (v > bs) {
+            bs = v;
+            best = j;
+        }
+    }
+    return best;
+}
+/* Push n's own key and its best child (n's path: arena [at, at + len)). */
+static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, size_t at, size_t len, const unsigned char *arena) {
+    ds__titem it;
+    unsigned j;
+    it.n = n;
+    it.at = at;
+    it.len = len;
+    if (n->bits & DS__THAS) {
+        it.s = *ds__tscore(n);
+        it.i = DS__TEMIT;
+        ds__theap_push(h, hn, &it, arena);
+    }
+    if ((j = ds__tnext_kid(n, n->nkids)) < n->nkids) {
+        it.s = ds__tkbest(n)[j];
+        it.i = j;
+        ds__theap_push(h, hn, &it, arena);
+    }
+}
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx) {
-    ds__titem local[96], *h = local; /* with b's 256 bytes: 4 KiB of stack */
-    size_t n = 0, cap = 96, got = 0, at;
+    ds__titem local[64], *h = local; /* with the arena's 1 KiB: 3.5 KiB of stack */
+    unsigned char arena[1024];
+    size_t n = 0, cap = 64, got = 0, at;
     const ds__tnode *p;
     double best;
-    ds__tbuf b; /* the path arena */
+    ds__tbuf b;
     if (!t || (!prefix && plen) || k == 0) return 0;
     if (!(p = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best)) || best == -HUGE_VAL) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
-    if (!ds__tbuf_push(&b, (const unsigned char *)prefix, at) || !ds__tbuf_push(&b, ds__tlabel(p), p->len)) {
-        ds__tbuf_done(&b);
-        return 0;
-    }
-    h[n].n = p;
-    h[n].s = best;
-    h[n].at = 0;
-    h[n].len = b.len;
-    h[n++].emit = 0;
+    ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
+    if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(p), p->len))
+        ds__topen(h, &n, p, 0, b.len, b.p);
     while (n && got < k && !b.stop) {
-        ds__titem top = h[0];
-        size_t i, j, adds = top.emit ? 0 : (size_t)top.n->nkids + 1;
+        ds__titem top = h[0], it;
+        const ds__tnode *c;
+        size_t i, j;
+        unsigned nx;
         /* pop the heap's top */
         h[0] = h[--n];
         for (i = 0; (j = 2 * i + 1) < n; i = j) {
@@ -750,51 +794,37 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
             if (!ds__titem_before(&h[j], &h[i], b.p)) break;
             { ds__titem tmp = h[i]; h[i] = h[j]; h[j] = tmp; }
         }
-        if (top.emit) {
+        if (top.i == DS__TEMIT) {
             ds__temit_key(&b, b.p + top.at, top.len, top.n);
             got++;
             continue;
         }
-        if (n + adds > cap) { /* grow the frontier (off the stack) */
-            size_t nc = cap * 2 > n + adds ? cap * 2 : n + adds;
-            ds__titem *nh = (ds__titem *)DS_MALLOC(t->alloc, nc * sizeof *nh);
+        if (n + 3 > cap) { /* grow the frontier (off the stack) */
+            ds__titem *nh = (ds__titem *)DS_MALLOC(t->alloc, 2 * cap * sizeof *nh);
             if (!nh) break;
             memcpy(nh, h, n * sizeof *nh);
             if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
             h = nh;
-            cap = nc;
+            cap *= 2;
         }
-        for (i = 0; i < adds; i++) { /* push the own key, then the children */
-            ds__titem it;
-            if (i == 0) {
-                if (!(top.n->bits & DS__THAS)) continue;
-                it = top;
-                it.s = *ds__tscore(top.n);
-                it.emit = 1;
-            } else {
-                const ds__tnode *c = ds__tkids(top.n)[i - 1];
-                it.n = c;
-                it.s = ds__tkbest(top.n)[i - 1];
-                it.emit = 0;
-                if (it.s == -HUGE_VAL) continue; /* no key below (a merge that failed) */
-                /* c's path: top's, then c's label (the arena may move) */
-                if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) break;
-                it.at = b.len;
-                it.len = top.len + c->len;
-                memcpy(b.p + b.len, b.p + top.at, top.len);
-                memcpy(b.p + b.len + top.len, ds__tlabel(c), c->len);
-                b.len += it.len;
-            }
-            for (j = n++; j > 0 && ds__titem_before(&it, &h[(j - 1) / 2], b.p); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
-            h[j] = it;
+        c = ds__tkids(top.n)[top.i];
+        if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids) { /* the sibling after c */
+            it = top;
+            it.s = ds__tkbest(top.n)[nx];
+            it.i = nx;
+            ds__theap_push(h, &n, &it, b.p);
         }
-        if (b.fail) break;
+        /* open c: its path is top's and its label (the arena may move) */
+        if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) break;
+        memcpy(b.p + b.len, b.p + top.at, top.len);
+        memcpy(b.p + b.len + top.len, ds__tlabel(c), c->len);
+        ds__topen(h, &n, c, b.len, top.len + c->len, b.p);
+        b.len += top.len + c->len;
     }
     if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
     ds__tbuf_done(&b);
     return got;
 }
-
 
 /*@end*/
 #ifdef __cplusplus
