@@ -3226,17 +3226,18 @@ typedef int (*ds_trie_fn)(void *ctx, const void *key, size_t len, double score, 
 
 /* One allocation a node, sized by its fan-out (after Judy's idea of nodes
  * shaped by their population, Baskins' "Judy IV shop manual"): the header,
- * then only what the node uses, in this order (every part a multiple of 8
- * bytes before the pointers, so nothing needs padding):
- *   double score          if DS__TVAL (the node can hold a key)
- *   double kbest[kcap]    each child's subtree maximum (read by complete
- *                         without visiting the child)
- *   void *val             if DS__TVAL
- *   ds__tnode *kids[kcap] sorted by their label's first byte
+ * then only what the node uses. What a lookup reads comes first, so a
+ * small node's lookup touches one cache line; the doubles after the label
+ * are unaligned and read with memcpy (no padding):
+ *   void *val                   if DS__TVAL (the node can hold a key)
+ *   ds__tnode *kids[kcap]       sorted by their label's first byte
  *   unsigned char firsts[kcap]  those first bytes: a child search reads
- *                         no child node
+ *                               no child node
  *   unsigned char label[len]    the edge from the parent
- * A leaf is the header, score, val and label (~27 bytes for a word). No
+ *   double score                if DS__TVAL
+ *   double kbest[kcap]          each child's subtree maximum, so complete
+ *                               ranks children without visiting them
+ * A leaf is the header, val, label and score (~26 bytes for a word). No
  * parent pointers: writers walk from the root again, see ds__tlower. */
 typedef struct ds__tnode {
     uint32_t len;   /* label bytes */
@@ -7250,7 +7251,6 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s) { return s ? s->sum : 0.0; }
 #define DS__TVAL 0x400u  /* the node has score and val (kept when a shrink fails) */
 
 static unsigned ds__tkcap(const ds__tnode *n) { return n->bits & DS__TCAP; }
-static size_t ds__tvsz(int v) { return v ? sizeof(double) : 0; }
 static size_t ds__tsize(size_t len, unsigned kcap, int v) {
     return sizeof(ds__tnode) + (v ? sizeof(double) + sizeof(void *) : 0) +
            kcap * (sizeof(double) + sizeof(ds__tnode *) + 1) + len;
@@ -7259,17 +7259,27 @@ static size_t ds__tnode_size(const ds__tnode *n) {
     return ds__tsize(n->len, ds__tkcap(n), (n->bits & DS__TVAL) != 0);
 }
 /* The parts of a node (see the layout above ds__tnode). */
-static double *ds__tscore(const ds__tnode *n) { return (double *)(uintptr_t)(n + 1); }
-static double *ds__tkbest(const ds__tnode *n) {
-    return (double *)(uintptr_t)((const unsigned char *)(n + 1) + ds__tvsz(n->bits & DS__TVAL));
-}
-static void **ds__tval(const ds__tnode *n) { return (void **)(void *)(ds__tkbest(n) + ds__tkcap(n)); }
+static void **ds__tval(const ds__tnode *n) { return (void **)(uintptr_t)(n + 1); }
 static ds__tnode **ds__tkids(const ds__tnode *n) {
-    return (ds__tnode **)(void *)((unsigned char *)(ds__tkbest(n) + ds__tkcap(n)) +
-                                  (n->bits & DS__TVAL ? sizeof(void *) : 0));
+    return (ds__tnode **)(uintptr_t)((const unsigned char *)(n + 1) + (n->bits & DS__TVAL ? sizeof(void *) : 0));
 }
 static unsigned char *ds__tfirsts(const ds__tnode *n) { return (unsigned char *)(ds__tkids(n) + ds__tkcap(n)); }
 static unsigned char *ds__tlabel(const ds__tnode *n) { return ds__tfirsts(n) + ds__tkcap(n); }
+static unsigned char *ds__tkb(const ds__tnode *n) { /* kbest's bytes */
+    return ds__tlabel(n) + n->len + (n->bits & DS__TVAL ? sizeof(double) : 0);
+}
+static double ds__tscore(const ds__tnode *n) {
+    double d;
+    memcpy(&d, ds__tlabel(n) + n->len, sizeof d);
+    return d;
+}
+static void ds__tset_own(ds__tnode *n, double d) { memcpy(ds__tlabel(n) + n->len, &d, sizeof d); }
+static double ds__tkbest(const ds__tnode *n, size_t i) {
+    double d;
+    memcpy(&d, ds__tkb(n) + i * sizeof d, sizeof d);
+    return d;
+}
+static void ds__tset_kbest(ds__tnode *n, size_t i, double d) { memcpy(ds__tkb(n) + i * sizeof d, &d, sizeof d); }
 
 /* A node of the given shape, label = pre[0..plen) + src[0..slen), no
  * children, no key (score 0, val NULL when it has the slots). */
@@ -7282,7 +7292,7 @@ static ds__tnode *ds__tmake(ds_trie *t, const unsigned char *pre, size_t plen, c
     n->nkids = 0;
     n->bits = (uint16_t)(kcap | (v ? DS__TVAL : 0));
     if (v) {
-        *ds__tscore(n) = 0;
+        ds__tset_own(n, 0);
         *ds__tval(n) = NULL;
     }
     if (plen) memcpy(ds__tlabel(n), pre, plen);
@@ -7302,12 +7312,12 @@ static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v
     ds__tnode *c = ds__tmake(t, pre, plen, ds__tlabel(n) + cut, n->len - cut, kcap, v);
     if (!c) return NULL;
     c->nkids = n->nkids;
-    memcpy(ds__tkbest(c), ds__tkbest(n), n->nkids * sizeof(double));
+    memcpy(ds__tkb(c), ds__tkb(n), n->nkids * sizeof(double));
     memcpy(ds__tkids(c), ds__tkids(n), n->nkids * sizeof(ds__tnode *));
     memcpy(ds__tfirsts(c), ds__tfirsts(n), n->nkids);
     if (v && (n->bits & DS__THAS)) {
         c->bits |= DS__THAS;
-        *ds__tscore(c) = *ds__tscore(n);
+        ds__tset_own(c, ds__tscore(n));
         *ds__tval(c) = *ds__tval(n);
     }
     return c;
@@ -7351,11 +7361,10 @@ static int ds__tlabel_in(const ds__tnode *c, const unsigned char *k, size_t len)
 }
 /* n's subtree maximum: its own score against its children's. */
 static double ds__tbest(const ds__tnode *n) {
-    double b = n->bits & DS__THAS ? *ds__tscore(n) : -HUGE_VAL;
-    const double *kb = ds__tkbest(n);
+    double b = n->bits & DS__THAS ? ds__tscore(n) : -HUGE_VAL;
     uint16_t i;
     for (i = 0; i < n->nkids; i++)
-        if (kb[i] > b) b = kb[i];
+        if (ds__tkbest(n, i) > b) b = ds__tkbest(n, i);
     return b;
 }
 /* Subtree maxima along key's path after a score v arrived there (a new
@@ -7364,7 +7373,7 @@ static void ds__traise(ds_trie *t, const unsigned char *k, size_t len, double v)
     ds__tnode *n = t->root, *c;
     size_t i = 0, pos;
     while (i < len && (c = ds__tchild(n, k[i], &pos)) != NULL && ds__tlabel_in(c, k + i, len - i)) {
-        if (ds__tkbest(n)[pos] < v) ds__tkbest(n)[pos] = v;
+        if (ds__tkbest(n, pos) < v) ds__tset_kbest(n, pos, v);
         i += c->len;
         n = c;
     }
@@ -7382,7 +7391,7 @@ static void ds__tlower(ds_trie *t, const unsigned char *k, size_t len, double ol
     if (!n) return;
     for (;;) { /* the first maximum on the path equal to old */
         if (i == len || !(c = ds__tchild(n, k[i], &pos)) || !ds__tlabel_in(c, k + i, len - i)) return;
-        if (ds__tkbest(n)[pos] == old) break;
+        if (ds__tkbest(n, pos) == old) break;
         i += c->len;
         n = c;
     }
@@ -7400,7 +7409,7 @@ static void ds__tlower(ds_trie *t, const unsigned char *k, size_t len, double ol
         (void)ds__tchild(up, ds__tlabel(n)[0], &pos);
         prev = ds__tkids(up)[pos];
         ds__tkids(up)[pos] = n;
-        ds__tkbest(up)[pos] = b;
+        ds__tset_kbest(up, pos, b);
         if (up == top) break;
         n = up;
         up = prev;
@@ -7409,17 +7418,17 @@ static void ds__tlower(ds_trie *t, const unsigned char *k, size_t len, double ol
 /* Put child c (subtree maximum b) at slot pos of n (room is there). */
 static void ds__tkid_insert(ds__tnode *n, size_t pos, ds__tnode *c, double b) {
     size_t m = n->nkids - pos;
-    memmove(&ds__tkbest(n)[pos + 1], &ds__tkbest(n)[pos], m * sizeof(double));
+    memmove(ds__tkb(n) + (pos + 1) * sizeof(double), ds__tkb(n) + pos * sizeof(double), m * sizeof(double));
     memmove(&ds__tkids(n)[pos + 1], &ds__tkids(n)[pos], m * sizeof(ds__tnode *));
     memmove(&ds__tfirsts(n)[pos + 1], &ds__tfirsts(n)[pos], m);
-    ds__tkbest(n)[pos] = b;
+    ds__tset_kbest(n, pos, b);
     ds__tkids(n)[pos] = c;
     ds__tfirsts(n)[pos] = ds__tlabel(c)[0];
     n->nkids++;
 }
 static void ds__tkid_remove(ds__tnode *n, size_t pos) {
     size_t m = n->nkids - pos - 1u;
-    memmove(&ds__tkbest(n)[pos], &ds__tkbest(n)[pos + 1], m * sizeof(double));
+    memmove(ds__tkb(n) + pos * sizeof(double), ds__tkb(n) + (pos + 1) * sizeof(double), m * sizeof(double));
     memmove(&ds__tkids(n)[pos], &ds__tkids(n)[pos + 1], m * sizeof(ds__tnode *));
     memmove(&ds__tfirsts(n)[pos], &ds__tfirsts(n)[pos + 1], m);
     n->nkids--;
@@ -7464,7 +7473,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
                     n = ds__treplace(t, slot, n, c);
                 }
                 n->bits |= DS__THAS;
-                *ds__tscore(n) = 0;
+                ds__tset_own(n, 0);
                 t->count++;
                 if (is_new) *is_new = 1;
                 ds__traise(t, k, len, 0);
@@ -7509,7 +7518,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
             if (leaf) ds__tdelete_node(t, leaf);
             return DS_ENOMEM;
         }
-        ds__tkid_insert(s, 0, g, ds__tkbest(n)[pos]);
+        ds__tkid_insert(s, 0, g, ds__tkbest(n, pos));
         ds__tdelete_node(t, c);
         ds__tkids(n)[pos] = s;
         if (leaf) {
@@ -7540,7 +7549,7 @@ static void ds__tmerge_down(ds_trie *t, ds__tnode **slot, ds__tnode *p, size_t p
     ds__tnode *n = *slot, *c = ds__tkids(n)[0];
     ds__tnode *mc = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0, ds__tlabel(n), n->len, 0);
     if (!mc) return;
-    ds__tkbest(p)[pos] = ds__tkbest(n)[0];
+    ds__tset_kbest(p, pos, ds__tkbest(n, 0));
     ds__tdelete_node(t, c);
     (void)ds__treplace(t, slot, n, mc);
 }
@@ -7576,7 +7585,7 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
     }
     if (!(n->bits & DS__THAS)) return DS_ENOTFOUND;
     if (out) *out = *ds__tval(n);
-    old = *ds__tscore(n);
+    old = ds__tscore(n);
     n->bits &= (uint16_t)~DS__THAS;
     *ds__tval(n) = NULL;
     t->count--;
@@ -7600,8 +7609,8 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
 }
 /* Key node n's score becomes score; the maxima on its path follow. */
 static void ds__tset_score(ds_trie *t, ds__tnode *n, const unsigned char *k, size_t len, double score) {
-    double old = *ds__tscore(n);
-    *ds__tscore(n) = score;
+    double old = ds__tscore(n);
+    ds__tset_own(n, score);
     if (score > old) ds__traise(t, k, len, score);
     else if (score < old) ds__tlower(t, k, len, old);
 }
@@ -7626,20 +7635,20 @@ DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double del
     if (!t || (!key && len) || !(delta > -HUGE_VAL && delta < HUGE_VAL)) return DS_EINVAL;
     n = ds__tfind(t, (const unsigned char *)key, len);
     if (n && !(n->bits & DS__THAS)) n = NULL;
-    if (n && !(*ds__tscore(n) + delta > -HUGE_VAL && *ds__tscore(n) + delta < HUGE_VAL)) return DS_EINVAL;
+    if (n && !(ds__tscore(n) + delta > -HUGE_VAL && ds__tscore(n) + delta < HUGE_VAL)) return DS_EINVAL;
     if (!n) {
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
         n = ds__tfind(t, (const unsigned char *)key, len);
     }
-    ds__tset_score(t, n, (const unsigned char *)key, len, *ds__tscore(n) + delta);
-    if (score) *score = *ds__tscore(n);
+    ds__tset_score(t, n, (const unsigned char *)key, len, ds__tscore(n) + delta);
+    if (score) *score = ds__tscore(n);
     return DS_OK;
 }
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
     ds__tnode *n;
     if (!t || (!key && len)) return NAN;
     n = ds__tfind(t, (const unsigned char *)key, len);
-    return n && (n->bits & DS__THAS) ? *ds__tscore(n) : NAN;
+    return n && (n->bits & DS__THAS) ? ds__tscore(n) : NAN;
 }
 DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
 DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
@@ -7694,7 +7703,7 @@ static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
 static void ds__temit_key(ds__tbuf *b, const unsigned char *p, size_t len, const ds__tnode *n) {
     if (b->stop) return;
     b->reported++;
-    if (b->fn && b->fn(b->ctx, p, len, *ds__tscore(n), *ds__tval(n))) b->stop = 1;
+    if (b->fn && b->fn(b->ctx, p, len, ds__tscore(n), *ds__tval(n))) b->stop = 1;
 }
 static void ds__temit(ds__tbuf *b, const ds__tnode *n) { ds__temit_key(b, b->p, b->len, n); }
 /* Every key in n's subtree (b holds n's path), in (reverse) order. */
@@ -7724,7 +7733,7 @@ static const ds__tnode *ds__tprefix(const ds_trie *t, const unsigned char *p, si
         const ds__tnode *c = ds__tchild(n, p[i], &pos);
         size_t m = c ? (c->len < plen - i ? c->len : plen - i) : 0;
         if (!c || memcmp(ds__tlabel(c), p + i, m) != 0) return NULL;
-        *best = ds__tkbest(n)[pos];
+        *best = ds__tkbest(n, pos);
         *at = i;
         i += c->len;
         n = c;
@@ -7854,11 +7863,12 @@ static void ds__theap_push(ds__titem *h, size_t *n, const ds__titem *it, const u
  * ascending), skipping subtrees without keys; i == nkids: the first.
  * nkids if none. */
 static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
-    const double *kb = ds__tkbest(n);
-    double s = i < n->nkids ? kb[i] : HUGE_VAL, bs = -HUGE_VAL;
+    const unsigned char *kb = ds__tkb(n);
+    double s = i < n->nkids ? ds__tkbest(n, i) : HUGE_VAL, bs = -HUGE_VAL;
     unsigned j, best = n->nkids;
     for (j = 0; j < n->nkids; j++) {
-        double v = kb[j];
+        double v;
+        memcpy(&v, kb + j * sizeof v, sizeof v);
         if (v > s || (v == s && j <= i)) continue; /* at or before i */
         if (v > bs) {
             bs = v;
@@ -7875,12 +7885,12 @@ static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, size_t at, s
     it.at = at;
     it.len = len;
     if (n->bits & DS__THAS) {
-        it.s = *ds__tscore(n);
+        it.s = ds__tscore(n);
         it.i = DS__TEMIT;
         ds__theap_push(h, hn, &it, arena);
     }
     if ((j = ds__tnext_kid(n, n->nkids)) < n->nkids) {
-        it.s = ds__tkbest(n)[j];
+        it.s = ds__tkbest(n, j);
         it.i = j;
         ds__theap_push(h, hn, &it, arena);
     }
@@ -7926,7 +7936,7 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
         c = ds__tkids(top.n)[top.i];
         if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids) { /* the sibling after c */
             it = top;
-            it.s = ds__tkbest(top.n)[nx];
+            it.s = ds__tkbest(top.n, nx);
             it.i = nx;
             ds__theap_push(h, &n, &it, b.p);
         }
