@@ -7847,17 +7847,17 @@ typedef struct ds__titem {
     size_t at, len;
     unsigned i;
 } ds__titem;
-/* x before y: higher score; at equal score open before report; reports
- * at equal score in key order (distinct keys). */
-static int ds__titem_before(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
-    size_t m;
-    int c;
+/* Reports at equal score: key order (distinct keys). */
+static int ds__titem_tie(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = m ? memcmp(arena + x->at, arena + y->at, m) : 0;
+    return c ? c < 0 : x->len < y->len;
+}
+/* x before y: higher score; at equal score open before report. */
+DS__INLINE int ds__titem_before(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
     if (x->s != y->s) return x->s > y->s;
     if ((x->i == DS__TEMIT) != (y->i == DS__TEMIT)) return y->i == DS__TEMIT;
-    if (x->i != DS__TEMIT) return 0;
-    m = x->len < y->len ? x->len : y->len;
-    c = m ? memcmp(arena + x->at, arena + y->at, m) : 0;
-    return c ? c < 0 : x->len < y->len;
+    return x->i == DS__TEMIT && ds__titem_tie(x, y, arena);
 }
 static void ds__theap_push(ds__titem *h, size_t *n, const ds__titem *it, const unsigned char *arena) {
     size_t j;
@@ -7914,17 +7914,17 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
     if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(p), p->len))
         ds__topen(h, &n, p, 0, b.len, b.p);
     while (n && got < k && !b.stop) {
-        ds__titem top = h[0], it;
+        ds__titem top = h[0], last = h[--n], it;
         const ds__tnode *c;
         size_t i, j;
         unsigned nx;
-        /* pop the heap's top */
-        h[0] = h[--n];
+        /* pop the heap's top: sift the last item down from the root */
         for (i = 0; (j = 2 * i + 1) < n; i = j) {
             if (j + 1 < n && ds__titem_before(&h[j + 1], &h[j], b.p)) j++;
-            if (!ds__titem_before(&h[j], &h[i], b.p)) break;
-            { ds__titem tmp = h[i]; h[i] = h[j]; h[j] = tmp; }
+            if (!ds__titem_before(&h[j], &last, b.p)) break;
+            h[i] = h[j];
         }
+        h[i] = last;
         if (top.i == DS__TEMIT) {
             ds__temit_key(&b, b.p + top.at, top.len, top.n);
             got++;
