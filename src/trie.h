@@ -79,11 +79,14 @@ typedef int (*ds_trie_fn)(void *ctx, const void *key, size_t len, double score, 
  *   unsigned char firsts[kcap]  those first bytes: a child search reads
  *                               no child node
  *   unsigned char label[len]    the edge from the parent
- *   double score                if DS__TVAL
+ *   double score                if DS__TVAL and kcap > 0
  *   double kbest[kcap]          each child's subtree maximum, so complete
  *                               ranks children without visiting them
- * A leaf is the header, val, label and score (~26 bytes for a word). No
- * parent pointers: writers walk from the root again, see ds__tlower. */
+ * A leaf (kcap 0) keeps its score only in its parent's kbest: a leaf's
+ * maximum is its score. So a leaf is the header, val and label (~18
+ * bytes for a word, a 32-byte malloc chunk); the root, which has no
+ * parent, keeps a slot while it holds a key. No parent pointers: writers
+ * walk from the root again, see ds__tlower. */
 typedef struct ds__tnode {
     uint32_t len;   /* label bytes */
     uint16_t nkids; /* children in use */
@@ -132,13 +135,15 @@ extern "C" {
 
 #define DS__TCAP 0x1ffu  /* bits: child slots allocated */
 #define DS__THAS 0x200u  /* a key ends here */
-#define DS__TVAL 0x400u  /* the node has score and val (kept when a shrink fails) */
+#define DS__TVAL 0x400u  /* the node has val (and score if kcap > 0): kept when a shrink fails */
 
 DS__INLINE unsigned ds__tkcap(const ds__tnode *n) { return n->bits & DS__TCAP; }
 static size_t ds__tsize(size_t len, unsigned kcap, int v) {
-    return sizeof(ds__tnode) + (v ? sizeof(double) + sizeof(void *) : 0) +
+    return sizeof(ds__tnode) + (v ? sizeof(void *) : 0) + (v && kcap ? sizeof(double) : 0) +
            kcap * (sizeof(double) + sizeof(ds__tnode *) + 1) + len;
 }
+/* The node has its own score slot (else its parent's kbest holds it). */
+DS__INLINE int ds__town(const ds__tnode *n) { return (n->bits & DS__TVAL) && (n->bits & DS__TCAP); }
 static size_t ds__tnode_size(const ds__tnode *n) {
     return ds__tsize(n->len, ds__tkcap(n), (n->bits & DS__TVAL) != 0);
 }
@@ -150,7 +155,7 @@ DS__INLINE ds__tnode **ds__tkids(const ds__tnode *n) {
 DS__INLINE unsigned char *ds__tfirsts(const ds__tnode *n) { return (unsigned char *)(ds__tkids(n) + ds__tkcap(n)); }
 DS__INLINE unsigned char *ds__tlabel(const ds__tnode *n) { return ds__tfirsts(n) + ds__tkcap(n); }
 static unsigned char *ds__tkb(const ds__tnode *n) { /* kbest's bytes */
-    return ds__tlabel(n) + n->len + (n->bits & DS__TVAL ? sizeof(double) : 0);
+    return ds__tlabel(n) + n->len + (ds__town(n) ? sizeof(double) : 0);
 }
 static double ds__tscore(const ds__tnode *n) {
     double d;
@@ -164,6 +169,14 @@ static double ds__tkbest(const ds__tnode *n, size_t i) {
     return d;
 }
 static void ds__tset_kbest(ds__tnode *n, size_t i, double d) { memcpy(ds__tkb(n) + i * sizeof d, &d, sizeof d); }
+/* Key node n's score, n being child pos of p (p NULL: n is the root). */
+static double ds__tkey_score(const ds__tnode *n, const ds__tnode *p, size_t pos) {
+    return ds__town(n) || !p ? ds__tscore(n) : ds__tkbest(p, pos);
+}
+static void ds__tset_key_score(ds__tnode *n, ds__tnode *p, size_t pos, double s) {
+    if (ds__town(n) || !p) ds__tset_own(n, s);
+    else ds__tset_kbest(p, pos, s);
+}
 
 /* A node of the given shape, label = pre[0..plen) + src[0..slen), no
  * children, no key (score 0, val NULL when it has the slots). */
@@ -175,10 +188,8 @@ static ds__tnode *ds__tmake(ds_trie *t, const unsigned char *pre, size_t plen, c
     n->len = (uint32_t)(plen + slen);
     n->nkids = 0;
     n->bits = (uint16_t)(kcap | (v ? DS__TVAL : 0));
-    if (v) {
-        ds__tset_own(n, 0);
-        *ds__tval(n) = NULL;
-    }
+    if (v) *ds__tval(n) = NULL;
+    if (ds__town(n)) ds__tset_own(n, 0);
     if (plen) memcpy(ds__tlabel(n), pre, plen);
     if (slen) memcpy(ds__tlabel(n) + plen, src, slen);
     t->bytes += sz;
@@ -190,9 +201,10 @@ static void ds__tdelete_node(ds_trie *t, ds__tnode *n) { /* one node, not its su
     DS_FREE(t->alloc, n, sz);
 }
 /* A copy of n in another shape (kcap >= n->nkids; the key is kept only if
- * v), its label with pre in front and the first cut bytes dropped. n stays. */
-static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v, const unsigned char *pre,
-                            size_t plen, size_t cut) {
+ * v, with score sc, n's), its label with pre in front and the first cut
+ * bytes dropped. n stays. */
+static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v, double sc,
+                            const unsigned char *pre, size_t plen, size_t cut) {
     ds__tnode *c = ds__tmake(t, pre, plen, ds__tlabel(n) + cut, n->len - cut, kcap, v);
     if (!c) return NULL;
     c->nkids = n->nkids;
@@ -201,7 +213,7 @@ static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v
     memcpy(ds__tfirsts(c), ds__tfirsts(n), n->nkids);
     if (v && (n->bits & DS__THAS)) {
         c->bits |= DS__THAS;
-        ds__tset_own(c, ds__tscore(n));
+        if (ds__town(c)) ds__tset_own(c, sc);
         *ds__tval(c) = *ds__tval(n);
     }
     return c;
@@ -248,7 +260,8 @@ DS__INLINE int ds__tlabel_in(const ds__tnode *c, const unsigned char *k, size_t 
         if (l[j] != k[j]) return 0;
     return 1;
 }
-/* n's subtree maximum: its own score against its children's. */
+/* n's subtree maximum: its own score against its children's (n has a
+ * score slot if it holds a key: not a leaf). */
 static double ds__tbest(const ds__tnode *n) {
     double b = n->bits & DS__THAS ? ds__tscore(n) : -HUGE_VAL;
     uint16_t i;
@@ -293,12 +306,11 @@ static void ds__tlower(ds_trie *t, const unsigned char *k, size_t len, double ol
         if (i == len || !(c = ds__tchild(n, k[i], &pos)) || !ds__tlabel_in(c, k + i, len - i)) break;
     }
     for (;;) { /* up, restoring; n's children are all right, so is its maximum */
-        double b = ds__tbest(n);
         ds__tnode *prev;
         (void)ds__tchild(up, ds__tlabel(n)[0], &pos);
         prev = ds__tkids(up)[pos];
         ds__tkids(up)[pos] = n;
-        ds__tset_kbest(up, pos, b);
+        if (ds__tkcap(n)) ds__tset_kbest(up, pos, ds__tbest(n)); /* a leaf's is its score, set */
         if (up == top) break;
         n = up;
         up = prev;
@@ -328,7 +340,23 @@ static ds__tnode *ds__treplace(ds_trie *t, ds__tnode **slot, ds__tnode *n, ds__t
     ds__tdelete_node(t, n);
     return c;
 }
-/* The node whose path is exactly key, or NULL. */
+/* The node whose path is exactly key, or NULL; *p = its parent (NULL for
+ * the root), *pos = its slot there. */
+static ds__tnode *ds__tfind_at(const ds_trie *t, const unsigned char *k, size_t len, ds__tnode **p, size_t *pos) {
+    const ds__tnode *n = t->root;
+    size_t i = 0;
+    *p = NULL;
+    *pos = 0;
+    if (!n) return NULL;
+    while (i < len) {
+        const ds__tnode *c = ds__tchild(n, k[i], pos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
+        *p = (ds__tnode *)(uintptr_t)n;
+        i += c->len;
+        n = c;
+    }
+    return (ds__tnode *)(uintptr_t)n;
+}
 static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
     const ds__tnode *n = t->root;
     size_t i = 0, pos;
@@ -343,13 +371,13 @@ static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len
 }
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
     const unsigned char *k = (const unsigned char *)key;
-    ds__tnode **slot, *n, *c, *s, *leaf, *g;
-    size_t i = 0, pos, m;
+    ds__tnode **slot, *n, *p = NULL, *c, *s, *leaf, *g;
+    size_t i = 0, pos, ppos = 0, m;
     int fresh = 0; /* the root was made for this put */
     if (is_new) *is_new = 0;
     if (!t || (!key && len) || len > UINT32_MAX) return DS_EINVAL;
-    if (!t->root) {
-        if (!(t->root = ds__tmake(t, NULL, 0, NULL, 0, len ? 1u : 0u, len == 0))) return DS_ENOMEM;
+    if (!t->root) { /* one child slot, so it has a score slot if it holds a key */
+        if (!(t->root = ds__tmake(t, NULL, 0, NULL, 0, 1, len == 0))) return DS_ENOMEM;
         fresh = 1;
     }
     slot = &t->root;
@@ -357,12 +385,12 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
     for (;;) {
         if (i == len) { /* the key ends at n */
             if (!(n->bits & DS__THAS)) {
-                if (!(n->bits & DS__TVAL)) { /* room for score and val */
-                    if (!(c = ds__tcopy(t, n, ds__tkcap(n), 1, NULL, 0, 0))) return DS_ENOMEM;
+                if (!(n->bits & DS__TVAL)) { /* room for val (and score) */
+                    if (!(c = ds__tcopy(t, n, ds__tkcap(n), 1, 0, NULL, 0, 0))) return DS_ENOMEM;
                     n = ds__treplace(t, slot, n, c);
                 }
                 n->bits |= DS__THAS;
-                ds__tset_own(n, 0);
+                ds__tset_key_score(n, p, ppos, 0);
                 t->count++;
                 if (is_new) *is_new = 1;
                 ds__traise(t, k, len, 0);
@@ -373,7 +401,10 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
         c = ds__tchild(n, k[i], &pos);
         if (!c) { /* a new leaf under n, which grows a slot if it has none spare */
             leaf = ds__tmake(t, NULL, 0, k + i, len - i, 0, 1);
-            g = leaf && n->nkids == ds__tkcap(n) ? ds__tcopy(t, n, n->nkids + 1u, (n->bits & DS__TVAL) != 0, NULL, 0, 0) : n;
+            g = leaf && n->nkids == ds__tkcap(n)
+                    ? ds__tcopy(t, n, n->nkids + 1u, (n->bits & DS__TVAL) != 0,
+                                n->bits & DS__THAS ? ds__tkey_score(n, p, ppos) : 0, NULL, 0, 0)
+                    : n;
             if (!leaf || !g) {
                 if (leaf) ds__tdelete_node(t, leaf);
                 if (fresh) ds_trie_free(t);
@@ -382,7 +413,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
             if (g != n) n = ds__treplace(t, slot, n, g);
             leaf->bits |= DS__THAS;
             *ds__tval(leaf) = val;
-            ds__tkid_insert(n, pos, leaf, 0);
+            ds__tkid_insert(n, pos, leaf, 0); /* its score 0 lives there */
             break;
         }
         {
@@ -392,15 +423,19 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
         }
         if (m == c->len) {
             slot = &ds__tkids(n)[pos];
+            p = n;
+            ppos = pos;
             n = c;
             i += m;
             continue;
         }
         /* Split c's edge after m bytes into s (the first m bytes) and the
-         * rest (a copy of c): everything is allocated first. */
+         * rest (a copy of c): everything is allocated first. A leaf c's
+         * score moves with its maximum, into s's kbest. */
         leaf = i + m < len ? ds__tmake(t, NULL, 0, k + i + m, len - i - m, 0, 1) : NULL;
         s = ds__tmake(t, NULL, 0, ds__tlabel(c), m, leaf ? 2u : 1u, !leaf);
-        g = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0, NULL, 0, m);
+        g = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0, c->bits & DS__THAS ? ds__tkey_score(c, n, pos) : 0,
+                      NULL, 0, m);
         if (!s || !g || (i + m < len && !leaf)) {
             if (s) ds__tdelete_node(t, s);
             if (g) ds__tdelete_node(t, g);
@@ -415,7 +450,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
             *ds__tval(leaf) = val;
             ds__tkid_insert(s, ds__tlabel(leaf)[0] < ds__tlabel(g)[0] ? 0 : 1, leaf, 0);
         } else {
-            s->bits |= DS__THAS;
+            s->bits |= DS__THAS; /* score 0 in its own slot (kcap 1) */
             *ds__tval(s) = val;
         }
         break;
@@ -436,19 +471,25 @@ DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len) {
  * allocated, n stays. */
 static void ds__tmerge_down(ds_trie *t, ds__tnode **slot, ds__tnode *p, size_t pos) {
     ds__tnode *n = *slot, *c = ds__tkids(n)[0];
-    ds__tnode *mc = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0, ds__tlabel(n), n->len, 0);
+    ds__tnode *mc = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0,
+                              c->bits & DS__THAS ? ds__tkey_score(c, n, 0) : 0, ds__tlabel(n), n->len, 0);
     if (!mc) return;
     ds__tset_kbest(p, pos, ds__tkbest(n, 0));
     ds__tdelete_node(t, c);
     (void)ds__treplace(t, slot, n, mc);
 }
-/* n (at *slot) lost a key or a child: drop the slots it no longer needs.
- * Best effort: on allocation failure n keeps them. */
-static void ds__tshrink(ds_trie *t, ds__tnode **slot) {
+/* n (at *slot, child pos of p; p NULL for the root) lost a key or a
+ * child: drop the slots it no longer needs. Best effort: on allocation
+ * failure n keeps them. */
+static void ds__tshrink(ds_trie *t, ds__tnode **slot, ds__tnode *p, size_t pos) {
     ds__tnode *n = *slot, *c;
     int v = (n->bits & DS__THAS) != 0;
-    if (ds__tkcap(n) == n->nkids && v == ((n->bits & DS__TVAL) != 0)) return;
-    if ((c = ds__tcopy(t, n, n->nkids, v, NULL, 0, 0)) != NULL) (void)ds__treplace(t, slot, n, c);
+    unsigned cap = !p && v && n->nkids == 0 ? 1u : n->nkids; /* the root keeps a score slot */
+    double sc = v ? ds__tkey_score(n, p, pos) : -HUGE_VAL;
+    if (ds__tkcap(n) == cap && v == ((n->bits & DS__TVAL) != 0)) return;
+    if (!(c = ds__tcopy(t, n, cap, v, sc, NULL, 0, 0))) return;
+    (void)ds__treplace(t, slot, n, c);
+    if (p && cap == 0) ds__tset_kbest(p, pos, sc); /* a leaf's maximum is its score */
 }
 DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out) {
     const unsigned char *k = (const unsigned char *)key;
@@ -474,7 +515,7 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
     }
     if (!(n->bits & DS__THAS)) return DS_ENOTFOUND;
     if (out) *out = *ds__tval(n);
-    old = ds__tscore(n);
+    old = ds__tkey_score(n, p, pos);
     n->bits &= (uint16_t)~DS__THAS;
     *ds__tval(n) = NULL;
     t->count--;
@@ -482,12 +523,12 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
         ds__tkid_remove(p, pos);
         ds__tdelete_node(t, n);
         if (gp && !(p->bits & DS__THAS) && p->nkids == 1) ds__tmerge_down(t, pslot, gp, ppos);
-        if (*pslot == p) ds__tshrink(t, pslot);
+        if (*pslot == p) ds__tshrink(t, pslot, gp, ppos);
     } else if (p && n->nkids == 1) {
         ds__tmerge_down(t, slot, p, pos);
-        if (*slot == n) ds__tshrink(t, slot);
+        if (*slot == n) ds__tshrink(t, slot, p, pos);
     } else {
-        ds__tshrink(t, slot);
+        ds__tshrink(t, slot, p, pos);
     }
     if (t->root->nkids == 0 && !(t->root->bits & DS__THAS)) { /* empty again */
         ds__tdelete_node(t, t->root);
@@ -496,19 +537,22 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
     ds__tlower(t, k, len, old);
     return DS_OK;
 }
-/* Key node n's score becomes score; the maxima on its path follow. */
-static void ds__tset_score(ds_trie *t, ds__tnode *n, const unsigned char *k, size_t len, double score) {
-    double old = ds__tscore(n);
-    ds__tset_own(n, score);
+/* Key node n's (child pos of p) score becomes score; the maxima on its
+ * path follow. */
+static void ds__tset_score(ds_trie *t, ds__tnode *n, ds__tnode *p, size_t pos, const unsigned char *k, size_t len,
+                           double score) {
+    double old = ds__tkey_score(n, p, pos);
+    ds__tset_key_score(n, p, pos, score);
     if (score > old) ds__traise(t, k, len, score);
     else if (score < old) ds__tlower(t, k, len, old);
 }
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score) {
-    ds__tnode *n;
+    ds__tnode *n, *p;
+    size_t pos;
     if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind(t, (const unsigned char *)key, len);
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
     if (!n || !(n->bits & DS__THAS)) return DS_ENOTFOUND;
-    ds__tset_score(t, n, (const unsigned char *)key, len, score);
+    ds__tset_score(t, n, p, pos, (const unsigned char *)key, len, score);
     return DS_OK;
 }
 DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
@@ -519,25 +563,31 @@ DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void 
     return ds_trie_set_score(t, key, len, score); /* found: put just stored it */
 }
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
-    ds__tnode *n;
+    const unsigned char *k = (const unsigned char *)key;
+    ds__tnode *n, *p;
+    size_t pos;
     ds_status st;
+    double sc;
     if (!t || (!key && len) || !(delta > -HUGE_VAL && delta < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind(t, (const unsigned char *)key, len);
+    n = ds__tfind_at(t, k, len, &p, &pos);
     if (n && !(n->bits & DS__THAS)) n = NULL;
-    if (n && !(ds__tscore(n) + delta > -HUGE_VAL && ds__tscore(n) + delta < HUGE_VAL)) return DS_EINVAL;
+    if (n && !(ds__tkey_score(n, p, pos) + delta > -HUGE_VAL && ds__tkey_score(n, p, pos) + delta < HUGE_VAL))
+        return DS_EINVAL;
     if (!n) {
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
-        n = ds__tfind(t, (const unsigned char *)key, len);
+        n = ds__tfind_at(t, k, len, &p, &pos);
     }
-    ds__tset_score(t, n, (const unsigned char *)key, len, ds__tscore(n) + delta);
-    if (score) *score = ds__tscore(n);
+    sc = ds__tkey_score(n, p, pos) + delta;
+    ds__tset_score(t, n, p, pos, k, len, sc);
+    if (score) *score = sc;
     return DS_OK;
 }
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
-    ds__tnode *n;
+    ds__tnode *n, *p;
+    size_t pos;
     if (!t || (!key && len)) return NAN;
-    n = ds__tfind(t, (const unsigned char *)key, len);
-    return n && (n->bits & DS__THAS) ? ds__tscore(n) : NAN;
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
+    return n && (n->bits & DS__THAS) ? ds__tkey_score(n, p, pos) : NAN;
 }
 DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
 DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
@@ -588,26 +638,28 @@ static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
     b->len += n;
     return 1;
 }
-/* Report key p[0..len) of key node n. */
-static void ds__temit_key(ds__tbuf *b, const unsigned char *p, size_t len, const ds__tnode *n) {
+/* Report key p[0..len) of key node n, whose maximum is s (its score if
+ * it has no slot for one: a leaf). */
+static void ds__temit_key(ds__tbuf *b, const unsigned char *p, size_t len, const ds__tnode *n, double s) {
     if (b->stop) return;
     b->reported++;
-    if (b->fn && b->fn(b->ctx, p, len, ds__tscore(n), *ds__tval(n))) b->stop = 1;
+    if (b->fn && b->fn(b->ctx, p, len, ds__town(n) ? ds__tscore(n) : s, *ds__tval(n))) b->stop = 1;
 }
-static void ds__temit(ds__tbuf *b, const ds__tnode *n) { ds__temit_key(b, b->p, b->len, n); }
-/* Every key in n's subtree (b holds n's path), in (reverse) order. */
-static void ds__twalk(ds__tbuf *b, const ds__tnode *n, int reverse) {
+static void ds__temit(ds__tbuf *b, const ds__tnode *n, double s) { ds__temit_key(b, b->p, b->len, n, s); }
+/* Every key in n's subtree (b holds n's path; s its maximum), in
+ * (reverse) order. */
+static void ds__twalk(ds__tbuf *b, const ds__tnode *n, double s, int reverse) {
     uint16_t i;
     if (b->stop || b->fail) return;
-    if (!reverse && (n->bits & DS__THAS)) ds__temit(b, n);
+    if (!reverse && (n->bits & DS__THAS)) ds__temit(b, n, s);
     for (i = 0; i < n->nkids && !b->stop && !b->fail; i++) {
-        const ds__tnode *c = ds__tkids(n)[reverse ? n->nkids - 1 - i : i];
-        size_t keep = b->len;
+        size_t at = reverse ? n->nkids - 1u - i : i, keep = b->len;
+        const ds__tnode *c = ds__tkids(n)[at];
         if (!ds__tbuf_push(b, ds__tlabel(c), c->len)) return;
-        ds__twalk(b, c, reverse);
+        ds__twalk(b, c, ds__tkbest(n, at), reverse);
         b->len = keep;
     }
-    if (reverse && (n->bits & DS__THAS)) ds__temit(b, n);
+    if (reverse && (n->bits & DS__THAS)) ds__temit(b, n, s);
 }
 /* The node at the end of the prefix (its path extends the prefix), or
  * NULL; *at = where its label starts in its path, *best = its maximum. */
@@ -640,13 +692,13 @@ DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int
     if (!(n = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best))) return 0;
     ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
     if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(n), n->len))
-        ds__twalk(&b, n, reverse);
+        ds__twalk(&b, n, best, reverse);
     r = b.reported;
     ds__tbuf_done(&b);
     return r;
 }
 /* seek: prune by comparing each node's path P with the key K. */
-static void ds__tseek(ds__tbuf *b, const ds__tnode *n, const unsigned char *k, size_t klen, int dir) {
+static void ds__tseek(ds__tbuf *b, const ds__tnode *n, double s, const unsigned char *k, size_t klen, int dir) {
     size_t m = b->len < klen ? b->len : klen;
     int c = m ? memcmp(b->p, k, m) : 0;
     uint16_t i;
@@ -654,20 +706,20 @@ static void ds__tseek(ds__tbuf *b, const ds__tnode *n, const unsigned char *k, s
     if (dir > 0) { /* keys >= K ascending */
         if (c < 0) return;
         if (c > 0 || b->len >= klen) {
-            ds__twalk(b, n, 0);
+            ds__twalk(b, n, s, 0);
             return;
         }
         for (i = 0; i < n->nkids && !b->stop && !b->fail; i++) { /* P is a proper prefix of K */
             const ds__tnode *ch = ds__tkids(n)[i];
             size_t keep = b->len;
             if (!ds__tbuf_push(b, ds__tlabel(ch), ch->len)) return;
-            ds__tseek(b, ch, k, klen, dir);
+            ds__tseek(b, ch, ds__tkbest(n, i), k, klen, dir);
             b->len = keep;
         }
     } else { /* keys <= K descending */
         if (c > 0 || (c == 0 && b->len > klen)) return;
         if (c < 0) {
-            ds__twalk(b, n, 1);
+            ds__twalk(b, n, s, 1);
             return;
         }
         if (b->len < klen)
@@ -675,10 +727,10 @@ static void ds__tseek(ds__tbuf *b, const ds__tnode *n, const unsigned char *k, s
                 const ds__tnode *ch = ds__tkids(n)[i];
                 size_t keep = b->len;
                 if (!ds__tbuf_push(b, ds__tlabel(ch), ch->len)) return;
-                ds__tseek(b, ch, k, klen, dir);
+                ds__tseek(b, ch, ds__tkbest(n, i), k, klen, dir);
                 b->len = keep;
             }
-        if (n->bits & DS__THAS) ds__temit(b, n);
+        if (n->bits & DS__THAS) ds__temit(b, n, s);
     }
 }
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
@@ -688,7 +740,7 @@ DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir
     size_t r;
     if (!t || (!key && len) || dir == 0 || !t->root) return 0;
     ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
-    ds__tseek(&b, t->root, (const unsigned char *)key, len, dir);
+    ds__tseek(&b, t->root, 0, (const unsigned char *)key, len, dir); /* the root has a score slot */
     r = b.reported;
     ds__tbuf_done(&b);
     return r;
@@ -766,15 +818,17 @@ static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
     }
     return best;
 }
-/* Push n's own key and its best child (n's path: arena [at, at + len)). */
-static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, size_t at, size_t len, const unsigned char *arena) {
+/* Push n's own key and its best child (n's path: arena [at, at + len);
+ * s its maximum, a leaf's score). */
+static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, double s, size_t at, size_t len,
+                      const unsigned char *arena) {
     ds__titem it;
     unsigned j;
     it.n = n;
     it.at = at;
     it.len = len;
     if (n->bits & DS__THAS) {
-        it.s = ds__tscore(n);
+        it.s = ds__town(n) ? ds__tscore(n) : s;
         it.i = DS__TEMIT;
         ds__theap_push(h, hn, &it, arena);
     }
@@ -796,7 +850,7 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
     if (!(p = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best)) || best == -HUGE_VAL) return 0;
     ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
     if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(p), p->len))
-        ds__topen(h, &n, p, 0, b.len, b.p);
+        ds__topen(h, &n, p, best, 0, b.len, b.p);
     while (n && got < k && !b.stop) {
         ds__titem top = h[0], last = h[--n], it;
         const ds__tnode *c;
@@ -810,7 +864,7 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
         }
         h[i] = last;
         if (top.i == DS__TEMIT) {
-            ds__temit_key(&b, b.p + top.at, top.len, top.n);
+            ds__temit_key(&b, b.p + top.at, top.len, top.n, top.s);
             got++;
             continue;
         }
@@ -833,7 +887,7 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
         if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) break;
         memcpy(b.p + b.len, b.p + top.at, top.len);
         memcpy(b.p + b.len + top.len, ds__tlabel(c), c->len);
-        ds__topen(h, &n, c, b.len, top.len + c->len, b.p);
+        ds__topen(h, &n, c, top.s, b.len, top.len + c->len, b.p);
         b.len += top.len + c->len;
     }
     if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);

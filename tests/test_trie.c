@@ -284,17 +284,18 @@ static double tw_get(const unsigned char *p) {
     memcpy(&d, p, sizeof d);
     return d;
 }
-static int tw_check(const ds__tnode *n, int root, int tight, size_t *bytes, double *best) {
-    unsigned cap = n->bits & TW_CAP, i;
+/* entry: n's maximum as its parent holds it (a leaf's score). */
+static int tw_check(const ds__tnode *n, int root, int tight, double entry, size_t *bytes, double *best) {
+    unsigned cap = n->bits & TW_CAP, i, own = (n->bits & TW_VAL) && cap;
     const unsigned char *f = tw_base(n) + cap * sizeof(ds__tnode *), *label = f + cap;
-    const unsigned char *kb = label + n->len + (n->bits & TW_VAL ? sizeof(double) : 0);
-    double b = n->bits & TW_HAS ? tw_get(label + n->len) : -HUGE_VAL;
-    CHECK_OR(n->nkids <= cap && cap <= 256 && (root ? n->len == 0 : n->len > 0), 1);
+    const unsigned char *kb = label + n->len + (own ? sizeof(double) : 0);
+    double b = !(n->bits & TW_HAS) ? -HUGE_VAL : own ? tw_get(label + n->len) : entry;
+    CHECK_OR(n->nkids <= cap && cap <= 256 && (root ? n->len == 0 && (cap || !(n->bits & TW_HAS)) : n->len > 0), 1);
     CHECK_OR(!(n->bits & TW_HAS) || (n->bits & TW_VAL), 1);
     if (tight)
-        CHECK_OR(cap == n->nkids && !(n->bits & TW_HAS) == !(n->bits & TW_VAL) &&
+        CHECK_OR((cap == n->nkids || (root && cap == 1 && !n->nkids)) && !(n->bits & TW_HAS) == !(n->bits & TW_VAL) &&
                      (root || (n->bits & TW_HAS) || n->nkids >= 2), 1);
-    *bytes += sizeof *n + (n->bits & TW_VAL ? sizeof(void *) + sizeof(double) : 0) +
+    *bytes += sizeof *n + (n->bits & TW_VAL ? sizeof(void *) : 0) + (own ? sizeof(double) : 0) +
               cap * (sizeof(ds__tnode *) + 1 + sizeof(double)) + n->len;
     for (i = 0; i < n->nkids; i++) {
         const ds__tnode *c;
@@ -303,7 +304,7 @@ static int tw_check(const ds__tnode *n, int root, int tight, size_t *bytes, doub
         memcpy(&c, tw_base(n) + i * sizeof c, sizeof c);
         cf = tw_base(c) + (c->bits & TW_CAP) * sizeof(ds__tnode *);
         CHECK_OR(i == 0 || f[i - 1] < f[i], 1);
-        if (tw_check(c, 0, tight, bytes, &cb)) return 1;
+        if (tw_check(c, 0, tight, tw_get(kb + i * sizeof(double)), bytes, &cb)) return 1;
         CHECK_OR(c->len > 0 && cf[c->bits & TW_CAP] == f[i], 1);
         CHECK_OR(tw_get(kb + i * sizeof(double)) == cb, 1);
         if (cb > b) b = cb;
@@ -315,7 +316,7 @@ static int trie_shape_ok(const ds_trie *t, int tight) {
     size_t bytes = 0;
     double b;
     if (!t->root) return ds_trie_memory(t) == 0 && ds_trie_len(t) == 0 ? 0 : 1;
-    if (tw_check(t->root, 1, tight, &bytes, &b)) return 1;
+    if (tw_check(t->root, 1, tight, 0, &bytes, &b)) return 1;
     CHECK_OR(bytes == ds_trie_memory(t), 1);
     return 0;
 }
