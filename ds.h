@@ -7785,7 +7785,7 @@ static const ds__tnode *ds__tprefix(const ds_trie *t, const unsigned char *p, si
     size_t i = 0, pos;
     *at = 0;
     if (!n) return NULL;
-    *best = ds__tbest(n);
+    if (!plen) *best = ds__tbest(n); /* else the child's, below: no scan of the root */
     while (i < plen) {
         const ds__tnode *c = ds__tchild(n, p[i], &pos);
         size_t m = c ? (c->len < plen - i ? c->len : plen - i) : 0;
