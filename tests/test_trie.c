@@ -459,5 +459,32 @@ static int trie_oom_model(uint64_t seed, prop_alloc *pa) {
 void test_trie_shapes(void) {
     long total = 0;
     uint64_t seed;
+    ds_trie t;
+    unsigned i;
     for (seed = 1; seed <= 3; seed++) CHECK(prop_oom_sweep(trie_oom_model, seed, &total) == 0 && total > 100);
+    /* Fan-out 256 at the root and under "\xff\xff", then back to nothing. */
+    ds_trie_init(&t, NULL);
+    for (i = 0; i < 512; i++) {
+        unsigned char k[3] = {(unsigned char)i, 'q', 0};
+        if (i >= 256) k[0] = k[1] = 0xff, k[2] = (unsigned char)i;
+        CHECK(ds_trie_put_score(&t, k, i < 256 ? 2 : 3, NULL, (double)(i * 7 % 512), NULL) == DS_OK);
+        if (i % 32 == 31) CHECK(trie_shape_ok(&t, 1) == 0);
+    }
+    CHECK(ds_trie_len(&t) == 512 && trie_shape_ok(&t, 1) == 0);
+    {
+        got g;
+        double top = 0;
+        for (i = 256; i < 512; i++)
+            if ((double)(i * 7 % 512) > top) top = (double)(i * 7 % 512);
+        memset(&g, 0, sizeof g);
+        CHECK(ds_trie_complete(&t, "\xff\xff", 2, 3, collect, &g) == 3 && g.score[0] == top);
+    }
+    for (i = 0; i < 512; i++) {
+        unsigned char k[3] = {(unsigned char)(i * 37 % 256), 'q', 0};
+        if (i >= 256) k[0] = k[1] = 0xff, k[2] = (unsigned char)(i * 37 % 256);
+        CHECK(ds_trie_del(&t, k, i < 256 ? 2 : 3, NULL) == DS_OK);
+        if (i % 32 == 31) CHECK(trie_shape_ok(&t, 1) == 0);
+    }
+    CHECK(ds_trie_len(&t) == 0 && ds_trie_memory(&t) == 0);
+    ds_trie_free(&t);
 }
