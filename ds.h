@@ -3214,7 +3214,9 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  *   ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val,
  *                               double score, int *is_new)
  *          put with a score (finite, else DS_EINVAL), new or existing key
- *   void **ds_trie_get(const ds_trie *t, const void *key, size_t len)   NULL if absent
+ *   void **ds_trie_get(const ds_trie *t, const void *key, size_t len)   NULL if absent;
+ *          the pointer (also longest_prefix's) stays valid until the next
+ *          put, put_score, incr or del (nodes move when their fan-out changes)
  *   ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)  DS_ENOTFOUND;
  *          nodes merge back (if that merge cannot allocate, the tree stays
  *          correct, one edge longer than it could be)
@@ -3246,21 +3248,32 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  * Thread-safety: none for writers; concurrent readers are fine. */
 typedef int (*ds_trie_fn)(void *ctx, const void *key, size_t len, double score, void *val);
 
+/* One allocation a node, sized by its fan-out (after Judy's idea of nodes
+ * shaped by their population, Baskins' "Judy IV shop manual"): the header,
+ * then only what the node uses. What a lookup reads comes first, so a
+ * small node's lookup touches one cache line; the doubles after the label
+ * are unaligned and read with memcpy (no padding):
+ *   void *val                   if DS__TVAL (the node can hold a key)
+ *   ds__tnode *kids[kcap]       sorted by their label's first byte
+ *   unsigned char firsts[kcap]  those first bytes: a child search reads
+ *                               no child node
+ *   unsigned char label[len]    the edge from the parent
+ *   double score                if DS__TVAL and kcap > 0
+ *   double kbest[kcap]          each child's subtree maximum, so complete
+ *                               ranks children without visiting them
+ * A leaf (kcap 0) keeps its score only in its parent's kbest: a leaf's
+ * maximum is its score. So a leaf is the header, val and label (~18
+ * bytes for a word, a 32-byte malloc chunk); the root, which has no
+ * parent, keeps a slot while it holds a key. No parent pointers: writers
+ * walk from the root again, see ds__tlower. */
 typedef struct ds__tnode {
-    struct ds__tnode *parent;
-    struct ds__tnode **kids;   /* sorted by their label's first byte */
-    unsigned char *firsts;     /* those first bytes (after kids, one block):
-                                  a child search reads no child node */
-    unsigned char *label;      /* the edge from the parent */
-    uint32_t len;
-    uint16_t nkids, kcap;
-    int has;                   /* a key ends here */
-    void *val;
-    double score, best;        /* own score; max over the subtree's keys */
+    uint32_t len;   /* label bytes */
+    uint16_t nkids; /* children in use */
+    uint16_t bits;  /* child slots allocated (kcap, <= 256) | DS__THAS | DS__TVAL */
 } ds__tnode;
 
 typedef struct ds_trie {
-    ds__tnode root;
+    ds__tnode *root; /* NULL until the first put; its label is empty */
     size_t count, bytes;
     const ds_alloc *alloc;
 } ds_trie;
@@ -7260,258 +7273,426 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s) { return s ? s->sum : 0.0; }
 
 /* == ds:trie == */
 
-static ds__tnode *ds__tnew(ds_trie *t, const unsigned char *label, size_t len) {
-    ds__tnode *n = (ds__tnode *)DS_MALLOC(t->alloc, sizeof *n);
+#define DS__TCAP 0x1ffu  /* bits: child slots allocated */
+#define DS__THAS 0x200u  /* a key ends here */
+#define DS__TVAL 0x400u  /* the node has val (and score if kcap > 0): kept when a shrink fails */
+
+DS__INLINE unsigned ds__tkcap(const ds__tnode *n) { return n->bits & DS__TCAP; }
+static size_t ds__tsize(size_t len, unsigned kcap, int v) {
+    return sizeof(ds__tnode) + (v ? sizeof(void *) : 0) + (v && kcap ? sizeof(double) : 0) +
+           kcap * (sizeof(double) + sizeof(ds__tnode *) + 1) + len;
+}
+/* The node has its own score slot (else its parent's kbest holds it). */
+DS__INLINE int ds__town(const ds__tnode *n) { return (n->bits & DS__TVAL) && (n->bits & DS__TCAP); }
+static size_t ds__tnode_size(const ds__tnode *n) {
+    return ds__tsize(n->len, ds__tkcap(n), (n->bits & DS__TVAL) != 0);
+}
+/* The parts of a node (see the layout above ds__tnode). */
+DS__INLINE void **ds__tval(const ds__tnode *n) { return (void **)(uintptr_t)(n + 1); }
+DS__INLINE ds__tnode **ds__tkids(const ds__tnode *n) {
+    return (ds__tnode **)(uintptr_t)((const unsigned char *)(n + 1) + (n->bits & DS__TVAL ? sizeof(void *) : 0));
+}
+DS__INLINE unsigned char *ds__tfirsts(const ds__tnode *n) { return (unsigned char *)(ds__tkids(n) + ds__tkcap(n)); }
+DS__INLINE unsigned char *ds__tlabel(const ds__tnode *n) { return ds__tfirsts(n) + ds__tkcap(n); }
+static unsigned char *ds__tkb(const ds__tnode *n) { /* kbest's bytes */
+    return ds__tlabel(n) + n->len + (ds__town(n) ? sizeof(double) : 0);
+}
+static double ds__tscore(const ds__tnode *n) {
+    double d;
+    memcpy(&d, ds__tlabel(n) + n->len, sizeof d);
+    return d;
+}
+static void ds__tset_own(ds__tnode *n, double d) { memcpy(ds__tlabel(n) + n->len, &d, sizeof d); }
+static double ds__tkbest(const ds__tnode *n, size_t i) {
+    double d;
+    memcpy(&d, ds__tkb(n) + i * sizeof d, sizeof d);
+    return d;
+}
+static void ds__tset_kbest(ds__tnode *n, size_t i, double d) { memcpy(ds__tkb(n) + i * sizeof d, &d, sizeof d); }
+/* Key node n's score, n being child pos of p (p NULL: n is the root). */
+static double ds__tkey_score(const ds__tnode *n, const ds__tnode *p, size_t pos) {
+    return ds__town(n) || !p ? ds__tscore(n) : ds__tkbest(p, pos);
+}
+static void ds__tset_key_score(ds__tnode *n, ds__tnode *p, size_t pos, double s) {
+    if (ds__town(n) || !p) ds__tset_own(n, s);
+    else ds__tset_kbest(p, pos, s);
+}
+
+/* A node of the given shape, label = pre[0..plen) + src[0..slen), no
+ * children, no key (score 0, val NULL when it has the slots). */
+static ds__tnode *ds__tmake(ds_trie *t, const unsigned char *pre, size_t plen, const unsigned char *src,
+                            size_t slen, unsigned kcap, int v) {
+    size_t sz = ds__tsize(plen + slen, kcap, v);
+    ds__tnode *n = (ds__tnode *)DS_MALLOC(t->alloc, sz);
     if (!n) return NULL;
-    memset(n, 0, sizeof *n);
-    n->label = (unsigned char *)DS_MALLOC(t->alloc, len);
-    if (!n->label) {
-        DS_FREE(t->alloc, n, sizeof *n);
-        return NULL;
-    }
-    memcpy(n->label, label, len);
-    n->len = (uint32_t)len;
-    n->best = -HUGE_VAL;
-    t->bytes += sizeof *n + len;
+    n->len = (uint32_t)(plen + slen);
+    n->nkids = 0;
+    n->bits = (uint16_t)(kcap | (v ? DS__TVAL : 0));
+    if (v) *ds__tval(n) = NULL;
+    if (ds__town(n)) ds__tset_own(n, 0);
+    if (plen) memcpy(ds__tlabel(n), pre, plen);
+    if (slen) memcpy(ds__tlabel(n) + plen, src, slen);
+    t->bytes += sz;
     return n;
 }
 static void ds__tdelete_node(ds_trie *t, ds__tnode *n) { /* one node, not its subtree */
-    if (n->kids) DS_FREE(t->alloc, n->kids, n->kcap * (sizeof *n->kids + 1));
-    if (n->label) DS_FREE(t->alloc, n->label, n->len);
-    t->bytes -= sizeof *n + n->len + n->kcap * (sizeof *n->kids + 1);
-    DS_FREE(t->alloc, n, sizeof *n);
+    size_t sz = ds__tnode_size(n);
+    t->bytes -= sz;
+    DS_FREE(t->alloc, n, sz);
+}
+/* A copy of n in another shape (kcap >= n->nkids; the key is kept only if
+ * v, with score sc, n's), its label with pre in front and the first cut
+ * bytes dropped. n stays. */
+static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v, double sc,
+                            const unsigned char *pre, size_t plen, size_t cut) {
+    ds__tnode *c = ds__tmake(t, pre, plen, ds__tlabel(n) + cut, n->len - cut, kcap, v);
+    if (!c) return NULL;
+    c->nkids = n->nkids;
+    memcpy(ds__tkb(c), ds__tkb(n), n->nkids * sizeof(double));
+    memcpy(ds__tkids(c), ds__tkids(n), n->nkids * sizeof(ds__tnode *));
+    memcpy(ds__tfirsts(c), ds__tfirsts(n), n->nkids);
+    if (v && (n->bits & DS__THAS)) {
+        c->bits |= DS__THAS;
+        if (ds__town(c)) ds__tset_own(c, sc);
+        *ds__tval(c) = *ds__tval(n);
+    }
+    return c;
 }
 static void ds__tfree_tree(ds_trie *t, ds__tnode *n) {
     uint16_t i;
-    for (i = 0; i < n->nkids; i++) ds__tfree_tree(t, n->kids[i]);
+    for (i = 0; i < n->nkids; i++) ds__tfree_tree(t, ds__tkids(n)[i]);
     ds__tdelete_node(t, n);
 }
 DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a) {
     if (!t) return DS_EINVAL;
     memset(t, 0, sizeof *t);
     t->alloc = a;
-    t->root.best = -HUGE_VAL;
     return DS_OK;
 }
 DSDEF void ds_trie_free(ds_trie *t) {
-    uint16_t i;
     if (!t) return;
-    for (i = 0; i < t->root.nkids; i++) ds__tfree_tree(t, t->root.kids[i]);
-    if (t->root.kids) DS_FREE(t->alloc, t->root.kids, t->root.kcap * (sizeof *t->root.kids + 1));
+    if (t->root) ds__tfree_tree(t, t->root);
     ds_trie_init(t, t->alloc);
 }
 /* Child of n whose label starts with b (NULL if none); *pos = its slot or
- * where it would go. */
-static ds__tnode *ds__tchild(const ds__tnode *n, unsigned char b, size_t *pos) {
+ * where it would go. Most nodes have a few children: a linear scan of
+ * their first bytes costs fewer instructions than a binary search. */
+DS__INLINE ds__tnode *ds__tchild(const ds__tnode *n, unsigned char b, size_t *pos) {
+    const unsigned char *f = ds__tfirsts(n);
     size_t lo = 0, hi = n->nkids;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (n->firsts[mid] < b) lo = mid + 1; else hi = mid;
+    if (hi <= 8) {
+        while (lo < hi && f[lo] < b) lo++;
+    } else {
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (f[mid] < b) lo = mid + 1; else hi = mid;
+        }
     }
-    if (pos) *pos = lo;
-    return lo < n->nkids && n->firsts[lo] == b ? n->kids[lo] : NULL;
+    *pos = lo;
+    return lo < n->nkids && f[lo] == b ? ds__tkids(n)[lo] : NULL;
 }
-/* Recompute subtree maxima from n up; stops where nothing changes. */
-static double ds__tbest_of(const ds__tnode *n) { /* own score vs the children's maxima */
-    double b = n->has ? n->score : -HUGE_VAL;
-    uint16_t i;
-    for (i = 0; i < n->nkids; i++)
-        if (n->kids[i]->best > b) b = n->kids[i]->best;
-    return b;
-}
-static void ds__tfix_best(ds__tnode *n) {
-    for (; n; n = n->parent) {
-        double b = ds__tbest_of(n);
-        if (b == n->best) break;
-        n->best = b;
-    }
-}
-/* A key node's new score: n itself always (its own score changed), then up. */
-static void ds__tset_score(ds__tnode *n, double score) {
-    n->score = score;
-    n->best = ds__tbest_of(n);
-    ds__tfix_best(n->parent);
-}
-static int ds__tgrow_kids(ds_trie *t, ds__tnode *n) {
-    uint16_t nc;
-    unsigned char *p;
-    if (n->nkids < n->kcap) return 1;
-    nc = (uint16_t)(n->kcap ? (n->kcap >= 128 ? 256 : n->kcap * 2) : 2);
-    p = (unsigned char *)DS_MALLOC(t->alloc, nc * (sizeof *n->kids + 1));
-    if (!p) return 0;
-    if (n->kids) {
-        memcpy(p, n->kids, n->nkids * sizeof *n->kids);
-        memcpy(p + nc * sizeof *n->kids, n->firsts, n->nkids);
-        DS_FREE(t->alloc, n->kids, n->kcap * (sizeof *n->kids + 1));
-    }
-    t->bytes += (size_t)(nc - n->kcap) * (sizeof *n->kids + 1);
-    n->kids = (ds__tnode **)(void *)p;
-    n->firsts = p + nc * sizeof *n->kids;
-    n->kcap = nc;
+/* c's label is k[0..len)'s next bytes (its first byte already matched). */
+DS__INLINE int ds__tlabel_in(const ds__tnode *c, const unsigned char *k, size_t len) {
+    const unsigned char *l = ds__tlabel(c);
+    size_t j;
+    if (c->len > len) return 0;
+    for (j = 1; j < c->len; j++)
+        if (l[j] != k[j]) return 0;
     return 1;
 }
-/* Put child c at slot pos of n (room is there). */
-static void ds__tkid_insert(ds__tnode *n, size_t pos, ds__tnode *c) {
-    memmove(&n->kids[pos + 1], &n->kids[pos], (n->nkids - pos) * sizeof *n->kids);
-    memmove(&n->firsts[pos + 1], &n->firsts[pos], n->nkids - pos);
-    n->kids[pos] = c;
-    n->firsts[pos] = c->label[0];
-    n->nkids++;
+/* n's subtree maximum: its own score against its children's (n has a
+ * score slot if it holds a key: not a leaf). */
+static double ds__tbest(const ds__tnode *n) {
+    double b = n->bits & DS__THAS ? ds__tscore(n) : -HUGE_VAL;
+    uint16_t i;
+    for (i = 0; i < n->nkids; i++)
+        if (ds__tkbest(n, i) > b) b = ds__tkbest(n, i);
+    return b;
 }
-/* The node whose path is exactly key, or NULL. */
-static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
-    const ds__tnode *n = &t->root;
-    size_t i = 0;
-    while (i < len) {
-        const ds__tnode *c = ds__tchild(n, k[i], NULL);
-        if (!c || c->len > len - i || memcmp(c->label, k + i, c->len) != 0) return NULL;
+/* Subtree maxima along key's path after a score v arrived there (a new
+ * key, or a score raised): every maximum below v becomes v. */
+static void ds__traise(ds_trie *t, const unsigned char *k, size_t len, double v) {
+    ds__tnode *n = t->root, *c;
+    size_t i = 0, pos;
+    while (i < len && (c = ds__tchild(n, k[i], &pos)) != NULL && ds__tlabel_in(c, k + i, len - i)) {
+        if (ds__tkbest(n, pos) < v) ds__tset_kbest(n, pos, v);
         i += c->len;
         n = c;
     }
-    return (ds__tnode *)n;
+}
+/* Subtree maxima along key's path after the score old left it (lowered,
+ * or its key deleted). Only maxima equal to old can change, and those are
+ * a tail of the path (maxima never grow downwards): that tail is
+ * recomputed bottom-up. There are no parent pointers and no stack: on the
+ * way down each kid pointer on the path is turned to point to the node
+ * above, and restored on the way up (pointer reversal, Schorr and Waite,
+ * CACM 1967). Readers must not run meanwhile; no writer allows that. */
+static void ds__tlower(ds_trie *t, const unsigned char *k, size_t len, double old) {
+    ds__tnode *n = t->root, *c, *up = NULL, *top;
+    size_t i = 0, pos;
+    if (!n) return;
+    for (;;) { /* the first maximum on the path equal to old */
+        if (i == len || !(c = ds__tchild(n, k[i], &pos)) || !ds__tlabel_in(c, k + i, len - i)) return;
+        if (ds__tkbest(n, pos) == old) break;
+        i += c->len;
+        n = c;
+    }
+    top = n;
+    for (;;) { /* down, reversing */
+        ds__tkids(n)[pos] = up;
+        up = n;
+        n = c;
+        i += c->len;
+        if (i == len || !(c = ds__tchild(n, k[i], &pos)) || !ds__tlabel_in(c, k + i, len - i)) break;
+    }
+    for (;;) { /* up, restoring; n's children are all right, so is its maximum */
+        ds__tnode *prev;
+        (void)ds__tchild(up, ds__tlabel(n)[0], &pos);
+        prev = ds__tkids(up)[pos];
+        ds__tkids(up)[pos] = n;
+        if (ds__tkcap(n)) ds__tset_kbest(up, pos, ds__tbest(n)); /* a leaf's is its score, set */
+        if (up == top) break;
+        n = up;
+        up = prev;
+    }
+}
+/* Put child c (subtree maximum b) at slot pos of n (room is there). */
+static void ds__tkid_insert(ds__tnode *n, size_t pos, ds__tnode *c, double b) {
+    size_t m = n->nkids - pos;
+    memmove(ds__tkb(n) + (pos + 1) * sizeof(double), ds__tkb(n) + pos * sizeof(double), m * sizeof(double));
+    memmove(&ds__tkids(n)[pos + 1], &ds__tkids(n)[pos], m * sizeof(ds__tnode *));
+    memmove(&ds__tfirsts(n)[pos + 1], &ds__tfirsts(n)[pos], m);
+    ds__tset_kbest(n, pos, b);
+    ds__tkids(n)[pos] = c;
+    ds__tfirsts(n)[pos] = ds__tlabel(c)[0];
+    n->nkids++;
+}
+static void ds__tkid_remove(ds__tnode *n, size_t pos) {
+    size_t m = n->nkids - pos - 1u;
+    memmove(ds__tkb(n) + pos * sizeof(double), ds__tkb(n) + (pos + 1) * sizeof(double), m * sizeof(double));
+    memmove(&ds__tkids(n)[pos], &ds__tkids(n)[pos + 1], m * sizeof(ds__tnode *));
+    memmove(&ds__tfirsts(n)[pos], &ds__tfirsts(n)[pos + 1], m);
+    n->nkids--;
+}
+/* Swap n for its copy c at *slot. */
+static ds__tnode *ds__treplace(ds_trie *t, ds__tnode **slot, ds__tnode *n, ds__tnode *c) {
+    *slot = c;
+    ds__tdelete_node(t, n);
+    return c;
+}
+/* The node whose path is exactly key, or NULL; *p = its parent (NULL for
+ * the root), *pos = its slot there. */
+static ds__tnode *ds__tfind_at(const ds_trie *t, const unsigned char *k, size_t len, ds__tnode **p, size_t *pos) {
+    const ds__tnode *n = t->root;
+    size_t i = 0;
+    *p = NULL;
+    *pos = 0;
+    if (!n) return NULL;
+    while (i < len) {
+        const ds__tnode *c = ds__tchild(n, k[i], pos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
+        *p = (ds__tnode *)(uintptr_t)n;
+        i += c->len;
+        n = c;
+    }
+    return (ds__tnode *)(uintptr_t)n;
+}
+static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
+    const ds__tnode *n = t->root;
+    size_t i = 0, pos;
+    if (!n) return NULL;
+    while (i < len) {
+        const ds__tnode *c = ds__tchild(n, k[i], &pos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
+        i += c->len;
+        n = c;
+    }
+    return (ds__tnode *)(uintptr_t)n;
 }
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
     const unsigned char *k = (const unsigned char *)key;
-    ds__tnode *n, *c, *s, *leaf;
-    size_t i = 0, pos, m;
-    unsigned char *rest;
+    ds__tnode **slot, *n, *p = NULL, *c, *s, *leaf, *g;
+    size_t i = 0, pos, ppos = 0, m;
+    int fresh = 0; /* the root was made for this put */
     if (is_new) *is_new = 0;
     if (!t || (!key && len) || len > UINT32_MAX) return DS_EINVAL;
-    n = &t->root;
+    if (!t->root) { /* one child slot, so it has a score slot if it holds a key */
+        if (!(t->root = ds__tmake(t, NULL, 0, NULL, 0, 1, len == 0))) return DS_ENOMEM;
+        fresh = 1;
+    }
+    slot = &t->root;
+    n = *slot;
     for (;;) {
         if (i == len) { /* the key ends at n */
-            if (!n->has) {
-                n->has = 1;
-                n->score = 0;
+            if (!(n->bits & DS__THAS)) {
+                if (!(n->bits & DS__TVAL)) { /* room for val (and score) */
+                    if (!(c = ds__tcopy(t, n, ds__tkcap(n), 1, 0, NULL, 0, 0))) return DS_ENOMEM;
+                    n = ds__treplace(t, slot, n, c);
+                }
+                n->bits |= DS__THAS;
+                ds__tset_key_score(n, p, ppos, 0);
                 t->count++;
                 if (is_new) *is_new = 1;
-                ds__tfix_best(n);
+                ds__traise(t, k, len, 0);
             }
-            n->val = val;
+            *ds__tval(n) = val;
             return DS_OK;
         }
         c = ds__tchild(n, k[i], &pos);
-        if (!c) { /* a new leaf under n */
-            if (!(leaf = ds__tnew(t, k + i, len - i))) return DS_ENOMEM;
-            if (!ds__tgrow_kids(t, n)) {
-                ds__tdelete_node(t, leaf);
+        if (!c) { /* a new leaf under n, which grows a slot if it has none spare */
+            leaf = ds__tmake(t, NULL, 0, k + i, len - i, 0, 1);
+            g = leaf && n->nkids == ds__tkcap(n)
+                    ? ds__tcopy(t, n, n->nkids + 1u, (n->bits & DS__TVAL) != 0,
+                                n->bits & DS__THAS ? ds__tkey_score(n, p, ppos) : 0, NULL, 0, 0)
+                    : n;
+            if (!leaf || !g) {
+                if (leaf) ds__tdelete_node(t, leaf);
+                if (fresh) ds_trie_free(t);
                 return DS_ENOMEM;
             }
-            ds__tkid_insert(n, pos, leaf);
-            leaf->parent = n;
-            leaf->has = 1;
-            leaf->val = val;
-            t->count++;
-            if (is_new) *is_new = 1;
-            ds__tfix_best(leaf);
-            return DS_OK;
+            if (g != n) n = ds__treplace(t, slot, n, g);
+            leaf->bits |= DS__THAS;
+            *ds__tval(leaf) = val;
+            ds__tkid_insert(n, pos, leaf, 0); /* its score 0 lives there */
+            break;
         }
-        for (m = 0; m < c->len && i + m < len && c->label[m] == k[i + m]; m++) {
+        {
+            const unsigned char *l = ds__tlabel(c);
+            for (m = 1; m < c->len && i + m < len && l[m] == k[i + m]; m++) {
+            }
         }
         if (m == c->len) {
+            slot = &ds__tkids(n)[pos];
+            p = n;
+            ppos = pos;
             n = c;
             i += m;
             continue;
         }
-        /* Split c's edge after m bytes: everything is allocated first. */
-        s = ds__tnew(t, c->label, m);
-        rest = (unsigned char *)DS_MALLOC(t->alloc, c->len - m);
-        leaf = i + m < len ? ds__tnew(t, k + i + m, len - i - m) : NULL;
-        if (!s || !rest || (i + m < len && !leaf) || !ds__tgrow_kids(t, s)) {
+        /* Split c's edge after m bytes into s (the first m bytes) and the
+         * rest (a copy of c): everything is allocated first. A leaf c's
+         * score moves with its maximum, into s's kbest. */
+        leaf = i + m < len ? ds__tmake(t, NULL, 0, k + i + m, len - i - m, 0, 1) : NULL;
+        s = ds__tmake(t, NULL, 0, ds__tlabel(c), m, leaf ? 2u : 1u, !leaf);
+        g = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0, c->bits & DS__THAS ? ds__tkey_score(c, n, pos) : 0,
+                      NULL, 0, m);
+        if (!s || !g || (i + m < len && !leaf)) {
             if (s) ds__tdelete_node(t, s);
-            if (rest) DS_FREE(t->alloc, rest, c->len - m);
+            if (g) ds__tdelete_node(t, g);
             if (leaf) ds__tdelete_node(t, leaf);
             return DS_ENOMEM;
         }
-        memcpy(rest, c->label + m, c->len - m);
-        DS_FREE(t->alloc, c->label, c->len);
-        t->bytes -= m;
-        c->label = rest;
-        c->len -= (uint32_t)m;
-        n->kids[pos] = s;
-        s->parent = n;
-        c->parent = s;
-        ds__tkid_insert(s, 0, c);
-        s->best = c->best;
+        ds__tkid_insert(s, 0, g, ds__tkbest(n, pos));
+        ds__tdelete_node(t, c);
+        ds__tkids(n)[pos] = s;
         if (leaf) {
-            ds__tkid_insert(s, leaf->label[0] < c->label[0] ? 0 : 1, leaf);
-            leaf->parent = s;
-            leaf->has = 1;
-            leaf->val = val;
-            ds__tfix_best(leaf);
+            leaf->bits |= DS__THAS;
+            *ds__tval(leaf) = val;
+            ds__tkid_insert(s, ds__tlabel(leaf)[0] < ds__tlabel(g)[0] ? 0 : 1, leaf, 0);
         } else {
-            s->has = 1;
-            s->val = val;
-            s->score = 0;
-            s->best = -HUGE_VAL; /* recompute: own 0 against c's subtree */
-            ds__tfix_best(s);
+            s->bits |= DS__THAS; /* score 0 in its own slot (kcap 1) */
+            *ds__tval(s) = val;
         }
-        t->count++;
-        if (is_new) *is_new = 1;
-        return DS_OK;
+        break;
     }
+    t->count++;
+    if (is_new) *is_new = 1;
+    ds__traise(t, k, len, 0); /* the new key's score 0 */
+    return DS_OK;
 }
 DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len) {
     ds__tnode *n;
     if (!t || (!key && len)) return NULL;
     n = ds__tfind(t, (const unsigned char *)key, len);
-    return n && n->has ? &n->val : NULL;
+    return n && (n->bits & DS__THAS) ? ds__tval(n) : NULL;
 }
-/* n has no key and one child: fold it into the child (one longer edge).
- * Best effort: if the longer label cannot be allocated, n stays. */
-static void ds__tmerge_down(ds_trie *t, ds__tnode *n) {
-    ds__tnode *c = n->kids[0], *p = n->parent;
-    unsigned char *lab = (unsigned char *)DS_MALLOC(t->alloc, (size_t)n->len + c->len);
-    size_t pos;
-    if (!lab) return;
-    memcpy(lab, n->label, n->len);
-    memcpy(lab + n->len, c->label, c->len);
-    DS_FREE(t->alloc, c->label, c->len);
-    t->bytes += n->len;
-    c->label = lab;
-    c->len += n->len;
-    c->parent = p;
-    (void)ds__tchild(p, n->label[0], &pos);
-    p->kids[pos] = c;
-    n->nkids = 0;
-    ds__tdelete_node(t, n);
+/* n (at *slot, child pos of p) has no key and one child: fold it into the
+ * child (one longer edge). Best effort: if the merged node cannot be
+ * allocated, n stays. */
+static void ds__tmerge_down(ds_trie *t, ds__tnode **slot, ds__tnode *p, size_t pos) {
+    ds__tnode *n = *slot, *c = ds__tkids(n)[0];
+    ds__tnode *mc = ds__tcopy(t, c, ds__tkcap(c), (c->bits & DS__TVAL) != 0,
+                              c->bits & DS__THAS ? ds__tkey_score(c, n, 0) : 0, ds__tlabel(n), n->len, 0);
+    if (!mc) return;
+    ds__tset_kbest(p, pos, ds__tkbest(n, 0));
+    ds__tdelete_node(t, c);
+    (void)ds__treplace(t, slot, n, mc);
+}
+/* n (at *slot, child pos of p; p NULL for the root) lost a key or a
+ * child: drop the slots it no longer needs. Best effort: on allocation
+ * failure n keeps them. */
+static void ds__tshrink(ds_trie *t, ds__tnode **slot, ds__tnode *p, size_t pos) {
+    ds__tnode *n = *slot, *c;
+    int v = (n->bits & DS__THAS) != 0;
+    unsigned cap = !p && v && n->nkids == 0 ? 1u : n->nkids; /* the root keeps a score slot */
+    double sc = v ? ds__tkey_score(n, p, pos) : -HUGE_VAL;
+    if (ds__tkcap(n) == cap && v == ((n->bits & DS__TVAL) != 0)) return;
+    if (!(c = ds__tcopy(t, n, cap, v, sc, NULL, 0, 0))) return;
+    (void)ds__treplace(t, slot, n, c);
+    if (p && cap == 0) ds__tset_kbest(p, pos, sc); /* a leaf's maximum is its score */
 }
 DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out) {
-    ds__tnode *n, *p;
-    size_t pos;
+    const unsigned char *k = (const unsigned char *)key;
+    ds__tnode **slot, **pslot = NULL, *n, *p = NULL, *gp = NULL;
+    size_t i = 0, pos = 0, ppos = 0;
+    double old;
     if (!t || (!key && len)) return DS_EINVAL;
-    n = ds__tfind(t, (const unsigned char *)key, len);
-    if (!n || !n->has) return DS_ENOTFOUND;
-    if (out) *out = n->val;
-    n->has = 0;
-    n->val = NULL;
-    n->score = 0;
+    if (!t->root) return DS_ENOTFOUND;
+    slot = &t->root;
+    n = t->root;
+    while (i < len) { /* remember n's parent p and p's parent gp, and their slots */
+        size_t cpos;
+        ds__tnode *c = ds__tchild(n, k[i], &cpos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) return DS_ENOTFOUND;
+        gp = p;
+        ppos = pos;
+        p = n;
+        pos = cpos;
+        pslot = slot;
+        slot = &ds__tkids(n)[cpos];
+        i += c->len;
+        n = c;
+    }
+    if (!(n->bits & DS__THAS)) return DS_ENOTFOUND;
+    if (out) *out = *ds__tval(n);
+    old = ds__tkey_score(n, p, pos);
+    n->bits &= (uint16_t)~DS__THAS;
+    *ds__tval(n) = NULL;
     t->count--;
-    p = n;
-    if (n != &t->root && n->nkids == 0) { /* drop the leaf */
-        p = n->parent;
-        (void)ds__tchild(p, n->label[0], &pos);
-        memmove(&p->kids[pos], &p->kids[pos + 1], (p->nkids - pos - 1) * sizeof *p->kids);
-        memmove(&p->firsts[pos], &p->firsts[pos + 1], p->nkids - pos - 1u);
-        p->nkids--;
+    if (p && n->nkids == 0) { /* drop the leaf; p may merge into its other child */
+        ds__tkid_remove(p, pos);
         ds__tdelete_node(t, n);
-    }
-    if (p != &t->root && !p->has && p->nkids == 1) {
-        ds__tnode *up = p->parent;
-        ds__tmerge_down(t, p);
-        /* if the merge failed p is still there and its maximum is unchanged */
-        ds__tfix_best(up);
+        if (gp && !(p->bits & DS__THAS) && p->nkids == 1) ds__tmerge_down(t, pslot, gp, ppos);
+        if (*pslot == p) ds__tshrink(t, pslot, gp, ppos);
+    } else if (p && n->nkids == 1) {
+        ds__tmerge_down(t, slot, p, pos);
+        if (*slot == n) ds__tshrink(t, slot, p, pos);
     } else {
-        ds__tfix_best(p);
+        ds__tshrink(t, slot, p, pos);
     }
+    if (t->root->nkids == 0 && !(t->root->bits & DS__THAS)) { /* empty again */
+        ds__tdelete_node(t, t->root);
+        t->root = NULL;
+    }
+    ds__tlower(t, k, len, old);
     return DS_OK;
 }
+/* Key node n's (child pos of p) score becomes score; the maxima on its
+ * path follow. */
+static void ds__tset_score(ds_trie *t, ds__tnode *n, ds__tnode *p, size_t pos, const unsigned char *k, size_t len,
+                           double score) {
+    double old = ds__tkey_score(n, p, pos);
+    ds__tset_key_score(n, p, pos, score);
+    if (score > old) ds__traise(t, k, len, score);
+    else if (score < old) ds__tlower(t, k, len, old);
+}
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score) {
-    ds__tnode *n;
+    ds__tnode *n, *p;
+    size_t pos;
     if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind(t, (const unsigned char *)key, len);
-    if (!n || !n->has) return DS_ENOTFOUND;
-    ds__tset_score(n, score);
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
+    if (!n || !(n->bits & DS__THAS)) return DS_ENOTFOUND;
+    ds__tset_score(t, n, p, pos, (const unsigned char *)key, len, score);
     return DS_OK;
 }
 DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
@@ -7522,43 +7703,50 @@ DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void 
     return ds_trie_set_score(t, key, len, score); /* found: put just stored it */
 }
 DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double delta, double *score) {
-    ds__tnode *n;
+    const unsigned char *k = (const unsigned char *)key;
+    ds__tnode *n, *p;
+    size_t pos;
     ds_status st;
+    double sc;
     if (!t || (!key && len) || !(delta > -HUGE_VAL && delta < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind(t, (const unsigned char *)key, len);
-    if (n && n->has && !(n->score + delta > -HUGE_VAL && n->score + delta < HUGE_VAL)) return DS_EINVAL;
-    if (!n || !n->has) {
+    n = ds__tfind_at(t, k, len, &p, &pos);
+    if (n && !(n->bits & DS__THAS)) n = NULL;
+    if (n && !(ds__tkey_score(n, p, pos) + delta > -HUGE_VAL && ds__tkey_score(n, p, pos) + delta < HUGE_VAL))
+        return DS_EINVAL;
+    if (!n) {
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
-        n = ds__tfind(t, (const unsigned char *)key, len);
+        n = ds__tfind_at(t, k, len, &p, &pos);
     }
-    ds__tset_score(n, n->score + delta);
-    if (score) *score = n->score;
+    sc = ds__tkey_score(n, p, pos) + delta;
+    ds__tset_score(t, n, p, pos, k, len, sc);
+    if (score) *score = sc;
     return DS_OK;
 }
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
-    ds__tnode *n;
+    ds__tnode *n, *p;
+    size_t pos;
     if (!t || (!key && len)) return NAN;
-    n = ds__tfind(t, (const unsigned char *)key, len);
-    return n && n->has ? n->score : NAN;
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
+    return n && (n->bits & DS__THAS) ? ds__tkey_score(n, p, pos) : NAN;
 }
 DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
 DSDEF size_t ds_trie_memory(const ds_trie *t) { return t ? t->bytes : 0; }
 
 /* -- walks: a key buffer that starts on the stack -- */
 typedef struct ds__tbuf {
-    unsigned char *p;
+    unsigned char *p, *stack; /* the bytes; the caller's stack buffer it starts in */
     size_t len, cap;
-    unsigned char local[256];
     const ds_alloc *a;
     int fail, stop;
     size_t reported;
     ds_trie_fn fn;
     void *ctx;
 } ds__tbuf;
-static void ds__tbuf_init(ds__tbuf *b, const ds_alloc *a, ds_trie_fn fn, void *ctx) {
-    b->p = b->local;
+static void ds__tbuf_init(ds__tbuf *b, unsigned char *stack, size_t cap, const ds_alloc *a, ds_trie_fn fn,
+                          void *ctx) {
+    b->p = b->stack = stack;
     b->len = 0;
-    b->cap = sizeof b->local;
+    b->cap = cap;
     b->a = a;
     b->fail = b->stop = 0;
     b->reported = 0;
@@ -7566,7 +7754,7 @@ static void ds__tbuf_init(ds__tbuf *b, const ds_alloc *a, ds_trie_fn fn, void *c
     b->ctx = ctx;
 }
 static void ds__tbuf_done(ds__tbuf *b) {
-    if (b->p != b->local) DS_FREE(b->a, b->p, b->cap);
+    if (b->p != b->stack) DS_FREE(b->a, b->p, b->cap);
 }
 /* Room for `need` bytes, keeping the first b->len. */
 static int ds__tbuf_reserve(ds__tbuf *b, size_t need) {
@@ -7586,52 +7774,48 @@ static int ds__tbuf_reserve(ds__tbuf *b, size_t need) {
 }
 static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
     if (!ds__tbuf_reserve(b, b->len + n)) return 0;
-    memcpy(b->p + b->len, s, n);
+    if (n) memcpy(b->p + b->len, s, n);
     b->len += n;
     return 1;
 }
-/* The path of n from the root into b. */
-static int ds__tbuf_path(ds__tbuf *b, const ds__tnode *n) {
-    const ds__tnode *x;
-    size_t total = 0, at;
-    for (x = n; x->parent; x = x->parent) total += x->len;
-    b->len = 0; /* the old contents are not kept */
-    if (!ds__tbuf_reserve(b, total)) return 0;
-    at = total;
-    for (x = n; x->parent; x = x->parent) {
-        at -= x->len;
-        memcpy(b->p + at, x->label, x->len);
-    }
-    b->len = total;
-    return 1;
-}
-static void ds__temit(ds__tbuf *b, const ds__tnode *n) {
+/* Report key p[0..len) of key node n, whose maximum is s (its score if
+ * it has no slot for one: a leaf). */
+static void ds__temit_key(ds__tbuf *b, const unsigned char *p, size_t len, const ds__tnode *n, double s) {
     if (b->stop) return;
     b->reported++;
-    if (b->fn && b->fn(b->ctx, b->p, b->len, n->score, n->val)) b->stop = 1;
+    if (b->fn && b->fn(b->ctx, p, len, ds__town(n) ? ds__tscore(n) : s, *ds__tval(n))) b->stop = 1;
 }
-/* Every key in n's subtree (b holds n's path), in (reverse) order. */
-static void ds__twalk(ds__tbuf *b, const ds__tnode *n, int reverse) {
+static void ds__temit(ds__tbuf *b, const ds__tnode *n, double s) { ds__temit_key(b, b->p, b->len, n, s); }
+/* Every key in n's subtree (b holds n's path; s its maximum), in
+ * (reverse) order. */
+static void ds__twalk(ds__tbuf *b, const ds__tnode *n, double s, int reverse) {
     uint16_t i;
     if (b->stop || b->fail) return;
-    if (!reverse && n->has) ds__temit(b, n);
+    if (!reverse && (n->bits & DS__THAS)) ds__temit(b, n, s);
     for (i = 0; i < n->nkids && !b->stop && !b->fail; i++) {
-        const ds__tnode *c = n->kids[reverse ? n->nkids - 1 - i : i];
-        size_t keep = b->len;
-        if (!ds__tbuf_push(b, c->label, c->len)) return;
-        ds__twalk(b, c, reverse);
+        size_t at = reverse ? n->nkids - 1u - i : i, keep = b->len;
+        const ds__tnode *c = ds__tkids(n)[at];
+        if (!ds__tbuf_push(b, ds__tlabel(c), c->len)) return;
+        ds__twalk(b, c, ds__tkbest(n, at), reverse);
         b->len = keep;
     }
-    if (reverse && n->has) ds__temit(b, n);
+    if (reverse && (n->bits & DS__THAS)) ds__temit(b, n, s);
 }
-/* The node at the end of the prefix (its path extends the prefix), or NULL. */
-static const ds__tnode *ds__tprefix(const ds_trie *t, const unsigned char *p, size_t plen) {
-    const ds__tnode *n = &t->root;
-    size_t i = 0;
+/* The node at the end of the prefix (its path extends the prefix), or
+ * NULL; *at = where its label starts in its path, *best = its maximum. */
+static const ds__tnode *ds__tprefix(const ds_trie *t, const unsigned char *p, size_t plen, size_t *at,
+                                    double *best) {
+    const ds__tnode *n = t->root;
+    size_t i = 0, pos;
+    *at = 0;
+    if (!n) return NULL;
+    if (!plen) *best = ds__tbest(n); /* else the child's, below: no scan of the root */
     while (i < plen) {
-        const ds__tnode *c = ds__tchild(n, p[i], NULL);
+        const ds__tnode *c = ds__tchild(n, p[i], &pos);
         size_t m = c ? (c->len < plen - i ? c->len : plen - i) : 0;
-        if (!c || memcmp(c->label, p + i, m) != 0) return NULL;
+        if (!c || memcmp(ds__tlabel(c), p + i, m) != 0) return NULL;
+        *best = ds__tkbest(n, pos);
+        *at = i;
         i += c->len;
         n = c;
     }
@@ -7641,56 +7825,62 @@ DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int
                           ds_trie_fn fn, void *ctx) {
     const ds__tnode *n;
     ds__tbuf b;
-    size_t r;
+    unsigned char local[256];
+    size_t r, at;
+    double best;
     if (!t || (!prefix && plen)) return 0;
-    if (!(n = ds__tprefix(t, (const unsigned char *)prefix, plen))) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
-    if (ds__tbuf_path(&b, n)) ds__twalk(&b, n, reverse);
+    if (!(n = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best))) return 0;
+    ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
+    if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(n), n->len))
+        ds__twalk(&b, n, best, reverse);
     r = b.reported;
     ds__tbuf_done(&b);
     return r;
 }
 /* seek: prune by comparing each node's path P with the key K. */
-static void ds__tseek(ds__tbuf *b, const ds__tnode *n, const unsigned char *k, size_t klen, int dir) {
+static void ds__tseek(ds__tbuf *b, const ds__tnode *n, double s, const unsigned char *k, size_t klen, int dir) {
     size_t m = b->len < klen ? b->len : klen;
-    int c = memcmp(b->p, k, m);
+    int c = m ? memcmp(b->p, k, m) : 0;
     uint16_t i;
     if (b->stop || b->fail) return;
     if (dir > 0) { /* keys >= K ascending */
         if (c < 0) return;
         if (c > 0 || b->len >= klen) {
-            ds__twalk(b, n, 0);
+            ds__twalk(b, n, s, 0);
             return;
         }
         for (i = 0; i < n->nkids && !b->stop && !b->fail; i++) { /* P is a proper prefix of K */
+            const ds__tnode *ch = ds__tkids(n)[i];
             size_t keep = b->len;
-            if (!ds__tbuf_push(b, n->kids[i]->label, n->kids[i]->len)) return;
-            ds__tseek(b, n->kids[i], k, klen, dir);
+            if (!ds__tbuf_push(b, ds__tlabel(ch), ch->len)) return;
+            ds__tseek(b, ch, ds__tkbest(n, i), k, klen, dir);
             b->len = keep;
         }
     } else { /* keys <= K descending */
         if (c > 0 || (c == 0 && b->len > klen)) return;
         if (c < 0) {
-            ds__twalk(b, n, 1);
+            ds__twalk(b, n, s, 1);
             return;
         }
         if (b->len < klen)
             for (i = n->nkids; i-- > 0 && !b->stop && !b->fail;) {
+                const ds__tnode *ch = ds__tkids(n)[i];
                 size_t keep = b->len;
-                if (!ds__tbuf_push(b, n->kids[i]->label, n->kids[i]->len)) return;
-                ds__tseek(b, n->kids[i], k, klen, dir);
+                if (!ds__tbuf_push(b, ds__tlabel(ch), ch->len)) return;
+                ds__tseek(b, ch, ds__tkbest(n, i), k, klen, dir);
                 b->len = keep;
             }
-        if (n->has) ds__temit(b, n);
+        if (n->bits & DS__THAS) ds__temit(b, n, s);
     }
 }
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
                           void *ctx) {
     ds__tbuf b;
+    unsigned char local[256];
     size_t r;
-    if (!t || (!key && len) || dir == 0) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
-    ds__tseek(&b, &t->root, (const unsigned char *)key, len, dir);
+    if (!t || (!key && len) || dir == 0 || !t->root) return 0;
+    ds__tbuf_init(&b, local, sizeof local, t->alloc, fn, ctx);
+    ds__tseek(&b, t->root, 0, (const unsigned char *)key, len, dir); /* the root has a score slot */
     r = b.reported;
     ds__tbuf_done(&b);
     return r;
@@ -7698,120 +7888,152 @@ DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir
 DSDEF void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t len, size_t *mlen) {
     const unsigned char *k = (const unsigned char *)key;
     const ds__tnode *n, *best = NULL;
-    size_t i = 0, at = 0;
+    size_t i = 0, at = 0, pos;
     if (mlen) *mlen = 0;
-    if (!t || (!key && len)) return NULL;
-    n = &t->root;
-    if (n->has) best = n;
+    if (!t || (!key && len) || !(n = t->root)) return NULL;
+    if (n->bits & DS__THAS) best = n;
     while (i < len) {
-        const ds__tnode *c = ds__tchild(n, k[i], NULL);
-        if (!c || c->len > len - i || memcmp(c->label, k + i, c->len) != 0) break;
+        const ds__tnode *c = ds__tchild(n, k[i], &pos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) break;
         i += c->len;
         n = c;
-        if (n->has) {
+        if (n->bits & DS__THAS) {
             best = n;
             at = i;
         }
     }
     if (!best) return NULL;
     if (mlen) *mlen = at;
-    return (void **)(uintptr_t)&best->val;
+    return ds__tval(best);
 }
 
 /* -- complete: best-first over subtree maxima -- */
+/* A frontier item: child i of n (a subtree whose maximum is s) to open,
+ * or (i == DS__TEMIT) n's own key to report. Paths live in an arena that
+ * only grows during the search: n's is bytes [at, at + len), so ties
+ * compare keys without parent pointers. An opened node pushes its own key
+ * and its best child only; popping child i of n pushes n's next child
+ * (the order: maximum descending, slot ascending). The frontier then
+ * grows by at most two items a pop, not by the fan-out, and children
+ * that cannot make the top k are never pushed. */
+#define DS__TEMIT 0xffffu
 typedef struct ds__titem {
     const ds__tnode *n;
     double s;
-    int emit; /* 0: expand the subtree; 1: report n's own key */
+    size_t at, len;
+    unsigned i;
 } ds__titem;
-/* Lexicographic order of two distinct nodes' paths. */
-static int ds__tnode_cmp(const ds__tnode *a, const ds__tnode *b) {
-    size_t da = 0, db = 0;
-    const ds__tnode *x;
-    for (x = a; x->parent; x = x->parent) da++;
-    for (x = b; x->parent; x = x->parent) db++;
-    while (da > db) {
-        a = a->parent;
-        da--;
-        if (a == b) return 1; /* b is a's ancestor: b's key is a prefix of a's */
-    }
-    while (db > da) {
-        b = b->parent;
-        db--;
-        if (b == a) return -1;
-    }
-    while (a->parent != b->parent) {
-        a = a->parent;
-        b = b->parent;
-    }
-    return a->label[0] < b->label[0] ? -1 : 1;
+/* Reports at equal score: key order (distinct keys). */
+static int ds__titem_tie(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = m ? memcmp(arena + x->at, arena + y->at, m) : 0;
+    return c ? c < 0 : x->len < y->len;
 }
-/* x before y: higher score; at equal score expand before report; reports
- * at equal score in key order. */
-static int ds__titem_before(const ds__titem *x, const ds__titem *y) {
+/* x before y: higher score; at equal score open before report. */
+DS__INLINE int ds__titem_before(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
     if (x->s != y->s) return x->s > y->s;
-    if (x->emit != y->emit) return !x->emit;
-    return x->emit && ds__tnode_cmp(x->n, y->n) < 0;
+    if ((x->i == DS__TEMIT) != (y->i == DS__TEMIT)) return y->i == DS__TEMIT;
+    return x->i == DS__TEMIT && ds__titem_tie(x, y, arena);
+}
+static void ds__theap_push(ds__titem *h, size_t *n, const ds__titem *it, const unsigned char *arena) {
+    size_t j;
+    for (j = (*n)++; j > 0 && ds__titem_before(it, &h[(j - 1) / 2], arena); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
+    h[j] = *it;
+}
+/* n's child after child i in the order (maximum descending, slot
+ * ascending), skipping subtrees without keys; i == nkids: the first.
+ * nkids if none. */
+static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
+    const unsigned char *kb = ds__tkb(n);
+    double s = i < n->nkids ? ds__tkbest(n, i) : HUGE_VAL, bs = -HUGE_VAL;
+    unsigned j, best = n->nkids;
+    for (j = 0; j < n->nkids; j++) {
+        double v;
+        memcpy(&v, kb + j * sizeof v, sizeof v);
+        if (v > s || (v == s && j <= i)) continue; /* at or before i */
+        if (v > bs) {
+            bs = v;
+            best = j;
+        }
+    }
+    return best;
+}
+/* Push n's own key and its best child (n's path: arena [at, at + len);
+ * s its maximum, a leaf's score). */
+static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, double s, size_t at, size_t len,
+                      const unsigned char *arena) {
+    ds__titem it;
+    unsigned j;
+    it.n = n;
+    it.at = at;
+    it.len = len;
+    if (n->bits & DS__THAS) {
+        it.s = ds__town(n) ? ds__tscore(n) : s;
+        it.i = DS__TEMIT;
+        ds__theap_push(h, hn, &it, arena);
+    }
+    if ((j = ds__tnext_kid(n, n->nkids)) < n->nkids) {
+        it.s = ds__tkbest(n, j);
+        it.i = j;
+        ds__theap_push(h, hn, &it, arena);
+    }
 }
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx) {
-    ds__titem local[128], *h = local;
-    size_t n = 0, cap = 128, got = 0;
+    ds__titem local[64], *h = local; /* with the arena's 1 KiB: 3.5 KiB of stack */
+    unsigned char arena[1024];
+    size_t n = 0, cap = 64, got = 0, at;
     const ds__tnode *p;
+    double best;
     ds__tbuf b;
     if (!t || (!prefix && plen) || k == 0) return 0;
-    if (!(p = ds__tprefix(t, (const unsigned char *)prefix, plen)) || p->best == -HUGE_VAL) return 0;
-    ds__tbuf_init(&b, t->alloc, fn, ctx);
-    h[n].n = p;
-    h[n].s = p->best;
-    h[n++].emit = 0;
+    if (!(p = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best)) || best == -HUGE_VAL) return 0;
+    ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
+    if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(p), p->len))
+        ds__topen(h, &n, p, best, 0, b.len, b.p);
     while (n && got < k && !b.stop) {
-        ds__titem top = h[0];
-        size_t i, j, adds = top.emit ? 0 : (size_t)top.n->nkids + 1;
-        /* pop the heap's top */
-        h[0] = h[--n];
+        ds__titem top = h[0], last = h[--n], it;
+        const ds__tnode *c;
+        size_t i, j;
+        unsigned nx;
+        /* pop the heap's top: sift the last item down from the root */
         for (i = 0; (j = 2 * i + 1) < n; i = j) {
-            if (j + 1 < n && ds__titem_before(&h[j + 1], &h[j])) j++;
-            if (!ds__titem_before(&h[j], &h[i])) break;
-            { ds__titem tmp = h[i]; h[i] = h[j]; h[j] = tmp; }
+            if (j + 1 < n && ds__titem_before(&h[j + 1], &h[j], b.p)) j++;
+            if (!ds__titem_before(&h[j], &last, b.p)) break;
+            h[i] = h[j];
         }
-        if (top.emit) {
-            if (ds__tbuf_path(&b, top.n)) ds__temit(&b, top.n);
-            if (b.fail) break;
+        h[i] = last;
+        if (top.i == DS__TEMIT) {
+            ds__temit_key(&b, b.p + top.at, top.len, top.n, top.s);
             got++;
             continue;
         }
-        if (n + adds > cap) { /* grow the frontier (off the stack) */
-            size_t nc = cap * 2 > n + adds ? cap * 2 : n + adds;
-            ds__titem *nh = (ds__titem *)DS_MALLOC(t->alloc, nc * sizeof *nh);
+        if (n + 3 > cap) { /* grow the frontier (off the stack) */
+            ds__titem *nh = (ds__titem *)DS_MALLOC(t->alloc, 2 * cap * sizeof *nh);
             if (!nh) break;
             memcpy(nh, h, n * sizeof *nh);
             if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
             h = nh;
-            cap = nc;
+            cap *= 2;
         }
-        for (i = 0; i < adds; i++) { /* push the own key, then the children */
-            ds__titem it;
-            if (i == 0) {
-                if (!top.n->has) continue;
-                it.n = top.n;
-                it.s = top.n->score;
-                it.emit = 1;
-            } else {
-                it.n = top.n->kids[i - 1];
-                if (it.n->best == -HUGE_VAL) continue;
-                it.s = it.n->best;
-                it.emit = 0;
-            }
-            for (j = n++; j > 0 && ds__titem_before(&it, &h[(j - 1) / 2]); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
-            h[j] = it;
+        c = ds__tkids(top.n)[top.i];
+        if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids) { /* the sibling after c */
+            it = top;
+            it.s = ds__tkbest(top.n, nx);
+            it.i = nx;
+            ds__theap_push(h, &n, &it, b.p);
         }
+        /* open c: its path is top's and its label (the arena may move) */
+        if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) break;
+        memcpy(b.p + b.len, b.p + top.at, top.len);
+        memcpy(b.p + b.len + top.len, ds__tlabel(c), c->len);
+        ds__topen(h, &n, c, top.s, b.len, top.len + c->len, b.p);
+        b.len += top.len + c->len;
     }
     if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
     ds__tbuf_done(&b);
     return got;
 }
-
 
 /* == ds:ids == */
 

@@ -61,6 +61,8 @@ static int brute_before(const tkey *x, const tkey *y) {
     return key_cmp(x->b, x->len, y->b, y->len) < 0;
 }
 
+static int trie_shape_ok(const ds_trie *t, int tight);
+
 static void trie_case(ds_rng *rng, uint64_t seed) {
     ds_trie t;
     tlist *l = (tlist *)calloc(1, sizeof *l);
@@ -180,6 +182,7 @@ static void trie_case(ds_rng *rng, uint64_t seed) {
             free(all);
         }
         CHECK(ds_trie_len(&t) == l->n);
+        if (step % 16 == 0) CHECK(trie_shape_ok(&t, 1) == 0);
     }
     ds_trie_free(&t);
     CHECK(ds_trie_len(&t) == 0 && ds_trie_memory(&t) == 0);
@@ -244,9 +247,8 @@ void test_trie_words(void) {
     CHECK(ds_trie_put(&t, "abcdef", 6, NULL, NULL) == DS_OK);
     mem_before = ds_trie_memory(&t);
     CHECK(ds_trie_put(&t, "abcxyz", 6, NULL, NULL) == DS_OK);
-    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 3 && t.root.kids[0]->nkids == 2);
+    CHECK(ds_trie_memory(&t) > mem_before);
     CHECK(ds_trie_del(&t, "abcxyz", 6, NULL) == DS_OK);
-    CHECK(t.root.nkids == 1 && t.root.kids[0]->len == 6 && t.root.kids[0]->nkids == 0);
     CHECK(ds_trie_memory(&t) == mem_before);
     CHECK(ds_trie_put(&t, "ab\0cd", 5, NULL, NULL) == DS_OK && ds_trie_get(&t, "ab\0cd", 5) && !ds_trie_get(&t, "ab", 2));
     ds_trie_free(&t);
@@ -260,5 +262,229 @@ void test_trie_scores(void) {
     CHECK(ds_trie_incr(&t, "b", 1, HUGE_VAL, NULL) == DS_EINVAL && !ds_trie_get(&t, "b", 1));
     CHECK(ds_trie_set_score(&t, "a", 1, 1e308) == DS_OK && ds_trie_incr(&t, "a", 1, 1e308, NULL) == DS_EINVAL);
     CHECK(ds_trie_score(&t, "a", 1) == 1e308 && ds_trie_complete(&t, "", 0, 5, NULL, NULL) == 1);
+    ds_trie_free(&t);
+}
+
+/* -- node shapes: fan-out growing to 256 and back, splits and merges,
+ * failing allocations everywhere -- */
+
+/* White-box: walk the nodes with the layout documented above ds__tnode in
+ * src/trie.h, checking every stored child maximum is exact, the first
+ * bytes sorted and matching, and the bytes adding up to ds_trie_memory.
+ * tight: no allocation has failed, so every node has exactly the slots it
+ * uses and a keyless node below the root has two children or more. */
+#define TW_CAP 0x1ffu
+#define TW_HAS 0x200u
+#define TW_VAL 0x400u
+static const unsigned char *tw_base(const ds__tnode *n) {
+    return (const unsigned char *)(n + 1) + (n->bits & TW_VAL ? sizeof(void *) : 0);
+}
+static double tw_get(const unsigned char *p) {
+    double d;
+    memcpy(&d, p, sizeof d);
+    return d;
+}
+/* entry: n's maximum as its parent holds it (a leaf's score). */
+static int tw_check(const ds__tnode *n, int root, int tight, double entry, size_t *bytes, double *best) {
+    unsigned cap = n->bits & TW_CAP, i, own = (n->bits & TW_VAL) && cap;
+    const unsigned char *f = tw_base(n) + cap * sizeof(ds__tnode *), *label = f + cap;
+    const unsigned char *kb = label + n->len + (own ? sizeof(double) : 0);
+    double b = !(n->bits & TW_HAS) ? -HUGE_VAL : own ? tw_get(label + n->len) : entry;
+    CHECK_OR(n->nkids <= cap && cap <= 256 && (root ? n->len == 0 && (cap || !(n->bits & TW_HAS)) : n->len > 0), 1);
+    CHECK_OR(!(n->bits & TW_HAS) || (n->bits & TW_VAL), 1);
+    if (tight)
+        CHECK_OR((cap == n->nkids || (root && cap == 1 && !n->nkids)) && !(n->bits & TW_HAS) == !(n->bits & TW_VAL) &&
+                     (root || (n->bits & TW_HAS) || n->nkids >= 2), 1);
+    *bytes += sizeof *n + (n->bits & TW_VAL ? sizeof(void *) : 0) + (own ? sizeof(double) : 0) +
+              cap * (sizeof(ds__tnode *) + 1 + sizeof(double)) + n->len;
+    for (i = 0; i < n->nkids; i++) {
+        const ds__tnode *c;
+        const unsigned char *cf;
+        double cb;
+        memcpy(&c, tw_base(n) + i * sizeof c, sizeof c);
+        cf = tw_base(c) + (c->bits & TW_CAP) * sizeof(ds__tnode *);
+        CHECK_OR(i == 0 || f[i - 1] < f[i], 1);
+        if (tw_check(c, 0, tight, tw_get(kb + i * sizeof(double)), bytes, &cb)) return 1;
+        CHECK_OR(c->len > 0 && cf[c->bits & TW_CAP] == f[i], 1);
+        CHECK_OR(tw_get(kb + i * sizeof(double)) == cb, 1);
+        if (cb > b) b = cb;
+    }
+    *best = b;
+    return 0;
+}
+static int trie_shape_ok(const ds_trie *t, int tight) {
+    size_t bytes = 0;
+    double b;
+    if (!t->root) return ds_trie_memory(t) == 0 && ds_trie_len(t) == 0 ? 0 : 1;
+    if (tw_check(t->root, 1, tight, 0, &bytes, &b)) return 1;
+    CHECK_OR(bytes == ds_trie_memory(t), 1);
+    return 0;
+}
+
+/* Keys whose bytes are a third of the time any byte, else 0, 'a' or 'b':
+ * the root and the nodes below it reach a fan-out of 256 and shrink
+ * again as keys leave. */
+static size_t rand_key_wide(ds_rng *r, unsigned char *k) {
+    static const unsigned char alpha[3] = {0, 'a', 'b'};
+    size_t len = (size_t)ds_rng_below(r, 7), i;
+    for (i = 0; i < len; i++) k[i] = ds_rng_below(r, 3) ? alpha[ds_rng_below(r, 3)] : (unsigned char)ds_rng_below(r, 256);
+    return len;
+}
+typedef struct kcoll {
+    tkey *e;
+    size_t n, cap;
+} kcoll;
+static int kcoll_add(void *ctx, const void *key, size_t len, double score, void *val) {
+    kcoll *c = (kcoll *)ctx;
+    if (c->n < c->cap && len <= 12) {
+        memcpy(c->e[c->n].b, key, len);
+        c->e[c->n].len = len;
+        c->e[c->n].score = score;
+        c->e[c->n].val = (uintptr_t)val;
+    }
+    c->n++;
+    return 0;
+}
+/* Everything the trie holds against the model: a full walk, and complete
+ * (the subtree maxima) under the empty prefix and a one-byte one. A call
+ * that met an injected allocation failure may stop early: not compared. */
+static int trie_agrees(ds_trie *t, const tlist *l, prop_alloc *pa, unsigned char b0) {
+    kcoll c;
+    tkey *all;
+    size_t i, j, m, kk, got, plen;
+    long f0 = PROP_FAILS(pa);
+    c.cap = l->n + 1;
+    c.n = 0;
+    c.e = (tkey *)malloc(c.cap * sizeof *c.e);
+    all = (tkey *)malloc(c.cap * sizeof *all);
+    CHECK_OR(c.e != NULL && all != NULL, 1);
+    ds_trie_walk(t, NULL, 0, 0, kcoll_add, &c);
+    CHECK_OR(c.n == l->n, 1);
+    for (i = 0; i < l->n; i++)
+        CHECK_OR(c.e[i].len == l->e[i].len && memcmp(c.e[i].b, l->e[i].b, c.e[i].len) == 0 &&
+                     c.e[i].score == l->e[i].score && c.e[i].val == l->e[i].val, 1);
+    for (plen = 0; plen < 2; plen++) {
+        for (i = 0, m = 0; i < l->n; i++)
+            if (l->e[i].len >= plen && (!plen || l->e[i].b[0] == b0)) all[m++] = l->e[i];
+        for (i = 1; i < m; i++)
+            for (j = i; j > 0 && brute_before(&all[j], &all[j - 1]); j--) {
+                tkey tmp = all[j];
+                all[j] = all[j - 1];
+                all[j - 1] = tmp;
+            }
+        kk = 7;
+        c.n = 0;
+        got = ds_trie_complete(t, &b0, plen, kk, kcoll_add, &c);
+        if (PROP_FAILS(pa) != f0) break; /* the frontier could not grow */
+        CHECK_OR(got == (m < kk ? m : kk) && c.n == got, 1);
+        for (i = 0; i < got; i++)
+            CHECK_OR(c.e[i].len == all[i].len && memcmp(c.e[i].b, all[i].b, all[i].len) == 0 && c.e[i].score == all[i].score, 1);
+    }
+    free(c.e);
+    free(all);
+    return 0;
+}
+/* A model run where any allocation may fail: a failed put, incr or
+ * put_score leaves the trie as it was (same keys, scores, bytes); a del
+ * whose merge or shrink cannot allocate still deletes, and every subtree
+ * maximum stays exact. ds_trie_memory is always the allocator's count. */
+static int trie_oom_model(uint64_t seed, prop_alloc *pa) {
+    ds_trie t;
+    ds_rng r;
+    tlist *l = (tlist *)calloc(1, sizeof *l);
+    int step;
+    CHECK_OR(l != NULL, 1);
+    ds_trie_init(&t, &pa->a);
+    ds_rng_seed(&r, seed);
+    for (step = 0; step < 400; step++) {
+        unsigned char k[12];
+        size_t len = rand_key_wide(&r, k), pos, n = ds_trie_len(&t);
+        long at = tl_find(l, k, len, &pos), before = PROP_FAILS(pa);
+        int op = (int)ds_rng_below(&r, 100), is_new = -1;
+        uintptr_t v = (uintptr_t)ds_rng_next(&r);
+        double d = (double)ds_rng_below(&r, 7) - 3, sc = 0;
+        ds_status st;
+        if (op < 45) st = ds_trie_put(&t, k, len, (void *)v, &is_new);
+        else if (op < 70) st = ds_trie_del(&t, k, len, NULL);
+        else if (op < 85) st = ds_trie_incr(&t, k, len, d, &sc);
+        else if (op < 93) st = ds_trie_set_score(&t, k, len, d);
+        else st = ds_trie_put_score(&t, k, len, (void *)v, d, &is_new);
+        if (st == DS_ENOMEM) {
+            CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_len(&t) == n && (ds_trie_get(&t, k, len) != NULL) == (at >= 0), 1);
+            CHECK_OR(at < 0 || (ds_trie_score(&t, k, len) == l->e[at].score && (uintptr_t)*ds_trie_get(&t, k, len) == l->e[at].val), 1);
+        } else if (op < 45 || op >= 93) { /* put, put_score */
+            CHECK_OR(st == DS_OK && is_new == (at < 0), 1);
+            if (at < 0) {
+                memmove(&l->e[pos + 1], &l->e[pos], (l->n - pos) * sizeof l->e[0]);
+                memcpy(l->e[pos].b, k, len);
+                l->e[pos].len = len;
+                l->e[pos].score = 0;
+                l->n++;
+                at = (long)pos;
+            }
+            l->e[at].val = v;
+            if (op >= 93) l->e[at].score = d;
+        } else if (op < 70) { /* del */
+            CHECK_OR(st == (at >= 0 ? DS_OK : DS_ENOTFOUND), 1);
+            if (at >= 0) {
+                memmove(&l->e[at], &l->e[at + 1], (l->n - (size_t)at - 1) * sizeof l->e[0]);
+                l->n--;
+            }
+        } else if (op < 85) { /* incr */
+            CHECK_OR(st == DS_OK, 1);
+            if (at < 0) {
+                memmove(&l->e[pos + 1], &l->e[pos], (l->n - pos) * sizeof l->e[0]);
+                memcpy(l->e[pos].b, k, len);
+                l->e[pos].len = len;
+                l->e[pos].score = 0;
+                l->e[pos].val = 0;
+                l->n++;
+                at = (long)pos;
+            }
+            l->e[at].score += d;
+            CHECK_OR(sc == l->e[at].score, 1);
+        } else { /* set_score */
+            CHECK_OR(st == (at >= 0 ? DS_OK : DS_ENOTFOUND), 1);
+            if (at >= 0) l->e[at].score = d;
+        }
+        CHECK_OR(ds_trie_len(&t) == l->n && ds_trie_memory(&t) == pa->live_bytes, 1);
+        CHECK_OR(trie_shape_ok(&t, pa->fails == 0) == 0, 1);
+        if (step % 50 == 49 && trie_agrees(&t, l, pa, len ? k[0] : 'a')) return 1;
+    }
+    if (trie_agrees(&t, l, pa, 'a')) return 1;
+    ds_trie_free(&t);
+    free(l);
+    return 0;
+}
+void test_trie_shapes(void) {
+    long total = 0;
+    uint64_t seed;
+    ds_trie t;
+    unsigned i;
+    for (seed = 1; seed <= 3; seed++) CHECK(prop_oom_sweep(trie_oom_model, seed, &total) == 0 && total > 100);
+    /* Fan-out 256 at the root and under "\xff\xff", then back to nothing. */
+    ds_trie_init(&t, NULL);
+    for (i = 0; i < 512; i++) {
+        unsigned char k[3] = {(unsigned char)i, 'q', 0};
+        if (i >= 256) k[0] = k[1] = 0xff, k[2] = (unsigned char)i;
+        CHECK(ds_trie_put_score(&t, k, i < 256 ? 2 : 3, NULL, (double)(i * 7 % 512), NULL) == DS_OK);
+        if (i % 32 == 31) CHECK(trie_shape_ok(&t, 1) == 0);
+    }
+    CHECK(ds_trie_len(&t) == 512 && trie_shape_ok(&t, 1) == 0);
+    {
+        got g;
+        double top = 0;
+        for (i = 256; i < 512; i++)
+            if ((double)(i * 7 % 512) > top) top = (double)(i * 7 % 512);
+        memset(&g, 0, sizeof g);
+        CHECK(ds_trie_complete(&t, "\xff\xff", 2, 3, collect, &g) == 3 && g.score[0] == top);
+    }
+    for (i = 0; i < 512; i++) {
+        unsigned char k[3] = {(unsigned char)(i * 37 % 256), 'q', 0};
+        if (i >= 256) k[0] = k[1] = 0xff, k[2] = (unsigned char)(i * 37 % 256);
+        CHECK(ds_trie_del(&t, k, i < 256 ? 2 : 3, NULL) == DS_OK);
+        if (i % 32 == 31) CHECK(trie_shape_ok(&t, 1) == 0);
+    }
+    CHECK(ds_trie_len(&t) == 0 && ds_trie_memory(&t) == 0);
     ds_trie_free(&t);
 }

@@ -23,7 +23,7 @@
     /* btree */                                                            \
     X(btree_model) X(btree_oom) X(btree_large) X(btree_save_load) X(tstore_model)             \
     X(tstore_edges) X(tstore_leaves) X(tstore_oom) X(window_model) X(window_edges) X(ddsketch)            \
-    X(trie_model) X(trie_words) X(trie_scores)                             \
+    X(trie_model) X(trie_words) X(trie_scores) X(trie_shapes)                           \
     /* ids */                                                              \
     X(snowflake) X(snowflake_wall_clock) X(base62_58) X(jump_rendezvous)   \
     /* consistent hashing, shard routing */                                \
