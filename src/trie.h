@@ -369,10 +369,39 @@ static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len
     }
     return (ds__tnode *)(uintptr_t)n;
 }
+/* The path a put walked: (node, slot toward the key) from the root down,
+ * for up to DS__TPATH levels. The nodes on it are not the ones a put
+ * copies (only the last node and the edge it splits are), so after the
+ * put their maxima are raised bottom-up, stopping at the first that is
+ * already >= v: each maximum above covers the one below. A deeper path
+ * takes ds__traise's walk from the root instead. */
+#define DS__TPATH 48
+typedef struct ds__tpath {
+    ds__tnode *n[DS__TPATH];
+    size_t pos[DS__TPATH];
+    size_t depth; /* > DS__TPATH: the path was longer than the record */
+} ds__tpath;
+static void ds__tpath_raise(ds_trie *t, const ds__tpath *pa, const unsigned char *k, size_t len, double v) {
+    size_t d = pa->depth;
+    if (d > DS__TPATH) {
+        ds__traise(t, k, len, v);
+        return;
+    }
+    while (d-- > 0 && ds__tkbest(pa->n[d], pa->pos[d]) < v) ds__tset_kbest(pa->n[d], pa->pos[d], v);
+}
+#define DS__TPATH_PUSH(pa, node, p_)                                                               \
+    do {                                                                                          \
+        if ((pa).depth < DS__TPATH) {                                                             \
+            (pa).n[(pa).depth] = (node);                                                          \
+            (pa).pos[(pa).depth] = (p_);                                                          \
+        }                                                                                         \
+        (pa).depth++;                                                                             \
+    } while (0)
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
     const unsigned char *k = (const unsigned char *)key;
     ds__tnode **slot, *n, *p = NULL, *c, *s, *leaf, *g;
     size_t i = 0, pos, ppos = 0, m;
+    ds__tpath pa;
     int fresh = 0; /* the root was made for this put */
     if (is_new) *is_new = 0;
     if (!t || (!key && len) || len > UINT32_MAX) return DS_EINVAL;
@@ -382,6 +411,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
     }
     slot = &t->root;
     n = *slot;
+    pa.depth = 0;
     for (;;) {
         if (i == len) { /* the key ends at n */
             if (!(n->bits & DS__THAS)) {
@@ -393,7 +423,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
                 ds__tset_key_score(n, p, ppos, 0);
                 t->count++;
                 if (is_new) *is_new = 1;
-                ds__traise(t, k, len, 0);
+                ds__tpath_raise(t, &pa, k, len, 0);
             }
             *ds__tval(n) = val;
             return DS_OK;
@@ -422,6 +452,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
             }
         }
         if (m == c->len) {
+            DS__TPATH_PUSH(pa, n, pos);
             slot = &ds__tkids(n)[pos];
             p = n;
             ppos = pos;
@@ -445,6 +476,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
         ds__tkid_insert(s, 0, g, ds__tkbest(n, pos));
         ds__tdelete_node(t, c);
         ds__tkids(n)[pos] = s;
+        DS__TPATH_PUSH(pa, n, pos); /* s's maximum now covers the new key too */
         if (leaf) {
             leaf->bits |= DS__THAS;
             *ds__tval(leaf) = val;
@@ -457,7 +489,7 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
     }
     t->count++;
     if (is_new) *is_new = 1;
-    ds__traise(t, k, len, 0); /* the new key's score 0 */
+    ds__tpath_raise(t, &pa, k, len, 0); /* the new key's score 0 */
     return DS_OK;
 }
 DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len) {

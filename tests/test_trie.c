@@ -97,7 +97,8 @@ static void trie_case(ds_rng *rng, uint64_t seed) {
                 l->n--;
             }
         } else if (op < 55) { /* incr (inserts) / set_score */
-            double d = (double)ds_rng_below(rng, 5), sc = -1;
+            /* negative too: a later put's score 0 must raise the maxima */
+            double d = (double)ds_rng_below(rng, 9) - 4.0, sc = -1;
             if (ds_rng_below(rng, 4)) {
                 CHECK(ds_trie_incr(&t, k, len, d, &sc) == DS_OK);
                 if (at < 0) {
@@ -254,6 +255,13 @@ void test_trie_words(void) {
     ds_trie_free(&t);
 }
 
+static int trie_top_score(void *ctx, const void *key, size_t len, double score, void *val) {
+    (void)key;
+    (void)len;
+    (void)val;
+    *(double *)ctx = score;
+    return 0;
+}
 void test_trie_scores(void) {
     ds_trie t;
     ds_trie_init(&t, NULL);
@@ -263,6 +271,26 @@ void test_trie_scores(void) {
     CHECK(ds_trie_set_score(&t, "a", 1, 1e308) == DS_OK && ds_trie_incr(&t, "a", 1, 1e308, NULL) == DS_EINVAL);
     CHECK(ds_trie_score(&t, "a", 1) == 1e308 && ds_trie_complete(&t, "", 0, 5, NULL, NULL) == 1);
     ds_trie_free(&t);
+    { /* a put deeper than the path ds_trie_put records (48 levels): the
+       * maxima of a chain of keys "a", "aa", ... at score -1 must all rise
+       * to the new key's 0, so complete ranks it first from every prefix */
+        char k[130];
+        size_t i;
+        memset(k, 'a', sizeof k);
+        ds_trie_init(&t, NULL);
+        for (i = 1; i <= 120; i++) CHECK(ds_trie_put_score(&t, k, i, NULL, -1.0, NULL) == DS_OK);
+        for (i = 1; i <= 120; i += 7) { /* a leaf off the chain at depth i */
+            char b = k[i];
+            double top = -HUGE_VAL;
+            k[i] = 'b';
+            CHECK(ds_trie_put(&t, k, i + 1, NULL, NULL) == DS_OK);
+            k[i] = b;
+            CHECK(ds_trie_complete(&t, k, 1, 1, trie_top_score, &top) == 1 && top == 0.0);
+            CHECK(ds_trie_complete(&t, k, i, 1, trie_top_score, &top) == 1 && top == 0.0);
+        }
+        CHECK(trie_shape_ok(&t, 1) == 0);
+        ds_trie_free(&t);
+    }
 }
 
 /* -- node shapes: fan-out growing to 256 and back, splits and merges,
