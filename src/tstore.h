@@ -70,9 +70,10 @@ typedef struct ds_tbucket {
 } ds_tbucket;
 
 /* Leaves of ~1 KiB of timestamps and values (64 entries for an 8-byte V), as
- * DS_BTREE's (they were 4x its 256-byte leaves when this was measured): a range of 100 entries spans 2-3 leaves instead of 7, an
- * in-order load allocates a leaf and splits once per 64 appends instead of
- * 16, and the tree is a level lower. The cost is the memmove in a late
+ * DS_BTREE's now (4x its 256-byte leaves when this was measured): a range
+ * of 100 entries spans 2-3 leaves instead of 7, an in-order load allocates
+ * a leaf and splits once per 64 appends instead of 16, and the tree is a
+ * level lower. The cost is the memmove in a late
  * insert or a delete, up to 1 KiB instead of 256 bytes (bench_tstore (b)).
  * Inner nodes stay at 256 bytes: the store's descent counts separators
  * linearly (leaf_for below), and appends never descend. */
