@@ -135,35 +135,33 @@ static inline int ds_cmp_str(const char *a, const char *b) { return strcmp(a, b)
 
 #define DS__BTREE_IMPL(name, K, V, cmp, LINK)                                           \
     /* First slot whose key is >= key (le == 0) or > key (le == 1). Both      \
-     * searches halve a base pointer by adding half or nothing, a mask, not a \
+     * searches halve a base index by adding half or nothing, a mask, not a   \
      * branch: a comparison with a random key is a coin toss, and one       \
      * mispredicted branch a step (six a 64-slot node) cost more than the    \
      * step. With a ternary, gcc 12 emits the branch all the same. */         \
     static inline unsigned name##__lsearch(const name##__leaf *l, K key, int le) {      \
-        const K *b = l->keys;                                                           \
-        unsigned n = l->n;                                                              \
+        unsigned b = 0, n = l->n; /* an index, not a const K *: K may be a pointer */   \
         int c;                                                                          \
         if (!n) return 0;                                                               \
         while (n > 1) {                                                                 \
             unsigned half = n / 2;                                                      \
-            c = cmp(b[half - 1], key);                                                  \
+            c = cmp(l->keys[b + half - 1], key);                                        \
             b += half & (0u - (unsigned)(c < 0 || (le && c == 0)));                     \
             n -= half;                                                                  \
         }                                                                               \
-        c = cmp(*b, key);                                                               \
-        return (unsigned)(b - l->keys) + (c < 0 || (le && c == 0));                     \
+        c = cmp(l->keys[b], key);                                                       \
+        return b + (c < 0 || (le && c == 0));                                           \
     }                                                                                   \
     /* Child to descend into: the number of separators <= key. */                      \
     static inline unsigned name##__isearch(const name##__inner *in, K key) {            \
-        const K *b = in->keys;                                                          \
-        unsigned n = in->n;                                                             \
+        unsigned b = 0, n = in->n;                                                      \
         if (!n) return 0;                                                               \
         while (n > 1) {                                                                 \
             unsigned half = n / 2;                                                      \
-            b += half & (0u - (unsigned)(cmp(b[half - 1], key) <= 0));                  \
+            b += half & (0u - (unsigned)(cmp(in->keys[b + half - 1], key) <= 0));       \
             n -= half;                                                                  \
         }                                                                               \
-        return (unsigned)(b - in->keys) + (cmp(*b, key) <= 0);                          \
+        return b + (cmp(in->keys[b], key) <= 0);                                        \
     }                                                                                   \
     /* Start every line of a node at once: their misses overlap, where the  \
      * search would take them one after another. Without it a 1M-key lookup \
