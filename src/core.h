@@ -67,6 +67,15 @@
 #define DS__NOINLINE
 #define DS__PREFETCH(p) ((void)0)
 #endif
+/* Unroll the next loop completely (a constant trip count): for loops of a
+ * few prefetches, whose loop overhead would be most of their cost. */
+#if defined(__clang__)
+#define DS__UNROLL _Pragma("unroll")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define DS__UNROLL _Pragma("GCC unroll 32")
+#else
+#define DS__UNROLL
+#endif
 
 #ifdef DS_STATIC
 #define DSDEF static DS__UNUSED
