@@ -7489,41 +7489,12 @@ static ds__tnode *ds__treplace(ds_trie *t, ds__tnode **slot, ds__tnode *n, ds__t
     ds__tdelete_node(t, n);
     return c;
 }
-/* The node whose path is exactly key, or NULL; *p = its parent (NULL for
- * the root), *pos = its slot there. */
-static ds__tnode *ds__tfind_at(const ds_trie *t, const unsigned char *k, size_t len, ds__tnode **p, size_t *pos) {
-    const ds__tnode *n = t->root;
-    size_t i = 0;
-    *p = NULL;
-    *pos = 0;
-    if (!n) return NULL;
-    while (i < len) {
-        const ds__tnode *c = ds__tchild(n, k[i], pos);
-        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
-        *p = (ds__tnode *)(uintptr_t)n;
-        i += c->len;
-        n = c;
-    }
-    return (ds__tnode *)(uintptr_t)n;
-}
-static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
-    const ds__tnode *n = t->root;
-    size_t i = 0, pos;
-    if (!n) return NULL;
-    while (i < len) {
-        const ds__tnode *c = ds__tchild(n, k[i], &pos);
-        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
-        i += c->len;
-        n = c;
-    }
-    return (ds__tnode *)(uintptr_t)n;
-}
-/* The path a put walked: (node, slot toward the key) from the root down,
- * for up to DS__TPATH levels. The nodes on it are not the ones a put
- * copies (only the last node and the edge it splits are), so after the
- * put their maxima are raised bottom-up, stopping at the first that is
- * already >= v: each maximum above covers the one below. A deeper path
- * takes ds__traise's walk from the root instead. */
+/* The path a writer walked: (node, slot toward the key) from the root
+ * down, for up to DS__TPATH levels. The nodes on it are not the ones a put
+ * copies (only the last node and the edge it splits are), so after a put
+ * or a raised score their maxima are raised bottom-up, stopping at the
+ * first that is already >= v: each maximum above covers the one below. A
+ * deeper path takes ds__traise's walk from the root instead. */
 #define DS__TPATH 48
 typedef struct ds__tpath {
     ds__tnode *n[DS__TPATH];
@@ -7546,6 +7517,31 @@ static void ds__tpath_raise(ds_trie *t, const ds__tpath *pa, const unsigned char
         }                                                                                         \
         (pa).depth++;                                                                             \
     } while (0)
+/* The node whose path is exactly key, or NULL; *p = its parent (NULL for
+ * the root), *pos = its slot there; the path into pa unless it is NULL. */
+DS__INLINE ds__tnode *ds__tfind_at(const ds_trie *t, const unsigned char *k, size_t len, ds__tnode **p, size_t *pos,
+                                   ds__tpath *pa) {
+    const ds__tnode *n = t->root;
+    size_t i = 0;
+    *p = NULL;
+    *pos = 0;
+    if (pa) pa->depth = 0;
+    if (!n) return NULL;
+    while (i < len) {
+        const ds__tnode *c = ds__tchild(n, k[i], pos);
+        if (!c || !ds__tlabel_in(c, k + i, len - i)) return NULL;
+        *p = (ds__tnode *)(uintptr_t)n;
+        if (pa) DS__TPATH_PUSH(*pa, *p, *pos);
+        i += c->len;
+        n = c;
+    }
+    return (ds__tnode *)(uintptr_t)n;
+}
+static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len) {
+    ds__tnode *p;
+    size_t pos;
+    return ds__tfind_at(t, k, len, &p, &pos, NULL);
+}
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
     const unsigned char *k = (const unsigned char *)key;
     ds__tnode **slot, *n, *p = NULL, *c, *s, *leaf, *g;
@@ -7718,22 +7714,25 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
     ds__tlower(t, k, len, old);
     return DS_OK;
 }
-/* Key node n's (child pos of p) score becomes score; the maxima on its
- * path follow. */
-static void ds__tset_score(ds_trie *t, ds__tnode *n, ds__tnode *p, size_t pos, const unsigned char *k, size_t len,
-                           double score) {
+/* Key node n's (child pos of p, reached by path pa) score becomes score;
+ * the maxima on its path follow. A raise runs before the score is stored:
+ * a leaf's score is its parent's maximum for it, the path's last entry,
+ * and the raise stops at the first entry already >= score. */
+static void ds__tset_score(ds_trie *t, ds__tnode *n, ds__tnode *p, size_t pos, const ds__tpath *pa,
+                           const unsigned char *k, size_t len, double score) {
     double old = ds__tkey_score(n, p, pos);
+    if (score > old) ds__tpath_raise(t, pa, k, len, score);
     ds__tset_key_score(n, p, pos, score);
-    if (score > old) ds__traise(t, k, len, score);
-    else if (score < old) ds__tlower(t, k, len, old);
+    if (score < old) ds__tlower(t, k, len, old);
 }
 DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, double score) {
     ds__tnode *n, *p;
     size_t pos;
+    ds__tpath pa;
     if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos, &pa);
     if (!n || !(n->bits & DS__THAS)) return DS_ENOTFOUND;
-    ds__tset_score(t, n, p, pos, (const unsigned char *)key, len, score);
+    ds__tset_score(t, n, p, pos, &pa, (const unsigned char *)key, len, score);
     return DS_OK;
 }
 DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void *val, double score,
@@ -7747,19 +7746,20 @@ DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double del
     const unsigned char *k = (const unsigned char *)key;
     ds__tnode *n, *p;
     size_t pos;
+    ds__tpath pa;
     ds_status st;
     double sc;
     if (!t || (!key && len) || !(delta > -HUGE_VAL && delta < HUGE_VAL)) return DS_EINVAL;
-    n = ds__tfind_at(t, k, len, &p, &pos);
+    n = ds__tfind_at(t, k, len, &p, &pos, &pa);
     if (n && !(n->bits & DS__THAS)) n = NULL;
     if (n && !(ds__tkey_score(n, p, pos) + delta > -HUGE_VAL && ds__tkey_score(n, p, pos) + delta < HUGE_VAL))
         return DS_EINVAL;
     if (!n) {
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
-        n = ds__tfind_at(t, k, len, &p, &pos);
+        n = ds__tfind_at(t, k, len, &p, &pos, &pa);
     }
     sc = ds__tkey_score(n, p, pos) + delta;
-    ds__tset_score(t, n, p, pos, k, len, sc);
+    ds__tset_score(t, n, p, pos, &pa, k, len, sc);
     if (score) *score = sc;
     return DS_OK;
 }
@@ -7767,7 +7767,7 @@ DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len) {
     ds__tnode *n, *p;
     size_t pos;
     if (!t || (!key && len)) return NAN;
-    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos);
+    n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos, NULL);
     return n && (n->bits & DS__THAS) ? ds__tkey_score(n, p, pos) : NAN;
 }
 DSDEF size_t ds_trie_len(const ds_trie *t) { return t ? t->count : 0; }
