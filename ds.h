@@ -7949,14 +7949,20 @@ DSDEF void **ds_trie_longest_prefix(const ds_trie *t, const void *key, size_t le
 }
 
 /* -- complete: best-first over subtree maxima -- */
-/* A frontier item: child i of n (a subtree whose maximum is s) to open,
- * or (i == DS__TEMIT) n's own key to report. Paths live in an arena that
+/* A frontier item: the children of n from slot i on, in the order
+ * (maximum descending, slot ascending), s the first one's maximum; or
+ * (i == DS__TEMIT) n's own key, score s. Paths live in an arena that
  * only grows during the search: n's is bytes [at, at + len), so ties
- * compare keys without parent pointers. An opened node pushes its own key
- * and its best child only; popping child i of n pushes n's next child
- * (the order: maximum descending, slot ascending). The frontier then
- * grows by at most two items a pop, not by the fan-out, and children
- * that cannot make the top k are never pushed. */
+ * compare keys without parent pointers.
+ * Taking children (n, i) from the frontier puts back (n, the child after
+ * i) and descends from child i along best children: a subtree's maximum
+ * is some key's score, so the way to that key needs no frontier. On the
+ * way each node puts its own key (when it is not the one sought) and its
+ * runner-up child on the frontier, and the key at the end is reported at
+ * once when nothing on the frontier ties with it. A reported key then
+ * costs the nodes of its path and a push or two each, where a search
+ * that pushes every opened child pops each again (twice the heap work);
+ * children that cannot make the top k are never pushed. */
 #define DS__TEMIT 0xffffu
 typedef struct ds__titem {
     const ds__tnode *n;
@@ -7964,6 +7970,12 @@ typedef struct ds__titem {
     size_t at, len;
     unsigned i;
 } ds__titem;
+/* The frontier: a binary heap, on the stack until it outgrows it. */
+typedef struct ds__tfront {
+    ds__titem *h, *local;
+    size_t n, cap;
+    const ds_alloc *a;
+} ds__tfront;
 /* Reports at equal score: key order (distinct keys). */
 static int ds__titem_tie(const ds__titem *x, const ds__titem *y, const unsigned char *arena) {
     size_t m = x->len < y->len ? x->len : y->len;
@@ -7976,17 +7988,46 @@ DS__INLINE int ds__titem_before(const ds__titem *x, const ds__titem *y, const un
     if ((x->i == DS__TEMIT) != (y->i == DS__TEMIT)) return y->i == DS__TEMIT;
     return x->i == DS__TEMIT && ds__titem_tie(x, y, arena);
 }
-static void ds__theap_push(ds__titem *h, size_t *n, const ds__titem *it, const unsigned char *arena) {
+/* 0 on allocation failure (the frontier is kept). */
+static int ds__tfront_push(ds__tfront *f, const ds__tnode *n, unsigned i, double s, size_t at, size_t len,
+                           const unsigned char *arena) {
+    ds__titem it, *h;
     size_t j;
-    for (j = (*n)++; j > 0 && ds__titem_before(it, &h[(j - 1) / 2], arena); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
-    h[j] = *it;
+    if (f->n == f->cap) { /* grow (off the stack) */
+        ds__titem *nh = (ds__titem *)DS_MALLOC(f->a, 2 * f->cap * sizeof *nh);
+        if (!nh) return 0;
+        memcpy(nh, f->h, f->n * sizeof *nh);
+        if (f->h != f->local) DS_FREE(f->a, f->h, f->cap * sizeof *f->h);
+        f->h = nh;
+        f->cap *= 2;
+    }
+    if (i != DS__TEMIT) DS__PREFETCH(ds__tkids(n)[i]); /* opened if it makes the top k: overlap the miss */
+    it.n = n;
+    it.s = s;
+    it.at = at;
+    it.len = len;
+    it.i = i;
+    h = f->h;
+    for (j = f->n++; j > 0 && ds__titem_before(&it, &h[(j - 1) / 2], arena); j = (j - 1) / 2) h[j] = h[(j - 1) / 2];
+    h[j] = it;
+    return 1;
+}
+static ds__titem ds__tfront_pop(ds__tfront *f, const unsigned char *arena) {
+    ds__titem *h = f->h, top = h[0], last = h[--f->n];
+    size_t i, j, n = f->n;
+    for (i = 0; (j = 2 * i + 1) < n; i = j) { /* sift the last item down from the root */
+        if (j + 1 < n && ds__titem_before(&h[j + 1], &h[j], arena)) j++;
+        if (!ds__titem_before(&h[j], &last, arena)) break;
+        h[i] = h[j];
+    }
+    h[i] = last;
+    return top;
 }
 /* n's child after child i in the order (maximum descending, slot
- * ascending), skipping subtrees without keys; i == nkids: the first.
- * nkids if none. */
+ * ascending), skipping subtrees without keys. nkids if none. */
 static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
     const unsigned char *kb = ds__tkb(n);
-    double s = i < n->nkids ? ds__tkbest(n, i) : HUGE_VAL, bs = -HUGE_VAL;
+    double s = ds__tkbest(n, i), bs = -HUGE_VAL;
     unsigned j, best = n->nkids;
     for (j = 0; j < n->nkids; j++) {
         double v;
@@ -7999,79 +8040,101 @@ static unsigned ds__tnext_kid(const ds__tnode *n, unsigned i) {
     }
     return best;
 }
-/* Push n's own key and its best child (n's path: arena [at, at + len);
- * s its maximum, a leaf's score). */
-static void ds__topen(ds__titem *h, size_t *hn, const ds__tnode *n, double s, size_t at, size_t len,
-                      const unsigned char *arena) {
-    ds__titem it;
-    unsigned j;
-    it.n = n;
-    it.at = at;
-    it.len = len;
-    if (n->bits & DS__THAS) {
-        it.s = ds__town(n) ? ds__tscore(n) : s;
-        it.i = DS__TEMIT;
-        ds__theap_push(h, hn, &it, arena);
+/* n's first child in that order, and (*second) the next: one scan. */
+static unsigned ds__tbest_kids(const ds__tnode *n, unsigned *second) {
+    const unsigned char *kb = ds__tkb(n);
+    double b1 = -HUGE_VAL, b2 = -HUGE_VAL;
+    unsigned j, j1 = n->nkids, j2 = n->nkids;
+    for (j = 0; j < n->nkids; j++) {
+        double v;
+        memcpy(&v, kb + j * sizeof v, sizeof v);
+        if (v > b1) { /* ties keep the lower slot */
+            b2 = b1;
+            j2 = j1;
+            b1 = v;
+            j1 = j;
+        } else if (v > b2) {
+            b2 = v;
+            j2 = j;
+        }
     }
-    if ((j = ds__tnext_kid(n, n->nkids)) < n->nkids) {
-        it.s = ds__tkbest(n, j);
-        it.i = j;
-        ds__theap_push(h, hn, &it, arena);
-    }
+    *second = j2;
+    return j1;
 }
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx) {
-    ds__titem local[64], *h = local; /* with the arena's 1 KiB: 3.5 KiB of stack */
+    ds__titem local[64]; /* with the arena's 1 KiB: 3.5 KiB of stack */
     unsigned char arena[1024];
-    size_t n = 0, cap = 64, got = 0, at;
-    const ds__tnode *p;
-    double best;
+    size_t got = 0, at, start, len;
+    const ds__tnode *c;
+    double s;
     ds__tbuf b;
+    ds__tfront f;
     if (!t || (!prefix && plen) || k == 0) return 0;
-    if (!(p = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &best)) || best == -HUGE_VAL) return 0;
+    if (!(c = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &s)) || s == -HUGE_VAL) return 0;
+    f.h = f.local = local;
+    f.n = 0;
+    f.cap = sizeof local / sizeof local[0];
+    f.a = t->alloc;
     ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
-    if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(p), p->len))
-        ds__topen(h, &n, p, best, 0, b.len, b.p);
-    while (n && got < k && !b.stop) {
-        ds__titem top = h[0], last = h[--n], it;
-        const ds__tnode *c;
-        size_t i, j;
-        unsigned nx;
-        /* pop the heap's top: sift the last item down from the root */
-        for (i = 0; (j = 2 * i + 1) < n; i = j) {
-            if (j + 1 < n && ds__titem_before(&h[j + 1], &h[j], b.p)) j++;
-            if (!ds__titem_before(&h[j], &last, b.p)) break;
-            h[i] = h[j];
+    if (!ds__tbuf_push(&b, (const unsigned char *)prefix, at) || !ds__tbuf_push(&b, ds__tlabel(c), c->len))
+        goto done;
+    start = 0; /* the descent's path: arena [start, start + len), ending at b.len */
+    len = b.len;
+    for (;;) {
+        /* descend from c (maximum s) to the key that holds s */
+        for (;;) {
+            unsigned j, j2;
+            if (c->bits & DS__THAS) {
+                double own = ds__town(c) ? ds__tscore(c) : s;
+                if (own == s) { /* c's key: it sorts before the rest of its subtree */
+                    if (c->nkids && (j = ds__tbest_kids(c, &j2)) < c->nkids &&
+                        !ds__tfront_push(&f, c, j, ds__tkbest(c, j), start, len, b.p))
+                        goto done;
+                    if (f.n == 0 || f.h[0].s < s) {
+                        ds__temit_key(&b, b.p + start, len, c, s);
+                        got++;
+                    } else if (!ds__tfront_push(&f, c, DS__TEMIT, s, start, len, b.p)) {
+                        goto done;
+                    }
+                    break;
+                }
+                if (!ds__tfront_push(&f, c, DS__TEMIT, own, start, len, b.p)) goto done;
+            }
+            if ((j = ds__tbest_kids(c, &j2)) >= c->nkids) break; /* not reached: s is some key's */
+            if (j2 < c->nkids && !ds__tfront_push(&f, c, j2, ds__tkbest(c, j2), start, len, b.p)) goto done;
+            c = ds__tkids(c)[j];
+            if (!ds__tbuf_push(&b, ds__tlabel(c), c->len)) goto done;
+            len += c->len;
         }
-        h[i] = last;
-        if (top.i == DS__TEMIT) {
-            ds__temit_key(&b, b.p + top.at, top.len, top.n, top.s);
-            got++;
-            continue;
+        /* the next: a key to report, or children to descend into */
+        for (;;) {
+            ds__titem top;
+            unsigned nx;
+            if (got >= k || b.stop || f.n == 0) goto done;
+            top = ds__tfront_pop(&f, b.p);
+            if (top.i == DS__TEMIT) {
+                ds__temit_key(&b, b.p + top.at, top.len, top.n, top.s);
+                got++;
+                continue;
+            }
+            if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids &&
+                !ds__tfront_push(&f, top.n, nx, ds__tkbest(top.n, nx), top.at, top.len, b.p))
+                goto done;
+            /* c's path: top's and c's label, copied to the arena's end */
+            c = ds__tkids(top.n)[top.i];
+            s = top.s;
+            if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) goto done;
+            start = b.len;
+            memcpy(b.p + start, b.p + top.at, top.len);
+            memcpy(b.p + start + top.len, ds__tlabel(c), c->len);
+            len = top.len + c->len;
+            b.len += len;
+            break;
         }
-        if (n + 3 > cap) { /* grow the frontier (off the stack) */
-            ds__titem *nh = (ds__titem *)DS_MALLOC(t->alloc, 2 * cap * sizeof *nh);
-            if (!nh) break;
-            memcpy(nh, h, n * sizeof *nh);
-            if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
-            h = nh;
-            cap *= 2;
-        }
-        c = ds__tkids(top.n)[top.i];
-        if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids) { /* the sibling after c */
-            it = top;
-            it.s = ds__tkbest(top.n, nx);
-            it.i = nx;
-            ds__theap_push(h, &n, &it, b.p);
-        }
-        /* open c: its path is top's and its label (the arena may move) */
-        if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) break;
-        memcpy(b.p + b.len, b.p + top.at, top.len);
-        memcpy(b.p + b.len + top.len, ds__tlabel(c), c->len);
-        ds__topen(h, &n, c, top.s, b.len, top.len + c->len, b.p);
-        b.len += top.len + c->len;
     }
-    if (h != local) DS_FREE(t->alloc, h, cap * sizeof *h);
+done:
+    if (f.h != local) DS_FREE(t->alloc, f.h, f.cap * sizeof *f.h);
     ds__tbuf_done(&b);
     return got;
 }
