@@ -3281,11 +3281,22 @@ typedef struct ds__tnode {
     uint16_t bits;  /* child slots allocated (kcap, <= 256) | DS__THAS | DS__TVAL */
 } ds__tnode;
 
+typedef struct ds__tcx ds__tcx; /* ds_trie_complete_index's lists */
 typedef struct ds_trie {
     ds__tnode *root; /* NULL until the first put; its label is empty */
     size_t count, bytes;
     const ds_alloc *alloc;
+    ds__tcx *cx; /* NULL unless indexed since the last write */
 } ds_trie;
+/* ds_trie_complete_index's lists: see "the complete index" below. */
+struct ds__tcx {
+    size_t k, min, slots, lists; /* table slots (a power of two), lists held */
+    const ds__tnode **node;      /* node[slots]: NULL marks a free slot */
+    size_t *off;                 /* off[slots]: each node's list in arena */
+    unsigned char *arena;
+    size_t used, cap, bytes;     /* arena bytes used / allocated; everything */
+};
+
 
 DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a);
 DSDEF void ds_trie_free(ds_trie *t);
@@ -3299,6 +3310,7 @@ DSDEF ds_status ds_trie_put_score(ds_trie *t, const void *key, size_t len, void 
 DSDEF double ds_trie_score(const ds_trie *t, const void *key, size_t len);
 DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
                               ds_trie_fn fn, void *ctx);
+DSDEF ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys);
 DSDEF size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int reverse,
                           ds_trie_fn fn, void *ctx);
 DSDEF size_t ds_trie_seek(const ds_trie *t, const void *key, size_t len, int dir, ds_trie_fn fn,
@@ -7378,8 +7390,10 @@ DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a) {
     t->alloc = a;
     return DS_OK;
 }
+static void ds__tcx_drop(ds_trie *t);
 DSDEF void ds_trie_free(ds_trie *t) {
     if (!t) return;
+    ds__tcx_drop(t);
     if (t->root) ds__tfree_tree(t, t->root);
     ds_trie_init(t, t->alloc);
 }
@@ -7542,7 +7556,7 @@ static ds__tnode *ds__tfind(const ds_trie *t, const unsigned char *k, size_t len
     size_t pos;
     return ds__tfind_at(t, k, len, &p, &pos, NULL);
 }
-DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
+static ds_status ds__tput(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
     const unsigned char *k = (const unsigned char *)key;
     ds__tnode **slot, *n, *p = NULL, *c, *s, *leaf, *g;
     size_t i = 0, pos, ppos = 0, m;
@@ -7637,6 +7651,13 @@ DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, 
     ds__tpath_raise(t, &pa, k, len, 0); /* the new key's score 0 */
     return DS_OK;
 }
+/* A write drops the complete index once it has happened: a failed one
+ * leaves the trie, and so the index, as they were. */
+DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new) {
+    ds_status st = ds__tput(t, key, len, val, is_new);
+    if (st == DS_OK) ds__tcx_drop(t);
+    return st;
+}
 DSDEF void **ds_trie_get(const ds_trie *t, const void *key, size_t len) {
     ds__tnode *n;
     if (!t || (!key && len)) return NULL;
@@ -7691,6 +7712,7 @@ DSDEF ds_status ds_trie_del(ds_trie *t, const void *key, size_t len, void **out)
         n = c;
     }
     if (!(n->bits & DS__THAS)) return DS_ENOTFOUND;
+    ds__tcx_drop(t);
     if (out) *out = *ds__tval(n);
     old = ds__tkey_score(n, p, pos);
     n->bits &= (uint16_t)~DS__THAS;
@@ -7732,6 +7754,7 @@ DSDEF ds_status ds_trie_set_score(ds_trie *t, const void *key, size_t len, doubl
     if (!t || (!key && len) || !(score > -HUGE_VAL && score < HUGE_VAL)) return DS_EINVAL;
     n = ds__tfind_at(t, (const unsigned char *)key, len, &p, &pos, &pa);
     if (!n || !(n->bits & DS__THAS)) return DS_ENOTFOUND;
+    ds__tcx_drop(t);
     ds__tset_score(t, n, p, pos, &pa, (const unsigned char *)key, len, score);
     return DS_OK;
 }
@@ -7758,6 +7781,7 @@ DSDEF ds_status ds_trie_incr(ds_trie *t, const void *key, size_t len, double del
         if ((st = ds_trie_put(t, key, len, NULL, NULL)) != DS_OK) return st;
         n = ds__tfind_at(t, k, len, &p, &pos, &pa);
     }
+    ds__tcx_drop(t);
     sc = ds__tkey_score(n, p, pos) + delta;
     ds__tset_score(t, n, p, pos, &pa, k, len, sc);
     if (score) *score = sc;
@@ -7782,6 +7806,7 @@ typedef struct ds__tbuf {
     size_t reported;
     ds_trie_fn fn;
     void *ctx;
+    const ds__tnode *node; /* the key node being reported (for the index) */
 } ds__tbuf;
 static void ds__tbuf_init(ds__tbuf *b, unsigned char *stack, size_t cap, const ds_alloc *a, ds_trie_fn fn,
                           void *ctx) {
@@ -7824,6 +7849,7 @@ static int ds__tbuf_push(ds__tbuf *b, const unsigned char *s, size_t n) {
 static void ds__temit_key(ds__tbuf *b, const unsigned char *p, size_t len, const ds__tnode *n, double s) {
     if (b->stop) return;
     b->reported++;
+    b->node = n;
     if (b->fn && b->fn(b->ctx, p, len, ds__town(n) ? ds__tscore(n) : s, *ds__tval(n))) b->stop = 1;
 }
 static void ds__temit(ds__tbuf *b, const ds__tnode *n, double s) { ds__temit_key(b, b->p, b->len, n, s); }
@@ -8061,26 +8087,17 @@ static unsigned ds__tbest_kids(const ds__tnode *n, unsigned *second) {
     *second = j2;
     return j1;
 }
-DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
-                              ds_trie_fn fn, void *ctx) {
-    ds__titem local[64]; /* with the arena's 1 KiB: 3.5 KiB of stack */
-    unsigned char arena[1024];
-    size_t got = 0, at, start, len;
-    const ds__tnode *c;
-    double s;
-    ds__tbuf b;
+/* The k best keys under c (maximum s), best first, into b's callback:
+ * b holds c's path. Returns how many; b->fail when the frontier or the
+ * path arena could not grow (what was reported stands). */
+static size_t ds__tcomplete(const ds__tnode *c, double s, ds__tbuf *b, size_t k) {
+    ds__titem local[64]; /* with the caller's 1 KiB arena: 3.5 KiB of stack */
+    size_t got = 0, start = 0, len = b->len; /* the descent's path: [start, start + len), ending at b->len */
     ds__tfront f;
-    if (!t || (!prefix && plen) || k == 0) return 0;
-    if (!(c = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &s)) || s == -HUGE_VAL) return 0;
     f.h = f.local = local;
     f.n = 0;
     f.cap = sizeof local / sizeof local[0];
-    f.a = t->alloc;
-    ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
-    if (!ds__tbuf_push(&b, (const unsigned char *)prefix, at) || !ds__tbuf_push(&b, ds__tlabel(c), c->len))
-        goto done;
-    start = 0; /* the descent's path: arena [start, start + len), ending at b.len */
-    len = b.len;
+    f.a = b->a;
     for (;;) {
         /* descend from c (maximum s) to the key that holds s */
         for (;;) {
@@ -8089,52 +8106,305 @@ DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen,
                 double own = ds__town(c) ? ds__tscore(c) : s;
                 if (own == s) { /* c's key: it sorts before the rest of its subtree */
                     if (c->nkids && (j = ds__tbest_kids(c, &j2)) < c->nkids &&
-                        !ds__tfront_push(&f, c, j, ds__tkbest(c, j), start, len, b.p))
-                        goto done;
+                        !ds__tfront_push(&f, c, j, ds__tkbest(c, j), start, len, b->p))
+                        goto nomem;
                     if (f.n == 0 || f.h[0].s < s) {
-                        ds__temit_key(&b, b.p + start, len, c, s);
+                        ds__temit_key(b, b->p + start, len, c, s);
                         got++;
-                    } else if (!ds__tfront_push(&f, c, DS__TEMIT, s, start, len, b.p)) {
-                        goto done;
+                    } else if (!ds__tfront_push(&f, c, DS__TEMIT, s, start, len, b->p)) {
+                        goto nomem;
                     }
                     break;
                 }
-                if (!ds__tfront_push(&f, c, DS__TEMIT, own, start, len, b.p)) goto done;
+                if (!ds__tfront_push(&f, c, DS__TEMIT, own, start, len, b->p)) goto nomem;
             }
             if ((j = ds__tbest_kids(c, &j2)) >= c->nkids) break; /* not reached: s is some key's */
-            if (j2 < c->nkids && !ds__tfront_push(&f, c, j2, ds__tkbest(c, j2), start, len, b.p)) goto done;
+            if (j2 < c->nkids && !ds__tfront_push(&f, c, j2, ds__tkbest(c, j2), start, len, b->p)) goto nomem;
             c = ds__tkids(c)[j];
-            if (!ds__tbuf_push(&b, ds__tlabel(c), c->len)) goto done;
+            if (!ds__tbuf_push(b, ds__tlabel(c), c->len)) goto done;
             len += c->len;
         }
         /* the next: a key to report, or children to descend into */
         for (;;) {
             ds__titem top;
             unsigned nx;
-            if (got >= k || b.stop || f.n == 0) goto done;
-            top = ds__tfront_pop(&f, b.p);
+            if (got >= k || b->stop || f.n == 0) goto done;
+            top = ds__tfront_pop(&f, b->p);
             if (top.i == DS__TEMIT) {
-                ds__temit_key(&b, b.p + top.at, top.len, top.n, top.s);
+                ds__temit_key(b, b->p + top.at, top.len, top.n, top.s);
                 got++;
                 continue;
             }
             if ((nx = ds__tnext_kid(top.n, top.i)) < top.n->nkids &&
-                !ds__tfront_push(&f, top.n, nx, ds__tkbest(top.n, nx), top.at, top.len, b.p))
-                goto done;
+                !ds__tfront_push(&f, top.n, nx, ds__tkbest(top.n, nx), top.at, top.len, b->p))
+                goto nomem;
             /* c's path: top's and c's label, copied to the arena's end */
             c = ds__tkids(top.n)[top.i];
             s = top.s;
-            if (!ds__tbuf_reserve(&b, b.len + top.len + c->len)) goto done;
-            start = b.len;
-            memcpy(b.p + start, b.p + top.at, top.len);
-            memcpy(b.p + start + top.len, ds__tlabel(c), c->len);
+            if (!ds__tbuf_reserve(b, b->len + top.len + c->len)) goto done;
+            start = b->len;
+            memcpy(b->p + start, b->p + top.at, top.len);
+            memcpy(b->p + start + top.len, ds__tlabel(c), c->len);
             len = top.len + c->len;
-            b.len += len;
+            b->len += len;
             break;
         }
     }
+nomem:
+    b->fail = 1;
 done:
-    if (f.h != local) DS_FREE(t->alloc, f.h, f.cap * sizeof *f.h);
+    if (f.h != local) DS_FREE(b->a, f.h, f.cap * sizeof *f.h);
+    return got;
+}
+
+/* -- the complete index: top-k lists at the big subtrees -- */
+/* A best-first search costs a cache miss or so a node on the paths to
+ * its k keys (~19 a complete(prefix, 10) on a word list, against a sorted
+ * array's one streamed run). The index answers from one list instead:
+ * for each node whose subtree holds at least min keys, its k best keys
+ * (best first, ties by key) as the bytes after the node's path, each with
+ * its score and key node, the node read at report time for the value
+ * (a value set through ds_trie_get's pointer is a write the trie does not
+ * see). A hash table finds a node's list. Writes drop the whole index:
+ * keeping lists exact under score changes and deletes means a search per
+ * list on the path; a read-mostly dictionary indexes once after loading.
+ * A list, 8-aligned in one arena: uint64 count, then count key node
+ * pointers, count scores, count uint32 key lengths, the key bytes one
+ * after another (28 bytes a word's entry). */
+typedef struct ds__tcent { /* an entry while its list is built */
+    const ds__tnode *n;
+    double s;
+    size_t len; /* its bytes: the builder's keys, one after another */
+} ds__tcent;
+static void ds__tcx_free(const ds_alloc *a, ds__tcx *x) {
+    if (!x) return;
+    if (x->node) DS_FREE(a, x->node, x->slots * sizeof *x->node);
+    if (x->off) DS_FREE(a, x->off, x->slots * sizeof *x->off);
+    if (x->arena) DS_FREE(a, x->arena, x->cap);
+    DS_FREE(a, x, sizeof *x);
+}
+/* Writes call this first: the lists would go stale. */
+static void ds__tcx_drop(ds_trie *t) {
+    if (!t->cx) return;
+    t->bytes -= t->cx->bytes;
+    ds__tcx_free(t->alloc, t->cx);
+    t->cx = NULL;
+}
+DS__INLINE size_t ds__tcx_slot(const ds__tcx *x, const ds__tnode *n) {
+    return (size_t)ds_mix64((uint64_t)(uintptr_t)n) & (x->slots - 1);
+}
+/* n's list, or NULL. */
+static const unsigned char *ds__tcx_find(const ds__tcx *x, const ds__tnode *n) {
+    size_t i = ds__tcx_slot(x, n);
+    for (;; i = (i + 1) & (x->slots - 1)) {
+        if (x->node[i] == n) return x->arena + x->off[i];
+        if (!x->node[i]) return NULL;
+    }
+}
+/* Room for need more arena bytes (8-aligned lists). */
+static int ds__tcx_reserve(ds__tcx *x, const ds_alloc *a, size_t need) {
+    size_t nc = x->cap ? x->cap : 4096;
+    unsigned char *np;
+    if (need <= x->cap - x->used) return 1;
+    while (nc - x->used < need) {
+        if (nc > SIZE_MAX / 2) return 0;
+        nc *= 2;
+    }
+    if (!(np = (unsigned char *)DS_MALLOC(a, nc))) return 0;
+    if (x->used) memcpy(np, x->arena, x->used);
+    if (x->arena) DS_FREE(a, x->arena, x->cap);
+    x->arena = np;
+    x->cap = nc;
+    return 1;
+}
+/* One list being built: its entries (k at most) and key bytes. */
+typedef struct ds__tcbuild {
+    ds__tcent *e;
+    size_t n;
+    unsigned char *keys;
+    size_t klen, kcap;
+    const ds__tbuf *b; /* the search's: its node is the key's */
+    const ds_alloc *a;
+    int fail;
+} ds__tcbuild;
+static int ds__tcx_collect(void *ctx, const void *key, size_t len, double score, void *val) {
+    ds__tcbuild *l = (ds__tcbuild *)ctx;
+    (void)val;
+    if (len > l->kcap - l->klen) { /* grow the key bytes */
+        size_t nc = l->kcap ? l->kcap : 256;
+        unsigned char *np;
+        while (nc - l->klen < len) {
+            if (nc > SIZE_MAX / 2) return l->fail = 1;
+            nc *= 2;
+        }
+        if (!(np = (unsigned char *)DS_MALLOC(l->a, nc))) return l->fail = 1;
+        if (l->klen) memcpy(np, l->keys, l->klen);
+        if (l->keys) DS_FREE(l->a, l->keys, l->kcap);
+        l->keys = np;
+        l->kcap = nc;
+    }
+    if (len) memcpy(l->keys + l->klen, key, len);
+    l->e[l->n].n = l->b->node;
+    l->e[l->n].s = score;
+    l->e[l->n].len = len;
+    l->klen += len;
+    l->n++;
+    return 0;
+}
+/* Subtree key counts, bottom-up; the nodes holding >= min keys go to
+ * v (grown as needed). 0 on allocation failure. Recursion as deep as
+ * the tree (as ds__twalk). */
+typedef struct ds__tnodes {
+    const ds__tnode **v;
+    size_t n, cap;
+} ds__tnodes;
+static int ds__tcx_count(const ds__tnode *n, size_t min, ds__tnodes *v, const ds_alloc *a, size_t *count) {
+    size_t c = (n->bits & DS__THAS) ? 1 : 0, sub;
+    uint16_t i;
+    for (i = 0; i < n->nkids; i++) {
+        if (!ds__tcx_count(ds__tkids(n)[i], min, v, a, &sub)) return 0;
+        c += sub;
+    }
+    *count = c;
+    if (c < min) return 1;
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? 2 * v->cap : 64;
+        const ds__tnode **nv = (const ds__tnode **)DS_MALLOC(a, nc * sizeof *nv);
+        if (!nv) return 0;
+        if (v->n) memcpy((void *)nv, (const void *)v->v, v->n * sizeof *nv);
+        if (v->v) DS_FREE(a, (void *)v->v, v->cap * sizeof *v->v);
+        v->v = nv;
+        v->cap = nc;
+    }
+    v->v[v->n++] = n;
+    return 1;
+}
+/* n's list into x (n holds >= 2 keys, so it is not a leaf: its maximum
+ * is its own). 0 on allocation failure. */
+static int ds__tcx_list(ds__tcx *x, const ds_alloc *a, const ds__tnode *n, ds__tcbuild *l) {
+    unsigned char arena[1024], *p;
+    ds__tbuf b;
+    size_t sz, i;
+    uint64_t cnt;
+    ds__tbuf_init(&b, arena, sizeof arena, a, ds__tcx_collect, l);
+    l->n = l->klen = 0;
+    l->b = &b;
+    ds__tcomplete(n, ds__tbest(n), &b, x->k);
+    ds__tbuf_done(&b);
+    if (b.fail || l->fail) return 0;
+    sz = (8 + l->n * (sizeof(void *) + sizeof(double) + 4) + l->klen + 7) & ~(size_t)7;
+    if (!ds__tcx_reserve(x, a, sz)) return 0;
+    p = x->arena + x->used;
+    cnt = l->n;
+    memcpy(p, &cnt, 8);
+    p += 8;
+    for (i = 0; i < l->n; i++, p += sizeof(void *)) memcpy(p, &l->e[i].n, sizeof(void *));
+    for (i = 0; i < l->n; i++, p += sizeof(double)) memcpy(p, &l->e[i].s, sizeof(double));
+    for (i = 0; i < l->n; i++, p += 4) {
+        uint32_t len = (uint32_t)l->e[i].len; /* keys are <= UINT32_MAX bytes */
+        memcpy(p, &len, 4);
+    }
+    if (l->klen) memcpy(p, l->keys, l->klen);
+    i = ds__tcx_slot(x, n);
+    while (x->node[i]) i = (i + 1) & (x->slots - 1);
+    x->node[i] = n;
+    x->off[i] = x->used;
+    x->used += sz;
+    x->lists++;
+    return 1;
+}
+DSDEF ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys) {
+    ds__tcx *x;
+    ds__tnodes v = {NULL, 0, 0};
+    ds__tcbuild l;
+    size_t i, total;
+    int ok;
+    if (!t) return DS_EINVAL;
+    if (k == 0) { /* drop it */
+        ds__tcx_drop(t);
+        return DS_OK;
+    }
+    if (k > ((size_t)1 << 16)) return DS_EINVAL;
+    if (min_keys < 2) min_keys = 2; /* a leaf has no list: its key is its subtree */
+    if (!(x = (ds__tcx *)DS_MALLOC(t->alloc, sizeof *x))) return DS_ENOMEM;
+    memset(x, 0, sizeof *x);
+    x->k = k;
+    x->min = min_keys;
+    memset(&l, 0, sizeof l);
+    l.a = t->alloc;
+    ok = !t->root || ds__tcx_count(t->root, min_keys, &v, t->alloc, &total);
+    for (x->slots = 8; ok && x->slots < 2 * v.n;) x->slots *= 2; /* load <= 1/2 */
+    ok = ok && (x->node = (const ds__tnode **)DS_MALLOC(t->alloc, x->slots * sizeof *x->node)) != NULL &&
+         (x->off = (size_t *)DS_MALLOC(t->alloc, x->slots * sizeof *x->off)) != NULL &&
+         (l.e = (ds__tcent *)DS_MALLOC(t->alloc, k * sizeof *l.e)) != NULL;
+    if (x->node) memset((void *)x->node, 0, x->slots * sizeof *x->node);
+    for (i = 0; ok && i < v.n; i++) ok = ds__tcx_list(x, t->alloc, v.v[i], &l);
+    if (v.v) DS_FREE(t->alloc, (void *)v.v, v.cap * sizeof *v.v);
+    if (l.e) DS_FREE(t->alloc, l.e, k * sizeof *l.e);
+    if (l.keys) DS_FREE(t->alloc, l.keys, l.kcap);
+    if (!ok) { /* the old index, if any, stays */
+        ds__tcx_free(t->alloc, x);
+        return DS_ENOMEM;
+    }
+    if (x->cap > x->used) { /* the arena to its size (kept as it is if that cannot allocate) */
+        unsigned char *np = x->used ? (unsigned char *)DS_MALLOC(t->alloc, x->used) : NULL;
+        if (np || !x->used) {
+            if (x->used) memcpy(np, x->arena, x->used);
+            if (x->arena) DS_FREE(t->alloc, x->arena, x->cap);
+            x->arena = np;
+            x->cap = x->used;
+        }
+    }
+    x->bytes = sizeof *x + x->slots * (sizeof *x->node + sizeof *x->off) + x->cap;
+    ds__tcx_drop(t);
+    t->cx = x;
+    t->bytes += x->bytes;
+    return DS_OK;
+}
+/* complete from n's list (b holds n's path). */
+static size_t ds__tcx_report(const unsigned char *list, ds__tbuf *b, size_t k) {
+    uint64_t cnt;
+    size_t i, got = 0, base = b->len;
+    const unsigned char *nodes = list + 8, *scores, *lens, *key;
+    memcpy(&cnt, list, 8);
+    scores = nodes + cnt * sizeof(void *);
+    lens = scores + cnt * sizeof(double);
+    key = lens + cnt * 4;
+    if (k > cnt) k = (size_t)cnt;
+    for (i = 0; i < k; i++) { /* the key nodes' misses overlap */
+        const ds__tnode *n;
+        memcpy(&n, nodes + i * sizeof n, sizeof n);
+        DS__PREFETCH(n);
+    }
+    for (i = 0; i < k && !b->stop; i++) {
+        const ds__tnode *n;
+        double s;
+        uint32_t len;
+        memcpy(&n, nodes + i * sizeof n, sizeof n);
+        memcpy(&s, scores + i * sizeof s, sizeof s);
+        memcpy(&len, lens + i * 4, 4);
+        b->len = base;
+        if (!ds__tbuf_push(b, key, len)) break;
+        key += len;
+        ds__temit_key(b, b->p, b->len, n, s);
+        got++;
+    }
+    return got;
+}
+DSDEF size_t ds_trie_complete(const ds_trie *t, const void *prefix, size_t plen, size_t k,
+                              ds_trie_fn fn, void *ctx) {
+    unsigned char arena[1024];
+    size_t at, got = 0;
+    const ds__tnode *c;
+    const unsigned char *list;
+    double s;
+    ds__tbuf b;
+    if (!t || (!prefix && plen) || k == 0) return 0;
+    if (!(c = ds__tprefix(t, (const unsigned char *)prefix, plen, &at, &s)) || s == -HUGE_VAL) return 0;
+    ds__tbuf_init(&b, arena, sizeof arena, t->alloc, fn, ctx);
+    if (ds__tbuf_push(&b, (const unsigned char *)prefix, at) && ds__tbuf_push(&b, ds__tlabel(c), c->len))
+        got = t->cx && k <= t->cx->k && (list = ds__tcx_find(t->cx, c)) ? ds__tcx_report(list, &b, k)
+                                                                          : ds__tcomplete(c, s, &b, k);
     ds__tbuf_done(&b);
     return got;
 }

@@ -33,15 +33,16 @@ typedef struct got {
     unsigned char k[64][12];
     size_t len[64];
     double score[64];
+    uintptr_t val[64];
     size_t n, stop_at;
 } got;
 static int collect(void *ctx, const void *key, size_t len, double score, void *val) {
     got *g = (got *)ctx;
-    (void)val;
     if (g->n < 64 && len <= 12) {
         memcpy(g->k[g->n], key, len);
         g->len[g->n] = len;
         g->score[g->n] = score;
+        g->val[g->n] = (uintptr_t)val;
     }
     g->n++;
     return g->stop_at && g->n >= g->stop_at;
@@ -122,6 +123,10 @@ static void trie_case(ds_rng *rng, uint64_t seed) {
             long bi = -1;
             CHECK(at >= 0 ? (v && (uintptr_t)*v == l->e[at].val) : v == NULL);
             CHECK(at >= 0 ? ds_trie_score(&t, k, len) == l->e[at].score : isnan(ds_trie_score(&t, k, len)));
+            if (v && ds_rng_below(rng, 2)) { /* a value set through the pointer: no write call (the index reads it live) */
+                l->e[at].val = (uintptr_t)ds_rng_next(rng);
+                *v = (void *)l->e[at].val;
+            }
             for (i = 0; i <= len; i++) {
                 size_t p2;
                 long a2 = tl_find(l, k, i, &p2);
@@ -175,10 +180,22 @@ static void trie_case(ds_rng *rng, uint64_t seed) {
                     all[j - 1] = tmp;
                 }
             memset(&g, 0, sizeof g);
+            if (ds_rng_below(rng, 3) == 0) { /* lists of 1-8 keys at subtrees of >= 0-5 keys, until the next write */
+                size_t kx = 1 + (size_t)ds_rng_below(rng, 8), mx = (size_t)ds_rng_below(rng, 6), base, mem;
+                CHECK(ds_trie_complete_index(&t, 0, 0) == DS_OK); /* k = 0 drops it */
+                base = ds_trie_memory(&t);
+                CHECK(ds_trie_complete_index(&t, kx, mx) == DS_OK && (mem = ds_trie_memory(&t)) > base);
+                CHECK(ds_trie_complete_index(&t, kx, mx) == DS_OK && ds_trie_memory(&t) == mem); /* a rebuild */
+                if (ds_rng_below(rng, 4) == 0) {
+                    CHECK(ds_trie_complete_index(&t, 0, 0) == DS_OK && ds_trie_memory(&t) == base);
+                    CHECK(ds_trie_complete_index(&t, kx, mx) == DS_OK);
+                }
+            }
             c = ds_trie_complete(&t, k, plen, kk, collect, &g);
             CHECK(c == (m < kk ? m : kk) && g.n == c);
             for (i = 0; i < c; i++)
-                CHECKF(g.len[i] == all[i].len && memcmp(g.k[i], all[i].b, g.len[i]) == 0 && g.score[i] == all[i].score,
+                CHECKF(g.len[i] == all[i].len && memcmp(g.k[i], all[i].b, g.len[i]) == 0 && g.score[i] == all[i].score &&
+                           g.val[i] == all[i].val,
                        "complete #%zu differs (score %g vs %g)", i, g.score[i], all[i].score);
             free(all);
         }
@@ -343,7 +360,8 @@ static int tw_check(const ds__tnode *n, int root, int tight, double entry, size_
 static int trie_shape_ok(const ds_trie *t, int tight) {
     size_t bytes = 0;
     double b;
-    if (!t->root) return ds_trie_memory(t) == 0 && ds_trie_len(t) == 0 ? 0 : 1;
+    if (t->cx) bytes += t->cx->bytes; /* ds_trie_complete_index's lists */
+    if (!t->root) return ds_trie_memory(t) == bytes && ds_trie_len(t) == 0 ? 0 : 1;
     if (tw_check(t->root, 1, tight, 0, &bytes, &b)) return 1;
     CHECK_OR(bytes == ds_trie_memory(t), 1);
     return 0;
@@ -440,6 +458,7 @@ static int trie_oom_model(uint64_t seed, prop_alloc *pa) {
         if (st == DS_ENOMEM) {
             CHECK_OR(PROP_ENOMEM_LEGIT(pa, before) && ds_trie_len(&t) == n && (ds_trie_get(&t, k, len) != NULL) == (at >= 0), 1);
             CHECK_OR(at < 0 || (ds_trie_score(&t, k, len) == l->e[at].score && (uintptr_t)*ds_trie_get(&t, k, len) == l->e[at].val), 1);
+            if (t.cx && trie_agrees(&t, l, pa, len ? k[0] : 'a')) return 1; /* the lists survive a failed write */
         } else if (op < 45 || op >= 93) { /* put, put_score */
             CHECK_OR(st == DS_OK && is_new == (at < 0), 1);
             if (at < 0) {
@@ -474,6 +493,12 @@ static int trie_oom_model(uint64_t seed, prop_alloc *pa) {
         } else { /* set_score */
             CHECK_OR(st == (at >= 0 ? DS_OK : DS_ENOTFOUND), 1);
             if (at >= 0) l->e[at].score = d;
+        }
+        if ((step % 50 == 49 || step % 8 == 3) && ds_rng_below(&r, 2)) { /* a failed build keeps the old lists */
+            size_t mem = ds_trie_memory(&t);
+            long b2 = PROP_FAILS(pa);
+            st = ds_trie_complete_index(&t, 7 + (size_t)ds_rng_below(&r, 2), (size_t)ds_rng_below(&r, 5));
+            CHECK_OR(st == DS_OK || (st == DS_ENOMEM && PROP_ENOMEM_LEGIT(pa, b2) && ds_trie_memory(&t) == mem), 1);
         }
         CHECK_OR(ds_trie_len(&t) == l->n && ds_trie_memory(&t) == pa->live_bytes, 1);
         CHECK_OR(trie_shape_ok(&t, pa->fails == 0) == 0, 1);
