@@ -3240,6 +3240,19 @@ DSDEF double ds_ddsketch_sum(const ds_ddsketch *s);
  *          NULL; returns how many were reported (DS_ENOMEM-free: the search
  *          frontier uses a fixed 4 KiB of stack, then the heap; on
  *          allocation failure it returns what it found so far)
+ *   ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys)
+ *          for read-mostly dictionaries: keeps, for every node whose
+ *          subtree holds >= min_keys keys (2 at least), its k best keys;
+ *          complete(prefix, <= k) from such a node then reads one list
+ *          instead of searching (on 104k words with min_keys 32: ~300 ns
+ *          against ~2.3 us, +5 bytes a key, built in ~7 ms). The next
+ *          successful put, put_score, incr, set_score or del drops it (a
+ *          failed one keeps it); k = 0 drops it; calling it again rebuilds
+ *          it. Values are read from the keys at report time, so a value set
+ *          through ds_trie_get's pointer shows. DS_EINVAL (t NULL,
+ *          k > 65536), DS_ENOMEM (the old index, if any, stays). O(n) plus
+ *          a search per list; ds_trie_memory counts it. A write: not
+ *          concurrently with readers
  *   size_t ds_trie_walk(const ds_trie *t, const void *prefix, size_t plen, int reverse,
  *                       ds_trie_fn fn, void *ctx)
  *          every key with the prefix, in (reverse) lexicographic order

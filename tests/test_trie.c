@@ -257,6 +257,33 @@ void test_trie_words(void) {
         CHECK(g.score[0] >= g.score[9]);
         CHECK(ds_trie_walk(&t, "zz", 2, 0, NULL, NULL) < ds_trie_walk(&t, "z", 1, 0, NULL, NULL));
     }
+    { /* the index answers as the search does, on every 0-2 letter prefix (scores tie a lot here) */
+        static got before[703];
+        char p[2];
+        size_t i, j, used = 0, mem = ds_trie_memory(&t);
+        for (i = 0; i < 703; i++) {
+            size_t pl = i == 0 ? 0 : i <= 26 ? 1 : 2;
+            p[0] = (char)('a' + (i <= 26 ? i - 1 : (i - 27) / 26));
+            p[1] = (char)('a' + (i - 27) % 26);
+            memset(&before[i], 0, sizeof before[i]);
+            ds_trie_complete(&t, p, pl, 10, collect, &before[i]);
+        }
+        CHECK(ds_trie_complete_index(&t, 10, 16) == DS_OK && ds_trie_memory(&t) > mem && t.cx && t.cx->lists > 1000);
+        for (i = 0; i < 703; i++) {
+            got g;
+            size_t pl = i == 0 ? 0 : i <= 26 ? 1 : 2;
+            p[0] = (char)('a' + (i <= 26 ? i - 1 : (i - 27) / 26));
+            p[1] = (char)('a' + (i - 27) % 26);
+            memset(&g, 0, sizeof g);
+            CHECK(ds_trie_complete(&t, p, pl, 10, collect, &g) == before[i].n);
+            for (j = 0; j < g.n; j++)
+                CHECK(g.len[j] == before[i].len[j] && memcmp(g.k[j], before[i].k[j], g.len[j]) == 0 &&
+                      g.score[j] == before[i].score[j]);
+            used += g.n == 10;
+        }
+        CHECKF(used > 200, "%zu full lists", used); /* 244 prefixes have 10 keys or more */
+        CHECK(ds_trie_incr(&t, "zebra", 5, 1, NULL) == DS_OK && ds_trie_memory(&t) == mem); /* a write drops it */
+    }
     mem_before = ds_trie_memory(&t);
     CHECK(mem_before > 0);
     ds_trie_free(&t);
