@@ -37,7 +37,10 @@
  *           prefixes. Scores are Zipf-like popularity: the words in a random
  *           order get 1e9 / rank (rank 1, 2, ...; all distinct). ds_trie_
  *           complete(prefix, 10) beside the sorted array (lower_bound, scan
- *           every match, keep the top 10). Mean ns per call, and the
+ *           every match, keep the top 10), twice for ds: searching, then
+ *           after ds_trie_complete_index(t, 10, 32) (top-10 lists at every
+ *           subtree of >= 32 keys; its build time and bytes reported, the
+ *           answers must match the search's). Mean ns per call, and the
  *           p50 / p99 / max of single ds calls (one extra pass, each call
  *           timed on its own; the clock read adds ~20 ns)
  * Reps are interleaved across contenders (each rep builds every structure
@@ -47,12 +50,13 @@
  * order; the complete lists key by key), across contenders and reps: exit
  * status 1 otherwise.
  *
- *   bench_trie [--words FILE] [--n N] [--prefixes P] [--k K] [--reps R]
- *              [--warmup W] [--seed S] [--fresh-mem] [--verbose] [--quick]
+ *   bench_trie [--words FILE] [--n N] [--prefixes P] [--k K] [--index-min M]
+ *              [--reps R] [--warmup W] [--seed S] [--fresh-mem] [--verbose] [--quick]
  *     --words FILE  word list (default /usr/share/dict/american-english)
  *     --n N         binary keys (default 1000000)
  *     --prefixes P  prefix queries (default 1000)
  *     --k K         completions per query (default 10)
+ *     --index-min M ds_trie_complete_index's min_keys (default 32)
  *     --reps R      reps, median reported (default 5; env BENCH_REPS)
  *     --warmup W    untimed rounds first (default 1)
  *     --fresh-mem   give freed memory back to the OS between reps (glibc's
@@ -511,12 +515,14 @@ static NOINLINE found sorted_complete(const sorted *s, const keyset *ks, size_t 
 
 enum { C_DS, C_JUDY, C_SORTED, C_SCAN, NCON };
 static const char *const con_name[NCON] = {"ds", "JudySL", "sorted", "scan"};
-enum { P_BUILD, P_GET, P_PREFIX, P_COMPLETE, NPH };
+enum { P_BUILD, P_GET, P_PREFIX, P_COMPLETE, P_INDEX, P_ICOMPLETE, NPH }; /* the last two: ds's index */
+static size_t g_index_min = 32; /* ds_trie_complete_index's min_keys */
 
 typedef struct result {
     bench_samples t[NCON][NPH];
     uint64_t get_sum[NCON];
-    found pre[NCON], comp[NCON];
+    found pre[NCON], comp[NCON], icomp; /* icomp: ds through its complete index */
+    double index_bytes;
     double bytes[NCON];   /* what the structure says it holds */
     double malloced[NCON]; /* glibc in-use bytes the build added */
     size_t ds_counted, ds_memory, ds_count;
@@ -537,7 +543,7 @@ static void run_rep(const keyset *ks, int words, size_t k, result *res, int firs
     int64_t t0;
     int c;
     for (c = 0; c < NCON; c++) {
-        double tm[NPH] = {0, 0, 0, 0};
+        double tm[NPH] = {0};
         size_t before;
         if (c == C_JUDY && !ks->cstrings) continue;
         if (c == C_SCAN && !words) continue;
@@ -576,6 +582,15 @@ static void run_rep(const keyset *ks, int words, size_t k, result *res, int firs
                 f = ds_complete(&t, ks, k);
                 tm[P_COMPLETE] = (double)(bench_now() - t0);
                 if (res) record_found(&res->comp[c], f, first, "complete", con_name[c]);
+                before = ds_trie_memory(&t);
+                t0 = bench_now();
+                check_ok(ds_trie_complete_index(&t, k, g_index_min), "complete_index");
+                tm[P_INDEX] = (double)(bench_now() - t0);
+                if (res) res->index_bytes = (double)(ds_trie_memory(&t) - before);
+                t0 = bench_now();
+                f = ds_complete(&t, ks, k);
+                tm[P_ICOMPLETE] = (double)(bench_now() - t0);
+                if (res) record_found(&res->icomp, f, first, "indexed complete", con_name[c]);
             }
             ds_trie_free(&t);
         } else if (c == C_JUDY) {
@@ -650,7 +665,7 @@ static int cmp_dbl(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
 }
-static void complete_latency(const keyset *ks, size_t k, double *p50, double *p99, double *pmax) {
+static void complete_latency(const keyset *ks, size_t k, int indexed, double *p50, double *p99, double *pmax) {
     ds_trie t;
     double *lat = (double *)xmalloc(ks->np * sizeof *lat);
     size_t i;
@@ -658,6 +673,7 @@ static void complete_latency(const keyset *ks, size_t k, double *p50, double *p9
     ds_trie_init(&t, NULL);
     ds_build(&t, ks);
     for (i = 0; i < ks->n; i++) check_ok(ds_trie_set_score(&t, ks->k[i], ks->len[i], ks->score[i]), "set_score");
+    if (indexed) check_ok(ds_trie_complete_index(&t, k, g_index_min), "complete_index");
     for (pass = 0; pass < 2; pass++) /* the first pass warms the caches */
         for (i = 0; i < ks->np; i++) {
             found f = {0, 0, FNV_INIT};
@@ -748,20 +764,37 @@ static void report(const keyset *ks, int words, size_t k, const result *r) {
                                  r->pre[c].sum, r->pre[c].hash);
         }
         {
-            double p50, p99, pmax, dsc = med(r, C_DS, P_COMPLETE) / (double)ks->np;
+            double p50, p99, pmax, x50, x99, xmax, dsc = med(r, C_DS, P_COMPLETE) / (double)ks->np;
             double soc = med(r, C_SORTED, P_COMPLETE) / (double)ks->np;
-            complete_latency(ks, k, &p50, &p99, &pmax);
-            if (r->have[C_JUDY]) /* the word list: issue 19's target */
+            double dxc = med(r, C_DS, P_ICOMPLETE) / (double)ks->np;
+            complete_latency(ks, k, 0, &p50, &p99, &pmax);
+            complete_latency(ks, k, 1, &x50, &x99, &xmax);
+            if (r->have[C_JUDY]) { /* the word list: issue 19's target */
                 add_target(soc >= 2.0 * dsc,
-                           "%s: ds complete(prefix, %zu) >= 2x faster than the sorted scan: ds %.1f ns, sorted %.1f ns, "
-                           "sorted/ds %.2fx",
+                           "%s: ds complete(prefix, %zu) >= 2x faster than the sorted scan, searching: ds %.1f ns, "
+                           "sorted %.1f ns, sorted/ds %.2fx",
                            ks->name, k, dsc, soc, soc / dsc);
+                add_target(soc >= 2.0 * dxc,
+                           "%s: ds complete(prefix, %zu) >= 2x faster than the sorted scan, indexed (min_keys %zu, "
+                           "+%.1f B/key): ds %.1f ns, sorted %.1f ns, sorted/ds %.2fx",
+                           ks->name, k, g_index_min, r->index_bytes / (double)ks->n, dxc, soc, soc / dxc);
+            }
             printf("\n  complete(prefix, %zu), Zipf-like scores, the same %zu prefixes (%" PRIu64 " results)\n", k,
                    ks->np, r->comp[C_DS].n);
             printf("  %-8s %12s %10s   %s\n", "", "ns/call", "peer/ds", "single calls");
-            printf("  %-8s %12.1f %10.2f   p50 %.0f ns, p99 %.0f ns, max %.0f ns\n", "ds", dsc, 1.0, p50, p99, pmax);
+            printf("  %-8s %12.1f %10.2f   p50 %.0f ns, p99 %.0f ns, max %.0f ns (best-first search)\n", "ds", dsc, 1.0,
+                   p50, p99, pmax);
+            printf("  %-8s %12.1f %10.2f   p50 %.0f ns, p99 %.0f ns, max %.0f ns (ds_trie_complete_index(t, %zu, %zu):\n"
+                   "  %-8s %12s %10s   built in %.2f ms, +%.1f bytes a key)\n",
+                   "ds+index", dxc, bench_ratio(dxc, dsc), x50, x99, xmax, k, g_index_min, "", "", "",
+                   med(r, C_DS, P_INDEX) / 1e6, r->index_bytes / (double)ks->n);
             printf("  %-8s %12.1f %10.2f   (lower_bound, scan every match, keep the top %zu)\n", "sorted", soc,
                    bench_ratio(soc, dsc), k);
+            if (r->icomp.n != r->comp[C_DS].n || r->icomp.sum != r->comp[C_DS].sum || r->icomp.hash != r->comp[C_DS].hash)
+                mismatch("complete: ds through its index %" PRIu64 " %" PRIu64 " %016" PRIx64 ", searching %" PRIu64
+                         " %" PRIu64 " %016" PRIx64,
+                         r->icomp.n, r->icomp.sum, r->icomp.hash, r->comp[C_DS].n, r->comp[C_DS].sum,
+                         r->comp[C_DS].hash);
             if (r->comp[C_DS].n == r->comp[C_SORTED].n && r->comp[C_DS].sum == r->comp[C_SORTED].sum &&
                 r->comp[C_DS].hash == r->comp[C_SORTED].hash)
                 printf("  complete answers agree (every list, in order)\n");
@@ -786,8 +819,8 @@ static void report(const keyset *ks, int words, size_t k, const result *r) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_trie [--words FILE] [--n N] [--prefixes P] [--k K] [--reps R] [--warmup W] [--seed S]\n"
-                    "                  [--fresh-mem] [--verbose] [--quick]\n");
+    fprintf(stderr, "usage: bench_trie [--words FILE] [--n N] [--prefixes P] [--k K] [--index-min M] [--reps R]\n"
+                    "                  [--warmup W] [--seed S] [--fresh-mem] [--verbose] [--quick]\n");
     exit(2);
 }
 
@@ -807,6 +840,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--n")) n = (size_t)strtoull(VAL(), NULL, 10);
         else if (!strcmp(a, "--prefixes")) np = (size_t)strtoull(VAL(), NULL, 10);
         else if (!strcmp(a, "--k")) k = (size_t)strtoull(VAL(), NULL, 10);
+        else if (!strcmp(a, "--index-min")) g_index_min = (size_t)strtoull(VAL(), NULL, 10);
         else if (!strcmp(a, "--reps")) reps = atoi(VAL());
         else if (!strcmp(a, "--warmup")) warmup = atoi(VAL());
         else if (!strcmp(a, "--seed")) seed = strtoull(VAL(), NULL, 10);
