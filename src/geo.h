@@ -616,7 +616,7 @@ static double ds__qt_mid(double a, double b) { return a * 0.5 + b * 0.5; }
 /* Queries touch leaf buckets scattered through the pool: ask for a leaf's
  * three arrays (first lines) before they are read, so the misses of the
  * leaves under one node overlap instead of coming one after another. */
-static void ds__qt_prefetch(const ds_quadtree *q, uint32_t ni) {
+DS__INLINE void ds__qt_prefetch(const ds_quadtree *q, uint32_t ni) {
     uint32_t b = q->node[ni].blk;
     if (b != DS__QT_NIL) {
         const unsigned char *p = q->blk + (size_t)b * q->blk_stride;
