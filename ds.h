@@ -3312,7 +3312,6 @@ struct ds__tcx {
     size_t used, cap, bytes;     /* arena bytes used / allocated; everything */
 };
 
-
 DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a);
 DSDEF void ds_trie_free(ds_trie *t);
 DSDEF ds_status ds_trie_put(ds_trie *t, const void *key, size_t len, void *val, int *is_new);
