@@ -282,6 +282,16 @@ void test_trie_words(void) {
             used += g.n == 10;
         }
         CHECKF(used > 200, "%zu full lists", used); /* 244 prefixes have 10 keys or more */
+        { /* bad input changes nothing; min_keys 0 and 1 mean 2 */
+            size_t with = ds_trie_memory(&t), lists = t.cx->lists;
+            CHECK(ds_trie_complete_index(NULL, 10, 2) == DS_EINVAL);
+            CHECK(ds_trie_complete_index(&t, 65537, 2) == DS_EINVAL && ds_trie_memory(&t) == with && t.cx);
+            CHECK(ds_trie_complete_index(&t, 3, 0) == DS_OK && t.cx->k == 3 && t.cx->min == 2);
+            lists = t.cx->lists;
+            CHECK(ds_trie_complete_index(&t, 3, 1) == DS_OK && t.cx->lists == lists);
+            CHECK(ds_trie_complete_index(&t, 3, 2) == DS_OK && t.cx->lists == lists && lists > 20000);
+            CHECK(ds_trie_complete_index(&t, 10, 16) == DS_OK && ds_trie_memory(&t) == with);
+        }
         CHECK(ds_trie_incr(&t, "zebra", 5, 1, NULL) == DS_OK && ds_trie_memory(&t) == mem); /* a write drops it */
     }
     mem_before = ds_trie_memory(&t);
