@@ -1115,32 +1115,65 @@ static int ds__tcx_collect(void *ctx, const void *key, size_t len, double score,
     return 0;
 }
 /* Subtree key counts, bottom-up; the nodes holding >= min keys go to
- * v (grown as needed). 0 on allocation failure. Recursion as deep as
- * the tree (as ds__twalk). */
+ * v (grown as needed). 0 on allocation failure. Depth-first with its own
+ * stack, not recursion: a chain of nested keys can be deeper than the
+ * call stack. */
 typedef struct ds__tnodes {
     const ds__tnode **v;
     size_t n, cap;
 } ds__tnodes;
-static int ds__tcx_count(const ds__tnode *n, size_t min, ds__tnodes *v, const ds_alloc *a, size_t *count) {
-    size_t c = (n->bits & DS__THAS) ? 1 : 0, sub;
-    uint16_t i;
-    for (i = 0; i < n->nkids; i++) {
-        if (!ds__tcx_count(ds__tkids(n)[i], min, v, a, &sub)) return 0;
-        c += sub;
+typedef struct ds__tcframe {
+    const ds__tnode *n;
+    size_t keys; /* counted so far: n's own and its finished children's */
+    unsigned i;  /* the next child */
+} ds__tcframe;
+static int ds__tcx_count(const ds__tnode *root, size_t min, ds__tnodes *v, const ds_alloc *a) {
+    ds__tcframe local[64], *st = local;
+    size_t sp = 1, cap = sizeof local / sizeof local[0];
+    int ok = 1;
+    st[0].n = root;
+    st[0].keys = (root->bits & DS__THAS) ? 1 : 0;
+    st[0].i = 0;
+    while (sp && ok) {
+        ds__tcframe *f = &st[sp - 1];
+        if (f->i < f->n->nkids) { /* down into the next child */
+            const ds__tnode *c = ds__tkids(f->n)[f->i++];
+            if (sp == cap) {
+                ds__tcframe *ns = (ds__tcframe *)DS_MALLOC(a, 2 * cap * sizeof *ns);
+                if (!ns) {
+                    ok = 0;
+                    break;
+                }
+                memcpy(ns, st, sp * sizeof *ns);
+                if (st != local) DS_FREE(a, st, cap * sizeof *st);
+                st = ns;
+                cap *= 2;
+            }
+            st[sp].n = c;
+            st[sp].keys = (c->bits & DS__THAS) ? 1 : 0;
+            st[sp].i = 0;
+            sp++;
+            continue;
+        }
+        sp--; /* f is done: its count goes to its parent */
+        if (sp) st[sp - 1].keys += f->keys;
+        if (f->keys < min) continue;
+        if (v->n == v->cap) {
+            size_t nc = v->cap ? 2 * v->cap : 64;
+            const ds__tnode **nv = (const ds__tnode **)DS_MALLOC(a, nc * sizeof *nv);
+            if (!nv) {
+                ok = 0;
+                break;
+            }
+            if (v->n) memcpy((void *)nv, (const void *)v->v, v->n * sizeof *nv);
+            if (v->v) DS_FREE(a, (void *)v->v, v->cap * sizeof *v->v);
+            v->v = nv;
+            v->cap = nc;
+        }
+        v->v[v->n++] = f->n;
     }
-    *count = c;
-    if (c < min) return 1;
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? 2 * v->cap : 64;
-        const ds__tnode **nv = (const ds__tnode **)DS_MALLOC(a, nc * sizeof *nv);
-        if (!nv) return 0;
-        if (v->n) memcpy((void *)nv, (const void *)v->v, v->n * sizeof *nv);
-        if (v->v) DS_FREE(a, (void *)v->v, v->cap * sizeof *v->v);
-        v->v = nv;
-        v->cap = nc;
-    }
-    v->v[v->n++] = n;
-    return 1;
+    if (st != local) DS_FREE(a, st, cap * sizeof *st);
+    return ok;
 }
 /* n's list into x (n holds >= 2 keys, so it is not a leaf: its maximum
  * is its own). 0 on allocation failure. */
@@ -1180,7 +1213,7 @@ DSDEF ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys) {
     ds__tcx *x;
     ds__tnodes v = {NULL, 0, 0};
     ds__tcbuild l;
-    size_t i, total;
+    size_t i;
     int ok;
     if (!t) return DS_EINVAL;
     if (k == 0) { /* drop it */
@@ -1195,7 +1228,7 @@ DSDEF ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys) {
     x->min = min_keys;
     memset(&l, 0, sizeof l);
     l.a = t->alloc;
-    ok = !t->root || ds__tcx_count(t->root, min_keys, &v, t->alloc, &total);
+    ok = !t->root || ds__tcx_count(t->root, min_keys, &v, t->alloc);
     for (x->slots = 8; ok && x->slots < 2 * v.n;) x->slots *= 2; /* load <= 1/2 */
     ok = ok && (x->node = (const ds__tnode **)DS_MALLOC(t->alloc, x->slots * sizeof *x->node)) != NULL &&
          (x->off = (size_t *)DS_MALLOC(t->alloc, x->slots * sizeof *x->off)) != NULL &&

@@ -48,6 +48,23 @@ static int collect(void *ctx, const void *key, size_t len, double score, void *v
     return g->stop_at && g->n >= g->stop_at;
 }
 
+/* Lengths and scores of keys of any length. */
+typedef struct tlens {
+    size_t len[8];
+    double score[8];
+    size_t n;
+} tlens;
+static int collect_len(void *ctx, const void *key, size_t len, double score, void *val) {
+    tlens *g = (tlens *)ctx;
+    (void)key, (void)val;
+    if (g->n < 8) {
+        g->len[g->n] = len;
+        g->score[g->n] = score;
+    }
+    g->n++;
+    return 0;
+}
+
 /* Random keys over a 3-letter alphabet including NUL, so prefixes, shared
  * edges and embedded zero bytes are everywhere. */
 static size_t rand_key(ds_rng *r, unsigned char *k) {
@@ -577,4 +594,26 @@ void test_trie_shapes(void) {
     }
     CHECK(ds_trie_len(&t) == 0 && ds_trie_memory(&t) == 0);
     ds_trie_free(&t);
+    { /* a chain of 1000 nested keys ("a", "aa", ...): the index walks it with its own stack */
+        static unsigned char k[1000];
+        size_t n, j, want[4] = {0, 0, 0, 0};
+        memset(k, 'a', sizeof k);
+        ds_trie_init(&t, NULL);
+        for (n = 1; n <= sizeof k; n++) CHECK(ds_trie_put_score(&t, k, n, NULL, (double)(n * 7919 % 1009), NULL) == DS_OK);
+        for (n = 500; n <= sizeof k; n++) /* the top 4 under the 500-byte prefix (distinct scores) */
+            for (j = 0; j < 4; j++)
+                if (!want[j] || n * 7919 % 1009 > want[j] * 7919 % 1009) {
+                    memmove(&want[j + 1], &want[j], (3 - j) * sizeof want[0]);
+                    want[j] = n;
+                    break;
+                }
+        for (n = 0; n < 2; n++) {
+            tlens g;
+            memset(&g, 0, sizeof g);
+            if (n) CHECK(ds_trie_complete_index(&t, 4, 2) == DS_OK && t.cx->lists == sizeof k); /* the root and every key but the last */
+            CHECK(ds_trie_complete(&t, k, 500, 4, collect_len, &g) == 4);
+            for (j = 0; j < 4; j++) CHECK(g.len[j] == want[j] && g.score[j] == (double)(want[j] * 7919 % 1009));
+        }
+        ds_trie_free(&t);
+    }
 }
