@@ -480,6 +480,14 @@ static int ds__hn_cand_grow(ds_hnsw_scratch *s) {
     return 1;
 }
 
+/* A fresh visited mark: bump the epoch, clearing the marks when it wraps. */
+static void ds__hn_new_epoch(ds_hnsw_scratch *s) {
+    if (++s->epoch == 0) {
+        memset(s->mark, 0, s->nmark * sizeof *s->mark);
+        s->epoch = 1;
+    }
+}
+
 /* Best-first search on layer lc from ep: s->top becomes a max-heap of the
  * (up to) ef nearest accepted elements; returns how many, or sets *oom
  * (search scratch only: the build scratch holds every slot). Rejected
@@ -490,10 +498,7 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
     size_t nc = 0, nt = 0;
     ds__hnsw_pair x, tmp;
     float lower = epd;
-    if (++s->epoch == 0) {
-        memset(s->mark, 0, s->nmark * sizeof *s->mark);
-        s->epoch = 1;
-    }
+    ds__hn_new_epoch(s);
     s->mark[ep] = s->epoch;
     x.d = epd;
     x.id = ep;
@@ -545,10 +550,17 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
     return nt;
 }
 
-/* Greedy descent (ef = 1) from layer `from` down to layer `to` + 1. */
-static uint32_t ds__hn_greedy(const ds_hnsw *h, ds__hn_wk *w, const float *q, uint32_t ep,
-                              float *epd, int from, int to) {
+/* Greedy descent (ef = 1) from layer `from` down to layer `to` + 1. An
+ * element scored once in the descent is skipped after (marks in s): *epd
+ * only falls, so it could not win again. This saves the distance back to
+ * the element just left (links are mostly mutual) and to shared neighbours,
+ * and the result is the same as hnswlib's descent without marks. (The
+ * skipped vectors were just read, so this saves arithmetic, not misses.) */
+static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w, const float *q,
+                              uint32_t ep, float *epd, int from, int to) {
     int lc;
+    ds__hn_new_epoch(s);
+    s->mark[ep] = s->epoch;
     for (lc = from; lc > to; lc--) {
         int changed = 1;
         while (changed) {
@@ -556,7 +568,10 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds__hn_wk *w, const float *q, ui
             const uint32_t *ln = ds__hn_read_links(h, w, ep, lc, &cnt);
             changed = 0;
             for (j = 0; j < cnt; j++) {
-                float d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
+                float d;
+                if (s->mark[ln[j]] == s->epoch) continue;
+                s->mark[ln[j]] = s->epoch;
+                d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
                 if (d < *epd) {
                     *epd = d;
                     ep = ln[j];
@@ -634,7 +649,7 @@ static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint3
     float epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
     ds__hnsw_pair *sel = w->sel;
     int lc;
-    if (top > L) ep = ds__hn_greedy(h, w, q, ep, &epd, top, L);
+    if (top > L) ep = ds__hn_greedy(h, w->s, w, q, ep, &epd, top, L);
     for (lc = L < top ? L : top; lc >= 0; lc--) {
         int oom = 0;
         size_t nt = ds__hn_search_layer(h, w->s, w, q, ep, epd, h->efc, lc, 0, NULL, NULL, &oom);
@@ -1215,7 +1230,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
     }
     ep = h->entry;
     epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
-    ep = ds__hn_greedy(h, NULL, q, ep, &epd, h->maxlevel, 0);
+    ep = ds__hn_greedy(h, s, NULL, q, ep, &epd, h->maxlevel, 0);
     nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, h->ndel != 0, filter, ctx, &oom);
     if (oom) return DS_ENOMEM;
     /* Read labels (another cache miss each) only for the k nearest and any
