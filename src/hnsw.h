@@ -724,6 +724,21 @@ static unsigned char *ds__hn_l0_align(const ds_hnsw *h, void *mem) {
     unsigned char *p = (unsigned char *)mem;
     return h->l0slack ? p + ((64 - ((uintptr_t)p & 63)) & 63) : p;
 }
+/* Ask Linux for transparent huge pages on the whole 2 MiB pages inside the
+ * level-0 block, before anything is written there (advice only: a no-op
+ * where THP is "never", and where it is "always"). A search reads vectors
+ * at random across the block; with 4 KiB pages one past the TLB's reach
+ * (a few MB) costs a page walk on most of them. */
+static void ds__hn_advise_huge(void *p, size_t bytes) {
+#ifdef DS__MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > a) (void)madvise((void *)a, (size_t)(e - a), DS__MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 static void ds__hn_room_drop(ds_hnsw *h, ds__hn_room *r) {
     int i;
     for (i = 0; i < DS__HN_NB; i++)
@@ -747,6 +762,7 @@ static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
             ds__hn_room_drop(h, r);
             return DS_ENOMEM;
         }
+        if (i == DS__HN_L0) ds__hn_advise_huge(r->nw[i], bytes);
     }
     if (!h->sel) { /* the fixed-size build buffers come with the first growth */
         size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
