@@ -1230,6 +1230,10 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
                 }
                 s->cand[nc++] = x;
                 ds__heap_sift_up((unsigned char *)s->cand, nc - 1, sizeof x, ds__pair_lt, &tmp);
+                /* The nearest candidate is likely the next one expanded: start
+                 * loading its links (the distance read only its vector). */
+                DS__PREFETCH(ds__hn_rec(h, s->cand[0].id));
+                DS__PREFETCH(ds__hn_rec(h, s->cand[0].id) + 64);
                 if (ds__hn_accept(h, e, skip_deleted, filt, ctx)) {
                     s->top[nt++] = x;
                     ds__heap_sift_up((unsigned char *)s->top, nt - 1, sizeof x, ds__pair_gt, &tmp);
@@ -1265,6 +1269,7 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w
             changed = 0;
             for (j = 0; j < cnt; j++) {
                 float d;
+                if (j + 1 < cnt) DS__PREFETCH(ds__hn_vec(h, ln[j + 1]));
                 if (s->mark[ln[j]] == s->epoch) continue;
                 s->mark[ln[j]] = s->epoch;
                 d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
