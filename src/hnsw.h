@@ -857,8 +857,8 @@ static inline ds_status ds__hn_arena(ds_hnsw *h, size_t words) { /* used by veci
  * cache lines, l0 is aligned): a distance then reads ceil(4 dim / 64) lines
  * and never a load that straddles two, where hnswlib's offset (4 + 4 M0)
  * costs a line more per vector (siftsmall: 9 lines for 8) and splits every
- * other load. Padding: 52 bytes a record at M = 16. Smaller vectors keep the
- * packed layout (padding would dwarf them). */
+ * 64-byte load. Records grow by 48 bytes at M = 16 (siftsmall, MNIST).
+ * Smaller vectors keep the packed layout (padding would dwarf them). */
 static void ds__hn_layout(ds_hnsw *h) {
     size_t links = 4 + 4 * h->M0;
     if (h->dim >= 16) {
