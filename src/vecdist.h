@@ -109,6 +109,17 @@ DS_MAP(ds__vlabel_map, uint64_t, uint64_t, ds_hash_u64, ds_eq_u64)
 #ifdef DS__HNSW_X86
 #include <immintrin.h>
 #endif
+/* Transparent huge pages for the HNSW level-0 block (ds__hn_advise_huge):
+ * Linux on x86 and arm64, where MADV_HUGEPAGE is 14. Strict -std=c99 hides
+ * madvise and the constant (_DEFAULT_SOURCE), so both are spelled here. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__))
+#include <sys/mman.h>
+#define DS__MADV_HUGEPAGE 14
+#if !defined(__cplusplus) && !defined(__USE_MISC) && !defined(_GNU_SOURCE) && \
+    !defined(_DEFAULT_SOURCE) && !defined(_BSD_SOURCE)
+extern int madvise(void *addr, size_t len, int advice);
+#endif
+#endif
 
 /*@end*/
 #ifdef __cplusplus
