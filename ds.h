@@ -8215,21 +8215,27 @@ static const unsigned char *ds__tcx_find(const ds__tcx *x, const ds__tnode *n) {
         if (!x->node[i]) return NULL;
     }
 }
-/* Room for need more arena bytes (8-aligned lists). */
-static int ds__tcx_reserve(ds__tcx *x, const ds_alloc *a, size_t need) {
-    size_t nc = x->cap ? x->cap : 4096;
-    unsigned char *np;
-    if (need <= x->cap - x->used) return 1;
-    while (nc - x->used < need) {
+/* *p (cap bytes, NULL when 0) with room for need more past used: its
+ * capacity doubled (from first) until it fits. 0 on allocation failure
+ * (*p as it was). The index's arena, key bytes and node list grow so. */
+static int ds__tcx_grow(const ds_alloc *a, void **p, size_t *cap, size_t used, size_t need, size_t first) {
+    size_t nc = *cap ? *cap : first;
+    void *np;
+    if (need <= *cap - used) return 1;
+    while (nc - used < need) {
         if (nc > SIZE_MAX / 2) return 0;
         nc *= 2;
     }
-    if (!(np = (unsigned char *)DS_MALLOC(a, nc))) return 0;
-    if (x->used) memcpy(np, x->arena, x->used);
-    if (x->arena) DS_FREE(a, x->arena, x->cap);
-    x->arena = np;
-    x->cap = nc;
+    if (!(np = *p ? DS_REALLOC(a, *p, *cap, nc) : DS_MALLOC(a, nc))) return 0;
+    *p = np;
+    *cap = nc;
     return 1;
+}
+static int ds__tcx_reserve(ds__tcx *x, const ds_alloc *a, size_t need) {
+    void *p = x->arena;
+    int ok = ds__tcx_grow(a, &p, &x->cap, x->used, need, 4096);
+    x->arena = (unsigned char *)p;
+    return ok;
 }
 /* One list being built: its entries (k at most) and key bytes. */
 typedef struct ds__tcbuild {
@@ -8244,19 +8250,10 @@ typedef struct ds__tcbuild {
 static int ds__tcx_collect(void *ctx, const void *key, size_t len, double score, void *val) {
     ds__tcbuild *l = (ds__tcbuild *)ctx;
     (void)val;
-    if (len > l->kcap - l->klen) { /* grow the key bytes */
-        size_t nc = l->kcap ? l->kcap : 256;
-        unsigned char *np;
-        while (nc - l->klen < len) {
-            if (nc > SIZE_MAX / 2) return l->fail = 1;
-            nc *= 2;
-        }
-        if (!(np = (unsigned char *)DS_MALLOC(l->a, nc))) return l->fail = 1;
-        if (l->klen) memcpy(np, l->keys, l->klen);
-        if (l->keys) DS_FREE(l->a, l->keys, l->kcap);
-        l->keys = np;
-        l->kcap = nc;
-    }
+    void *keys = l->keys;
+    int ok = ds__tcx_grow(l->a, &keys, &l->kcap, l->klen, len, 256);
+    l->keys = (unsigned char *)keys;
+    if (!ok) return l->fail = 1;
     if (len) memcpy(l->keys + l->klen, key, len);
     l->e[l->n].n = l->b->node;
     l->e[l->n].s = score;
@@ -8309,17 +8306,13 @@ static int ds__tcx_count(const ds__tnode *root, size_t min, ds__tnodes *v, const
         sp--; /* f is done: its count goes to its parent */
         if (sp) st[sp - 1].keys += f->keys;
         if (f->keys < min) continue;
-        if (v->n == v->cap) {
-            size_t nc = v->cap ? 2 * v->cap : 64;
-            const ds__tnode **nv = (const ds__tnode **)DS_MALLOC(a, nc * sizeof *nv);
-            if (!nv) {
-                ok = 0;
-                break;
-            }
-            if (v->n) memcpy((void *)nv, (const void *)v->v, v->n * sizeof *nv);
-            if (v->v) DS_FREE(a, (void *)v->v, v->cap * sizeof *v->v);
-            v->v = nv;
-            v->cap = nc;
+        {
+            void *nv = (void *)v->v;
+            size_t bytes = v->cap * sizeof *v->v;
+            ok = ds__tcx_grow(a, &nv, &bytes, v->n * sizeof *v->v, sizeof *v->v, 64 * sizeof *v->v);
+            v->v = (const ds__tnode **)nv;
+            v->cap = bytes / sizeof *v->v;
+            if (!ok) break;
         }
         v->v[v->n++] = f->n;
     }
@@ -8393,11 +8386,9 @@ DSDEF ds_status ds_trie_complete_index(ds_trie *t, size_t k, size_t min_keys) {
         ds__tcx_free(t->alloc, x);
         return DS_ENOMEM;
     }
-    if (x->cap > x->used) { /* the arena to its size (kept as it is if that cannot allocate) */
-        unsigned char *np = x->used ? (unsigned char *)DS_MALLOC(t->alloc, x->used) : NULL;
-        if (np || !x->used) {
-            if (x->used) memcpy(np, x->arena, x->used);
-            if (x->arena) DS_FREE(t->alloc, x->arena, x->cap);
+    if (x->cap > x->used && x->used) { /* the arena to its size (kept as it is if that cannot allocate) */
+        unsigned char *np = (unsigned char *)DS_REALLOC(t->alloc, x->arena, x->cap, x->used);
+        if (np) {
             x->arena = np;
             x->cap = x->used;
         }
