@@ -242,10 +242,26 @@ static ds__tnode *ds__tcopy(ds_trie *t, const ds__tnode *n, unsigned kcap, int v
     }
     return c;
 }
+/* Every node under n and n itself, in constant space (no recursion: a
+ * chain of nested keys can be deeper than the call stack). Going down
+ * into a node's last child, its slot keeps the way back (the pointer to
+ * the node's parent); coming back, that child is gone. */
 static void ds__tfree_tree(ds_trie *t, ds__tnode *n) {
-    uint16_t i;
-    for (i = 0; i < n->nkids; i++) ds__tfree_tree(t, ds__tkids(n)[i]);
-    ds__tdelete_node(t, n);
+    ds__tnode *up = NULL;
+    for (;;) {
+        if (n->nkids) {
+            ds__tnode *c = ds__tkids(n)[n->nkids - 1];
+            ds__tkids(n)[n->nkids - 1] = up;
+            up = n;
+            n = c;
+            continue;
+        }
+        ds__tdelete_node(t, n); /* its size comes from its slots, not nkids */
+        if (!up) return;
+        n = up;
+        up = ds__tkids(n)[n->nkids - 1];
+        n->nkids--;
+    }
 }
 DSDEF ds_status ds_trie_init(ds_trie *t, const ds_alloc *a) {
     if (!t) return DS_EINVAL;
