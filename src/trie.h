@@ -1062,7 +1062,8 @@ static void ds__tcx_free(const ds_alloc *a, ds__tcx *x) {
     if (x->arena) DS_FREE(a, x->arena, x->cap);
     DS_FREE(a, x, sizeof *x);
 }
-/* Writes call this first: the lists would go stale. */
+/* A write that succeeded calls this: the lists would go stale (a failed
+ * one leaves the nodes, and so the lists, as they were). */
 static void ds__tcx_drop(ds_trie *t) {
     if (!t->cx) return;
     t->bytes -= t->cx->bytes;
