@@ -4632,6 +4632,12 @@ static inline unsigned ds__freq_estimate(const ds__freq *f, uint64_t h) {
     e2 = e2 < e3 ? e2 : e3;
     return e0 < e2 ? e0 : e2;
 }
+/* Every 10 x capacity adds: halve every counter (out of line: rare). */
+static DS__NOINLINE void ds__freq_age(ds__freq *f) {
+    size_t i;
+    for (i = 0; i < f->width / 4; i++) f->rows[i] = (f->rows[i] >> 1) & 0x7777777777777777ull;
+    f->adds /= 2;
+}
 static inline void ds__freq_add(ds__freq *f, uint64_t h) {
     uint64_t x = ds_mix64(h);
     uint64_t *b = ds__freq_block(f, x);
@@ -4640,11 +4646,7 @@ static inline void ds__freq_add(ds__freq *f, uint64_t h) {
     ds__freq_inc1(b + 2, sel >> 5);
     ds__freq_inc1(b + 4, sel >> 10);
     ds__freq_inc1(b + 6, sel >> 15);
-    if (DS__UNLIKELY(++f->adds >= f->sample)) { /* age: halve every counter */
-        size_t i;
-        for (i = 0; i < f->width / 4; i++) f->rows[i] = (f->rows[i] >> 1) & 0x7777777777777777ull;
-        f->adds /= 2;
-    }
+    if (DS__UNLIKELY(++f->adds >= f->sample)) ds__freq_age(f);
 }
 /* One count per access: a get that missed counted the key already, so the
  * put that follows it (the read-through pattern) does not count it again;
