@@ -2678,48 +2678,52 @@ static int ds__hn_host_le(void) {
     memcpy(&c, &one, 1);
     return c == 1;
 }
-/* n 32-bit words (u32, or float bits) little-endian, in 256-word pieces;
- * the reader takes the same pieces so the running checksums agree. */
+/* n words of wsz bytes (4: u32 or float bits; 2: halves) little-endian,
+ * in pieces of DS__HN_CHUNK words; the reader takes the same pieces so the
+ * running checksums agree. */
 #define DS__HN_CHUNK 256
-static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) {
+static void ds__hn_put_w(ds__enc *e, const void *a, size_t n, size_t wsz) {
     const unsigned char *p = (const unsigned char *)a;
     unsigned char buf[DS__HN_CHUNK * 4];
     while (n && e->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
         if (ds__hn_host_le()) {
-            ds__put(e, p, c * 4);
+            ds__put(e, p, c * wsz);
         } else {
             for (i = 0; i < c; i++) {
                 uint32_t u;
-                memcpy(&u, p + 4 * i, 4);
-                buf[4 * i] = (unsigned char)u;
-                buf[4 * i + 1] = (unsigned char)(u >> 8);
-                buf[4 * i + 2] = (unsigned char)(u >> 16);
-                buf[4 * i + 3] = (unsigned char)(u >> 24);
+                uint16_t h;
+                if (wsz == 2) memcpy(&h, p + 2 * i, 2), u = h;
+                else memcpy(&u, p + 4 * i, 4);
+                for (j = 0; j < wsz; j++) buf[wsz * i + j] = (unsigned char)(u >> (8 * j));
             }
-            ds__put(e, buf, c * 4);
+            ds__put(e, buf, c * wsz);
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
-static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
+static void ds__hn_get_w(ds__dec *d, void *a, size_t n, size_t wsz) {
     unsigned char *p = (unsigned char *)a;
     while (n && d->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
-        ds__get(d, p, c * 4);
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
+        ds__get(d, p, c * wsz);
         if (d->st == DS_OK && !ds__hn_host_le()) {
             for (i = 0; i < c; i++) {
-                const unsigned char *b = p + 4 * i;
-                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                             (uint32_t)b[3] << 24;
-                memcpy(p + 4 * i, &u, 4);
+                uint32_t u = 0;
+                uint16_t h;
+                for (j = wsz; j-- > 0;) u = u << 8 | p[wsz * i + j];
+                h = (uint16_t)u;
+                if (wsz == 2) memcpy(p + 2 * i, &h, 2);
+                else memcpy(p + 4 * i, &u, 4);
             }
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
+static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) { ds__hn_put_w(e, a, n, 4); }
+static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) { ds__hn_get_w(d, a, n, 4); }
 /* Links are stored in full fixed-size lists (unused slots zero), so the
  * file is as large as the memory it asks for: load never allocates much
  * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
@@ -2788,8 +2792,7 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
         ds__put_u64(&e, ds__hn_label(h, id));
         ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
         ds__hn_put_links(&e, ln, cnt, h->M0);
-        if (h->dist16) ds__put_words(&e, ds__hn_vec(h, id), h->dim, 2);
-        else ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
+        ds__hn_put_w(&e, ds__hn_vec(h, id), h->dim, h->dist16 ? 2 : 4);
     }
     for (id = 0; id < h->n; id++) {
         for (lc = 1; lc <= h->level[id]; lc++) {
@@ -2902,8 +2905,7 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         flagged += rec[2];
         ln = ds__hn_links(t, id, 0, &cnt);
         ds__hn_get_links(d, ln, cnt, t->M0);
-        if (t->dist16) ds__get_words(d, rec + t->vec_off, t->dim, 2);
-        else ds__hn_get_w32(d, rec + t->vec_off, t->dim);
+        ds__hn_get_w(d, rec + t->vec_off, t->dim, t->dist16 ? 2 : 4);
         if (d->st != DS_OK) break;
         for (j = 0; j < cnt; j++)
             if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;

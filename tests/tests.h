@@ -99,12 +99,12 @@
 #define DS_TESTS_CONC_HNSW(X)                                              \
     X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
     X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
-    X(conc_hnsw_batch_errors)
+    X(conc_hnsw_batch_errors) X(conc_hnsw_f16)
 #else
 #define DS_TESTS_CONC_HNSW(X)                                              \
     X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
     X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
-    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)
+    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom) X(conc_hnsw_f16)
 #endif
 
 #define DS_TEST_LIST_CONC(X)                                               \
