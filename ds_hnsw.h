@@ -1,6 +1,7 @@
 /* ds_hnsw.h - vector search for ds: exact (flat) index and HNSW   v0.2.0
  *
- * Float32 vectors: distance kernels (scalar + AVX2/FMA + AVX-512, picked at
+ * Float32 vectors (ds_hnsw may store them as binary16: DS_HNSW_STORE_F16):
+ * distance kernels (scalar + AVX2/FMA + AVX-512, picked at
  * run time), an exact index (ds_flat) that can also scan vectors the caller
  * owns (a read-only mmap of a .fvecs file, say) without copying, an HNSW
  * graph index (ds_hnsw; Malkov & Yashunin, "Efficient and robust
