@@ -162,23 +162,6 @@ static DS__UNUSED int ds__vec_finite(const float *v, size_t dim) {
     return 1;
 }
 
-/* Scalar references: one plain accumulator, the order a reader expects. */
-static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
-    float s = 0.0f;
-    size_t i;
-    for (i = 0; i < dim; i++) {
-        float t = a[i] - b[i];
-        s += t * t;
-    }
-    return s;
-}
-static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
-    float s = 0.0f;
-    size_t i;
-    for (i = 0; i < dim; i++) s += a[i] * b[i];
-    return s;
-}
-
 /* binary16: 1 sign, 5 exponent (bias 15), 10 fraction bits. Widening is
  * exact: a normal half moves its exponent to float's bias (127 - 15 =
  * 112), a subnormal is its fraction times 2^-24 (an exact float product). */
@@ -221,21 +204,44 @@ DSDEF uint16_t ds_f32_to_f16(float x) {
     return (uint16_t)(sign | q);
 }
 
-/* fp32 x fp16 references: the scalar loops above on the widened b. */
-static float ds__l2sq_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+/* Every kernel below is one body per level and operation, shared by the
+ * fp32 kernel (b floats, half = 0) and the fp32 x fp16 one (b halves,
+ * half = 1, widened exactly as they load): the same lanes and the same
+ * order of additions, so the fp16 kernel's result is the fp32 kernel's on
+ * the widened b, bit for bit. The bodies are forced inline and the
+ * wrappers pass a constant, so each kernel compiles to its own loop. */
+
+/* b[i] as a float. */
+DS__INLINE float ds__vat(const void *b, size_t i, int half) {
+    return half ? ds_f16_to_f32(((const uint16_t *)b)[i]) : ((const float *)b)[i];
+}
+/* Scalar references: one plain accumulator, the order a reader expects. */
+DS__INLINE float ds__l2sq_scalar_any(const float *a, const void *b, int half, size_t dim) {
     float s = 0.0f;
     size_t i;
     for (i = 0; i < dim; i++) {
-        float t = a[i] - ds_f16_to_f32(b[i]);
+        float t = a[i] - ds__vat(b, i, half);
         s += t * t;
     }
     return s;
 }
-static float ds__dot_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+DS__INLINE float ds__dot_scalar_any(const float *a, const void *b, int half, size_t dim) {
     float s = 0.0f;
     size_t i;
-    for (i = 0; i < dim; i++) s += a[i] * ds_f16_to_f32(b[i]);
+    for (i = 0; i < dim; i++) s += a[i] * ds__vat(b, i, half);
     return s;
+}
+static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_scalar_any(a, b, 0, dim);
+}
+static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
+    return ds__dot_scalar_any(a, b, 0, dim);
+}
+static float ds__l2sq_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_scalar_any(a, b, 1, dim);
+}
+static float ds__dot_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_scalar_any(a, b, 1, dim);
 }
 static void ds__f16_widen_scalar(const uint16_t *src, float *dst, size_t n) {
     size_t i;
@@ -244,105 +250,76 @@ static void ds__f16_widen_scalar(const uint16_t *src, float *dst, size_t n) {
 
 #ifdef DS__HNSW_X86
 /* AVX2+FMA: two 8-lane accumulators (hides the FMA latency), then 8 and
- * the scalar tail. */
-__attribute__((target("avx2,fma"))) static float ds__hsum256(__m256 v) {
+ * the scalar tail. F16C is in the target for the fp16 kernels' vcvtph2ps;
+ * the fp32 ones hold no F16C instruction (half is 0 there), so they still
+ * run wherever AVX2 and FMA do. */
+#define DS__AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+DS__AVX2_TARGET static float ds__hsum256(__m256 v) {
     __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
     lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
     return _mm_cvtss_f32(lo);
 }
-__attribute__((target("avx2,fma"))) static float ds__l2sq_avx2(const float *a, const float *b,
-                                                               size_t dim) {
+/* 8 lanes of b from b[i]: floats, or halves widened. */
+DS__AVX2_TARGET DS__INLINE __m256 ds__ld8(const void *b, size_t i, int half) {
+    if (half) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)b + i)));
+    return _mm256_loadu_ps((const float *)b + i);
+}
+DS__AVX2_TARGET DS__INLINE float ds__l2sq_avx2_any(const float *a, const void *b, int half,
+                                                   size_t dim) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
     for (; i + 16 <= dim; i += 16) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), ds__ld8(b, i + 8, half));
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         s1 = _mm256_fmadd_ps(d1, d1, s1);
     }
     if (i + 8 <= dim) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half));
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         i += 8;
     }
     s = ds__hsum256(_mm256_add_ps(s0, s1));
     for (; i < dim; i++) {
-        float t = a[i] - b[i];
+        float t = a[i] - ds__vat(b, i, half);
         s += t * t;
     }
     return s;
 }
-__attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, const float *b,
-                                                              size_t dim) {
+DS__AVX2_TARGET DS__INLINE float ds__dot_avx2_any(const float *a, const void *b, int half,
+                                                  size_t dim) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
     for (; i + 16 <= dim; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), ds__ld8(b, i + 8, half), s1);
     }
     if (i + 8 <= dim) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half), s0);
         i += 8;
     }
     s = ds__hsum256(_mm256_add_ps(s0, s1));
-    for (; i < dim; i++) s += a[i] * b[i];
+    for (; i < dim; i++) s += a[i] * ds__vat(b, i, half);
     return s;
 }
-/* fp32 x fp16 with F16C: the kernels above, step for step, with b's 8
- * halves widened by vcvtph2ps (exact) where they load 8 floats, so the
- * result is the fp32 kernel's on the widened b, bit for bit. */
-__attribute__((target("avx2,fma,f16c"))) static __m256 ds__ld8h(const uint16_t *p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+DS__AVX2_TARGET static float ds__l2sq_avx2(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_avx2_any(a, b, 0, dim);
 }
-__attribute__((target("avx2,fma,f16c"))) static float ds__l2sq_f16_avx2(const float *a,
-                                                                        const uint16_t *b,
-                                                                        size_t dim) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    size_t i = 0;
-    float s;
-    for (; i + 16 <= dim; i += 16) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8h(b + i));
-        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), ds__ld8h(b + i + 8));
-        s0 = _mm256_fmadd_ps(d0, d0, s0);
-        s1 = _mm256_fmadd_ps(d1, d1, s1);
-    }
-    if (i + 8 <= dim) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8h(b + i));
-        s0 = _mm256_fmadd_ps(d0, d0, s0);
-        i += 8;
-    }
-    s = ds__hsum256(_mm256_add_ps(s0, s1));
-    for (; i < dim; i++) {
-        float t = a[i] - ds_f16_to_f32(b[i]);
-        s += t * t;
-    }
-    return s;
+DS__AVX2_TARGET static float ds__dot_avx2(const float *a, const float *b, size_t dim) {
+    return ds__dot_avx2_any(a, b, 0, dim);
 }
-__attribute__((target("avx2,fma,f16c"))) static float ds__dot_f16_avx2(const float *a,
-                                                                       const uint16_t *b,
-                                                                       size_t dim) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    size_t i = 0;
-    float s;
-    for (; i + 16 <= dim; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8h(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), ds__ld8h(b + i + 8), s1);
-    }
-    if (i + 8 <= dim) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8h(b + i), s0);
-        i += 8;
-    }
-    s = ds__hsum256(_mm256_add_ps(s0, s1));
-    for (; i < dim; i++) s += a[i] * ds_f16_to_f32(b[i]);
-    return s;
+DS__AVX2_TARGET static float ds__l2sq_f16_avx2(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_avx2_any(a, b, 1, dim);
 }
-__attribute__((target("avx2,fma,f16c"))) static void ds__f16_widen_f16c(const uint16_t *src,
-                                                                        float *dst, size_t n) {
+DS__AVX2_TARGET static float ds__dot_f16_avx2(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_avx2_any(a, b, 1, dim);
+}
+DS__AVX2_TARGET static void ds__f16_widen_f16c(const uint16_t *src, float *dst, size_t n) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, ds__ld8h(src + i));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, ds__ld8(src, i, 1));
     for (; i < n; i++) dst[i] = ds_f16_to_f32(src[i]);
 }
 #ifdef DS__HNSW_AVX512
@@ -355,84 +332,70 @@ __attribute__((target("avx2,fma,f16c"))) static void ds__f16_widen_f16c(const ui
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 /* AVX-512F: 16 lanes, the tail as one masked load (no scalar loop). */
-__attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, const float *b,
-                                                                size_t dim) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= dim; i += 32) {
-        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-        s0 = _mm512_fmadd_ps(d0, d0, s0);
-        s1 = _mm512_fmadd_ps(d1, d1, s1);
-    }
-    for (; i < dim; i += 16) {
-        size_t left = dim - i;
-        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
-        s0 = _mm512_fmadd_ps(d0, d0, s0);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-__attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, const float *b,
-                                                               size_t dim) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= dim; i += 32) {
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-    }
-    for (; i < dim; i += 16) {
-        size_t left = dim - i;
-        __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-/* fp32 x fp16, as the two above with b widened 16 halves at a time. A
- * partial tail goes through a zeroed 16-half copy (a masked 16-bit load
- * needs AVX-512BW): its lanes past dim widen to +0, as the fp32 kernel's
- * masked loads read them, so the sums agree bit for bit. */
-__attribute__((target("avx512f"))) static __m512 ds__ld16h(const uint16_t *p, size_t left) {
+#define DS__AVX512_TARGET __attribute__((target("avx512f")))
+/* 16 lanes of b from b[i], the first `left` of them (all when left >= 16;
+ * the rest read as +0): floats, or halves widened. A partial tail of
+ * halves goes through a zeroed copy (a masked 16-bit load needs
+ * AVX-512BW); its lanes widen to +0 as the float kernel's masked lanes
+ * read, so the sums agree bit for bit. */
+DS__AVX512_TARGET DS__INLINE __m512 ds__ld16(const void *b, size_t i, size_t left, int half) {
+    const uint16_t *h = (const uint16_t *)b + i;
     uint16_t t[16];
-    if (left >= 16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
-    memset(t, 0, sizeof t);
-    memcpy(t, p, left * sizeof *p);
-    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)t));
+    if (!half) {
+        if (left >= 16) return _mm512_loadu_ps((const float *)b + i);
+        return _mm512_maskz_loadu_ps((__mmask16)((1u << left) - 1u), (const float *)b + i);
+    }
+    if (left < 16) {
+        memset(t, 0, sizeof t);
+        memcpy(t, h, left * sizeof *h);
+        h = t;
+    }
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)h));
 }
-__attribute__((target("avx512f"))) static float ds__l2sq_f16_avx512(const float *a,
-                                                                    const uint16_t *b,
-                                                                    size_t dim) {
+DS__AVX512_TARGET DS__INLINE float ds__l2sq_avx512_any(const float *a, const void *b, int half,
+                                                       size_t dim) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= dim; i += 32) {
-        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), ds__ld16h(b + i, 16));
-        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), ds__ld16h(b + i + 16, 16));
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), ds__ld16(b, i, 16, half));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), ds__ld16(b, i + 16, 16, half));
         s0 = _mm512_fmadd_ps(d0, d0, s0);
         s1 = _mm512_fmadd_ps(d1, d1, s1);
     }
     for (; i < dim; i += 16) {
         size_t left = dim - i;
         __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16h(b + i, left));
+        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16(b, i, left, half));
         s0 = _mm512_fmadd_ps(d0, d0, s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
-__attribute__((target("avx512f"))) static float ds__dot_f16_avx512(const float *a,
-                                                                   const uint16_t *b,
-                                                                   size_t dim) {
+DS__AVX512_TARGET DS__INLINE float ds__dot_avx512_any(const float *a, const void *b, int half,
+                                                      size_t dim) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= dim; i += 32) {
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), ds__ld16h(b + i, 16), s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), ds__ld16h(b + i + 16, 16), s1);
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), ds__ld16(b, i, 16, half), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), ds__ld16(b, i + 16, 16, half), s1);
     }
     for (; i < dim; i += 16) {
         size_t left = dim - i;
         __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16h(b + i, left), s0);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16(b, i, left, half), s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+DS__AVX512_TARGET static float ds__l2sq_avx512(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_avx512_any(a, b, 0, dim);
+}
+DS__AVX512_TARGET static float ds__dot_avx512(const float *a, const float *b, size_t dim) {
+    return ds__dot_avx512_any(a, b, 0, dim);
+}
+DS__AVX512_TARGET static float ds__l2sq_f16_avx512(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_avx512_any(a, b, 1, dim);
+}
+DS__AVX512_TARGET static float ds__dot_f16_avx512(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_avx512_any(a, b, 1, dim);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -449,25 +412,23 @@ DSDEF int ds_dist_simd_level(void) {
 #endif
     return DS_SIMD_SCALAR;
 }
+/* A level's kernels, {scalar, AVX2, AVX-512}; a level this build lacks is
+ * NULL, and never asked for (the getters stop at the CPU's level, which
+ * counts only what the build has). */
+#if defined(DS__HNSW_AVX512)
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, avx2, avx512}
+#elif defined(DS__HNSW_X86)
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, avx2, NULL}
+#else
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, NULL, NULL}
+#endif
 DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level) {
-    if (level < 0 || level > ds_dist_simd_level()) return NULL;
-#ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__l2sq_avx512;
-#endif
-    if (level == DS_SIMD_AVX2) return ds__l2sq_avx2;
-#endif
-    return ds__l2sq_scalar;
+    static const ds_dist_fn k[3] = DS__KERNELS(ds__l2sq_scalar, ds__l2sq_avx2, ds__l2sq_avx512);
+    return level < 0 || level > ds_dist_simd_level() ? NULL : k[level];
 }
 DSDEF ds_dist_fn ds_dist_dot_kernel(int level) {
-    if (level < 0 || level > ds_dist_simd_level()) return NULL;
-#ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__dot_avx512;
-#endif
-    if (level == DS_SIMD_AVX2) return ds__dot_avx2;
-#endif
-    return ds__dot_scalar;
+    static const ds_dist_fn k[3] = DS__KERNELS(ds__dot_scalar, ds__dot_avx2, ds__dot_avx512);
+    return level < 0 || level > ds_dist_simd_level() ? NULL : k[level];
 }
 /* AVX2 and F16C: F16C is CPUID.1:ECX bit 29 (clang 14's
  * __builtin_cpu_supports does not know "f16c"); the AVX state it needs is
@@ -486,24 +447,14 @@ DSDEF int ds_dist_f16_level(void) {
     return level == DS_SIMD_AVX2 && !ds__cpu_f16c() ? DS_SIMD_SCALAR : level;
 }
 DSDEF ds_dist_f16_fn ds_dist_l2sq_f16_kernel(int level) {
-    if (level < 0 || level > ds_dist_f16_level()) return NULL;
-#ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__l2sq_f16_avx512;
-#endif
-    if (level == DS_SIMD_AVX2) return ds__l2sq_f16_avx2;
-#endif
-    return ds__l2sq_f16_scalar;
+    static const ds_dist_f16_fn k[3] =
+        DS__KERNELS(ds__l2sq_f16_scalar, ds__l2sq_f16_avx2, ds__l2sq_f16_avx512);
+    return level < 0 || level > ds_dist_f16_level() ? NULL : k[level];
 }
 DSDEF ds_dist_f16_fn ds_dist_dot_f16_kernel(int level) {
-    if (level < 0 || level > ds_dist_f16_level()) return NULL;
-#ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__dot_f16_avx512;
-#endif
-    if (level == DS_SIMD_AVX2) return ds__dot_f16_avx2;
-#endif
-    return ds__dot_f16_scalar;
+    static const ds_dist_f16_fn k[3] =
+        DS__KERNELS(ds__dot_f16_scalar, ds__dot_f16_avx2, ds__dot_f16_avx512);
+    return level < 0 || level > ds_dist_f16_level() ? NULL : k[level];
 }
 /* Widen n halves to floats (internal: the HNSW build's stored-vs-stored
  * distances widen one side once, then use the fp32 x fp16 kernel). F16C
