@@ -957,6 +957,40 @@ static ds_status flat_load_v(void *o, ds_reader *r, const ds_alloc *a) {
 }
 static void flat_free_v(void *o) { ds_flat_free((ds_flat *)o); }
 
+/* h saved into *img and loaded into *g (both the caller's to free): the
+ * whole image read, the same answers to the nq queries qs (dim values
+ * each), and after both insert rows [from, to) of x (label = row + lab0)
+ * byte-identical images: the loaded index grows as the saved one would. */
+static void hnsw_round_trip(ds_hnsw *h, ds_hnsw *g, ds_membuf *img, const float *x, size_t from,
+                            size_t to, uint64_t lab0, const float *qs, size_t nq) {
+    size_t i, j, g1, g2, dim = h->dim;
+    ds_memsrc src;
+    ds_reader rd;
+    ds_membuf b2, b3;
+    ds_status st;
+    hnsw_image(h, img);
+    rd = ds_mem_reader(&src, img->data, img->len);
+    st = ds_hnsw_load(g, &rd, NULL);
+    CHECKF(st == DS_OK && src.pos == src.len, "metric %d: load %s", (int)h->metric, ds_status_name(st));
+    if (st != DS_OK) (void)ds_hnsw_init(g, NULL, NULL); /* a struct free accepts */
+    CHECK(ds_hnsw_len(g) == ds_hnsw_len(h) && ds_hnsw_deleted(g) == ds_hnsw_deleted(h));
+    for (i = 0; i < nq && st == DS_OK; i++) {
+        ds_neighbor a[10], c[10];
+        CHECK(ds_hnsw_search(h, qs + i * dim, 10, 0, NULL, NULL, a, &g1) == DS_OK);
+        CHECK(ds_hnsw_search(g, qs + i * dim, 10, 0, NULL, NULL, c, &g2) == DS_OK && g1 == g2);
+        for (j = 0; j < g1; j++) CHECK(a[j].label == c[j].label && a[j].dist == c[j].dist);
+    }
+    for (i = from; i < to && st == DS_OK; i++) {
+        CHECK(ds_hnsw_insert(h, i + lab0, x + i * dim) == DS_OK);
+        CHECK(ds_hnsw_insert(g, i + lab0, x + i * dim) == DS_OK);
+    }
+    hnsw_image(h, &b2);
+    hnsw_image(g, &b3);
+    CHECK(st != DS_OK || (b2.len == b3.len && memcmp(b2.data, b3.data, b2.len) == 0));
+    ds_membuf_free(&b2);
+    ds_membuf_free(&b3);
+}
+
 /* save -> load gives identical search results (every metric, with deletes,
  * after which the loaded index grows exactly as the original would); a
  * small image refuses every truncation and bit flip. */
@@ -971,43 +1005,17 @@ void test_hnsw_save_load(void) {
     for (met = 1; met <= 3; met++) {
         ds_hnsw h, g;
         ds_hnsw_params p = hparams(D, (ds_metric)met, 6, 40, 77);
-        ds_membuf b, b2, b3;
-        ds_memsrc src;
-        ds_reader rd;
-        size_t i, j, g1, g2;
+        ds_membuf b;
+        size_t i;
         p.ef_search = 33;
         p.max_elements = N + 10;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         for (i = 0; i < N - 50; i++) CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
         for (i = 0; i < N - 50; i += 9) CHECK(ds_hnsw_del(&h, i + 5) == DS_OK);
-        ds_membuf_init(&b, NULL);
-        CHECK(ds_hnsw_save(&h, ds_membuf_writer(&b)) == DS_OK);
-        rd = ds_mem_reader(&src, b.data, b.len);
-        {
-            ds_status st = ds_hnsw_load(&g, &rd, NULL);
-            CHECKF(st == DS_OK, "metric %d: load %s", met, ds_status_name(st));
-        }
+        hnsw_round_trip(&h, &g, &b, x, N - 50, N, 5, x + N * D, NQ);
         CHECK(ds_hnsw_get_params(&g).ef_search == 33 && ds_hnsw_get_params(&g).max_elements == N + 10);
-        CHECK(ds_hnsw_len(&g) == ds_hnsw_len(&h) && ds_hnsw_deleted(&g) == ds_hnsw_deleted(&h));
-        for (i = 0; i < NQ; i++) {
-            ds_neighbor a[10], c[10];
-            const float *q = x + (N + i) * D;
-            CHECK(ds_hnsw_search(&h, q, 10, 0, NULL, NULL, a, &g1) == DS_OK);
-            CHECK(ds_hnsw_search(&g, q, 10, 0, NULL, NULL, c, &g2) == DS_OK);
-            CHECK(g1 == g2);
-            for (j = 0; j < g1; j++) CHECK(a[j].label == c[j].label && a[j].dist == c[j].dist);
-        }
-        /* both grow identically after the load */
-        for (i = N - 50; i < N; i++) {
-            CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
-            CHECK(ds_hnsw_insert(&g, i + 5, x + i * D) == DS_OK);
-        }
-        hnsw_image(&h, &b2);
-        hnsw_image(&g, &b3);
-        CHECK(b2.len == b3.len && memcmp(b2.data, b3.data, b2.len) == 0);
+        CHECK(b.len > 12 && b.data[4] == 1); /* format v1 */
         ds_membuf_free(&b);
-        ds_membuf_free(&b2);
-        ds_membuf_free(&b3);
         ds_hnsw_free(&h);
         ds_hnsw_free(&g);
     }
@@ -1496,7 +1504,7 @@ void test_hnsw_f16_bad_input(void) {
     ds_hnsw_free(&h);
 }
 
-/* save -> load of F16 indexes: format v2 (an F32 index still writes v1),
+/* save -> load of F16 indexes: format v2 (test_hnsw_save_load: F32 v1),
  * identical results, and both grow identically after; a small image
  * refuses every truncation and bit flip; a hostile count is refused
  * before allocating; a stored inf half (a consistent checksum) is
@@ -1512,37 +1520,16 @@ void test_hnsw_f16_save_load(void) {
     for (met = 1; met <= 3; met += 2) {
         ds_hnsw h, g;
         ds_hnsw_params p = hparams(D, (ds_metric)met, 6, 40, 5);
-        ds_membuf b, b2, b3;
-        ds_memsrc src;
-        ds_reader rd;
-        size_t i, j, g1, g2;
+        ds_membuf b;
+        size_t i;
         p.storage = DS_HNSW_STORE_F16;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         for (i = 0; i < N - 40; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
         for (i = 0; i < N - 40; i += 7) CHECK(ds_hnsw_del(&h, i) == DS_OK);
-        hnsw_image(&h, &b);
-        CHECK(b.len > 12 && b.data[4] == 2 && b.data[5] == 0);
-        rd = ds_mem_reader(&src, b.data, b.len);
-        CHECK(ds_hnsw_load(&g, &rd, NULL) == DS_OK && src.pos == src.len);
+        hnsw_round_trip(&h, &g, &b, x, N - 40, N, 0, x + N * D, NQ);
+        CHECK(b.len > 12 && b.data[4] == 2 && b.data[5] == 0); /* format v2 */
         CHECK(ds_hnsw_get_params(&g).storage == DS_HNSW_STORE_F16 && g.rec == h.rec);
-        CHECK(ds_hnsw_memory(&g) == ds_hnsw_memory(&h) || g.room != h.room);
-        for (i = 0; i < NQ; i++) {
-            ds_neighbor a[10], c[10];
-            const float *q = x + (N + i) * D;
-            CHECK(ds_hnsw_search(&h, q, 10, 0, NULL, NULL, a, &g1) == DS_OK);
-            CHECK(ds_hnsw_search(&g, q, 10, 0, NULL, NULL, c, &g2) == DS_OK && g1 == g2);
-            for (j = 0; j < g1; j++) CHECK(a[j].label == c[j].label && a[j].dist == c[j].dist);
-        }
-        for (i = N - 40; i < N; i++) {
-            CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
-            CHECK(ds_hnsw_insert(&g, i, x + i * D) == DS_OK);
-        }
-        hnsw_image(&h, &b2);
-        hnsw_image(&g, &b3);
-        CHECK(b2.len == b3.len && memcmp(b2.data, b3.data, b2.len) == 0);
         ds_membuf_free(&b);
-        ds_membuf_free(&b2);
-        ds_membuf_free(&b3);
         ds_hnsw_free(&h);
         ds_hnsw_free(&g);
     }
@@ -1553,12 +1540,6 @@ void test_hnsw_f16_save_load(void) {
         ds_memsrc src;
         ds_reader rd;
         size_t i;
-        /* F32 still writes v1 */
-        CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK && ds_hnsw_insert(&h, 1, x) == DS_OK);
-        hnsw_image(&h, &b);
-        CHECK(b.len > 12 && b.data[4] == 1);
-        ds_membuf_free(&b);
-        ds_hnsw_free(&h);
         p.storage = DS_HNSW_STORE_F16;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         for (i = 0; i < 6; i++) CHECK(ds_hnsw_insert(&h, i * 11, x + i * D) == DS_OK);
