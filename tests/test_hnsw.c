@@ -1485,6 +1485,19 @@ void test_hnsw_f16_bad_input(void) {
     p.storage = (ds_hnsw_storage)-1;
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_EINVAL);
     p.storage = DS_HNSW_STORE_F16;
+    {   /* ds_hnsw_memory is what the allocator holds, F16 buffers included */
+        prop_alloc pa;
+        size_t i;
+        prop_alloc_init(&pa);
+        CHECK(ds_hnsw_init(&h, &p, &pa.a) == DS_OK);
+        for (i = 0; i < 40; i++) {
+            float v[4] = {(float)i, (float)(i % 7), 1.0f, -2.0f};
+            CHECK(ds_hnsw_insert(&h, i, v) == DS_OK);
+            CHECKF(ds_hnsw_memory(&h) == pa.live_bytes, "%zu vs %zu", ds_hnsw_memory(&h), pa.live_bytes);
+        }
+        ds_hnsw_free(&h);
+        CHECK(pa.live_bytes == 0);
+    }
     CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
     CHECK(ds_hnsw_insert(&h, 1, ok) == DS_OK && ds_hnsw_get(&h, 1, got) == DS_OK && got[0] == 65504.0f);
     hnsw_image(&h, &before);
