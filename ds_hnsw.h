@@ -333,16 +333,18 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          is rounded): 2 bytes a value, so a level-0 record of a 784-d
  *          vector at M = 16 is 1792 bytes instead of 3328 (ds_hnsw_memory
  *          says what is allocated). Queries stay fp32 and every distance
- *          is computed in fp32 on the widened halves: the distances are
- *          exactly those an F32 index holding the rounded vectors computes
- *          (same kernel level), and search results equal its results.
+ *          is computed in fp32 on the widened halves: under L2 and IP the
+ *          distances, graph and results are exactly those of an F32 index
+ *          given the rounded vectors (same kernel level); under cosine,
+ *          1 - q.v with q normalised and v the stored (rounded) vector.
  *          What changes is the data: each value moves by up to 2^-11 of
  *          itself (about 3 significant digits; values below 2^-14 keep an
  *          absolute step of 2^-24), so recall against the fp32 ground
- *          truth drops where neighbours are that close (measured on MNIST
- *          and Fashion-MNIST: see docs/hnsw.md). The gain is speed where
- *          search is memory-bound (high dimensions): half the bytes read
- *          per distance. L2 and IP vectors must have |x_i| < 65520.
+ *          truth drops where neighbours are that close; integers up to
+ *          2048 are exact (8-bit data loses nothing). The gain is speed
+ *          where search is memory-bound (high dimensions): half the bytes
+ *          read per distance (docs/hnsw.md has measurements). L2 and IP
+ *          vectors must have |x_i| < 65520.
  * Determinism: the same params (seed) and sequence of calls give the same
  * graph and the same results on the same build (kernel choice included).
  * Thread-safety: see the header comment; searches run concurrently with
