@@ -1390,7 +1390,7 @@ void test_hnsw_f16_kernels(void) {
  * rounded data >= 0.95 at ef 64. get returns the rounded values; update
  * and compact keep the contract; records are smaller. */
 void test_hnsw_f16_index(void) {
-    enum { N = 500, NQ = 30, K = 10 };
+    enum { N = 400, NQ = 30, K = 10 };
     ds_rng r;
     int met;
     ds_rng_seed(&r, 163);
@@ -1523,7 +1523,7 @@ void test_hnsw_f16_bad_input(void) {
  * before allocating; a stored inf half (a consistent checksum) is
  * DS_ECORRUPT. */
 void test_hnsw_f16_save_load(void) {
-    enum { N = 300, D = 24, NQ = 20 };
+    enum { N = 200, D = 24, NQ = 20 };
     ds_rng r;
     float *x;
     int met;
@@ -1594,5 +1594,6 @@ void test_hnsw_f16_save_load(void) {
 
 /* Allocation failure at every allocation of an F16 index's insert,
  * resize, compact and search (the widening buffers come with the first
- * growth): the same contract as test_hnsw_oom. */
+ * growth): the same contract as test_hnsw_oom (replace_deleted under F16:
+ * test_conc_hnsw.c's batch sweep). */
 void test_hnsw_f16_oom(void) { CHECK(prop_oom_sweep(hnsw_oom_seq, 6, NULL) == 0); }
