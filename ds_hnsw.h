@@ -1,6 +1,7 @@
 /* ds_hnsw.h - vector search for ds: exact (flat) index and HNSW   v0.2.0
  *
- * Float32 vectors: distance kernels (scalar + AVX2/FMA + AVX-512, picked at
+ * Float32 vectors (ds_hnsw may store them as binary16: DS_HNSW_STORE_F16):
+ * distance kernels (scalar + AVX2/FMA + AVX-512, picked at
  * run time), an exact index (ds_flat) that can also scan vectors the caller
  * owns (a read-only mmap of a .fvecs file, say) without copying, an HNSW
  * graph index (ds_hnsw; Malkov & Yashunin, "Efficient and robust
@@ -130,6 +131,27 @@ typedef float (*ds_dist_fn)(const float *a, const float *b, size_t dim);
 DSDEF int ds_dist_simd_level(void);
 DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level);
 DSDEF ds_dist_fn ds_dist_dot_kernel(int level);
+
+/* Half precision (IEEE 754 binary16), for ds_hnsw's DS_HNSW_STORE_F16:
+ *   uint16_t ds_f32_to_f16(float x)
+ *          x rounded to nearest, ties to even (subnormals included); |x| >=
+ *          65520 gives +-inf (65504 is the largest finite half), NaN a
+ *          quiet NaN. Done on the bits: the same on every target.
+ *   float  ds_f16_to_f32(uint16_t h)      exact (every half is a float).
+ *   int    ds_dist_f16_level(void)   the SIMD level the fp16 kernels use:
+ *          ds_dist_simd_level(), but DS_SIMD_SCALAR where AVX2 comes
+ *          without F16C (no such CPU is known; checked all the same).
+ *   ds_dist_f16_fn ds_dist_l2sq_f16_kernel(int level), ds_dist_dot_f16_kernel(int level)
+ *          a (fp32) against b (fp16, widened to fp32): the same value, bit
+ *          for bit, as the fp32 kernel of that level gives on a and the
+ *          widened b (same lanes, same order of additions). NULL above
+ *          ds_dist_f16_level(). Complexity O(dim). Thread-safe. */
+typedef float (*ds_dist_f16_fn)(const float *a, const uint16_t *b, size_t dim);
+DSDEF uint16_t ds_f32_to_f16(float x);
+DSDEF float ds_f16_to_f32(uint16_t h);
+DSDEF int ds_dist_f16_level(void);
+DSDEF ds_dist_f16_fn ds_dist_l2sq_f16_kernel(int level);
+DSDEF ds_dist_f16_fn ds_dist_dot_f16_kernel(int level);
 DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim);
 DSDEF float ds_dist_dot(const float *a, const float *b, size_t dim);
 DSDEF float ds_distance(ds_metric m, const float *a, const float *b, size_t dim);
@@ -222,8 +244,9 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  * the upper layers, then a best-first search with ef >= k on layer 0.
  *
  * Layout (hnswlib's): one block of fixed-size level-0 records, each
- * [u16 link count][u8 flags][u8 pad][M0 u32 links][dim floats][u64 label],
- * so a visit touches one contiguous record (from dim 16 on, the label comes
+ * [u16 link count][u8 flags][u8 pad][M0 u32 links][vector][u64 label],
+ * the vector dim floats (or dim halves, DS_HNSW_STORE_F16), so a visit
+ * touches one contiguous record (from 64 vector bytes on, the label comes
  * before the vector and the vector starts a cache line: see
  * ds__hn_layout); upper-layer links live in one
  * u32 arena indexed by a per-element offset (no malloc per node). Storage
@@ -231,18 +254,22 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *
  *   ds_hnsw_params ds_hnsw_params_default(size_t dim)
  *          dim, L2, M 16, ef_construction 200, ef_search 64, max_elements 0
- *          (no limit but 2^32 - 2), seed 1, replace_deleted 0. A zero field
- *          in params passed to init means that default too.
+ *          (no limit but 2^32 - 2), seed 1, replace_deleted 0, storage
+ *          DS_HNSW_STORE_F32. A zero field in params passed to init means
+ *          that default too.
  *   ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a)
  *          DS_EINVAL: dim 0 or > DS_VEC_MAX_DIM, metric unknown, M < 2 or
- *          > 4096, ef_construction or ef_search > 2^20. Allocates nothing.
+ *          > 4096, ef_construction or ef_search > 2^20, storage unknown.
+ *          Allocates nothing.
  *   ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h)   effective values
  *   void   ds_hnsw_free(ds_hnsw *h)
  *   ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v)
  *          DS_EEXIST if label is present (deleted or not; use update or
  *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine; under
  *          L2 and IP |v|^2 above 2^126, ~8.5e37, where distances could
- *          overflow float), DS_EFULL
+ *          overflow float; under DS_HNSW_STORE_F16 with L2 or IP, a
+ *          component of magnitude 65520 or more, which would round to an
+ *          infinite half), DS_EFULL
  *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
  *          labels unchanged). With replace_deleted, a deleted slot (the most
  *          recently deleted) is reused for the new label before a new slot
@@ -255,7 +282,7 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          nearest of the element, its neighbours and their neighbours),
  *          then the element is re-linked from the entry point (its level is
  *          kept). DS_ENOTFOUND (also for a deleted label, as get and
- *          has), DS_EINVAL. Allocates nothing. About M0^3
+ *          has), DS_EINVAL as insert (index unchanged). Allocates nothing. About M0^3
  *          distance computations on layer 0 (M0 = 2M: ~33k at M = 16) plus
  *          an insert's.
  *   ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label)
@@ -266,7 +293,8 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *   int    ds_hnsw_has(const ds_hnsw *h, uint64_t label)  1 if present
  *          and not deleted
  *   ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out)
- *          copy the stored vector (normalised under cosine) into out[dim];
+ *          copy the stored vector (normalised under cosine; under F16 the
+ *          stored halves widened, exactly) into out[dim];
  *          DS_ENOTFOUND if unknown or deleted.
  *   size_t ds_hnsw_len(const ds_hnsw *h)       elements not deleted
  *   size_t ds_hnsw_deleted(const ds_hnsw *h)   soft-deleted elements
@@ -298,11 +326,32 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
  *          the same with a reusable per-thread scratch (epoch-stamped u16
  *          visited marks, heaps): no allocation after the first call at a
  *          given size. One scratch per thread.
+ * Storage (ds_hnsw_params.storage; saved with the index):
+ *   DS_HNSW_STORE_F32  (0, the default) vectors as given, 4 bytes a value.
+ *   DS_HNSW_STORE_F16  vectors as IEEE binary16, rounded to nearest even
+ *          (ds_f32_to_f16; under cosine the normalised fp32 vector is what
+ *          is rounded): 2 bytes a value, so a level-0 record of a 784-d
+ *          vector at M = 16 is 1792 bytes instead of 3328 (ds_hnsw_memory
+ *          says what is allocated). Queries stay fp32 and every distance
+ *          is computed in fp32 on the widened halves: under L2 and IP the
+ *          distances, graph and results are exactly those of an F32 index
+ *          given the rounded vectors (same kernel level); under cosine,
+ *          1 - q.v with q normalised and v the stored (rounded) vector.
+ *          What changes is the data: each value moves by up to 2^-11 of
+ *          itself (about 3 significant digits; values below 2^-14 keep an
+ *          absolute step of 2^-24), so recall against the fp32 ground
+ *          truth drops where neighbours are that close; integers up to
+ *          2048 are exact (8-bit data loses nothing). The gain is speed
+ *          where search is memory-bound (high dimensions): half the bytes
+ *          read per distance (docs/hnsw.md has measurements). L2 and IP
+ *          vectors must have |x_i| < 65520.
  * Determinism: the same params (seed) and sequence of calls give the same
  * graph and the same results on the same build (kernel choice included).
  * Thread-safety: see the header comment; searches run concurrently with
  * each other only. A multi-threaded build and batch search are in
  * ds_hnsw:threads (DS_HNSW_THREADS). */
+typedef enum ds_hnsw_storage { DS_HNSW_STORE_F32 = 0, DS_HNSW_STORE_F16 = 1 } ds_hnsw_storage;
+
 typedef struct ds_hnsw_params {
     size_t dim;
     ds_metric metric;         /* 0 = DS_METRIC_L2 */
@@ -312,6 +361,7 @@ typedef struct ds_hnsw_params {
     size_t max_elements;      /* 0 = no limit */
     uint64_t seed;
     int replace_deleted;
+    ds_hnsw_storage storage;  /* 0 = DS_HNSW_STORE_F32 */
 } ds_hnsw_params;
 
 typedef int (*ds_hnsw_filter)(uint64_t label, void *ctx);
@@ -360,6 +410,11 @@ typedef struct ds_hnsw {
     ds__vlabel_map map;       /* label -> slot */
     ds_dist_fn dist;          /* l2sq or dot kernel, picked at init */
     int ip;                   /* distance = 1 - dist(): IP and cosine */
+    ds_hnsw_storage storage;
+    ds_dist_f16_fn dist16;    /* F16: fp32 x fp16 kernel (NULL under F32) */
+    void (*widen)(const uint16_t *src, float *dst, size_t n); /* F16 */
+    float *wbuf;              /* F16 build: two widened vectors, 2 dim */
+    size_t nwbuf;             /* floats in wbuf */
     const ds_alloc *alloc;
 } ds_hnsw;
 
@@ -422,7 +477,8 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *          replacement earlier in the same batch frees is still DS_EEXIST,
  *          unlike a sequence of add calls).
  *          Transient memory: per extra thread one visited list and one
- *          candidate heap for every slot (10 bytes per slot) plus O(ef + M).
+ *          candidate heap for every slot (10 bytes per slot) plus O(ef + M)
+ *          (and 8 dim bytes under DS_HNSW_STORE_F16).
  *   ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries,
  *                                  size_t nq, size_t k, size_t ef,
  *                                  ds_hnsw_filter filter, void *ctx,
@@ -452,7 +508,11 @@ DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, siz
  * ========================================================================
  *   ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w)
  *   ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a)
- *          format "DShn" v1 (ds.h's ds:io layout): every parameter (ef_search
+ *          format "DShn" (ds.h's ds:io layout), v1 for an F32 index (as
+ *          before fp16 storage, so older releases read it) and v2 for an
+ *          F16 one (v1 plus a storage field after replace_deleted; the
+ *          vectors as little-endian halves); load reads both. Every
+ *          parameter (ef_search
  *          and the RNG state included, so a loaded index searches and grows
  *          exactly as the saved one would), the level-0 records and upper
  *          link lists in full (unused slots zero, so the file is as large as
@@ -461,7 +521,8 @@ DSDEF ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries, siz
  *          element count and layers against the bytes left before
  *          allocating (no allocation much larger than the input), link
  *          counts <= M/M0, every link < count and pointing at an element
- *          that has that layer, labels unique, vectors finite, entry point
+ *          that has that layer, labels unique, vectors finite (no inf or
+ *          NaN half either), storage known, entry point
  *          on the top layer, deleted flags matching the list. DS_ECORRUPT on
  *          any mismatch, truncation or bit flip; *h untouched on error.
  *   ds_status ds_flat_save(const ds_flat *f, ds_writer w)     ("DSfl" v1; a
@@ -534,6 +595,7 @@ DSDEF double ds_recall_at_k(const ds_neighbor *res, size_t nres, const uint64_t 
 #endif
 #ifdef DS__HNSW_X86
 #include <immintrin.h>
+#include <cpuid.h>
 #endif
 /* Transparent huge pages for the HNSW level-0 block (ds__hn_advise_huge):
  * Linux on x86 and arm64, where MADV_HUGEPAGE is 14. Strict -std=c99 hides
@@ -561,71 +623,165 @@ static DS__UNUSED int ds__vec_finite(const float *v, size_t dim) {
     return 1;
 }
 
+/* binary16: 1 sign, 5 exponent (bias 15), 10 fraction bits. Widening is
+ * exact: a normal half moves its exponent to float's bias (127 - 15 =
+ * 112), a subnormal is its fraction times 2^-24 (an exact float product). */
+DSDEF float ds_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1fu,
+             m = (uint32_t)h & 0x3ffu, u;
+    float f;
+    if (e == 0) {
+        f = (float)m * (1.0f / 16777216.0f);
+        return sign ? -f : f;
+    }
+    u = sign | (e == 31 ? 0x7f800000u : (e + 112u) << 23) | m << 13;
+    memcpy(&f, &u, 4);
+    return f;
+}
+/* Narrowing, round to nearest even on the bits (no dependence on the FPU's
+ * rounding mode or flush-to-zero). */
+DSDEF uint16_t ds_f32_to_f16(float x) {
+    uint32_t u, a, sign, m, q, rem, half;
+    int shift;
+    memcpy(&u, &x, 4);
+    sign = (u >> 16) & 0x8000u;
+    a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | (a >> 13 & 0x3ffu)); /* NaN, quiet */
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520 (or inf): inf */
+    if (a >= 0x38800000u) { /* >= 2^-14: a normal half; rebias and round the 13 dropped bits */
+        a -= 0x38000000u;
+        return (uint16_t)(sign | (a + 0xfffu + (a >> 13 & 1u)) >> 13);
+    }
+    if (a <= 0x33000000u) return (uint16_t)sign; /* <= 2^-25: ties to the even 0 */
+    /* A subnormal half counts 2^-24 units: the significand (implicit bit
+     * set) shifted right by 126 - exponent (14..24), rounded; a carry into
+     * 0x400 is the smallest normal, as it should be. */
+    m = (a & 0x7fffffu) | 0x800000u;
+    shift = 126 - (int)(a >> 23);
+    q = m >> shift;
+    rem = m & ((1u << shift) - 1u);
+    half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1u))) q++;
+    return (uint16_t)(sign | q);
+}
+
+/* Every kernel below is one body per level and operation, shared by the
+ * fp32 kernel (b floats, half = 0) and the fp32 x fp16 one (b halves,
+ * half = 1, widened exactly as they load): the same lanes and the same
+ * order of additions, so the fp16 kernel's result is the fp32 kernel's on
+ * the widened b, bit for bit. The bodies are forced inline and the
+ * wrappers pass a constant, so each kernel compiles to its own loop. */
+
+/* b[i] as a float. */
+DS__INLINE float ds__vat(const void *b, size_t i, int half) {
+    return half ? ds_f16_to_f32(((const uint16_t *)b)[i]) : ((const float *)b)[i];
+}
 /* Scalar references: one plain accumulator, the order a reader expects. */
-static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
+DS__INLINE float ds__l2sq_scalar_any(const float *a, const void *b, int half, size_t dim) {
     float s = 0.0f;
     size_t i;
     for (i = 0; i < dim; i++) {
-        float t = a[i] - b[i];
+        float t = a[i] - ds__vat(b, i, half);
         s += t * t;
     }
     return s;
 }
-static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
+DS__INLINE float ds__dot_scalar_any(const float *a, const void *b, int half, size_t dim) {
     float s = 0.0f;
     size_t i;
-    for (i = 0; i < dim; i++) s += a[i] * b[i];
+    for (i = 0; i < dim; i++) s += a[i] * ds__vat(b, i, half);
     return s;
+}
+static float ds__l2sq_scalar(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_scalar_any(a, b, 0, dim);
+}
+static float ds__dot_scalar(const float *a, const float *b, size_t dim) {
+    return ds__dot_scalar_any(a, b, 0, dim);
+}
+static float ds__l2sq_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_scalar_any(a, b, 1, dim);
+}
+static float ds__dot_f16_scalar(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_scalar_any(a, b, 1, dim);
+}
+static void ds__f16_widen_scalar(const uint16_t *src, float *dst, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) dst[i] = ds_f16_to_f32(src[i]);
 }
 
 #ifdef DS__HNSW_X86
 /* AVX2+FMA: two 8-lane accumulators (hides the FMA latency), then 8 and
- * the scalar tail. */
-__attribute__((target("avx2,fma"))) static float ds__hsum256(__m256 v) {
+ * the scalar tail. F16C is in the target for the fp16 kernels' vcvtph2ps;
+ * the fp32 ones hold no F16C instruction (half is 0 there), so they still
+ * run wherever AVX2 and FMA do. */
+#define DS__AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+DS__AVX2_TARGET static float ds__hsum256(__m256 v) {
     __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
     lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
     return _mm_cvtss_f32(lo);
 }
-__attribute__((target("avx2,fma"))) static float ds__l2sq_avx2(const float *a, const float *b,
-                                                               size_t dim) {
+/* 8 lanes of b from b[i]: floats, or halves widened. */
+DS__AVX2_TARGET DS__INLINE __m256 ds__ld8(const void *b, size_t i, int half) {
+    if (half) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)b + i)));
+    return _mm256_loadu_ps((const float *)b + i);
+}
+DS__AVX2_TARGET DS__INLINE float ds__l2sq_avx2_any(const float *a, const void *b, int half,
+                                                   size_t dim) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
     for (; i + 16 <= dim; i += 16) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half));
+        __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), ds__ld8(b, i + 8, half));
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         s1 = _mm256_fmadd_ps(d1, d1, s1);
     }
     if (i + 8 <= dim) {
-        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half));
         s0 = _mm256_fmadd_ps(d0, d0, s0);
         i += 8;
     }
     s = ds__hsum256(_mm256_add_ps(s0, s1));
     for (; i < dim; i++) {
-        float t = a[i] - b[i];
+        float t = a[i] - ds__vat(b, i, half);
         s += t * t;
     }
     return s;
 }
-__attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, const float *b,
-                                                              size_t dim) {
+DS__AVX2_TARGET DS__INLINE float ds__dot_avx2_any(const float *a, const void *b, int half,
+                                                  size_t dim) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
     float s;
     for (; i + 16 <= dim; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), ds__ld8(b, i + 8, half), s1);
     }
     if (i + 8 <= dim) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), ds__ld8(b, i, half), s0);
         i += 8;
     }
     s = ds__hsum256(_mm256_add_ps(s0, s1));
-    for (; i < dim; i++) s += a[i] * b[i];
+    for (; i < dim; i++) s += a[i] * ds__vat(b, i, half);
     return s;
+}
+DS__AVX2_TARGET static float ds__l2sq_avx2(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_avx2_any(a, b, 0, dim);
+}
+DS__AVX2_TARGET static float ds__dot_avx2(const float *a, const float *b, size_t dim) {
+    return ds__dot_avx2_any(a, b, 0, dim);
+}
+DS__AVX2_TARGET static float ds__l2sq_f16_avx2(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_avx2_any(a, b, 1, dim);
+}
+DS__AVX2_TARGET static float ds__dot_f16_avx2(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_avx2_any(a, b, 1, dim);
+}
+DS__AVX2_TARGET static void ds__f16_widen_f16c(const uint16_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, ds__ld8(src, i, 1));
+    for (; i < n; i++) dst[i] = ds_f16_to_f32(src[i]);
 }
 #ifdef DS__HNSW_AVX512
 /* gcc 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn
@@ -637,38 +793,70 @@ __attribute__((target("avx2,fma"))) static float ds__dot_avx2(const float *a, co
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 /* AVX-512F: 16 lanes, the tail as one masked load (no scalar loop). */
-__attribute__((target("avx512f"))) static float ds__l2sq_avx512(const float *a, const float *b,
-                                                                size_t dim) {
+#define DS__AVX512_TARGET __attribute__((target("avx512f")))
+/* 16 lanes of b from b[i], the first `left` of them (all when left >= 16;
+ * the rest read as +0): floats, or halves widened. A partial tail of
+ * halves goes through a zeroed copy (a masked 16-bit load needs
+ * AVX-512BW); its lanes widen to +0 as the float kernel's masked lanes
+ * read, so the sums agree bit for bit. */
+DS__AVX512_TARGET DS__INLINE __m512 ds__ld16(const void *b, size_t i, size_t left, int half) {
+    const uint16_t *h = (const uint16_t *)b + i;
+    uint16_t t[16];
+    if (!half) {
+        if (left >= 16) return _mm512_loadu_ps((const float *)b + i);
+        return _mm512_maskz_loadu_ps((__mmask16)((1u << left) - 1u), (const float *)b + i);
+    }
+    if (left < 16) {
+        memset(t, 0, sizeof t);
+        memcpy(t, h, left * sizeof *h);
+        h = t;
+    }
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)h));
+}
+DS__AVX512_TARGET DS__INLINE float ds__l2sq_avx512_any(const float *a, const void *b, int half,
+                                                       size_t dim) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= dim; i += 32) {
-        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), ds__ld16(b, i, 16, half));
+        __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), ds__ld16(b, i + 16, 16, half));
         s0 = _mm512_fmadd_ps(d0, d0, s0);
         s1 = _mm512_fmadd_ps(d1, d1, s1);
     }
     for (; i < dim; i += 16) {
         size_t left = dim - i;
         __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        __m512 d0 = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16(b, i, left, half));
         s0 = _mm512_fmadd_ps(d0, d0, s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
-__attribute__((target("avx512f"))) static float ds__dot_avx512(const float *a, const float *b,
-                                                               size_t dim) {
+DS__AVX512_TARGET DS__INLINE float ds__dot_avx512_any(const float *a, const void *b, int half,
+                                                      size_t dim) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= dim; i += 32) {
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), ds__ld16(b, i, 16, half), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), ds__ld16(b, i + 16, 16, half), s1);
     }
     for (; i < dim; i += 16) {
         size_t left = dim - i;
         __mmask16 m = (__mmask16)(left >= 16 ? 0xffffu : ((1u << left) - 1u));
-        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), ds__ld16(b, i, left, half), s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+DS__AVX512_TARGET static float ds__l2sq_avx512(const float *a, const float *b, size_t dim) {
+    return ds__l2sq_avx512_any(a, b, 0, dim);
+}
+DS__AVX512_TARGET static float ds__dot_avx512(const float *a, const float *b, size_t dim) {
+    return ds__dot_avx512_any(a, b, 0, dim);
+}
+DS__AVX512_TARGET static float ds__l2sq_f16_avx512(const float *a, const uint16_t *b, size_t dim) {
+    return ds__l2sq_avx512_any(a, b, 1, dim);
+}
+DS__AVX512_TARGET static float ds__dot_f16_avx512(const float *a, const uint16_t *b, size_t dim) {
+    return ds__dot_avx512_any(a, b, 1, dim);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -685,25 +873,59 @@ DSDEF int ds_dist_simd_level(void) {
 #endif
     return DS_SIMD_SCALAR;
 }
+/* A level's kernels, {scalar, AVX2, AVX-512}; a level this build lacks is
+ * NULL, and never asked for (the getters stop at the CPU's level, which
+ * counts only what the build has). */
+#if defined(DS__HNSW_AVX512)
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, avx2, avx512}
+#elif defined(DS__HNSW_X86)
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, avx2, NULL}
+#else
+#define DS__KERNELS(scalar, avx2, avx512) {scalar, NULL, NULL}
+#endif
 DSDEF ds_dist_fn ds_dist_l2sq_kernel(int level) {
-    if (level < 0 || level > ds_dist_simd_level()) return NULL;
-#ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__l2sq_avx512;
-#endif
-    if (level == DS_SIMD_AVX2) return ds__l2sq_avx2;
-#endif
-    return ds__l2sq_scalar;
+    static const ds_dist_fn k[3] = DS__KERNELS(ds__l2sq_scalar, ds__l2sq_avx2, ds__l2sq_avx512);
+    return level < 0 || level > ds_dist_simd_level() ? NULL : k[level];
 }
 DSDEF ds_dist_fn ds_dist_dot_kernel(int level) {
-    if (level < 0 || level > ds_dist_simd_level()) return NULL;
+    static const ds_dist_fn k[3] = DS__KERNELS(ds__dot_scalar, ds__dot_avx2, ds__dot_avx512);
+    return level < 0 || level > ds_dist_simd_level() ? NULL : k[level];
+}
+/* AVX2 and F16C: F16C is CPUID.1:ECX bit 29 (clang 14's
+ * __builtin_cpu_supports does not know "f16c"); the AVX state it needs is
+ * what the avx2 check found enabled. */
+static int ds__cpu_f16c(void) {
 #ifdef DS__HNSW_X86
-#ifdef DS__HNSW_AVX512
-    if (level == DS_SIMD_AVX512) return ds__dot_avx512;
+    unsigned ea, eb, ec = 0, ed;
+    return ds_dist_simd_level() >= DS_SIMD_AVX2 && __get_cpuid(1, &ea, &eb, &ec, &ed) &&
+           (ec >> 29 & 1u);
+#else
+    return 0;
 #endif
-    if (level == DS_SIMD_AVX2) return ds__dot_avx2;
+}
+DSDEF int ds_dist_f16_level(void) {
+    int level = ds_dist_simd_level();
+    return level == DS_SIMD_AVX2 && !ds__cpu_f16c() ? DS_SIMD_SCALAR : level;
+}
+DSDEF ds_dist_f16_fn ds_dist_l2sq_f16_kernel(int level) {
+    static const ds_dist_f16_fn k[3] =
+        DS__KERNELS(ds__l2sq_f16_scalar, ds__l2sq_f16_avx2, ds__l2sq_f16_avx512);
+    return level < 0 || level > ds_dist_f16_level() ? NULL : k[level];
+}
+DSDEF ds_dist_f16_fn ds_dist_dot_f16_kernel(int level) {
+    static const ds_dist_f16_fn k[3] =
+        DS__KERNELS(ds__dot_f16_scalar, ds__dot_f16_avx2, ds__dot_f16_avx512);
+    return level < 0 || level > ds_dist_f16_level() ? NULL : k[level];
+}
+/* Widen n halves to floats (internal: the HNSW build's stored-vs-stored
+ * distances widen one side once, then use the fp32 x fp16 kernel). F16C
+ * where the CPU has it (AVX-512 CPUs do). */
+typedef void (*ds__f16_widen_fn)(const uint16_t *src, float *dst, size_t n);
+static DS__UNUSED ds__f16_widen_fn ds__f16_widener(void) {
+#ifdef DS__HNSW_X86
+    if (ds__cpu_f16c()) return ds__f16_widen_f16c;
 #endif
-    return ds__dot_scalar;
+    return ds__f16_widen_scalar;
 }
 DSDEF float ds_dist_l2sq(const float *a, const float *b, size_t dim) {
     return ds_dist_l2sq_kernel(ds_dist_simd_level())(a, b, dim);
@@ -973,8 +1195,16 @@ DSDEF ds_status ds_flat_search_batch(const ds_flat *f, const float *qs, size_t n
 static unsigned char *ds__hn_rec(const ds_hnsw *h, uint32_t id) {
     return h->l0 + (size_t)id * h->rec;
 }
-static const float *ds__hn_vec(const ds_hnsw *h, uint32_t id) {
-    return (const float *)(const void *)(ds__hn_rec(h, id) + h->vec_off);
+/* The stored vector: dim floats, or dim halves under F16. */
+static const void *ds__hn_vec(const ds_hnsw *h, uint32_t id) {
+    return ds__hn_rec(h, id) + h->vec_off;
+}
+/* Element id's vector as floats: in place (F32), or widened into buf
+ * (F16: dim floats). */
+static const float *ds__hn_vecf(const ds_hnsw *h, uint32_t id, float *buf) {
+    if (!h->dist16) return (const float *)ds__hn_vec(h, id);
+    h->widen((const uint16_t *)ds__hn_vec(h, id), buf, h->dim);
+    return buf;
 }
 static uint64_t ds__hn_label(const ds_hnsw *h, uint32_t id) {
     uint64_t l;
@@ -1006,8 +1236,12 @@ static void ds__hn_set_count(ds_hnsw *h, uint32_t id, int lc, size_t c) {
         h->upper[h->uoff[id] + (size_t)(lc - 1) * (h->M + 1)] = (uint32_t)c;
     }
 }
-static float ds__hn_dist(const ds_hnsw *h, const float *q, const float *v) {
-    float d = h->dist(q, v, h->dim);
+/* The distance from fp32 vector q to element id (stored-vs-stored
+ * distances widen one side first: ds__hn_vecf). */
+static float ds__hn_dist(const ds_hnsw *h, const float *q, uint32_t id) {
+    const void *v = ds__hn_vec(h, id);
+    float d = h->dist16 ? h->dist16(q, (const uint16_t *)v, h->dim)
+                        : h->dist(q, (const float *)v, h->dim);
     return h->ip ? 1.0f - d : d;
 }
 
@@ -1099,6 +1333,7 @@ static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef
 typedef struct ds__hn_wk {
     ds_hnsw_scratch *s;  /* visited marks and heaps (cand holds every slot) */
     ds__hnsw_pair *sel;  /* candidates being selected: max(efc, M0) + 2 */
+    float *qv, *bv;      /* F16: the element's and a base's vector widened (dim) */
     uint32_t *nb;        /* threads: a link list copied under its lock (M0) */
     uint32_t self;       /* the element being linked (its lock is held) */
     int mt;              /* other threads build too: lock nodes */
@@ -1220,7 +1455,7 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
             }
             if (s->mark[e] == s->epoch) continue;
             s->mark[e] = s->epoch;
-            d = ds__hn_dist(h, q, ds__hn_vec(h, e));
+            d = ds__hn_dist(h, q, e);
             if (nt < ef || d < lower) {
                 x.d = d;
                 x.id = e;
@@ -1272,7 +1507,7 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w
                 if (j + 1 < cnt) DS__PREFETCH(ds__hn_vec(h, ln[j + 1]));
                 if (s->mark[ln[j]] == s->epoch) continue;
                 s->mark[ln[j]] = s->epoch;
-                d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
+                d = ds__hn_dist(h, q, ln[j]);
                 if (d < *epd) {
                     *epd = d;
                     ep = ln[j];
@@ -1287,14 +1522,15 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w
 /* The neighbour-selection heuristic (Algorithm 4): walk the candidates
  * nearest first and keep one only if it is nearer to the base than to
  * every one kept so far, up to m. In place: the kept ones end up in
- * sel[0..r). */
-static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, size_t m) {
+ * sel[0..r). buf: dim floats (F16 widens each candidate there). */
+static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, size_t m,
+                            float *buf) {
     size_t r = 0, i, j;
     for (i = 0; i < nc && r < m; i++) {
-        const float *vi = ds__hn_vec(h, sel[i].id);
+        const float *vi = ds__hn_vecf(h, sel[i].id, buf);
         int good = 1;
         for (j = 0; j < r; j++) {
-            if (ds__hn_dist(h, vi, ds__hn_vec(h, sel[j].id)) < sel[i].d) {
+            if (ds__hn_dist(h, vi, sel[j].id) < sel[i].d) {
                 good = 0;
                 break;
             }
@@ -1311,7 +1547,7 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
     size_t cnt, j, r, mmax = lc ? h->M : h->M0;
     ds__hnsw_pair *sel = w->sel;
     uint32_t *ln;
-    const float *ve = ds__hn_vec(h, e);
+    const float *ve = ds__hn_vecf(h, e, w->bv); /* read before select reuses bv */
 #ifdef DS_HNSW_THREADS
     if (DS__HN_MT(w)) ds__hn_lock(h, e);
 #endif
@@ -1325,12 +1561,12 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
     } else {
         for (j = 0; j < cnt; j++) {
             sel[j].id = ln[j];
-            sel[j].d = ds__hn_dist(h, ve, ds__hn_vec(h, ln[j]));
+            sel[j].d = ds__hn_dist(h, ve, ln[j]);
         }
         sel[cnt].id = id;
-        sel[cnt].d = ds__hn_dist(h, ve, ds__hn_vec(h, id));
+        sel[cnt].d = ds__hn_dist(h, ve, id);
         ds__pair_sort(sel, cnt + 1);
-        r = ds__hn_select(h, sel, cnt + 1, mmax);
+        r = ds__hn_select(h, sel, cnt + 1, mmax, w->bv);
         for (j = 0; j < r; j++) ln[j] = sel[j].id;
         ds__hn_set_count(h, e, lc, r);
     }
@@ -1346,8 +1582,8 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
  * caller holds id's lock throughout, so its own lists need no other lock:
  * a thread that reaches id waits until it is linked (as in hnswlib). */
 static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint32_t ep, int top) {
-    const float *q = ds__hn_vec(h, id);
-    float epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    const float *q = ds__hn_vecf(h, id, w->qv);
+    float epd = ds__hn_dist(h, q, ep);
     ds__hnsw_pair *sel = w->sel;
     int lc;
     if (top > L) ep = ds__hn_greedy(h, w->s, w, q, ep, &epd, top, L);
@@ -1365,7 +1601,7 @@ static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint3
             ep = sel[0].id;
             epd = sel[0].d;
         }
-        r = ds__hn_select(h, sel, nc, h->M);
+        r = ds__hn_select(h, sel, nc, h->M, w->bv);
         mine = ds__hn_links(h, id, lc, &cnt);
         for (i = 0; i < r; i++) mine[i] = sel[i].id;
         ds__hn_set_count(h, id, lc, r);
@@ -1388,6 +1624,8 @@ static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
     w.s = &h->build;
     w.sel = h->sel;
     w.nb = NULL;
+    w.qv = h->wbuf;
+    w.bv = h->wbuf ? h->wbuf + h->dim : NULL;
     w.self = id;
     w.mt = 0;
     ds__hn_link_from(h, &w, id, L, h->entry, h->maxlevel);
@@ -1405,8 +1643,8 @@ enum { DS__HN_L0, DS__HN_LEV, DS__HN_UOFF, DS__HN_DEL, DS__HN_MARK, DS__HN_CAND,
 typedef struct ds__hn_room {
     size_t nroom; /* 0: nothing allocated */
     void *nw[DS__HN_NB];
-    void *sel, *top;
-    size_t nsel, ntop;
+    void *sel, *top, *wbuf;
+    size_t nsel, ntop, nwbuf;
 } ds__hn_room;
 static size_t ds__hn_esz(const ds_hnsw *h, int i) {
     static const size_t esz[DS__HN_NB] = {0, 1, sizeof(uint64_t), sizeof(uint32_t), sizeof(uint16_t),
@@ -1446,6 +1684,7 @@ static void ds__hn_room_drop(ds_hnsw *h, ds__hn_room *r) {
         if (r->nw[i]) DS_FREE(h->alloc, r->nw[i], ds__hn_bytes(h, i, r->nroom));
     if (r->sel) DS_FREE(h->alloc, r->sel, r->nsel * sizeof(ds__hnsw_pair));
     if (r->top) DS_FREE(h->alloc, r->top, r->ntop * sizeof(ds__hnsw_pair));
+    if (r->wbuf) DS_FREE(h->alloc, r->wbuf, r->nwbuf * sizeof(float));
     memset(r, 0, sizeof *r);
 }
 static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
@@ -1468,6 +1707,8 @@ static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
     if (!h->sel) { /* the fixed-size build buffers come with the first growth */
         size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
         int ok = ds__scratch_grow(h->alloc, &r->sel, &r->nsel, nsel, sizeof(ds__hnsw_pair));
+        if (ok && h->dist16)
+            ok = ds__scratch_grow(h->alloc, &r->wbuf, &r->nwbuf, 2 * h->dim, sizeof(float));
         if (!ok || !ds__scratch_grow(h->alloc, &r->top, &r->ntop, h->efc + 2, sizeof(ds__hnsw_pair))) {
             ds__hn_room_drop(h, r);
             return DS_ENOMEM;
@@ -1483,6 +1724,8 @@ static void ds__hn_room_commit(ds_hnsw *h, ds__hn_room *r) {
         h->nsel = r->nsel;
         h->build.top = (ds__hnsw_pair *)r->top;
         h->build.ntop = r->ntop;
+        h->wbuf = (float *)r->wbuf;
+        h->nwbuf = r->nwbuf;
     }
     if (h->n) {
         memcpy(ds__hn_l0_align(h, r->nw[DS__HN_L0]), h->l0, h->n * h->rec);
@@ -1548,23 +1791,24 @@ static inline ds_status ds__hn_arena(ds_hnsw *h, size_t words) { /* used by veci
     return st;
 }
 
-/* The level-0 record layout. Vectors of 16 floats and more start on a
- * 64-byte boundary (the label moves in front of them, records are whole
- * cache lines, l0 is aligned): a distance then reads ceil(4 dim / 64) lines
- * and never a load that straddles two, where hnswlib's offset (4 + 4 M0)
- * costs a line more per vector (siftsmall: 9 lines for 8) and splits every
- * 64-byte load. Records grow by 48 bytes at M = 16 (siftsmall, MNIST).
- * Smaller vectors keep the packed layout (padding would dwarf them). */
+/* The level-0 record layout. Vectors of 64 bytes and more (16 floats, 32
+ * halves) start on a 64-byte boundary (the label moves in front of them,
+ * records are whole cache lines, l0 is aligned): a distance then reads
+ * ceil(vector bytes / 64) lines and never a load that straddles two, where
+ * hnswlib's offset (4 + 4 M0) costs a line more per vector (siftsmall: 9
+ * lines for 8) and splits every 64-byte load. Records grow by 48 bytes at
+ * M = 16 (siftsmall, MNIST). Smaller vectors keep the packed layout
+ * (padding would dwarf them). */
 static void ds__hn_layout(ds_hnsw *h) {
-    size_t links = 4 + 4 * h->M0;
-    if (h->dim >= 16) {
+    size_t links = 4 + 4 * h->M0, vbytes = h->dim * (h->dist16 ? 2 : 4);
+    if (vbytes >= 64) {
         h->label_off = links;
         h->vec_off = (links + 8 + 63) / 64 * 64;
-        h->rec = (h->vec_off + 4 * h->dim + 63) / 64 * 64;
+        h->rec = (h->vec_off + vbytes + 63) / 64 * 64;
         h->l0slack = 63;
     } else {
         h->vec_off = links;
-        h->label_off = (h->vec_off + 4 * h->dim + 7) / 8 * 8;
+        h->label_off = (h->vec_off + vbytes + 7) / 8 * 8;
         h->rec = h->label_off + 8;
         h->l0slack = 0;
     }
@@ -1581,6 +1825,7 @@ DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim) {
     p.max_elements = 0;
     p.seed = 1;
     p.replace_deleted = 0;
+    p.storage = DS_HNSW_STORE_F32;
     return p;
 }
 DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a) {
@@ -1595,7 +1840,8 @@ DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc
     if (!q.ef_search) q.ef_search = 64;
     if (q.dim == 0 || q.dim > DS_VEC_MAX_DIM || !ds__metric_ok(q.metric) || q.M < 2 ||
         q.M > DS__HNSW_MAX_M || q.ef_construction > DS__HNSW_MAX_EF ||
-        q.ef_search > DS__HNSW_MAX_EF || q.max_elements > DS__HNSW_NOLIMIT)
+        q.ef_search > DS__HNSW_MAX_EF || q.max_elements > DS__HNSW_NOLIMIT ||
+        (q.storage != DS_HNSW_STORE_F32 && q.storage != DS_HNSW_STORE_F16))
         return DS_EINVAL;
     memset(h, 0, sizeof *h);
     h->dim = q.dim;
@@ -1610,12 +1856,18 @@ DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc
     h->mL = 1.0 / log((double)q.M);
     ds_rng_seed(&h->rng, q.seed);
     h->maxlevel = -1;
-    ds__hn_layout(h);
-    ds_hnsw_scratch_init(&h->build, a);
-    ds__vlabel_map_init_seed(&h->map, a, ds_mix64(q.seed ^ 0x686e7377u));
     h->ip = q.metric != DS_METRIC_L2;
     h->dist = h->ip ? ds_dist_dot_kernel(ds_dist_simd_level())
                     : ds_dist_l2sq_kernel(ds_dist_simd_level());
+    h->storage = q.storage;
+    if (q.storage == DS_HNSW_STORE_F16) {
+        h->dist16 = h->ip ? ds_dist_dot_f16_kernel(ds_dist_f16_level())
+                          : ds_dist_l2sq_f16_kernel(ds_dist_f16_level());
+        h->widen = ds__f16_widener();
+    }
+    ds__hn_layout(h);
+    ds_hnsw_scratch_init(&h->build, a);
+    ds__vlabel_map_init_seed(&h->map, a, ds_mix64(q.seed ^ 0x686e7377u));
     h->alloc = a;
     return DS_OK;
 }
@@ -1631,6 +1883,7 @@ DSDEF ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h) {
     p.max_elements = h->max_elements;
     p.seed = h->seed;
     p.replace_deleted = h->replace_deleted;
+    p.storage = h->storage;
     return p;
 }
 DSDEF void ds_hnsw_free(ds_hnsw *h) {
@@ -1643,6 +1896,7 @@ DSDEF void ds_hnsw_free(ds_hnsw *h) {
     }
     if (h->upper) DS_FREE(h->alloc, h->upper, h->ucap * 4);
     if (h->sel) DS_FREE(h->alloc, h->sel, h->nsel * sizeof *h->sel);
+    if (h->wbuf) DS_FREE(h->alloc, h->wbuf, h->nwbuf * sizeof *h->wbuf);
     ds_hnsw_scratch_free(&h->build);
     ds__vlabel_map_free(&h->map);
     h->l0 = h->l0mem = NULL;
@@ -1651,7 +1905,8 @@ DSDEF void ds_hnsw_free(ds_hnsw *h) {
     h->del = NULL;
     h->upper = NULL;
     h->sel = NULL;
-    h->n = h->room = h->ulen = h->ucap = h->nsel = h->ndel = 0;
+    h->wbuf = NULL;
+    h->n = h->room = h->ulen = h->ucap = h->nsel = h->ndel = h->nwbuf = 0;
     h->maxlevel = -1;
 }
 DSDEF size_t ds_hnsw_len(const ds_hnsw *h) { return h ? h->n - h->ndel : 0; }
@@ -1661,7 +1916,7 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
     return h->room * (h->rec + 1 + 8 + 4 + 2 + sizeof(ds__hnsw_pair)) + sizeof(ds__hnsw_pair) +
            (h->l0 ? h->l0slack : 0) +
            h->ucap * 4 + h->nsel * sizeof(ds__hnsw_pair) +
-           h->build.ntop * sizeof(ds__hnsw_pair) + h->build.nq * 4 +
+           h->build.ntop * sizeof(ds__hnsw_pair) + h->build.nq * 4 + h->nwbuf * 4 +
            ds__vlabel_map_memory(&h->map);
 }
 
@@ -1671,11 +1926,35 @@ static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
     if (h->metric == DS_METRIC_COSINE) return ds__vec_finite(v, h->dim) && ds__vec_norm2(v, h->dim) > 0.0;
     return ds__vec_in_range(v, h->dim);
 }
-/* Store v (normalised under cosine unless it already is) in slot id. */
+/* May v be stored: ds__hn_vec_ok, and under F16 with L2 or IP no
+ * component that rounds to an infinite half (|x| >= 65520; a normalised
+ * cosine vector has none). */
+static int ds__hn_store_ok(const ds_hnsw *h, const float *v) {
+    size_t i;
+    if (!ds__hn_vec_ok(h, v)) return 0;
+    if (!h->dist16 || h->metric == DS_METRIC_COSINE) return 1;
+    for (i = 0; i < h->dim; i++)
+        if ((ds_f32_to_f16(v[i]) & 0x7c00u) == 0x7c00u) return 0;
+    return 1;
+}
+/* Store v (normalised under cosine unless it already is) in slot id;
+ * under F16 the fp32 vector an F32 index would store, each value rounded
+ * (the scale is ds_l2_normalize's). */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {
-    float *dst = (float *)(void *)(ds__hn_rec(h, id) + h->vec_off);
-    memcpy(dst, v, h->dim * sizeof(float));
-    if (normalize && h->metric == DS_METRIC_COSINE) (void)ds_l2_normalize(dst, h->dim);
+    unsigned char *dst = ds__hn_rec(h, id) + h->vec_off;
+    int norm = normalize && h->metric == DS_METRIC_COSINE;
+    double sc = 1.0;
+    size_t i;
+    if (!h->dist16) {
+        memcpy(dst, v, h->dim * sizeof(float));
+        if (norm) (void)ds_l2_normalize((float *)(void *)dst, h->dim);
+        return;
+    }
+    if (norm) sc = 1.0 / sqrt(ds__vec_norm2(v, h->dim));
+    for (i = 0; i < h->dim; i++) {
+        uint16_t x = ds_f32_to_f16(norm ? (float)((double)v[i] * sc) : v[i]);
+        memcpy(dst + 2 * i, &x, 2);
+    }
 }
 
 /* Reuse the most recently deleted slot for a new label (replace_deleted). */
@@ -1764,7 +2043,7 @@ static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int norm
     return DS_OK;
 }
 DSDEF ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v) {
-    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    if (!h || !v || !ds__hn_store_ok(h, v)) return DS_EINVAL;
     return ds__hn_add(h, label, v, 1);
 }
 /* After element id moved: on each of its layers, re-select the links of
@@ -1804,14 +2083,14 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
         }
         for (i = 0; i < n1; i++) {
             uint32_t e = one[i], *ln;
-            const float *ve = ds__hn_vec(h, e);
+            const float *ve = ds__hn_vecf(h, e, h->wbuf); /* read before select uses wbuf + dim */
             size_t keep = 0, r, cnt;
             /* the ef_construction nearest candidates to e: a max-heap */
             for (j = 0; j < nc; j++) {
                 ds__hnsw_pair x;
                 if (s->cand[j].id == e) continue;
                 x.id = s->cand[j].id;
-                x.d = ds__hn_dist(h, ve, ds__hn_vec(h, x.id));
+                x.d = ds__hn_dist(h, ve, x.id);
                 if (keep < h->efc) {
                     sel[keep++] = x;
                     ds__heap_sift_up((unsigned char *)sel, keep - 1, sizeof x, ds__pair_after, &tmp);
@@ -1821,7 +2100,7 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
                 }
             }
             ds__pair_sort(sel, keep);
-            r = ds__hn_select(h, sel, keep, mmax);
+            r = ds__hn_select(h, sel, keep, mmax, h->wbuf ? h->wbuf + h->dim : NULL);
             ln = ds__hn_links(h, e, lc, &cnt);
             for (j = 0; j < r; j++) ln[j] = sel[j].id;
             ds__hn_set_count(h, e, lc, r);
@@ -1831,7 +2110,7 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
 DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     uint64_t *slot;
     uint32_t id;
-    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    if (!h || !v || !ds__hn_store_ok(h, v)) return DS_EINVAL;
     /* A deleted label is absent, as for get and has (undel restores it). */
     if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
         return DS_ENOTFOUND;
@@ -1878,7 +2157,8 @@ DSDEF ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out) {
     if (!h || !out) return DS_EINVAL;
     if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
         return DS_ENOTFOUND;
-    memcpy(out, ds__hn_vec(h, (uint32_t)*slot), h->dim * sizeof(float));
+    if (h->dist16) h->widen((const uint16_t *)ds__hn_vec(h, (uint32_t)*slot), out, h->dim);
+    else memcpy(out, ds__hn_vec(h, (uint32_t)*slot), h->dim * sizeof(float));
     return DS_OK;
 }
 DSDEF ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements) {
@@ -1904,7 +2184,8 @@ DSDEF ds_status ds_hnsw_compact(ds_hnsw *h) {
     }
     for (id = 0; id < h->n; id++) {
         if (ds__hn_deleted(h, id)) continue;
-        if ((st = ds__hn_add(&t, ds__hn_label(h, id), ds__hn_vec(h, id), 0)) != DS_OK) {
+        /* F16: the widened halves round back to themselves */
+        if ((st = ds__hn_add(&t, ds__hn_label(h, id), ds__hn_vecf(h, id, h->wbuf), 0)) != DS_OK) {
             ds_hnsw_free(&t);
             return st;
         }
@@ -1946,7 +2227,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
         q = s->q;
     }
     ep = h->entry;
-    epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    epd = ds__hn_dist(h, q, ep);
     ep = ds__hn_greedy(h, s, NULL, q, ep, &epd, h->maxlevel, 0);
     nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, h->ndel != 0, filter, ctx, &oom);
     if (oom) return DS_ENOMEM;
@@ -2131,6 +2412,7 @@ static void ds__hn_wk_free(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
         ds__hn_wk *w = &m->wk[t];
         if (w->nb) DS_FREE(h->alloc, w->nb, h->M0 * sizeof *w->nb);
         if (t && w->sel) DS_FREE(h->alloc, w->sel, nsel * sizeof *w->sel);
+        if (t && w->qv) DS_FREE(h->alloc, w->qv, 2 * h->dim * sizeof *w->qv);
         ds_hnsw_scratch_free(&m->sc[t]);
     }
     DS_FREE(h->alloc, m->block, m->bytes);
@@ -2163,6 +2445,11 @@ static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads, size
         if (!t) continue;
         if (!ds__hn_buf(h->alloc, &p, &cap, nsel, sizeof(ds__hnsw_pair), 0)) break;
         w->sel = (ds__hnsw_pair *)p;
+        if (h->dist16) { /* qv and bv in one block */
+            if (!ds__hn_buf(h->alloc, &p, &cap, 2 * h->dim, sizeof(float), 0)) break;
+            w->qv = (float *)p;
+            w->bv = w->qv + h->dim;
+        }
         /* as h->build: a visited mark and a candidate slot for every slot
          * (the build never runs out), the result heap for ef_construction */
         if (!ds__hn_buf(h->alloc, &p, &s->nmark, room, sizeof *s->mark, 1)) break;
@@ -2189,7 +2476,7 @@ DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const f
     ds__hn_job job;
     if (!h || (count && (!labels || !vectors))) return DS_EINVAL;
     for (i = 0; i < count; i++)
-        if (!ds__hn_vec_ok(h, vectors + i * h->dim)) return DS_EINVAL;
+        if (!ds__hn_store_ok(h, vectors + i * h->dim)) return DS_EINVAL;
     for (i = 0; i < count; i++)
         if (ds__vlabel_map_get(&h->map, labels[i])) return DS_EEXIST;
     if (!count) return DS_OK;
@@ -2242,7 +2529,11 @@ DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const f
     }
     ds__hn_room_commit(h, &room);
     ds__hn_arena_commit(h, up, ucap);
-    if (nthr > 1) mem.wk[0].sel = h->sel; /* the first growth brings it */
+    if (nthr > 1) { /* the first growth brings these */
+        mem.wk[0].sel = h->sel;
+        mem.wk[0].qv = h->wbuf;
+        mem.wk[0].bv = h->wbuf ? h->wbuf + h->dim : NULL;
+    }
     /* Labels: all new to the index, but the batch may repeat one. */
     for (i = 0; i < count; i++) {
         uint64_t slot = i < nrep ? h->del[h->ndel - 1 - i] : n0 + (i - nrep);
@@ -2341,48 +2632,52 @@ static int ds__hn_host_le(void) {
     memcpy(&c, &one, 1);
     return c == 1;
 }
-/* n 32-bit words (u32, or float bits) little-endian, in 256-word pieces;
- * the reader takes the same pieces so the running checksums agree. */
+/* n words of wsz bytes (4: u32 or float bits; 2: halves) little-endian,
+ * in pieces of DS__HN_CHUNK words; the reader takes the same pieces so the
+ * running checksums agree. */
 #define DS__HN_CHUNK 256
-static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) {
+static void ds__hn_put_w(ds__enc *e, const void *a, size_t n, size_t wsz) {
     const unsigned char *p = (const unsigned char *)a;
     unsigned char buf[DS__HN_CHUNK * 4];
     while (n && e->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
         if (ds__hn_host_le()) {
-            ds__put(e, p, c * 4);
+            ds__put(e, p, c * wsz);
         } else {
             for (i = 0; i < c; i++) {
                 uint32_t u;
-                memcpy(&u, p + 4 * i, 4);
-                buf[4 * i] = (unsigned char)u;
-                buf[4 * i + 1] = (unsigned char)(u >> 8);
-                buf[4 * i + 2] = (unsigned char)(u >> 16);
-                buf[4 * i + 3] = (unsigned char)(u >> 24);
+                uint16_t h;
+                if (wsz == 2) memcpy(&h, p + 2 * i, 2), u = h;
+                else memcpy(&u, p + 4 * i, 4);
+                for (j = 0; j < wsz; j++) buf[wsz * i + j] = (unsigned char)(u >> (8 * j));
             }
-            ds__put(e, buf, c * 4);
+            ds__put(e, buf, c * wsz);
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
-static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
+static void ds__hn_get_w(ds__dec *d, void *a, size_t n, size_t wsz) {
     unsigned char *p = (unsigned char *)a;
     while (n && d->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
-        ds__get(d, p, c * 4);
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
+        ds__get(d, p, c * wsz);
         if (d->st == DS_OK && !ds__hn_host_le()) {
             for (i = 0; i < c; i++) {
-                const unsigned char *b = p + 4 * i;
-                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                             (uint32_t)b[3] << 24;
-                memcpy(p + 4 * i, &u, 4);
+                uint32_t u = 0;
+                uint16_t h;
+                for (j = wsz; j-- > 0;) u = u << 8 | p[wsz * i + j];
+                h = (uint16_t)u;
+                if (wsz == 2) memcpy(p + 2 * i, &h, 2);
+                else memcpy(p + 4 * i, &u, 4);
             }
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
+static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) { ds__hn_put_w(e, a, n, 4); }
+static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) { ds__hn_get_w(d, a, n, 4); }
 /* Links are stored in full fixed-size lists (unused slots zero), so the
  * file is as large as the memory it asks for: load never allocates much
  * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
@@ -2420,12 +2715,16 @@ static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
     }
 }
 
+/* "DShn" versions: 1 has no storage field (F32), 2 adds it (written for
+ * F16 only, so an F32 index's file is what older releases wrote). */
+#define DS__HNSW_FORMAT_F16 2
+
 DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     ds__enc e;
     uint32_t id;
     int i, lc;
     if (!h) return DS_EINVAL;
-    ds__enc_init(&e, w, "DShn", 1);
+    ds__enc_init(&e, w, "DShn", h->dist16 ? DS__HNSW_FORMAT_F16 : 1);
     ds__put_u64(&e, h->dim);
     ds__put_u64(&e, (uint64_t)h->metric);
     ds__put_u64(&e, h->M);
@@ -2434,6 +2733,7 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     ds__put_u64(&e, h->max_elements);
     ds__put_u64(&e, h->seed);
     ds__put_u64(&e, (uint64_t)h->replace_deleted);
+    if (h->dist16) ds__put_u64(&e, (uint64_t)h->storage);
     for (i = 0; i < 4; i++) ds__put_u64(&e, h->rng.s[i]);
     ds__put_u64(&e, h->n);
     ds__put_u64(&e, h->ndel);
@@ -2446,7 +2746,7 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
         ds__put_u64(&e, ds__hn_label(h, id));
         ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
         ds__hn_put_links(&e, ln, cnt, h->M0);
-        ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
+        ds__hn_put_w(&e, ds__hn_vec(h, id), h->dim, h->dist16 ? 2 : 4);
     }
     for (id = 0; id < h->n; id++) {
         for (lc = 1; lc <= h->level[id]; lc++) {
@@ -2503,6 +2803,16 @@ static unsigned char *ds__vec_get_bytes(ds__dec *d, size_t n, const ds_alloc *a,
     return p;
 }
 
+/* A loaded vector holds no inf or NaN (float or half). */
+static int ds__hn_vec_finite(const ds_hnsw *t, uint32_t id) {
+    const uint16_t *v = (const uint16_t *)ds__hn_vec(t, id);
+    size_t i;
+    if (!t->dist16) return ds__vec_finite((const float *)ds__hn_vec(t, id), t->dim);
+    for (i = 0; i < t->dim; i++)
+        if ((v[i] & 0x7c00u) == 0x7c00u) return 0;
+    return 1;
+}
+
 /* Read the elements into a freshly initialised t with room for at least
  * ds__vec_trust of them; t grows (doubling) as elements arrive, with t->n
  * tracking what has been read so a growth keeps it. */
@@ -2549,11 +2859,11 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         flagged += rec[2];
         ln = ds__hn_links(t, id, 0, &cnt);
         ds__hn_get_links(d, ln, cnt, t->M0);
-        ds__hn_get_w32(d, rec + t->vec_off, t->dim);
+        ds__hn_get_w(d, rec + t->vec_off, t->dim, t->dist16 ? 2 : 4);
         if (d->st != DS_OK) break;
         for (j = 0; j < cnt; j++)
             if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;
-        if (!ds__vec_finite(ds__hn_vec(t, id), t->dim)) d->st = DS_ECORRUPT;
+        if (!ds__hn_vec_finite(t, id)) d->st = DS_ECORRUPT;
         memcpy(rec + t->label_off, &label, 8);
         if (d->st == DS_OK && (d->st = ds__vlabel_map_put(&t->map, label, id, &is_new)) == DS_OK && !is_new)
             d->st = DS_ECORRUPT;
@@ -2605,11 +2915,13 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_hnsw t;
     ds_hnsw_params p;
-    uint64_t v[8], rs[4], n, ndel, top, entry, per;
+    uint64_t v[8], rs[4], n, ndel, top, entry, per, storage = DS_HNSW_STORE_F32;
+    uint32_t version;
     int i;
     if (!h) return DS_EINVAL;
-    ds__dec_init(&d, r, "DShn", 1);
+    version = ds__dec_init_any(&d, r, "DShn", 1, DS__HNSW_FORMAT_F16);
     for (i = 0; i < 8; i++) v[i] = ds__get_u64(&d);
+    if (version >= 2) storage = ds__get_u64(&d);
     for (i = 0; i < 4; i++) rs[i] = ds__get_u64(&d);
     n = ds__get_u64(&d);
     ndel = ds__get_u64(&d);
@@ -2619,14 +2931,14 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     /* Parameters exactly as init accepts them (no zero defaults here). */
     if (v[0] == 0 || v[0] > DS_VEC_MAX_DIM || v[1] < 1 || v[1] > 3 || v[2] < 2 ||
         v[2] > DS__HNSW_MAX_M || v[3] < 1 || v[3] > DS__HNSW_MAX_EF || v[4] < 1 ||
-        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 ||
+        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 || storage > 1 ||
         n > (v[5] ? v[5] : DS__HNSW_NOLIMIT) || ndel > n || top > DS__HNSW_MAX_LEVEL + 1 ||
         (n == 0) != (top == 0) || (n ? entry >= n : entry != 0))
         return DS_ECORRUPT;
     /* Every element costs its level byte, label, header, full level-0 link
      * list and vector in the input: refuse counts the input cannot hold
      * (so the level-0 block allocated below is no larger than the input). */
-    per = 1 + 16 + 8 * v[2] + 4 * v[0];
+    per = 1 + 16 + 8 * v[2] + (storage ? 2 : 4) * v[0];
     if (n > UINT64_MAX / per || !ds__dec_room(&d, n * per)) return DS_ECORRUPT;
     memset(&p, 0, sizeof p);
     p.dim = (size_t)v[0];
@@ -2637,6 +2949,7 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     p.max_elements = (size_t)v[5];
     p.seed = v[6];
     p.replace_deleted = (int)v[7];
+    p.storage = (ds_hnsw_storage)storage;
     if (ds_hnsw_init(&t, &p, a) != DS_OK) return DS_ECORRUPT;
     for (i = 0; i < 4; i++) t.rng.s[i] = rs[i];
     if (n && (d.st = ds__hn_grow(&t, ds__vec_trust(&d, n, (size_t)per))) != DS_OK) {

@@ -17,8 +17,12 @@
 // 0.99 is read off each curve (log-linear interpolation between the two
 // sweep points around it). Exact search: ds_flat vs IndexFlatL2, one thread.
 // Writes DIR/hnsw_<set>.dat for bench/plot_hnsw.gp (recall vs QPS).
+// --f16 adds a contender "ds-f16": ds_hnsw with DS_HNSW_STORE_F16 (vectors
+// stored as binary16, queries and distances fp32), same data and
+// parameters, swept with the others; its rows read as ds's, and a line
+// compares its recall with ds's at equal ef.
 //
-//   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only] [--sets LIST]
+//   bench/bin/bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only] [--f16] [--sets LIST]
 // hnswlib picks its distance kernels when it is compiled (AVX/AVX-512 only
 // with -mavx/-march=native), ds at run time: bench/run.sh also builds
 // bench_hnsw_native with -march=native for every contender and runs the
@@ -323,13 +327,26 @@ static void print_results(const dataset &ds, const std::vector<result> &rs, cons
     for (const result &r : rs)
         printf("  %-8s %10.2f %10.2f %12.1f %12.0f %12.0f %12.0f\n", r.lib.c_str(), r.build1, r.build2,
                r.bytes / (double)ds.n, qps_at(r, 0.90), qps_at(r, 0.95), qps_at(r, 0.99));
-    const result &ours = rs[0];
-    for (size_t i = 1; i < rs.size(); i++)
-        printf("  ds vs %-8s QPS ratio @0.90 %.2fx @0.95 %.2fx @0.99 %.2fx; build %.2fx (1t) %.2fx (2t); bytes %.3fx\n",
-               rs[i].lib.c_str(), qps_at(ours, 0.90) / qps_at(rs[i], 0.90), qps_at(ours, 0.95) / qps_at(rs[i], 0.95),
-               qps_at(ours, 0.99) / qps_at(rs[i], 0.99), ours.build1 / rs[i].build1, ours.build2 / rs[i].build2,
-               ours.bytes / rs[i].bytes);
-    printf("  ds graphs: recall@10 at ef = 32: %.4f (1-thread build), %.4f (2-thread build)\n", ours.rec1, ours.rec2);
+    // Every ds contender (ds, ds-f16) against every peer.
+    for (const result &ours : rs) {
+        if (ours.lib.compare(0, 2, "ds") != 0) continue;
+        for (const result &peer : rs) {
+            if (peer.lib.compare(0, 2, "ds") == 0) continue;
+            printf("  %-6s vs %-8s QPS ratio @0.90 %.2fx @0.95 %.2fx @0.99 %.2fx; build %.2fx (1t) %.2fx (2t); bytes %.3fx\n",
+                   ours.lib.c_str(), peer.lib.c_str(), qps_at(ours, 0.90) / qps_at(peer, 0.90),
+                   qps_at(ours, 0.95) / qps_at(peer, 0.95), qps_at(ours, 0.99) / qps_at(peer, 0.99),
+                   ours.build1 / peer.build1, ours.build2 / peer.build2, ours.bytes / peer.bytes);
+        }
+        printf("  %s graphs: recall@10 at ef = 32: %.4f (1-thread build), %.4f (2-thread build)\n", ours.lib.c_str(),
+               ours.rec1, ours.rec2);
+    }
+    // fp16 storage against fp32 at the same ef: what the rounding costs.
+    if (rs.size() > 1 && rs[0].lib == "ds" && rs[1].lib == "ds-f16") {
+        printf("  recall@10 at equal ef, ds / ds-f16:");
+        for (size_t i = 0; i < rs[0].curve.size() && i < rs[1].curve.size(); i++)
+            printf(" %d:%.3f/%.3f", rs[0].curve[i].ef, rs[0].curve[i].recall, rs[1].curve[i].recall);
+        printf("\n");
+    }
     std::string path = out + "/hnsw_" + ds.name + ".dat";
     if (FILE *f = fopen(path.c_str(), "w")) {
         for (const result &r : rs) {
@@ -358,11 +375,12 @@ struct ds_kept {
     }
 };
 
-static contender build_ds(const dataset &ds) {
+static contender build_ds(const dataset &ds, ds_hnsw_storage storage = DS_HNSW_STORE_F32) {
     contender c;
     result &res = c.res;
-    res.lib = "ds";
+    res.lib = storage == DS_HNSW_STORE_F16 ? "ds-f16" : "ds";
     ds_hnsw_params p = ds_hnsw_params_default(ds.dim);
+    p.storage = storage;
     p.M = 16;
     p.ef_construction = 200;
     p.max_elements = ds.n;
@@ -371,7 +389,9 @@ static contender build_ds(const dataset &ds) {
     ds_hnsw &h = kept->h;
     ds_hnsw_scratch_init(&kept->sc, NULL);
     if (ds_hnsw_init(&h, &p, NULL) != DS_OK) { fprintf(stderr, "ds_hnsw_init failed\n"); exit(1); }
-    res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) { ds_hnsw_insert(&h, i, &ds.base[i * ds.dim]); });
+    res.build1 = timed_parallel_add(ds.n, 1, [&](size_t i) {
+        if (ds_hnsw_insert(&h, i, &ds.base[i * ds.dim]) != DS_OK) { fprintf(stderr, "ds_hnsw_insert failed\n"); exit(1); }
+    });
     res.bytes = (double)ds_hnsw_memory(&h);
     {
         // The 2-thread build (DS_HNSW_THREADS): one batch, two threads.
@@ -434,7 +454,8 @@ static void print_exact(size_t nq, int reps, double q_ds, double q_faiss) {
            nq, reps, q_ds, q_faiss, q_ds / q_faiss);
 }
 
-static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hnsw = true, bool exact_only = false) {
+static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hnsw = true, bool exact_only = false,
+                    bool f16 = false) {
     size_t nq_exact = std::min(ds.nq, ds.n >= 500000 ? (size_t)100 : ds.nq);
     std::vector<uint64_t> lab;
     // Exact search: the two alternate, reps times each; median QPS (one
@@ -458,6 +479,7 @@ static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hn
     // cores), then sweep them interleaved.
     std::vector<contender> cs;
     cs.push_back(build_ds(ds));
+    if (f16) cs.push_back(build_ds(ds, DS_HNSW_STORE_F16));
     cs.push_back(build_hnswlib(ds));
     if (faiss_hnsw) cs.push_back(build_faiss(ds));
     sweep_all(ds, reps, cs);
@@ -469,7 +491,7 @@ static void run_set(dataset &ds, int reps, const std::string &out, bool faiss_hn
 }
 
 int main(int argc, char **argv) {
-    bool quick = false, faiss_hnsw = true, exact_only = false;
+    bool quick = false, faiss_hnsw = true, exact_only = false, f16 = false;
     size_t n = 1000000;
     std::string data = "../shared/data", out = "bench/bin", sets = "siftsmall,mnist,fashion,synthetic";
     for (int i = 1; i < argc; i++) {
@@ -480,9 +502,10 @@ int main(int argc, char **argv) {
         else if (a == "--out" && i + 1 < argc) out = argv[++i];
         else if (a == "--no-faiss-hnsw") faiss_hnsw = false;
         else if (a == "--exact-only") exact_only = true;
+        else if (a == "--f16") f16 = true;
         else if (a == "--sets" && i + 1 < argc) sets = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only]\n"
+            fprintf(stderr, "usage: bench_hnsw [--quick] [--n N] [--data DIR] [--out DIR] [--no-faiss-hnsw] [--exact-only] [--f16]\n"
                             "                  [--sets siftsmall,mnist,fashion,synthetic]\n");
             return 2;
         }
@@ -493,20 +516,20 @@ int main(int argc, char **argv) {
     auto want = [&sets](const char *set) { return ("," + sets + ",").find(std::string(",") + set + ",") != std::string::npos; };
     if (want("siftsmall")) {
         dataset sift;
-        if (load_sift(data, sift)) run_set(sift, reps, out, true, exact_only);
+        if (load_sift(data, sift)) run_set(sift, reps, out, true, exact_only, f16);
         else printf("(no %s/siftsmall: skipped)\n", data.c_str());
     }
     static const char *idx_sets[2][2] = {{"mnist", "mnist-t10k"}, {"fashion", "fashion-mnist-t10k"}};
     for (auto &is : idx_sets) {
         if (!want(is[0])) continue;
         dataset d;
-        if (load_idx(data, is[1], d)) run_set(d, reps, out, true, exact_only);
+        if (load_idx(data, is[1], d)) run_set(d, reps, out, true, exact_only, f16);
         else printf("(no %s/%s: skipped)\n", data.c_str(), is[1]);
     }
     if (want("synthetic")) {
         dataset syn;
         make_synthetic(syn, n, quick ? 200 : 1000, 128, 7);
-        run_set(syn, reps, out, faiss_hnsw, exact_only);
+        run_set(syn, reps, out, faiss_hnsw, exact_only, f16);
     }
     return 0;
 }

@@ -176,8 +176,8 @@ echo
 # One BLAS thread: faiss's exact search is compared single-threaded.
 echo "== $BIN/bench_hnsw $QUICK (OPENBLAS_NUM_THREADS=1)"
 OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw" $QUICK --data "${DS_DATA:-../shared/data}" --out "$BIN"
-echo "== $BIN/bench_hnsw_native $QUICK --sets siftsmall,mnist,fashion (built with -march=native)"
-OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw_native" $QUICK --sets siftsmall,mnist,fashion --data "${DS_DATA:-../shared/data}" --out "$BIN/native"
+echo "== $BIN/bench_hnsw_native $QUICK --f16 --sets siftsmall,mnist,fashion (built with -march=native; ds-f16: DS_HNSW_STORE_F16)"
+OPENBLAS_NUM_THREADS=1 "$BIN/bench_hnsw_native" $QUICK --f16 --sets siftsmall,mnist,fashion --data "${DS_DATA:-../shared/data}" --out "$BIN/native"
 if command -v gnuplot >/dev/null 2>&1; then
     for set in siftsmall synthetic; do
         [ -f "$BIN/hnsw_$set.dat" ] && gnuplot -c bench/plot_hnsw.gp "$BIN/hnsw_$set.dat" "$BIN/hnsw_$set.png" "$set" &&

@@ -29,8 +29,9 @@ extern "C" {
  * the upper layers, then a best-first search with ef >= k on layer 0.
  *
  * Layout (hnswlib's): one block of fixed-size level-0 records, each
- * [u16 link count][u8 flags][u8 pad][M0 u32 links][dim floats][u64 label],
- * so a visit touches one contiguous record (from dim 16 on, the label comes
+ * [u16 link count][u8 flags][u8 pad][M0 u32 links][vector][u64 label],
+ * the vector dim floats (or dim halves, DS_HNSW_STORE_F16), so a visit
+ * touches one contiguous record (from 64 vector bytes on, the label comes
  * before the vector and the vector starts a cache line: see
  * ds__hn_layout); upper-layer links live in one
  * u32 arena indexed by a per-element offset (no malloc per node). Storage
@@ -38,18 +39,22 @@ extern "C" {
  *
  *   ds_hnsw_params ds_hnsw_params_default(size_t dim)
  *          dim, L2, M 16, ef_construction 200, ef_search 64, max_elements 0
- *          (no limit but 2^32 - 2), seed 1, replace_deleted 0. A zero field
- *          in params passed to init means that default too.
+ *          (no limit but 2^32 - 2), seed 1, replace_deleted 0, storage
+ *          DS_HNSW_STORE_F32. A zero field in params passed to init means
+ *          that default too.
  *   ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a)
  *          DS_EINVAL: dim 0 or > DS_VEC_MAX_DIM, metric unknown, M < 2 or
- *          > 4096, ef_construction or ef_search > 2^20. Allocates nothing.
+ *          > 4096, ef_construction or ef_search > 2^20, storage unknown.
+ *          Allocates nothing.
  *   ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h)   effective values
  *   void   ds_hnsw_free(ds_hnsw *h)
  *   ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v)
  *          DS_EEXIST if label is present (deleted or not; use update or
  *          unmark), DS_EINVAL (NaN/inf; zero vector under cosine; under
  *          L2 and IP |v|^2 above 2^126, ~8.5e37, where distances could
- *          overflow float), DS_EFULL
+ *          overflow float; under DS_HNSW_STORE_F16 with L2 or IP, a
+ *          component of magnitude 65520 or more, which would round to an
+ *          infinite half), DS_EFULL
  *          at max_elements, DS_ENOMEM (strong guarantee: index, RNG and
  *          labels unchanged). With replace_deleted, a deleted slot (the most
  *          recently deleted) is reused for the new label before a new slot
@@ -62,7 +67,7 @@ extern "C" {
  *          nearest of the element, its neighbours and their neighbours),
  *          then the element is re-linked from the entry point (its level is
  *          kept). DS_ENOTFOUND (also for a deleted label, as get and
- *          has), DS_EINVAL. Allocates nothing. About M0^3
+ *          has), DS_EINVAL as insert (index unchanged). Allocates nothing. About M0^3
  *          distance computations on layer 0 (M0 = 2M: ~33k at M = 16) plus
  *          an insert's.
  *   ds_status ds_hnsw_del(ds_hnsw *h, uint64_t label)
@@ -73,7 +78,8 @@ extern "C" {
  *   int    ds_hnsw_has(const ds_hnsw *h, uint64_t label)  1 if present
  *          and not deleted
  *   ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out)
- *          copy the stored vector (normalised under cosine) into out[dim];
+ *          copy the stored vector (normalised under cosine; under F16 the
+ *          stored halves widened, exactly) into out[dim];
  *          DS_ENOTFOUND if unknown or deleted.
  *   size_t ds_hnsw_len(const ds_hnsw *h)       elements not deleted
  *   size_t ds_hnsw_deleted(const ds_hnsw *h)   soft-deleted elements
@@ -105,11 +111,32 @@ extern "C" {
  *          the same with a reusable per-thread scratch (epoch-stamped u16
  *          visited marks, heaps): no allocation after the first call at a
  *          given size. One scratch per thread.
+ * Storage (ds_hnsw_params.storage; saved with the index):
+ *   DS_HNSW_STORE_F32  (0, the default) vectors as given, 4 bytes a value.
+ *   DS_HNSW_STORE_F16  vectors as IEEE binary16, rounded to nearest even
+ *          (ds_f32_to_f16; under cosine the normalised fp32 vector is what
+ *          is rounded): 2 bytes a value, so a level-0 record of a 784-d
+ *          vector at M = 16 is 1792 bytes instead of 3328 (ds_hnsw_memory
+ *          says what is allocated). Queries stay fp32 and every distance
+ *          is computed in fp32 on the widened halves: under L2 and IP the
+ *          distances, graph and results are exactly those of an F32 index
+ *          given the rounded vectors (same kernel level); under cosine,
+ *          1 - q.v with q normalised and v the stored (rounded) vector.
+ *          What changes is the data: each value moves by up to 2^-11 of
+ *          itself (about 3 significant digits; values below 2^-14 keep an
+ *          absolute step of 2^-24), so recall against the fp32 ground
+ *          truth drops where neighbours are that close; integers up to
+ *          2048 are exact (8-bit data loses nothing). The gain is speed
+ *          where search is memory-bound (high dimensions): half the bytes
+ *          read per distance (docs/hnsw.md has measurements). L2 and IP
+ *          vectors must have |x_i| < 65520.
  * Determinism: the same params (seed) and sequence of calls give the same
  * graph and the same results on the same build (kernel choice included).
  * Thread-safety: see the header comment; searches run concurrently with
  * each other only. A multi-threaded build and batch search are in
  * ds_hnsw:threads (DS_HNSW_THREADS). */
+typedef enum ds_hnsw_storage { DS_HNSW_STORE_F32 = 0, DS_HNSW_STORE_F16 = 1 } ds_hnsw_storage;
+
 typedef struct ds_hnsw_params {
     size_t dim;
     ds_metric metric;         /* 0 = DS_METRIC_L2 */
@@ -119,6 +146,7 @@ typedef struct ds_hnsw_params {
     size_t max_elements;      /* 0 = no limit */
     uint64_t seed;
     int replace_deleted;
+    ds_hnsw_storage storage;  /* 0 = DS_HNSW_STORE_F32 */
 } ds_hnsw_params;
 
 typedef int (*ds_hnsw_filter)(uint64_t label, void *ctx);
@@ -167,6 +195,11 @@ typedef struct ds_hnsw {
     ds__vlabel_map map;       /* label -> slot */
     ds_dist_fn dist;          /* l2sq or dot kernel, picked at init */
     int ip;                   /* distance = 1 - dist(): IP and cosine */
+    ds_hnsw_storage storage;
+    ds_dist_f16_fn dist16;    /* F16: fp32 x fp16 kernel (NULL under F32) */
+    void (*widen)(const uint16_t *src, float *dst, size_t n); /* F16 */
+    float *wbuf;              /* F16 build: two widened vectors, 2 dim */
+    size_t nwbuf;             /* floats in wbuf */
     const ds_alloc *alloc;
 } ds_hnsw;
 
@@ -229,7 +262,8 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
  *          replacement earlier in the same batch frees is still DS_EEXIST,
  *          unlike a sequence of add calls).
  *          Transient memory: per extra thread one visited list and one
- *          candidate heap for every slot (10 bytes per slot) plus O(ef + M).
+ *          candidate heap for every slot (10 bytes per slot) plus O(ef + M)
+ *          (and 8 dim bytes under DS_HNSW_STORE_F16).
  *   ds_status ds_hnsw_search_batch(const ds_hnsw *h, const float *queries,
  *                                  size_t nq, size_t k, size_t ef,
  *                                  ds_hnsw_filter filter, void *ctx,
@@ -277,8 +311,16 @@ extern "C" {
 static unsigned char *ds__hn_rec(const ds_hnsw *h, uint32_t id) {
     return h->l0 + (size_t)id * h->rec;
 }
-static const float *ds__hn_vec(const ds_hnsw *h, uint32_t id) {
-    return (const float *)(const void *)(ds__hn_rec(h, id) + h->vec_off);
+/* The stored vector: dim floats, or dim halves under F16. */
+static const void *ds__hn_vec(const ds_hnsw *h, uint32_t id) {
+    return ds__hn_rec(h, id) + h->vec_off;
+}
+/* Element id's vector as floats: in place (F32), or widened into buf
+ * (F16: dim floats). */
+static const float *ds__hn_vecf(const ds_hnsw *h, uint32_t id, float *buf) {
+    if (!h->dist16) return (const float *)ds__hn_vec(h, id);
+    h->widen((const uint16_t *)ds__hn_vec(h, id), buf, h->dim);
+    return buf;
 }
 static uint64_t ds__hn_label(const ds_hnsw *h, uint32_t id) {
     uint64_t l;
@@ -310,8 +352,12 @@ static void ds__hn_set_count(ds_hnsw *h, uint32_t id, int lc, size_t c) {
         h->upper[h->uoff[id] + (size_t)(lc - 1) * (h->M + 1)] = (uint32_t)c;
     }
 }
-static float ds__hn_dist(const ds_hnsw *h, const float *q, const float *v) {
-    float d = h->dist(q, v, h->dim);
+/* The distance from fp32 vector q to element id (stored-vs-stored
+ * distances widen one side first: ds__hn_vecf). */
+static float ds__hn_dist(const ds_hnsw *h, const float *q, uint32_t id) {
+    const void *v = ds__hn_vec(h, id);
+    float d = h->dist16 ? h->dist16(q, (const uint16_t *)v, h->dim)
+                        : h->dist(q, (const float *)v, h->dim);
     return h->ip ? 1.0f - d : d;
 }
 
@@ -403,6 +449,7 @@ static ds_status ds__scratch_reserve(ds_hnsw_scratch *s, size_t nodes, size_t ef
 typedef struct ds__hn_wk {
     ds_hnsw_scratch *s;  /* visited marks and heaps (cand holds every slot) */
     ds__hnsw_pair *sel;  /* candidates being selected: max(efc, M0) + 2 */
+    float *qv, *bv;      /* F16: the element's and a base's vector widened (dim) */
     uint32_t *nb;        /* threads: a link list copied under its lock (M0) */
     uint32_t self;       /* the element being linked (its lock is held) */
     int mt;              /* other threads build too: lock nodes */
@@ -524,7 +571,7 @@ static size_t ds__hn_search_layer(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_w
             }
             if (s->mark[e] == s->epoch) continue;
             s->mark[e] = s->epoch;
-            d = ds__hn_dist(h, q, ds__hn_vec(h, e));
+            d = ds__hn_dist(h, q, e);
             if (nt < ef || d < lower) {
                 x.d = d;
                 x.id = e;
@@ -576,7 +623,7 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w
                 if (j + 1 < cnt) DS__PREFETCH(ds__hn_vec(h, ln[j + 1]));
                 if (s->mark[ln[j]] == s->epoch) continue;
                 s->mark[ln[j]] = s->epoch;
-                d = ds__hn_dist(h, q, ds__hn_vec(h, ln[j]));
+                d = ds__hn_dist(h, q, ln[j]);
                 if (d < *epd) {
                     *epd = d;
                     ep = ln[j];
@@ -591,14 +638,15 @@ static uint32_t ds__hn_greedy(const ds_hnsw *h, ds_hnsw_scratch *s, ds__hn_wk *w
 /* The neighbour-selection heuristic (Algorithm 4): walk the candidates
  * nearest first and keep one only if it is nearer to the base than to
  * every one kept so far, up to m. In place: the kept ones end up in
- * sel[0..r). */
-static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, size_t m) {
+ * sel[0..r). buf: dim floats (F16 widens each candidate there). */
+static size_t ds__hn_select(const ds_hnsw *h, ds__hnsw_pair *sel, size_t nc, size_t m,
+                            float *buf) {
     size_t r = 0, i, j;
     for (i = 0; i < nc && r < m; i++) {
-        const float *vi = ds__hn_vec(h, sel[i].id);
+        const float *vi = ds__hn_vecf(h, sel[i].id, buf);
         int good = 1;
         for (j = 0; j < r; j++) {
-            if (ds__hn_dist(h, vi, ds__hn_vec(h, sel[j].id)) < sel[i].d) {
+            if (ds__hn_dist(h, vi, sel[j].id) < sel[i].d) {
                 good = 0;
                 break;
             }
@@ -615,7 +663,7 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
     size_t cnt, j, r, mmax = lc ? h->M : h->M0;
     ds__hnsw_pair *sel = w->sel;
     uint32_t *ln;
-    const float *ve = ds__hn_vec(h, e);
+    const float *ve = ds__hn_vecf(h, e, w->bv); /* read before select reuses bv */
 #ifdef DS_HNSW_THREADS
     if (DS__HN_MT(w)) ds__hn_lock(h, e);
 #endif
@@ -629,12 +677,12 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
     } else {
         for (j = 0; j < cnt; j++) {
             sel[j].id = ln[j];
-            sel[j].d = ds__hn_dist(h, ve, ds__hn_vec(h, ln[j]));
+            sel[j].d = ds__hn_dist(h, ve, ln[j]);
         }
         sel[cnt].id = id;
-        sel[cnt].d = ds__hn_dist(h, ve, ds__hn_vec(h, id));
+        sel[cnt].d = ds__hn_dist(h, ve, id);
         ds__pair_sort(sel, cnt + 1);
-        r = ds__hn_select(h, sel, cnt + 1, mmax);
+        r = ds__hn_select(h, sel, cnt + 1, mmax, w->bv);
         for (j = 0; j < r; j++) ln[j] = sel[j].id;
         ds__hn_set_count(h, e, lc, r);
     }
@@ -650,8 +698,8 @@ static void ds__hn_connect(ds_hnsw *h, ds__hn_wk *w, uint32_t e, uint32_t id, in
  * caller holds id's lock throughout, so its own lists need no other lock:
  * a thread that reaches id waits until it is linked (as in hnswlib). */
 static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint32_t ep, int top) {
-    const float *q = ds__hn_vec(h, id);
-    float epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    const float *q = ds__hn_vecf(h, id, w->qv);
+    float epd = ds__hn_dist(h, q, ep);
     ds__hnsw_pair *sel = w->sel;
     int lc;
     if (top > L) ep = ds__hn_greedy(h, w->s, w, q, ep, &epd, top, L);
@@ -669,7 +717,7 @@ static void ds__hn_link_from(ds_hnsw *h, ds__hn_wk *w, uint32_t id, int L, uint3
             ep = sel[0].id;
             epd = sel[0].d;
         }
-        r = ds__hn_select(h, sel, nc, h->M);
+        r = ds__hn_select(h, sel, nc, h->M, w->bv);
         mine = ds__hn_links(h, id, lc, &cnt);
         for (i = 0; i < r; i++) mine[i] = sel[i].id;
         ds__hn_set_count(h, id, lc, r);
@@ -692,6 +740,8 @@ static void ds__hn_link(ds_hnsw *h, uint32_t id, int L) {
     w.s = &h->build;
     w.sel = h->sel;
     w.nb = NULL;
+    w.qv = h->wbuf;
+    w.bv = h->wbuf ? h->wbuf + h->dim : NULL;
     w.self = id;
     w.mt = 0;
     ds__hn_link_from(h, &w, id, L, h->entry, h->maxlevel);
@@ -709,8 +759,8 @@ enum { DS__HN_L0, DS__HN_LEV, DS__HN_UOFF, DS__HN_DEL, DS__HN_MARK, DS__HN_CAND,
 typedef struct ds__hn_room {
     size_t nroom; /* 0: nothing allocated */
     void *nw[DS__HN_NB];
-    void *sel, *top;
-    size_t nsel, ntop;
+    void *sel, *top, *wbuf;
+    size_t nsel, ntop, nwbuf;
 } ds__hn_room;
 static size_t ds__hn_esz(const ds_hnsw *h, int i) {
     static const size_t esz[DS__HN_NB] = {0, 1, sizeof(uint64_t), sizeof(uint32_t), sizeof(uint16_t),
@@ -750,6 +800,7 @@ static void ds__hn_room_drop(ds_hnsw *h, ds__hn_room *r) {
         if (r->nw[i]) DS_FREE(h->alloc, r->nw[i], ds__hn_bytes(h, i, r->nroom));
     if (r->sel) DS_FREE(h->alloc, r->sel, r->nsel * sizeof(ds__hnsw_pair));
     if (r->top) DS_FREE(h->alloc, r->top, r->ntop * sizeof(ds__hnsw_pair));
+    if (r->wbuf) DS_FREE(h->alloc, r->wbuf, r->nwbuf * sizeof(float));
     memset(r, 0, sizeof *r);
 }
 static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
@@ -772,6 +823,8 @@ static ds_status ds__hn_room_alloc(ds_hnsw *h, size_t nroom, ds__hn_room *r) {
     if (!h->sel) { /* the fixed-size build buffers come with the first growth */
         size_t nsel = (h->efc > h->M0 ? h->efc : h->M0) + 2;
         int ok = ds__scratch_grow(h->alloc, &r->sel, &r->nsel, nsel, sizeof(ds__hnsw_pair));
+        if (ok && h->dist16)
+            ok = ds__scratch_grow(h->alloc, &r->wbuf, &r->nwbuf, 2 * h->dim, sizeof(float));
         if (!ok || !ds__scratch_grow(h->alloc, &r->top, &r->ntop, h->efc + 2, sizeof(ds__hnsw_pair))) {
             ds__hn_room_drop(h, r);
             return DS_ENOMEM;
@@ -787,6 +840,8 @@ static void ds__hn_room_commit(ds_hnsw *h, ds__hn_room *r) {
         h->nsel = r->nsel;
         h->build.top = (ds__hnsw_pair *)r->top;
         h->build.ntop = r->ntop;
+        h->wbuf = (float *)r->wbuf;
+        h->nwbuf = r->nwbuf;
     }
     if (h->n) {
         memcpy(ds__hn_l0_align(h, r->nw[DS__HN_L0]), h->l0, h->n * h->rec);
@@ -852,23 +907,24 @@ static inline ds_status ds__hn_arena(ds_hnsw *h, size_t words) { /* used by veci
     return st;
 }
 
-/* The level-0 record layout. Vectors of 16 floats and more start on a
- * 64-byte boundary (the label moves in front of them, records are whole
- * cache lines, l0 is aligned): a distance then reads ceil(4 dim / 64) lines
- * and never a load that straddles two, where hnswlib's offset (4 + 4 M0)
- * costs a line more per vector (siftsmall: 9 lines for 8) and splits every
- * 64-byte load. Records grow by 48 bytes at M = 16 (siftsmall, MNIST).
- * Smaller vectors keep the packed layout (padding would dwarf them). */
+/* The level-0 record layout. Vectors of 64 bytes and more (16 floats, 32
+ * halves) start on a 64-byte boundary (the label moves in front of them,
+ * records are whole cache lines, l0 is aligned): a distance then reads
+ * ceil(vector bytes / 64) lines and never a load that straddles two, where
+ * hnswlib's offset (4 + 4 M0) costs a line more per vector (siftsmall: 9
+ * lines for 8) and splits every 64-byte load. Records grow by 48 bytes at
+ * M = 16 (siftsmall, MNIST). Smaller vectors keep the packed layout
+ * (padding would dwarf them). */
 static void ds__hn_layout(ds_hnsw *h) {
-    size_t links = 4 + 4 * h->M0;
-    if (h->dim >= 16) {
+    size_t links = 4 + 4 * h->M0, vbytes = h->dim * (h->dist16 ? 2 : 4);
+    if (vbytes >= 64) {
         h->label_off = links;
         h->vec_off = (links + 8 + 63) / 64 * 64;
-        h->rec = (h->vec_off + 4 * h->dim + 63) / 64 * 64;
+        h->rec = (h->vec_off + vbytes + 63) / 64 * 64;
         h->l0slack = 63;
     } else {
         h->vec_off = links;
-        h->label_off = (h->vec_off + 4 * h->dim + 7) / 8 * 8;
+        h->label_off = (h->vec_off + vbytes + 7) / 8 * 8;
         h->rec = h->label_off + 8;
         h->l0slack = 0;
     }
@@ -885,6 +941,7 @@ DSDEF ds_hnsw_params ds_hnsw_params_default(size_t dim) {
     p.max_elements = 0;
     p.seed = 1;
     p.replace_deleted = 0;
+    p.storage = DS_HNSW_STORE_F32;
     return p;
 }
 DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc *a) {
@@ -899,7 +956,8 @@ DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc
     if (!q.ef_search) q.ef_search = 64;
     if (q.dim == 0 || q.dim > DS_VEC_MAX_DIM || !ds__metric_ok(q.metric) || q.M < 2 ||
         q.M > DS__HNSW_MAX_M || q.ef_construction > DS__HNSW_MAX_EF ||
-        q.ef_search > DS__HNSW_MAX_EF || q.max_elements > DS__HNSW_NOLIMIT)
+        q.ef_search > DS__HNSW_MAX_EF || q.max_elements > DS__HNSW_NOLIMIT ||
+        (q.storage != DS_HNSW_STORE_F32 && q.storage != DS_HNSW_STORE_F16))
         return DS_EINVAL;
     memset(h, 0, sizeof *h);
     h->dim = q.dim;
@@ -914,12 +972,18 @@ DSDEF ds_status ds_hnsw_init(ds_hnsw *h, const ds_hnsw_params *p, const ds_alloc
     h->mL = 1.0 / log((double)q.M);
     ds_rng_seed(&h->rng, q.seed);
     h->maxlevel = -1;
-    ds__hn_layout(h);
-    ds_hnsw_scratch_init(&h->build, a);
-    ds__vlabel_map_init_seed(&h->map, a, ds_mix64(q.seed ^ 0x686e7377u));
     h->ip = q.metric != DS_METRIC_L2;
     h->dist = h->ip ? ds_dist_dot_kernel(ds_dist_simd_level())
                     : ds_dist_l2sq_kernel(ds_dist_simd_level());
+    h->storage = q.storage;
+    if (q.storage == DS_HNSW_STORE_F16) {
+        h->dist16 = h->ip ? ds_dist_dot_f16_kernel(ds_dist_f16_level())
+                          : ds_dist_l2sq_f16_kernel(ds_dist_f16_level());
+        h->widen = ds__f16_widener();
+    }
+    ds__hn_layout(h);
+    ds_hnsw_scratch_init(&h->build, a);
+    ds__vlabel_map_init_seed(&h->map, a, ds_mix64(q.seed ^ 0x686e7377u));
     h->alloc = a;
     return DS_OK;
 }
@@ -935,6 +999,7 @@ DSDEF ds_hnsw_params ds_hnsw_get_params(const ds_hnsw *h) {
     p.max_elements = h->max_elements;
     p.seed = h->seed;
     p.replace_deleted = h->replace_deleted;
+    p.storage = h->storage;
     return p;
 }
 DSDEF void ds_hnsw_free(ds_hnsw *h) {
@@ -947,6 +1012,7 @@ DSDEF void ds_hnsw_free(ds_hnsw *h) {
     }
     if (h->upper) DS_FREE(h->alloc, h->upper, h->ucap * 4);
     if (h->sel) DS_FREE(h->alloc, h->sel, h->nsel * sizeof *h->sel);
+    if (h->wbuf) DS_FREE(h->alloc, h->wbuf, h->nwbuf * sizeof *h->wbuf);
     ds_hnsw_scratch_free(&h->build);
     ds__vlabel_map_free(&h->map);
     h->l0 = h->l0mem = NULL;
@@ -955,7 +1021,8 @@ DSDEF void ds_hnsw_free(ds_hnsw *h) {
     h->del = NULL;
     h->upper = NULL;
     h->sel = NULL;
-    h->n = h->room = h->ulen = h->ucap = h->nsel = h->ndel = 0;
+    h->wbuf = NULL;
+    h->n = h->room = h->ulen = h->ucap = h->nsel = h->ndel = h->nwbuf = 0;
     h->maxlevel = -1;
 }
 DSDEF size_t ds_hnsw_len(const ds_hnsw *h) { return h ? h->n - h->ndel : 0; }
@@ -965,7 +1032,7 @@ DSDEF size_t ds_hnsw_memory(const ds_hnsw *h) {
     return h->room * (h->rec + 1 + 8 + 4 + 2 + sizeof(ds__hnsw_pair)) + sizeof(ds__hnsw_pair) +
            (h->l0 ? h->l0slack : 0) +
            h->ucap * 4 + h->nsel * sizeof(ds__hnsw_pair) +
-           h->build.ntop * sizeof(ds__hnsw_pair) + h->build.nq * 4 +
+           h->build.ntop * sizeof(ds__hnsw_pair) + h->build.nq * 4 + h->nwbuf * 4 +
            ds__vlabel_map_memory(&h->map);
 }
 
@@ -975,11 +1042,35 @@ static int ds__hn_vec_ok(const ds_hnsw *h, const float *v) {
     if (h->metric == DS_METRIC_COSINE) return ds__vec_finite(v, h->dim) && ds__vec_norm2(v, h->dim) > 0.0;
     return ds__vec_in_range(v, h->dim);
 }
-/* Store v (normalised under cosine unless it already is) in slot id. */
+/* May v be stored: ds__hn_vec_ok, and under F16 with L2 or IP no
+ * component that rounds to an infinite half (|x| >= 65520; a normalised
+ * cosine vector has none). */
+static int ds__hn_store_ok(const ds_hnsw *h, const float *v) {
+    size_t i;
+    if (!ds__hn_vec_ok(h, v)) return 0;
+    if (!h->dist16 || h->metric == DS_METRIC_COSINE) return 1;
+    for (i = 0; i < h->dim; i++)
+        if ((ds_f32_to_f16(v[i]) & 0x7c00u) == 0x7c00u) return 0;
+    return 1;
+}
+/* Store v (normalised under cosine unless it already is) in slot id;
+ * under F16 the fp32 vector an F32 index would store, each value rounded
+ * (the scale is ds_l2_normalize's). */
 static void ds__hn_store(ds_hnsw *h, uint32_t id, const float *v, int normalize) {
-    float *dst = (float *)(void *)(ds__hn_rec(h, id) + h->vec_off);
-    memcpy(dst, v, h->dim * sizeof(float));
-    if (normalize && h->metric == DS_METRIC_COSINE) (void)ds_l2_normalize(dst, h->dim);
+    unsigned char *dst = ds__hn_rec(h, id) + h->vec_off;
+    int norm = normalize && h->metric == DS_METRIC_COSINE;
+    double sc = 1.0;
+    size_t i;
+    if (!h->dist16) {
+        memcpy(dst, v, h->dim * sizeof(float));
+        if (norm) (void)ds_l2_normalize((float *)(void *)dst, h->dim);
+        return;
+    }
+    if (norm) sc = 1.0 / sqrt(ds__vec_norm2(v, h->dim));
+    for (i = 0; i < h->dim; i++) {
+        uint16_t x = ds_f32_to_f16(norm ? (float)((double)v[i] * sc) : v[i]);
+        memcpy(dst + 2 * i, &x, 2);
+    }
 }
 
 /* Reuse the most recently deleted slot for a new label (replace_deleted). */
@@ -1068,7 +1159,7 @@ static ds_status ds__hn_add(ds_hnsw *h, uint64_t label, const float *v, int norm
     return DS_OK;
 }
 DSDEF ds_status ds_hnsw_insert(ds_hnsw *h, uint64_t label, const float *v) {
-    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    if (!h || !v || !ds__hn_store_ok(h, v)) return DS_EINVAL;
     return ds__hn_add(h, label, v, 1);
 }
 /* After element id moved: on each of its layers, re-select the links of
@@ -1108,14 +1199,14 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
         }
         for (i = 0; i < n1; i++) {
             uint32_t e = one[i], *ln;
-            const float *ve = ds__hn_vec(h, e);
+            const float *ve = ds__hn_vecf(h, e, h->wbuf); /* read before select uses wbuf + dim */
             size_t keep = 0, r, cnt;
             /* the ef_construction nearest candidates to e: a max-heap */
             for (j = 0; j < nc; j++) {
                 ds__hnsw_pair x;
                 if (s->cand[j].id == e) continue;
                 x.id = s->cand[j].id;
-                x.d = ds__hn_dist(h, ve, ds__hn_vec(h, x.id));
+                x.d = ds__hn_dist(h, ve, x.id);
                 if (keep < h->efc) {
                     sel[keep++] = x;
                     ds__heap_sift_up((unsigned char *)sel, keep - 1, sizeof x, ds__pair_after, &tmp);
@@ -1125,7 +1216,7 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
                 }
             }
             ds__pair_sort(sel, keep);
-            r = ds__hn_select(h, sel, keep, mmax);
+            r = ds__hn_select(h, sel, keep, mmax, h->wbuf ? h->wbuf + h->dim : NULL);
             ln = ds__hn_links(h, e, lc, &cnt);
             for (j = 0; j < r; j++) ln[j] = sel[j].id;
             ds__hn_set_count(h, e, lc, r);
@@ -1135,7 +1226,7 @@ static void ds__hn_repair(ds_hnsw *h, uint32_t id) {
 DSDEF ds_status ds_hnsw_update(ds_hnsw *h, uint64_t label, const float *v) {
     uint64_t *slot;
     uint32_t id;
-    if (!h || !v || !ds__hn_vec_ok(h, v)) return DS_EINVAL;
+    if (!h || !v || !ds__hn_store_ok(h, v)) return DS_EINVAL;
     /* A deleted label is absent, as for get and has (undel restores it). */
     if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
         return DS_ENOTFOUND;
@@ -1182,7 +1273,8 @@ DSDEF ds_status ds_hnsw_get(const ds_hnsw *h, uint64_t label, float *out) {
     if (!h || !out) return DS_EINVAL;
     if (!(slot = ds__vlabel_map_get(&h->map, label)) || ds__hn_deleted(h, (uint32_t)*slot))
         return DS_ENOTFOUND;
-    memcpy(out, ds__hn_vec(h, (uint32_t)*slot), h->dim * sizeof(float));
+    if (h->dist16) h->widen((const uint16_t *)ds__hn_vec(h, (uint32_t)*slot), out, h->dim);
+    else memcpy(out, ds__hn_vec(h, (uint32_t)*slot), h->dim * sizeof(float));
     return DS_OK;
 }
 DSDEF ds_status ds_hnsw_resize(ds_hnsw *h, size_t max_elements) {
@@ -1208,7 +1300,8 @@ DSDEF ds_status ds_hnsw_compact(ds_hnsw *h) {
     }
     for (id = 0; id < h->n; id++) {
         if (ds__hn_deleted(h, id)) continue;
-        if ((st = ds__hn_add(&t, ds__hn_label(h, id), ds__hn_vec(h, id), 0)) != DS_OK) {
+        /* F16: the widened halves round back to themselves */
+        if ((st = ds__hn_add(&t, ds__hn_label(h, id), ds__hn_vecf(h, id, h->wbuf), 0)) != DS_OK) {
             ds_hnsw_free(&t);
             return st;
         }
@@ -1250,7 +1343,7 @@ DSDEF ds_status ds_hnsw_search_scratch(const ds_hnsw *h, ds_hnsw_scratch *s, con
         q = s->q;
     }
     ep = h->entry;
-    epd = ds__hn_dist(h, q, ds__hn_vec(h, ep));
+    epd = ds__hn_dist(h, q, ep);
     ep = ds__hn_greedy(h, s, NULL, q, ep, &epd, h->maxlevel, 0);
     nt = ds__hn_search_layer(h, s, NULL, q, ep, epd, ef, 0, h->ndel != 0, filter, ctx, &oom);
     if (oom) return DS_ENOMEM;
@@ -1435,6 +1528,7 @@ static void ds__hn_wk_free(ds_hnsw *h, ds__hn_mem *m, size_t threads) {
         ds__hn_wk *w = &m->wk[t];
         if (w->nb) DS_FREE(h->alloc, w->nb, h->M0 * sizeof *w->nb);
         if (t && w->sel) DS_FREE(h->alloc, w->sel, nsel * sizeof *w->sel);
+        if (t && w->qv) DS_FREE(h->alloc, w->qv, 2 * h->dim * sizeof *w->qv);
         ds_hnsw_scratch_free(&m->sc[t]);
     }
     DS_FREE(h->alloc, m->block, m->bytes);
@@ -1467,6 +1561,11 @@ static ds_status ds__hn_wk_alloc(ds_hnsw *h, ds__hn_mem *m, size_t threads, size
         if (!t) continue;
         if (!ds__hn_buf(h->alloc, &p, &cap, nsel, sizeof(ds__hnsw_pair), 0)) break;
         w->sel = (ds__hnsw_pair *)p;
+        if (h->dist16) { /* qv and bv in one block */
+            if (!ds__hn_buf(h->alloc, &p, &cap, 2 * h->dim, sizeof(float), 0)) break;
+            w->qv = (float *)p;
+            w->bv = w->qv + h->dim;
+        }
         /* as h->build: a visited mark and a candidate slot for every slot
          * (the build never runs out), the result heap for ef_construction */
         if (!ds__hn_buf(h->alloc, &p, &s->nmark, room, sizeof *s->mark, 1)) break;
@@ -1493,7 +1592,7 @@ DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const f
     ds__hn_job job;
     if (!h || (count && (!labels || !vectors))) return DS_EINVAL;
     for (i = 0; i < count; i++)
-        if (!ds__hn_vec_ok(h, vectors + i * h->dim)) return DS_EINVAL;
+        if (!ds__hn_store_ok(h, vectors + i * h->dim)) return DS_EINVAL;
     for (i = 0; i < count; i++)
         if (ds__vlabel_map_get(&h->map, labels[i])) return DS_EEXIST;
     if (!count) return DS_OK;
@@ -1546,7 +1645,11 @@ DSDEF ds_status ds_hnsw_insert_batch(ds_hnsw *h, const uint64_t *labels, const f
     }
     ds__hn_room_commit(h, &room);
     ds__hn_arena_commit(h, up, ucap);
-    if (nthr > 1) mem.wk[0].sel = h->sel; /* the first growth brings it */
+    if (nthr > 1) { /* the first growth brings these */
+        mem.wk[0].sel = h->sel;
+        mem.wk[0].qv = h->wbuf;
+        mem.wk[0].bv = h->wbuf ? h->wbuf + h->dim : NULL;
+    }
     /* Labels: all new to the index, but the batch may repeat one. */
     for (i = 0; i < count; i++) {
         uint64_t slot = i < nrep ? h->del[h->ndel - 1 - i] : n0 + (i - nrep);

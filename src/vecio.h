@@ -18,7 +18,11 @@ extern "C" {
  * ========================================================================
  *   ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w)
  *   ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a)
- *          format "DShn" v1 (ds.h's ds:io layout): every parameter (ef_search
+ *          format "DShn" (ds.h's ds:io layout), v1 for an F32 index (as
+ *          before fp16 storage, so older releases read it) and v2 for an
+ *          F16 one (v1 plus a storage field after replace_deleted; the
+ *          vectors as little-endian halves); load reads both. Every
+ *          parameter (ef_search
  *          and the RNG state included, so a loaded index searches and grows
  *          exactly as the saved one would), the level-0 records and upper
  *          link lists in full (unused slots zero, so the file is as large as
@@ -27,7 +31,8 @@ extern "C" {
  *          element count and layers against the bytes left before
  *          allocating (no allocation much larger than the input), link
  *          counts <= M/M0, every link < count and pointing at an element
- *          that has that layer, labels unique, vectors finite, entry point
+ *          that has that layer, labels unique, vectors finite (no inf or
+ *          NaN half either), storage known, entry point
  *          on the top layer, deleted flags matching the list. DS_ECORRUPT on
  *          any mismatch, truncation or bit flip; *h untouched on error.
  *   ds_status ds_flat_save(const ds_flat *f, ds_writer w)     ("DSfl" v1; a
@@ -101,48 +106,52 @@ static int ds__hn_host_le(void) {
     memcpy(&c, &one, 1);
     return c == 1;
 }
-/* n 32-bit words (u32, or float bits) little-endian, in 256-word pieces;
- * the reader takes the same pieces so the running checksums agree. */
+/* n words of wsz bytes (4: u32 or float bits; 2: halves) little-endian,
+ * in pieces of DS__HN_CHUNK words; the reader takes the same pieces so the
+ * running checksums agree. */
 #define DS__HN_CHUNK 256
-static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) {
+static void ds__hn_put_w(ds__enc *e, const void *a, size_t n, size_t wsz) {
     const unsigned char *p = (const unsigned char *)a;
     unsigned char buf[DS__HN_CHUNK * 4];
     while (n && e->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
         if (ds__hn_host_le()) {
-            ds__put(e, p, c * 4);
+            ds__put(e, p, c * wsz);
         } else {
             for (i = 0; i < c; i++) {
                 uint32_t u;
-                memcpy(&u, p + 4 * i, 4);
-                buf[4 * i] = (unsigned char)u;
-                buf[4 * i + 1] = (unsigned char)(u >> 8);
-                buf[4 * i + 2] = (unsigned char)(u >> 16);
-                buf[4 * i + 3] = (unsigned char)(u >> 24);
+                uint16_t h;
+                if (wsz == 2) memcpy(&h, p + 2 * i, 2), u = h;
+                else memcpy(&u, p + 4 * i, 4);
+                for (j = 0; j < wsz; j++) buf[wsz * i + j] = (unsigned char)(u >> (8 * j));
             }
-            ds__put(e, buf, c * 4);
+            ds__put(e, buf, c * wsz);
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
-static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) {
+static void ds__hn_get_w(ds__dec *d, void *a, size_t n, size_t wsz) {
     unsigned char *p = (unsigned char *)a;
     while (n && d->st == DS_OK) {
-        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i;
-        ds__get(d, p, c * 4);
+        size_t c = n < DS__HN_CHUNK ? n : DS__HN_CHUNK, i, j;
+        ds__get(d, p, c * wsz);
         if (d->st == DS_OK && !ds__hn_host_le()) {
             for (i = 0; i < c; i++) {
-                const unsigned char *b = p + 4 * i;
-                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                             (uint32_t)b[3] << 24;
-                memcpy(p + 4 * i, &u, 4);
+                uint32_t u = 0;
+                uint16_t h;
+                for (j = wsz; j-- > 0;) u = u << 8 | p[wsz * i + j];
+                h = (uint16_t)u;
+                if (wsz == 2) memcpy(p + 2 * i, &h, 2);
+                else memcpy(p + 4 * i, &u, 4);
             }
         }
-        p += c * 4;
+        p += c * wsz;
         n -= c;
     }
 }
+static void ds__hn_put_w32(ds__enc *e, const void *a, size_t n) { ds__hn_put_w(e, a, n, 4); }
+static void ds__hn_get_w32(ds__dec *d, void *a, size_t n) { ds__hn_get_w(d, a, n, 4); }
 /* Links are stored in full fixed-size lists (unused slots zero), so the
  * file is as large as the memory it asks for: load never allocates much
  * more than the input holds. Pieces of <= DS__HN_CHUNK words, as the
@@ -180,12 +189,16 @@ static void ds__hn_put_bytes(ds__enc *e, const unsigned char *p, size_t n) {
     }
 }
 
+/* "DShn" versions: 1 has no storage field (F32), 2 adds it (written for
+ * F16 only, so an F32 index's file is what older releases wrote). */
+#define DS__HNSW_FORMAT_F16 2
+
 DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     ds__enc e;
     uint32_t id;
     int i, lc;
     if (!h) return DS_EINVAL;
-    ds__enc_init(&e, w, "DShn", 1);
+    ds__enc_init(&e, w, "DShn", h->dist16 ? DS__HNSW_FORMAT_F16 : 1);
     ds__put_u64(&e, h->dim);
     ds__put_u64(&e, (uint64_t)h->metric);
     ds__put_u64(&e, h->M);
@@ -194,6 +207,7 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
     ds__put_u64(&e, h->max_elements);
     ds__put_u64(&e, h->seed);
     ds__put_u64(&e, (uint64_t)h->replace_deleted);
+    if (h->dist16) ds__put_u64(&e, (uint64_t)h->storage);
     for (i = 0; i < 4; i++) ds__put_u64(&e, h->rng.s[i]);
     ds__put_u64(&e, h->n);
     ds__put_u64(&e, h->ndel);
@@ -206,7 +220,7 @@ DSDEF ds_status ds_hnsw_save(const ds_hnsw *h, ds_writer w) {
         ds__put_u64(&e, ds__hn_label(h, id));
         ds__put_u64(&e, (uint64_t)cnt | (uint64_t)ds__hn_rec(h, id)[2] << 16);
         ds__hn_put_links(&e, ln, cnt, h->M0);
-        ds__hn_put_w32(&e, ds__hn_vec(h, id), h->dim);
+        ds__hn_put_w(&e, ds__hn_vec(h, id), h->dim, h->dist16 ? 2 : 4);
     }
     for (id = 0; id < h->n; id++) {
         for (lc = 1; lc <= h->level[id]; lc++) {
@@ -263,6 +277,16 @@ static unsigned char *ds__vec_get_bytes(ds__dec *d, size_t n, const ds_alloc *a,
     return p;
 }
 
+/* A loaded vector holds no inf or NaN (float or half). */
+static int ds__hn_vec_finite(const ds_hnsw *t, uint32_t id) {
+    const uint16_t *v = (const uint16_t *)ds__hn_vec(t, id);
+    size_t i;
+    if (!t->dist16) return ds__vec_finite((const float *)ds__hn_vec(t, id), t->dim);
+    for (i = 0; i < t->dim; i++)
+        if ((v[i] & 0x7c00u) == 0x7c00u) return 0;
+    return 1;
+}
+
 /* Read the elements into a freshly initialised t with room for at least
  * ds__vec_trust of them; t grows (doubling) as elements arrive, with t->n
  * tracking what has been read so a growth keeps it. */
@@ -309,11 +333,11 @@ static void ds__hn_get_payload(ds__dec *d, ds_hnsw *t, size_t n, size_t ndel) {
         flagged += rec[2];
         ln = ds__hn_links(t, id, 0, &cnt);
         ds__hn_get_links(d, ln, cnt, t->M0);
-        ds__hn_get_w32(d, rec + t->vec_off, t->dim);
+        ds__hn_get_w(d, rec + t->vec_off, t->dim, t->dist16 ? 2 : 4);
         if (d->st != DS_OK) break;
         for (j = 0; j < cnt; j++)
             if (ln[j] >= n || ln[j] == id) d->st = DS_ECORRUPT;
-        if (!ds__vec_finite(ds__hn_vec(t, id), t->dim)) d->st = DS_ECORRUPT;
+        if (!ds__hn_vec_finite(t, id)) d->st = DS_ECORRUPT;
         memcpy(rec + t->label_off, &label, 8);
         if (d->st == DS_OK && (d->st = ds__vlabel_map_put(&t->map, label, id, &is_new)) == DS_OK && !is_new)
             d->st = DS_ECORRUPT;
@@ -365,11 +389,13 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     ds__dec d;
     ds_hnsw t;
     ds_hnsw_params p;
-    uint64_t v[8], rs[4], n, ndel, top, entry, per;
+    uint64_t v[8], rs[4], n, ndel, top, entry, per, storage = DS_HNSW_STORE_F32;
+    uint32_t version;
     int i;
     if (!h) return DS_EINVAL;
-    ds__dec_init(&d, r, "DShn", 1);
+    version = ds__dec_init_any(&d, r, "DShn", 1, DS__HNSW_FORMAT_F16);
     for (i = 0; i < 8; i++) v[i] = ds__get_u64(&d);
+    if (version >= 2) storage = ds__get_u64(&d);
     for (i = 0; i < 4; i++) rs[i] = ds__get_u64(&d);
     n = ds__get_u64(&d);
     ndel = ds__get_u64(&d);
@@ -379,14 +405,14 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     /* Parameters exactly as init accepts them (no zero defaults here). */
     if (v[0] == 0 || v[0] > DS_VEC_MAX_DIM || v[1] < 1 || v[1] > 3 || v[2] < 2 ||
         v[2] > DS__HNSW_MAX_M || v[3] < 1 || v[3] > DS__HNSW_MAX_EF || v[4] < 1 ||
-        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 ||
+        v[4] > DS__HNSW_MAX_EF || v[5] > DS__HNSW_NOLIMIT || v[7] > 1 || storage > 1 ||
         n > (v[5] ? v[5] : DS__HNSW_NOLIMIT) || ndel > n || top > DS__HNSW_MAX_LEVEL + 1 ||
         (n == 0) != (top == 0) || (n ? entry >= n : entry != 0))
         return DS_ECORRUPT;
     /* Every element costs its level byte, label, header, full level-0 link
      * list and vector in the input: refuse counts the input cannot hold
      * (so the level-0 block allocated below is no larger than the input). */
-    per = 1 + 16 + 8 * v[2] + 4 * v[0];
+    per = 1 + 16 + 8 * v[2] + (storage ? 2 : 4) * v[0];
     if (n > UINT64_MAX / per || !ds__dec_room(&d, n * per)) return DS_ECORRUPT;
     memset(&p, 0, sizeof p);
     p.dim = (size_t)v[0];
@@ -397,6 +423,7 @@ DSDEF ds_status ds_hnsw_load(ds_hnsw *h, ds_reader *r, const ds_alloc *a) {
     p.max_elements = (size_t)v[5];
     p.seed = v[6];
     p.replace_deleted = (int)v[7];
+    p.storage = (ds_hnsw_storage)storage;
     if (ds_hnsw_init(&t, &p, a) != DS_OK) return DS_ECORRUPT;
     for (i = 0; i < 4; i++) t.rng.s[i] = rs[i];
     if (n && (d.st = ds__hn_grow(&t, ds__vec_trust(&d, n, (size_t)per))) != DS_OK) {

@@ -858,6 +858,7 @@ static int hnsw_oom_seq(uint64_t seed, prop_alloc *pa) {
     float v[D];
     size_t i, j, added = 0;
     p.replace_deleted = (seed & 1) != 0;
+    p.storage = (seed & 4) ? DS_HNSW_STORE_F16 : DS_HNSW_STORE_F32;
     ds_rng_seed(&r, seed);
     CHECK_OR(ds_hnsw_init(&h, &p, &pa->a) == DS_OK, 1);
     for (i = 0; i < 45; i++) {
@@ -956,6 +957,40 @@ static ds_status flat_load_v(void *o, ds_reader *r, const ds_alloc *a) {
 }
 static void flat_free_v(void *o) { ds_flat_free((ds_flat *)o); }
 
+/* h saved into *img and loaded into *g (both the caller's to free): the
+ * whole image read, the same answers to the nq queries qs (dim values
+ * each), and after both insert rows [from, to) of x (label = row + lab0)
+ * byte-identical images: the loaded index grows as the saved one would. */
+static void hnsw_round_trip(ds_hnsw *h, ds_hnsw *g, ds_membuf *img, const float *x, size_t from,
+                            size_t to, uint64_t lab0, const float *qs, size_t nq) {
+    size_t i, j, g1, g2, dim = h->dim;
+    ds_memsrc src;
+    ds_reader rd;
+    ds_membuf b2, b3;
+    ds_status st;
+    hnsw_image(h, img);
+    rd = ds_mem_reader(&src, img->data, img->len);
+    st = ds_hnsw_load(g, &rd, NULL);
+    CHECKF(st == DS_OK && src.pos == src.len, "metric %d: load %s", (int)h->metric, ds_status_name(st));
+    if (st != DS_OK) (void)ds_hnsw_init(g, NULL, NULL); /* a struct free accepts */
+    CHECK(ds_hnsw_len(g) == ds_hnsw_len(h) && ds_hnsw_deleted(g) == ds_hnsw_deleted(h));
+    for (i = 0; i < nq && st == DS_OK; i++) {
+        ds_neighbor a[10], c[10];
+        CHECK(ds_hnsw_search(h, qs + i * dim, 10, 0, NULL, NULL, a, &g1) == DS_OK);
+        CHECK(ds_hnsw_search(g, qs + i * dim, 10, 0, NULL, NULL, c, &g2) == DS_OK && g1 == g2);
+        for (j = 0; j < g1; j++) CHECK(a[j].label == c[j].label && a[j].dist == c[j].dist);
+    }
+    for (i = from; i < to && st == DS_OK; i++) {
+        CHECK(ds_hnsw_insert(h, i + lab0, x + i * dim) == DS_OK);
+        CHECK(ds_hnsw_insert(g, i + lab0, x + i * dim) == DS_OK);
+    }
+    hnsw_image(h, &b2);
+    hnsw_image(g, &b3);
+    CHECK(st != DS_OK || (b2.len == b3.len && memcmp(b2.data, b3.data, b2.len) == 0));
+    ds_membuf_free(&b2);
+    ds_membuf_free(&b3);
+}
+
 /* save -> load gives identical search results (every metric, with deletes,
  * after which the loaded index grows exactly as the original would); a
  * small image refuses every truncation and bit flip. */
@@ -970,43 +1005,17 @@ void test_hnsw_save_load(void) {
     for (met = 1; met <= 3; met++) {
         ds_hnsw h, g;
         ds_hnsw_params p = hparams(D, (ds_metric)met, 6, 40, 77);
-        ds_membuf b, b2, b3;
-        ds_memsrc src;
-        ds_reader rd;
-        size_t i, j, g1, g2;
+        ds_membuf b;
+        size_t i;
         p.ef_search = 33;
         p.max_elements = N + 10;
         CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
         for (i = 0; i < N - 50; i++) CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
         for (i = 0; i < N - 50; i += 9) CHECK(ds_hnsw_del(&h, i + 5) == DS_OK);
-        ds_membuf_init(&b, NULL);
-        CHECK(ds_hnsw_save(&h, ds_membuf_writer(&b)) == DS_OK);
-        rd = ds_mem_reader(&src, b.data, b.len);
-        {
-            ds_status st = ds_hnsw_load(&g, &rd, NULL);
-            CHECKF(st == DS_OK, "metric %d: load %s", met, ds_status_name(st));
-        }
+        hnsw_round_trip(&h, &g, &b, x, N - 50, N, 5, x + N * D, NQ);
         CHECK(ds_hnsw_get_params(&g).ef_search == 33 && ds_hnsw_get_params(&g).max_elements == N + 10);
-        CHECK(ds_hnsw_len(&g) == ds_hnsw_len(&h) && ds_hnsw_deleted(&g) == ds_hnsw_deleted(&h));
-        for (i = 0; i < NQ; i++) {
-            ds_neighbor a[10], c[10];
-            const float *q = x + (N + i) * D;
-            CHECK(ds_hnsw_search(&h, q, 10, 0, NULL, NULL, a, &g1) == DS_OK);
-            CHECK(ds_hnsw_search(&g, q, 10, 0, NULL, NULL, c, &g2) == DS_OK);
-            CHECK(g1 == g2);
-            for (j = 0; j < g1; j++) CHECK(a[j].label == c[j].label && a[j].dist == c[j].dist);
-        }
-        /* both grow identically after the load */
-        for (i = N - 50; i < N; i++) {
-            CHECK(ds_hnsw_insert(&h, i + 5, x + i * D) == DS_OK);
-            CHECK(ds_hnsw_insert(&g, i + 5, x + i * D) == DS_OK);
-        }
-        hnsw_image(&h, &b2);
-        hnsw_image(&g, &b3);
-        CHECK(b2.len == b3.len && memcmp(b2.data, b3.data, b2.len) == 0);
+        CHECK(b.len > 12 && b.data[4] == 1); /* format v1 */
         ds_membuf_free(&b);
-        ds_membuf_free(&b2);
-        ds_membuf_free(&b3);
         ds_hnsw_free(&h);
         ds_hnsw_free(&g);
     }
@@ -1271,3 +1280,320 @@ void test_hnsw_update_deleted(void) {
     CHECK(ds_hnsw_update(&h, 7, b) == DS_OK && ds_hnsw_get(&h, 7, got) == DS_OK && got[0] == 4.0f);
     ds_hnsw_free(&h);
 }
+
+/* ---- fp16 storage (DS_HNSW_STORE_F16) ------------------------------------- */
+
+static float f16_round(float x) { return ds_f16_to_f32(ds_f32_to_f16(x)); }
+static uint32_t f32_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+static float f32_from_bits(uint32_t u) {
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+/* Conversion edge cases, every half widened and narrowed back, and round
+ * to nearest even checked against the two neighbouring halves for random
+ * floats over the whole finite range. */
+void test_hnsw_f16_convert(void) {
+    static const struct { float x; uint16_t h; } fix[] = {
+        {0.0f, 0x0000}, {-0.0f, 0x8000}, {1.0f, 0x3c00}, {-2.0f, 0xc000},
+        {65504.0f, 0x7bff}, {65519.996f, 0x7bff}, {65520.0f, 0x7c00}, {-65520.0f, 0xfc00},
+        {1e30f, 0x7c00}, {5.9604645e-08f, 0x0001} /* 2^-24 */, {6.0975552e-05f, 0x03ff},
+        {6.1035156e-05f, 0x0400} /* 2^-14 */, {2.9802322e-08f, 0x0000} /* 2^-25: tie to 0 */,
+        {8.9406967e-08f, 0x0002} /* 3 * 2^-25: tie to 2 */, {1.00048828125f, 0x3c00} /* 1 + 2^-11 */,
+        {1.00146484375f, 0x3c02} /* 1 + 3 * 2^-11 */, {0.33333334f, 0x3555}, {-1e-10f, 0x8000}};
+    size_t i;
+    uint32_t h;
+    ds_rng r;
+    for (i = 0; i < sizeof fix / sizeof fix[0]; i++)
+        CHECKF(ds_f32_to_f16(fix[i].x) == fix[i].h, "%a: 0x%04x, want 0x%04x", (double)fix[i].x,
+               ds_f32_to_f16(fix[i].x), fix[i].h);
+    CHECK(f32_bits(ds_f16_to_f32(0x8000)) == 0x80000000u && ds_f16_to_f32(0x0001) == 5.9604645e-08f);
+    CHECK(ds_f16_to_f32(0x7bff) == 65504.0f && ds_f16_to_f32(0xfc00) == -INFINITY);
+    CHECK(ds_f32_to_f16(INFINITY) == 0x7c00 && ds_f32_to_f16(-INFINITY) == 0xfc00);
+    CHECK((ds_f32_to_f16(NAN) & 0x7c00) == 0x7c00 && (ds_f32_to_f16(NAN) & 0x3ff) != 0);
+    CHECK(ds_f16_to_f32(0x7e00) != ds_f16_to_f32(0x7e00)); /* NaN widens to NaN */
+    /* every non-NaN half survives the round trip; widening is monotonic */
+    for (h = 0; h < 0x10000u; h++) {
+        uint16_t x = (uint16_t)h;
+        if ((x & 0x7c00) == 0x7c00 && (x & 0x3ff)) continue;
+        CHECKF(ds_f32_to_f16(ds_f16_to_f32(x)) == x, "0x%04x", (unsigned)h);
+        if ((x & 0x7fff) < 0x7c00 && (x & 0x8000) == 0)
+            CHECK(ds_f16_to_f32(x) < ds_f16_to_f32((uint16_t)(x + 1)));
+    }
+    /* random finite floats below the overflow threshold: the nearest half,
+     * ties to the even one */
+    ds_rng_seed(&r, 161);
+    for (i = 0; i < 200000; i++) {
+        uint32_t u = (uint32_t)ds_rng_below(&r, 0x477ff000u) | (uint32_t)(ds_rng_below(&r, 2) << 31);
+        float x = f32_from_bits(u), ax = fabsf(x);
+        uint16_t q = (uint16_t)(ds_f32_to_f16(x) & 0x7fff);
+        double got = ds_f16_to_f32(q), err = fabs((double)ax - got);
+        double lo = q ? ds_f16_to_f32((uint16_t)(q - 1)) : -1.0, hi = ds_f16_to_f32((uint16_t)(q + 1));
+        CHECKF(err <= (double)ax - lo && err <= hi - (double)ax, "%a -> 0x%04x", (double)x, q);
+        if (err == (double)ax - lo || err == hi - (double)ax) CHECKF((q & 1) == 0, "tie %a", (double)x);
+        CHECK((ds_f32_to_f16(x) & 0x8000) == (u >> 31 ? 0x8000 : 0));
+    }
+}
+
+/* Every fp16 kernel the build and CPU have equals the fp32 kernel of its
+ * level on the widened values, bit for bit (odd dims, unaligned starts),
+ * and the scalar reference to float rounding. */
+void test_hnsw_f16_kernels(void) {
+    ds_rng r;
+    float a[300], bw[300];
+    uint16_t bh[301];
+    int iter, lvl;
+    ds_rng_seed(&r, 162);
+    CHECK(ds_dist_f16_level() >= DS_SIMD_SCALAR && ds_dist_f16_level() <= ds_dist_simd_level());
+    CHECK(ds_dist_l2sq_f16_kernel(-1) == NULL && ds_dist_dot_f16_kernel(ds_dist_f16_level() + 1) == NULL);
+#ifdef DS_HNSW_NO_SIMD
+    CHECK(ds_dist_f16_level() == DS_SIMD_SCALAR);
+#endif
+    for (iter = 0; iter < 1500; iter++) {
+        size_t dim = 1 + (size_t)ds_rng_below(&r, 299), off = (size_t)ds_rng_below(&r, 2), i;
+        uint16_t *pb = bh + off; /* 2-byte aligned, not 4 */
+        float ref_l2, ref_dot;
+        for (i = 0; i < dim; i++) {
+            a[i] = (float)(ds_rng_double(&r) * 200 - 100);
+            pb[i] = ds_f32_to_f16((float)(ds_rng_double(&r) * 200 - 100));
+            bw[i] = ds_f16_to_f32(pb[i]);
+        }
+        ref_l2 = ds_dist_l2sq_f16_kernel(DS_SIMD_SCALAR)(a, pb, dim);
+        ref_dot = ds_dist_dot_f16_kernel(DS_SIMD_SCALAR)(a, pb, dim);
+        for (lvl = DS_SIMD_SCALAR; lvl <= DS_SIMD_AVX512; lvl++) {
+            ds_dist_f16_fn fl = ds_dist_l2sq_f16_kernel(lvl), fd = ds_dist_dot_f16_kernel(lvl);
+            float l2, dot;
+            if (!fl) continue;
+            l2 = fl(a, pb, dim);
+            dot = fd(a, pb, dim);
+            CHECKF(f32_bits(l2) == f32_bits(ds_dist_l2sq_kernel(lvl)(a, bw, dim)),
+                   "l2 level %d dim %zu: %a vs fp32 kernel", lvl, dim, (double)l2);
+            CHECKF(f32_bits(dot) == f32_bits(ds_dist_dot_kernel(lvl)(a, bw, dim)),
+                   "dot level %d dim %zu: %a vs fp32 kernel", lvl, dim, (double)dot);
+            CHECK(fabsf(l2 - ref_l2) <= 1e-5f * ref_l2 + 1e-3f);
+            CHECK(fabsf(dot - ref_dot) <= 1e-5f * (fabsf(ref_dot) + 1e4f));
+        }
+    }
+}
+
+/* An F16 index and, as its reference, an F32 index over the same vectors
+ * rounded to fp16 and widened (same params, same seed). Under L2 and IP
+ * both compute the same distances, so they build the same graph: search
+ * results agree exactly (labels and distances), and the distances equal
+ * the fp32 kernel on the widened vectors. Under cosine the stored vector
+ * is the rounded normalised one. Recall@10 against brute force over the
+ * rounded data >= 0.95 at ef 64. get returns the rounded values; update
+ * and compact keep the contract; records are smaller. */
+void test_hnsw_f16_index(void) {
+    enum { N = 400, NQ = 30, K = 10 };
+    ds_rng r;
+    int met;
+    ds_rng_seed(&r, 163);
+    for (met = 1; met <= 3; met++) {
+        size_t D = met == 2 ? 40 : 20, i, j, got, gotr; /* 40: the aligned record layout */
+        float *x = clustered(&r, N + NQ, D, 8, 0.2f), *xr = (float *)malloc(N * D * sizeof(float));
+        float v[40], w[40];
+        ds_hnsw h, ref, h32;
+        ds_hnsw_params p = hparams(D, (ds_metric)met, 12, 60, 9), p32;
+        ds_flat f;
+        uint64_t *truth = (uint64_t *)malloc(NQ * K * sizeof *truth);
+        double rec;
+        ds_dist_fn dot = ds_dist_dot_kernel(ds_dist_f16_level());
+        CHECK(x && xr && truth);
+        p32 = p;
+        p.storage = DS_HNSW_STORE_F16;
+        CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK && ds_hnsw_get_params(&h).storage == DS_HNSW_STORE_F16);
+        CHECK(ds_hnsw_init(&ref, &p32, NULL) == DS_OK && ds_hnsw_init(&h32, &p32, NULL) == DS_OK);
+        CHECK(ds_flat_init(&f, D, met == 3 ? DS_METRIC_IP : (ds_metric)met, NULL) == DS_OK);
+        for (i = 0; i < N; i++) {
+            CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
+            CHECK(ds_hnsw_insert(&h32, i, x + i * D) == DS_OK);
+            /* what F16 stores: the F32 index's vector (normalised under
+             * cosine), rounded */
+            CHECK(ds_hnsw_get(&h32, i, v) == DS_OK && ds_hnsw_get(&h, i, w) == DS_OK);
+            for (j = 0; j < D; j++) {
+                xr[i * D + j] = f16_round(v[j]);
+                CHECK(f32_bits(w[j]) == f32_bits(xr[i * D + j]));
+            }
+            if (met != 3) CHECK(ds_hnsw_insert(&ref, i, xr + i * D) == DS_OK);
+            CHECK(ds_flat_insert(&f, i, xr + i * D) == DS_OK);
+        }
+        CHECK(h.rec < h32.rec && ds_hnsw_memory(&h) < ds_hnsw_memory(&h32));
+        CHECK(D < 32 ? h.l0slack == 0 : (h.vec_off % 64 == 0 && h.rec % 64 == 0));
+        for (i = 0; i < NQ; i++) {
+            float q[40];
+            ds_neighbor a[K], b[K];
+            memcpy(q, x + (N + i) * D, D * sizeof(float));
+            if (met == 3) CHECK(ds_l2_normalize(q, D) == DS_OK); /* flat over IP: normalised q */
+            CHECK(ds_flat_ground_truth(&f, q, 1, K, truth + i * K) == DS_OK);
+            CHECK(ds_hnsw_search(&h, x + (N + i) * D, K, 64, NULL, NULL, a, &got) == DS_OK && got == K);
+            for (j = 0; j < got; j++) { /* the distance from the widened stored vector */
+                const float *s = xr + a[j].label * D;
+                float want = met == 1 ? ds_dist_l2sq_kernel(ds_dist_f16_level())(q, s, D)
+                                      : 1.0f - dot(q, s, D);
+                CHECKF(f32_bits(a[j].dist) == f32_bits(want), "metric %d query %zu rank %zu: %a vs %a",
+                       met, i, j, (double)a[j].dist, (double)want);
+            }
+            if (met == 3) continue;
+            CHECK(ds_hnsw_search(&ref, x + (N + i) * D, K, 64, NULL, NULL, b, &gotr) == DS_OK);
+            CHECK(gotr == got);
+            for (j = 0; j < got; j++) CHECK(a[j].label == b[j].label && a[j].dist == b[j].dist);
+        }
+        rec = hnsw_recall(&h, x + N * D, NQ, D, truth, K, K, 64);
+        if (prop_env_long("DS_VERBOSE", 0)) printf("  f16 metric %d: recall@10 %.4f\n", met, rec);
+        CHECKF(rec >= 0.95, "metric %d: recall@10 = %.4f", met, rec);
+        /* update stores the rounded new vector; compact keeps every vector */
+        CHECK(ds_hnsw_update(&h, 3, x + (N + 1) * D) == DS_OK && ds_hnsw_get(&h, 3, w) == DS_OK);
+        CHECK(ds_hnsw_update(&h32, 3, x + (N + 1) * D) == DS_OK && ds_hnsw_get(&h32, 3, v) == DS_OK);
+        for (j = 0; j < D; j++) CHECK(f32_bits(w[j]) == f32_bits(f16_round(v[j])));
+        for (i = 0; i < N; i += 3) CHECK(ds_hnsw_del(&h, i) == DS_OK);
+        CHECK(ds_hnsw_compact(&h) == DS_OK && ds_hnsw_len(&h) == N - (N + 2) / 3);
+        CHECK(ds_hnsw_get_params(&h).storage == DS_HNSW_STORE_F16);
+        for (i = 1; i < N; i += 3) {
+            CHECK(ds_hnsw_get(&h, i, w) == DS_OK);
+            if (i != 3) CHECK(memcmp(w, xr + i * D, D * sizeof(float)) == 0);
+        }
+        ds_flat_free(&f);
+        ds_hnsw_free(&h);
+        ds_hnsw_free(&ref);
+        ds_hnsw_free(&h32);
+        free(x);
+        free(xr);
+        free(truth);
+    }
+}
+
+/* Refused: an unknown storage; under L2 and IP a component that would
+ * round to an infinite half (index unchanged), on insert and update.
+ * Accepted: 65519 (rounds to 65504), huge components under cosine (the
+ * normalised vector is stored), huge queries (they stay fp32). */
+void test_hnsw_f16_bad_input(void) {
+    ds_hnsw h;
+    ds_hnsw_params p = ds_hnsw_params_default(4);
+    float ok[4] = {65519.0f, -1, 2, 3}, over[4] = {1, 2, 65520.0f, 4}, under[4] = {-7e4f, 0, 0, 0};
+    float big[4] = {1e30f, 1e30f, 0, 0}, bigq[4] = {1e6f, -1e6f, 0, 0}, got[4];
+    ds_neighbor res[2];
+    size_t n;
+    ds_membuf before, after;
+    p.storage = (ds_hnsw_storage)2;
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_EINVAL);
+    p.storage = (ds_hnsw_storage)-1;
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_EINVAL);
+    p.storage = DS_HNSW_STORE_F16;
+    {   /* ds_hnsw_memory is what the allocator holds, F16 buffers included */
+        prop_alloc pa;
+        size_t i;
+        prop_alloc_init(&pa);
+        CHECK(ds_hnsw_init(&h, &p, &pa.a) == DS_OK);
+        for (i = 0; i < 40; i++) {
+            float v[4] = {(float)i, (float)(i % 7), 1.0f, -2.0f};
+            CHECK(ds_hnsw_insert(&h, i, v) == DS_OK);
+            CHECKF(ds_hnsw_memory(&h) == pa.live_bytes, "%zu vs %zu", ds_hnsw_memory(&h), pa.live_bytes);
+        }
+        ds_hnsw_free(&h);
+        CHECK(pa.live_bytes == 0);
+    }
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 1, ok) == DS_OK && ds_hnsw_get(&h, 1, got) == DS_OK && got[0] == 65504.0f);
+    hnsw_image(&h, &before);
+    CHECK(ds_hnsw_insert(&h, 2, over) == DS_EINVAL && ds_hnsw_insert(&h, 2, under) == DS_EINVAL);
+    CHECK(ds_hnsw_update(&h, 1, over) == DS_EINVAL && ds_hnsw_len(&h) == 1);
+    hnsw_image(&h, &after);
+    CHECK(before.len == after.len && memcmp(before.data, after.data, before.len) == 0);
+    CHECK(ds_hnsw_search(&h, bigq, 2, 0, NULL, NULL, res, &n) == DS_OK && n == 1 && res[0].label == 1);
+    ds_membuf_free(&before);
+    ds_membuf_free(&after);
+    ds_hnsw_free(&h);
+    p.metric = DS_METRIC_COSINE;
+    CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+    CHECK(ds_hnsw_insert(&h, 1, big) == DS_OK && ds_hnsw_get(&h, 1, got) == DS_OK);
+    CHECK(got[0] == f16_round(0.70710677f) && got[1] == got[0] && got[2] == 0.0f);
+    CHECK(ds_hnsw_insert(&h, 2, over) == DS_OK);
+    ds_hnsw_free(&h);
+}
+
+/* save -> load of F16 indexes: format v2 (test_hnsw_save_load: F32 v1),
+ * identical results, and both grow identically after; a small image
+ * refuses every truncation and bit flip; a hostile count is refused
+ * before allocating; a stored inf half (a consistent checksum) is
+ * DS_ECORRUPT. */
+void test_hnsw_f16_save_load(void) {
+    enum { N = 200, D = 24, NQ = 20 };
+    ds_rng r;
+    float *x;
+    int met;
+    ds_rng_seed(&r, 164);
+    x = clustered(&r, N + NQ, D, 6, 0.2f);
+    CHECK(x != NULL);
+    for (met = 1; met <= 3; met += 2) {
+        ds_hnsw h, g;
+        ds_hnsw_params p = hparams(D, (ds_metric)met, 6, 40, 5);
+        ds_membuf b;
+        size_t i;
+        p.storage = DS_HNSW_STORE_F16;
+        CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+        for (i = 0; i < N - 40; i++) CHECK(ds_hnsw_insert(&h, i, x + i * D) == DS_OK);
+        for (i = 0; i < N - 40; i += 7) CHECK(ds_hnsw_del(&h, i) == DS_OK);
+        hnsw_round_trip(&h, &g, &b, x, N - 40, N, 0, x + N * D, NQ);
+        CHECK(b.len > 12 && b.data[4] == 2 && b.data[5] == 0); /* format v2 */
+        CHECK(ds_hnsw_get_params(&g).storage == DS_HNSW_STORE_F16 && g.rec == h.rec);
+        ds_membuf_free(&b);
+        ds_hnsw_free(&h);
+        ds_hnsw_free(&g);
+    }
+    {
+        ds_hnsw h, g;
+        ds_hnsw_params p = hparams(3, DS_METRIC_L2, 2, 8, 3);
+        ds_membuf b;
+        ds_memsrc src;
+        ds_reader rd;
+        size_t i;
+        p.storage = DS_HNSW_STORE_F16;
+        CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
+        for (i = 0; i < 6; i++) CHECK(ds_hnsw_insert(&h, i * 11, x + i * D) == DS_OK);
+        CHECK(h.maxlevel >= 1 && ds_hnsw_del(&h, 22) == DS_OK);
+        hnsw_image(&h, &b);
+        CHECK(b.len > 0);
+        /* every truncation; the bits of every third byte (the F32 image's
+         * test above flips them all: the code paths are shared) */
+        check_load_fixed_bytes = (size_t)18 << 20;
+        check_load_rejects(b.data, b.len, hnsw_load_v, hnsw_free_v, sizeof(ds_hnsw), 3);
+        check_load_fixed_bytes = (size_t)2 << 20;
+        {   /* the count follows magic, version, 9 parameters and the RNG */
+            unsigned char *c = (unsigned char *)malloc(b.len);
+            prop_alloc pa;
+            int k;
+            CHECK(c != NULL);
+            memcpy(c, b.data, b.len);
+            for (k = 0; k < 8; k++) c[4 + 8 + 9 * 8 + 32 + (size_t)k] = (unsigned char)(((uint64_t)1 << 31) >> (8 * k));
+            prop_alloc_init(&pa);
+            pa.limit = (size_t)1 << 16;
+            rd = ds_mem_reader(&src, c, b.len);
+            CHECK(ds_hnsw_load(&g, &rd, &pa.a) == DS_ECORRUPT && pa.live_bytes == 0);
+            free(c);
+        }
+        ds_membuf_free(&b);
+        /* an inf half in element 5's vector, saved with a valid checksum */
+        {
+            uint16_t inf = 0x7c00;
+            memcpy(h.l0 + 5 * h.rec + h.vec_off + 2, &inf, 2);
+            hnsw_image(&h, &b);
+            rd = ds_mem_reader(&src, b.data, b.len);
+            CHECK(b.len > 0 && ds_hnsw_load(&g, &rd, NULL) == DS_ECORRUPT);
+            ds_membuf_free(&b);
+        }
+        ds_hnsw_free(&h);
+    }
+    free(x);
+}
+
+/* Allocation failure at every allocation of an F16 index's insert,
+ * resize, compact and search (the widening buffers come with the first
+ * growth): the same contract as test_hnsw_oom (replace_deleted under F16:
+ * test_conc_hnsw.c's batch sweep). */
+void test_hnsw_f16_oom(void) { CHECK(prop_oom_sweep(hnsw_oom_seq, 6, NULL) == 0); }

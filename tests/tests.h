@@ -64,6 +64,8 @@
     X(hnsw_update_repair) X(hnsw_resize)                                   \
     X(hnsw_determinism) X(hnsw_oom) X(hnsw_bad_input) X(hnsw_save_load)    \
     X(hnsw_flat_save_load) X(hnsw_concurrent_search)                        \
+    X(hnsw_f16_convert) X(hnsw_f16_kernels) X(hnsw_f16_index)              \
+    X(hnsw_f16_bad_input) X(hnsw_f16_save_load) X(hnsw_f16_oom)            \
     /* text retrieval (ds_text.h) */                                       \
     X(text_tokenize) X(text_model) X(text_pruning) X(text_edges)           \
     X(text_oom) X(text_save_load) X(text_hostile) X(text_rrf)              \
@@ -97,12 +99,12 @@
 #define DS_TESTS_CONC_HNSW(X)                                              \
     X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
     X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
-    X(conc_hnsw_batch_errors)
+    X(conc_hnsw_batch_errors) X(conc_hnsw_f16)
 #else
 #define DS_TESTS_CONC_HNSW(X)                                              \
     X(conc_hnsw_build_recall) X(conc_hnsw_contention)                      \
     X(conc_hnsw_batch_matches_add) X(conc_hnsw_search_batch)               \
-    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom)
+    X(conc_hnsw_batch_errors) X(conc_hnsw_batch_oom) X(conc_hnsw_f16)
 #endif
 
 #define DS_TEST_LIST_CONC(X)                                               \

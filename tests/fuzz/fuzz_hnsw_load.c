@@ -79,10 +79,13 @@ static void build(int kind, fz_reader *in, ds_membuf *out) {
     ds_hnsw h;
     ds_flat f;
     ds_hnsw_params p = ds_hnsw_params_default(dim);
+    unsigned flags;
     p.metric = met;
     p.M = 2 + fz_u8(in) % 5;
     p.ef_construction = 1 + fz_u8(in) % 20;
-    p.replace_deleted = fz_u8(in) & 1;
+    flags = fz_u8(in);
+    p.replace_deleted = flags & 1;
+    p.storage = (flags & 2) ? DS_HNSW_STORE_F16 : DS_HNSW_STORE_F32;
     p.seed = fz_u8(in);
     if (kind) FZ_CHECK(ds_flat_init(&f, dim, met, NULL) == DS_OK);
     else FZ_CHECK(ds_hnsw_init(&h, &p, NULL) == DS_OK);
