@@ -10,10 +10,14 @@
  *   3. answers the queries both ways: recall@10 against the shipped ground
  *      truth and queries per second,
  *   4. saves the index, loads it back as a restarted service would, and
- *      checks the reloaded index answers identically.
- * It exits non-zero if HNSW recall@10 < 0.95, the exact scan disagrees with
- * the ground truth, or the reloaded index answers differently; it prints a
- * message and exits 0 when the data folder is absent.
+ *      checks the reloaded index answers identically,
+ *   5. builds it again with fp16 storage (DS_HNSW_STORE_F16: half the
+ *      memory; SIFT's values are small integers, which binary16 holds
+ *      exactly, so the answers match the fp32 index's) and compares.
+ * It exits non-zero if either index's recall@10 < 0.95, the exact scan
+ * disagrees with the ground truth, or the reloaded index answers
+ * differently; it prints a message and exits 0 when the data folder is
+ * absent.
  *
  * Build and run from the repository root (data in ../shared/data, or give
  * the folder holding siftsmall/ as the first argument; M, ef_construction
@@ -59,16 +63,16 @@ int main(int argc, char **argv) {
     int fd, bad = 0;
     struct stat sb;
     const unsigned char *map;
-    size_t nb, d, nq, qd, ng, kg, i, j, got;
+    size_t nb, d, nq, qd, ng, kg, i, j, got, same16 = 0;
     float *queries;
     int32_t *gt;
     uint64_t *truth;
     ds_flat exact;
-    ds_hnsw h, h2;
+    ds_hnsw h, h2, h16;
     ds_hnsw_params p;
     ds_hnsw_scratch s;
     ds_neighbor *res, *res2;
-    double rec_exact = 0, rec_hnsw = 0, t_exact, t_hnsw, t_build;
+    double rec_exact = 0, rec_hnsw = 0, rec_16 = 0, t_exact, t_hnsw, t_build, t_16, t_build16;
     int64_t t0;
     size_t ef;
     FILE *tmp;
@@ -169,6 +173,25 @@ int main(int argc, char **argv) {
                 bad = 1;
     }
 
+    /* 5. The same index storing halves: queries stay fp32. */
+    p.storage = DS_HNSW_STORE_F16;
+    if (ds_hnsw_init(&h16, &p, NULL) != DS_OK) die("ds_hnsw_init (fp16)", "bad parameters");
+    t0 = ds_now_ns();
+    for (i = 0; i < nb; i++) {
+        ds_status st = ds_hnsw_insert(&h16, i, (const float *)(const void *)(map + i * (4 + 4 * d) + 4));
+        if (st != DS_OK) die("ds_hnsw_insert (fp16)", ds_strerror(st));
+    }
+    t_build16 = (double)(ds_now_ns() - t0) / 1e9;
+    t0 = ds_now_ns();
+    for (i = 0; i < nq; i++) {
+        if (ds_hnsw_search_scratch(&h16, &s, queries + i * d, K, ef, NULL, NULL, res2 + i * K, &got) != DS_OK)
+            die("ds_hnsw_search (fp16)", "failed");
+        rec_16 += ds_recall_at_k(res2 + i * K, got, truth + i * K, K);
+        for (j = 0; j < got; j++) same16 += res2[i * K + j].label == res[i * K + j].label;
+    }
+    t_16 = (double)(ds_now_ns() - t0) / 1e9;
+    rec_16 /= (double)nq;
+
     printf("siftsmall: %zu base x %zu dims, %zu queries, k = %d\n", nb, d, nq, K);
     printf("exact (ds_flat over the mmap): recall@10 %.4f  %8.0f QPS\n", rec_exact,
            (double)nq / t_exact);
@@ -176,12 +199,17 @@ int main(int argc, char **argv) {
            p.M, p.ef_construction, ef, rec_hnsw, (double)nq / t_hnsw, t_build,
            (double)ds_hnsw_memory(&h) / 1e6);
     printf("save + load: %s\n", bad ? "ANSWERS DIFFER" : "identical answers");
+    printf("hnsw  fp16 storage, same M/ef: recall@10 %.4f  %8.0f QPS  (build %.2f s, %.1f MB;"
+           " %zu of %zu answers as fp32's)\n",
+           rec_16, (double)nq / t_16, t_build16, (double)ds_hnsw_memory(&h16) / 1e6, same16, nq * K);
     if (rec_exact < 0.999) fprintf(stderr, "exact search disagrees with the ground truth\n"), bad = 1;
     if (rec_hnsw < 0.95) fprintf(stderr, "hnsw recall@10 below 0.95\n"), bad = 1;
+    if (rec_16 < 0.95) fprintf(stderr, "hnsw fp16 recall@10 below 0.95\n"), bad = 1;
 
     ds_hnsw_scratch_free(&s);
     ds_hnsw_free(&h);
     ds_hnsw_free(&h2);
+    ds_hnsw_free(&h16);
     ds_flat_free(&exact);
     free(truth);
     free(res);
