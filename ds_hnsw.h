@@ -1933,8 +1933,8 @@ static int ds__hn_store_ok(const ds_hnsw *h, const float *v) {
     size_t i;
     if (!ds__hn_vec_ok(h, v)) return 0;
     if (!h->dist16 || h->metric == DS_METRIC_COSINE) return 1;
-    for (i = 0; i < h->dim; i++)
-        if ((ds_f32_to_f16(v[i]) & 0x7c00u) == 0x7c00u) return 0;
+    for (i = 0; i < h->dim; i++) /* ds_f32_to_f16's threshold for inf, compared directly */
+        if (fabsf(v[i]) >= 65520.0f) return 0;
     return 1;
 }
 /* Store v (normalised under cosine unless it already is) in slot id;
